@@ -1,0 +1,133 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from backoffice.formatting import (
+    format_date_fr,
+    format_date_short,
+    format_money,
+    format_money_plain,
+    money_in_words,
+    to_money,
+)
+
+NNBSP = "\u202f"  # thousands separator
+NBSP = "\u00a0"  # before the euro sign
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (Decimal("1234.56"), f"1{NNBSP}234,56{NBSP}€"),
+        (Decimal("1234.5"), f"1{NNBSP}234,50{NBSP}€"),
+        (0, f"0,00{NBSP}€"),
+        (Decimal("-0.00"), f"0,00{NBSP}€"),
+        (Decimal("0.01"), f"0,01{NBSP}€"),
+        (1000000, f"1{NNBSP}000{NNBSP}000,00{NBSP}€"),
+        (Decimal("-12.5"), f"-12,50{NBSP}€"),
+        ("80", f"80,00{NBSP}€"),
+        (Decimal("1.500"), f"1,50{NBSP}€"),
+    ],
+)
+def test_format_money(value, expected):
+    assert format_money(value) == expected
+
+
+def test_format_money_none_is_blank():
+    assert format_money(None) == ""
+    assert format_money_plain(None) == ""
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (Decimal("1234.56"), "1234,56"),
+        (Decimal("1000000"), "1000000,00"),
+        (0, "0,00"),
+        (Decimal("-0"), "0,00"),
+        (Decimal("0.01"), "0,01"),
+        (Decimal("-12.5"), "-12,50"),
+        (0.1, "0,10"),
+    ],
+)
+def test_format_money_plain(value, expected):
+    assert format_money_plain(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (Decimal("1234.56"), "mille deux cent trente-quatre euros et cinquante-six centimes"),
+        (1, "un euro"),
+        (0, "zéro euro"),
+        (Decimal("0.00"), "zéro euro"),
+        (Decimal("0.01"), "un centime"),
+        (Decimal("0.5"), "cinquante centimes"),
+        (Decimal("0.21"), "vingt et un centimes"),
+        (2, "deux euros"),
+        (Decimal("1.01"), "un euro et un centime"),
+        (80, "quatre-vingts euros"),
+        (81, "quatre-vingt-un euros"),
+        (Decimal("80.80"), "quatre-vingts euros et quatre-vingts centimes"),
+        (100, "cent euros"),
+        (200, "deux cents euros"),
+        (1000, "mille euros"),
+        (1000000, "un million d'euros"),
+        (2000000, "deux millions d'euros"),
+        (2500000, "deux millions cinq cent mille euros"),
+        (Decimal("1000000.10"), "un million d'euros et dix centimes"),
+        (1000000000, "un milliard d'euros"),
+        ("35.00", "trente-cinq euros"),
+    ],
+)
+def test_money_in_words(value, expected):
+    assert money_in_words(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [Decimal("-1"), Decimal("-0.01"), Decimal("NaN"), Decimal("Infinity"), float("inf"),
+     Decimal("1.005"), Decimal("0.001"), None, "douze", True],
+)
+def test_money_in_words_refuses(value):
+    with pytest.raises(ValueError):
+        money_in_words(value)
+
+
+def test_more_than_two_decimals_is_refused_not_rounded():
+    with pytest.raises(ValueError, match="deux décimales"):
+        format_money(Decimal("10.005"))
+    with pytest.raises(ValueError):
+        format_money_plain(Decimal("10.999"))
+    assert to_money(Decimal("10.990")) == Decimal("10.99")
+
+
+def test_to_money_type_errors():
+    with pytest.raises(TypeError):
+        to_money([1])
+    with pytest.raises(TypeError):
+        to_money(False)
+
+
+@pytest.mark.parametrize(
+    "value, long, short",
+    [
+        (dt.date(2026, 6, 8), "8 juin 2026", "08/06/2026"),
+        (dt.date(2026, 6, 1), "1er juin 2026", "01/06/2026"),
+        (dt.date(2025, 12, 31), "31 décembre 2025", "31/12/2025"),
+        (dt.date(2026, 2, 11), "11 février 2026", "11/02/2026"),
+        (dt.datetime(2026, 8, 1, 23, 59), "1er août 2026", "01/08/2026"),
+        (dt.date(987, 3, 4), "4 mars 987", "04/03/0987"),
+    ],
+)
+def test_dates(value, long, short):
+    assert format_date_fr(value) == long
+    assert format_date_short(value) == short
+
+
+def test_dates_none_and_wrong_type():
+    assert format_date_fr(None) == ""
+    assert format_date_short(None) == ""
+    with pytest.raises(TypeError):
+        format_date_fr("2026-06-08")
