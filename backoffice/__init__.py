@@ -1,0 +1,140 @@
+"""Maillage: the back-office of coordinated-care organisations (CPTS, SISA, MSP)."""
+import logging
+import os
+
+from flask import Flask, g, render_template, request
+from flask_login import current_user
+
+from config import get_config
+
+from backoffice.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, rq
+
+# Feature packages with a ``views.bp`` blueprint, in registration order.
+FEATURES = ["main", "auth", "organisations", "people", "audit", "mail"]
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config=None, **overrides):
+    """Build the application. ``config`` is a class from config.py or its name."""
+    app = Flask(__name__, template_folder="../templates", instance_path=os.path.abspath(
+        os.path.join(os.path.dirname(__file__), "..", "instance")))
+    config_class = get_config(config) if config is None or isinstance(config, str) else config
+    config_class.validate()
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    app.config.setdefault("RQ_CONNECTION", app.config["REDIS_URL"])
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_security_headers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app):
+    from backoffice.models import import_all_models
+
+    import_all_models()
+    import backoffice.audit.services  # noqa: F401  (registers the audit flush hook)
+    db.init_app(app)
+    _configure_sqlite(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Veuillez vous connecter pour accéder à cette page."
+    login_manager.login_message_category = "warning"
+    csrf.init_app(app)
+    babel.init_app(app)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    rq.init_app(app)
+
+
+def _configure_sqlite(app):
+    """Give SQLite real transactions and savepoints, and enforce foreign keys.
+
+    pysqlite starts transactions lazily and breaks SAVEPOINT; SQLAlchemy's
+    documented recipe hands transaction control back to SQLAlchemy.
+    """
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+def register_blueprints(app):
+    import importlib
+
+    for feature in FEATURES:
+        app.register_blueprint(importlib.import_module(f"backoffice.{feature}.views").bp)
+
+
+def register_errorhandlers(app):
+    def render_error(error):
+        code = getattr(error, "code", 500)
+        return render_template("errors/error.html", code=code), code
+
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.errorhandler(code)(render_error)
+
+
+def register_template_helpers(app):
+    from flask_babel import format_datetime
+
+    from backoffice import formatting
+    from backoffice.auth.permissions import can
+    from backoffice.validation import format_phone
+
+    app.jinja_env.filters.update(
+        money=formatting.format_money,
+        date_fr=formatting.format_date_fr,
+        date_short=formatting.format_date_short,
+        datetime_short=lambda value: format_datetime(value, "dd/MM/yyyy HH:mm") if value else "",
+        phone=format_phone,
+    )
+
+    @app.context_processor
+    def inject_globals():
+        return {"can": can, "organisation": g.get("organisation")}
+
+
+def register_security_headers(app):
+    @app.after_request
+    def set_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("HSTS") and request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if current_user and getattr(current_user, "is_authenticated", False):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_commands(app):
+    from backoffice.cli import register
+
+    register(app)

@@ -1,0 +1,112 @@
+"""Who may do what, in one table, and the decorators that enforce it.
+
+Organisation-scoped blueprints live under ``/o/<org>/``: ``org_blueprint``
+loads the organisation from the URL into ``g.organisation`` (404 if unknown)
+and ``permission_required`` answers 403 unless the signed-in user holds a
+role in that organisation that grants the permission.
+"""
+from functools import wraps
+
+from flask import Blueprint, abort, g, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from backoffice.auth.models import STAFF_ROLES, Role
+from backoffice.extensions import db, login_manager
+
+A, T, B, C, M = Role.ADMIN, Role.TREASURER, Role.BOARD, Role.ACCOUNTANT, Role.MEMBER
+
+PERMISSIONS = {
+    "dashboard.view": STAFF_ROLES,
+    "organisation.edit": {A},
+    "users.manage": {A},
+    "audit.view": {A},
+    "people.view": {A, T, B},
+    "people.edit": {A, T},
+    "people.import": {A, T},
+    "tasks.view": STAFF_ROLES,
+    "documents.generate": {A, T},
+    "documents.templates": {A, T},
+    "accounting.view": {A, T, B, C},
+    "accounting.edit": {A, T},
+    "accounting.export": {A, T, C},
+    "accounting.settings": {A, T},
+    "membership.view": {A, T, B},
+    "membership.manage": {A, T},
+    "self.service": {M},
+}
+
+
+def roles_of(user, organisation):
+    if user is None or not user.is_authenticated or organisation is None:
+        return set()
+    return user.roles_in(organisation)
+
+
+def can(permission, organisation=None, user=None):
+    """True if ``user`` (default: signed in) holds ``permission`` in ``organisation`` (default: current)."""
+    organisation = organisation if organisation is not None else g.get("organisation")
+    user = user if user is not None else current_user
+    return bool(roles_of(user, organisation) & PERMISSIONS[permission])
+
+
+def permission_required(permission):
+    if permission not in PERMISSIONS:
+        raise KeyError(f"Unknown permission {permission!r}")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not can(permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.permission = permission
+        return wrapped
+
+    return decorator
+
+
+def org_blueprint(name, import_name, **kwargs):
+    """A blueprint whose routes all live under ``/o/<org>/`` and see ``g.organisation``."""
+    from backoffice.organisations.models import Organisation
+
+    bp = Blueprint(name, import_name, url_prefix="/o/<org>" + kwargs.pop("url_prefix", ""), **kwargs)
+
+    @bp.url_value_preprocessor
+    def load_organisation(endpoint, values):
+        slug = values.pop("org", None)
+        organisation = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
+        if organisation is None:
+            abort(404)
+        g.organisation = organisation
+
+    @bp.url_defaults
+    def add_organisation(endpoint, values):
+        if "org" not in values and g.get("organisation") is not None:
+            values["org"] = g.organisation.slug
+
+    return bp
+
+
+def get_or_404(model, ident, organisation=None):
+    """Load a row of the current organisation, or answer 404.
+
+    Rows of another organisation answer 404 too, so that identifiers of other
+    organisations' data cannot be probed.
+    """
+    obj = db.session.get(model, ident)
+    organisation = organisation if organisation is not None else g.get("organisation")
+    if obj is None or (organisation is not None and getattr(obj, "organisation_id", organisation.id) != organisation.id):
+        abort(404)
+    return obj
+
+
+def safe_next_url(default):
+    """The ``next`` parameter if it points inside this site, else ``default``."""
+    target = request.args.get("next") or request.form.get("next")
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default

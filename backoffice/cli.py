@@ -1,0 +1,37 @@
+"""Command-line entry points (``flask --app backoffice …``)."""
+import click
+
+
+def register(app):
+    @app.cli.command("seed-demo")
+    @click.option("--reset", is_flag=True, help="Vide la base avant de charger le territoire de démonstration.")
+    def seed_demo(reset):
+        """Load the demo territory (CPTS du Pays Blanc, SISA du Pays de Mayenne)."""
+        from backoffice import demo
+
+        logins = demo.seed(reset=reset)
+        click.echo("Territoire de démonstration chargé. Comptes :")
+        for email, password, description in logins:
+            click.echo(f"  {description:<40} {email} / {password}")
+
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.argument("org_slug")
+    @click.argument("role")
+    @click.option("--name", default="")
+    @click.password_option()
+    def create_user(email, org_slug, role, name, password):
+        """Create a staff account with a role in an organisation."""
+        from sqlalchemy import select
+
+        from backoffice.auth.services import create_user as make_user, find_user_by_email, grant_role
+        from backoffice.extensions import db
+        from backoffice.organisations.models import Organisation
+
+        organisation = db.session.scalar(select(Organisation).where(Organisation.slug == org_slug))
+        if organisation is None:
+            raise click.ClickException(f"Organisation inconnue : {org_slug}")
+        user = find_user_by_email(email) or make_user(email, name or email, password)
+        grant_role(user, organisation, role)
+        db.session.commit()
+        click.echo(f"{email} : rôle {role} dans {organisation.name}.")

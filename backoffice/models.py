@@ -1,0 +1,37 @@
+"""Shared model helpers: timestamps and the money type."""
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import DateTime, Numeric
+from sqlalchemy.orm import Mapped, mapped_column
+
+# Every amount of money in the product: exact decimals, never floats.
+Money = Numeric(12, 2, asdecimal=True)
+ZERO = Decimal("0.00")
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+
+def import_all_models():
+    """Import every feature's models so that metadata (and Alembic) sees them all."""
+    import importlib
+    import pkgutil
+
+    import backoffice
+
+    for module in pkgutil.iter_modules(backoffice.__path__):
+        if module.ispkg:
+            try:
+                importlib.import_module(f"backoffice.{module.name}.models")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"backoffice.{module.name}.models":
+                    raise

@@ -1,0 +1,127 @@
+"""Settings, read from the environment.
+
+Development and Testing have safe local defaults; Production has none for what
+matters and refuses to start without them (see ``Production.validate``).
+"""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url(default):
+    url = os.environ.get("DATABASE_URL", default)
+    # Heroku-style URLs say postgres://; SQLAlchemy wants an explicit driver.
+    if url and url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url and url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'maillage.sqlite'}")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    STORAGE_DIR = os.environ.get("STORAGE_DIR", str(INSTANCE_DIR / "storage"))
+    # Queue names get this prefix so that tests (and several instances on one
+    # Redis) never see each other's jobs.
+    RQ_QUEUE_PREFIX = os.environ.get("RQ_QUEUE_PREFIX", "maillage")
+
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")  # smtp | outbox
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Maillage <ne-pas-repondre@maillage.local>")
+
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    BOOTSTRAP_SERVE_LOCAL = True
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    PREFERRED_URL_SCHEME = "https"
+    HSTS = True
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute"
+    MAX_FAILED_LOGINS = 5
+    LOCKOUT_MINUTES = 15
+    SIGNIN_LINK_MAX_AGE = 15 * 60
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    PER_PAGE = 25
+    # Without Redis, development runs jobs inside the web process (and says so).
+    JOBS_INLINE = _bool("JOBS_INLINE", False)
+
+    @classmethod
+    def validate(cls):
+        """Raise if a setting that production cannot live without is missing."""
+
+
+class Development(Config):
+    DEBUG = True
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "outbox")
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    PREFERRED_URL_SCHEME = "http"
+    HSTS = False
+
+
+class Testing(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret"
+    SQLALCHEMY_DATABASE_URI = _database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
+    MAIL_BACKEND = "outbox"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    PREFERRED_URL_SCHEME = "http"
+    HSTS = False
+    SERVER_NAME = "localhost"
+
+
+class Production(Config):
+    DEBUG = False
+
+    @classmethod
+    def validate(cls):
+        missing = [name for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY") if not os.environ.get(name)]
+        if missing:
+            raise RuntimeError(
+                "Production configuration refuses to start: missing environment variable(s) "
+                + ", ".join(missing) + ". See .env.example."
+            )
+        if os.environ.get("MAIL_BACKEND") == "outbox":
+            raise RuntimeError("Production configuration refuses MAIL_BACKEND=outbox: it would show every mail on a page.")
+        if os.environ["SECRET_KEY"] == Config.SECRET_KEY or len(os.environ["SECRET_KEY"]) < 32:
+            raise RuntimeError(
+                "Production configuration refuses to start: SECRET_KEY must be a random value "
+                "of at least 32 characters (python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+
+
+CONFIGS = {"development": Development, "testing": Testing, "production": Production}
+
+
+def get_config(name=None):
+    name = name or os.environ.get("MAILLAGE_ENV") or os.environ.get("FLASK_ENV") or "development"
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"Unknown configuration {name!r}; choose one of {', '.join(CONFIGS)}.") from None

@@ -1,0 +1,160 @@
+"""Shared fixtures: a real database (SQLite or PostgreSQL), a real Redis, clients and roles.
+
+``TEST_DATABASE=postgresql`` runs the suite on a PostgreSQL database created for
+this run (and dropped after it); the default is a SQLite file in a temporary
+folder, so that a live server or a worker process can share it.
+Every test runs inside a transaction that is rolled back at its end.
+"""
+import os
+import uuid
+
+import pytest
+import redis as redis_lib
+from sqlalchemy import select
+
+from backoffice import create_app
+from backoffice.extensions import db as _db
+from config import Testing
+from config import _database_url as database_url_for_sqlalchemy
+
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _require_redis():
+    try:
+        redis_lib.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis_lib.RedisError as exc:
+        pytest.exit(f"Redis does not answer at {REDIS_URL} ({exc}). Start it (see ../shared/domain/services.md) "
+                    "or run `make test`, which starts it.", returncode=3)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if os.environ.get("TEST_DATABASE", "sqlite") != "postgresql":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        return
+    import psycopg
+
+    name = f"maillage_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.exit(f"PostgreSQL does not answer at {POSTGRES_ADMIN_URL} ({exc}). Start it "
+                    "(see ../shared/domain/services.md) or run `make test`, which starts it.", returncode=3)
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    _require_redis()
+    app = create_app(
+        Testing,
+        SQLALCHEMY_DATABASE_URI=database_url_for_sqlalchemy(database_url),
+        STORAGE_DIR=str(tmp_path_factory.mktemp("storage")),
+        REDIS_URL=REDIS_URL,
+        RQ_CONNECTION=REDIS_URL,
+        RQ_QUEUE_PREFIX=f"maillage-test-{uuid.uuid4().hex[:8]}",
+    )
+    with app.app_context():
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def db(request, app):
+    """The database, inside a transaction rolled back after the test.
+
+    Requests made by the test client share this transaction: a view's commit
+    only releases a savepoint.
+    """
+    if "no_db_transaction" in request.keywords:
+        with app.app_context():
+            yield _db
+        return
+    with app.app_context():
+        connection = _db.engine.connect()
+        transaction = connection.begin()
+        original_session = _db.session
+        _db.session = _db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+        )
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session = original_session
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def organisation(db):
+    from tests.factories import OrganisationFactory
+
+    return OrganisationFactory(slug="cpts-test", name="CPTS de Test")
+
+
+@pytest.fixture
+def other_organisation(db):
+    from tests.factories import OrganisationFactory
+
+    return OrganisationFactory(slug="cpts-autre", name="CPTS Autre")
+
+
+@pytest.fixture
+def login_as(client, organisation):
+    """Sign the test client in with a role: ``login_as("treasurer")``, or ``None`` for anonymous.
+
+    Returns the user. ``org`` defaults to the ``organisation`` fixture.
+    """
+    from tests.factories import UserFactory
+
+    def login(role, org=None, user=None):
+        with client.session_transaction() as session:
+            session.clear()
+        if role is None:
+            return None
+        user = user or UserFactory()
+        if role != "nobody":
+            from backoffice.auth.services import grant_role
+
+            grant_role(user, org or organisation, role)
+        _db.session.flush()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        return user
+
+    return login
+
+
+@pytest.fixture
+def outbox(db):
+    """The mails sent during the test (MAIL_BACKEND=outbox)."""
+    from backoffice.mail.models import OutboxMessage
+
+    def messages(recipient=None):
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        if recipient:
+            query = query.where(OutboxMessage.recipient == recipient)
+        return list(_db.session.scalars(query))
+
+    return messages

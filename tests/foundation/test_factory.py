@@ -1,0 +1,58 @@
+import pytest
+
+from backoffice import create_app
+from config import Production, Testing
+
+
+def test_testing_config(app):
+    assert app.testing
+    assert create_app(Testing).testing
+
+
+def test_production_refuses_to_start_without_settings(monkeypatch):
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(RuntimeError, match="DATABASE_URL, REDIS_URL, SECRET_KEY"):
+        create_app(Production)
+
+
+def test_production_refuses_a_weak_secret(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://x@localhost/x")
+    monkeypatch.setenv("REDIS_URL", "redis://localhost:6379/0")
+    monkeypatch.setenv("SECRET_KEY", "short")
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(Production)
+
+
+def test_production_names_the_one_missing_setting(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://x@localhost/x")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    with pytest.raises(RuntimeError) as excinfo:
+        create_app(Production)
+    assert "REDIS_URL" in str(excinfo.value)
+    assert "DATABASE_URL" not in str(excinfo.value)
+
+
+def test_unknown_route_is_a_french_404(client):
+    response = client.get("/nulle-part")
+    assert response.status_code == 404
+    assert "Page introuvable" in response.get_data(as_text=True)
+
+
+def test_unknown_organisation_is_404(client, login_as):
+    login_as("admin")
+    assert client.get("/o/inconnue/").status_code == 404
+
+
+def test_security_headers(client):
+    response = client.get("/auth/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_pages_load_bootstrap_locally(client):
+    html = client.get("/auth/login").get_data(as_text=True)
+    assert "/bootstrap/static/" in html
+    assert "cdn" not in html.lower()
