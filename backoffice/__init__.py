@@ -9,9 +9,6 @@ from config import get_config
 
 from backoffice.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, rq
 
-# Feature packages with a ``views.bp`` blueprint, in registration order.
-FEATURES = ["main", "auth", "organisations", "people", "audit", "mail"]
-
 log = logging.getLogger(__name__)
 
 
@@ -80,10 +77,25 @@ def _configure_sqlite(app):
 
 
 def register_blueprints(app):
-    import importlib
+    """Register ``bp`` of every feature package that has a ``views`` module."""
+    for module in feature_modules("views"):
+        app.register_blueprint(module.bp)
 
-    for feature in FEATURES:
-        app.register_blueprint(importlib.import_module(f"backoffice.{feature}.views").bp)
+
+def feature_modules(name):
+    """``backoffice.<feature>.<name>`` for every feature package that has one, by feature name."""
+    import importlib
+    import pkgutil
+
+    modules = []
+    for package in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if package.ispkg:
+            try:
+                modules.append(importlib.import_module(f"backoffice.{package.name}.{name}"))
+            except ModuleNotFoundError as exc:
+                if exc.name != f"backoffice.{package.name}.{name}":
+                    raise
+    return modules
 
 
 def register_errorhandlers(app):

@@ -39,7 +39,7 @@ STAFF = [
     ("gerant@psl-paysdemayenne.fr", "Paul Chevalier (cogérant SISA)", {"sisa-pays-de-mayenne": ["treasurer"]}),
 ]
 
-# Features append callables taking the organisations by slug.
+# Each feature's ``demo`` module appends callables taking the organisations by slug.
 DEMO_STEPS = []
 
 
@@ -67,13 +67,7 @@ def seed(reset=False):
 
 
 def _steps():
-    import importlib
+    from backoffice import feature_modules
 
-    # Importing a feature's demo module registers its step.
-    for module in ("backoffice.people.demo",):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+    feature_modules("demo")  # importing a feature's demo module registers its step
     return DEMO_STEPS

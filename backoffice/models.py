@@ -23,15 +23,6 @@ class TimestampMixin:
 
 def import_all_models():
     """Import every feature's models so that metadata (and Alembic) sees them all."""
-    import importlib
-    import pkgutil
+    from backoffice import feature_modules
 
-    import backoffice
-
-    for module in pkgutil.iter_modules(backoffice.__path__):
-        if module.ispkg:
-            try:
-                importlib.import_module(f"backoffice.{module.name}.models")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"backoffice.{module.name}.models":
-                    raise
+    feature_modules("models")
