@@ -274,12 +274,22 @@ _NO_ENTRY = object()
 
 
 def _fec_rows(lines, state: _State, prefixes: tuple, period):
-    """Yield the 18 FEC fields of each line, validating as it goes (see ``write_fec``).
+    """Yield the 18 FEC fields of each line, validating as it goes (see ``write_fec``); a
+    formatting error becomes a ``FecError`` naming the entry."""
+    try:
+        yield from _fec_rows_checked(lines, state, prefixes, period)
+    except FecError:
+        raise
+    except ExportError as error:  # from format_amount: too many decimals, NaN…
+        raise FecError(f"Écriture {state.entry} : {error}", "amount", state.entry) from None
 
-    This is the hot path (one pass per line of the year): fields that are constant within an
-    entry (journal, dates, piece) are checked against the entry's first line by comparing the
-    raw values, and cleaned and formatted once per entry.
-    """
+
+def _fec_rows_checked(lines, state: _State, prefixes: tuple, period):
+    """The hot path (one pass per line of the year). Fields that are constant within an entry
+    (journal, entry date, piece) are compared *as given* with the entry's first line, and
+    cleaned and formatted once per entry; per line only the account, labels, amounts and
+    validation date are formatted. Optional columns (auxiliary account, lettering, currency)
+    cost one ``is None`` test when empty."""
     clean = clean_text
     amount = format_amount
     fdate = format_date_compact
