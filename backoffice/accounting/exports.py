@@ -541,11 +541,35 @@ def write_xlsx(sheets: Iterable[Sheet], path: Union[str, os.PathLike]) -> dict:
     and stripped of the control characters XML cannot hold.
     """
     from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    try:
+        return _write_xlsx(workbook, sheets, path)
+    except BaseException:
+        _discard_workbook(workbook)
+        raise
+
+
+def _discard_workbook(workbook) -> None:
+    """After a failure: finish each sheet's XML stream and delete its temporary file (openpyxl
+    streams every write-only sheet to a file in the system temporary directory until
+    ``save``); left alone, the suspended generators raise when garbage-collected."""
+    for ws in workbook.worksheets:
+        writer = getattr(ws, "_writer", None)
+        if writer is None:
+            continue
+        with contextlib.suppress(Exception):
+            if not ws.closed:
+                ws.close()
+        with contextlib.suppress(Exception):
+            writer.cleanup()
+
+
+def _write_xlsx(workbook, sheets, path) -> dict:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
 
-    workbook = Workbook(write_only=True)
     counts: dict = {}
     used: set = set()
     bold = Font(bold=True)
