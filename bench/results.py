@@ -1,0 +1,67 @@
+"""Shared store of benchmark figures: ``bench/results.json``, ``name -> {value, unit,
+baseline, ratio}``.
+
+``ratio`` is ours / baseline, lower is better (for a budget, value / budget). Several benchmarks
+write the same file, possibly at the same time, so :func:`record` merges under an exclusive
+lock and replaces the file atomically: a figure recorded by one benchmark never erases
+another's.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+
+RESULTS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json")
+
+
+@contextmanager
+def _locked(path: str):
+    # The lock file lives in the temporary directory, not beside results.json (untracked).
+    key = hashlib.sha1(os.path.abspath(path).encode()).hexdigest()[:12]
+    with open(os.path.join(tempfile.gettempdir(), f"bench-results-{key}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def load(path: str = RESULTS_PATH) -> dict:
+    """All recorded figures ({} when there is no file yet, or it is unreadable)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def record(name: str, value, unit: str, baseline=None, ratio=None, *,
+           path: str = RESULTS_PATH) -> dict:
+    """Merge one figure into the results file and return its entry.
+
+    When ``ratio`` is None and both ``value`` and ``baseline`` are numbers, it is computed as
+    ``value / baseline`` (rounded to 4 decimals).
+    """
+    if ratio is None and isinstance(value, (int, float)) and isinstance(baseline, (int, float)) \
+            and baseline:
+        ratio = round(value / baseline, 4)
+    entry = {"value": value, "unit": unit, "baseline": baseline, "ratio": ratio}
+    with _locked(path):
+        results = load(path)
+        results[name] = entry
+        directory = os.path.dirname(path) or "."
+        fd, tmp = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(results, fh, indent=2, sort_keys=True, ensure_ascii=False)
+                fh.write("\n")
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    return entry
