@@ -455,9 +455,10 @@ def _csv_cells(rows: Iterable[Sequence[Any]], state: list) -> Iterator[list]:
     cell = _cell_text
     for row in rows:
         state[0] += 1
-        # Plain str cells that cannot be read as a formula go through untouched; everything
-        # else (amounts, dates, None, dangerous text) is formatted by _cell_text.
-        yield [v if type(v) is str and v[:1] not in triggers else cell(v) for v in row]
+        # Plain str cells that cannot be read as a formula go through untouched, None becomes
+        # ""; everything else (amounts, dates, dangerous text) is formatted by _cell_text.
+        yield [v if type(v) is str and v[:1] not in triggers else "" if v is None else cell(v)
+               for v in row]
 
 
 def write_csv(rows: Iterable[Sequence[Any]], header: Sequence[str],

@@ -271,6 +271,7 @@ class _State:
 
 
 _NO_ENTRY = object()
+_TEXT_CACHE_MAX = 10_000
 
 
 def _fec_rows(lines, state: _State, prefixes: tuple, period):
@@ -297,6 +298,11 @@ def _fec_rows_checked(lines, state: _State, prefixes: tuple, period):
     key = None
     head = None
     entry_debit = entry_credit = ZERO
+    line_count = 0
+    # Account numbers and labels repeat all year: clean each distinct value once (the cache
+    # is bounded). The label usually repeats on every line of an entry: keep the last one.
+    accounts: dict = {}
+    last_label = label_text = None
     for line in lines:
         (journal_code, journal_label, number, entry_date, account, account_label, aux,
          aux_label, piece_ref, piece_date, label, debit, credit, lettering, lettering_date,
@@ -315,7 +321,7 @@ def _fec_rows_checked(lines, state: _State, prefixes: tuple, period):
             entry_debit = entry_credit = ZERO
         elif (journal_code, journal_label, entry_date, piece_ref, piece_date) != key:
             _inconsistent(number, key, line)
-        state.line_count += 1
+        line_count += 1
 
         debit_text = amount(debit)
         credit_text = amount(credit)
@@ -328,9 +334,16 @@ def _fec_rows_checked(lines, state: _State, prefixes: tuple, period):
         else:
             entry_debit += debit
 
-        account_text = clean(account)
-        account_label_text = clean(account_label)
-        label_text = clean(label)
+        account_text = accounts.get(account)
+        if account_text is None:
+            if len(accounts) >= _TEXT_CACHE_MAX:
+                accounts.clear()
+            account_text = accounts[account] = clean(account)
+        account_label_text = accounts.get(account_label)
+        if account_label_text is None:
+            account_label_text = accounts[account_label] = clean(account_label)
+        if label != last_label or label_text is None:
+            last_label, label_text = label, clean(label)
         if not (account_text and account_label_text and label_text):
             _missing(number, account, (("CompteNum", account_text),
                                        ("CompteLib", account_label_text),
@@ -358,6 +371,7 @@ def _fec_rows_checked(lines, state: _State, prefixes: tuple, period):
             _unbalanced(current, entry_debit, entry_credit)
         state.total_debit += entry_debit
         state.total_credit += entry_credit
+    state.line_count = line_count
 
 
 def _entry_head(state: _State, key, number, period) -> tuple:
