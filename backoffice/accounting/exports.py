@@ -254,7 +254,8 @@ def _check_binary(fileobj) -> None:
 
 def text_stream(sink: HashingWriter, encoding: str, errors: str = "strict") -> io.TextIOWrapper:
     """Text layer used by the writers: no newline translation (the csv module writes the
-    ``\\r\\n`` itself), large buffer."""
+    ``\\r\\n`` itself). Non-ASCII text is encoded on each ``write``, so an encoding error is
+    raised while the offending row is being written."""
     stream = io.TextIOWrapper(sink, encoding=encoding, errors=errors, newline="",
                               write_through=False)
     return stream
@@ -533,7 +534,7 @@ def _sheet_title(title: str, used: set) -> str:
 
 
 def write_xlsx(sheets: Iterable[Sheet], path: Union[str, os.PathLike]) -> dict:
-    """Write the sheets (``Sheet(title, header, rows)``) to an XLSX file at ``path`` through a
+    """Write the sheets (``Sheet(title, header, rows)`` or plain triples) to an XLSX file at ``path`` through a
     temporary file; returns ``{sheet title: data row count}``.
 
     openpyxl's write-only mode streams rows to disk, so memory stays bounded. ``Decimal`` and
@@ -575,8 +576,8 @@ def _write_xlsx(workbook, sheets, path) -> dict:
     used: set = set()
     bold = Font(bold=True)
     with atomic_path(path) as tmp:
-        for sheet in sheets:
-            title = _sheet_title(sheet.title, used)
+        for sheet_title, header, rows in sheets:
+            title = _sheet_title(sheet_title, used)
             ws = workbook.create_sheet(title=title)
             ws.freeze_panes = "A2"
 
@@ -631,9 +632,9 @@ def _write_xlsx(workbook, sheets, path) -> dict:
                     return date_cell(date(value.year, value.month, value.day))
                 raise TypeError(f"cannot write a {kind.__name__} in an XLSX cell: {value!r}")
 
-            ws.append([header_cell(value) for value in sheet.header])
+            ws.append([header_cell(value) for value in header])
             count = 0
-            for row in sheet.rows:
+            for row in rows:
                 count += 1
                 if count >= XLSX_MAX_ROWS:
                     raise ExportError(

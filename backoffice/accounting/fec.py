@@ -210,6 +210,8 @@ def write_fec(lines: Iterable[ExportLine], fileobj, *, encoding: str = "utf-8",
     * ``encoding``: a character the chosen encoding cannot hold;
     * ``empty``: no line at all ("aucune écriture pour cet exercice").
 
+    A float amount or a date field that is not a ``date`` is a bug in the caller: ``TypeError``.
+
     ``fileobj`` receives partial content when a rule breaks: write to a file through
     ``write_fec_file``, which only keeps complete, valid files.
     """
@@ -404,9 +406,8 @@ def _entry_head(state: _State, key, number, period) -> tuple:
 def _date_text(value, number, column: str) -> str:
     if value is None:
         return ""
-    if not isinstance(value, date):
-        raise FecError(f"Écriture {number} : {column} n'est pas une date ({value!r}).",
-                       "required", number)
+    if not isinstance(value, date):  # a bug in the caller, like a float amount
+        raise TypeError(f"entry {number}: {column} must be a date, not {value!r}")
     return format_date_compact(value)
 
 

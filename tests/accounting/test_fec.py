@@ -236,9 +236,11 @@ def test_required_fields_must_not_be_empty(field, column, empty):
     assert column in str(error) and "Écriture 1" in str(error)
 
 
-def test_date_field_with_a_string_is_rejected():
-    lines = [line._replace(piece_date="2026-03-14") for line in make_entry(1, "5.00")]
-    rejected(lines, "required")
+@pytest.mark.parametrize("field", ["entry_date", "piece_date", "validation_date"])
+def test_date_field_with_a_string_is_a_programming_error(field):
+    lines = [line._replace(**{field: "2026-03-14"}) for line in make_entry(1, "5.00")]
+    with pytest.raises(TypeError):
+        write_fec(iter(lines), io.BytesIO())
 
 
 # --- auxiliary accounts -----------------------------------------------------------------
