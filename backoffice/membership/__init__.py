@@ -1,0 +1,1 @@
+"""Membership: fee grids, memberships, payments, bank statements, SEPA direct debit."""

@@ -1,0 +1,81 @@
+"""Fixtures of the membership tests: a period with its fee grid, collèges, members, a query counter."""
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event
+
+from backoffice.extensions import db as _db
+from backoffice.membership import services
+from backoffice.membership.models import CategoryKind
+
+
+@pytest.fixture
+def period(organisation):
+    """The 2026 period of the test organisation with the usual grid (50/30/100 €, first year 20 €)."""
+    period = services.period_for_year(organisation, 2026)
+    for label, amount, kind in [("Médecin", "50.00", CategoryKind.PHYSICIAN),
+                                ("Autre professionnel de santé", "30.00", CategoryKind.OTHER_PROFESSIONAL),
+                                ("Structure", "100.00", CategoryKind.STRUCTURE),
+                                ("Première adhésion", "20.00", CategoryKind.FIRST_YEAR)]:
+        services.set_fee_category(period, label, Decimal(amount), kind)
+    return period
+
+
+@pytest.fixture
+def colleges(organisation):
+    return [services.save_college(organisation, "Libéraux", party_kind="professional"),
+            services.save_college(organisation, "Structures", party_kind="structure"),
+            services.save_college(organisation, "Usagers")]
+
+
+@pytest.fixture
+def physician(db):
+    from tests.factories import ProfessionalFactory
+
+    return ProfessionalFactory(first_name="Anne", last_name="Le Floch", profession="medecin_generaliste")
+
+
+@pytest.fixture
+def nurse(db):
+    from tests.factories import ProfessionalFactory
+
+    return ProfessionalFactory(first_name="Jean", last_name="Dupont", profession="infirmier")
+
+
+@pytest.fixture
+def membership(organisation, period, physician):
+    """Anne Le Floch, physician, 50 € due for 2026 (not a first membership: category forced)."""
+    category = next(c for c in period.categories if c.kind is CategoryKind.PHYSICIAN)
+    return services.create_membership(organisation, physician, period, category=category, joined_on=date(2026, 1, 10))
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements = []
+
+    @property
+    def count(self):
+        return len(self.statements)
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            self.statements.append(statement)
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as counter: ...`` then ``counter.count`` = SQL statements run."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def counting():
+        counter = QueryCounter()
+        engine = _db.engine
+        event.listen(engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", counter)
+
+    return counting

@@ -1,0 +1,221 @@
+"""Membership rules: state machine, category suggestion, payments, credit, refunds, reversals."""
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from backoffice.membership import services
+from backoffice.membership.models import (CategoryKind, MembershipStatus as S, PaymentKind, PaymentMethod,
+                                          PaymentStatus)
+from backoffice.membership.services import MembershipError
+
+ALL = list(S)
+ALLOWED = {
+    (S.AWAITING_PAYMENT, S.PARTIALLY_PAID), (S.AWAITING_PAYMENT, S.PAID), (S.AWAITING_PAYMENT, S.EXEMPT),
+    (S.AWAITING_PAYMENT, S.CANCELLED),
+    (S.PARTIALLY_PAID, S.AWAITING_PAYMENT), (S.PARTIALLY_PAID, S.PAID),
+    (S.PAID, S.AWAITING_PAYMENT), (S.PAID, S.PARTIALLY_PAID),
+    (S.EXEMPT, S.AWAITING_PAYMENT), (S.EXEMPT, S.CANCELLED),
+}
+
+
+@pytest.mark.parametrize("current", ALL)
+@pytest.mark.parametrize("target", ALL)
+def test_transition_table(current, target):
+    assert services.can_transition(current, target) is ((current, target) in ALLOWED)
+
+
+def test_cancelled_is_final():
+    assert services.MEMBERSHIP_TRANSITIONS[S.CANCELLED] == set()
+
+
+@pytest.mark.parametrize("due, paid, expected", [
+    ("50.00", "0.00", S.AWAITING_PAYMENT),
+    ("50.00", "20.00", S.PARTIALLY_PAID),
+    ("50.00", "50.00", S.PAID),
+    ("50.00", "80.00", S.PAID),
+    ("0.00", "0.00", S.PAID),
+])
+def test_derived_status(due, paid, expected):
+    assert services.derived_status(Decimal(due), Decimal(paid)) is expected
+
+
+@pytest.mark.parametrize("party_kind, physician, first, expected", [
+    ("professional", True, False, CategoryKind.PHYSICIAN),
+    ("professional", False, False, CategoryKind.OTHER_PROFESSIONAL),
+    ("structure", False, False, CategoryKind.STRUCTURE),
+    ("professional", True, True, CategoryKind.FIRST_YEAR),
+    ("professional", False, True, CategoryKind.FIRST_YEAR),
+    ("structure", False, True, CategoryKind.FIRST_YEAR),
+])
+def test_suggest_category_kind(party_kind, physician, first, expected):
+    assert services.suggest_category_kind(party_kind, physician, first) is expected
+
+
+def test_suggest_category_uses_history(organisation, period, physician):
+    assert services.suggest_category(physician, period).label == "Première adhésion"
+    previous = services.ensure_grid(services.period_for_year(organisation, 2025), previous=period)
+    services.create_membership(organisation, physician, previous, joined_on=date(2025, 2, 1))
+    assert services.suggest_category(physician, period).label == "Médecin"
+
+
+def test_suggest_category_without_first_year_line(organisation, physician):
+    period = services.period_for_year(organisation, 2027)
+    services.set_fee_category(period, "Médecin", "60", CategoryKind.PHYSICIAN)
+    services.set_fee_category(period, "Autre", "30", CategoryKind.OTHER_PROFESSIONAL)
+    assert services.suggest_category(physician, period).label == "Médecin"
+
+
+def test_suggest_college(colleges, nurse):
+    from tests.factories import StructureFactory
+
+    assert services.suggest_college(nurse, colleges).name == "Libéraux"
+    assert services.suggest_college(StructureFactory(), colleges).name == "Structures"
+
+
+def test_period_follows_fiscal_year(organisation):
+    organisation.fiscal_year_start_month = 9
+    period = services.period_for_year(organisation, 2026)
+    assert (period.starts_on, period.ends_on, period.label) == (date(2026, 9, 1), date(2027, 8, 31), "2026-2027")
+
+
+def test_create_membership_defaults(organisation, period, nurse):
+    membership = services.create_membership(organisation, nurse, period)
+    assert membership.category.label == "Première adhésion"
+    assert membership.amount_due == Decimal("20.00")
+    assert membership.status is S.AWAITING_PAYMENT
+    assert membership.payment_reference.startswith("ADH26-")
+    code = membership.payment_reference.split("-")[1]
+    assert len(code) == 5 and not set(code) & set("0O1IL2Z5S8B")
+
+
+def test_second_membership_same_period_refused(organisation, period, membership, physician):
+    with pytest.raises(MembershipError, match="déjà une adhésion pour 2026"):
+        services.create_membership(organisation, physician, period)
+
+
+def test_duplicate_grid_label_refused(period):
+    with pytest.raises(MembershipError, match="existe déjà"):
+        services.set_fee_category(period, "médecin", "10")
+
+
+@pytest.mark.parametrize("value, message", [("-5", "positif"), ("0", "supérieur à zéro"), ("abc", "invalide"),
+                                            ("12.345", "deux décimales")])
+def test_bad_amounts(membership, value, message):
+    with pytest.raises(MembershipError, match=message):
+        services.record_payment(membership, value, "transfer")
+    assert membership.payments == []
+
+
+def test_partial_then_full_payment(membership):
+    services.record_payment(membership, "20", "cheque", date(2026, 2, 1), reference="1234567", cheque_bank="CIC")
+    assert (membership.status, membership.amount_paid, membership.balance) == (S.PARTIALLY_PAID, Decimal("20.00"), Decimal("30.00"))
+    services.record_payment(membership, "30,00", "transfer", date(2026, 2, 10))
+    assert membership.status is S.PAID
+    assert membership.paid_on == date(2026, 2, 10)
+    assert membership.credit == 0
+
+
+def test_overpayment_credit_then_refund(membership):
+    services.record_payment(membership, "80", "transfer", date(2026, 2, 1))
+    assert membership.status is S.PAID and membership.credit == Decimal("30.00")
+    row = services.refund(membership, None, "transfer", date(2026, 2, 15))
+    assert row.amount == Decimal("-30.00") and row.kind is PaymentKind.REFUND
+    assert membership.credit == 0 and membership.amount_paid == Decimal("50.00") and membership.status is S.PAID
+
+
+def test_refund_more_than_paid_refused(membership):
+    services.record_payment(membership, "10", "cash")
+    with pytest.raises(MembershipError, match="plus que ce qui a été payé"):
+        services.refund(membership, "11", "cash")
+
+
+def test_credit_carried_over(organisation, membership, physician):
+    services.record_payment(membership, "100", "transfer", date(2026, 2, 1))
+    nxt = services.ensure_grid(services.period_for_year(organisation, 2027), previous=membership.period)
+    target = services.create_membership(organisation, physician, nxt, joined_on=date(2026, 12, 1))
+    assert target.category.label == "Médecin"
+    services.carry_over_credit(membership, target)
+    assert target.status is S.PAID and target.amount_paid == Decimal("50.00")
+    assert membership.credit == 0 and membership.status is S.PAID
+
+
+def test_reversal_never_deletes(membership):
+    payment = services.record_payment(membership, "50", "transfer", date(2026, 2, 1))
+    assert membership.status is S.PAID
+    reversal = services.reverse_payment(payment, date(2026, 2, 3), reason="Erreur de saisie")
+    assert reversal.amount == Decimal("-50.00") and reversal.reverses is payment and payment.is_reversed
+    assert membership.status is S.AWAITING_PAYMENT and membership.amount_paid == 0 and membership.paid_on is None
+    assert len(membership.payments) == 2
+    with pytest.raises(MembershipError, match="déjà annulé"):
+        services.reverse_payment(payment)
+    with pytest.raises(MembershipError, match="ne peut pas être annulée"):
+        services.reverse_payment(reversal)
+
+
+def test_double_submit_records_once(membership):
+    services.record_payment(membership, "20", "transfer", idempotency_key="form-123")
+    with pytest.raises(services.DuplicateSubmission) as caught:
+        services.record_payment(membership, "20", "transfer", idempotency_key="form-123")
+    assert caught.value.payment.amount == Decimal("20.00")
+    assert membership.amount_paid == Decimal("20.00") and len(membership.payments) == 1
+
+
+def test_payment_on_cancelled_refused(membership):
+    services.cancel_membership(membership, "Départ du territoire")
+    assert membership.status is S.CANCELLED
+    with pytest.raises(MembershipError, match="annulée"):
+        services.record_payment(membership, "50", "transfer")
+    assert membership.payments == []
+
+
+def test_cancel_with_money_refused(membership):
+    services.record_payment(membership, "10", "cash")
+    with pytest.raises(MembershipError, match="remboursez"):
+        services.cancel_membership(membership, "x")
+
+
+def test_exempt_and_lift(membership):
+    services.exempt_membership(membership, "Membre d'honneur")
+    assert membership.status is S.EXEMPT
+    with pytest.raises(MembershipError, match="exonérée"):
+        services.record_payment(membership, "10", "cash")
+    services.lift_exemption(membership)
+    assert membership.status is S.AWAITING_PAYMENT
+
+
+def test_pending_direct_debit_counts_once_confirmed(membership):
+    payment = services.record_payment(membership, "50", "direct_debit", pending=True)
+    assert payment.status is PaymentStatus.PENDING and membership.amount_paid == 0
+    services.confirm_payment(payment, date(2026, 3, 5))
+    assert membership.status is S.PAID and membership.paid_on == date(2026, 3, 5)
+    with pytest.raises(MembershipError):
+        services.fail_payment(payment)
+
+
+def test_paid_hook_runs_once(membership):
+    seen = []
+    hook = services.register_paid_hook(lambda m: seen.append(m.id))
+    try:
+        services.record_payment(membership, "30", "cash")
+        services.record_payment(membership, "30", "cash")
+        services.record_payment(membership, "5", "cash")
+    finally:
+        services._PAID_HOOKS.remove(hook)
+    assert seen == [membership.id]
+
+
+def test_history(organisation, membership, physician):
+    previous = services.ensure_grid(services.period_for_year(organisation, 2025), previous=membership.period)
+    services.create_membership(organisation, physician, previous, joined_on=date(2025, 1, 5))
+    assert [m.period.year for m in services.membership_history(organisation, physician)] == [2026, 2025]
+
+
+def test_find_by_reference(membership):
+    ref = membership.payment_reference
+    assert services.find_by_reference(ref.lower().replace("-", " ")) is membership
+
+
+def test_cheque_needs_number(membership):
+    with pytest.raises(MembershipError, match="numéro du chèque"):
+        services.record_payment(membership, "50", PaymentMethod.CHEQUE)
