@@ -42,14 +42,7 @@ def load(path: str = RESULTS_PATH) -> dict:
 
 def record(name: str, value, unit: str, baseline=None, ratio=None, *,
            path: str = RESULTS_PATH) -> dict:
-    """Merge one figure into the results file and return its entry.
-
-    When ``ratio`` is None and both ``value`` and ``baseline`` are numbers, it is computed as
-    ``value / baseline`` (rounded to 4 decimals).
-    """
-    if ratio is None and isinstance(value, (int, float)) and isinstance(baseline, (int, float)) \
-            and baseline:
-        ratio = round(value / baseline, 4)
+    """Merge one figure into the results file and return its entry (stored as given)."""
     entry = {"value": value, "unit": unit, "baseline": baseline, "ratio": ratio}
     with _locked(path):
         results = load(path)

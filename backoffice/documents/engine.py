@@ -50,6 +50,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import uuid
 import zipfile
 import zlib
@@ -125,7 +126,16 @@ _BODY_MARK = "MAILLAGE-BODY-7f3a"
 
 # The same parser settings as python-docx (what docxtpl reads templates with), plus no network.
 _PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
-_STRICT_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+_THREAD = threading.local()
+
+
+def _strict_parser() -> etree.XMLParser:
+    # One parser per thread: a shared lxml parser serialises the threads that use it.
+    parser = getattr(_THREAD, "parser", None)
+    if parser is None:
+        parser = _THREAD.parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    return parser
+
 
 # docxtpl's helpers do not use the instance state we rely on (patch_xml, resolve_listing,
 # fix_tables): one bare instance serves them all.
@@ -338,7 +348,7 @@ class _CompiledPart:
             xml = session.renumber_drawings(xml)
         data = (_XML_DECL + self.prefix + xml + self.suffix).encode("utf-8")
         try:
-            etree.fromstring(data, _STRICT_PARSER)
+            etree.fromstring(data, _strict_parser())
         except etree.XMLSyntaxError as exc:
             raise TemplateError(
                 "les balises coupent la structure du document (par exemple une balise {%p %} "

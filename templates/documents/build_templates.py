@@ -44,9 +44,12 @@ def _new_document():
     return doc
 
 
-def _para(container, text="", *, style=None, bold=False, align=None, size=None):
+def _para(container, text="", *, style=None, bold=False, align=None, size=None,
+          space_before=None):
     """Add a paragraph whose tags are each a single run."""
     paragraph = container.add_paragraph(style=style)
+    if space_before is not None:
+        paragraph.paragraph_format.space_before = Pt(space_before)
     for piece in _TAG.split(text):
         if not piece:
             continue
@@ -118,10 +121,9 @@ def build_membership_receipt(path: Path) -> None:
         _cell(row.cells[1], value)
 
     _para(doc, "{%p if payment.reference %}")
-    _para(doc, "Référence du règlement : {{ payment.reference }}")
+    _para(doc, "Référence du règlement : {{ payment.reference }}", space_before=8)
     _para(doc, "{%p endif %}")
-    _para(doc, "")
-    _para(doc, "Fait à {{ place }}, le {{ issued_on|date_fr }}.")
+    _para(doc, "Fait à {{ place }}, le {{ issued_on|date_fr }}.", space_before=24)
     _para(doc, "{{ treasurer.name }}", align=WD_ALIGN_PARAGRAPH.RIGHT, bold=True)
     _para(doc, "Trésorier(ère)", align=WD_ALIGN_PARAGRAPH.RIGHT)
     doc.core_properties.title = "Attestation d'adhésion"
@@ -211,7 +213,7 @@ def build_bench_statement(path: Path) -> None:
     _cell(table.rows[4].cells[0], "Total", bold=True)
     _cell(table.rows[4].cells[2], "{{ total|money }}", bold=True, align=WD_ALIGN_PARAGRAPH.RIGHT)
 
-    _para(doc, "Soit {{ total|money_words }}.")
+    _para(doc, "Soit {{ total|money_words }}.", space_before=8)
     for text in _BENCH_PARAGRAPHS:
         _para(doc, text, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
     _para(doc, "{{ contact.name }}", align=WD_ALIGN_PARAGRAPH.RIGHT, bold=True)

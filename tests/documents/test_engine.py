@@ -312,6 +312,16 @@ def test_same_image_twice_is_stored_once_and_header_image_gets_its_relationship(
     assert "a:blip" in header._element.xml
 
 
+def test_image_with_hyperlink():
+    template = DocumentTemplate.from_bytes(make_docx(["{{ logo }}"]))
+    data = template.render({"logo": DocumentImage(png_bytes(), anchor="https://exemple.fr/?a=1&b=2")})
+    document = docx.Document(io.BytesIO(data))
+    assert len(document.inline_shapes) == 1
+    links = [r for r in document.part.rels.values() if r.reltype.endswith("/hyperlink")]
+    assert [r.target_ref for r in links] == ["https://exemple.fr/?a=1&b=2"]
+    assert links[0].is_external
+
+
 def test_images_in_parallel_renders_do_not_mix():
     template = DocumentTemplate.from_bytes(make_docx(["{{ name }}", "{{ logo }}"]))
     logos = {i: png_bytes(10 + i, 10) for i in range(6)}
