@@ -102,17 +102,17 @@ def _rows(text):
 
 def _header_index(rows, mapping=None):
     """Index of the header row: the one holding the mapped date column, else the first row with
-    the most common number of cells (account details above the header have fewer)."""
+    the most filled cells (account details above the header, and data rows with an empty debit
+    or credit, have fewer)."""
     if mapping and mapping.get("date"):
         for index, row in enumerate(rows[:40]):
             if mapping["date"] in row:
                 return index
         return None
-    widths = Counter(len(r) for r in rows if len(r) > 1)
-    if not widths:
+    filled = [sum(1 for cell in row if cell) for row in rows[:40]]
+    if not filled or max(filled) < 2:
         return None
-    common = widths.most_common(1)[0][0]
-    return next(i for i, r in enumerate(rows) if len(r) == common)
+    return filled.index(max(filled))
 
 
 def csv_columns(content):

@@ -1,0 +1,176 @@
+"""Bank statements: CSV and CAMT.053 reading, matching rules, idempotent imports, confirmation."""
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from backoffice.extensions import db as _db
+from backoffice.membership import matching, services, statements
+from backoffice.membership.models import (BankStatementLine, CategoryKind, MembershipStatus, PaymentMethod,
+                                          StatementLineStatus as L)
+
+DATA = Path(__file__).parent / "data"
+MAPPING = {"date": "Date", "label": "Libellé", "debit": "Débit euros", "credit": "Crédit euros",
+           "reference": "Référence"}
+
+
+def sample(name, membership):
+    content = (DATA / name).read_bytes()
+    encoding = "cp1252" if name.endswith(".csv") else "utf-8"
+    return content.decode(encoding).replace("{REF_PHYSICIAN}", membership.payment_reference).encode(encoding)
+
+
+@pytest.fixture
+def nurse_membership(organisation, period, nurse):
+    category = next(c for c in period.categories if c.kind is CategoryKind.OTHER_PROFESSIONAL)
+    return services.create_membership(organisation, nurse, period, category=category, joined_on=date(2026, 1, 12))
+
+
+def line_count(organisation):
+    return _db.session.scalar(select(func.count()).select_from(BankStatementLine)
+                              .where(BankStatementLine.organisation_id == organisation.id))
+
+
+# --- pure matching rules --------------------------------------------------------------------
+
+PATTERN = matching.reference_pattern({"ADH"})
+ANNE = matching.Candidate(1, "ADH26-7KQ4M", "Le Floch", "Anne", Decimal("50.00"), Decimal("50.00"))
+JEAN = matching.Candidate(2, "ADH26-3CDEF", "Dupont", "Jean", Decimal("30.00"), Decimal("30.00"))
+JEANNE = matching.Candidate(3, "ADH26-4GHJK", "Dupont", "Jeanne", Decimal("30.00"), Decimal("30.00"))
+MSP = matching.Candidate(4, "ADH26-6MNPQ", "MSP des Marais", "", Decimal("100.00"), Decimal("100.00"))
+BY_REF = {matching.compact(c.reference): c for c in (ANNE, JEAN, JEANNE, MSP)}
+
+
+@pytest.mark.parametrize("text, amount, expected, rule", [
+    ("VIR COTISATION ADH26-7KQ4M", "50.00", 1, "reference"),
+    ("vir cotisation adh26 7kq4m", "50.00", 1, "reference"),
+    ("VIR ADH267KQ4M PARTIEL", "20.00", 1, "reference"),               # reference wins whatever the amount
+    ("VIR DE JEAN DUPONT ADHESION", "30.00", 2, "name_amount"),       # first name narrows the Duponts
+    ("VIR MSP DES MARAIS", "100.00", 4, "name_amount"),
+    ("VIR DE ANNE LE FLOCH", "45.00", None, None),                    # name but wrong amount
+    ("VIR DON", "30.00", None, None),
+    ("ADH26-7KQ4M", "-50.00", None, None),                            # debits never match
+])
+def test_match_line(text, amount, expected, rule):
+    result = matching.match_line(text, Decimal(amount), BY_REF, [ANNE, JEAN, JEANNE, MSP], PATTERN)
+    assert (result.membership_id, result.rule) == (expected, rule)
+
+
+def test_ambiguous_name_and_amount():
+    result = matching.match_line("VIR M DUPONT COTISATION", Decimal("30.00"), BY_REF, [ANNE, JEAN, JEANNE], PATTERN)
+    assert result.membership_id is None and result.ambiguous == (2, 3)
+
+
+def test_two_references_are_ambiguous():
+    result = matching.match_line("ADH26-7KQ4M ADH26-3CDEF", Decimal("80.00"), BY_REF, [], PATTERN)
+    assert result.ambiguous == (1, 2) and not result.found
+
+
+# --- reading files --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [("1 234,56", "1234.56"), ("-30,00", "-30.00"), ("+30.00", "30.00"),
+                                            ("1.234,50 €", "1234.50"), ("", None)])
+def test_parse_amount(text, expected):
+    assert statements.parse_amount(text) == (Decimal(expected) if expected else None)
+
+
+def test_csv_columns_skip_preamble(membership):
+    columns = statements.csv_columns(sample("statement_cp1252.csv", membership))
+    assert columns == ["Date", "Libellé", "Débit euros", "Crédit euros", "Référence"]
+
+
+def test_parse_csv_utf8_comma_separated():
+    content = "date,libelle,montant\n03/02/2026,VIR X,\"50,00\"\n04/02/2026,PRLV Y,\"-12,30\"\n".encode()
+    lines = statements.parse_csv(content, {"date": "date", "label": "libelle", "amount": "montant"})
+    assert [(l.booked_on, l.amount) for l in lines] == [(date(2026, 2, 3), Decimal("50.00")),
+                                                        (date(2026, 2, 4), Decimal("-12.30"))]
+
+
+def test_parse_camt053(membership):
+    lines = statements.parse_camt053(sample("camt053_sample.xml", membership))
+    assert [(l.booked_on, l.amount) for l in lines] == [
+        (date(2026, 2, 3), Decimal("50.00")), (date(2026, 2, 5), Decimal("30.00")),
+        (date(2026, 2, 5), Decimal("30.00")), (date(2026, 2, 10), Decimal("-22.50"))]  # pending entry left out
+    assert lines[0].counterparty == "DR ANNE LE FLOCH" and lines[0].reference is None
+    assert membership.payment_reference in lines[0].label
+    assert lines[1].reference == "E2E-DUPONT-0205"
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"%PDF-1.7 binary", "pas un PDF"),
+    (b"", "vide"),
+    (b"<?xml version='1.0'?><Document><CstmrCdtTrfInitn/></Document>", "pas un relevé CAMT.053"),
+    (b"OFXHEADER:100\nDATA:OFXSGML", "OFX"),
+])
+def test_unknown_format_records_nothing(organisation, content, message):
+    with pytest.raises(statements.StatementFormatError, match=message):
+        statements.import_statement(organisation, "releve.bin", content)
+    assert line_count(organisation) == 0
+
+
+def test_csv_without_mapping_asks_for_columns(organisation, membership):
+    with pytest.raises(statements.MappingNeeded) as caught:
+        statements.import_statement(organisation, "releve.csv", sample("statement_cp1252.csv", membership))
+    assert "Crédit euros" in caught.value.columns
+    assert line_count(organisation) == 0
+
+
+def test_bad_date_in_csv(organisation, membership):
+    statements.save_csv_mapping(organisation, {"date": "date", "label": "libelle", "amount": "montant"},
+                                ["date", "libelle", "montant"])
+    with pytest.raises(statements.StatementFormatError, match="Ligne 2 : Date illisible"):
+        statements.import_statement(organisation, "x.csv", b"date;libelle;montant\n2026/31/12;VIR;10,00\n")
+    assert line_count(organisation) == 0
+
+
+# --- import, matching, confirmation ---------------------------------------------------------
+
+def test_csv_import_is_idempotent_and_matches(organisation, membership, nurse_membership):
+    content = sample("statement_cp1252.csv", membership)
+    statements.save_csv_mapping(organisation, MAPPING, statements.csv_columns(content))
+    first = statements.import_statement(organisation, "releve.csv", content)
+    assert (first.line_count, first.new_line_count) == (6, 6)
+    by_label = {l.label[:28]: l for l in first.lines}
+    assert len(by_label) == 5  # the two identical cheque deposits are two lines
+    physician_line = next(l for l in first.lines if "LE FLOCH" in l.label)
+    assert (physician_line.status, physician_line.membership_id, physician_line.match_rule) == (
+        L.SUGGESTED, membership.id, "reference")
+    dupont = next(l for l in first.lines if "DUPONT" in l.label)
+    assert (dupont.membership_id, dupont.match_rule) == (nurse_membership.id, "name_amount")
+    assert next(l for l in first.lines if "FRAIS" in l.label).status is L.IGNORED
+    assert next(l for l in first.lines if "MARTIN" in l.label).status is L.UNMATCHED
+
+    again = statements.import_statement(organisation, "releve-copie.csv", content)
+    assert (again.line_count, again.new_line_count) == (6, 0)
+    assert line_count(organisation) == 6
+
+
+def test_camt_import_is_idempotent_and_confirm_records_payments(organisation, membership, nurse_membership):
+    content = sample("camt053_sample.xml", membership)
+    statement = statements.import_statement(organisation, "camt.xml", content)
+    assert statement.new_line_count == 4
+    assert statements.import_statement(organisation, "camt.xml", content).new_line_count == 0
+
+    review = statements.lines_to_review(organisation)
+    choices = {l.id: l.membership_id for l in review if l.status is L.SUGGESTED}
+    assert sorted(choices.values()) == sorted([membership.id, nurse_membership.id])
+    payments = statements.confirm_lines(organisation, choices)
+    assert len(payments) == 2
+    assert membership.status is MembershipStatus.PAID and nurse_membership.status is MembershipStatus.PAID
+    assert payments[0].method is PaymentMethod.TRANSFER and payments[0].source == "statement"
+    # Confirming the same screen again (double submit) records nothing more.
+    assert statements.confirm_lines(organisation, choices) == []
+    assert len(membership.payments) == 1
+    unmatched = [l for l in statements.lines_to_review(organisation)]
+    assert [l.label for l in unmatched] == ["DON ASSOCIATION"]
+
+
+def test_manual_choice_for_unmatched_line(organisation, membership):
+    content = sample("camt053_sample.xml", membership)
+    statements.import_statement(organisation, "camt.xml", content)
+    don = next(l for l in statements.lines_to_review(organisation) if l.label == "DON ASSOCIATION")
+    statements.confirm_lines(organisation, {don.id: membership.id})
+    assert don.status is L.MATCHED and membership.amount_paid == Decimal("30.00")
+    statements.ignore_line(next(l for l in statements.lines_to_review(organisation) if l.status is L.UNMATCHED))
