@@ -587,11 +587,23 @@ def _compile_part(partname: str, data: bytes, *, is_main: bool) -> _CompiledPart
     source = re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)  # as docxtpl, for line numbers
     try:
         ast = _ENV.parse(source, filename=partname)
+        _refuse_loader_tags(ast, source, partname)
         code = _ENV.compile(ast, name=partname, filename=partname)
     except jinja2.TemplateSyntaxError as exc:
         raise _syntax_error(exc, source, partname) from None
     template = _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None)
     return _CompiledPart(partname, template, ast, source, prefix, suffix, fix_tables, is_main)
+
+
+def _refuse_loader_tags(ast, source: str, partname: str) -> None:
+    """A document template stands alone: no include/extends/import (there is no loader, and
+    Jinja would fail at render time with an obscure TypeError)."""
+    for node in ast.find_all((jinja2.nodes.Include, jinja2.nodes.Extends, jinja2.nodes.Import,
+                              jinja2.nodes.FromImport)):
+        keyword = {"Include": "include", "Extends": "extends", "Import": "import",
+                   "FromImport": "from"}[type(node).__name__]
+        raise TemplateError(f"la balise « {keyword} » n'est pas permise dans un document",
+                            near=_near(source, node.lineno, keyword), part=partname)
 
 
 def _paragraph_text_all(xml: str) -> str:

@@ -240,6 +240,25 @@ def test_richtext_listing_and_escaped_braces():
     assert outline(data) == outline(docxtpl_render(template, context))
 
 
+def test_tag_split_across_runs_like_word_does():
+    document = docx.Document()
+    paragraph = document.add_paragraph()
+    for piece in ["Nom : {", "{ member", ".last_name }", "} et {% if x %}", "oui{% endif %}"]:
+        paragraph.add_run(piece).bold = True
+    buffer = io.BytesIO()
+    document.save(buffer)
+    context = {"member": {"last_name": "Le Goff"}, "x": True}
+    data = DocumentTemplate.from_bytes(buffer.getvalue()).render(context)
+    assert texts(data) == ["Nom : Le Goff et oui"]
+    assert outline(data) == outline(docxtpl_render(buffer.getvalue(), context))
+
+
+def test_include_and_extends_are_refused():
+    error = compile_error(["{% include 'autre.docx' %}"])
+    assert "« include » n'est pas permise" in str(error)
+    assert "« extends »" in str(compile_error(["{% extends 'x' %}"]))
+
+
 def test_curly_quotes_inside_tags_are_normalised_like_docxtpl():
     template = make_docx(["{{ name|default(‘anonyme’) }} et {{ “x” }}"])
     data = DocumentTemplate.from_bytes(template).render({"name": "Léa"})

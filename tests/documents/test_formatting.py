@@ -131,3 +131,24 @@ def test_dates_none_and_wrong_type():
     assert format_date_short(None) == ""
     with pytest.raises(TypeError):
         format_date_fr("2026-06-08")
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.integers(min_value=0, max_value=10**12 - 1))
+def test_money_in_words_properties(cents):
+    amount = Decimal(cents) / 100
+    words = money_in_words(amount)
+    assert "zéro centime" not in words
+    if cents // 100 == 1:
+        assert words.startswith("un euro") and not words.startswith("un euros")
+    if 0 < cents < 100:
+        assert "euro" not in words  # cents alone: "cinquante centimes"
+    assert words.endswith(("euro", "euros", "d'euros", "centime", "centimes"))
+    if cents % 100:
+        assert words.endswith("centime" if cents % 100 == 1 else "centimes")
+    if cents >= 100 and cents % 100 == 0:
+        assert words.endswith("euro" if cents == 100 else "euros")
+    assert format_money_plain(amount).replace(",", ".") == f"{amount:.2f}"
