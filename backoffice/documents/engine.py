@@ -17,6 +17,15 @@ with the :class:`DocumentTemplate` as its ``tpl``), and the French filters ``mon
 (:mod:`backoffice.formatting`). Parts rendered: the main document, headers, footers, footnotes,
 endnotes and the core properties (title, subject…).
 
+Usage::
+
+    template = cached_template(path)            # or DocumentTemplate.from_path / from_bytes
+    data = template.render(context)             # bytes of a .docx
+    template.render_to(context, "recu.docx")    # or a binary file object
+    render_zip(template, contexts, "lot.zip", lambda ctx, i: f"recu-{i}", progress=cb)
+    report = validate(uploaded_bytes, expected_variables=..., sample_context=...)
+    convert_to_pdf(["recu.docx"], outdir)       # needs LibreOffice; pdf_available()
+
 Not supported: docxtpl ``Subdoc``, ``RichText(url_id=...)`` (needs docxtpl's own relationship
 bookkeeping), ``replace_pic``/``replace_media``. Use ``DocxTemplate`` directly for those.
 
@@ -440,7 +449,7 @@ class DocumentTemplate:
                 if rels in contents:
                     text = contents[rels].decode("utf-8")
                     self._texts[rels] = text
-                    self._rel_ids[rels] = set(re.findall(r'\bId="([^"]+)"', text))
+                    self._rel_ids[rels] = set(re.findall(r"\bId=[\"']([^\"']+)[\"']", text))
             if ctype in _CT_MAIN or ctype in _CT_STORIES or ctype == _CT_CORE:
                 try:
                     part = _compile_part(partname, contents[partname], is_main=ctype in _CT_MAIN)

@@ -4,7 +4,6 @@ import os
 import random
 import stat
 import struct
-import threading
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
