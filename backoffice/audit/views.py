@@ -1,6 +1,8 @@
 from flask import g, render_template, request
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from backoffice.audit import labels
 from backoffice.audit.models import AuditEntry
 from backoffice.auth.permissions import org_blueprint, permission_required
 from backoffice.extensions import db
@@ -18,5 +20,9 @@ def index():
     table = request.args.get("table")
     if table:
         query = query.where(AuditEntry.table_name == table)
-    entries = db.paginate(query.order_by(AuditEntry.id.desc()), per_page=50)
-    return render_template("audit/index.html", entries=entries, table=table)
+    entries = db.paginate(query.options(selectinload(AuditEntry.user)).order_by(AuditEntry.id.desc()), per_page=50)
+    tables = dict(labels.known_tables())
+    for name in db.session.scalars(select(AuditEntry.table_name).distinct()):
+        tables.setdefault(name, name)
+    return render_template("audit/index.html", entries=entries, table=table, describe=labels.describe,
+                           table_label=labels.table_label, tables=sorted(tables.items(), key=lambda item: item[1]))

@@ -19,6 +19,7 @@ A, T, B, C, M = Role.ADMIN, Role.TREASURER, Role.BOARD, Role.ACCOUNTANT, Role.ME
 PERMISSIONS = {
     "dashboard.view": STAFF_ROLES,
     "organisation.edit": {A},
+    "organisation.logo": STAFF_ROLES | {M},
     "users.manage": {A},
     "audit.view": {A},
     "people.view": {A, T, B},

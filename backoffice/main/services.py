@@ -23,8 +23,14 @@ def _endpoints():
 
 
 def dashboard_stats(organisation):
-    """Figures for the organisation's home page; each feature may add its own."""
-    return {
+    """Figures for the organisation's home page; each feature may add its own.
+
+    ``panels`` lists templates included below the figures (each gets ``stats``);
+    a feature appends its own rather than editing the others'.
+    """
+    from backoffice.people.services import dashboard_figures
+
+    stats = {
         "professionals": db.session.scalar(select(func.count()).select_from(Professional)),
         "structures": db.session.scalar(select(func.count()).select_from(Structure)),
         "sites": db.session.scalar(select(func.count()).select_from(Site)),
@@ -33,4 +39,8 @@ def dashboard_stats(organisation):
                 RoleAssignment.organisation_id == organisation.id, RoleAssignment.role.in_(STAFF_ROLES)
             )
         ),
+        "panels": [],
     }
+    stats.update(dashboard_figures(organisation))
+    stats["panels"].append("people/_dashboard_panel.html")
+    return stats

@@ -1,11 +1,174 @@
-from flask import render_template
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from backoffice.auth.permissions import org_blueprint, permission_required
+from backoffice.extensions import db
+from backoffice.people import importer, services
+from backoffice.people.forms import ImportForm, ProfessionalForm, SiteForm, StructureForm
+from backoffice.people.models import Party, PartyKind, Professional, Site
+from backoffice.people.professions import PROFESSIONS
 
 bp = org_blueprint("people", __name__, url_prefix="/people")
+
+FILTERS = ("q", "kind", "profession", "commune", "site")
+KIND_CHOICES = [(PartyKind.PROFESSIONAL.value, "Professionnels"), (PartyKind.STRUCTURE.value, "Structures")]
 
 
 @bp.route("/")
 @permission_required("people.view")
 def index():
-    return render_template("people/index.html")
+    args = request.args
+    site_id = args.get("site", type=int)
+    sort = args.get("sort", "name")
+    query = services.directory_query(
+        q=args.get("q", "").strip() or None, kind=args.get("kind") or None, profession=args.get("profession") or None,
+        commune=args.get("commune") or None, site_id=site_id, sort=sort,
+    )
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template(
+        "people/index.html", page=page, sort=sort, professions=PROFESSIONS, communes=services.communes(),
+        sites=services.all_sites(), kinds=KIND_CHOICES, filtered=any(args.get(name) for name in FILTERS),
+    )
+
+
+def _party_or_404(party_id):
+    # Parties are shared by every organisation: no organisation check, only existence.
+    party = db.session.get(Party, party_id)
+    if party is None:
+        abort(404)
+    return party
+
+
+@bp.route("/<int:party_id>")
+@permission_required("people.view")
+def detail(party_id):
+    party = _party_or_404(party_id)
+    from backoffice.audit.labels import describe
+
+    entries = services.history("parties", party.id)
+    return render_template("people/detail.html", party=party, history=[(e, describe(e)) for e in entries])
+
+
+def _save_form(form, save, obj, template, **context):
+    """Validate ``form``, call ``save``; field errors (uniqueness included) go next to the fields."""
+    if form.validate_on_submit():
+        try:
+            saved = save(obj, **form.values())
+        except services.PeopleError as exc:
+            if exc.field:
+                getattr(form, exc.field).errors.append(str(exc))
+            else:
+                flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash("Fiche enregistrée." if obj is not None else "Fiche créée.", "success")
+            return redirect(url_for("people.detail", party_id=saved.id) if isinstance(saved, Party)
+                            else url_for("people.sites"))
+    status = 422 if form.is_submitted() else 200
+    return render_template(template, form=form, obj=obj, **context), status
+
+
+@bp.route("/new/professional", methods=["GET", "POST"])
+@permission_required("people.edit")
+def create_professional():
+    return _save_form(ProfessionalForm(), services.save_professional, None, "people/form_professional.html")
+
+
+@bp.route("/new/structure", methods=["GET", "POST"])
+@permission_required("people.edit")
+def create_structure():
+    return _save_form(StructureForm(), services.save_structure, None, "people/form_structure.html")
+
+
+@bp.route("/<int:party_id>/edit", methods=["GET", "POST"])
+@permission_required("people.edit")
+def edit(party_id):
+    party = _party_or_404(party_id)
+    if isinstance(party, Professional):
+        return _save_form(ProfessionalForm(obj=party), services.save_professional, party, "people/form_professional.html")
+    return _save_form(StructureForm(obj=party), services.save_structure, party, "people/form_structure.html")
+
+
+# ---------------------------------------------------------------- sites
+
+@bp.route("/sites")
+@permission_required("people.view")
+def sites():
+    return render_template("people/sites.html", sites=services.all_sites(), counts=services.site_counts())
+
+
+@bp.route("/sites/new", methods=["GET", "POST"])
+@permission_required("people.edit")
+def create_site():
+    return _save_form(SiteForm(), services.save_site, None, "people/form_site.html")
+
+
+@bp.route("/sites/<int:site_id>/edit", methods=["GET", "POST"])
+@permission_required("people.edit")
+def edit_site(site_id):
+    site = db.session.get(Site, site_id) or abort(404)
+    return _save_form(SiteForm(obj=site), services.save_site, site, "people/form_site.html")
+
+
+# ---------------------------------------------------------------- import
+
+@bp.route("/import", methods=["GET", "POST"])
+@permission_required("people.import")
+def import_upload():
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read(services.import_max_bytes() + 1)
+        try:
+            token = services.store_import(g.organisation, data, upload.filename or "")
+        except importer.ImportFileError as exc:
+            form.file.errors.append(str(exc))
+        else:
+            return redirect(url_for("people.import_preview", token=token))
+    status = 422 if form.is_submitted() else 200
+    return render_template("people/import_upload.html", form=form, fields=importer.FIELDS,
+                           max_kb=services.import_max_bytes() // 1024), status
+
+
+def _stored_or_404(token):
+    stored = services.load_import(g.organisation, token)
+    if stored is None:
+        abort(404)
+    return stored
+
+
+@bp.route("/import/<token>", methods=["GET"])
+@permission_required("people.import")
+def import_preview(token):
+    stored = _stored_or_404(token)
+    try:
+        plan = services.plan_people_import(stored.data, stored.filename)
+    except importer.ImportFileError as exc:
+        return render_template("people/import_preview.html", stored=stored, plan=None, file_error=str(exc),
+                               labels=importer.FIELD_LABELS), 422
+    return render_template("people/import_preview.html", stored=stored, plan=plan, file_error=None,
+                           labels=importer.FIELD_LABELS)
+
+
+@bp.route("/import/<token>", methods=["POST"])
+@permission_required("people.import")
+def import_confirm(token):
+    stored = _stored_or_404(token)
+    try:
+        plan = services.apply_people_import(stored.data, stored.filename)
+    except services.ImportRejected as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("people.import_preview", token=token))
+    db.session.commit()
+    services.discard_import(g.organisation, token)
+    counts = plan.counts
+    flash(f"Import terminé : {counts['create']} fiche(s) créée(s), {counts['update']} mise(s) à jour, "
+          f"{counts['unchanged']} inchangée(s).", "success")
+    return redirect(url_for("people.index"))
+
+
+@bp.route("/import/modele.csv")
+@permission_required("people.import")
+def import_template():
+    return Response(importer.template_csv(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="modele-import-annuaire.csv"'})

@@ -1,0 +1,23 @@
+"""French names of an organisation's columns for the audit trail."""
+from backoffice.audit.labels import register
+from backoffice.organisations.forms import MONTHS
+from backoffice.organisations.models import OrganisationKind
+from backoffice.people.audit_labels import party_name
+from backoffice.validation import format_phone
+
+register(
+    "organisations", "Organisation",
+    {
+        "slug": "Identifiant d'adresse", "name": "Nom", "kind": "Type", "siren": "SIREN", "siret": "SIRET",
+        "rna": "RNA", "address": "Adresse", "postcode": "Code postal", "city": "Commune", "email": "E-mail",
+        "phone": "Téléphone", "iban": "IBAN", "bic": "BIC", "president_id": "Président(e)",
+        "treasurer_id": "Trésorier(ère)", "fiscal_year_start_month": "Début d'exercice",
+    },
+    {
+        "kind": lambda v: OrganisationKind(v).label,
+        "phone": format_phone,
+        "president_id": party_name,
+        "treasurer_id": party_name,
+        "fiscal_year_start_month": lambda v: f"1er {MONTHS[int(v) - 1]}",
+    },
+)

@@ -1,0 +1,36 @@
+"""Files that belong to an organisation, under ``STORAGE_DIR/<organisation id>/``.
+
+Writes are atomic (temporary file in the same folder, fsync, rename), so that a
+reader never sees half a logo or half an uploaded spreadsheet, even if the
+process dies in the middle of a write.
+"""
+import os
+import tempfile
+from pathlib import Path
+
+from flask import current_app
+
+
+def organisation_dir(organisation_id):
+    """The folder of an organisation's files (not created)."""
+    return Path(current_app.config["STORAGE_DIR"]) / str(int(organisation_id))
+
+
+def atomic_write(path, data):
+    """Write ``data`` (bytes) to ``path`` so that the file is either the old one or the new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+    return path

@@ -1,0 +1,390 @@
+"""The shared directory: searching, saving professionals, structures and sites, importing files.
+
+Services flush and never commit: the view (or job) commits once. Errors are
+``PeopleError`` with a French message and the form field it concerns.
+"""
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import selectinload, with_polymorphic
+
+from backoffice.audit.models import AuditEntry
+from backoffice.extensions import db
+from backoffice.organisations.services import organisation_logo_path
+from backoffice.organisations.storage import atomic_write, organisation_dir
+from backoffice.people import importer
+from backoffice.people.models import Party, PartyKind, Professional, Site, Structure, fold_for_search
+from backoffice.people.professions import CIVILITIES, PROFESSIONS, PROFESSIONS_BY_CODE
+
+IMPORT_MAX_BYTES_DEFAULT = 2 * 1024 * 1024
+IMPORT_TTL_SECONDS = 24 * 3600
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+
+
+class PeopleError(ValueError):
+    """A rule of the directory is broken; ``field`` names the form field (or None)."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+class ImportRejected(ValueError):
+    """The import cannot be applied; nothing was stored. The message is French."""
+
+
+# ---------------------------------------------------------------- listing
+
+SORTS = {
+    "name": lambda: [Party.sort_name, Party.id],
+    "profession": lambda: [_profession_order(), Party.sort_name, Party.id],
+    "commune": lambda: [func.coalesce(Party.commune, ""), Party.sort_name, Party.id],
+}
+
+
+def _profession_order():
+    """Professions in the order of their French label (structures last)."""
+    ranks = {p.code: rank for rank, p in enumerate(sorted(PROFESSIONS, key=lambda p: fold_for_search(p.label)))}
+    return case(ranks, value=Professional.profession, else_=len(ranks))
+
+
+def _matching(values, text):
+    """The values (communes, site names…) whose folded form contains the folded ``text``."""
+    return [value for value in values if text in fold_for_search(value)]
+
+
+def directory_query(q=None, kind=None, profession=None, commune=None, site_id=None, sort="name"):
+    """A ``select`` of parties for the directory list, with the site loaded eagerly.
+
+    ``q`` matches, accent- and case-insensitively, every word against the name,
+    the RPPS/ADELI, the e-mail, the commune or the site. ``sort`` is a key of
+    ``SORTS``, optionally prefixed with ``-`` for descending order.
+    """
+    party = with_polymorphic(Party, [Professional, Structure])
+    query = select(party).options(selectinload(party.Professional.site))
+    if kind in (PartyKind.PROFESSIONAL.value, PartyKind.STRUCTURE.value):
+        query = query.where(party.kind == PartyKind(kind))
+    if profession:
+        query = query.where(party.Professional.profession == profession)
+    if commune:
+        query = query.where(party.commune == commune)
+    if site_id:
+        query = query.where(party.site_id == site_id)
+    words = fold_for_search(q).split() if q else []
+    if words:
+        communes = db.session.scalars(select(Party.commune).where(Party.commune.is_not(None)).distinct()).all()
+        sites = db.session.execute(select(Site.id, Site.name)).all()
+        for word in words:
+            conditions = [
+                party.sort_name.contains(word, autoescape=True),
+                func.lower(party.email).contains(word, autoescape=True),
+            ]
+            if word.isdigit():
+                conditions += [party.Professional.rpps.startswith(word), party.Professional.adeli.startswith(word),
+                               party.Structure.siret.startswith(word)]
+            matching_communes = _matching(communes, word)
+            if matching_communes:
+                conditions.append(party.commune.in_(matching_communes))
+            matching_sites = [site_id for site_id, name in sites if word in fold_for_search(name)]
+            if matching_sites:
+                conditions.append(party.site_id.in_(matching_sites))
+            query = query.where(or_(*conditions))
+    descending = (sort or "").startswith("-")
+    key = (sort or "name").lstrip("-")
+    order = SORTS.get(key, SORTS["name"])()
+    if descending:
+        order = [column.desc() for column in order]
+    return query.order_by(*order)
+
+
+def communes():
+    return db.session.scalars(
+        select(Party.commune).where(Party.commune.is_not(None), Party.commune != "").distinct().order_by(Party.commune)
+    ).all()
+
+
+def all_sites():
+    return db.session.scalars(select(Site).order_by(Site.name)).all()
+
+
+def site_counts():
+    """Number of professionals per site id."""
+    return dict(db.session.execute(
+        select(Party.site_id, func.count()).where(Party.site_id.is_not(None)).group_by(Party.site_id)
+    ).all())
+
+
+def history(table_name, row_id, limit=100):
+    """The audit entries of one row, newest first."""
+    return db.session.scalars(
+        select(AuditEntry).options(selectinload(AuditEntry.user))
+        .where(AuditEntry.table_name == table_name, AuditEntry.row_id == row_id)
+        .order_by(AuditEntry.id.desc()).limit(limit)
+    ).all()
+
+
+# ---------------------------------------------------------------- saving
+
+PROFESSIONAL_FIELDS = ("civility", "first_name", "last_name", "profession", "rpps", "adeli", "email", "phone",
+                       "address", "postcode", "commune", "site_id")
+STRUCTURE_FIELDS = ("name", "structure_type", "siren", "siret", "email", "phone", "address", "postcode", "commune",
+                    "site_id")
+SITE_FIELDS = ("name", "kind", "address", "postcode", "commune")
+
+_UNIQUE = {
+    "rpps": (Professional, "Ce numéro RPPS est déjà celui de {}."),
+    "adeli": (Professional, "Ce numéro ADELI est déjà celui de {}."),
+    "siret": (Structure, "Ce SIRET est déjà celui de {}."),
+}
+
+
+def _blank_to_none(values):
+    return {k: (v.strip() or None) if isinstance(v, str) else v for k, v in values.items()}
+
+
+def _check_unique(obj, values):
+    for field, (model, message) in _UNIQUE.items():
+        value = values.get(field)
+        if not value:
+            continue
+        other = db.session.scalar(select(model).where(getattr(model, field) == value))
+        if other is not None and other is not obj:
+            raise PeopleError(message.format(other.display_name), field)
+
+
+def _check_site(values):
+    if values.get("site_id") and db.session.get(Site, values["site_id"]) is None:
+        raise PeopleError("Lieu d'exercice inconnu.", "site_id")
+
+
+def _save(obj, values, allowed):
+    unknown = set(values) - set(allowed)
+    if unknown:
+        raise TypeError(f"Not editable: {', '.join(sorted(unknown))}")
+    values = _blank_to_none(values)
+    _check_unique(obj, values)
+    _check_site(values)
+    for key, value in values.items():
+        setattr(obj, key, value)
+    if obj.id is None:
+        db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def save_professional(professional=None, **values):
+    """Create (``professional=None``) or update a professional; uniqueness of RPPS/ADELI is a ``PeopleError``."""
+    values = _blank_to_none(values)
+    if not values.get("last_name") and (professional is None or "last_name" in values):
+        raise PeopleError("Indiquez le nom.", "last_name")
+    if values.get("civility") and values["civility"] not in dict(CIVILITIES):
+        raise PeopleError("Civilité inconnue (M. ou Mme).", "civility")
+    if values.get("profession") and values["profession"] not in PROFESSIONS_BY_CODE:
+        raise PeopleError("Profession inconnue.", "profession")
+    return _save(professional or Professional(), values, PROFESSIONAL_FIELDS)
+
+
+def save_structure(structure=None, **values):
+    """Create or update a structure (legal entity); the SIRET must belong to its SIREN."""
+    values = _blank_to_none(values)
+    if not values.get("name") and (structure is None or "name" in values):
+        raise PeopleError("Indiquez le nom de la structure.", "name")
+    if values.get("siret") and not values.get("siren"):
+        values["siren"] = values["siret"][:9]
+    if values.get("siret") and values.get("siren") and not values["siret"].startswith(values["siren"]):
+        raise PeopleError("Le SIRET doit commencer par le SIREN.", "siret")
+    return _save(structure or Structure(), values, STRUCTURE_FIELDS)
+
+
+def save_site(site=None, **values):
+    values = _blank_to_none(values)
+    if not values.get("name") and (site is None or "name" in values):
+        raise PeopleError("Indiquez le nom du lieu d'exercice.", "name")
+    name = values.get("name")
+    if name:
+        clash = next((s for s in all_sites() if fold_for_search(s.name) == fold_for_search(name) and s is not site), None)
+        if clash is not None:
+            raise PeopleError(f"Un lieu d'exercice porte déjà ce nom ({clash.name}).", "name")
+    unknown = set(values) - set(SITE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not editable: {', '.join(sorted(unknown))}")
+    site = site or Site()
+    for key, value in values.items():
+        setattr(site, key, value)
+    if site.id is None:
+        db.session.add(site)
+    db.session.flush()
+    return site
+
+
+# ---------------------------------------------------------------- importing
+
+@dataclass
+class StoredImport:
+    token: str
+    data: bytes
+    filename: str
+    uploaded_at: float
+
+
+def import_max_bytes():
+    return current_app.config.get("PEOPLE_IMPORT_MAX_BYTES", IMPORT_MAX_BYTES_DEFAULT)
+
+
+def _imports_dir(organisation):
+    return organisation_dir(organisation.id) / "imports"
+
+
+def store_import(organisation, data, filename):
+    """Keep an uploaded file between preview and confirmation; returns its random token.
+
+    The file is written atomically under ``STORAGE_DIR/<org>/imports/<token>``;
+    the client only ever holds the token, and the commit parses the file again.
+    """
+    if len(data) > import_max_bytes():
+        raise importer.ImportFileError(
+            f"Le fichier dépasse la taille maximale ({import_max_bytes() // 1024} Ko) : découpez-le.")
+    if not data:
+        raise importer.ImportFileError("Le fichier est vide.")
+    _expire_imports(organisation)
+    token = secrets.token_urlsafe(32)
+    folder = _imports_dir(organisation)
+    atomic_write(folder / f"{token}.json", json.dumps({"filename": filename[:200], "uploaded_at": time.time()}).encode())
+    atomic_write(folder / token, data)
+    return token
+
+
+def load_import(organisation, token):
+    """The stored upload for ``token`` in this organisation, or None."""
+    if not token or not _TOKEN.match(token):
+        return None
+    folder = _imports_dir(organisation)
+    try:
+        data = (folder / token).read_bytes()
+        meta = json.loads((folder / f"{token}.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return StoredImport(token=token, data=data, filename=meta.get("filename", ""), uploaded_at=meta.get("uploaded_at", 0))
+
+
+def discard_import(organisation, token):
+    if token and _TOKEN.match(token):
+        for path in (_imports_dir(organisation) / token, _imports_dir(organisation) / f"{token}.json"):
+            path.unlink(missing_ok=True)
+
+
+def _expire_imports(organisation):
+    folder = _imports_dir(organisation)
+    if not folder.is_dir():
+        return
+    limit = time.time() - IMPORT_TTL_SECONDS
+    for path in folder.iterdir():
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _site_index():
+    return importer.SiteIndex(db.session.execute(select(Site.id, Site.name)).all())
+
+
+def _existing_for(table):
+    """Snapshots of the professionals a file could match (by RPPS, ADELI or e-mail), in three queries."""
+    columns, _ = importer.map_columns(table.headers)
+    found = {}
+
+    def cells(key):
+        index = columns.get(key)
+        if index is None:
+            return set()
+        return {cells[index].strip() for _, cells in table.rows if index < len(cells) and cells[index].strip()}
+
+    rpps = {re.sub(r"[\s.\-]", "", value) for value in cells("rpps")}
+    adeli = {re.sub(r"[\s.\-]", "", value).upper() for value in cells("adeli")}
+    emails = {value.lower() for value in cells("email")}
+    for field, values in (("rpps", rpps), ("adeli", adeli)):
+        values = sorted(values)
+        for start in range(0, len(values), 500):
+            for person in db.session.scalars(select(Professional).where(getattr(Professional, field).in_(values[start:start + 500]))):
+                found[person.id] = person
+    emails = sorted(emails)
+    for start in range(0, len(emails), 500):
+        for person in db.session.scalars(select(Professional).where(func.lower(Professional.email).in_(emails[start:start + 500]))):
+            found[person.id] = person
+    return [
+        importer.Existing(id=p.id, name=p.display_name, values={f: getattr(p, f) for f in importer.STORED_FIELDS})
+        for p in found.values()
+    ]
+
+
+def plan_people_import(data, filename=""):
+    """Read, check and compare an uploaded file with the directory; raises ``ImportFileError``."""
+    table = importer.read_table(data, filename)
+    return importer.plan_import(table, _existing_for(table), _site_index())
+
+
+def apply_people_import(data, filename=""):
+    """Re-read and re-check the file, then create and update professionals — all or nothing.
+
+    Raises ``ImportRejected`` (nothing stored) if the file is unreadable or any
+    row has an error; returns the plan that was applied.
+    """
+    try:
+        plan = plan_people_import(data, filename)
+    except importer.ImportFileError as exc:
+        raise ImportRejected(str(exc)) from None
+    if plan.has_errors:
+        raise ImportRejected(
+            f"{plan.count('error')} ligne(s) comportent des erreurs : rien n'a été importé. Corrigez le fichier "
+            "et envoyez-le de nouveau.")
+    by_id = {}
+    ids = [row.existing_id for row in plan.rows if row.status == "update"]
+    if ids:
+        by_id = {p.id: p for p in db.session.scalars(select(Professional).where(Professional.id.in_(ids)))}
+    for row in plan.rows:
+        if row.status == "create":
+            db.session.add(Professional(**row.values))
+        elif row.status == "update":
+            person = by_id[row.existing_id]
+            for name, (_, new) in row.changes.items():
+                setattr(person, name, new)
+    db.session.flush()
+    return plan
+
+
+# ---------------------------------------------------------------- dashboard
+
+def missing_settings(organisation):
+    """What the organisation's admins still have to fill in, in French."""
+    checks = [
+        (organisation.siren, "le SIREN"), (organisation.address and organisation.postcode, "l'adresse du siège"),
+        (organisation.iban, "l'IBAN"), (organisation.president_id, "le ou la présidente"),
+        (organisation.treasurer_id, "le trésorier ou la trésorière"), (organisation_logo_path(organisation), "le logo"),
+    ]
+    return [label for value, label in checks if not value]
+
+
+def dashboard_figures(organisation, recent=8):
+    """The directory's part of the dashboard: professions, recent changes, settings to complete."""
+    by_profession = db.session.execute(
+        select(Professional.profession, func.count()).group_by(Professional.profession).order_by(func.count().desc())
+    ).all()
+    recent_changes = db.session.scalars(
+        select(AuditEntry).options(selectinload(AuditEntry.user))
+        .where((AuditEntry.organisation_id == organisation.id) | AuditEntry.organisation_id.is_(None))
+        .order_by(AuditEntry.id.desc()).limit(recent)
+    ).all()
+    return {
+        "by_profession": [(PROFESSIONS_BY_CODE[code].label if code in PROFESSIONS_BY_CODE else (code or "non renseignée"), n)
+                          for code, n in by_profession],
+        "recent_changes": recent_changes,
+        "missing_settings": missing_settings(organisation),
+        "has_logo": organisation_logo_path(organisation) is not None,
+    }
