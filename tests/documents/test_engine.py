@@ -29,6 +29,13 @@ from backoffice.documents.engine import (
 from backoffice.documents.ziparchive import read_raw_entry
 
 
+@pytest.fixture(autouse=True)
+def db():
+    """These are pure library tests: override the project's autouse database fixture so they
+    need neither the application, the database nor Redis."""
+    yield None
+
+
 # --- helpers -------------------------------------------------------------------------------
 
 def png_bytes(width=40, height=20, rgb=(200, 30, 60)):

@@ -12,6 +12,13 @@ from backoffice.formatting import (
     to_money,
 )
 
+@pytest.fixture(autouse=True)
+def db():
+    """These are pure library tests: override the project's autouse database fixture so they
+    need neither the application, the database nor Redis."""
+    yield None
+
+
 NNBSP = "\u202f"  # thousands separator
 NBSP = "\u00a0"  # before the euro sign
 
