@@ -1,0 +1,221 @@
+"""Database triggers that keep the books balanced and posted entries untouchable.
+
+Why triggers on a *draft → posted* switch, rather than a check at commit:
+
+* Balance is a property of several rows (the lines of one entry), so a row CHECK cannot
+  express it, and a per-row trigger on the lines would see the entry half-inserted.
+  PostgreSQL could defer a constraint trigger to the commit, but SQLite has no deferred
+  triggers, and a Python ``before_commit`` hook is bypassed by any raw SQL or other client.
+* So an entry is inserted as ``draft`` (the only status an INSERT accepts), its lines are
+  inserted, and it becomes ``posted`` by an UPDATE that the trigger refuses unless the entry
+  has at least two lines whose debits and credits are equal. Once posted, triggers refuse:
+  deleting the entry, changing any of its columns (except the validation stamp, set once),
+  adding, deleting or changing a line — except the lettering columns of a line, which the
+  treasurer sets and clears at any time. Line ``CHECK`` constraints make each line a debit *or*
+  a credit, never negative. The same rules run on PostgreSQL (PL/pgSQL) and on SQLite (``WHEN``
+  triggers; amounts compared in cents because SQLite stores NUMERIC as REAL).
+* Every report, the FEC and the trial balance read **posted** entries only. A draft is
+  invisible and holds no number; the services post in the same transaction as they insert,
+  so a draft never survives a request.
+* On PostgreSQL the line triggers lock the entry row (``FOR SHARE``), so a line cannot be
+  slipped into an entry while another transaction posts it.
+
+``statements(dialect)`` is used both by ``create_all`` (through ``attach``) and by the
+migration, so tests and production run the same triggers.
+"""
+from sqlalchemy import DDL, event
+
+_ENTRY_FROZEN_COLUMNS = (
+    "organisation_id", "journal_id", "fiscal_year", "number", "entry_date", "piece_ref",
+    "piece_date", "label", "event", "source", "reversal_of_id",
+)
+_LINE_FROZEN_COLUMNS = (
+    "entry_id", "organisation_id", "position", "account_id", "auxiliary_id", "label", "debit",
+    "credit",
+)
+
+MSG_NOT_DRAFT = "Écriture refusée : elle doit être créée en brouillard puis comptabilisée une fois ses lignes saisies."
+MSG_UNBALANCED = "Écriture déséquilibrée : le total des débits doit égaler le total des crédits (au moins deux lignes)."
+MSG_POSTED_FROZEN = "Écriture comptabilisée : elle ne peut plus être modifiée ; passez une écriture de contre-passation."
+MSG_VALIDATED = "Écriture validée : sa date de validation ne peut plus changer."
+MSG_POSTED_DELETE = "Écriture comptabilisée : elle ne peut pas être supprimée, seulement contre-passée."
+MSG_LINE_FROZEN = "Ligne d'une écriture comptabilisée : seul le lettrage peut changer."
+MSG_LINE_ORGANISATION = "Ligne refusée : le compte, le compte auxiliaire et l'écriture doivent appartenir à la même organisation."
+
+
+def _q(message):
+    """A SQL string literal."""
+    return "'" + message.replace("'", "''") + "'"
+
+
+def _pg_tuple(prefix, columns):
+    return "(" + ", ".join(f"{prefix}.{column}" for column in columns) + ")"
+
+
+def _sqlite_changed(columns):
+    return " OR ".join(f"NEW.{column} IS NOT OLD.{column}" for column in columns)
+
+
+def _pg_statements():
+    entry_frozen = f"{_pg_tuple('NEW', _ENTRY_FROZEN_COLUMNS)} IS DISTINCT FROM {_pg_tuple('OLD', _ENTRY_FROZEN_COLUMNS)}"
+    line_frozen = f"{_pg_tuple('NEW', _LINE_FROZEN_COLUMNS)} IS DISTINCT FROM {_pg_tuple('OLD', _LINE_FROZEN_COLUMNS)}"
+    return [
+        f"""
+CREATE OR REPLACE FUNCTION accounting_entries_guard() RETURNS trigger LANGUAGE plpgsql AS $guard$
+DECLARE
+  line_count integer;
+  difference numeric;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.status <> 'draft' THEN
+      RAISE EXCEPTION {_q(MSG_NOT_DRAFT)} USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+  ELSIF TG_OP = 'DELETE' THEN
+    IF OLD.status = 'posted' THEN
+      RAISE EXCEPTION {_q(MSG_POSTED_DELETE)} USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN OLD;
+  END IF;
+  IF OLD.status = 'posted' THEN
+    IF NEW.status <> 'posted' OR {entry_frozen} THEN
+      RAISE EXCEPTION {_q(MSG_POSTED_FROZEN)} USING ERRCODE = 'check_violation';
+    END IF;
+    IF OLD.validated_on IS NOT NULL AND NEW.validated_on IS DISTINCT FROM OLD.validated_on THEN
+      RAISE EXCEPTION {_q(MSG_VALIDATED)} USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+  END IF;
+  IF NEW.status = 'posted' THEN
+    SELECT count(*), coalesce(sum(debit), 0) - coalesce(sum(credit), 0)
+      INTO line_count, difference
+      FROM accounting_lines WHERE entry_id = NEW.id;
+    IF line_count < 2 OR difference <> 0 THEN
+      RAISE EXCEPTION {_q(MSG_UNBALANCED)} USING ERRCODE = 'check_violation';
+    END IF;
+  END IF;
+  RETURN NEW;
+END
+$guard$""",
+        "DROP TRIGGER IF EXISTS accounting_entries_guard ON accounting_entries",
+        """CREATE TRIGGER accounting_entries_guard BEFORE INSERT OR UPDATE OR DELETE ON accounting_entries
+FOR EACH ROW EXECUTE FUNCTION accounting_entries_guard()""",
+        f"""
+CREATE OR REPLACE FUNCTION accounting_lines_guard() RETURNS trigger LANGUAGE plpgsql AS $guard$
+DECLARE
+  entry_status text;
+  entry_organisation integer;
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    SELECT status INTO entry_status FROM accounting_entries WHERE id = OLD.entry_id FOR SHARE;
+    IF entry_status = 'posted' THEN
+      RAISE EXCEPTION {_q(MSG_POSTED_DELETE)} USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN OLD;
+  END IF;
+  IF TG_OP = 'UPDATE' THEN
+    IF NOT ({line_frozen}) THEN
+      RETURN NEW;  -- only the lettering changes: allowed at any time
+    END IF;
+    SELECT status INTO entry_status FROM accounting_entries WHERE id = OLD.entry_id FOR SHARE;
+    IF entry_status = 'posted' THEN
+      RAISE EXCEPTION {_q(MSG_LINE_FROZEN)} USING ERRCODE = 'check_violation';
+    END IF;
+  END IF;
+  SELECT status, organisation_id INTO entry_status, entry_organisation
+    FROM accounting_entries WHERE id = NEW.entry_id FOR SHARE;
+  IF entry_status = 'posted' THEN
+    RAISE EXCEPTION {_q(MSG_POSTED_FROZEN)} USING ERRCODE = 'check_violation';
+  END IF;
+  IF NEW.organisation_id IS DISTINCT FROM entry_organisation
+     OR NEW.organisation_id IS DISTINCT FROM (SELECT organisation_id FROM accounting_accounts WHERE id = NEW.account_id)
+     OR (NEW.auxiliary_id IS NOT NULL AND NEW.organisation_id IS DISTINCT FROM
+         (SELECT organisation_id FROM accounting_auxiliary_accounts WHERE id = NEW.auxiliary_id)) THEN
+    RAISE EXCEPTION {_q(MSG_LINE_ORGANISATION)} USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END
+$guard$""",
+        "DROP TRIGGER IF EXISTS accounting_lines_guard ON accounting_lines",
+        """CREATE TRIGGER accounting_lines_guard BEFORE INSERT OR UPDATE OR DELETE ON accounting_lines
+FOR EACH ROW EXECUTE FUNCTION accounting_lines_guard()""",
+    ]
+
+
+def _sqlite_statements():
+    entry_status = "(SELECT status FROM accounting_entries WHERE id = {ref}.entry_id)"
+    return [
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_entries_insert_draft BEFORE INSERT ON accounting_entries
+WHEN NEW.status <> 'draft'
+BEGIN SELECT RAISE(ABORT, {_q(MSG_NOT_DRAFT)}); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_entries_post BEFORE UPDATE ON accounting_entries
+WHEN OLD.status = 'draft' AND NEW.status = 'posted' AND (
+  (SELECT count(*) FROM accounting_lines WHERE entry_id = NEW.id) < 2
+  OR (SELECT coalesce(sum(round(debit * 100)), 0) - coalesce(sum(round(credit * 100)), 0)
+      FROM accounting_lines WHERE entry_id = NEW.id) <> 0)
+BEGIN SELECT RAISE(ABORT, {_q(MSG_UNBALANCED)}); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_entries_frozen BEFORE UPDATE ON accounting_entries
+WHEN OLD.status = 'posted' AND (NEW.status IS NOT OLD.status OR {_sqlite_changed(_ENTRY_FROZEN_COLUMNS)})
+BEGIN SELECT RAISE(ABORT, {_q(MSG_POSTED_FROZEN)}); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_entries_validated BEFORE UPDATE ON accounting_entries
+WHEN OLD.validated_on IS NOT NULL AND NEW.validated_on IS NOT OLD.validated_on
+BEGIN SELECT RAISE(ABORT, {_q(MSG_VALIDATED)}); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_entries_no_delete BEFORE DELETE ON accounting_entries
+WHEN OLD.status = 'posted'
+BEGIN SELECT RAISE(ABORT, {_q(MSG_POSTED_DELETE)}); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_lines_insert BEFORE INSERT ON accounting_lines
+WHEN {entry_status.format(ref='NEW')} = 'posted'
+BEGIN SELECT RAISE(ABORT, {_q(MSG_POSTED_FROZEN)}); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_lines_organisation BEFORE INSERT ON accounting_lines
+WHEN NEW.organisation_id IS NOT (SELECT organisation_id FROM accounting_entries WHERE id = NEW.entry_id)
+  OR NEW.organisation_id IS NOT (SELECT organisation_id FROM accounting_accounts WHERE id = NEW.account_id)
+  OR (NEW.auxiliary_id IS NOT NULL AND NEW.organisation_id IS NOT
+      (SELECT organisation_id FROM accounting_auxiliary_accounts WHERE id = NEW.auxiliary_id))
+BEGIN SELECT RAISE(ABORT, {_q(MSG_LINE_ORGANISATION)}); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_lines_update BEFORE UPDATE ON accounting_lines
+WHEN ({_sqlite_changed(_LINE_FROZEN_COLUMNS)})
+  AND ({entry_status.format(ref='OLD')} = 'posted' OR {entry_status.format(ref='NEW')} = 'posted')
+BEGIN SELECT RAISE(ABORT, {_q(MSG_LINE_FROZEN)}); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_lines_delete BEFORE DELETE ON accounting_lines
+WHEN {entry_status.format(ref='OLD')} = 'posted'
+BEGIN SELECT RAISE(ABORT, {_q(MSG_POSTED_DELETE)}); END""",
+    ]
+
+
+_SQLITE_TRIGGERS = (
+    "accounting_entries_insert_draft", "accounting_entries_post", "accounting_entries_frozen",
+    "accounting_entries_validated", "accounting_entries_no_delete", "accounting_lines_insert",
+    "accounting_lines_organisation", "accounting_lines_update", "accounting_lines_delete",
+)
+
+
+def statements(dialect_name):
+    """The SQL that installs the guards on ``dialect_name`` (``postgresql`` or ``sqlite``)."""
+    if dialect_name == "postgresql":
+        return _pg_statements()
+    if dialect_name == "sqlite":
+        return _sqlite_statements()
+    raise NotImplementedError(f"no accounting guards for {dialect_name}")
+
+
+def drop_statements(dialect_name):
+    if dialect_name == "postgresql":
+        return [
+            "DROP TRIGGER IF EXISTS accounting_lines_guard ON accounting_lines",
+            "DROP TRIGGER IF EXISTS accounting_entries_guard ON accounting_entries",
+            "DROP FUNCTION IF EXISTS accounting_lines_guard()",
+            "DROP FUNCTION IF EXISTS accounting_entries_guard()",
+        ]
+    return [f"DROP TRIGGER IF EXISTS {name}" for name in _SQLITE_TRIGGERS]
+
+
+def _escape(sql):
+    # DDL() applies %-formatting to its text.
+    return sql.replace("%", "%%")
+
+
+def attach(entries_table, lines_table):
+    """Install the guards when ``create_all`` creates the lines table (the later of the two)."""
+    for dialect in ("postgresql", "sqlite"):
+        for sql in statements(dialect):
+            event.listen(lines_table, "after_create", DDL(_escape(sql)).execute_if(dialect=dialect))

@@ -1,0 +1,285 @@
+"""Exports for accountants, from the database to files, and their history.
+
+``export_to_path`` is the one function the command line (``flask accounting export``) and the
+export job (``jobs.accounting``) call. It streams the posted lines from the database
+(``reporting.stream_export_lines``, ``yield_per``) into the pure writers of
+``backoffice.accounting.exports`` (CSV, XLSX) and ``backoffice.accounting.fec`` (FEC): memory
+stays bounded whatever the number of lines.
+
+What an export does:
+
+1. Refuses, with a French message and without writing anything, an unknown format, report or
+   encoding, a period with no entries, and (FEC) an organisation without a valid SIREN.
+2. FEC only: validates the fiscal year's entries not yet validated (``validated_on`` = today,
+   they are locked from then on: the FEC's ValidDate is never empty).
+3. Writes the file under ``STORAGE_DIR/<organisation>/accounting/exports/<random>/`` through a
+   temporary file renamed on success (the writers do it), and for the FEC its description
+   notice next to it; then copies it to ``path`` if one is given (the command line).
+4. Records an ``ExportRecord`` (date, author, period, format, SHA-256, file).
+
+It flushes and does not commit: the caller commits once, so the validation stamps and the
+history row land together. An error inside ``export_to_path`` removes what it wrote; a rollback
+by the caller *after* it returned leaves the stored copy without a history row (never served,
+since downloads go through the history).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app
+
+from backoffice.accounting import reporting
+from backoffice.accounting.exports import (
+    ExportError,
+    atomic_binary_file,
+    general_ledger_sheet,
+    journal_sheet,
+    trial_balance_sheet,
+    write_csv,
+    write_xlsx,
+)
+from backoffice.accounting.exports import JOURNAL_HEADER, LEDGER_HEADER, TRIAL_BALANCE_HEADER
+from backoffice.accounting.fec import fec_filename, fec_notice, write_fec_file
+from backoffice.accounting.models import ExportRecord
+from backoffice.accounting.services import (
+    AccountingError,
+    _acting_user_id,
+    collective_numbers,
+    has_entries,
+    validate_entries,
+)
+from backoffice.extensions import db
+from backoffice.models import utcnow
+
+FORMATS = {"fec": "FEC (fichier des écritures comptables)", "csv": "CSV (tableur)", "xlsx": "XLSX (Excel)"}
+REPORTS = {"journal": "Journal", "ledger": "Grand livre", "balance": "Balance"}
+XLSX_ALL = "all"
+
+#: Encodings offered per format → codec name given to the writer.
+ENCODINGS = {
+    "fec": {"utf-8": "utf-8", "iso-8859-15": "iso8859-15", "iso8859-15": "iso8859-15", "latin-9": "iso8859-15"},
+    "csv": {"utf-8": "utf-8-sig", "utf-8-sig": "utf-8-sig", "utf-8-nobom": "utf-8", "cp1252": "cp1252",
+            "windows-1252": "cp1252"},
+    "xlsx": {"utf-8": "utf-8"},
+}
+DEFAULT_ENCODING = {"fec": "utf-8", "csv": "utf-8", "xlsx": "utf-8"}
+
+
+def storage_root():
+    return Path(current_app.config["STORAGE_DIR"])
+
+
+def export_dir(organisation):
+    return storage_root() / str(int(organisation.id)) / "accounting" / "exports"
+
+
+def absolute(stored_path):
+    """The absolute path of a stored file, refusing anything outside ``STORAGE_DIR``."""
+    root = storage_root().resolve()
+    path = (root / stored_path).resolve()
+    if root not in path.parents:
+        raise AccountingError("Chemin de fichier invalide.")
+    return path
+
+
+def _period(organisation, year, start, end, fmt):
+    first, last = organisation.fiscal_year_bounds(int(year))
+    if fmt == "fec":
+        if (start and start != first) or (end and end != last):
+            raise AccountingError("Le FEC porte toujours sur un exercice entier.", "period")
+        return first, last
+    start, end = start or first, end or last
+    if start > end:
+        raise AccountingError("La date de début de la période est postérieure à sa date de fin.", "period")
+    return start, end
+
+
+def export_filename(organisation, year, fmt, report, start, end):
+    """``<SIREN>FEC<closing date>.txt`` for the FEC; ``<slug>-<report>-<start>-<end>.<ext>``
+    otherwise."""
+    if fmt == "fec":
+        try:
+            return fec_filename(organisation.siren or "", end)
+        except ExportError:
+            raise AccountingError(
+                f"Le SIREN de {organisation.name} est absent ou invalide : il est obligatoire pour nommer le "
+                "FEC. Renseignez-le dans les paramètres de l'organisation.", "siren") from None
+    what = "comptabilite" if report == XLSX_ALL else {"journal": "journal", "ledger": "grand-livre",
+                                                       "balance": "balance"}[report]
+    return f"{organisation.slug}-{what}-{start:%Y%m%d}-{end:%Y%m%d}.{fmt}"
+
+
+def _check_options(fmt, report, encoding):
+    if fmt not in FORMATS:
+        raise AccountingError(f"Format d'export inconnu : « {fmt} » (fec, csv ou xlsx).", "format")
+    if fmt == "fec":
+        report = None
+    elif report is None:
+        report = XLSX_ALL if fmt == "xlsx" else "journal"
+    elif report not in REPORTS and not (fmt == "xlsx" and report == XLSX_ALL):
+        raise AccountingError(f"État inconnu : « {report} » (journal, ledger ou balance).", "report")
+    encoding = (encoding or DEFAULT_ENCODING[fmt]).lower()
+    codec = ENCODINGS[fmt].get(encoding)
+    if codec is None:
+        raise AccountingError(
+            f"Encodage « {encoding} » impossible pour un export {fmt.upper()} "
+            f"(choix : {', '.join(sorted(ENCODINGS[fmt]))}).", "encoding")
+    return report, codec
+
+
+def _progress(rows, total, callback, every=2000):
+    if callback is None:
+        yield from rows
+        return
+    done = 0
+    for row in rows:
+        done += 1
+        if done % every == 0:
+            callback(done, total, "Lignes exportées")
+        yield row
+    callback(done, total, "Lignes exportées")
+
+
+def _sheets(organisation, report, start, end, progress, total):
+    def lines(order):
+        return _progress(reporting.stream_export_lines(organisation, start, end, order), total, progress)
+
+    wanted = ("journal", "ledger", "balance") if report == XLSX_ALL else (report,)
+    for name in wanted:
+        if name == "journal":
+            yield journal_sheet(lines("entry"))
+        elif name == "ledger":
+            yield general_ledger_sheet(lines("account"))
+        else:
+            yield trial_balance_sheet(reporting.balance_export_rows(organisation, start, end))
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def export_to_path(organisation, year, fmt, path=None, report=None, encoding=None, user=None, start=None,
+                   end=None, origin="cli", task_id=None, progress=None):
+    """Export the fiscal year starting in ``year`` (or ``start``–``end`` within it, CSV and
+    XLSX) as ``fmt`` (``fec``, ``csv``, ``xlsx``); ``report`` is ``journal``, ``ledger`` or
+    ``balance`` (XLSX also ``all``, its default: three sheets); ``encoding``: FEC ``utf-8``
+    (default) or ``iso-8859-15``; CSV ``utf-8`` (with BOM, default) or ``cp1252``.
+
+    ``path``: a file, or an existing directory (the standard file name is used inside it), that
+    receives a copy; ``None`` keeps only the stored copy. ``progress(done, total, message)`` is
+    called while lines are written. Returns the ``ExportRecord``; raises ``AccountingError``
+    (French message) with nothing written. See the module docstring."""
+    report, codec = _check_options(fmt, report, encoding)
+    start, end = _period(organisation, year, start, end, fmt)
+    if not has_entries(organisation, start, end):
+        raise AccountingError(
+            f"Aucune écriture du {start:%d/%m/%Y} au {end:%d/%m/%Y} : rien n'a été exporté.", "year")
+    filename = export_filename(organisation, year, fmt, report, start, end)
+    folder = export_dir(organisation) / secrets.token_urlsafe(12)
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = folder / filename
+    target = None
+    if path is not None:
+        target = Path(path)
+        if target.is_dir():
+            target = target / filename
+    written = []
+    try:
+        record = _write(organisation, int(year), fmt, report, codec, start, end, stored, filename, user, progress,
+                        written)
+        if target is not None:
+            with open(stored, "rb") as source, atomic_binary_file(target) as copy:
+                shutil.copyfileobj(source, copy, 1 << 20)
+            written.append(target)
+            record.output_path = str(target.resolve())
+        record.origin, record.task_id = origin, task_id
+        db.session.add(record)
+        db.session.flush()
+    except ExportError as error:
+        _remove(written, folder)
+        raise AccountingError(str(error)) from None
+    except BaseException:
+        _remove(written, folder)
+        raise
+    return record
+
+
+def _write(organisation, year, fmt, report, codec, start, end, stored, filename, user, progress, written):
+    total = reporting.export_line_count(organisation, start, end) if progress else None
+    record = ExportRecord(
+        organisation_id=organisation.id, user_id=_acting_user_id(user), fiscal_year=year, start_date=start,
+        end_date=end, fmt=fmt, report=report, encoding=codec, filename=filename, created_at=utcnow(),
+    )
+    if fmt == "fec":
+        record.entries_validated = validate_entries(organisation, start, end, user=user)
+        lines = _progress(reporting.stream_export_lines(organisation, start, end, "entry"), total, progress)
+        written.append(stored)
+        summary = write_fec_file(lines, stored, encoding=codec, collective_prefixes=collective_numbers(organisation),
+                                 first_number=1, period=(start, end))
+        notice = stored.with_name(stored.stem + "_notice.txt")
+        text = fec_notice(summary, producer=organisation.name, siren=organisation.siren, fiscal_year_start=start,
+                          fiscal_year_end=end, filename=filename, generated_at=datetime.now())
+        with atomic_binary_file(notice) as handle:
+            handle.write(text.encode("utf-8"))
+        written.append(notice)
+        record.notice_path = str(notice.relative_to(storage_root()))
+        record.sha256, record.byte_count, record.line_count = summary.sha256, summary.byte_count, summary.line_count
+        record.message = (f"{summary.entry_count} écritures, {summary.line_count} lignes ; "
+                          f"{record.entries_validated} écritures validées par cet export.")
+    elif fmt == "csv":
+        order = "account" if report == "ledger" else "entry"
+        if report == "balance":
+            rows, header = reporting.balance_export_rows(organisation, start, end), TRIAL_BALANCE_HEADER
+            from backoffice.accounting.exports import trial_balance_rows
+
+            rows = trial_balance_rows(rows)
+        else:
+            lines = _progress(reporting.stream_export_lines(organisation, start, end, order), total, progress)
+            if report == "ledger":
+                from backoffice.accounting.exports import general_ledger_rows
+
+                rows, header = general_ledger_rows(lines), LEDGER_HEADER
+            else:
+                rows, header = lines, JOURNAL_HEADER
+        written.append(stored)
+        summary = write_csv(rows, header, stored, encoding=codec)
+        record.sha256, record.byte_count, record.line_count = summary.sha256, stored.stat().st_size, summary.row_count
+        if summary.replaced_chars:
+            record.message = (f"{summary.replaced_chars} caractère(s) impossible(s) à écrire en Windows-1252 "
+                              "remplacé(s) par « ? ».")
+    else:
+        written.append(stored)
+        counts = write_xlsx(_sheets(organisation, report, start, end, progress, total), stored)
+        record.sha256, record.byte_count = _sha256(stored), stored.stat().st_size
+        record.line_count = sum(counts.values())
+        record.message = ", ".join(f"{title} : {count} lignes" for title, count in counts.items())
+    record.stored_path = str(stored.relative_to(storage_root()))
+    return record
+
+
+def _remove(paths, folder):
+    for path in paths:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def history(organisation, limit=50):
+    from sqlalchemy import select
+
+    return list(db.session.scalars(select(ExportRecord).where(ExportRecord.organisation_id == organisation.id)
+                                   .order_by(ExportRecord.created_at.desc(), ExportRecord.id.desc()).limit(limit)))

@@ -1,0 +1,414 @@
+"""The double-entry ledger of an organisation.
+
+Tables (all prefixed ``accounting_``):
+
+* ``ledgers``: one row per organisation whose books are set up (chart loaded, journals,
+  posting rules); it also holds the counter of lettering codes.
+* ``accounts``: the chart of accounts (*plan comptable*), per organisation.
+* ``journals``: BQ (banque), CA (caisse), OD (opérations diverses)…
+* ``auxiliary_accounts``: one per (party, collective account) — the member's own 411, the
+  beneficiary's 467, the associate's 4551.
+* ``entries`` and ``lines``: the journal entries (*écritures*) and their lines.
+* ``sequences``: the counter of entry numbers per organisation and fiscal year.
+* ``posting_rules`` and ``payment_methods``: which accounts and journal each event uses.
+* ``closed_periods``: months and fiscal years closed by the treasurer.
+* ``exports``: the history of the files sent to accountants.
+
+How balance is guaranteed (see ``db_guards``): an entry is inserted as a *draft*, its lines are
+inserted, then the entry is switched to *posted* by an UPDATE that a database trigger refuses
+unless the lines balance; once posted, triggers refuse any change to the entry's lines and to the
+entry itself (only lettering columns of lines, and the validation stamp of the entry, may still
+change). Every report reads posted entries only.
+"""
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backoffice.extensions import db
+from backoffice.models import ZERO, Money, TimestampMixin, utcnow
+
+
+class EntryStatus(StrEnum):
+    DRAFT = "draft"
+    POSTED = "posted"
+
+
+class JournalKind(StrEnum):
+    BANK = "bank"
+    CASH = "cash"
+    MISC = "misc"
+    OPENING = "opening"
+    SALES = "sales"
+    PURCHASES = "purchases"
+
+    @property
+    def label(self):
+        return JOURNAL_KIND_LABELS[self]
+
+
+JOURNAL_KIND_LABELS = {
+    JournalKind.BANK: "Banque",
+    JournalKind.CASH: "Caisse",
+    JournalKind.MISC: "Opérations diverses",
+    JournalKind.OPENING: "À-nouveaux",
+    JournalKind.SALES: "Ventes",
+    JournalKind.PURCHASES: "Achats",
+}
+
+ACCOUNT_CLASS_LABELS = {
+    "1": "Comptes de capitaux / fonds propres",
+    "2": "Comptes d'immobilisations",
+    "3": "Comptes de stocks",
+    "4": "Comptes de tiers",
+    "5": "Comptes financiers",
+    "6": "Comptes de charges",
+    "7": "Comptes de produits",
+    "8": "Comptes spéciaux (contributions volontaires en nature)",
+}
+
+
+class Ledger(TimestampMixin, db.Model):
+    """The books of one organisation: which chart they were built from, and counters."""
+
+    __tablename__ = "accounting_ledgers"
+    __audited__ = True
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    chart: Mapped[str] = mapped_column(String(20))
+    # Lettering codes are allocated from this counter under a row lock: 0 → "AA", 1 → "AB"…
+    lettering_counter: Mapped[int] = mapped_column(Integer, default=0)
+
+    organisation = relationship("Organisation")
+
+    def __str__(self):
+        return f"Comptabilité ({self.chart})"
+
+
+class Account(TimestampMixin, db.Model):
+    """An account of the chart. ``collective`` accounts (401, 411, 467…) carry an auxiliary
+    account (the party) on every line."""
+
+    __tablename__ = "accounting_accounts"
+    __audited__ = True
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "number", name="uq_accounting_accounts_org_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(200))
+    collective: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @property
+    def account_class(self):
+        return self.number[:1]
+
+    @property
+    def class_label(self):
+        return ACCOUNT_CLASS_LABELS.get(self.account_class, "")
+
+    def __str__(self):
+        return f"{self.number} {self.label}"
+
+
+class Journal(TimestampMixin, db.Model):
+    __tablename__ = "accounting_journals"
+    __audited__ = True
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "code", name="uq_accounting_journals_org_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(8))
+    label: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), default=JournalKind.MISC.value)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @property
+    def kind_label(self):
+        try:
+            return JournalKind(self.kind).label
+        except ValueError:
+            return self.kind
+
+    def __str__(self):
+        return f"{self.code} {self.label}"
+
+
+class AuxiliaryAccount(TimestampMixin, db.Model):
+    """The auxiliary account (*compte auxiliaire*, *compte de tiers*) of a party on one
+    collective account: Marie DUPONT's own 411 in the CPTS's books."""
+
+    __tablename__ = "accounting_auxiliary_accounts"
+    __audited__ = True
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "party_id", "account_id", name="uq_accounting_aux_org_party_account"),
+        UniqueConstraint("organisation_id", "number", name="uq_accounting_aux_org_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounting_accounts.id"))
+    number: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(200))
+
+    party = relationship("Party")
+    account = relationship(Account)
+
+    def __str__(self):
+        return f"{self.number} {self.label}"
+
+
+class JournalEntry(TimestampMixin, db.Model):
+    """An entry (*écriture*): balanced lines in one journal, on one date, for one piece."""
+
+    __tablename__ = "accounting_entries"
+    __audited__ = True
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'posted')", name="status"),
+        CheckConstraint("status = 'draft' OR number IS NOT NULL", name="posted_numbered"),
+        CheckConstraint("number IS NULL OR number > 0", name="number_positive"),
+        UniqueConstraint("organisation_id", "fiscal_year", "number", name="uq_accounting_entries_org_year_number"),
+        UniqueConstraint("reversal_of_id", name="uq_accounting_entries_reversal_of_id"),
+        # Idempotency of automatic postings: one original entry per source and organisation.
+        Index(
+            "uq_accounting_entries_org_source", "organisation_id", "source", unique=True,
+            postgresql_where=text("source IS NOT NULL"), sqlite_where=text("source IS NOT NULL"),
+        ),
+        Index("ix_accounting_entries_org_date", "organisation_id", "entry_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    journal_id: Mapped[int] = mapped_column(ForeignKey("accounting_journals.id"))
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int | None] = mapped_column(Integer)
+    entry_date: Mapped[date] = mapped_column(Date)
+    piece_ref: Mapped[str] = mapped_column(String(60))
+    piece_date: Mapped[date] = mapped_column(Date)
+    label: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default=EntryStatus.DRAFT.value)
+    event: Mapped[str | None] = mapped_column(String(40))
+    source: Mapped[str | None] = mapped_column(String(120))
+    reversal_of_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_entries.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Set when the entry is validated (FEC export or period closing); the entry is locked from then on.
+    validated_on: Mapped[date | None] = mapped_column(Date)
+    validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    journal = relationship(Journal)
+    lines = relationship("JournalLine", back_populates="entry", order_by="JournalLine.position")
+    reversal_of = relationship("JournalEntry", remote_side=[id], foreign_keys=[reversal_of_id])
+    created_by = relationship("User", foreign_keys=[created_by_id])
+
+    @property
+    def reference(self):
+        """The number as users see it: ``2026-00042``."""
+        return f"{self.fiscal_year}-{self.number:05d}" if self.number else "brouillon"
+
+    @property
+    def is_locked(self):
+        return self.validated_on is not None
+
+    @property
+    def total(self):
+        return sum((line.debit for line in self.lines), ZERO)
+
+    def __str__(self):
+        return f"Écriture {self.reference} {self.label}"
+
+
+class JournalLine(db.Model):
+    """A line of an entry: an account (and its auxiliary account), a debit *or* a credit."""
+
+    __tablename__ = "accounting_lines"
+    __audited__ = True
+    __table_args__ = (
+        CheckConstraint("debit >= 0 AND credit >= 0", name="amounts_not_negative"),
+        CheckConstraint("(debit > 0 AND credit = 0) OR (credit > 0 AND debit = 0)", name="debit_xor_credit"),
+        CheckConstraint("(lettering_code IS NULL) = (lettering_date IS NULL)", name="lettering_pair"),
+        Index("ix_accounting_lines_org_account", "organisation_id", "account_id"),
+        Index("ix_accounting_lines_aux_lettering", "auxiliary_id", "lettering_code"),
+        Index("ix_accounting_lines_org_lettering", "organisation_id", "lettering_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("accounting_entries.id"), index=True)
+    # Denormalised from the entry so that per-organisation queries need no join.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=1)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounting_accounts.id"))
+    auxiliary_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_auxiliary_accounts.id"))
+    label: Mapped[str | None] = mapped_column(String(200))
+    debit: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    credit: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    lettering_code: Mapped[str | None] = mapped_column(String(8))
+    lettering_date: Mapped[date | None] = mapped_column(Date)
+
+    entry = relationship(JournalEntry, back_populates="lines")
+    account = relationship(Account)
+    auxiliary = relationship(AuxiliaryAccount)
+
+    @property
+    def amount(self):
+        return self.debit or self.credit
+
+    @property
+    def display_label(self):
+        return self.label or self.entry.label
+
+    def __str__(self):
+        side = f"D {self.debit}" if self.debit else f"C {self.credit}"
+        return f"Ligne {self.account.number if self.account else self.account_id} {side}"
+
+
+class EntrySequence(db.Model):
+    """The last entry number given in an organisation's fiscal year (row locked to allocate)."""
+
+    __tablename__ = "accounting_sequences"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    fiscal_year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PostingRule(TimestampMixin, db.Model):
+    """The accounts and journal an event uses in one organisation. The side that is paid in
+    or out of the treasury takes its account and journal from the payment method
+    (``PaymentMethodRule``), so its column stays empty."""
+
+    __tablename__ = "accounting_posting_rules"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("organisation_id", "event", name="uq_accounting_posting_rules_org_event"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    debit_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_accounts.id"))
+    credit_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_accounts.id"))
+    journal_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_journals.id"))
+
+    debit_account = relationship(Account, foreign_keys=[debit_account_id])
+    credit_account = relationship(Account, foreign_keys=[credit_account_id])
+    journal = relationship(Journal)
+
+    def __str__(self):
+        return f"Règle {self.event}"
+
+
+class PaymentMethodRule(TimestampMixin, db.Model):
+    """Where money paid by a given method goes: transfer → 512 in BQ, cheque → 5112 in BQ…"""
+
+    __tablename__ = "accounting_payment_methods"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("organisation_id", "method", name="uq_accounting_payment_methods_org_method"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(20))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounting_accounts.id"))
+    journal_id: Mapped[int] = mapped_column(ForeignKey("accounting_journals.id"))
+
+    account = relationship(Account)
+    journal = relationship(Journal)
+
+    def __str__(self):
+        return f"Moyen de paiement {self.method}"
+
+
+class ClosedPeriod(db.Model):
+    """A closed month or fiscal year: no entry may be posted in it any more, and its entries
+    are validated (locked)."""
+
+    __tablename__ = "accounting_closed_periods"
+    __audited__ = True
+    __table_args__ = (
+        CheckConstraint("kind IN ('month', 'year')", name="kind"),
+        CheckConstraint("start_date <= end_date", name="dates"),
+        UniqueConstraint("organisation_id", "kind", "start_date", name="uq_accounting_closed_periods_org_kind_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    closed_by = relationship("User")
+
+    def __str__(self):
+        return f"Période close du {self.start_date:%d/%m/%Y} au {self.end_date:%d/%m/%Y}"
+
+
+class ExportRecord(db.Model):
+    """One file sent to accountants: kept with its fingerprint, for the history page.
+
+    ``stored_path`` is relative to ``STORAGE_DIR`` (the copy kept by the application; a command
+    line export also keeps one); ``output_path`` is where the command line wrote it.
+    """
+
+    __tablename__ = "accounting_exports"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    fiscal_year: Mapped[int | None] = mapped_column(Integer)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    fmt: Mapped[str] = mapped_column(String(10))
+    report: Mapped[str | None] = mapped_column(String(20))
+    encoding: Mapped[str] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(200))
+    stored_path: Mapped[str | None] = mapped_column(String(400))
+    notice_path: Mapped[str | None] = mapped_column(String(400))
+    output_path: Mapped[str | None] = mapped_column(String(400))
+    sha256: Mapped[str] = mapped_column(String(64))
+    byte_count: Mapped[int] = mapped_column(Integer, default=0)
+    line_count: Mapped[int] = mapped_column(Integer, default=0)
+    entries_validated: Mapped[int] = mapped_column(Integer, default=0)
+    origin: Mapped[str] = mapped_column(String(20), default="web")  # web | cli
+    task_id: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str | None] = mapped_column(Text)
+
+    user = relationship("User")
+
+    @property
+    def format_label(self):
+        return {"fec": "FEC", "csv": "CSV", "xlsx": "XLSX"}.get(self.fmt, self.fmt)
+
+    def __str__(self):
+        return f"Export {self.format_label} {self.filename}"
+
+
+# The database guards (triggers) are attached to the tables here so that ``create_all``
+# (tests, ``seed-demo --reset``) installs them as the migration does.
+from backoffice.accounting import db_guards  # noqa: E402
+
+db_guards.attach(JournalEntry.__table__, JournalLine.__table__)

@@ -1,0 +1,58 @@
+"""Fixtures of the ledger tests: organisations with their books set up, parties."""
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from backoffice.accounting import services
+from backoffice.organisations.models import OrganisationKind
+
+
+@pytest.fixture
+def books(organisation):
+    """The CPTS of the ``organisation`` fixture, with its books (plan comptable des associations)."""
+    services.ensure_ledger(organisation)
+    return organisation
+
+
+@pytest.fixture
+def sisa(db):
+    from tests.factories import OrganisationFactory
+
+    organisation = OrganisationFactory(slug="sisa-test", name="SISA de Test", kind=OrganisationKind.SISA,
+                                       siren="798765434")
+    services.ensure_ledger(organisation)
+    return organisation
+
+
+@pytest.fixture
+def member(db):
+    from tests.factories import ProfessionalFactory
+
+    return ProfessionalFactory(first_name="Marie", last_name="Dupont", profession="medecin")
+
+
+@pytest.fixture
+def other_member(db):
+    from tests.factories import ProfessionalFactory
+
+    return ProfessionalFactory(first_name="Paul", last_name="Martin")
+
+
+@pytest.fixture
+def post_fee(books, member):
+    """Post a fee due (and optionally paid) for ``member``: ``post_fee(amount, paid=True)``."""
+
+    def post(amount="50.00", paid=False, method="transfer", day=date(2026, 1, 15), party=None, source=None):
+        party = party or member
+        due = services.post_event(books, "fee_due", amount=Decimal(amount), entry_date=day, party=party,
+                                  piece_ref="ADH-2026-0042", label=f"Cotisation 2026 – {party.display_name}",
+                                  source=source)
+        if not paid:
+            return due
+        payment = services.post_event(books, "fee_paid", amount=Decimal(amount), entry_date=day, party=party,
+                                      piece_ref="PAY-17", label=f"Règlement cotisation – {party.display_name}",
+                                      payment_method=method)
+        return due, payment
+
+    return post
