@@ -60,6 +60,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
 import zipfile
 import zlib
@@ -876,34 +877,43 @@ def _member_name(raw: str, used: set[str]) -> str:
 
 
 def render_zip(template: DocumentTemplate | str | os.PathLike | bytes,
-               contexts: Iterable[Mapping[str, Any]], zip_target,
-               name_fn: Callable[[Mapping[str, Any], int], str],
+               contexts: Iterable, zip_target,
+               name_fn: Callable[[Mapping[str, Any], int], str] | None = None,
                progress: Callable[[int, int | None], None] | None = None,
-               *, progress_every: int = 25) -> int:
+               *, total: int | None = None, progress_every: int = 25) -> int:
     """Render every context into one ZIP archive and return the number of documents.
 
     Documents are written one at a time straight into the archive (``contexts`` may be a
     generator reading the database in batches), so memory does not grow with their number.
-    ``name_fn(context, index)`` names each file; unsafe characters are replaced, ``.docx`` is
-    added and duplicates get `` (2)``. ``progress(done, total)`` is called every
-    ``progress_every`` documents and at the end; ``total`` is ``len(contexts)`` or ``None``
-    for a generator. The .docx are stored, not deflated again (they are compressed already).
-    On error the exception says which document failed; a partially written file at a path
-    ``zip_target`` is removed.
+    ``name_fn(context, index)`` names each file; without ``name_fn``, ``contexts`` yields
+    ``(name, context)`` pairs. Unsafe characters in names are replaced, ``.docx`` is added and
+    duplicates get `` (2)``. ``progress(done, total)`` is called every ``progress_every``
+    documents and once at the end; ``total`` is the ``total`` argument, else
+    ``len(contexts)``, else ``None`` (a generator). The .docx are stored, not deflated again
+    (they are compressed already). On error the exception (a :class:`DocumentError`) says which
+    document failed; a partially written archive at a path ``zip_target`` is removed (a file
+    object is left as it is: the caller owns it).
     """
     if not isinstance(template, DocumentTemplate):
         template = (DocumentTemplate.from_bytes(template) if isinstance(template, bytes)
                     else DocumentTemplate.from_path(template))
-    total = len(contexts) if hasattr(contexts, "__len__") else None
+    if total is None and hasattr(contexts, "__len__"):
+        total = len(contexts)
     used: set[str] = set()
     done = 0
     is_path = isinstance(zip_target, (str, os.PathLike))
+    stamp = time.localtime()[:6]  # what the user sees when unzipping
     try:
         with zipfile.ZipFile(zip_target, "w", compression=zipfile.ZIP_STORED,
                              allowZip64=True) as archive:
-            for index, context in enumerate(contexts):
-                name = _member_name(name_fn(context, index), used)
-                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            for index, item in enumerate(contexts):
+                if name_fn is None:
+                    raw_name, context = item
+                else:
+                    context = item
+                    raw_name = name_fn(context, index)
+                name = _member_name(raw_name, used)
+                info = zipfile.ZipInfo(name, date_time=stamp)
                 info.compress_type = zipfile.ZIP_STORED
                 try:
                     with archive.open(info, "w") as member:
@@ -923,7 +933,7 @@ def render_zip(template: DocumentTemplate | str | os.PathLike | bytes,
             except OSError:
                 pass
         raise
-    if progress is not None and done % progress_every != 0:
+    if progress is not None and (done == 0 or done % progress_every != 0):
         progress(done, total)
     return done
 

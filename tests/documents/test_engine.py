@@ -601,6 +601,21 @@ def test_render_zip_total_and_file_object(receipt):
                                       "_.._etc_passwd (3).docx"]
 
 
+def test_render_zip_with_name_context_pairs_and_explicit_total(receipt, tmp_path):
+    calls = []
+    pairs = ((f"attestation-{i}.docx", samples.membership_receipt_context(
+        member={"civility": "M.", "first_name": "Jean", "last_name": f"Nom{i}"})) for i in range(4))
+    assert render_zip(receipt, pairs, tmp_path / "a.zip", progress=lambda d, t: calls.append((d, t)),
+                      total=4, progress_every=3) == 4
+    assert calls == [(3, 4), (4, 4)]
+    with zipfile.ZipFile(tmp_path / "a.zip") as archive:
+        assert archive.namelist() == [f"attestation-{i}.docx" for i in range(4)]
+        assert "M. Jean Nom3" in "\n".join(texts(archive.read("attestation-3.docx")))
+    calls.clear()
+    assert render_zip(receipt, [], tmp_path / "empty.zip", progress=lambda d, t: calls.append((d, t))) == 0
+    assert calls == [(0, 0)]
+
+
 def test_render_zip_error_names_the_document_and_removes_the_file(receipt, tmp_path):
     contexts = [samples.membership_receipt_context() for _ in range(3)]
     del contexts[1]["member"]
