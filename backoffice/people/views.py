@@ -155,8 +155,7 @@ def import_confirm(token):
     stored = _stored_or_404(token)
     try:
         plan = services.apply_people_import(stored.data, stored.filename)
-    except services.ImportRejected as exc:
-        db.session.rollback()
+    except services.ImportRejected as exc:  # raised before anything is written
         flash(str(exc), "danger")
         return redirect(url_for("people.import_preview", token=token))
     db.session.commit()

@@ -1,1 +1,1 @@
-from tests.people.transaction import _session_bound_to_test_transaction  # noqa: F401  (see that module)
+from tests.people.transaction import _session_bound_to_test_transaction, _storage_per_test  # noqa: F401

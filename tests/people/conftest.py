@@ -13,4 +13,4 @@ def people_rows():
     ]
 
 
-from tests.people.transaction import _session_bound_to_test_transaction  # noqa: E402,F401  (see that module)
+from tests.people.transaction import _session_bound_to_test_transaction, _storage_per_test  # noqa: E402,F401

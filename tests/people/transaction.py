@@ -1,4 +1,4 @@
-"""Work-around for the shared ``db`` fixture: keep view commits inside the test's transaction.
+"""Work-arounds for the shared fixtures: keep view commits inside the test's transaction, fresh storage.
 
 Flask-SQLAlchemy's ``Session.get_bind`` returns the engine for every mapped
 table and ignores the session's ``bind``, so the root fixture's session talks
@@ -26,3 +26,9 @@ def _session_bound_to_test_transaction(request, db):
     db.session.remove()
     db.session = db._make_scoped_session({"bind": bind, "join_transaction_mode": "create_savepoint", "class_": BoundSession})
     yield
+
+
+@pytest.fixture(autouse=True)
+def _storage_per_test(app, tmp_path, monkeypatch):
+    """A fresh STORAGE_DIR per test: ids are reused after each rollback, files would not be."""
+    monkeypatch.setitem(app.config, "STORAGE_DIR", str(tmp_path / "storage"))
