@@ -11,10 +11,6 @@ import importlib
 from backoffice.extensions import db
 
 
-class LedgerUnavailable(RuntimeError):
-    pass
-
-
 def _accounting():
     try:
         return importlib.import_module("backoffice.accounting.services")
@@ -43,12 +39,10 @@ def post(organisation, event, **kwargs):
     return getattr(entry, "id", entry)
 
 
-def _entry_model(module):
-    for name in ("JournalEntry", "Entry", "AccountingEntry"):
-        model = getattr(importlib.import_module("backoffice.accounting.models"), name, None)
-        if model is not None:
-            return model
-    raise LedgerUnavailable("No entry model found in backoffice.accounting.models")
+def _entry_model():
+    from backoffice.accounting.models import JournalEntry
+
+    return JournalEntry
 
 
 def reverse(entry_id, entry_date=None, label=None):
@@ -58,7 +52,7 @@ def reverse(entry_id, entry_date=None, label=None):
     module = _accounting()
     if module is None or entry_id is None:
         return None
-    entry = db.session.get(_entry_model(module), entry_id)
+    entry = db.session.get(_entry_model(), entry_id)
     if entry is None:
         raise MembershipError(f"L'écriture comptable n° {entry_id} est introuvable.")
     try:

@@ -403,12 +403,17 @@ def create_membership(organisation, party, period, category=None, college=None, 
 
 
 def _post_fee_due(membership, entry_date=None):
+    """Post the fee due; a second posting (exemption lifted, category changed) gets its own
+    source, since the accounting module refuses to re-post a reversed source."""
     if membership.amount_due == 0:
         return None
+    source = f"membership:{membership.id}"
+    if membership.fee_due_entry_id is not None:
+        source += f":{membership.fee_due_entry_id}"
     return ledger.post(membership.organisation, "fee_due", amount=membership.amount_due,
                        entry_date=entry_date or membership.joined_on,
                        party=membership.party, piece_ref=membership.payment_reference,
-                       label=_membership_label(membership), source=f"membership:{membership.id}")
+                       label=_membership_label(membership), source=source)
 
 
 def _reverse_fee_due(membership, on, label):

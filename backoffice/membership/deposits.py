@@ -1,0 +1,94 @@
+"""Cheque deposit slips (*bordereaux de remise de chèques*) and the member list export."""
+from datetime import date
+
+from sqlalchemy import func, select
+
+from backoffice.extensions import db
+from backoffice.formatting import format_date_fr, format_money, money_in_words
+from backoffice.membership import services
+from backoffice.membership.models import (ChequeDeposit, MembershipPayment, PaymentKind, PaymentMethod,
+                                          PaymentStatus)
+from backoffice.membership.services import MembershipError
+from backoffice.people.models import Professional
+
+
+def create_cheque_deposit(organisation, payment_ids, deposited_on=None, user=None):
+    """Put the cheques ``payment_ids`` on a new deposit slip; they are marked deposited.
+
+    Only confirmed, not reversed, not yet deposited cheque payments of the organisation.
+    """
+    ids = sorted({int(i) for i in payment_ids})
+    if not ids:
+        raise MembershipError("Sélectionnez au moins un chèque.")
+    available = {p.id: p for p in services.undeposited_cheques(organisation)}
+    missing = [i for i in ids if i not in available]
+    if missing:
+        raise MembershipError("Certains chèques sélectionnés ne sont plus à remettre (déjà remis ou annulés) : "
+                              "rechargez la page.")
+    cheques = [available[i] for i in ids]
+    number = (db.session.scalar(select(func.max(ChequeDeposit.number)).where(
+        ChequeDeposit.organisation_id == organisation.id)) or 0) + 1
+    deposit = ChequeDeposit(organisation_id=organisation.id, number=number, deposited_on=deposited_on or date.today(),
+                            total=sum((c.amount for c in cheques), services.ZERO), cheque_count=len(cheques),
+                            created_by_id=getattr(user, "id", None))
+    db.session.add(deposit)
+    db.session.flush()
+    for cheque in cheques:
+        cheque.cheque_deposit_id = deposit.id
+    db.session.flush()
+    return deposit
+
+
+def deposits(organisation):
+    return list(db.session.scalars(select(ChequeDeposit).where(ChequeDeposit.organisation_id == organisation.id)
+                                   .order_by(ChequeDeposit.number.desc())))
+
+
+def _drawer(payment):
+    return payment.payer_name or payment.membership.party.display_name
+
+
+def deposit_context(organisation, deposit):
+    """Variables of the ``cheque_deposit_slip`` Word template."""
+    cheques = list(db.session.scalars(
+        select(MembershipPayment).where(MembershipPayment.cheque_deposit_id == deposit.id)
+        .order_by(MembershipPayment.id)))
+    return {
+        "organisation": organisation,
+        "organisation_name": organisation.name,
+        "organisation_address": organisation.full_address,
+        "account_iban": organisation.iban or "",
+        "account_bic": organisation.bic or "",
+        "deposit_number": deposit.number,
+        "deposit_date": format_date_fr(deposit.deposited_on),
+        "cheques": [{"number": c.reference or "", "bank": c.cheque_bank or "", "drawer": _drawer(c),
+                     "date": c.paid_on.strftime("%d/%m/%Y"), "amount": format_money(c.amount),
+                     "member_reference": c.membership.payment_reference} for c in cheques],
+        "cheque_count": len(cheques),
+        "total": format_money(deposit.total),
+        "total_in_words": money_in_words(deposit.total),
+    }
+
+
+EXPORT_HEADER = ["Période", "Nom", "Prénom", "Type", "Profession", "E-mail", "Téléphone", "Commune", "Catégorie",
+                 "Collège", "Statut", "Montant dû", "Montant payé", "Avoir", "Date d'adhésion", "Date de paiement",
+                 "Référence de paiement"]
+
+
+def export_rows(memberships):
+    """Rows of the member list export (Decimal amounts and dates: the writers format them)."""
+    for m in memberships:
+        party = m.party
+        professional = isinstance(party, Professional)
+        yield [m.period.label, party.last_name if professional else party.display_name,
+               party.first_name if professional else None,
+               "Professionnel" if professional else "Structure",
+               party.profession_label if professional else party.structure_type_label,
+               party.email, party.phone, party.commune, m.category.label if m.category else None,
+               m.college.name if m.college else None, m.status.label, m.amount_due, m.amount_paid, m.credit,
+               m.joined_on, m.paid_on, m.payment_reference]
+
+
+def is_cheque(payment):
+    return (payment.method is PaymentMethod.CHEQUE and payment.kind is PaymentKind.PAYMENT
+            and payment.status is PaymentStatus.CONFIRMED)

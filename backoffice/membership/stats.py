@@ -1,0 +1,256 @@
+"""Read side of membership: the member list query, dashboard figures, the SVG chart.
+
+Every function here runs a fixed number of SQL queries whatever the number of rows shown (the
+benchmark and ``tests/membership/test_views.py`` check it): lists load their many-to-one
+relations with joins, figures come from ``GROUP BY`` queries.
+"""
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import and_, asc, case, desc, exists, func, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload
+
+from backoffice.extensions import db
+from backoffice.membership.models import (GOOD_STANDING_STATUSES, College, FeeCategory, Membership,
+                                          MembershipPeriod, MembershipStatus)
+from backoffice.models import ZERO
+from backoffice.people.models import Party, fold_for_search
+
+S = MembershipStatus
+
+SORTS = {
+    "name": Party.sort_name,
+    "status": Membership.status,
+    "due": Membership.amount_due,
+    "paid": Membership.amount_paid,
+    "joined": Membership.joined_on,
+    "paid_on": Membership.paid_on,
+    "reference": Membership.payment_reference,
+}
+
+
+@dataclass
+class MemberFilters:
+    period_id: int | None = None
+    q: str = ""
+    status: str = ""
+    category_id: int | None = None
+    college_id: int | None = None
+    sort: str = "name"
+
+    @classmethod
+    def from_args(cls, args, default_period_id=None):
+        def integer(name):
+            value = args.get(name, "")
+            return int(value) if str(value).isdigit() else None
+
+        status = args.get("status", "")
+        sort = args.get("sort", "name")
+        return cls(period_id=integer("period") or default_period_id, q=(args.get("q") or "").strip()[:100],
+                   status=status if status in {s.value for s in S} else "",
+                   category_id=integer("category"), college_id=integer("college"),
+                   sort=sort if sort.lstrip("-") in SORTS else "name")
+
+    def as_args(self):
+        return {k: v for k, v in dict(period=self.period_id, q=self.q, status=self.status, category=self.category_id,
+                                      college=self.college_id, sort=self.sort).items() if v}
+
+
+def member_query(organisation, filters):
+    """Memberships of ``organisation`` per ``filters``, with party, period, category and collège
+    loaded by joins (one query per page, whatever its size)."""
+    query = (select(Membership).join(Membership.party).join(Membership.period)
+             .outerjoin(Membership.category).outerjoin(Membership.college)
+             .options(contains_eager(Membership.party), contains_eager(Membership.period),
+                      contains_eager(Membership.category), contains_eager(Membership.college))
+             .where(Membership.organisation_id == organisation.id))
+    if filters.period_id:
+        query = query.where(Membership.period_id == filters.period_id)
+    if filters.q:
+        folded = fold_for_search(filters.q)
+        term = f"%{folded.replace('%', '').replace('_', '')}%"
+        query = query.where(Party.sort_name.like(term) | Membership.payment_reference.ilike(f"%{filters.q}%")
+                            | Party.email.ilike(f"%{filters.q}%"))
+    if filters.status:
+        query = query.where(Membership.status == S(filters.status))
+    if filters.category_id:
+        query = query.where(Membership.category_id == filters.category_id)
+    if filters.college_id:
+        query = query.where(Membership.college_id == filters.college_id)
+    key = filters.sort.lstrip("-")
+    direction = desc if filters.sort.startswith("-") else asc
+    return query.order_by(direction(SORTS[key]), Party.sort_name, Membership.id)
+
+
+def member_page(organisation, filters, page, per_page):
+    return db.paginate(member_query(organisation, filters), page=page, per_page=per_page, error_out=False)
+
+
+def member_rows(organisation, filters):
+    """Every membership of the filter (for exports), streamed in id batches by the caller."""
+    return db.session.scalars(member_query(organisation, filters).execution_options(yield_per=500))
+
+
+# --------------------------------------------------------------------------------------------
+# Dashboard figures
+# --------------------------------------------------------------------------------------------
+
+def status_counts(organisation, period):
+    """{status: (count, amount due, amount paid)} for ``period``; every status present."""
+    rows = db.session.execute(
+        select(Membership.status, func.count(), func.coalesce(func.sum(Membership.amount_due), 0),
+               func.coalesce(func.sum(Membership.amount_paid), 0))
+        .where(Membership.organisation_id == organisation.id, Membership.period_id == period.id)
+        .group_by(Membership.status)).all()
+    result = {status: (0, ZERO, ZERO) for status in S}
+    for status, count, due, paid in rows:
+        result[S(status)] = (count, Decimal(due), Decimal(paid))
+    return result
+
+
+def college_counts(organisation, period):
+    """[(collège name or None, members in good standing, all memberships not cancelled)]."""
+    good = func.sum(case((Membership.status.in_(GOOD_STANDING_STATUSES), 1), else_=0))
+    rows = db.session.execute(
+        select(College.name, good, func.count())
+        .select_from(Membership).outerjoin(College, Membership.college_id == College.id)
+        .where(Membership.organisation_id == organisation.id, Membership.period_id == period.id,
+               Membership.status != S.CANCELLED)
+        .group_by(College.name, College.position).order_by(College.position, College.name)).all()
+    return [(name, int(good_count or 0), count) for name, good_count, count in rows]
+
+
+def collected_vs_expected(organisation):
+    """[(period label, year, category label, expected, collected, members)] of every period.
+
+    Expected: amounts due of memberships neither exempt nor cancelled; collected: what was
+    paid on them (overpayments included).
+    """
+    counted = Membership.status.not_in([S.EXEMPT, S.CANCELLED])
+    rows = db.session.execute(
+        select(MembershipPeriod.year, FeeCategory.label,
+               func.coalesce(func.sum(case((counted, Membership.amount_due), else_=0)), 0),
+               func.coalesce(func.sum(case((counted, Membership.amount_paid), else_=0)), 0),
+               func.count())
+        .select_from(Membership).join(MembershipPeriod, Membership.period_id == MembershipPeriod.id)
+        .outerjoin(FeeCategory, Membership.category_id == FeeCategory.id)
+        .where(Membership.organisation_id == organisation.id, Membership.status != S.CANCELLED)
+        .group_by(MembershipPeriod.year, FeeCategory.label, FeeCategory.position)
+        .order_by(MembershipPeriod.year.desc(), FeeCategory.position)).all()
+    return [(year, label or "Sans catégorie", Decimal(expected), Decimal(collected), count)
+            for year, label, expected, collected, count in rows]
+
+
+@dataclass
+class YearFigures:
+    year: int
+    members: int         # in good standing (paid or exempt)
+    memberships: int     # not cancelled
+    expected: Decimal
+    collected: Decimal
+
+
+def evolution(organisation):
+    """One ``YearFigures`` per period, oldest first."""
+    counted = Membership.status.not_in([S.EXEMPT, S.CANCELLED])
+    rows = db.session.execute(
+        select(MembershipPeriod.year,
+               func.sum(case((Membership.status.in_(GOOD_STANDING_STATUSES), 1), else_=0)),
+               func.count(),
+               func.coalesce(func.sum(case((counted, Membership.amount_due), else_=0)), 0),
+               func.coalesce(func.sum(case((counted, Membership.amount_paid), else_=0)), 0))
+        .select_from(Membership).join(MembershipPeriod, Membership.period_id == MembershipPeriod.id)
+        .where(Membership.organisation_id == organisation.id, Membership.status != S.CANCELLED)
+        .group_by(MembershipPeriod.year).order_by(MembershipPeriod.year)).all()
+    return [YearFigures(year, int(members or 0), count, Decimal(expected), Decimal(collected))
+            for year, members, count, expected, collected in rows]
+
+
+def _previous_period(period):
+    return db.session.scalar(select(MembershipPeriod).where(
+        MembershipPeriod.organisation_id == period.organisation_id, MembershipPeriod.year < period.year)
+        .order_by(MembershipPeriod.year.desc()).limit(1))
+
+
+def lapsed_query(organisation, period):
+    """Members of the previous period (paid, exempt or partially paid) with no membership of
+    ``period`` (cancelled ones aside): they have not renewed."""
+    previous = _previous_period(period)
+    if previous is None:
+        return None
+    current = aliased(Membership)
+    renewed = exists().where(current.party_id == Membership.party_id, current.organisation_id == organisation.id,
+                             current.period_id == period.id, current.status != S.CANCELLED)
+    return (select(Membership).join(Membership.party).options(contains_eager(Membership.party),
+                                                              joinedload(Membership.category))
+            .where(Membership.organisation_id == organisation.id, Membership.period_id == previous.id,
+                   Membership.status.in_([S.PAID, S.EXEMPT, S.PARTIALLY_PAID]), ~renewed)
+            .order_by(Party.sort_name, Membership.id))
+
+
+def lapsed_page(organisation, period, page=1, per_page=20):
+    query = lapsed_query(organisation, period)
+    if query is None:
+        return None
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def lapsed_count(organisation, period):
+    query = lapsed_query(organisation, period)
+    if query is None:
+        return 0
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+
+def dashboard_panel(organisation, period):
+    """The few figures the organisation's home page shows (3 queries)."""
+    counts = status_counts(organisation, period)
+    expected = sum((due for status, (_, due, _) in counts.items() if status not in (S.EXEMPT, S.CANCELLED)), ZERO)
+    collected = sum((paid for status, (_, _, paid) in counts.items() if status is not S.CANCELLED), ZERO)
+    return {
+        "period": period.label,
+        "members_in_good_standing": counts[S.PAID][0] + counts[S.EXEMPT][0],
+        "awaiting": counts[S.AWAITING_PAYMENT][0] + counts[S.PARTIALLY_PAID][0],
+        "expected": expected,
+        "collected": collected,
+        "lapsed": lapsed_count(organisation, period),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Server-rendered SVG chart (no JavaScript)
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    value: Decimal | int
+    label: str
+    css: str
+
+
+def bar_chart(figures, width=640, height=260, margin=40):
+    """Coordinates of a grouped bar chart: expected vs collected amounts per year, and the
+    number of members in good standing written above. Returns a dict the template draws."""
+    if not figures:
+        return None
+    top = max(max(f.expected, f.collected) for f in figures) or Decimal(1)
+    plot_h = height - 2 * margin
+    group_w = (width - 2 * margin) / len(figures)
+    bar_w = min(group_w / 3, 60)
+    bars, labels = [], []
+    for index, f in enumerate(figures):
+        x0 = margin + index * group_w + (group_w - 2 * bar_w) / 2
+        for offset, (value, css, name) in enumerate(((f.expected, "bar-expected", "attendu"),
+                                                     (f.collected, "bar-collected", "encaissé"))):
+            h = float(value / top) * plot_h
+            bars.append(Bar(round(x0 + offset * bar_w, 1), round(height - margin - h, 1), round(bar_w - 4, 1),
+                            round(h, 1), value, f"{f.year} {name}", css))
+        labels.append({"x": round(x0 + bar_w, 1), "year": f.year, "members": f.members})
+    ticks = [{"y": round(height - margin - plot_h * i / 4, 1), "value": (top * i / 4).quantize(Decimal(1))}
+             for i in range(5)]
+    return {"width": width, "height": height, "margin": margin, "bars": bars, "labels": labels, "ticks": ticks,
+            "baseline": height - margin}

@@ -1,0 +1,806 @@
+"""Treasurer screens of membership, under ``/o/<org>/membership/``.
+
+Views are thin: load (404 for another organisation's rows), authorise, validate, call a
+service, commit once, flash, redirect. Member self-service lives in ``selfservice*`` modules.
+"""
+import importlib.util
+import secrets
+from pathlib import Path
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required
+from backoffice.extensions import db
+from backoffice.membership import deposits, forms, sepa, services, statements, stats
+from backoffice.membership.models import (CategoryKind, College, DirectDebitRun, FeeCategory, Membership,
+                                          MembershipPayment, MembershipPeriod, MembershipStatus, PaymentMethod,
+                                          SepaMandate, StatementLineStatus)
+from backoffice.membership.services import DuplicateSubmission, MembershipError
+from backoffice.people.models import Party, fold_for_search
+
+bp = org_blueprint("membership", __name__, url_prefix="/membership")
+
+VIEW, MANAGE = "membership.view", "membership.manage"
+
+
+def _fail(exc):
+    """Roll back what the failed service did and show its French message."""
+    db.session.rollback()
+    flash(str(exc), "danger")
+
+
+def _period_choices():
+    return [(p.id, p.label) for p in services.periods(g.organisation)]
+
+
+def _current_period():
+    period = services.current_period(g.organisation)
+    services.ensure_grid(period)
+    return period
+
+
+def _page():
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+def _per_page():
+    value = request.args.get("per_page", "")
+    return min(int(value), 200) if value.isdigit() and int(value) > 0 else current_app.config["PER_PAGE"]
+
+
+def _start(job, kind, label, params, dedupe_key=None):
+    from backoffice.tasks.services import start_task
+
+    task = start_task(organisation=g.organisation, user=current_user, kind=kind, label=label, job=job,
+                      params=params, dedupe_key=dedupe_key)
+    return redirect(url_for("tasks.show", task_id=task.id))
+
+
+# --------------------------------------------------------------------------------------------
+# Member list, detail, dashboard
+# --------------------------------------------------------------------------------------------
+
+@bp.route("/")
+@permission_required(VIEW)
+def index():
+    period = _current_period()
+    db.session.commit()  # the current period (and its grid) may just have been created
+    filters = stats.MemberFilters.from_args(request.args, default_period_id=period.id)
+    page = stats.member_page(g.organisation, filters, _page(), _per_page())
+    selected_period = db.session.get(MembershipPeriod, filters.period_id)
+    if selected_period is None or selected_period.organisation_id != g.organisation.id:
+        abort(404)
+    return render_template("membership/index.html", page=page, filters=filters, period=selected_period,
+                           periods=services.periods(g.organisation), categories=selected_period.categories,
+                           colleges=services.colleges(g.organisation), statuses=list(MembershipStatus),
+                           export_form=forms.ExportForm())
+
+
+@bp.route("/dashboard")
+@permission_required(VIEW)
+def dashboard():
+    period = _current_period()
+    db.session.commit()
+    figures = stats.evolution(g.organisation)
+    return render_template(
+        "membership/dashboard.html", period=period, counts=stats.status_counts(g.organisation, period),
+        colleges=stats.college_counts(g.organisation, period), by_category=stats.collected_vs_expected(g.organisation),
+        figures=figures, chart=stats.bar_chart(figures),
+        lapsed=stats.lapsed_page(g.organisation, period, _page(), 20), reminders_available=_reminders_available())
+
+
+@bp.route("/members/<int:membership_id>")
+@permission_required(VIEW)
+def show(membership_id):
+    membership = get_or_404(Membership, membership_id)
+    history = services.membership_history(g.organisation, membership.party)
+    mandates = list(db.session.scalars(select(SepaMandate).where(
+        SepaMandate.organisation_id == g.organisation.id, SepaMandate.party_id == membership.party_id)
+        .order_by(SepaMandate.id.desc())))
+    payment_form = forms.PaymentForm(form_key=forms.new_form_key(), amount=_plain(membership.balance) or None)
+    refund_form = forms.RefundForm(form_key=forms.new_form_key(), amount=_plain(membership.credit) or None)
+    credit_targets = [m for m in history if m.id != membership.id and m.is_open]
+    return render_template("membership/show.html", membership=membership, history=history, mandates=mandates,
+                           payment_form=payment_form, refund_form=refund_form, reason_form=forms.ReasonForm(),
+                           reversal_form=forms.ReversalForm(form_key=forms.new_form_key()),
+                           mandate_form=forms.MandateForm(), credit_targets=credit_targets,
+                           categories=[c for c in membership.period.categories if c.active])
+
+
+def _plain(amount):
+    return str(amount).replace(".", ",") if amount else ""
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def create():
+    period = _current_period()
+    form = forms.MembershipForm()
+    form.period_id.choices = _period_choices()
+    q = (request.args.get("q") or "").strip()
+    results = []
+    if q:
+        term = f"%{fold_for_search(q)}%"
+        results = list(db.session.scalars(select(Party).where(Party.sort_name.like(term))
+                                          .order_by(Party.sort_name).limit(20)))
+    party_id = request.values.get("party_id") or request.args.get("party")
+    party = db.session.get(Party, int(party_id)) if party_id and str(party_id).isdigit() else None
+    chosen_period = period
+    if form.period_id.data and request.method == "POST":
+        chosen_period = get_or_404(MembershipPeriod, form.period_id.data)
+    elif request.args.get("period", "").isdigit():
+        chosen_period = get_or_404(MembershipPeriod, int(request.args["period"]))
+    services.ensure_grid(chosen_period)
+    form.category_id.choices = [(0, "— suggérée —")] + [(c.id, f"{c.label} ({_plain(c.amount) or '0'} €)")
+                                                        for c in chosen_period.categories if c.active]
+    college_list = services.colleges(g.organisation)
+    form.college_id.choices = [(0, "—")] + [(c.id, c.name) for c in college_list]
+    suggestion = existing = None
+    if party is not None:
+        suggestion = services.suggest_category(party, chosen_period)
+        existing = services.membership_of(g.organisation, party, chosen_period)
+        if request.method == "GET":
+            form.party_id.data = party.id
+            form.period_id.data = chosen_period.id
+            form.category_id.data = suggestion.id if suggestion else 0
+            college = services.suggest_college(party, college_list)
+            form.college_id.data = college.id if college else 0
+    if form.validate_on_submit() and party is not None:
+        category = db.session.get(FeeCategory, form.category_id.data) if form.category_id.data else None
+        college = db.session.get(College, form.college_id.data) if form.college_id.data else None
+        if category is not None and category.organisation_id != g.organisation.id:
+            abort(404)
+        try:
+            membership = services.create_membership(
+                g.organisation, party, chosen_period, category=category, college=college,
+                amount_due=form.amount_due.amount, joined_on=form.joined_on.data, note=form.note.data or None)
+            db.session.commit()
+        except (MembershipError, IntegrityError) as exc:
+            _fail(exc if isinstance(exc, MembershipError) else
+                  MembershipError(f"{party.display_name} a déjà une adhésion pour {chosen_period.label}."))
+        else:
+            flash(f"Adhésion {chosen_period.label} de {party.display_name} créée "
+                  f"(référence de paiement {membership.payment_reference}).", "success")
+            return redirect(url_for(".show", membership_id=membership.id))
+    db.session.commit()
+    return render_template("membership/create.html", form=form, q=q, results=results, party=party,
+                           suggestion=suggestion, existing=existing, period=chosen_period)
+
+
+# --------------------------------------------------------------------------------------------
+# Money on one membership
+# --------------------------------------------------------------------------------------------
+
+def _back(membership):
+    return redirect(url_for(".show", membership_id=membership.id))
+
+
+@bp.route("/members/<int:membership_id>/payments", methods=["POST"])
+@permission_required(MANAGE)
+def record_payment(membership_id):
+    membership = get_or_404(Membership, membership_id)
+    form = forms.PaymentForm()
+    if not form.validate_on_submit():
+        for field, errors in form.errors.items():
+            flash(f"{getattr(form, field).label.text} : {' '.join(errors)}", "danger")
+        return _back(membership)
+    try:
+        payment = services.record_payment(
+            membership, form.amount.amount, form.method.data, form.paid_on.data, reference=form.reference.data,
+            cheque_bank=form.cheque_bank.data, payer_name=form.payer_name.data, note=form.note.data,
+            idempotency_key=form.form_key.data or None, user=current_user)
+        db.session.commit()
+    except DuplicateSubmission as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+    except MembershipError as exc:
+        _fail(exc)
+    else:
+        flash(f"Paiement de {_plain(payment.amount)} € enregistré. Statut : {membership.status.label.lower()}.",
+              "success")
+    return _back(membership)
+
+
+@bp.route("/payments/<int:payment_id>/reverse", methods=["POST"])
+@permission_required(MANAGE)
+def reverse_payment(payment_id):
+    payment = get_or_404(MembershipPayment, payment_id)
+    form = forms.ReversalForm()
+    if not form.validate_on_submit():
+        flash("Indiquez le motif de l'annulation.", "danger")
+        return _back(payment.membership)
+    try:
+        services.reverse_payment(payment, reason=form.reason.data, user=current_user,
+                                 idempotency_key=form.form_key.data or None)
+        db.session.commit()
+    except DuplicateSubmission as exc:
+        db.session.rollback()
+        flash("Cette annulation a déjà été enregistrée.", "warning")
+    except MembershipError as exc:
+        _fail(exc)
+    else:
+        flash("Paiement annulé : une écriture d'annulation a été enregistrée.", "success")
+    return _back(payment.membership)
+
+
+@bp.route("/members/<int:membership_id>/refund", methods=["POST"])
+@permission_required(MANAGE)
+def refund(membership_id):
+    membership = get_or_404(Membership, membership_id)
+    form = forms.RefundForm()
+    if not form.validate_on_submit():
+        for field, errors in form.errors.items():
+            flash(f"{getattr(form, field).label.text} : {' '.join(errors)}", "danger")
+        return _back(membership)
+    try:
+        services.refund(membership, form.amount.amount, form.method.data, form.paid_on.data,
+                        reference=form.reference.data, note=form.note.data, user=current_user,
+                        idempotency_key=form.form_key.data or None)
+        db.session.commit()
+    except DuplicateSubmission:
+        db.session.rollback()
+        flash("Ce remboursement a déjà été enregistré.", "warning")
+    except MembershipError as exc:
+        _fail(exc)
+    else:
+        flash("Remboursement enregistré.", "success")
+    return _back(membership)
+
+
+@bp.route("/members/<int:membership_id>/carry-credit", methods=["POST"])
+@permission_required(MANAGE)
+def carry_credit(membership_id):
+    membership = get_or_404(Membership, membership_id)
+    target_id = request.form.get("target_id", "")
+    target = get_or_404(Membership, int(target_id)) if target_id.isdigit() else None
+    if target is None:
+        flash("Choisissez l'adhésion à régler avec l'avoir.", "danger")
+        return _back(membership)
+    try:
+        services.carry_over_credit(membership, target, user=current_user)
+        db.session.commit()
+    except MembershipError as exc:
+        _fail(exc)
+    else:
+        flash(f"Avoir reporté sur l'adhésion {target.period.label}.", "success")
+    return _back(membership)
+
+
+def _decision(membership_id, action, success):
+    membership = get_or_404(Membership, membership_id)
+    form = forms.ReasonForm()
+    if not form.validate_on_submit():
+        flash("Indiquez le motif.", "danger")
+        return _back(membership)
+    try:
+        action(membership, form.reason.data)
+        db.session.commit()
+    except MembershipError as exc:
+        _fail(exc)
+    else:
+        flash(success, "success")
+    return _back(membership)
+
+
+@bp.route("/members/<int:membership_id>/exempt", methods=["POST"])
+@permission_required(MANAGE)
+def exempt(membership_id):
+    return _decision(membership_id, services.exempt_membership, "Adhésion exonérée.")
+
+
+@bp.route("/members/<int:membership_id>/cancel", methods=["POST"])
+@permission_required(MANAGE)
+def cancel(membership_id):
+    return _decision(membership_id, services.cancel_membership, "Adhésion annulée.")
+
+
+@bp.route("/members/<int:membership_id>/lift-exemption", methods=["POST"])
+@permission_required(MANAGE)
+def lift_exemption(membership_id):
+    membership = get_or_404(Membership, membership_id)
+    try:
+        services.lift_exemption(membership)
+        db.session.commit()
+    except MembershipError as exc:
+        _fail(exc)
+    else:
+        flash("Exonération levée : la cotisation est de nouveau due.", "success")
+    return _back(membership)
+
+
+@bp.route("/members/<int:membership_id>/category", methods=["POST"])
+@permission_required(MANAGE)
+def change_category(membership_id):
+    membership = get_or_404(Membership, membership_id)
+    category_id = request.form.get("category_id", "")
+    category = get_or_404(FeeCategory, int(category_id)) if category_id.isdigit() else None
+    if category is None:
+        abort(400)
+    try:
+        services.change_category(membership, category)
+        db.session.commit()
+    except MembershipError as exc:
+        _fail(exc)
+    else:
+        flash(f"Catégorie changée : {category.label}.", "success")
+    return _back(membership)
+
+
+# --------------------------------------------------------------------------------------------
+# Grid, periods, collèges, settings
+# --------------------------------------------------------------------------------------------
+
+@bp.route("/grid", methods=["GET", "POST"])
+@permission_required(VIEW)
+def grid():
+    current = _current_period()
+    period_id = request.args.get("period", "")
+    period = get_or_404(MembershipPeriod, int(period_id)) if period_id.isdigit() else current
+    form = forms.FeeCategoryForm()
+    if request.method == "POST":
+        if not _can_manage():
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                services.set_fee_category(period, form.label.data, form.amount.amount, CategoryKind(form.kind.data),
+                                          position=form.position.data, active=form.active.data)
+                db.session.commit()
+            except MembershipError as exc:
+                _fail(exc)
+            else:
+                flash(f"Catégorie « {form.label.data} » ajoutée à la grille {period.label}.", "success")
+                return redirect(url_for(".grid", period=period.id))
+    db.session.commit()
+    return render_template("membership/grid.html", period=period, periods=services.periods(g.organisation),
+                           form=form, period_form=forms.PeriodForm(year=current.year + 1))
+
+
+def _can_manage():
+    from backoffice.auth.permissions import can
+
+    return can(MANAGE)
+
+
+@bp.route("/grid/<int:category_id>", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def edit_category(category_id):
+    category = get_or_404(FeeCategory, category_id)
+    form = forms.FeeCategoryForm(obj=category if request.method == "GET" else None)
+    if request.method == "GET":
+        form.kind.data, form.amount.data = category.kind.value, _plain(category.amount) or "0"
+    if form.validate_on_submit():
+        try:
+            services.set_fee_category(category.period, form.label.data, form.amount.amount,
+                                      CategoryKind(form.kind.data), position=form.position.data,
+                                      category=category, active=form.active.data)
+            db.session.commit()
+        except MembershipError as exc:
+            _fail(exc)
+        else:
+            flash("Catégorie modifiée. Les adhésions déjà créées gardent leur montant.", "success")
+            return redirect(url_for(".grid", period=category.period_id))
+    return render_template("membership/category_form.html", form=form, category=category)
+
+
+@bp.route("/periods", methods=["POST"])
+@permission_required(MANAGE)
+def create_period():
+    form = forms.PeriodForm()
+    if not form.validate_on_submit():
+        flash("Année invalide.", "danger")
+        return redirect(url_for(".grid"))
+    if services.period_for_year(g.organisation, form.year.data, create=False) is not None:
+        flash(f"La période {form.year.data} existe déjà.", "warning")
+    period = services.period_for_year(g.organisation, form.year.data)
+    if form.copy_grid.data:
+        services.ensure_grid(period)
+    db.session.commit()
+    return redirect(url_for(".grid", period=period.id))
+
+
+@bp.route("/periods/<int:period_id>/renewal", methods=["POST"])
+@permission_required(MANAGE)
+def toggle_renewal(period_id):
+    period = get_or_404(MembershipPeriod, period_id)
+    period.renewal_open = not period.renewal_open
+    db.session.commit()
+    flash(f"Renouvellement {period.label} {'ouvert' if period.renewal_open else 'fermé'} aux membres.", "success")
+    return redirect(url_for(".grid", period=period.id))
+
+
+@bp.route("/colleges", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def colleges():
+    form = forms.CollegeForm()
+    if form.validate_on_submit():
+        try:
+            services.save_college(g.organisation, form.name.data, form.description.data, form.party_kind.data)
+            db.session.commit()
+        except MembershipError as exc:
+            _fail(exc)
+        else:
+            flash(f"Collège « {form.name.data} » ajouté.", "success")
+            return redirect(url_for(".colleges"))
+    return render_template("membership/colleges.html", form=form, colleges=services.colleges(g.organisation))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def settings():
+    current = services.get_settings(g.organisation)
+    form = forms.SettingsForm(obj=current)
+    if form.validate_on_submit():
+        try:
+            sepa.set_creditor_identifier(g.organisation, form.creditor_identifier.data)
+            prefix = "".join(ch for ch in form.reference_prefix.data.upper() if ch.isalpha())
+            if len(prefix) < 2:
+                raise MembershipError("Le préfixe compte 2 à 5 lettres.")
+            current.reference_prefix, current.due_days = prefix, form.due_days.data
+            db.session.commit()
+        except MembershipError as exc:
+            _fail(exc)
+            form.creditor_identifier.errors = list(form.creditor_identifier.errors) + [str(exc)]
+        else:
+            flash("Paramètres des adhésions enregistrés.", "success")
+            return redirect(url_for(".settings"))
+    db.session.commit()
+    return render_template("membership/settings.html", form=form)
+
+
+# --------------------------------------------------------------------------------------------
+# Cheques
+# --------------------------------------------------------------------------------------------
+
+@bp.route("/cheques", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def cheques():
+    form = forms.ChequeDepositForm()
+    if form.validate_on_submit():
+        try:
+            deposit = deposits.create_cheque_deposit(g.organisation, request.form.getlist("payment_ids"),
+                                                     form.deposited_on.data, user=current_user)
+        except (MembershipError, ValueError) as exc:
+            _fail(exc if isinstance(exc, MembershipError) else MembershipError("Sélection invalide."))
+        else:
+            from jobs.membership import cheque_deposit_slip
+
+            flash(f"Bordereau n° {deposit.number} : {deposit.cheque_count} chèque(s), les chèques sont marqués remis.",
+                  "success")
+            return _start(cheque_deposit_slip, "membership.cheque_deposit",
+                          f"Bordereau de remise de chèques n° {deposit.number}", {"deposit_id": deposit.id},
+                          dedupe_key=f"membership.cheque_deposit:{deposit.id}")
+    return render_template("membership/cheques.html", form=form, cheques=services.undeposited_cheques(g.organisation),
+                           deposits=deposits.deposits(g.organisation))
+
+
+@bp.route("/cheques/deposits/<int:deposit_id>/slip", methods=["POST"])
+@permission_required(MANAGE)
+def regenerate_slip(deposit_id):
+    from backoffice.membership.models import ChequeDeposit
+    from jobs.membership import cheque_deposit_slip
+
+    deposit = get_or_404(ChequeDeposit, deposit_id)
+    return _start(cheque_deposit_slip, "membership.cheque_deposit", f"Bordereau de remise de chèques n° {deposit.number}",
+                  {"deposit_id": deposit.id}, dedupe_key=f"membership.cheque_deposit:{deposit.id}")
+
+
+# --------------------------------------------------------------------------------------------
+# Bank statements
+# --------------------------------------------------------------------------------------------
+
+def _pending_dir():
+    return Path(current_app.config["STORAGE_DIR"]) / str(g.organisation.id) / "membership" / "pending-statements"
+
+
+def _keep_upload(content):
+    folder = _pending_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(16)
+    (folder / f"{token}.bin").write_bytes(content)
+    return token
+
+
+def _pending_upload(token):
+    if not token or not all(ch.isalnum() or ch in "-_" for ch in token):
+        return None
+    path = _pending_dir() / f"{token}.bin"
+    return path if path.is_file() else None
+
+
+def _after_import(statement):
+    if statement.new_line_count == 0:
+        flash(f"Relevé déjà importé : ses {statement.line_count} opérations sont toutes connues, rien de nouveau.",
+              "info")
+    else:
+        flash(f"{statement.new_line_count} opération(s) nouvelle(s) sur {statement.line_count} importée(s).", "success")
+    return redirect(url_for(".review_statement"))
+
+
+@bp.route("/statements", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def statements_index():
+    form = forms.StatementUploadForm()
+    if form.validate_on_submit():
+        upload = form.statement.data
+        content = upload.read()
+        try:
+            statement = statements.import_statement(g.organisation, upload.filename, content, user=current_user)
+            db.session.commit()
+        except statements.MappingNeeded as exc:
+            db.session.rollback()
+            flash(str(exc), "info")
+            return redirect(url_for(".statement_mapping", token=_keep_upload(content)))
+        except MembershipError as exc:
+            _fail(exc)
+            form.statement.errors = [str(exc)]
+        else:
+            return _after_import(statement)
+    imports = list(db.session.scalars(select(statements.BankStatementImport).where(
+        statements.BankStatementImport.organisation_id == g.organisation.id)
+        .order_by(statements.BankStatementImport.id.desc()).limit(20)))
+    return render_template("membership/statements.html", form=form, imports=imports,
+                           waiting=len(statements.lines_to_review(g.organisation)))
+
+
+@bp.route("/statements/mapping", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def statement_mapping():
+    token = request.values.get("token", "")
+    path = _pending_upload(token)
+    if path is None:
+        flash("Le fichier n'est plus disponible : déposez-le à nouveau.", "warning")
+        return redirect(url_for(".statements_index"))
+    content = path.read_bytes()
+    try:
+        columns = statements.csv_columns(content)
+    except MembershipError as exc:
+        path.unlink(missing_ok=True)
+        flash(str(exc), "danger")
+        return redirect(url_for(".statements_index"))
+    form = forms.MappingForm(token=token)
+    form.set_columns(columns)
+    if request.method == "GET":
+        saved = services.get_settings(g.organisation).statement_csv_mapping or {}
+        for key in statements.MAPPING_FIELDS:
+            guess = saved.get(key) if saved.get(key) in columns else _guess_column(key, columns)
+            getattr(form, key).data = guess or ""
+        db.session.commit()
+    if form.validate_on_submit():
+        mapping = {key: getattr(form, key).data for key in statements.MAPPING_FIELDS}
+        try:
+            statements.save_csv_mapping(g.organisation, mapping, columns)
+            statement = statements.import_statement(g.organisation, "relevé.csv", content, user=current_user)
+            db.session.commit()
+        except MembershipError as exc:
+            _fail(exc)
+        else:
+            path.unlink(missing_ok=True)
+            return _after_import(statement)
+    preview = statements._rows(statements.decode(content))[:12]
+    return render_template("membership/statement_mapping.html", form=form, preview=preview)
+
+
+_GUESSES = {
+    "date": ("date operation", "date", "date comptable"),
+    "label": ("libelle", "libelle operation", "intitule", "description"),
+    "amount": ("montant", "montant eur", "montant(eur)"),
+    "debit": ("debit", "debit euros", "debit eur"),
+    "credit": ("credit", "credit euros", "credit eur"),
+    "reference": ("reference", "ref"),
+}
+
+
+def _guess_column(key, columns):
+    folded = {fold_for_search(c): c for c in columns}
+    for guess in _GUESSES[key]:
+        if guess in folded:
+            return folded[guess]
+    return ""
+
+
+@bp.route("/statements/review", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def review_statement():
+    if request.method == "POST":
+        choices = {}
+        for line_id in request.form.getlist("confirm"):
+            target = request.form.get(f"membership_{line_id}", "")
+            if line_id.isdigit():
+                choices[int(line_id)] = int(target) if target.isdigit() else None
+        if not choices:
+            flash("Cochez au moins une opération à rapprocher.", "warning")
+            return redirect(url_for(".review_statement"))
+        try:
+            payments = statements.confirm_lines(g.organisation, choices, user=current_user)
+            db.session.commit()
+        except MembershipError as exc:
+            _fail(exc)
+        else:
+            flash(f"{len(payments)} paiement(s) enregistré(s) par virement.", "success")
+        return redirect(url_for(".review_statement"))
+    lines = statements.lines_to_review(g.organisation)
+    open_members = list(db.session.execute(
+        select(Membership.id, Membership.payment_reference, Party.sort_name, Membership.amount_due,
+               Membership.amount_paid)
+        .join(Party, Membership.party_id == Party.id)
+        .where(Membership.organisation_id == g.organisation.id,
+               Membership.status.in_([MembershipStatus.AWAITING_PAYMENT, MembershipStatus.PARTIALLY_PAID]))
+        .order_by(Party.sort_name).limit(2000)))
+    return render_template("membership/statement_review.html", lines=lines, open_members=open_members,
+                           Status=StatementLineStatus)
+
+
+@bp.route("/statements/lines/<int:line_id>/ignore", methods=["POST"])
+@permission_required(MANAGE)
+def ignore_line(line_id):
+    line = get_or_404(statements.BankStatementLine, line_id)
+    try:
+        statements.ignore_line(line)
+        db.session.commit()
+    except MembershipError as exc:
+        _fail(exc)
+    else:
+        flash("Opération ignorée.", "success")
+    return redirect(url_for(".review_statement"))
+
+
+# --------------------------------------------------------------------------------------------
+# SEPA direct debit
+# --------------------------------------------------------------------------------------------
+
+@bp.route("/sepa", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def direct_debit():
+    form = forms.DirectDebitRunForm()
+    if form.validate_on_submit():
+        ids = [int(i) for i in request.form.getlist("membership_ids") if i.isdigit()]
+        memberships = [get_or_404(Membership, i) for i in ids]
+        try:
+            run = sepa.create_run(g.organisation, memberships, form.collection_date.data, user=current_user)
+        except MembershipError as exc:
+            _fail(exc)
+        else:
+            from jobs.membership import direct_debit_file
+
+            return _start(direct_debit_file, "membership.direct_debit",
+                          f"Prélèvement SEPA du {run.collection_date:%d/%m/%Y}", {"run_id": run.id},
+                          dedupe_key=f"membership.direct_debit:{run.id}")
+    settings_row = services.get_settings(g.organisation)
+    candidates = sepa.collectable_memberships(g.organisation)
+    mandates = sepa.active_mandates(g.organisation, [m.party_id for m in candidates])
+    db.session.commit()
+    return render_template("membership/sepa.html", form=form, candidates=candidates, mandates=mandates,
+                           runs=sepa.runs(g.organisation), settings=settings_row)
+
+
+@bp.route("/sepa/runs/<int:run_id>")
+@permission_required(MANAGE)
+def direct_debit_run(run_id):
+    run = get_or_404(DirectDebitRun, run_id)
+    return render_template("membership/sepa_run.html", run=run)
+
+
+@bp.route("/sepa/runs/<int:run_id>/file")
+@permission_required(MANAGE)
+def direct_debit_run_file(run_id):
+    import io
+
+    run = get_or_404(DirectDebitRun, run_id)
+    if run.xml is None:
+        abort(404)
+    return send_file(io.BytesIO(run.xml), mimetype="application/xml", as_attachment=True,
+                     download_name=f"prelevement-sepa-{run.collection_date:%Y%m%d}-{run.id}.xml")
+
+
+@bp.route("/sepa/runs/<int:run_id>/collect", methods=["POST"])
+@permission_required(MANAGE)
+def collect_run(run_id):
+    run = get_or_404(DirectDebitRun, run_id)
+    try:
+        sepa.collect_run(run)
+        db.session.commit()
+    except MembershipError as exc:
+        _fail(exc)
+    else:
+        flash(f"Prélèvement encaissé : {run.payment_count} adhésion(s) réglée(s).", "success")
+    return redirect(url_for(".direct_debit_run", run_id=run.id))
+
+
+@bp.route("/sepa/payments/<int:payment_id>/reject", methods=["POST"])
+@permission_required(MANAGE)
+def reject_debit(payment_id):
+    payment = get_or_404(MembershipPayment, payment_id)
+    try:
+        sepa.reject_payment(payment)
+        db.session.commit()
+    except MembershipError as exc:
+        _fail(exc)
+    else:
+        flash("Prélèvement marqué rejeté.", "success")
+    return redirect(url_for(".direct_debit_run", run_id=payment.direct_debit_run_id))
+
+
+@bp.route("/members/<int:membership_id>/mandates", methods=["POST"])
+@permission_required(MANAGE)
+def create_mandate(membership_id):
+    membership = get_or_404(Membership, membership_id)
+    form = forms.MandateForm()
+    if not form.validate_on_submit():
+        for field, errors in form.errors.items():
+            flash(f"{getattr(form, field).label.text} : {' '.join(errors)}", "danger")
+        return _back(membership)
+    try:
+        mandate = sepa.create_mandate(g.organisation, membership.party, form.iban.data, form.bic.data,
+                                      form.signed_on.data, form.debtor_name.data, form.reference.data)
+        db.session.commit()
+    except MembershipError as exc:
+        _fail(exc)
+    else:
+        flash(f"Mandat {mandate.reference} enregistré.", "success")
+    return _back(membership)
+
+
+@bp.route("/mandates/<int:mandate_id>/revoke", methods=["POST"])
+@permission_required(MANAGE)
+def revoke_mandate(mandate_id):
+    mandate = get_or_404(SepaMandate, mandate_id)
+    sepa.revoke_mandate(mandate)
+    db.session.commit()
+    flash(f"Mandat {mandate.reference} révoqué.", "success")
+    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
+                    else url_for(".direct_debit"))
+
+
+# --------------------------------------------------------------------------------------------
+# Export, reminders
+# --------------------------------------------------------------------------------------------
+
+@bp.route("/export", methods=["POST"])
+@permission_required(VIEW)
+def export():
+    from jobs.membership import export_members
+
+    form = forms.ExportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    period = _current_period()
+    filters = stats.MemberFilters.from_args(request.form, default_period_id=period.id)
+    params = {"filters": filters.__dict__, "format": form.file_format.data}
+    label = f"Export des adhérents ({form.file_format.data.upper()})"
+    return _start(export_members, "membership.export", label, params)
+
+
+def _reminders_available():
+    """The reminder sending belongs to ``backoffice/membership/reminders*`` (self-service work)."""
+    return importlib.util.find_spec("backoffice.membership.reminders") is not None
+
+
+@bp.route("/members/<int:membership_id>/remind", methods=["POST"])
+@permission_required(MANAGE)
+def remind(membership_id):
+    membership = get_or_404(Membership, membership_id)
+    if not _reminders_available():
+        flash("L'envoi des relances n'est pas encore disponible.", "warning")
+        return redirect(url_for(".dashboard"))
+    # ``send_reminder(membership)`` lives in backoffice/membership/reminders.py (member side);
+    # for a lapsed member it receives the last membership, which names the period not renewed.
+    from backoffice.membership.reminders import send_reminder
+
+    try:
+        send_reminder(membership)
+        db.session.commit()
+    except MembershipError as exc:
+        _fail(exc)
+    else:
+        flash(f"Relance envoyée à {membership.party.display_name}.", "success")
+    return redirect(safe_back(url_for(".dashboard")))
+
+
+def safe_back(default):
+    from backoffice.auth.permissions import safe_next_url
+
+    return safe_next_url(default)

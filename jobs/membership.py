@@ -1,0 +1,67 @@
+"""Membership jobs of the treasurer: cheque deposit slip, pain.008 file, member list export.
+
+Each job receives its ``Task`` row (ids in ``task.params``), writes one result file and lets
+errors propagate (the runner fails the task with the French message).
+"""
+import os
+import shutil
+import tempfile
+
+from backoffice.extensions import db
+from backoffice.membership import deposits, sepa, stats
+from backoffice.membership.models import ChequeDeposit, DirectDebitRun
+from jobs import TaskFailed, task_job
+
+
+def _own(task, model, ident):
+    row = db.session.get(model, ident)
+    if row is None or row.organisation_id != task.organisation_id:
+        raise TaskFailed("L'élément demandé n'existe plus.")
+    return row
+
+
+@task_job(queue="default", timeout=300)
+def cheque_deposit_slip(task):
+    """The Word slip of deposit ``task.params['deposit_id']`` (template ``cheque_deposit_slip``)."""
+    from backoffice.documents.services import render_document
+
+    deposit = _own(task, ChequeDeposit, task.params["deposit_id"])
+    data = render_document(task.organisation, "cheque_deposit_slip", deposits.deposit_context(task.organisation, deposit))
+    deposit.task_id = task.id
+    with task.result_file(f"bordereau-remise-cheques-{deposit.number:04d}.docx") as f:
+        f.write(data)
+    task.report_progress(1, 1, "Bordereau produit")
+
+
+@task_job(queue="default", timeout=300)
+def direct_debit_file(task):
+    """The pain.008 XML of collection run ``task.params['run_id']`` (validated against the XSD)."""
+    run = _own(task, DirectDebitRun, task.params["run_id"])
+    if run.xml is None:
+        sepa.generate_file(run)
+    run.task_id = task.id
+    with task.result_file(f"prelevement-sepa-{run.collection_date:%Y%m%d}-{run.id}.xml") as f:
+        f.write(run.xml)
+    task.report_progress(1, 1, "Fichier de prélèvement produit")
+
+
+@task_job(queue="default", timeout=600)
+def export_members(task):
+    """The member list of the filters ``task.params['filters']`` as CSV (French) or XLSX."""
+    from backoffice.accounting.exports import write_csv, write_xlsx
+
+    filters = stats.MemberFilters(**task.params["filters"])
+    file_format = task.params.get("format", "csv")
+    rows = deposits.export_rows(stats.member_rows(task.organisation, filters))
+    name = f"adherents-{task.organisation.slug}"
+    if file_format == "xlsx":
+        # write_xlsx wants a path: build the workbook aside, then copy it into the result file.
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "export.xlsx")
+            write_xlsx([("Adhérents", deposits.EXPORT_HEADER, rows)], path)
+            with task.result_file(f"{name}.xlsx") as f, open(path, "rb") as workbook:
+                shutil.copyfileobj(workbook, f)
+    else:
+        with task.result_file(f"{name}.csv") as f:
+            write_csv(rows, deposits.EXPORT_HEADER, f)
+    task.report_progress(1, 1, "Export terminé")
