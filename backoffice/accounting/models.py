@@ -37,7 +37,8 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from backoffice.extensions import db
 from backoffice.models import ZERO, Money, TimestampMixin, utcnow
@@ -405,6 +406,61 @@ class ExportRecord(db.Model):
 
     def __str__(self):
         return f"Export {self.format_label} {self.filename}"
+
+
+# --------------------------------------------------------------------------------------------
+# Posted entries are frozen: refused in Python first (a French message, before any SQL),
+# and by the database triggers for anything that bypasses the ORM.
+# --------------------------------------------------------------------------------------------
+
+_ENTRY_FROZEN = ("organisation_id", "journal_id", "fiscal_year", "number", "entry_date", "piece_ref",
+                 "piece_date", "label", "event", "source", "reversal_of_id", "status")
+_LINE_FROZEN = ("entry_id", "organisation_id", "position", "account_id", "auxiliary_id", "label", "debit", "credit")
+
+
+def _committed_value(obj, key):
+    from sqlalchemy import inspect as sa_inspect
+
+    history = sa_inspect(obj).attrs[key].history
+    if history.deleted:
+        return history.deleted[0]
+    return getattr(obj, key)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_posted_entries(session, flush_context, instances):
+    from sqlalchemy import inspect as sa_inspect
+
+    from backoffice.accounting.errors import AccountingError
+
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, JournalEntry):
+            if _committed_value(obj, "status") != EntryStatus.POSTED.value:
+                continue
+            if obj in session.deleted:
+                raise AccountingError(f"L'écriture {obj.reference} est comptabilisée : elle ne peut pas être "
+                                      "supprimée, seulement contre-passée.")
+            state = sa_inspect(obj)
+            changed = [key for key in _ENTRY_FROZEN if state.attrs[key].history.has_changes()]
+            if state.attrs["validated_on"].history.deleted and state.attrs["validated_on"].history.deleted[0]:
+                changed.append("validated_on")
+            if changed:
+                raise AccountingError(f"L'écriture {obj.reference} est comptabilisée"
+                                      f"{' et validée' if _committed_value(obj, 'validated_on') else ''} : elle "
+                                      "ne peut plus être modifiée ; passez une écriture de contre-passation.")
+        elif isinstance(obj, JournalLine):
+            entry = obj.entry
+            if entry is None or _committed_value(entry, "status") != EntryStatus.POSTED.value:
+                continue
+            state = sa_inspect(obj)
+            if obj in session.deleted or any(state.attrs[key].history.has_changes() for key in _LINE_FROZEN):
+                raise AccountingError(f"L'écriture {entry.reference} est comptabilisée : ses lignes ne peuvent plus "
+                                      "changer (seul le lettrage peut être modifié).")
+    for obj in session.new:
+        if isinstance(obj, JournalLine) and obj.entry is not None and obj.entry.id is not None \
+                and _committed_value(obj.entry, "status") == EntryStatus.POSTED.value:
+            raise AccountingError(f"L'écriture {obj.entry.reference} est comptabilisée : on ne peut plus y "
+                                  "ajouter de ligne.")
 
 
 # The database guards (triggers) are attached to the tables here so that ``create_all``

@@ -45,6 +45,7 @@ from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from backoffice.accounting import rules
+from backoffice.accounting.errors import AccountingError
 from backoffice.accounting.models import (
     Account,
     AuxiliaryAccount,
@@ -66,14 +67,6 @@ log = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999999.99")  # Numeric(12, 2)
-
-
-class AccountingError(Exception):
-    """A rule of the books is broken; ``str()`` is a French message for the user."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
