@@ -28,6 +28,11 @@ def _load():
         _loaded = True
 
 
+def field_label(table, column):
+    _load()
+    return FIELD_LABELS.get(table, {}).get(column, column)
+
+
 def table_label(table):
     _load()
     return TABLE_LABELS.get(table, table)
@@ -46,7 +51,9 @@ class Change:
     after: str
 
 
-def _format(table, column, value):
+def format_value(table, column, value):
+    """A stored value as people read it (profession label, site name, formatted phone…)."""
+    _load()
     if value is None or value == "":
         return "—"
     formatter = VALUE_FORMATTERS.get((table, column))
@@ -74,6 +81,6 @@ def describe(entry):
         old, new = before.get(column), after.get(column)
         if entry.action == "create" and new in (None, ""):
             continue
-        changes.append(Change(labels.get(column, column), _format(entry.table_name, column, old),
-                              _format(entry.table_name, column, new)))
+        changes.append(Change(labels.get(column, column), format_value(entry.table_name, column, old),
+                              format_value(entry.table_name, column, new)))
     return changes

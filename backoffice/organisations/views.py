@@ -5,13 +5,16 @@ from backoffice.auth.permissions import org_blueprint, permission_required
 from backoffice.extensions import db
 from backoffice.organisations import services
 from backoffice.organisations.forms import LogoForm, NewOrganisationForm, OrganisationSettingsForm
+from backoffice.validation import format_phone
 
 bp = org_blueprint("organisations", __name__, url_prefix="/settings")
 
 
 def _settings_form():
     """The settings form filled from the organisation (never from another form's POST)."""
-    return OrganisationSettingsForm(formdata=None, obj=g.organisation)
+    form = OrganisationSettingsForm(formdata=None, obj=g.organisation)
+    form.phone.data = format_phone(g.organisation.phone)  # as people write it; stored in E.164
+    return form
 
 
 def _render(form, logo_form=None, status=200):

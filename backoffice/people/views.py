@@ -1,5 +1,6 @@
 from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
+from backoffice.audit import labels
 from backoffice.auth.permissions import org_blueprint, permission_required
 from backoffice.extensions import db
 from backoffice.people import importer, services
@@ -42,10 +43,8 @@ def _party_or_404(party_id):
 @permission_required("people.view")
 def detail(party_id):
     party = _party_or_404(party_id)
-    from backoffice.audit.labels import describe
-
     entries = services.history("parties", party.id)
-    return render_template("people/detail.html", party=party, history=[(e, describe(e)) for e in entries])
+    return render_template("people/detail.html", party=party, history=[(e, labels.describe(e)) for e in entries])
 
 
 def _save_form(form, save, obj, template, **context):
@@ -143,10 +142,9 @@ def import_preview(token):
     try:
         plan = services.plan_people_import(stored.data, stored.filename)
     except importer.ImportFileError as exc:
-        return render_template("people/import_preview.html", stored=stored, plan=None, file_error=str(exc),
-                               labels=importer.FIELD_LABELS), 422
+        return render_template("people/import_preview.html", stored=stored, plan=None, file_error=str(exc)), 422
     return render_template("people/import_preview.html", stored=stored, plan=plan, file_error=None,
-                           labels=importer.FIELD_LABELS)
+                           field_label=labels.field_label, format_value=labels.format_value)
 
 
 @bp.route("/import/<token>", methods=["POST"])
