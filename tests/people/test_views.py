@@ -207,3 +207,15 @@ def test_dashboard_shortcuts_follow_the_role(client, login_as, directory):
     html = client.get("/o/cpts-test/").get_data(as_text=True)
     assert "Dernières modifications" in html
     assert "Importer un tableur" not in html and "À compléter" not in html
+
+
+def test_directory_changes_are_readable_in_the_audit(client, login_as, directory):
+    login_as("admin")
+    site = directory[2]
+    client.post(f"/o/cpts-test/people/sites/{site.id}/edit", data={"name": "MSP de Lassay", "kind": "satellite"})
+    html = client.get("/o/cpts-test/audit/?table=sites").get_data(as_text=True)
+    assert "Lieux d&#39;exercice" in html
+    assert "MSP de Lassay-les-Châteaux" in html and "Cabinet satellite" in html  # kind shown by its label
+    assert "ZÉBULON" not in html  # filtered on sites only
+    html = client.get("/o/cpts-test/audit/?table=parties").get_data(as_text=True)
+    assert "Infirmier" in html and "Profession" in html and "ABGRALL" in html
