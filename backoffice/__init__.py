@@ -29,6 +29,7 @@ def create_app(config=None, **overrides):
     register_template_helpers(app)
     register_security_headers(app)
     register_commands(app)
+    register_proxy_fix(app, production=_is_production(config_class))
     return app
 
 
@@ -144,6 +145,35 @@ def register_security_headers(app):
         if current_user and getattr(current_user, "is_authenticated", False):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def _is_production(config_class):
+    from config import Production
+
+    return issubclass(config_class, Production)
+
+
+def proxy_hops(config, production):
+    """How many reverse proxies sit in front of the app: ``PROXY_HOPS`` (setting or environment).
+
+    Production defaults to 1 (the PaaS router), elsewhere to 0.
+    """
+    value = config.get("PROXY_HOPS", os.environ.get("PROXY_HOPS"))
+    return int(value) if value not in (None, "") else (1 if production else 0)
+
+
+def register_proxy_fix(app, production):
+    """Trust X-Forwarded-For/-Proto/-Port from that many proxies.
+
+    The client's address matters for rate limits, the scheme for secure cookies
+    and HSTS. X-Forwarded-Host is not trusted: links sent by e-mail are built
+    from the host, and a forged host would send them elsewhere.
+    """
+    hops = proxy_hops(app.config, production)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_port=hops, x_host=0, x_prefix=0)
 
 
 def register_commands(app):

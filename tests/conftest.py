@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 import redis as redis_lib
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy import select
 
 from backoffice import create_app
@@ -68,6 +69,18 @@ def app(database_url, tmp_path_factory):
         _db.engine.dispose()
 
 
+class _ConnectionSession(FlaskSQLAlchemySession):
+    """A session that really uses the connection it is given.
+
+    Flask-SQLAlchemy's session picks the app's engine for every mapped class and
+    ignores ``bind``: without this, a view's commit was a real commit and the
+    test's data outlived the test.
+    """
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        return bind if bind is not None else self.bind
+
+
 @pytest.fixture(autouse=True)
 def db(request, app):
     """The database, inside a transaction rolled back after the test.
@@ -84,7 +97,7 @@ def db(request, app):
         transaction = connection.begin()
         original_session = _db.session
         _db.session = _db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+            {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": _ConnectionSession}
         )
         try:
             yield _db
@@ -158,3 +171,35 @@ def outbox(db):
         return list(_db.session.scalars(query))
 
     return messages
+
+
+@pytest.fixture(autouse=True)
+def _reset_rate_limits(app):
+    """Every test starts with empty rate-limit counters (memory:// storage in tests).
+
+    Without it, the sign-in posts of one test count against the next ones and a
+    test could get a 429 depending on the order the suite runs in.
+    """
+    from backoffice.extensions import limiter
+
+    limiter.reset()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_g_per_request(app):
+    """Clear ``g`` at the start of each test-client request, as production does.
+
+    The test's app context (pushed by ``db``) is shared by its requests, and so is
+    ``g``: without this, Flask-Login's cached user of a previous request would
+    survive ``login_as`` switching to another one.
+    """
+    from flask import g, request_started
+
+    def clear(sender, **extra):
+        for name in list(g):
+            g.pop(name)
+
+    request_started.connect(clear, app)
+    yield
+    request_started.disconnect(clear, app)

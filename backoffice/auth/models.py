@@ -1,3 +1,4 @@
+import secrets
 from datetime import datetime
 from enum import StrEnum
 
@@ -48,7 +49,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Changes at every sign-in, which makes an already used sign-in link worthless.
-    login_nonce: Mapped[str] = mapped_column(String(32), default="")
+    login_nonce: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 
     party = relationship("Party")
     roles = relationship("RoleAssignment", back_populates="user", cascade="all, delete-orphan")
