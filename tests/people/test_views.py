@@ -81,6 +81,7 @@ def test_pagination(client, login_as, app):
     first = client.get("/o/cpts-test/people/").get_data(as_text=True)
     assert f"{app.config['PER_PAGE'] + 2} résultats" in first
     assert len(names(client.get("/o/cpts-test/people/?page=2"))) == 2
+    assert "Cette page n'existe pas." in client.get("/o/cpts-test/people/?page=9").get_data(as_text=True)
 
 
 def test_list_has_no_n_plus_one(client, login_as, app):
