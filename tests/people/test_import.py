@@ -8,7 +8,6 @@ from flask import g
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
-from backoffice.people import services
 from backoffice.people.models import Professional
 from tests.factories import ProfessionalFactory, SiteFactory
 from tests.people.helpers import HEADER, csv_bytes, rpps, xlsx_bytes
