@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import case, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload, with_polymorphic
 
 from backoffice.audit.models import AuditEntry
@@ -169,11 +170,17 @@ def _save(obj, values, allowed):
     values = _blank_to_none(values)
     _check_unique(obj, values)
     _check_site(values)
-    for key, value in values.items():
-        setattr(obj, key, value)
-    if obj.id is None:
-        db.session.add(obj)
-    db.session.flush()
+    try:
+        # The checks above answer the usual case; the constraint answers a concurrent save.
+        with db.session.begin_nested():
+            for key, value in values.items():
+                setattr(obj, key, value)
+            if obj.id is None:
+                db.session.add(obj)
+            db.session.flush()
+    except IntegrityError:
+        raise PeopleError("Ce numéro (RPPS, ADELI ou SIRET) vient d'être enregistré pour une autre fiche : "
+                          "rechargez la page et vérifiez l'annuaire.") from None
     return obj
 
 

@@ -220,3 +220,13 @@ def test_directory_changes_are_readable_in_the_audit(client, login_as, directory
     assert "ZÉBULON" not in html  # filtered on sites only
     html = client.get("/o/cpts-test/audit/?table=parties").get_data(as_text=True)
     assert "Infirmier" in html and "Profession" in html and "ABGRALL" in html
+
+
+def test_a_concurrent_duplicate_is_still_a_french_error(directory, monkeypatch):
+    from backoffice.people import services
+
+    monkeypatch.setattr(services, "_check_unique", lambda obj, values: None)  # as if another request saved first
+    with pytest.raises(services.PeopleError, match="vient d'être enregistré pour une autre fiche"):
+        services.save_professional(first_name="Autre", last_name="Personne", profession="infirmier", rpps=rpps(1))
+    assert db.session.scalar(select(Professional).where(Professional.last_name == "Personne")) is None
+    assert db.session.scalar(select(Professional).where(Professional.rpps == rpps(1))).last_name == "Zébulon"
