@@ -62,7 +62,7 @@ class MembershipForm(FlaskForm):
 
 class PaymentForm(FlaskForm):
     amount = AmountField("Montant", validators=[InputRequired(REQUIRED)])
-    method = SelectField("Moyen de paiement", choices=[(m.value, m.label) for m in TREASURER_METHODS],
+    method = SelectField("Moyen de paiement", choices={m.value: m.label for m in TREASURER_METHODS},
                          default=PaymentMethod.TRANSFER.value)
     paid_on = FrenchDateField("Date du paiement", default=date.today, validators=[InputRequired(REQUIRED)])
     reference = StringField("Référence (virement) ou numéro du chèque", validators=[Optional(), Length(max=100)])
@@ -74,8 +74,8 @@ class PaymentForm(FlaskForm):
 
 class RefundForm(FlaskForm):
     amount = AmountField("Montant à rembourser", validators=[InputRequired(REQUIRED)])
-    method = SelectField("Moyen de remboursement", choices=[(m.value, m.label) for m in TREASURER_METHODS
-                                                            if m is not PaymentMethod.DIRECT_DEBIT],
+    method = SelectField("Moyen de remboursement", choices={m.value: m.label for m in TREASURER_METHODS
+                                                            if m is not PaymentMethod.DIRECT_DEBIT},
                          default=PaymentMethod.TRANSFER.value)
     paid_on = FrenchDateField("Date", default=date.today, validators=[InputRequired(REQUIRED)])
     reference = StringField("Référence", validators=[Optional(), Length(max=100)])
@@ -94,7 +94,7 @@ class ReversalForm(FlaskForm):
 
 class FeeCategoryForm(FlaskForm):
     label = StringField("Libellé", validators=[DataRequired(REQUIRED), Length(max=100)])
-    kind = SelectField("Type (pour la suggestion)", choices=[(k.value, k.label) for k in CategoryKind])
+    kind = SelectField("Type (pour la suggestion)", choices={k.value: k.label for k in CategoryKind})
     amount = AmountField("Montant", allow_zero=True, validators=[InputRequired(REQUIRED)])
     position = IntegerField("Ordre", validators=[Optional(), NumberRange(min=0, max=999)])
     active = BooleanField("Proposée", default=True)
@@ -109,8 +109,8 @@ class PeriodForm(FlaskForm):
 class CollegeForm(FlaskForm):
     name = StringField("Nom", validators=[DataRequired(REQUIRED), Length(max=100)])
     description = StringField("Description", validators=[Optional(), Length(max=250)])
-    party_kind = SelectField("Suggéré pour", choices=[("", "—"), ("professional", "Professionnels"),
-                                                      ("structure", "Structures")])
+    party_kind = SelectField("Suggéré pour", choices={"": "—", "professional": "Professionnels",
+                                                      "structure": "Structures"})
 
 
 class SettingsForm(FlaskForm):
@@ -139,9 +139,8 @@ class MappingForm(FlaskForm):
     reference = SelectField("Colonne de la référence (facultatif)", validate_choice=False)
 
     def set_columns(self, columns):
-        blank = [("", "—")]
         for field in (self.date, self.label, self.amount, self.debit, self.credit, self.reference):
-            field.choices = blank + [(c, c) for c in columns]
+            field.choices = {"": "—", **{c: c for c in columns}}
 
 
 class MandateForm(FlaskForm):
@@ -157,4 +156,4 @@ class DirectDebitRunForm(FlaskForm):
 
 
 class ExportForm(FlaskForm):
-    file_format = SelectField("Format", choices=[("csv", "CSV (tableur, ; et virgule décimale)"), ("xlsx", "Excel (XLSX)")])
+    file_format = SelectField("Format", choices={"csv": "CSV (tableur, ; et virgule décimale)", "xlsx": "Excel (XLSX)"})

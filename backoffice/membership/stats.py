@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import and_, asc, case, desc, exists, func, select
-from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, with_polymorphic
 
 from backoffice.extensions import db
 from backoffice.membership.models import (GOOD_STANDING_STATUSES, College, FeeCategory, Membership,
@@ -18,8 +18,12 @@ from backoffice.people.models import Party, fold_for_search
 
 S = MembershipStatus
 
+# Parties with the columns of every kind (single-table inheritance): without it, each row's
+# professional or structure columns would be loaded by one more query per row.
+PARTY = with_polymorphic(Party, "*")
+
 SORTS = {
-    "name": Party.sort_name,
+    "name": PARTY.sort_name,
     "status": Membership.status,
     "due": Membership.amount_due,
     "paid": Membership.amount_paid,
@@ -59,9 +63,9 @@ class MemberFilters:
 def member_query(organisation, filters):
     """Memberships of ``organisation`` per ``filters``, with party, period, category and collège
     loaded by joins (one query per page, whatever its size)."""
-    query = (select(Membership).join(Membership.party).join(Membership.period)
+    query = (select(Membership).join(Membership.party.of_type(PARTY)).join(Membership.period)
              .outerjoin(Membership.category).outerjoin(Membership.college)
-             .options(contains_eager(Membership.party), contains_eager(Membership.period),
+             .options(contains_eager(Membership.party.of_type(PARTY)), contains_eager(Membership.period),
                       contains_eager(Membership.category), contains_eager(Membership.college))
              .where(Membership.organisation_id == organisation.id))
     if filters.period_id:
@@ -69,8 +73,8 @@ def member_query(organisation, filters):
     if filters.q:
         folded = fold_for_search(filters.q)
         term = f"%{folded.replace('%', '').replace('_', '')}%"
-        query = query.where(Party.sort_name.like(term) | Membership.payment_reference.ilike(f"%{filters.q}%")
-                            | Party.email.ilike(f"%{filters.q}%"))
+        query = query.where(PARTY.sort_name.like(term) | Membership.payment_reference.ilike(f"%{filters.q}%")
+                            | PARTY.email.ilike(f"%{filters.q}%"))
     if filters.status:
         query = query.where(Membership.status == S(filters.status))
     if filters.category_id:
@@ -79,7 +83,7 @@ def member_query(organisation, filters):
         query = query.where(Membership.college_id == filters.college_id)
     key = filters.sort.lstrip("-")
     direction = desc if filters.sort.startswith("-") else asc
-    return query.order_by(direction(SORTS[key]), Party.sort_name, Membership.id)
+    return query.order_by(direction(SORTS[key]), PARTY.sort_name, Membership.id)
 
 
 def member_page(organisation, filters, page, per_page):
@@ -181,11 +185,11 @@ def lapsed_query(organisation, period):
     current = aliased(Membership)
     renewed = exists().where(current.party_id == Membership.party_id, current.organisation_id == organisation.id,
                              current.period_id == period.id, current.status != S.CANCELLED)
-    return (select(Membership).join(Membership.party).options(contains_eager(Membership.party),
-                                                              joinedload(Membership.category))
+    return (select(Membership).join(Membership.party.of_type(PARTY))
+            .options(contains_eager(Membership.party.of_type(PARTY)), joinedload(Membership.category))
             .where(Membership.organisation_id == organisation.id, Membership.period_id == previous.id,
                    Membership.status.in_([S.PAID, S.EXEMPT, S.PARTIALLY_PAID]), ~renewed)
-            .order_by(Party.sort_name, Membership.id))
+            .order_by(PARTY.sort_name, Membership.id))
 
 
 def lapsed_page(organisation, period, page=1, per_page=20):
@@ -200,6 +204,15 @@ def lapsed_count(organisation, period):
     if query is None:
         return 0
     return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+
+def organisation_dashboard(organisation):
+    """What ``backoffice.main.services.dashboard_stats`` adds: figures of the current period,
+    or None when the organisation has no membership period yet (SISA, new organisation)."""
+    from backoffice.membership.services import current_period
+
+    period = current_period(organisation, create=False)
+    return dashboard_panel(organisation, period) if period is not None else None
 
 
 def dashboard_panel(organisation, period):

@@ -27,13 +27,12 @@ VIEW, MANAGE = "membership.view", "membership.manage"
 
 
 def _fail(exc):
-    """Roll back what the failed service did and show its French message."""
-    db.session.rollback()
+    """Show a service's refusal (its savepoint already undid what it had done)."""
     flash(str(exc), "danger")
 
 
 def _period_choices():
-    return [(p.id, p.label) for p in services.periods(g.organisation)]
+    return {p.id: p.label for p in services.periods(g.organisation)}
 
 
 def _current_period():
@@ -135,10 +134,10 @@ def create():
     elif request.args.get("period", "").isdigit():
         chosen_period = get_or_404(MembershipPeriod, int(request.args["period"]))
     services.ensure_grid(chosen_period)
-    form.category_id.choices = [(0, "— suggérée —")] + [(c.id, f"{c.label} ({_plain(c.amount) or '0'} €)")
-                                                        for c in chosen_period.categories if c.active]
+    form.category_id.choices = {0: "— suggérée —", **{c.id: f"{c.label} ({_plain(c.amount) or '0'} €)"
+                                                       for c in chosen_period.categories if c.active}}
     college_list = services.colleges(g.organisation)
-    form.college_id.choices = [(0, "—")] + [(c.id, c.name) for c in college_list]
+    form.college_id.choices = {0: "—", **{c.id: c.name for c in college_list}}
     suggestion = existing = None
     if party is not None:
         suggestion = services.suggest_category(party, chosen_period)
@@ -155,9 +154,10 @@ def create():
         if category is not None and category.organisation_id != g.organisation.id:
             abort(404)
         try:
-            membership = services.create_membership(
-                g.organisation, party, chosen_period, category=category, college=college,
-                amount_due=form.amount_due.amount, joined_on=form.joined_on.data, note=form.note.data or None)
+            with db.session.begin_nested():  # a refusal undoes only what the service did
+                membership = services.create_membership(
+                    g.organisation, party, chosen_period, category=category, college=college,
+                    amount_due=form.amount_due.amount, joined_on=form.joined_on.data, note=form.note.data or None)
             db.session.commit()
         except (MembershipError, IntegrityError) as exc:
             _fail(exc if isinstance(exc, MembershipError) else
@@ -189,13 +189,13 @@ def record_payment(membership_id):
             flash(f"{getattr(form, field).label.text} : {' '.join(errors)}", "danger")
         return _back(membership)
     try:
-        payment = services.record_payment(
-            membership, form.amount.amount, form.method.data, form.paid_on.data, reference=form.reference.data,
-            cheque_bank=form.cheque_bank.data, payer_name=form.payer_name.data, note=form.note.data,
-            idempotency_key=form.form_key.data or None, user=current_user)
+        with db.session.begin_nested():  # a refusal undoes only what the service did
+            payment = services.record_payment(
+                membership, form.amount.amount, form.method.data, form.paid_on.data, reference=form.reference.data,
+                cheque_bank=form.cheque_bank.data, payer_name=form.payer_name.data, note=form.note.data,
+                idempotency_key=form.form_key.data or None, user=current_user)
         db.session.commit()
     except DuplicateSubmission as exc:
-        db.session.rollback()
         flash(str(exc), "warning")
     except MembershipError as exc:
         _fail(exc)
@@ -214,11 +214,11 @@ def reverse_payment(payment_id):
         flash("Indiquez le motif de l'annulation.", "danger")
         return _back(payment.membership)
     try:
-        services.reverse_payment(payment, reason=form.reason.data, user=current_user,
-                                 idempotency_key=form.form_key.data or None)
+        with db.session.begin_nested():  # a refusal undoes only what the service did
+            services.reverse_payment(payment, reason=form.reason.data, user=current_user,
+                                     idempotency_key=form.form_key.data or None)
         db.session.commit()
-    except DuplicateSubmission as exc:
-        db.session.rollback()
+    except DuplicateSubmission:
         flash("Cette annulation a déjà été enregistrée.", "warning")
     except MembershipError as exc:
         _fail(exc)
@@ -237,12 +237,12 @@ def refund(membership_id):
             flash(f"{getattr(form, field).label.text} : {' '.join(errors)}", "danger")
         return _back(membership)
     try:
-        services.refund(membership, form.amount.amount, form.method.data, form.paid_on.data,
-                        reference=form.reference.data, note=form.note.data, user=current_user,
-                        idempotency_key=form.form_key.data or None)
+        with db.session.begin_nested():  # a refusal undoes only what the service did
+            services.refund(membership, form.amount.amount, form.method.data, form.paid_on.data,
+                            reference=form.reference.data, note=form.note.data, user=current_user,
+                            idempotency_key=form.form_key.data or None)
         db.session.commit()
     except DuplicateSubmission:
-        db.session.rollback()
         flash("Ce remboursement a déjà été enregistré.", "warning")
     except MembershipError as exc:
         _fail(exc)
@@ -261,7 +261,8 @@ def carry_credit(membership_id):
         flash("Choisissez l'adhésion à régler avec l'avoir.", "danger")
         return _back(membership)
     try:
-        services.carry_over_credit(membership, target, user=current_user)
+        with db.session.begin_nested():  # a refusal undoes only what the service did
+            services.carry_over_credit(membership, target, user=current_user)
         db.session.commit()
     except MembershipError as exc:
         _fail(exc)
@@ -277,7 +278,8 @@ def _decision(membership_id, action, success):
         flash("Indiquez le motif.", "danger")
         return _back(membership)
     try:
-        action(membership, form.reason.data)
+        with db.session.begin_nested():  # a refusal undoes only what the service did
+            action(membership, form.reason.data)
         db.session.commit()
     except MembershipError as exc:
         _fail(exc)
@@ -303,7 +305,8 @@ def cancel(membership_id):
 def lift_exemption(membership_id):
     membership = get_or_404(Membership, membership_id)
     try:
-        services.lift_exemption(membership)
+        with db.session.begin_nested():  # a refusal undoes only what the service did
+            services.lift_exemption(membership)
         db.session.commit()
     except MembershipError as exc:
         _fail(exc)
@@ -321,7 +324,8 @@ def change_category(membership_id):
     if category is None:
         abort(400)
     try:
-        services.change_category(membership, category)
+        with db.session.begin_nested():  # a refusal undoes only what the service did
+            services.change_category(membership, category)
         db.session.commit()
     except MembershipError as exc:
         _fail(exc)
@@ -346,8 +350,9 @@ def grid():
             abort(403)
         if form.validate_on_submit():
             try:
-                services.set_fee_category(period, form.label.data, form.amount.amount, CategoryKind(form.kind.data),
-                                          position=form.position.data, active=form.active.data)
+                with db.session.begin_nested():  # a refusal undoes only what the service did
+                    services.set_fee_category(period, form.label.data, form.amount.amount, CategoryKind(form.kind.data),
+                                              position=form.position.data, active=form.active.data)
                 db.session.commit()
             except MembershipError as exc:
                 _fail(exc)
@@ -374,9 +379,10 @@ def edit_category(category_id):
         form.kind.data, form.amount.data = category.kind.value, _plain(category.amount) or "0"
     if form.validate_on_submit():
         try:
-            services.set_fee_category(category.period, form.label.data, form.amount.amount,
-                                      CategoryKind(form.kind.data), position=form.position.data,
-                                      category=category, active=form.active.data)
+            with db.session.begin_nested():  # a refusal undoes only what the service did
+                services.set_fee_category(category.period, form.label.data, form.amount.amount,
+                                          CategoryKind(form.kind.data), position=form.position.data,
+                                          category=category, active=form.active.data)
             db.session.commit()
         except MembershipError as exc:
             _fail(exc)
@@ -418,7 +424,8 @@ def colleges():
     form = forms.CollegeForm()
     if form.validate_on_submit():
         try:
-            services.save_college(g.organisation, form.name.data, form.description.data, form.party_kind.data)
+            with db.session.begin_nested():  # a refusal undoes only what the service did
+                services.save_college(g.organisation, form.name.data, form.description.data, form.party_kind.data)
             db.session.commit()
         except MembershipError as exc:
             _fail(exc)
@@ -435,11 +442,12 @@ def settings():
     form = forms.SettingsForm(obj=current)
     if form.validate_on_submit():
         try:
-            sepa.set_creditor_identifier(g.organisation, form.creditor_identifier.data)
-            prefix = "".join(ch for ch in form.reference_prefix.data.upper() if ch.isalpha())
-            if len(prefix) < 2:
-                raise MembershipError("Le préfixe compte 2 à 5 lettres.")
-            current.reference_prefix, current.due_days = prefix, form.due_days.data
+            with db.session.begin_nested():  # a refusal undoes only what the service did
+                sepa.set_creditor_identifier(g.organisation, form.creditor_identifier.data)
+                prefix = "".join(ch for ch in form.reference_prefix.data.upper() if ch.isalpha())
+                if len(prefix) < 2:
+                    raise MembershipError("Le préfixe compte 2 à 5 lettres.")
+                current.reference_prefix, current.due_days = prefix, form.due_days.data
             db.session.commit()
         except MembershipError as exc:
             _fail(exc)
@@ -461,8 +469,9 @@ def cheques():
     form = forms.ChequeDepositForm()
     if form.validate_on_submit():
         try:
-            deposit = deposits.create_cheque_deposit(g.organisation, request.form.getlist("payment_ids"),
-                                                     form.deposited_on.data, user=current_user)
+            with db.session.begin_nested():
+                deposit = deposits.create_cheque_deposit(g.organisation, request.form.getlist("payment_ids"),
+                                                         form.deposited_on.data, user=current_user)
         except (MembershipError, ValueError) as exc:
             _fail(exc if isinstance(exc, MembershipError) else MembershipError("Sélection invalide."))
         else:
@@ -528,10 +537,10 @@ def statements_index():
         upload = form.statement.data
         content = upload.read()
         try:
-            statement = statements.import_statement(g.organisation, upload.filename, content, user=current_user)
+            with db.session.begin_nested():  # a refusal undoes only what the service did
+                statement = statements.import_statement(g.organisation, upload.filename, content, user=current_user)
             db.session.commit()
         except statements.MappingNeeded as exc:
-            db.session.rollback()
             flash(str(exc), "info")
             return redirect(url_for(".statement_mapping", token=_keep_upload(content)))
         except MembershipError as exc:
@@ -572,8 +581,9 @@ def statement_mapping():
     if form.validate_on_submit():
         mapping = {key: getattr(form, key).data for key in statements.MAPPING_FIELDS}
         try:
-            statements.save_csv_mapping(g.organisation, mapping, columns)
-            statement = statements.import_statement(g.organisation, "relevé.csv", content, user=current_user)
+            with db.session.begin_nested():  # a refusal undoes only what the service did
+                statements.save_csv_mapping(g.organisation, mapping, columns)
+                statement = statements.import_statement(g.organisation, "relevé.csv", content, user=current_user)
             db.session.commit()
         except MembershipError as exc:
             _fail(exc)
@@ -615,7 +625,8 @@ def review_statement():
             flash("Cochez au moins une opération à rapprocher.", "warning")
             return redirect(url_for(".review_statement"))
         try:
-            payments = statements.confirm_lines(g.organisation, choices, user=current_user)
+            with db.session.begin_nested():  # a refusal undoes only what the service did
+                payments = statements.confirm_lines(g.organisation, choices, user=current_user)
             db.session.commit()
         except MembershipError as exc:
             _fail(exc)
@@ -639,7 +650,8 @@ def review_statement():
 def ignore_line(line_id):
     line = get_or_404(statements.BankStatementLine, line_id)
     try:
-        statements.ignore_line(line)
+        with db.session.begin_nested():  # a refusal undoes only what the service did
+            statements.ignore_line(line)
         db.session.commit()
     except MembershipError as exc:
         _fail(exc)
@@ -660,7 +672,8 @@ def direct_debit():
         ids = [int(i) for i in request.form.getlist("membership_ids") if i.isdigit()]
         memberships = [get_or_404(Membership, i) for i in ids]
         try:
-            run = sepa.create_run(g.organisation, memberships, form.collection_date.data, user=current_user)
+            with db.session.begin_nested():
+                run = sepa.create_run(g.organisation, memberships, form.collection_date.data, user=current_user)
         except MembershipError as exc:
             _fail(exc)
         else:
@@ -701,7 +714,8 @@ def direct_debit_run_file(run_id):
 def collect_run(run_id):
     run = get_or_404(DirectDebitRun, run_id)
     try:
-        sepa.collect_run(run)
+        with db.session.begin_nested():  # a refusal undoes only what the service did
+            sepa.collect_run(run)
         db.session.commit()
     except MembershipError as exc:
         _fail(exc)
@@ -715,7 +729,8 @@ def collect_run(run_id):
 def reject_debit(payment_id):
     payment = get_or_404(MembershipPayment, payment_id)
     try:
-        sepa.reject_payment(payment)
+        with db.session.begin_nested():  # a refusal undoes only what the service did
+            sepa.reject_payment(payment)
         db.session.commit()
     except MembershipError as exc:
         _fail(exc)
@@ -734,8 +749,9 @@ def create_mandate(membership_id):
             flash(f"{getattr(form, field).label.text} : {' '.join(errors)}", "danger")
         return _back(membership)
     try:
-        mandate = sepa.create_mandate(g.organisation, membership.party, form.iban.data, form.bic.data,
-                                      form.signed_on.data, form.debtor_name.data, form.reference.data)
+        with db.session.begin_nested():  # a refusal undoes only what the service did
+            mandate = sepa.create_mandate(g.organisation, membership.party, form.iban.data, form.bic.data,
+                                          form.signed_on.data, form.debtor_name.data, form.reference.data)
         db.session.commit()
     except MembershipError as exc:
         _fail(exc)
@@ -791,7 +807,8 @@ def remind(membership_id):
     from backoffice.membership.reminders import send_reminder
 
     try:
-        send_reminder(membership)
+        with db.session.begin_nested():  # a refusal undoes only what the service did
+            send_reminder(membership)
         db.session.commit()
     except MembershipError as exc:
         _fail(exc)
