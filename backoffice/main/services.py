@@ -43,4 +43,9 @@ def dashboard_stats(organisation):
     }
     stats.update(dashboard_figures(organisation))
     stats["panels"].append("people/_dashboard_panel.html")
+    from backoffice.membership.stats import organisation_dashboard
+
+    stats["membership"] = organisation_dashboard(organisation)
+    if stats["membership"] is not None:
+        stats["panels"].append("membership/_dashboard_panel.html")
     return stats
