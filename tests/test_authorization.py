@@ -1,0 +1,235 @@
+"""Every route, with every role: who may use it, who is sent to sign in, who is refused.
+
+The table below is the second opinion on ``PERMISSIONS``: write the roles out
+explicitly; don't compute them from ``PERMISSIONS`` (a wrong permission would
+then agree with itself).
+
+HOW TO ADD YOUR ROUTES (every feature does, in the same commit as the route)
+1. ``ROUTES[endpoint] = roles allowed``. Roles are the names in ``ROLES``:
+   anonymous, member, accountant, board, treasurer, admin, and outsider (a
+   treasurer of ANOTHER organisation). Shorthands: ``PUBLIC`` (everyone, signed
+   in or not), ``SIGNED_IN`` (any account, outsider included), ``STAFF``
+   (accountant, board, treasurer, admin). When GET and POST differ, give a dict:
+   ``{"GET": STAFF, "POST": {"admin", "treasurer"}}``.
+2. If the URL has arguments besides ``<org>``, say how to fill them in
+   ``URL_ARGS[endpoint] = lambda o: {"party_id": o.professional.id}``. ``o`` hands
+   out test objects by name, made on first use by the functions of ``OBJECTS``
+   (``OBJECTS["professional"] = lambda o: ProfessionalFactory()``); a function
+   may use ``o.organisation`` (slug ``cpts-test``, the one the URLs point to),
+   ``o.other_organisation`` and other objects. Give objects to ``o.organisation``
+   so that allowed roles reach a real page.
+3. ``pytest tests/test_authorization.py``. A route missing from the table fails
+   ``test_every_route_is_in_the_table``.
+
+What is checked, for each method of the route (POST with an empty form, CSRF off):
+- an allowed role gets neither 401/403/404 nor a 5xx, nor is sent to sign in;
+- anonymous, when not allowed, is redirected to the sign-in page (``?next=``);
+- outsider, when not allowed, gets 403 or 404; other roles get 403.
+Each (route, role) is one test in its own rolled-back transaction, so a POST
+that changes something is harmless.
+"""
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from flask import url_for
+
+from tests.factories import UserFactory
+
+ROLES = ("anonymous", "member", "accountant", "board", "treasurer", "admin", "outsider")
+PUBLIC = frozenset(ROLES)
+SIGNED_IN = PUBLIC - {"anonymous"}
+STAFF = frozenset({"accountant", "board", "treasurer", "admin"})
+ADMIN = frozenset({"admin"})
+
+ROUTES = {
+    # Foundation
+    "static": PUBLIC,
+    "bootstrap.static": PUBLIC,
+    "main.index": PUBLIC,  # a redirection: to the sign-in page, or to the user's home
+    "main.choose_organisation": SIGNED_IN,
+    "main.dashboard.dashboard": STAFF,
+    # The development outbox: anyone in development and tests, 404 with real mail
+    # (see test_the_outbox_does_not_exist_with_real_mail).
+    "mail.outbox": PUBLIC,
+    "mail.message": PUBLIC,
+    "audit.index": ADMIN,
+    "organisations.settings": ADMIN,
+    "people.index": {"admin", "treasurer", "board"},
+    # Auth: signing in and out
+    "auth.login": PUBLIC,
+    "auth.logout": SIGNED_IN,
+    "auth.request_link": PUBLIC,
+    "auth.link_signin": PUBLIC,
+    "auth.forgot_password": PUBLIC,
+    "auth.reset_password": PUBLIC,
+    "auth.accept_invitation": PUBLIC,
+    "auth.change_password": SIGNED_IN,
+    # Auth: the organisation's accounts and roles
+    "auth.users.index": ADMIN,
+    "auth.users.invite": ADMIN,
+    "auth.users.show": ADMIN,
+    "auth.users.grant": ADMIN,
+    "auth.users.revoke": ADMIN,
+    "auth.users.deactivate": ADMIN,
+    "auth.users.reactivate": ADMIN,
+    "auth.users.resend_invitation": ADMIN,
+}
+
+URL_ARGS = {
+    "static": lambda o: {"filename": "maillage.css"},
+    "bootstrap.static": lambda o: {"filename": "css/bootstrap.min.css"},
+    "mail.message": lambda o: {"message_id": o.outbox_message.id},
+    "auth.link_signin": lambda o: {"token": "lien-perime"},
+    "auth.reset_password": lambda o: {"token": "lien-perime"},
+    "auth.accept_invitation": lambda o: {"token": "lien-perime"},
+    "auth.users.show": lambda o: {"user_id": o.account.id},
+    "auth.users.grant": lambda o: {"user_id": o.account.id},
+    "auth.users.revoke": lambda o: {"user_id": o.account.id, "role": "board"},
+    "auth.users.deactivate": lambda o: {"user_id": o.account.id},
+    "auth.users.reactivate": lambda o: {"user_id": o.account.id},
+    "auth.users.resend_invitation": lambda o: {"user_id": o.account.id},
+}
+
+
+def _account(o):
+    from backoffice.auth.services import grant_role
+
+    user = UserFactory(full_name="Compte Cible")
+    grant_role(user, o.organisation, "board")
+    return user
+
+
+def _outbox_message(o):
+    from backoffice.mail.services import send_mail
+
+    send_mail("quelqu-un@example.org", "Objet", "Corps du message")
+    from sqlalchemy import select
+
+    from backoffice.extensions import db
+    from backoffice.mail.models import OutboxMessage
+
+    return db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+
+
+OBJECTS = {
+    "account": _account,  # a board member of o.organisation
+    "outbox_message": _outbox_message,
+}
+
+METHODS_TRIED = ("GET", "POST")
+
+
+class Objects:
+    """Test objects by name, made on first use by ``OBJECTS`` and flushed."""
+
+    def __init__(self, organisation, other_organisation):
+        self.organisation = organisation
+        self.other_organisation = other_organisation
+
+    def __getattr__(self, name):
+        if name not in OBJECTS:
+            raise AttributeError(f"No test object {name!r}: add a function to OBJECTS in {__file__}.")
+        from backoffice.extensions import db
+
+        value = OBJECTS[name](self)
+        db.session.flush()
+        setattr(self, name, value)
+        return value
+
+
+def _rules(app):
+    return {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+
+
+def allowed_roles(endpoint, method):
+    expected = ROUTES[endpoint]
+    return frozenset(expected[method] if isinstance(expected, dict) else expected)
+
+
+def _url(app, endpoint, rule, objects):
+    values = {"org": objects.organisation.slug} if "org" in rule.arguments else {}
+    missing = set(rule.arguments) - set(values) - set(rule.defaults or {})
+    if missing:
+        assert endpoint in URL_ARGS, f"{endpoint} needs {sorted(missing)}: add URL_ARGS[{endpoint!r}] in {__file__}."
+        values.update(URL_ARGS[endpoint](objects))
+    with app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+def _sign_in(login_as, role, organisation, other_organisation, user=None):
+    if role == "anonymous":
+        return login_as(None)
+    if role == "outsider":
+        return login_as("treasurer", org=other_organisation, user=user)
+    return login_as(role, org=organisation, user=user)
+
+
+def _sent_to_sign_in(response):
+    if response.status_code not in (301, 302, 303, 307):
+        return False
+    location = urlparse(response.headers["Location"])
+    return location.path == "/auth/login" and "next" in parse_qs(location.query)
+
+
+def _check(response, role, allowed, where):
+    status = response.status_code
+    if role in allowed:
+        assert status < 500 and status not in (401, 403, 404), f"{where}: {status}, expected to be let in"
+        assert not _sent_to_sign_in(response), f"{where}: sent to sign in, expected to be let in"
+    elif role == "anonymous":
+        assert _sent_to_sign_in(response), f"{where}: {status}, expected a redirection to the sign-in page"
+    elif role == "outsider":
+        assert status in (403, 404), f"{where}: {status}, expected 403 or 404 (another organisation's page)"
+    else:
+        assert status == 403, f"{where}: {status}, expected 403"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_route_answers_each_role_as_expected(app, client, login_as, organisation, other_organisation, endpoint, role):
+    rule = _rules(app).get(endpoint)
+    assert rule is not None, f"{endpoint} is in ROUTES but the application has no such route: remove it."
+    objects = Objects(organisation, other_organisation)
+    url = _url(app, endpoint, rule, objects)
+    user = None
+    for method in METHODS_TRIED:
+        if method not in rule.methods:
+            continue
+        user = _sign_in(login_as, role, organisation, other_organisation, user)
+        response = client.open(url, method=method)
+        response.close()  # static files are streamed from an open file
+        _check(response, role, allowed_roles(endpoint, method), f"{method} {url} as {role}")
+
+
+def test_every_route_is_in_the_table(app):
+    missing = sorted(set(_rules(app)) - set(ROUTES))
+    assert not missing, (
+        "Routes without authorization expectations: add them to ROUTES (and URL_ARGS) in "
+        f"tests/test_authorization.py: {missing}"
+    )
+
+
+def test_the_table_is_well_formed(app):
+    rules = _rules(app)
+    for endpoint, expected in ROUTES.items():
+        for method, roles in (expected.items() if isinstance(expected, dict) else [(None, expected)]):
+            assert set(roles) <= set(ROLES), f"{endpoint}: unknown roles {set(roles) - set(ROLES)}"
+            assert method in (None, *METHODS_TRIED), f"{endpoint}: unknown method {method}"
+        rule = rules.get(endpoint)
+        if rule is not None and rule.rule.startswith("/o/<org>"):
+            for method in METHODS_TRIED:
+                if method in rule.methods:
+                    assert "outsider" not in allowed_roles(endpoint, method), (
+                        f"{endpoint}: an organisation's page can't be open to another organisation's treasurer"
+                    )
+
+
+@pytest.mark.parametrize("endpoint", ["mail.outbox", "mail.message"])
+@pytest.mark.parametrize("role", ["anonymous", "admin"])
+def test_the_outbox_does_not_exist_with_real_mail(app, client, login_as, organisation, other_organisation,
+                                                  monkeypatch, endpoint, role):
+    objects = Objects(organisation, other_organisation)
+    url = _url(app, endpoint, _rules(app)[endpoint], objects)
+    _sign_in(login_as, role, organisation, other_organisation)
+    monkeypatch.setitem(app.config, "MAIL_BACKEND", "smtp")
+    assert client.get(url).status_code == 404
