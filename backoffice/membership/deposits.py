@@ -4,7 +4,6 @@ from datetime import date
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
-from backoffice.formatting import format_date_fr, format_money, money_in_words
 from backoffice.membership import services
 from backoffice.membership.models import (ChequeDeposit, MembershipPayment, PaymentKind, PaymentMethod,
                                           PaymentStatus)
@@ -48,26 +47,31 @@ def _drawer(payment):
     return payment.payer_name or payment.membership.party.display_name
 
 
-def deposit_context(organisation, deposit):
-    """Variables of the ``cheque_deposit_slip`` Word template."""
+def deposit_context(organisation, deposit, depositor=None):
+    """Variables of the ``cheque_deposit_slip`` Word template (every key always present;
+    amounts are ``Decimal`` and dates ``date``: the template formats them)."""
     cheques = list(db.session.scalars(
         select(MembershipPayment).where(MembershipPayment.cheque_deposit_id == deposit.id)
         .order_by(MembershipPayment.id)))
+    treasurer = organisation.treasurer
     return {
-        "organisation": organisation,
-        "organisation_name": organisation.name,
-        "organisation_address": organisation.full_address,
-        "account_iban": organisation.iban or "",
-        "account_bic": organisation.bic or "",
-        "deposit_number": deposit.number,
-        "deposit_date": format_date_fr(deposit.deposited_on),
-        "cheques": [{"number": c.reference or "", "bank": c.cheque_bank or "", "drawer": _drawer(c),
-                     "date": c.paid_on.strftime("%d/%m/%Y"), "amount": format_money(c.amount),
-                     "member_reference": c.membership.payment_reference} for c in cheques],
-        "cheque_count": len(cheques),
-        "total": format_money(deposit.total),
-        "total_in_words": money_in_words(deposit.total),
+        "organisation": {"name": organisation.name, "address": organisation.full_address or "",
+                         "siren": organisation.siren or ""},
+        "account": {"iban": _spaced(organisation.iban), "bic": organisation.bic or ""},
+        "deposit": {"number": deposit.number, "date": deposit.deposited_on, "count": len(cheques),
+                    "total": deposit.total},
+        "cheques": [{"position": n, "number": c.reference or "", "bank": c.cheque_bank or "", "drawer": _drawer(c),
+                     "date": c.paid_on, "amount": c.amount} for n, c in enumerate(cheques, 1)],
+        "place": organisation.city or "",
+        "depositor": depositor or (treasurer.display_name if treasurer is not None else organisation.name),
+        "logo": None,
     }
+
+
+def _spaced(iban):
+    """``FR76 3000 4000 …``: how an IBAN is printed."""
+    iban = iban or ""
+    return " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
 
 
 EXPORT_HEADER = ["Période", "Nom", "Prénom", "Type", "Profession", "E-mail", "Téléphone", "Commune", "Catégorie",

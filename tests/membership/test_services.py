@@ -219,3 +219,38 @@ def test_find_by_reference(membership):
 def test_cheque_needs_number(membership):
     with pytest.raises(MembershipError, match="numéro du chèque"):
         services.record_payment(membership, "50", PaymentMethod.CHEQUE)
+
+
+def test_cheque_deposit_slip_renders(organisation, membership, nurse, period):
+    """The slip lists the selected cheques with the total in figures and in words."""
+    from pathlib import Path
+
+    from docx import Document
+
+    from backoffice.documents.engine import DocumentTemplate
+    from backoffice.membership import deposits
+
+    other = services.create_membership(organisation, nurse, period)
+    first = services.record_payment(membership, "50", "cheque", date(2026, 2, 1), reference="0012345",
+                                    cheque_bank="Crédit Mutuel", payer_name="Dupont & Fils <SCM>")
+    second = services.record_payment(other, "20", "cheque", date(2026, 2, 2), reference="7654321", cheque_bank="CIC")
+    services.record_payment(other, "5", "cash")
+    assert [c.id for c in services.undeposited_cheques(organisation)] == [first.id, second.id]
+    deposit = deposits.create_cheque_deposit(organisation, [first.id, second.id], date(2026, 2, 3))
+    assert (deposit.number, deposit.total, deposit.cheque_count) == (1, Decimal("70.00"), 2)
+    assert services.undeposited_cheques(organisation) == []
+    with pytest.raises(MembershipError, match="ne sont plus à remettre"):
+        deposits.create_cheque_deposit(organisation, [first.id])
+    with pytest.raises(MembershipError, match="remis en banque"):
+        services.reverse_payment(first)
+
+    template = Path(__file__).parents[2] / "templates" / "documents" / "cheque_deposit_slip.docx"
+    data = DocumentTemplate.from_path(template).render(deposits.deposit_context(organisation, deposit))
+    import io
+
+    document = Document(io.BytesIO(data))
+    text = "\n".join(p.text for p in document.paragraphs)
+    cells = [c.text for t in document.tables for r in t.rows for c in r.cells]
+    assert "soixante-dix euros" in text
+    assert "0012345" in cells and "Dupont & Fils <SCM>" in cells and "7654321" in cells
+    assert any("70,00" in c for c in cells)
