@@ -116,6 +116,103 @@ OBJECTS = {
     "outbox_message": _outbox_message,
 }
 
+# Membership, treasurer side (backoffice/membership/views.py)
+_M_VIEW = frozenset({"admin", "treasurer", "board"})
+_M_MANAGE = frozenset({"admin", "treasurer"})
+ROUTES.update({
+    "membership.index": _M_VIEW,
+    "membership.dashboard": _M_VIEW,
+    "membership.show": _M_VIEW,
+    "membership.grid": {"GET": _M_VIEW, "POST": _M_MANAGE},
+    "membership.export": _M_VIEW,
+    **{f"membership.{name}": _M_MANAGE for name in (
+        "create", "record_payment", "reverse_payment", "refund", "carry_credit", "exempt", "cancel",
+        "lift_exemption", "change_category", "edit_category", "create_period", "toggle_renewal", "colleges",
+        "settings", "cheques", "regenerate_slip", "statements_index", "statement_mapping", "review_statement",
+        "ignore_line", "direct_debit", "direct_debit_run", "direct_debit_run_file", "collect_run", "reject_debit",
+        "create_mandate", "revoke_mandate", "remind")},
+})
+URL_ARGS.update({
+    **{f"membership.{name}": (lambda o: {"membership_id": o.membership.id}) for name in (
+        "show", "record_payment", "refund", "carry_credit", "exempt", "cancel", "lift_exemption",
+        "change_category", "create_mandate", "remind")},
+    "membership.reverse_payment": lambda o: {"payment_id": o.membership_payment.id},
+    "membership.edit_category": lambda o: {"category_id": o.membership.category_id},
+    "membership.toggle_renewal": lambda o: {"period_id": o.membership.period_id},
+    "membership.regenerate_slip": lambda o: {"deposit_id": o.cheque_deposit.id},
+    "membership.ignore_line": lambda o: {"line_id": o.statement_line.id},
+    "membership.direct_debit_run": lambda o: {"run_id": o.debit_run.id},
+    "membership.direct_debit_run_file": lambda o: {"run_id": o.debit_run.id},
+    "membership.collect_run": lambda o: {"run_id": o.debit_run.id},
+    "membership.reject_debit": lambda o: {"payment_id": o.debit_run.payments[0].id},
+    "membership.revoke_mandate": lambda o: {"mandate_id": o.sepa_mandate.id},
+})
+
+
+def _membership(o):
+    from datetime import date
+
+    from backoffice.membership import services
+    from backoffice.membership.models import CategoryKind
+    from tests.factories import ProfessionalFactory
+
+    period = services.period_for_year(o.organisation, 2026)
+    category = services.set_fee_category(period, "Médecin", "50", CategoryKind.PHYSICIAN)
+    return services.create_membership(o.organisation, ProfessionalFactory(profession="medecin_generaliste"), period,
+                                      category=category, joined_on=date(2026, 1, 10))
+
+
+def _membership_payment(o):
+    from backoffice.membership import services
+
+    return services.record_payment(o.membership, "20", "transfer")
+
+
+def _cheque_deposit(o):
+    from backoffice.membership import deposits, services
+
+    cheque = services.record_payment(o.membership, "10", "cheque", reference="0012345")
+    return deposits.create_cheque_deposit(o.organisation, [cheque.id])
+
+
+def _statement_line(o):
+    from backoffice.membership import statements
+
+    statements.save_csv_mapping(o.organisation, {"date": "Date", "label": "Libellé", "amount": "Montant"},
+                                ["Date", "Libellé", "Montant"])
+    content = "Date;Libellé;Montant\n03/02/2026;VIR INCONNU;30,00\n".encode()
+    return statements.import_statement(o.organisation, "releve.csv", content).lines[0]
+
+
+def _sepa_mandate(o):
+    from datetime import date
+
+    from backoffice.membership import sepa
+
+    sepa.set_creditor_identifier(o.organisation, "FR72ZZZ123456")
+    return sepa.create_mandate(o.organisation, o.membership.party, "FR1420041010050500013M02606", "PSSTFRPPLIL",
+                               date(2025, 12, 1))
+
+
+def _debit_run(o):
+    from datetime import date, timedelta
+
+    from backoffice.membership import sepa
+
+    assert o.sepa_mandate.active
+    run = sepa.create_run(o.organisation, [o.membership], date.today() + timedelta(days=7))
+    return sepa.generate_file(run)
+
+
+OBJECTS.update({
+    "membership": _membership,  # a physician's 2026 membership of o.organisation, 50 € due
+    "membership_payment": _membership_payment,
+    "cheque_deposit": _cheque_deposit,
+    "statement_line": _statement_line,
+    "sepa_mandate": _sepa_mandate,
+    "debit_run": _debit_run,  # a generated pain.008 run over o.membership
+})
+
 METHODS_TRIED = ("GET", "POST")
 
 
