@@ -35,6 +35,7 @@ gives the number back, and two concurrent postings wait for each other.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -252,7 +253,7 @@ def clean_amount(value, what="Le montant", allow_zero=False):
         raise AccountingError(f"{what} doit être un nombre décimal exact, pas un nombre à virgule flottante.",
                               "amount")
     try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value).replace(",", ".").replace(" ", ""))
+        amount = value if isinstance(value, Decimal) else Decimal(re.sub(r"\s", "", str(value)).replace(",", "."))
     except InvalidOperation:
         raise AccountingError(f"{what} « {value} » n'est pas un montant.", "amount") from None
     if not amount.is_finite():

@@ -1,0 +1,227 @@
+"""Exports from the database: FEC read back against the trial balance, CSV/XLSX, history,
+errors that write nothing, the command line and the export job."""
+import hashlib
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from backoffice.accounting import exporting, reporting, services
+from backoffice.accounting.fec import FEC_COLUMNS, read_fec
+from backoffice.accounting.models import ExportRecord, JournalEntry
+from backoffice.accounting.services import AccountingError, EntryLineSpec
+from backoffice.extensions import db
+
+
+@pytest.fixture
+def year_of_books(books, member, other_member, post_fee):
+    """A small but varied year: fees due and paid by each method, a grant, a reversal, a manual
+    entry with a label that looks like a formula, bank fees, a subsidy."""
+    post_fee("50.00", paid=True, method="transfer", day=date(2026, 1, 15))
+    post_fee("30.00", paid=True, method="cheque", day=date(2026, 2, 3), party=other_member)
+    unpaid = post_fee("50.00", day=date(2026, 3, 1), party=other_member)
+    services.reverse_entry(unpaid, entry_date=date(2026, 3, 5))
+    services.post_event(books, "grant_committed", amount=Decimal("850.00"), entry_date=date(2026, 4, 2), party=member,
+                        piece_ref="CONV-2026-01", label="Dermatoscope – convention")
+    services.post_event(books, "grant_paid", amount=Decimal("850.00"), entry_date=date(2026, 5, 2), party=member,
+                        piece_ref="CONV-2026-01", label="Dermatoscope – versement")
+    services.post_event(books, "subsidy_received", amount=Decimal("12000.00"), entry_date=date(2026, 6, 1),
+                        piece_ref="ARS-FIR", label="Subvention ARS (FIR)")
+    services.post_event(books, "bank_fees", amount=Decimal("12.40"), entry_date=date(2026, 6, 30),
+                        piece_ref="REL-06", label="Frais | tenue de compte\tjuin")
+    services.post_entry(books, "OD", date(2026, 7, 1), "FAC-9", "=HYPERLINK(\"http://x\")", [
+        EntryLineSpec("6226", debit=Decimal("600.00")), EntryLineSpec("512", credit=Decimal("600.00"))])
+    # Another year, never exported with 2026.
+    services.post_event(books, "bank_fees", amount=Decimal("1.00"), entry_date=date(2025, 12, 31), piece_ref="X",
+                        label="Frais 2025")
+    return books
+
+
+def test_fec_from_the_database_matches_the_trial_balance(year_of_books, tmp_path):
+    record = exporting.export_to_path(year_of_books, 2026, "fec", tmp_path)
+    path = tmp_path / "812345676FEC20261231.txt"
+    assert record.filename == path.name and path.is_file()
+    assert record.output_path == str(path.resolve())
+    assert record.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    frame = read_fec(path)
+    assert tuple(frame.columns) == FEC_COLUMNS
+    trial = reporting.trial_balance(year_of_books, date(2026, 1, 1), date(2026, 12, 31)).by_account()
+    totals = frame.groupby("CompteNum").agg({"Debit": "sum", "Credit": "sum"})
+    assert set(totals.index) == set(trial)
+    for number, row in totals.iterrows():
+        assert (row["Debit"], row["Credit"]) == (trial[number].debit, trial[number].credit), number
+    # One fiscal year, numbered 1..n without gap, every line validated today.
+    numbers = sorted({int(n) for n in frame["EcritureNum"]})
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == 11
+    assert set(frame["ValidDate"]) == {date.today().strftime("%Y%m%d")}
+    assert frame["EcritureDate"].str.startswith("2026").all()
+    # Auxiliary accounts only on collective accounts; text fields cleaned.
+    aux_lines = frame[frame["CompAuxNum"] != ""]
+    assert set(aux_lines["CompteNum"]) == {"411", "467"}
+    assert "Frais   tenue de compte juin" in set(frame["EcritureLib"])
+    assert "=HYPERLINK(\"http://x\")" in set(frame["EcritureLib"])  # a data file: no spreadsheet quote
+    # Lettering travels with the lines.
+    assert set(frame.loc[frame["CompteNum"] == "411", "EcritureLet"]) == {"AA", "AB", "AC"}
+    # Entries of 2026 are now locked; the 2025 one is not.
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry).where(
+        JournalEntry.organisation_id == year_of_books.id, JournalEntry.validated_on.is_(None))) == 1
+    assert record.entries_validated == 11 and record.line_count == len(frame)
+    notice = exporting.absolute(record.notice_path).read_text(encoding="utf-8")
+    assert record.sha256 in notice and "812345676" in notice and "du 01/01/2026 au 31/12/2026" in notice
+    stored = exporting.absolute(record.stored_path)
+    assert stored.read_bytes() == path.read_bytes()
+
+
+def test_second_fec_of_the_same_year_validates_nothing_more(year_of_books, tmp_path):
+    first = exporting.export_to_path(year_of_books, 2026, "fec", tmp_path / "a.txt")
+    second = exporting.export_to_path(year_of_books, 2026, "fec", tmp_path / "b.txt")
+    assert (first.entries_validated, second.entries_validated) == (11, 0)
+    assert first.sha256 == second.sha256
+
+
+def test_fec_in_latin_9(books, tmp_path):
+    services.post_event(books, "bank_fees", amount=Decimal("3.50"), entry_date=date(2026, 2, 1), piece_ref="R",
+                        label="Frais de tenue de compte – février")
+    with pytest.raises(AccountingError, match="caractère « – » impossible à écrire en ISO-8859-15"):
+        exporting.export_to_path(books, 2026, "fec", tmp_path / "fec.txt", encoding="iso-8859-15")
+    assert list(tmp_path.iterdir()) == []
+    services.post_event(books, "bank_fees", amount=Decimal("3.50"), entry_date=date(2025, 2, 1), piece_ref="R",
+                        label="Frais de tenue de compte (février, 5 €)")
+    record = exporting.export_to_path(books, 2025, "fec", tmp_path / "fec.txt", encoding="iso-8859-15")
+    assert record.encoding == "iso8859-15"
+    assert "(février, 5 €)" in (tmp_path / "fec.txt").read_bytes().decode("iso-8859-15")
+
+
+@pytest.mark.parametrize("fmt, kwargs, message", [
+    ("fec", dict(year=2024), "Aucune écriture du 01/01/2024 au 31/12/2024"),
+    ("csv", dict(year=2024), "Aucune écriture"),
+    ("xlsx", dict(year=2024), "Aucune écriture"),
+    ("pdf", dict(year=2026), "Format d'export inconnu"),
+    ("csv", dict(year=2026, report="bilan"), "État inconnu"),
+    ("fec", dict(year=2026, encoding="cp1252"), "Encodage « cp1252 » impossible pour un export FEC"),
+    ("fec", dict(year=2026, start=date(2026, 2, 1)), "exercice entier"),
+])
+def test_bad_exports_write_nothing(year_of_books, tmp_path, fmt, kwargs, message):
+    year = kwargs.pop("year")
+    with pytest.raises(AccountingError, match=message):
+        exporting.export_to_path(year_of_books, year, fmt, tmp_path, **kwargs)
+    assert list(tmp_path.iterdir()) == []
+    assert db.session.scalar(select(func.count()).select_from(ExportRecord)) == 0
+
+
+def test_fec_needs_a_valid_siren(year_of_books, tmp_path):
+    year_of_books.siren = "123456789"
+    with pytest.raises(AccountingError, match="SIREN .* absent ou invalide"):
+        exporting.export_to_path(year_of_books, 2026, "fec", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry).where(
+        JournalEntry.validated_on.is_not(None))) == 0
+
+
+def test_csv_journal_in_french_conventions(year_of_books, tmp_path):
+    record = exporting.export_to_path(year_of_books, 2026, "csv", tmp_path, report="journal")
+    data = (tmp_path / record.filename).read_bytes()
+    assert record.filename == "cpts-test-journal-20260101-20261231.csv"
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM
+    text = data.decode("utf-8-sig")
+    lines = text.split("\r\n")
+    assert lines[0].startswith("Code journal;Journal;N° écriture;Date;Compte")
+    assert "OD;Opérations diverses;1;15/01/2026;411;Adhérents et usagers;A" in text
+    assert ";50,00;0,00;AA;15/01/2026;" in text
+    assert "'=HYPERLINK" in text  # neutralised against formula injection
+    assert record.line_count == len(lines) - 2  # header and final empty string
+    assert record.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_csv_in_windows_1252_and_ledger_and_balance(year_of_books, tmp_path):
+    record = exporting.export_to_path(year_of_books, 2026, "csv", tmp_path / "gl.csv", report="ledger",
+                                      encoding="cp1252")
+    text = (tmp_path / "gl.csv").read_bytes().decode("cp1252")
+    assert text.startswith("Compte;Libellé compte;Date;Journal")
+    assert "Total compte 411" in text and "Total général" in text
+    assert record.encoding == "cp1252"
+    exporting.export_to_path(year_of_books, 2026, "csv", tmp_path / "bal.csv", report="balance")
+    balance = (tmp_path / "bal.csv").read_bytes().decode("utf-8-sig").split("\r\n")
+    assert balance[0] == "Compte;Libellé;Total débit;Total crédit;Solde débiteur;Solde créditeur"
+    assert balance[-2].startswith(";Total;")
+    total_debit, total_credit = balance[-2].split(";")[2:4]
+    assert total_debit == total_credit
+
+
+def test_csv_for_a_period(year_of_books, tmp_path):
+    record = exporting.export_to_path(year_of_books, 2026, "csv", tmp_path, report="journal",
+                                      start=date(2026, 1, 1), end=date(2026, 1, 31))
+    assert record.filename == "cpts-test-journal-20260101-20260131.csv"
+    assert record.line_count == 4  # fee due and paid in January
+
+
+def test_xlsx_three_sheets(year_of_books, tmp_path):
+    from openpyxl import load_workbook
+
+    record = exporting.export_to_path(year_of_books, 2026, "xlsx", tmp_path)
+    workbook = load_workbook(tmp_path / record.filename, read_only=True)
+    assert workbook.sheetnames == ["Journal", "Grand livre", "Balance"]
+    journal = list(workbook["Journal"].iter_rows(values_only=True))
+    assert journal[0][:5] == ("Code journal", "Journal", "N° écriture", "Date", "Compte")
+    assert journal[1][11] == 50 and journal[1][4] == "411"
+    assert any(row[10] == "'=HYPERLINK(\"http://x\")" for row in journal[1:])
+    balance = list(workbook["Balance"].iter_rows(values_only=True))
+    assert balance[-1][1] == "Total" and balance[-1][2] == balance[-1][3]
+    workbook.close()
+    assert record.sha256 == hashlib.sha256((tmp_path / record.filename).read_bytes()).hexdigest()
+
+
+def test_cli_export(year_of_books, runner, tmp_path):
+    result = runner.invoke(args=["accounting", "export", "--org", "cpts-test", "--year", "2026", "--format", "fec",
+                                 "--output", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "812345676FEC20261231.txt").is_file()
+    assert "SHA-256" in result.output
+    result = runner.invoke(args=["accounting", "export", "--org", "cpts-test", "--year", "2026", "--format", "csv",
+                                 "--output", str(tmp_path / "j.csv"), "--encoding", "cp1252", "--report", "ledger"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "j.csv").read_bytes().decode("cp1252").startswith("Compte;")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--org", "inconnue", "--year", "2026", "--format", "fec"], "Organisation inconnue : inconnue"),
+    (["--org", "cpts-test", "--year", "2024", "--format", "csv"], "Aucune écriture"),
+])
+def test_cli_errors(year_of_books, runner, tmp_path, args, message):
+    result = runner.invoke(args=["accounting", "export", *args, "--output", str(tmp_path)])
+    assert result.exit_code == 1 and message in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_init(runner, organisation):
+    result = runner.invoke(args=["accounting", "init", "--org", "cpts-test"])
+    assert result.exit_code == 0 and "Plan comptable des associations" in result.output
+
+
+def test_export_job_runs_inline_and_keeps_the_history(year_of_books, client, login_as):
+    login_as("accountant")
+    response = client.post("/o/cpts-test/accounting/exports", data={"year": "2026", "fmt": "fec", "report": "journal",
+                                                                    "encoding": "utf-8"})
+    assert response.status_code == 302 and "/tasks/" in response.headers["Location"]
+    record = db.session.scalar(select(ExportRecord))
+    assert record.filename == "812345676FEC20261231.txt" and record.task_id is not None
+    from backoffice.tasks.models import Task
+
+    task = db.session.get(Task, record.task_id)
+    assert task.status == "done" and task.result_filename == record.filename
+    assert task.result_abspath().read_bytes() == exporting.absolute(record.stored_path).read_bytes()
+    page = client.get("/o/cpts-test/accounting/exports")
+    assert record.sha256.encode() in page.data
+    with client.get(f"/o/cpts-test/accounting/exports/{record.id}/file") as download:
+        assert download.status_code == 200 and download.data.startswith(b"JournalCode\tJournalLib")
+    with client.get(f"/o/cpts-test/accounting/exports/{record.id}/notice") as notice:
+        assert "NOTICE DESCRIPTIVE" in notice.data.decode("utf-8")
+
+
+def test_export_form_refuses_an_empty_year(books, client, login_as):
+    login_as("treasurer")
+    response = client.post("/o/cpts-test/accounting/exports", data={"year": str(date.today().year), "fmt": "csv",
+                                                                    "report": "journal", "encoding": "utf-8"})
+    assert response.status_code == 422
+    assert "Aucune écriture" in response.data.decode()
