@@ -112,6 +112,19 @@ def register_paid_hook(fn):
     return fn
 
 
+_CREATED_HOOKS = []
+
+
+def register_created_hook(fn):
+    """Call ``fn(membership)`` whenever a membership is created (inside the transaction).
+
+    Used by the member side: the member gets an account (``member_portal.services``).
+    """
+    if fn not in _CREATED_HOOKS:
+        _CREATED_HOOKS.append(fn)
+    return fn
+
+
 def after_commit(fn, session=None):
     """Run ``fn()`` once the current transaction commits; forgotten if it rolls back."""
     session = session or db.session()
@@ -397,6 +410,8 @@ def create_membership(organisation, party, period, category=None, college=None, 
         raise MembershipError(f"{party.display_name} a déjà une adhésion pour {period.label}.") from None
     membership.fee_due_entry_id = _post_fee_due(membership)
     db.session.flush()
+    for hook in list(_CREATED_HOOKS):
+        hook(membership)
     if membership.status is S.PAID:
         _run_paid_hooks(membership)
     return membership
