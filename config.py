@@ -67,6 +67,22 @@ class Config:
     PER_PAGE = 25
     # Without Redis, development runs jobs inside the web process (and says so).
     JOBS_INLINE = _bool("JOBS_INLINE", False)
+    # Jobs (see jobs/README.md). Queue names, timeouts and retries are declared in
+    # jobs/__init__.py (QUEUES); these are the knobs an operator may turn.
+    # Queues always go through Redis (Flask-RQ would run them synchronously when TESTING);
+    # running without Redis is JOBS_INLINE's business.
+    RQ_ASYNC = True
+    JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "10"))
+    # A running task whose heartbeat is older than this is considered dead (worker killed).
+    JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", "120"))
+    # A queued task younger than this is left alone by the reconciliation (being enqueued).
+    JOB_RECONCILE_GRACE_SECONDS = float(os.environ.get("JOB_RECONCILE_GRACE_SECONDS", "60"))
+    # Runs of a task (first one included) before a dead worker fails it instead of re-queuing.
+    TASK_MAX_ATTEMPTS = int(os.environ.get("TASK_MAX_ATTEMPTS", "3"))
+    # Result files (exports, documents) are deleted after this many days.
+    TASK_RESULT_DAYS = int(os.environ.get("TASK_RESULT_DAYS", "30"))
+    # Delays before the retries of a transient error; None: each queue's own (jobs.QUEUES).
+    JOB_RETRY_INTERVALS = None
 
     @classmethod
     def validate(cls):
@@ -94,6 +110,9 @@ class Testing(Config):
     PREFERRED_URL_SCHEME = "http"
     HSTS = False
     SERVER_NAME = "localhost"
+    # Feature tests get their task done by the time start_task() returns; the tests of the
+    # job machinery switch this off and run a real worker (tests/tasks/conftest.py).
+    JOBS_INLINE = True
 
 
 class Production(Config):

@@ -21,6 +21,7 @@ def create_app(config=None, **overrides):
     app.config.from_object(config_class)
     app.config.update(overrides)
     app.config.setdefault("RQ_CONNECTION", app.config["REDIS_URL"])
+    app.config.setdefault("RQ_QUEUES", _rq_queue_names(app.config["RQ_QUEUE_PREFIX"]))
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_extensions(app)
@@ -31,6 +32,13 @@ def create_app(config=None, **overrides):
     register_commands(app)
     register_proxy_fix(app, production=_is_production(config_class))
     return app
+
+
+def _rq_queue_names(prefix):
+    """Flask-RQ's ``RQ_QUEUES``: our queues (jobs.QUEUES) prefixed with ``RQ_QUEUE_PREFIX``."""
+    from jobs import rq_queue_names
+
+    return rq_queue_names(prefix)
 
 
 def register_extensions(app):

@@ -1,0 +1,5 @@
+from flask_wtf import FlaskForm
+
+
+class RetryForm(FlaskForm):
+    """The "Réessayer" button: a POST carrying only the CSRF token."""

@@ -1,0 +1,136 @@
+"""The one function RQ runs for every task: load the row, run the body, record the outcome.
+
+``run_task(task_id)`` is what :func:`backoffice.tasks.services.enqueue_task` puts on the queue.
+It runs in Flask-RQ's work-horse subprocess, inside an app context with its own session.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import current_app
+from rq import get_current_job
+from rq.timeouts import JobTimeoutException
+
+from backoffice.extensions import db
+from backoffice.tasks.models import Task, TaskStatus
+from jobs import TRANSIENT_ERRORS, TaskFailed, resolve_task_job
+from jobs._runtime import TaskRuntime
+
+log = logging.getLogger(__name__)
+
+
+def run_task(task_id: int) -> int | None:
+    """Run task ``task_id`` (RQ entry point). Returns the task id; raises if the task failed."""
+    job = get_current_job()
+    task = db.session.get(Task, task_id)
+    if task is None:
+        log.warning("[task %s] no such task (deleted?): job %s ignored", task_id, job and job.id)
+        return None
+    if job is not None and task.rq_job_id != job.id:
+        # An older job of a task that was re-queued since (dead worker, reconciliation).
+        task.log.warning("job %s is not the task's current job (%s): ignored", job.id, task.rq_job_id)
+        return None
+    if task.status is not TaskStatus.QUEUED:
+        task.log.warning("status is %s, not queued: job %s ignored", task.status, job and job.id)
+        return None
+    return execute(task, job)
+
+
+def execute(task: Task, job=None) -> int:
+    """Run ``task`` now, in this process (``job`` is the RQ job, None when inline).
+
+    Commits ``running``, calls the body, then commits its work and ``done`` once; on error,
+    rolls the body's work back, commits ``failed`` (or ``queued`` for a retry) and re-raises.
+    """
+    task_id = task.id
+    try:
+        job_def = resolve_task_job(task.job_name)
+    except (ImportError, AttributeError, LookupError, ValueError) as exc:
+        task.log.error("cannot find the job %s: %s", task.job_name, exc)
+        task.move_to(TaskStatus.FAILED, "Ce traitement n'existe plus dans cette version de Maillage ; "
+                                        "relancez-le depuis sa page.")
+        db.session.commit()
+        _no_retry(job)
+        raise TaskFailed(task.message) from exc
+    task.move_to(TaskStatus.RUNNING, message="")
+    task.ran_inline = job is None
+    db.session.commit()
+    task.log.info("started (%s, attempt %s%s)", task.job_name, task.attempts, ", inline" if job is None else "")
+    heartbeat = current_app.config["JOB_HEARTBEAT_SECONDS"] if job is not None else 0
+    with TaskRuntime(task_id, job, heartbeat) as runtime:
+        try:
+            job_def.func(task)
+            runtime.keep_last_progress(task)
+            task.move_to(TaskStatus.DONE)
+            db.session.commit()
+        except BaseException as exc:
+            _record_failure(task_id, job, job_def, exc, runtime)
+            raise
+    task.log.info("done")
+    return task_id
+
+
+def _record_failure(task_id, job, job_def, exc, runtime) -> None:
+    db.session.rollback()
+    for path in runtime.written_files:  # their rows were rolled back: no orphan files
+        Path(path).unlink(missing_ok=True)
+    task = db.session.get(Task, task_id)
+    if task is None or task.status is not TaskStatus.RUNNING:
+        log.error("[task %s] failed, and its row is gone or no longer running", task_id, exc_info=exc)
+        return
+    retries_left = (job.retries_left or 0) if job is not None else 0
+    if isinstance(exc, TRANSIENT_ERRORS) and job_def.retry and retries_left:
+        delay = job.get_retry_interval()
+        task.log.warning("transient error, RQ retries in %s s (%s left): %r", delay, retries_left, exc)
+        task.move_to(TaskStatus.QUEUED, f"Erreur temporaire ({_short(exc)}) : nouvel essai automatique "
+                                        f"dans {delay} secondes.")
+    elif not isinstance(exc, Exception):  # SystemExit, KeyboardInterrupt: the process is stopping
+        task.log.warning("interrupted (%r): back to the queue", exc)
+        task.move_to(TaskStatus.QUEUED, "Le traitement a été interrompu ; il reprendra automatiquement.")
+        _no_retry(job)  # the reconciliation enqueues it again
+    else:
+        message = failure_message(task, exc, job_def)
+        if _is_expected(exc):
+            task.log.warning("failed: %s", exc)
+        else:
+            task.log.error("failed with an unexpected error", exc_info=exc)
+        task.move_to(TaskStatus.FAILED, message)
+        _no_retry(job)
+    try:
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the database itself is failing; RQ keeps the job
+        db.session.rollback()
+        log.exception("[task %s] could not record the failure", task_id)
+
+
+def _no_retry(job) -> None:
+    """A permanent failure: RQ must not retry it (it reads this very Job object)."""
+    if job is not None:
+        job.retries_left = 0
+
+
+def _is_expected(exc) -> bool:
+    return isinstance(exc, TaskFailed) or type(exc).__module__.startswith("backoffice.")
+
+
+def _short(exc) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
+
+
+def failure_message(task: Task, exc: BaseException, job_def=None) -> str:
+    """The French explanation the task page shows."""
+    if isinstance(exc, TRANSIENT_ERRORS):
+        detail = f" ({_short(exc)})" if _is_expected(exc) else ""
+        return ("Le serveur de messagerie ou la base de données n'a pas répondu, même après plusieurs "
+                f"essais{detail}. Réessayez dans quelques minutes.")
+    if _is_expected(exc):
+        # Our own exceptions carry a French message meant for the user (house rule).
+        return str(exc) or "Le traitement a échoué."
+    if isinstance(exc, JobTimeoutException):
+        minutes = max(1, round((job_def.timeout if job_def else 600) / 60))
+        return (f"Le traitement a dépassé la durée maximale autorisée ({minutes} min). "
+                "Réessayez ; si cela se reproduit, réduisez la sélection.")
+    return (f"Une erreur inattendue a interrompu le traitement (tâche n° {task.id}). Elle est "
+            "consignée dans le journal technique ; réessayez, et si elle se reproduit, signalez ce numéro.")

@@ -1,0 +1,65 @@
+"""Jobs used by the tests of the job machinery (importable by a worker subprocess)."""
+import os
+import time
+from pathlib import Path
+
+from backoffice.mail.services import MailError
+from jobs import TaskFailed, task_job
+
+
+@task_job(queue="default", timeout=60)
+def write_lines(task):
+    """Writes ``params["lines"]`` lines, reporting progress."""
+    lines = task.params.get("lines", 3)
+    with task.result_file("lignes.txt", mode="w", encoding="utf-8") as f:
+        for n in range(1, lines + 1):
+            f.write(f"ligne {n}\n")
+            task.report_progress(n, lines, f"Ligne {n}")
+    task.message = f"{lines} lignes écrites."
+
+
+@task_job(queue="default")
+def fail_in_french(task):
+    raise TaskFailed("Aucune écriture pour l'exercice 2026.")
+
+
+@task_job(queue="default")
+def crash(task):
+    raise RuntimeError("detail technique à ne pas montrer")
+
+
+@task_job(queue="default")
+def write_then_crash(task):
+    with task.result_file("partiel.txt", mode="w") as f:
+        f.write("partiel")
+    raise RuntimeError("after the file")
+
+
+@task_job(queue="default")
+def flaky_mail(task):
+    """Fails with a transient MailError on its first ``params["failures"]`` attempts."""
+    if task.attempts <= task.params.get("failures", 1):
+        raise MailError("le serveur SMTP ne répond pas")
+    task.message = f"Réussi à l'essai {task.attempts}."
+
+
+@task_job(queue="default")
+def fails_until_marker(task):
+    """Fails until the file ``params["marker"]`` exists (the test creates it, then retries)."""
+    if not Path(task.params["marker"]).exists():
+        raise TaskFailed("Le fichier attendu est absent.")
+    task.message = "Réussi."
+
+
+@task_job(queue="bulk", timeout=120)
+def slow(task):
+    """Counts to ``params["steps"]`` slowly; writes its pid to ``params["pidfile"]`` first."""
+    pidfile = task.params.get("pidfile")
+    if pidfile:
+        Path(pidfile).write_text(str(os.getpid()))
+    steps = task.params.get("steps", 50)
+    pause = task.params.get("sleep", 0.1) if task.attempts == 1 else 0  # a re-run goes fast
+    for n in range(1, steps + 1):
+        time.sleep(pause)
+        task.report_progress(n, steps, f"Étape {n}")
+    task.message = "Fini."

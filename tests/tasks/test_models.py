@@ -1,0 +1,64 @@
+"""The task lifecycle, as a table."""
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from backoffice.extensions import db
+from backoffice.tasks.models import TRANSITIONS, Task, TaskStatus, TransitionError
+
+Q, R, D, F, X = (TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.EXPIRED)
+
+ALLOWED = {(Q, R), (Q, F), (R, D), (R, F), (R, Q), (D, X), (F, Q)}
+
+
+def make_task(organisation, status=Q, **kwargs):
+    task = Task(organisation_id=organisation.id, kind="test", label="Test", job_name="tests.x", params={},
+                status=status, progress_done=0, attempts=0, **kwargs)
+    db.session.add(task)
+    db.session.flush()
+    return task
+
+
+@pytest.mark.parametrize("source", list(TaskStatus))
+@pytest.mark.parametrize("target", list(TaskStatus))
+def test_transition_table(organisation, source, target):
+    task = make_task(organisation, status=source)
+    if (source, target) in ALLOWED:
+        task.move_to(target)
+        assert task.status is target
+    else:
+        with pytest.raises(TransitionError):
+            task.move_to(target)
+        assert task.status is source
+
+
+def test_table_is_the_documented_one():
+    assert {(s, t) for s, targets in TRANSITIONS.items() for t in targets} == ALLOWED
+
+
+def test_running_counts_attempts_and_stamps_times(organisation):
+    task = make_task(organisation)
+    task.move_to(R)
+    assert (task.attempts, task.finished_at) == (1, None)
+    assert task.started_at == task.heartbeat_at
+    task.move_to(Q, "remise en file")
+    assert task.heartbeat_at is None and task.message == "remise en file"
+    task.move_to(R)
+    assert task.attempts == 2
+    task.progress_total = 10
+    task.move_to(D)
+    assert task.progress_done == 10 and task.percent == 100 and task.finished_at is not None
+
+
+def test_percent(organisation):
+    task = make_task(organisation, status=R)
+    assert task.percent is None
+    task.progress_total, task.progress_done = 3, 1
+    assert task.percent == 33
+
+
+def test_one_active_task_per_dedupe_key(organisation, other_organisation):
+    make_task(organisation, dedupe_key="export:2026")
+    make_task(organisation, status=D, dedupe_key="export:2026")  # finished ones do not count
+    make_task(other_organisation, dedupe_key="export:2026")  # nor other organisations
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        make_task(organisation, status=R, dedupe_key="export:2026")
