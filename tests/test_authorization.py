@@ -213,6 +213,129 @@ OBJECTS.update({
     "debit_run": _debit_run,  # a generated pain.008 run over o.membership
 })
 
+# Accounting (backoffice/accounting/views.py)
+_A_VIEW = frozenset({"admin", "treasurer", "board", "accountant"})
+_A_EDIT = frozenset({"admin", "treasurer"})
+_A_EXPORT = frozenset({"admin", "treasurer", "accountant"})
+_A_SETTINGS = frozenset({"admin", "treasurer"})
+ROUTES.update({
+    **{f"accounting.{name}": _A_VIEW for name in (
+        "index", "balance", "ledger", "journal", "entry", "lettering", "periods")},
+    **{f"accounting.{name}": _A_EDIT for name in (
+        "new_entry", "reverse", "letter", "auto_letter", "unletter", "close_period")},
+    **{f"accounting.{name}": _A_EXPORT for name in ("exports", "export_file", "export_notice")},
+    **{f"accounting.{name}": _A_SETTINGS for name in (
+        "edit_account", "delete_account", "edit_journal", "settings")},
+    "accounting.accounts": {"GET": _A_VIEW, "POST": _A_SETTINGS},
+    "accounting.journals": {"GET": _A_VIEW, "POST": _A_SETTINGS},
+})
+URL_ARGS.update({
+    "accounting.entry": lambda o: {"entry_id": o.accounting_entry.id},
+    "accounting.reverse": lambda o: {"entry_id": o.accounting_entry.id},
+    "accounting.export_file": lambda o: {"record_id": o.accounting_export.id},
+    "accounting.export_notice": lambda o: {"record_id": o.accounting_export.id},
+    "accounting.edit_account": lambda o: {"account_id": o.accounting_account.id},
+    "accounting.delete_account": lambda o: {"account_id": o.accounting_account.id},
+    "accounting.edit_journal": lambda o: {"journal_id": o.accounting_journal.id},
+})
+
+
+def _accounting_entry(o):
+    from datetime import date
+    from decimal import Decimal
+
+    from backoffice.accounting.services import post_event
+    from tests.factories import ProfessionalFactory
+
+    return post_event(o.organisation, "fee_due", amount=Decimal("50.00"), entry_date=date(2026, 1, 15),
+                      party=ProfessionalFactory(), piece_ref="ADH-1", label="Cotisation 2026")
+
+
+def _accounting_export(o):
+    from backoffice.accounting.exporting import export_to_path
+
+    assert o.accounting_entry.number == 1
+    return export_to_path(o.organisation, 2026, "fec", None, origin="web")
+
+
+def _accounting_account(o):
+    from backoffice.accounting.services import add_account
+
+    return add_account(o.organisation, "512100", "Second compte bancaire")
+
+
+def _accounting_journal(o):
+    from backoffice.accounting.services import add_journal
+
+    return add_journal(o.organisation, "VT", "Ventes", "sales")
+
+
+OBJECTS.update({
+    "accounting_entry": _accounting_entry,  # a posted fee due, entry 2026-00001 of o.organisation
+    "accounting_export": _accounting_export,  # the FEC 2026 of o.organisation, with its notice
+    "accounting_account": _accounting_account,  # an unused account (512100) of o.organisation
+    "accounting_journal": _accounting_journal,  # an unused journal (VT) of o.organisation
+})
+
+# Directory and organisation settings (backoffice/people/views.py, backoffice/organisations/views.py)
+_P_VIEW = frozenset({"admin", "treasurer", "board"})
+_P_EDIT = frozenset({"admin", "treasurer"})
+ROUTES.update({
+    "people.detail": _P_VIEW,
+    "people.sites": _P_VIEW,
+    **{f"people.{name}": _P_EDIT for name in (
+        "create_professional", "create_structure", "edit", "create_site", "edit_site",
+        "import_upload", "import_preview", "import_confirm", "import_template")},
+    "organisations.upload_logo": ADMIN,
+    "organisations.delete_logo": ADMIN,
+    "organisations.create": ADMIN,
+    "organisations.logo": STAFF | {"member"},  # the logo is shown to every role of the organisation
+})
+URL_ARGS.update({
+    "people.detail": lambda o: {"party_id": o.professional.id},
+    "people.edit": lambda o: {"party_id": o.professional.id},
+    "people.edit_site": lambda o: {"site_id": o.site.id},
+    # An upload with an error row: the confirmation is refused without writing anything.
+    "people.import_preview": lambda o: {"token": o.people_import},
+    "people.import_confirm": lambda o: {"token": o.people_import},
+    "organisations.logo": lambda o: {"name": o.organisation_logo},
+})
+
+
+def _people_import(o):
+    from backoffice.people.services import store_import
+
+    return store_import(o.organisation, "Nom;Prénom;Profession;RPPS\r\nDurand;Luc;Infirmier;12345678901\r\n".encode(),
+                        "annuaire.csv")
+
+
+def _organisation_logo(o):
+    import struct
+    import zlib
+
+    from backoffice.organisations.services import save_logo
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+    return save_logo(o.organisation, png).name
+
+
+def _site(o):
+    from tests.factories import SiteFactory
+
+    return SiteFactory()
+
+
+OBJECTS.setdefault("professional", lambda o: __import__("tests.factories").factories.ProfessionalFactory())
+OBJECTS.update({
+    "site": _site,
+    "people_import": _people_import,  # token of a stored upload (one row with a bad RPPS)
+    "organisation_logo": _organisation_logo,  # file name of o.organisation's PNG logo
+})
+
 METHODS_TRIED = ("GET", "POST")
 
 

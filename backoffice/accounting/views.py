@@ -247,11 +247,11 @@ def new_entry():
                                                     label=sub.label.data or None))
             else:
                 try:
-                    posted = services.post_entry(g.organisation, form.journal.data, form.entry_date.data,
-                                                 form.piece_ref.data, form.label.data, specs,
-                                                 piece_date=form.piece_date.data)
+                    with db.session.begin_nested():  # an error undoes this call only
+                        posted = services.post_entry(g.organisation, form.journal.data, form.entry_date.data,
+                                                     form.piece_ref.data, form.label.data, specs,
+                                                     piece_date=form.piece_date.data)
                 except AccountingError as error:
-                    db.session.rollback()
                     field = getattr(form, error.field, None) if error.field in ("entry_date", "piece_ref", "label",
                                                                                 "journal") else None
                     if field is not None:
@@ -275,9 +275,9 @@ def reverse(entry_id):
         flash("Date de contre-passation invalide.", "danger")
         return redirect(url_for("accounting.entry", entry_id=entry.id))
     try:
-        reversal = services.reverse_entry(entry, entry_date=form.entry_date.data, label=form.label.data or None)
+        with db.session.begin_nested():  # an error undoes this call only
+            reversal = services.reverse_entry(entry, entry_date=form.entry_date.data, label=form.label.data or None)
     except AccountingError as error:
-        db.session.rollback()
         _flash_error(error)
         return redirect(url_for("accounting.entry", entry_id=entry.id))
     db.session.commit()
@@ -306,9 +306,9 @@ def letter():
     ids = [int(value) for value in request.form.getlist("line") if value.isdigit()]
     lines = [get_or_404(JournalLine, ident) for ident in ids]
     try:
-        code = services.letter_lines(g.organisation, lines)
+        with db.session.begin_nested():  # an error undoes this call only
+            code = services.letter_lines(g.organisation, lines)
     except AccountingError as error:
-        db.session.rollback()
         _flash_error(error)
     else:
         db.session.commit()
@@ -342,9 +342,9 @@ def unletter():
         abort(400)
     code = request.form.get("code", "").strip().upper()
     try:
-        count = services.unletter(g.organisation, code)
+        with db.session.begin_nested():  # an error undoes this call only
+            count = services.unletter(g.organisation, code)
     except AccountingError as error:
-        db.session.rollback()
         _flash_error(error)
     else:
         db.session.commit()
@@ -380,10 +380,10 @@ def close_period():
         abort(400)
     year = int(form.year.data)
     try:
-        period = services.close_period(g.organisation, form.kind.data, year,
-                                       int(form.month.data) if form.month.data else None)
+        with db.session.begin_nested():  # an error undoes this call only
+            period = services.close_period(g.organisation, form.kind.data, year,
+                                           int(form.month.data) if form.month.data else None)
     except AccountingError as error:
-        db.session.rollback()
         _flash_error(error)
     else:
         db.session.commit()
@@ -489,9 +489,9 @@ def accounts():
         status = 422
         if form.validate():
             try:
-                account = services.add_account(g.organisation, form.number.data, form.label.data, form.collective.data)
+                with db.session.begin_nested():  # an error undoes this call only
+                    account = services.add_account(g.organisation, form.number.data, form.label.data, form.collective.data)
             except AccountingError as error:
-                db.session.rollback()
                 getattr(form, error.field if error.field in ("number", "label") else "number").errors.append(str(error))
             else:
                 db.session.commit()
@@ -524,9 +524,9 @@ def edit_account(account_id):
         status = 422
         if form.validate():
             try:
-                services.update_account(account, form.label.data, form.collective.data, form.active.data)
+                with db.session.begin_nested():  # an error undoes this call only
+                    services.update_account(account, form.label.data, form.collective.data, form.active.data)
             except AccountingError as error:
-                db.session.rollback()
                 getattr(form, error.field if error.field in ("label", "collective", "active") else "label") \
                     .errors.append(str(error))
             else:
@@ -545,9 +545,9 @@ def delete_account(account_id):
         abort(400)
     number = account.number
     try:
-        services.delete_account(account)
+        with db.session.begin_nested():  # an error undoes this call only
+            services.delete_account(account)
     except AccountingError as error:
-        db.session.rollback()
         _flash_error(error)
         return redirect(url_for("accounting.edit_account", account_id=account_id))
     db.session.commit()
@@ -567,9 +567,9 @@ def journals():
         status = 422
         if form.validate():
             try:
-                journal = services.add_journal(g.organisation, form.code.data, form.label.data, form.kind.data)
+                with db.session.begin_nested():  # an error undoes this call only
+                    journal = services.add_journal(g.organisation, form.code.data, form.label.data, form.kind.data)
             except AccountingError as error:
-                db.session.rollback()
                 getattr(form, error.field if error.field in ("code", "label", "kind") else "code").errors.append(
                     str(error))
             else:
@@ -591,9 +591,9 @@ def edit_journal(journal_id):
         status = 422
         if form.validate():
             try:
-                services.update_journal(journal, form.label.data, form.active.data)
+                with db.session.begin_nested():  # an error undoes this call only
+                    services.update_journal(journal, form.label.data, form.active.data)
             except AccountingError as error:
-                db.session.rollback()
                 form.active.errors.append(str(error))
             else:
                 db.session.commit()
@@ -613,6 +613,7 @@ def settings():
         if not form.validate():
             abort(400)
         status = 422
+        savepoint = db.session.begin_nested()  # all or nothing
         for spec, _ in services.posting_rules(g.organisation):
             try:
                 services.update_posting_rule(g.organisation, spec.name,
@@ -628,9 +629,10 @@ def settings():
             except AccountingError as error:
                 errors[f"method-{method}"] = str(error)
         if errors:
-            db.session.rollback()  # all or nothing
+            savepoint.rollback()
             flash("Les règles n'ont pas été enregistrées : voir les messages dans le tableau.", "danger")
         else:
+            savepoint.commit()
             db.session.commit()
             flash("Règles de comptabilisation enregistrées.", "success")
             return redirect(url_for("accounting.settings"))
@@ -671,11 +673,11 @@ def export_command(slug, year, fmt, output, report, encoding, start, end):
     """Export the books of an organisation (for cron): FEC, CSV or XLSX."""
     organisation = _organisation_or_fail(slug)
     try:
-        record = exporting.export_to_path(organisation, year, fmt, output, report=report, encoding=encoding,
-                                          start=start.date() if start else None, end=end.date() if end else None,
-                                          origin="cli")
+        with db.session.begin_nested():  # an error undoes this call only
+            record = exporting.export_to_path(organisation, year, fmt, output, report=report, encoding=encoding,
+                                              start=start.date() if start else None, end=end.date() if end else None,
+                                              origin="cli")
     except AccountingError as error:
-        db.session.rollback()
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"{record.output_path} : {record.line_count} lignes, SHA-256 {record.sha256}")
