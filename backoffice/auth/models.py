@@ -58,6 +58,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     def is_active(self):
         return self.active
 
+    @property
+    def invitation_pending(self):
+        """A staff account whose owner has not chosen a password yet (members sign in by link)."""
+        return self.active and not self.password_hash and any(a.role in STAFF_ROLES for a in self.roles)
+
     def roles_in(self, organisation):
         return {a.role for a in self.roles if a.organisation_id == organisation.id}
 

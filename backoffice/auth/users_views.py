@@ -127,8 +127,8 @@ def reactivate(user_id):
 @permission_required("users.manage")
 def resend_invitation(user_id):
     user = _load_user(user_id)
-    if user.password_hash or not user.active:
-        flash("Ce compte a déjà un mot de passe ou est désactivé : pas d'invitation à renvoyer.", "warning")
+    if not user.invitation_pending:
+        flash("Ce compte a déjà un mot de passe, ou est désactivé : pas d'invitation à renvoyer.", "warning")
     else:
         services.send_password_link(user, "invitation", g.organisation)
         db.session.commit()

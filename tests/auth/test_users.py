@@ -209,3 +209,14 @@ def test_menu_entry_for_admins_only(client, login_as):
     assert "Comptes et rôles" in page_text(client.get("/o/cpts-test/"))
     login_as("treasurer")
     assert "Comptes et rôles" not in page_text(client.get("/o/cpts-test/"))
+
+
+def test_a_member_signing_in_by_link_is_not_a_pending_invitation(client, admin, outbox, db, organisation):
+    member = services.create_user("adherent@example.org", "Adhérent Sans Mot De Passe")
+    services.grant_role(member, organisation, "member")
+    db.session.flush()
+    html = page_text(client.get(f"/o/cpts-test/users/{member.id}"))
+    assert "Invitation en attente" not in html and "Renvoyer l'invitation" not in html
+    response = client.post(f"/o/cpts-test/users/{member.id}/invitation", follow_redirects=True)
+    assert "pas d'invitation à renvoyer" in page_text(response)
+    assert outbox() == []
