@@ -69,12 +69,12 @@ def delete_logo():
     return redirect(url_for("organisations.settings"))
 
 
-@bp.route("/logo")
+@bp.route("/logo/<name>")
 @permission_required("organisation.logo")
-def logo():
-    """The organisation's logo, for anyone with a role in it (members included)."""
+def logo(name):
+    """The organisation's logo (``logo.png`` or ``logo.jpg``), for anyone with a role in it, members included."""
     path = services.organisation_logo_path(g.organisation)
-    if path is None:
+    if path is None or path.name != name:
         abort(404)
     return send_file(path, mimetype=services.logo_mimetype(path), max_age=0)
 

@@ -393,5 +393,5 @@ def dashboard_figures(organisation, recent=8):
                           for code, n in by_profession],
         "recent_changes": recent_changes,
         "missing_settings": missing_settings(organisation),
-        "has_logo": organisation_logo_path(organisation) is not None,
+        "logo_name": logo.name if (logo := organisation_logo_path(organisation)) else None,
     }

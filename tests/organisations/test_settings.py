@@ -112,7 +112,7 @@ def test_logo_upload_and_serving(client, login_as, organisation, app, data, exte
     path = services.organisation_logo_path(organisation)
     assert path == Path(app.config["STORAGE_DIR"]) / str(organisation.id) / f"logo.{extension}"
     assert path.read_bytes() == data
-    served = client.get("/o/cpts-test/settings/logo")
+    served = client.get(f"/o/cpts-test/settings/logo/logo.{extension}")
     assert served.status_code == 200 and served.data == data
     assert served.mimetype == {"png": "image/png", "jpg": "image/jpeg"}[extension]
     served.close()
@@ -153,14 +153,15 @@ def test_logo_size_limit(organisation, app, monkeypatch):
 def test_logo_is_served_to_anyone_with_a_role(client, login_as, organisation, role, status):
     services.save_logo(organisation, png_bytes())
     login_as(role)
-    response = client.get("/o/cpts-test/settings/logo")
+    response = client.get("/o/cpts-test/settings/logo/logo.png")
     assert response.status_code == status
     response.close()
 
 
 def test_no_logo_is_404(client, login_as):
     login_as("member")
-    assert client.get("/o/cpts-test/settings/logo").status_code == 404
+    assert client.get("/o/cpts-test/settings/logo/logo.png").status_code == 404
+    assert client.get("/o/cpts-test/settings/logo/..%2F..%2Fconfig.py").status_code == 404
 
 
 @pytest.mark.parametrize("role, status", [("admin", 200), ("treasurer", 403), ("board", 403), ("accountant", 403),
@@ -186,3 +187,10 @@ def test_creating_needs_a_name(client, login_as):
     response = client.post("/o/cpts-test/settings/new-organisation", data={"name": " ", "kind": "association"})
     assert response.status_code == 422
     assert "Indiquez le nom de l&#39;organisation." in response.get_data(as_text=True)
+
+
+def test_the_logo_url_names_the_current_file(client, login_as, organisation):
+    services.save_logo(organisation, png_bytes())
+    login_as("treasurer")
+    assert client.get("/o/cpts-test/settings/logo/logo.jpg").status_code == 404
+    assert '<img src="/o/cpts-test/settings/logo/logo.png"' in client.get("/o/cpts-test/").get_data(as_text=True)
