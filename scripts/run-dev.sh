@@ -4,8 +4,8 @@ set -u
 BIN=.venv/bin
 PORT=${PORT:-5000}
 if redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG || $BIN/python -c "import redis,sys; redis.Redis.from_url('${REDIS_URL:-redis://127.0.0.1:6379/0}', socket_connect_timeout=1).ping()" 2>/dev/null; then
-  PROCESSES="web worker"
-  echo "Redis answers: documents and exports run in a separate worker."
+  PROCESSES="web worker scheduler"
+  echo "Redis answers: documents and exports run in a separate worker; periodic jobs in the scheduler."
 else
   export JOBS_INLINE=1
   PROCESSES="web"
