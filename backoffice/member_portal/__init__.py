@@ -1,0 +1,1 @@
+"""Member side of membership: self-service pages, online payment, receipts and reminders screens."""

@@ -1,0 +1,307 @@
+"""Attestations d'adhésion (membership receipts): generated when a membership becomes paid,
+e-mailed to the member with the Word file attached, downloadable by the member and the treasurer.
+
+Flow: the core's paid hook (:func:`on_paid`, registered below) creates or refreshes the
+``MembershipReceipt`` row (status pending) inside the payment's transaction. Once that
+transaction commits, the document task is started (``start_task``, after the request's own
+commit); outside a request (a worker, a command) the periodic job ``start_pending_receipts``
+starts it within minutes. The task (``jobs.membership_member.membership_receipt``) renders the
+receipt through the document machinery, stores it under ``STORAGE_DIR/<org>/membership/
+receipts/<token>.docx`` and mails it once (``mailed_at`` is committed with the task's end).
+
+A receipt keeps its number (``2026-0042``, per organisation and year) when regenerated.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import date, timedelta
+from pathlib import Path
+
+from flask import after_this_request, current_app, g, has_request_context
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from backoffice.extensions import db
+from backoffice.member_portal.models import MembershipReceipt, ReceiptStatus
+from backoffice.member_portal.urls import external_url, render_mail
+from backoffice.membership import services
+from backoffice.membership.models import Membership, MembershipPeriod, MembershipStatus, PaymentKind, PaymentStatus
+from backoffice.models import utcnow
+from backoffice.people.models import PartyKind
+
+log = logging.getLogger(__name__)
+
+DOCUMENT_KIND = "membership_receipt"
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# Memberships created by the demo seed get no receipt (and no mail) on their own.
+SILENT_SOURCES = {"demo"}
+
+
+# --------------------------------------------------------------------------------------------
+# Rows
+# --------------------------------------------------------------------------------------------
+
+def receipt_of(membership):
+    return db.session.scalar(select(MembershipReceipt).where(MembershipReceipt.membership_id == membership.id))
+
+
+def _next_number(organisation_id, year):
+    prefix = f"{year}-"
+    numbers = db.session.scalars(select(MembershipReceipt.number).where(
+        MembershipReceipt.organisation_id == organisation_id, MembershipReceipt.number.like(f"{prefix}%")))
+    last = max((int(n[len(prefix):]) for n in numbers if n[len(prefix):].isdigit()), default=0)
+    return f"{prefix}{last + 1:04d}"
+
+
+def ensure_receipt(membership, mail_wanted=True):
+    """The receipt row of ``membership`` (created with the next number), marked pending."""
+    receipt = receipt_of(membership)
+    if receipt is None:
+        year = membership.period.starts_on.year
+        for _ in range(5):  # two payments confirmed at the same time may pick the same number
+            receipt = MembershipReceipt(organisation_id=membership.organisation_id, membership_id=membership.id,
+                                        number=_next_number(membership.organisation_id, year),
+                                        token=secrets.token_urlsafe(32), status=ReceiptStatus.PENDING,
+                                        mail_wanted=mail_wanted)
+            try:
+                with db.session.begin_nested():
+                    db.session.add(receipt)
+                    db.session.flush()
+                break
+            except IntegrityError:
+                existing = receipt_of(membership)
+                if existing is not None:
+                    receipt = existing
+                    break
+        else:  # pragma: no cover - five collisions in a row
+            raise services.MembershipError("Impossible de numéroter l'attestation ; réessayez.")
+    receipt.status = ReceiptStatus.PENDING
+    receipt.mail_wanted = mail_wanted and receipt.mailed_at is None
+    db.session.flush()
+    return receipt
+
+
+# --------------------------------------------------------------------------------------------
+# The document
+# --------------------------------------------------------------------------------------------
+
+def _counted_payments(membership):
+    """Confirmed payments of the membership that were not reversed."""
+    rows = [p for p in membership.payments if p.status is PaymentStatus.CONFIRMED]
+    reversed_ids = {p.reverses_id for p in rows if p.reverses_id}
+    return [p for p in rows if p.kind is PaymentKind.PAYMENT and p.id not in reversed_ids]
+
+
+def _treasurer_name(organisation):
+    if organisation.treasurer is not None:
+        return getattr(organisation.treasurer, "formal_name", None) or organisation.treasurer.display_name
+    from backoffice.auth.models import Role, RoleAssignment, User
+
+    user = db.session.scalar(select(User).join(RoleAssignment, RoleAssignment.user_id == User.id).where(
+        RoleAssignment.organisation_id == organisation.id, RoleAssignment.role == Role.TREASURER,
+        User.active.is_(True)).order_by(User.id).limit(1))
+    return str(user) if user is not None else ""
+
+
+def _siren(value):
+    value = value or ""
+    return f"{value[:3]} {value[3:6]} {value[6:]}" if len(value) == 9 else value
+
+
+def receipt_context(membership, receipt, issued_on=None):
+    """The context of ``membership_receipt.docx`` (contract: ``documents.samples``)."""
+    organisation, party = membership.organisation, membership.party
+    payments = _counted_payments(membership)
+    last = max(payments, key=lambda p: (p.paid_on, p.id)) if payments else None
+    methods = sorted({p.method.label.lower() for p in payments})
+    city_line = f"{organisation.postcode or ''} {organisation.city or ''}".strip()
+    if party.kind == PartyKind.PROFESSIONAL:
+        member = {"civility": party.civility or "", "first_name": party.first_name or "",
+                  "last_name": party.last_name or ""}
+    else:
+        member = {"civility": "", "first_name": "", "last_name": party.display_name}
+    return {
+        "organisation": {"name": organisation.name,
+                         "address": "\n".join(p for p in (organisation.address, city_line) if p),
+                         "siren": _siren(organisation.siren), "city": organisation.city or ""},
+        "logo": None,
+        "receipt": {"number": receipt.number},
+        "member": member,
+        "period": {"start": membership.period.starts_on, "end": membership.period.ends_on},
+        "category": membership.category.label if membership.category else "",
+        "amount": membership.amount_due,
+        "payment": {"date": (last.paid_on if last else membership.paid_on) or date.today(),
+                    "method": ", ".join(methods) or "—",
+                    "reference": (last.reference if last else None) or membership.payment_reference},
+        "place": organisation.city or "",
+        "issued_on": issued_on or date.today(),
+        "treasurer": {"name": _treasurer_name(organisation)},
+    }
+
+
+def render(membership, receipt):
+    """The receipt as .docx bytes (the organisation's own template if it uploaded one)."""
+    context = receipt_context(membership, receipt)
+    try:
+        from backoffice.documents.services import render_document
+    except ModuleNotFoundError as exc:  # the document service is not there: use the engine directly
+        if exc.name != "backoffice.documents.services":
+            raise
+        from backoffice.documents.engine import cached_template
+        from backoffice.documents.samples import MEMBERSHIP_RECEIPT
+
+        return cached_template(MEMBERSHIP_RECEIPT).render(context)
+    context.pop("logo")
+    return render_document(membership.organisation, DOCUMENT_KIND, context)
+
+
+def _relative_path(receipt):
+    return Path(str(receipt.organisation_id)) / "membership" / "receipts" / f"{receipt.token}.docx"
+
+
+def absolute_path(receipt):
+    if not receipt.file_path:
+        return None
+    return Path(current_app.config["STORAGE_DIR"]) / receipt.file_path
+
+
+def generate(receipt, task_id=None):
+    """Render the receipt and store its file; returns the bytes. Raises if the membership is
+    no longer paid (a reversal came in between)."""
+    from backoffice.organisations.storage import atomic_write
+
+    membership = receipt.membership
+    if membership.status is not MembershipStatus.PAID:
+        receipt.status = ReceiptStatus.FAILED
+        raise services.MembershipError(f"L'adhésion {membership.period.label} de {membership.party.display_name} "
+                                       "n'est plus payée : pas d'attestation.")
+    data = render(membership, receipt)
+    relative = _relative_path(receipt)
+    atomic_write(Path(current_app.config["STORAGE_DIR"]) / relative, data)
+    receipt.file_path, receipt.status, receipt.generated_at = str(relative), ReceiptStatus.READY, utcnow()
+    if task_id is not None:
+        receipt.task_id = task_id
+    db.session.flush()
+    return data
+
+
+def mail(receipt, data):
+    """E-mail the receipt to the member (once: ``mailed_at``). Returns True if sent."""
+    from backoffice.mail.services import send_mail
+
+    membership = receipt.membership
+    email = membership.party.email
+    if not email or receipt.mailed_at is not None:
+        return False
+    subject, body = render_mail("membership/member/mail/receipt.txt", membership=membership, receipt=receipt,
+                                organisation=membership.organisation,
+                                portal_url=external_url("self_service.member.home", org=membership.organisation.slug))
+    send_mail(email, subject, body, attachments=[(receipt.filename, data, DOCX_MIMETYPE)])
+    receipt.mailed_at, receipt.mailed_to, receipt.mail_wanted = utcnow(), email, False
+    db.session.flush()
+    return True
+
+
+def downloadable(receipt):
+    """A file exists and the membership is still paid."""
+    return (receipt is not None and receipt.is_ready and receipt.membership.status is MembershipStatus.PAID
+            and absolute_path(receipt) is not None and absolute_path(receipt).is_file())
+
+
+# --------------------------------------------------------------------------------------------
+# Starting the document task
+# --------------------------------------------------------------------------------------------
+
+def start_receipt_task(receipt, user=None):
+    """Start (commit, then run or enqueue) the task that produces ``receipt``."""
+    from backoffice.tasks.services import start_task
+    from jobs.membership_member import membership_receipt
+
+    membership = receipt.membership
+    return start_task(organisation=membership.organisation, user=user, kind="membership.receipt",
+                      label=f"Attestation d'adhésion {membership.period.label} — {membership.party.display_name}",
+                      job=membership_receipt, params={"receipt_id": receipt.id},
+                      dedupe_key=f"membership.receipt:{receipt.id}")
+
+
+def _start_after_request(response):
+    for receipt_id in g.pop("membership_receipts_to_start", []):
+        try:
+            receipt = db.session.get(MembershipReceipt, receipt_id)
+            if receipt is not None and receipt.status is ReceiptStatus.PENDING:
+                start_receipt_task(receipt)
+        except Exception:  # noqa: BLE001 - the payment is committed; start_pending_receipts retries
+            db.session.rollback()
+            log.exception("could not start the receipt task of receipt %s", receipt_id)
+    return response
+
+
+def _start_once_committed(receipt_id):
+    """After the payment's commit: start the task at the end of the request (the session can
+    no longer run SQL inside the commit event itself)."""
+    if not has_request_context():
+        return  # a worker or a command: start_pending_receipts picks it up
+    pending = g.setdefault("membership_receipts_to_start", [])
+    if not pending:
+        after_this_request(_start_after_request)
+    if receipt_id not in pending:
+        pending.append(receipt_id)
+
+
+def on_paid(membership):
+    """Paid hook: ask for the receipt of ``membership`` (never breaks the payment)."""
+    if membership.source in SILENT_SOURCES:
+        return
+    try:
+        with db.session.begin_nested():
+            receipt = ensure_receipt(membership)
+    except Exception:  # noqa: BLE001 - the payment matters more; the treasurer can regenerate
+        log.exception("could not prepare the receipt of membership %s", membership.id)
+        return
+    receipt_id = receipt.id
+    services.after_commit(lambda: _start_once_committed(receipt_id))
+
+
+services.register_paid_hook(on_paid)
+
+
+def request_receipt(membership, user=None, mail_wanted=False):
+    """The treasurer's "(re)generate" button: mark pending and start the task now (commits)."""
+    if membership.status is not MembershipStatus.PAID:
+        raise services.MembershipError("Une attestation n'est délivrée que pour une adhésion payée.")
+    receipt = ensure_receipt(membership, mail_wanted=mail_wanted)
+    return start_receipt_task(receipt, user=user)
+
+
+def start_pending(now=None, grace=timedelta(minutes=2)):
+    """Start the task of receipts still pending (no active task) for longer than ``grace``."""
+    from backoffice.tasks.services import active_task
+
+    limit = (now or utcnow()) - grace
+    started = []
+    pending = db.session.scalars(select(MembershipReceipt).where(
+        MembershipReceipt.status == ReceiptStatus.PENDING, MembershipReceipt.updated_at < limit)
+        .order_by(MembershipReceipt.id)).all()
+    for receipt in pending:
+        if active_task(receipt.membership.organisation, f"membership.receipt:{receipt.id}") is None:
+            started.append(start_receipt_task(receipt))
+    return started
+
+
+def paid_memberships(period):
+    """Paid memberships of ``period`` with what a receipt needs loaded (bulk regeneration)."""
+    return list(db.session.scalars(
+        select(Membership).where(Membership.period_id == period.id, Membership.status == MembershipStatus.PAID)
+        .options(joinedload(Membership.party), joinedload(Membership.category),
+                 joinedload(Membership.period).joinedload(MembershipPeriod.organisation))
+        .order_by(Membership.id)))
+
+
+def receipts_by_membership(membership_ids):
+    if not membership_ids:
+        return {}
+    return {r.membership_id: r for r in db.session.scalars(select(MembershipReceipt).where(
+        MembershipReceipt.membership_id.in_(membership_ids)))}
+

@@ -1,0 +1,238 @@
+"""Member self-service: accounts, several organisations, renewal, payment instructions, receipts,
+contact details and the confirmed e-mail change."""
+import html
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from backoffice.auth.models import Role, User
+from backoffice.extensions import db as _db
+from backoffice.member_portal import services as portal
+from backoffice.membership import services
+from backoffice.membership.models import Membership, MembershipStatus
+from tests.member_portal.conftest import form_key, make_grid
+
+
+def text(response):
+    return html.unescape(response.get_data(as_text=True))
+
+
+def memberships_of(party, period):
+    return _db.session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.party_id == party.id, Membership.period_id == period.id))
+
+
+# --------------------------------------------------------------------------------------------
+# Accounts
+# --------------------------------------------------------------------------------------------
+
+def test_creating_a_membership_gives_the_member_an_account(organisation, anne, last_period):
+    services.create_membership(organisation, anne, last_period)
+    user = _db.session.scalar(select(User).where(User.party_id == anne.id))
+    assert user.email == "anne.lefloch@example.org"
+    assert user.roles_in(organisation) == {Role.MEMBER}
+    assert user.password_hash is None
+
+
+def test_no_account_without_email_and_never_someone_elses(organisation, last_period):
+    from tests.factories import ProfessionalFactory, UserFactory
+
+    nobody = ProfessionalFactory(email=None)
+    services.create_membership(organisation, nobody, last_period)
+    assert _db.session.scalar(select(User).where(User.party_id == nobody.id)) is None
+
+    owner = ProfessionalFactory(email="shared@example.org")
+    UserFactory(email="shared@example.org", party=owner)
+    other = ProfessionalFactory(email="shared@example.org")
+    services.create_membership(organisation, other, last_period)
+    account = _db.session.scalar(select(User).where(User.email == "shared@example.org"))
+    assert account.party_id == owner.id and Role.MEMBER not in account.roles_in(organisation)
+
+
+def test_existing_staff_account_is_linked_and_gets_the_member_role(organisation, anne, last_period):
+    from tests.factories import UserFactory
+
+    staff = UserFactory(email="ANNE.lefloch@example.org")
+    services.create_membership(organisation, anne, last_period)
+    assert staff.party_id == anne.id and Role.MEMBER in staff.roles_in(organisation)
+
+
+def test_a_member_signs_in_with_a_link_and_lands_on_the_portal(client, organisation, anne_user, outbox):
+    client.post("/auth/link", data={"email": anne_user.email})
+    mail = next(m for m in outbox(anne_user.email) if "connexion" in m.subject)
+    link = re.search(r"https?://\S+", mail.body).group(0)
+    path = re.sub(r"^https?://[^/]+", "", link)
+    response = client.post(path)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/espace-adherent/")
+
+
+# --------------------------------------------------------------------------------------------
+# What a member sees
+# --------------------------------------------------------------------------------------------
+
+def test_home_shows_every_organisation_of_the_member(client, organisation, other_organisation, anne, anne_last_year,
+                                                     as_anne, this_year):
+    period = make_grid(other_organisation, this_year)
+    services.create_membership(other_organisation, anne, period)
+    page = text(client.get("/espace-adherent/"))
+    assert "CPTS de Test" in page and "CPTS Autre" in page
+    assert "En attente de paiement" in page and "Payée" in page
+
+
+def test_access_rules(client, organisation, anne_user, login_as):
+    assert client.get("/o/cpts-test/espace-adherent/").status_code == 302  # anonymous: to the login page
+    login_as("treasurer")
+    assert client.get("/o/cpts-test/espace-adherent/").status_code == 403
+    login_as("member", user=anne_user)
+    assert client.get("/o/cpts-test/espace-adherent/").status_code == 200
+    assert client.get("/o/cpts-autre-inconnue/espace-adherent/").status_code == 404
+
+
+# --------------------------------------------------------------------------------------------
+# Renewal
+# --------------------------------------------------------------------------------------------
+
+def test_renewal_in_a_few_clicks_then_transfer_instructions(client, organisation, anne, as_anne, current_period):
+    page = client.get("/o/cpts-test/espace-adherent/").get_data(as_text=True)
+    assert f"Renouveler mon adhésion {current_period.label}" in page
+    assert "50,00" in page  # the physician rate: Anne was a member last year, no first-year rate
+    response = client.post(f"/o/cpts-test/espace-adherent/renouveler/{current_period.id}",
+                           data={"form_key": form_key(page)}, follow_redirects=True)
+    page = text(response)
+    membership = services.membership_of(organisation, anne, current_period)
+    assert membership.amount_due == Decimal("50.00") and membership.source == "self_service"
+    assert membership.category.label == "Médecin"
+    assert membership.status is MembershipStatus.AWAITING_PAYMENT
+    assert membership.payment_reference in page
+    assert "FR76 3000 4000 0312 3456 7890 143" in page  # the organisation's IBAN, grouped
+    assert "BNPAFRPPXXX" in page and "À l'ordre de" in page
+    assert "Le paiement en ligne n'est pas proposé" in page  # HelloAsso not connected
+
+
+def test_second_renewal_for_the_same_period_is_refused_in_french(client, organisation, anne, as_anne,
+                                                                 current_period):
+    client.post(f"/o/cpts-test/espace-adherent/renouveler/{current_period.id}", data={"form_key": "a"})
+    response = client.post(f"/o/cpts-test/espace-adherent/renouveler/{current_period.id}", data={"form_key": "b"},
+                           follow_redirects=True)
+    assert f"a déjà une adhésion pour {current_period.label}" in text(response)
+    assert memberships_of(anne, current_period) == 1
+
+
+def test_double_submitted_renewal_is_recorded_once_without_error(client, organisation, anne, as_anne,
+                                                                 current_period):
+    first = client.post(f"/o/cpts-test/espace-adherent/renouveler/{current_period.id}", data={"form_key": "same"})
+    second = client.post(f"/o/cpts-test/espace-adherent/renouveler/{current_period.id}", data={"form_key": "same"},
+                         follow_redirects=True)
+    assert first.headers["Location"].endswith("/paiement")
+    assert "a déjà une adhésion" not in text(second) and "Référence à indiquer" in text(second)
+    assert memberships_of(anne, current_period) == 1
+
+
+def test_renewal_of_a_closed_or_foreign_period_is_refused(client, organisation, other_organisation, anne, as_anne,
+                                                          current_period, this_year):
+    current_period.renewal_open = False
+    foreign = make_grid(other_organisation, this_year)
+    _db.session.commit()  # a refused request rolls back to here
+    response = client.post(f"/o/cpts-test/espace-adherent/renouveler/{current_period.id}", data={"form_key": "x"},
+                           follow_redirects=True)
+    assert "n'est pas ouvert" in text(response) and memberships_of(anne, current_period) == 0
+    assert client.post(f"/o/cpts-test/espace-adherent/renouveler/{foreign.id}").status_code == 404
+
+
+def test_payment_page_of_someone_else_is_404(client, organisation, as_anne, current_period):
+    from tests.factories import ProfessionalFactory
+
+    someone = services.create_membership(organisation, ProfessionalFactory(), current_period)
+    assert client.get(f"/o/cpts-test/espace-adherent/adhesions/{someone.id}/paiement").status_code == 404
+
+
+# --------------------------------------------------------------------------------------------
+# Receipts
+# --------------------------------------------------------------------------------------------
+
+def test_member_downloads_own_receipt_and_nobody_elses(client, organisation, anne_last_year, as_anne, last_period):
+    from backoffice.membership import receipts
+    from tests.factories import ProfessionalFactory
+
+    receipt = receipts.ensure_receipt(anne_last_year)
+    receipts.generate(receipt)
+    response = client.get(f"/o/cpts-test/espace-adherent/adhesions/{anne_last_year.id}/attestation")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.data[:2] == b"PK"
+
+    other = services.create_membership(organisation, ProfessionalFactory(), last_period)
+    services.record_payment(other, other.amount_due, "cheque", reference="123")
+    receipts.generate(receipts.ensure_receipt(other))
+    assert client.get(f"/o/cpts-test/espace-adherent/adhesions/{other.id}/attestation").status_code == 404
+    assert client.get("/o/cpts-test/espace-adherent/adhesions/999999/attestation").status_code == 404
+
+
+def test_no_receipt_download_once_the_payment_is_reversed(client, organisation, anne_last_year, as_anne):
+    from backoffice.membership import receipts
+
+    receipts.generate(receipts.ensure_receipt(anne_last_year))
+    services.reverse_payment(anne_last_year.payments[0], reason="chèque rejeté")
+    assert client.get(f"/o/cpts-test/espace-adherent/adhesions/{anne_last_year.id}/attestation").status_code == 404
+
+
+# --------------------------------------------------------------------------------------------
+# Contact details and e-mail
+# --------------------------------------------------------------------------------------------
+
+def test_update_contact_details(client, anne, as_anne):
+    response = client.post("/espace-adherent/coordonnees", data={
+        "phone": "06 12 34 56 78", "address": "3 rue des Lilas", "postcode": "44350", "commune": "Guérande"},
+        follow_redirects=True)
+    assert "Vos coordonnées sont enregistrées" in text(response)
+    assert (anne.phone, anne.address, anne.postcode, anne.commune) == ("+33612345678", "3 rue des Lilas", "44350",
+                                                                       "Guérande")
+
+
+def test_bad_contact_details_are_refused_next_to_the_field(client, anne, as_anne):
+    response = client.post("/espace-adherent/coordonnees", data={"phone": "12", "postcode": "4435"})
+    page = text(response)
+    assert "Le numéro de téléphone est invalide." in page and "Le code postal doit comporter 5 chiffres." in page
+    assert anne.phone is None and anne.postcode == "44350"
+
+
+def test_new_email_is_confirmed_by_a_link_sent_to_the_new_address(client, anne, anne_user, as_anne, outbox):
+    response = client.post("/espace-adherent/adresse-email", data={"email-email": "anne@cabinet.example"},
+                           follow_redirects=True)
+    assert "Un lien de confirmation vient d'être envoyé à anne@cabinet.example" in text(response)
+    assert anne_user.email == "anne.lefloch@example.org" and anne.email == "anne.lefloch@example.org"
+    mail = outbox("anne@cabinet.example")[-1]
+    path = re.sub(r"^https?://[^/]+", "", re.search(r"https?://\S+", mail.body).group(0))
+    assert "Confirmer" in text(client.get(path))
+    assert anne_user.email == "anne.lefloch@example.org"  # opening the link changes nothing
+    client.post(path)
+    assert anne_user.email == "anne@cabinet.example" and anne.email == "anne@cabinet.example"
+    again = client.post(path)
+    assert again.status_code == 400 and "déjà servi" in text(again)
+
+
+def test_email_already_used_by_another_account_is_refused(client, anne_user, as_anne):
+    from tests.factories import UserFactory
+
+    UserFactory(email="taken@example.org")
+    response = client.post("/espace-adherent/adresse-email", data={"email-email": "taken@example.org"})
+    assert response.status_code == 400 and "déjà utilisée par un autre compte" in text(response)
+
+
+def test_forged_email_link_is_refused(client):
+    response = client.get("/espace-adherent/adresse-email/not-a-token")
+    assert response.status_code == 400 and "n'est pas valable" in text(response)
+
+
+def test_overview_service_lists_renewable_periods(organisation, anne_user, current_period):
+    summary = portal.overview(anne_user, organisation)
+    assert [(p.id, c.label) for p, c in summary.renewable] == [(current_period.id, "Médecin")]
+    assert summary.current.period.year == current_period.year - 1
+
+
+@pytest.mark.parametrize("iban, expected", [("FR7630004000031234567890143", "FR76 3000 4000 0312 3456 7890 143"),
+                                            (None, None)])
+def test_iban_grouping(iban, expected):
+    assert portal._group(iban) == expected
