@@ -1,0 +1,89 @@
+"""Demo books: the CPTS du Pays Blanc and the SISA du Pays de Mayenne get their chart of
+accounts, and a year of operations that do not come from membership (which posts its own fees):
+an ARS subsidy, the dermatoscope grants, bank fees and the accountant's fees for the CPTS; the
+ACI remuneration, its distribution to associates and the running costs for the SISA.
+
+Idempotent: every entry is posted with a ``source`` (``demo:…``), so a second seed finds it
+and changes nothing. No period is closed (the membership demo posts after this step).
+"""
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+import backoffice.people.demo  # noqa: F401  (the directory's step must run before this one)
+from backoffice.accounting import services
+from backoffice.demo import DEMO_STEPS
+from backoffice.extensions import db
+from backoffice.people.models import Professional
+
+CPTS, SISA = "cpts-pays-blanc", "sisa-pays-de-mayenne"
+YEAR = 2026
+
+
+def _professionals(postcode_prefix, count):
+    return list(db.session.scalars(select(Professional).where(Professional.postcode.startswith(postcode_prefix))
+                                   .order_by(Professional.id).limit(count)))
+
+
+def _lines(*specs):
+    return [services.EntryLineSpec(account, debit=Decimal(debit), credit=Decimal(credit))
+            for account, debit, credit in specs]
+
+
+def cpts_books(organisation):
+    post = services.post_event
+    post(organisation, "subsidy_received", amount=Decimal("48000.00"), entry_date=date(YEAR, 3, 12),
+         piece_ref="ARS-FIR-2026", label="ARS Pays de la Loire – FIR, mission d'accès aux soins",
+         source="demo:cpts:ars-2026")
+    post(organisation, "aci_income", amount=Decimal("25500.00"), entry_date=date(YEAR, 4, 30),
+         piece_ref="CPAM44-ACI-2026-1", label="CPAM de Loire-Atlantique – ACI CPTS, avance 2026",
+         source="demo:cpts:aci-2026-1")
+    for n, doctor in enumerate(_professionals("44", 3), start=1):
+        post(organisation, "grant_committed", amount=Decimal("850.00"), entry_date=date(YEAR, 5, 20),
+             party=doctor, piece_ref=f"CONV-DERMATO-{n:02d}",
+             label=f"Dermatoscope – convention {doctor.display_name}", source=f"demo:cpts:dermato-{n}")
+        if n < 3:  # the third one waits for its proof of purchase
+            post(organisation, "grant_paid", amount=Decimal("850.00"), entry_date=date(YEAR, 6, 15),
+                 party=doctor, piece_ref=f"CONV-DERMATO-{n:02d}",
+                 label=f"Dermatoscope – versement {doctor.display_name}", source=f"demo:cpts:dermato-{n}-paid")
+    for month in range(1, 11):
+        post(organisation, "bank_fees", amount=Decimal("8.90"), entry_date=date(YEAR, month, 28),
+             piece_ref=f"REL-{YEAR}-{month:02d}", label="Frais de tenue de compte", source=f"demo:cpts:fees-{month}")
+    services.post_entry(organisation, "BQ", date(YEAR, 6, 3), "FAC-2026-117", "Cabinet Atlantique – honoraires 2025",
+                        _lines(("6226", "1440.00", "0"), ("512", "0", "1440.00")), source="demo:cpts:accountant")
+    services.post_entry(organisation, "BQ", date(YEAR, 6, 8), "FAC-TR-0608", "Traiteur – assemblée générale",
+                        _lines(("6257", "612.50", "0"), ("512", "0", "612.50")), source="demo:cpts:ag")
+
+
+def sisa_books(organisation):
+    post = services.post_event
+    post(organisation, "aci_income", amount=Decimal("62000.00"), entry_date=date(YEAR, 4, 15),
+         piece_ref="CPAM53-ACI-2025-SOLDE", label="CPAM de la Mayenne – ACI MSP, solde 2025",
+         source="demo:sisa:aci-2025-solde")
+    services.post_entry(organisation, "BQ", date(YEAR, 4, 30), "FAC-LOG-2026", "Logiciel pluriprofessionnel",
+                        _lines(("651", "2400.00", "0"), ("512", "0", "2400.00")), source="demo:sisa:software")
+    associates = _professionals("53", 6)
+    for n, associate in enumerate(associates, start=1):
+        share = Decimal("4500.00") + Decimal(250 * n)
+        post(organisation, "sisa_distribution", amount=share, entry_date=date(YEAR, 5, 31), party=associate,
+             piece_ref="REPART-ACI-2025", label=f"Répartition ACI 2025 – {associate.display_name}",
+             source=f"demo:sisa:share-{n}")
+        if n <= 4:
+            post(organisation, "sisa_distribution_paid", amount=share, entry_date=date(YEAR, 6, 10), party=associate,
+                 piece_ref="REPART-ACI-2025", label=f"Virement répartition ACI – {associate.display_name}",
+                 source=f"demo:sisa:share-{n}-paid")
+    post(organisation, "bank_fees", amount=Decimal("15.00"), entry_date=date(YEAR, 6, 30), piece_ref="REL-06",
+         label="Frais bancaires", source="demo:sisa:fees-06")
+
+
+def step(organisations):
+    for slug, fill in ((CPTS, cpts_books), (SISA, sisa_books)):
+        organisation = organisations.get(slug)
+        if organisation is not None:
+            services.ensure_ledger(organisation)
+            fill(organisation)
+    db.session.flush()
+
+
+DEMO_STEPS.append(step)
