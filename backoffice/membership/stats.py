@@ -10,6 +10,8 @@ from decimal import Decimal
 from sqlalchemy import and_, asc, case, desc, exists, func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, with_polymorphic
 
+from flask_sqlalchemy.pagination import SelectPagination
+
 from backoffice.extensions import db
 from backoffice.membership.models import (GOOD_STANDING_STATUSES, College, FeeCategory, Membership,
                                           MembershipPeriod, MembershipStatus)
@@ -60,6 +62,25 @@ class MemberFilters:
                                       college=self.college_id, sort=self.sort).items() if v}
 
 
+def _filter_conditions(organisation, filters):
+    """WHERE conditions of the member list; the second value says whether they need parties."""
+    conditions = [Membership.organisation_id == organisation.id]
+    if filters.period_id:
+        conditions.append(Membership.period_id == filters.period_id)
+    if filters.status:
+        conditions.append(Membership.status == S(filters.status))
+    if filters.category_id:
+        conditions.append(Membership.category_id == filters.category_id)
+    if filters.college_id:
+        conditions.append(Membership.college_id == filters.college_id)
+    if filters.q:
+        folded = fold_for_search(filters.q)
+        term = f"%{folded.replace('%', '').replace('_', '')}%"
+        conditions.append(PARTY.sort_name.like(term) | Membership.payment_reference.ilike(f"%{filters.q}%")
+                          | PARTY.email.ilike(f"%{filters.q}%"))
+    return conditions, bool(filters.q)
+
+
 def member_query(organisation, filters):
     """Memberships of ``organisation`` per ``filters``, with party, period, category and collège
     loaded by joins (one query per page, whatever its size)."""
@@ -67,27 +88,29 @@ def member_query(organisation, filters):
              .outerjoin(Membership.category).outerjoin(Membership.college)
              .options(contains_eager(Membership.party.of_type(PARTY)), contains_eager(Membership.period),
                       contains_eager(Membership.category), contains_eager(Membership.college))
-             .where(Membership.organisation_id == organisation.id))
-    if filters.period_id:
-        query = query.where(Membership.period_id == filters.period_id)
-    if filters.q:
-        folded = fold_for_search(filters.q)
-        term = f"%{folded.replace('%', '').replace('_', '')}%"
-        query = query.where(PARTY.sort_name.like(term) | Membership.payment_reference.ilike(f"%{filters.q}%")
-                            | PARTY.email.ilike(f"%{filters.q}%"))
-    if filters.status:
-        query = query.where(Membership.status == S(filters.status))
-    if filters.category_id:
-        query = query.where(Membership.category_id == filters.category_id)
-    if filters.college_id:
-        query = query.where(Membership.college_id == filters.college_id)
+             .where(*_filter_conditions(organisation, filters)[0]))
     key = filters.sort.lstrip("-")
     direction = desc if filters.sort.startswith("-") else asc
     return query.order_by(direction(SORTS[key]), PARTY.sort_name, Membership.id)
 
 
+class _MemberPagination(SelectPagination):
+    """Counts on ``memberships`` alone (index-only on the period and status) instead of
+    wrapping the joined, sorted page query; joins parties only for a name search."""
+
+    def _query_count(self):
+        organisation, filters = self._query_args["organisation"], self._query_args["filters"]
+        conditions, needs_party = _filter_conditions(organisation, filters)
+        query = select(func.count()).select_from(Membership)
+        if needs_party:
+            query = query.join(PARTY, Membership.party_id == PARTY.id)
+        return db.session.scalar(query.where(*conditions))
+
+
 def member_page(organisation, filters, page, per_page):
-    return db.paginate(member_query(organisation, filters), page=page, per_page=per_page, error_out=False)
+    """One page of the member list: two queries (the page and its count) whatever its size."""
+    return _MemberPagination(select=member_query(organisation, filters), session=db.session, page=page,
+                             per_page=per_page, error_out=False, organisation=organisation, filters=filters)
 
 
 def member_rows(organisation, filters):
@@ -168,6 +191,132 @@ def evolution(organisation):
         .group_by(MembershipPeriod.year).order_by(MembershipPeriod.year)).all()
     return [YearFigures(year, int(members or 0), count, Decimal(expected), Decimal(collected))
             for year, members, count, expected, collected in rows]
+
+
+@dataclass
+class Overview:
+    """Everything the membership dashboard shows, from one GROUP BY over the memberships."""
+
+    status_counts: dict          # {status: (count, amount due, amount paid)} of the period
+    colleges: list               # [(collège name or None, in good standing, not cancelled)] of the period
+    by_category: list            # [(year, category label, expected, collected, memberships)], latest first
+    evolution: list              # [YearFigures], oldest first
+
+
+def overview(organisation, period):
+    """The dashboard's figures in a single query grouped by year, category, collège and status
+    (a few hundred rows at most), then folded in Python."""
+    rows = db.session.execute(
+        select(MembershipPeriod.id, MembershipPeriod.year, FeeCategory.label, FeeCategory.position, College.name,
+               College.position, Membership.status, func.count(),
+               func.coalesce(func.sum(Membership.amount_due), 0), func.coalesce(func.sum(Membership.amount_paid), 0))
+        .select_from(Membership).join(MembershipPeriod, Membership.period_id == MembershipPeriod.id)
+        .outerjoin(FeeCategory, Membership.category_id == FeeCategory.id)
+        .outerjoin(College, Membership.college_id == College.id)
+        .where(Membership.organisation_id == organisation.id)
+        .group_by(MembershipPeriod.id, MembershipPeriod.year, FeeCategory.label, FeeCategory.position, College.name,
+                  College.position, Membership.status)).all()
+    statuses = {status: [0, ZERO, ZERO] for status in S}
+    colleges, categories, years = {}, {}, {}
+    for period_id, year, category, category_pos, college, college_pos, status, count, due, paid in rows:
+        status, due, paid = S(status), Decimal(due), Decimal(paid)
+        good = count if status in GOOD_STANDING_STATUSES else 0
+        if period_id == period.id:
+            figures = statuses[status]
+            figures[0] += count
+            figures[1] += due
+            figures[2] += paid
+            if status is not S.CANCELLED:
+                entry = colleges.setdefault((college_pos if college_pos is not None else 10**6, college), [0, 0])
+                entry[0] += good
+                entry[1] += count
+        if status is S.CANCELLED:
+            continue
+        counted = status is not S.EXEMPT
+        entry = categories.setdefault((year, category_pos if category_pos is not None else 10**6,
+                                       category or "Sans catégorie"), [ZERO, ZERO, 0])
+        entry[0] += due if counted else ZERO
+        entry[1] += paid if counted else ZERO
+        entry[2] += count
+        totals = years.setdefault(year, [0, 0, ZERO, ZERO])
+        totals[0] += good
+        totals[1] += count
+        totals[2] += due if counted else ZERO
+        totals[3] += paid if counted else ZERO
+    return Overview(
+        status_counts={status: tuple(values) for status, values in statuses.items()},
+        colleges=[(name, good, count) for (_, name), (good, count) in sorted(colleges.items(), key=lambda i: (i[0][0], i[0][1] or ""))],
+        by_category=[(year, label, expected, collected, count) for (year, _, label), (expected, collected, count)
+                     in sorted(categories.items(), key=lambda i: (-i[0][0], i[0][1], i[0][2]))],
+        evolution=[YearFigures(year, members, count, expected, collected)
+                   for year, (members, count, expected, collected) in sorted(years.items())],
+    )
+
+
+CACHE_SECONDS = 120
+
+
+def _overview_to_json(figures):
+    import json
+
+    def encode(value):
+        if isinstance(value, Decimal):
+            return {"$d": str(value)}
+        raise TypeError(value)
+
+    return json.dumps({"status_counts": {s.value: v for s, v in figures.status_counts.items()},
+                       "colleges": figures.colleges, "by_category": figures.by_category,
+                       "evolution": [list(f.__dict__.values()) for f in figures.evolution]}, default=encode)
+
+
+def _overview_from_json(text):
+    import json
+
+    data = json.loads(text, object_hook=lambda o: Decimal(o["$d"]) if "$d" in o else o)
+    return Overview(status_counts={S(k): tuple(v) for k, v in data["status_counts"].items()},
+                    colleges=[tuple(c) for c in data["colleges"]], by_category=[tuple(c) for c in data["by_category"]],
+                    evolution=[YearFigures(*values) for values in data["evolution"]])
+
+
+def cached_overview(organisation, period):
+    """``overview`` kept in Redis until a membership of the organisation changes.
+
+    The key carries the latest ``memberships.updated_at`` of the organisation (one index probe
+    on ``ix_memberships_org_updated_at``): any new membership, payment, exemption… changes it.
+    Grid or collège renames show after ``CACHE_SECONDS`` at most. Without Redis, or when
+    ``MEMBERSHIP_DASHBOARD_CACHE`` is off (tests), figures are computed every time.
+    """
+    from flask import current_app
+
+    if not current_app.config.get("MEMBERSHIP_DASHBOARD_CACHE", not current_app.testing):
+        return overview(organisation, period)
+    import redis
+
+    version = db.session.scalar(select(func.max(Membership.updated_at))
+                                .where(Membership.organisation_id == organisation.id))
+    key = (f"{current_app.config['RQ_QUEUE_PREFIX']}:membership:overview:{organisation.id}:{period.id}:"
+           f"{version.isoformat() if version else 'empty'}")
+    try:
+        connection = _redis(current_app.config["REDIS_URL"])
+        cached = connection.get(key)
+        if cached is not None:
+            return _overview_from_json(cached)
+        figures = overview(organisation, period)
+        connection.set(key, _overview_to_json(figures), ex=CACHE_SECONDS)
+        return figures
+    except redis.RedisError:
+        return overview(organisation, period)
+
+
+_REDIS = {}
+
+
+def _redis(url):
+    import redis
+
+    if url not in _REDIS:
+        _REDIS[url] = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    return _REDIS[url]
 
 
 def _previous_period(period):

@@ -3,6 +3,7 @@
 Views are thin: load (404 for another organisation's rows), authorise, validate, call a
 service, commit once, flash, redirect. Member self-service lives in ``selfservice*`` modules.
 """
+import functools
 import importlib.util
 import secrets
 from pathlib import Path
@@ -12,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from backoffice import formatting
 from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required
 from backoffice.extensions import db
 from backoffice.membership import deposits, forms, sepa, services, statements, stats
@@ -36,9 +38,20 @@ def _period_choices():
 
 
 def _current_period():
-    period = services.current_period(g.organisation)
-    services.ensure_grid(period)
+    """The current period, created (with a copy of last year's grid) and committed on first use."""
+    period = services.current_period(g.organisation, create=False)
+    if period is None or not period.categories:
+        period = services.ensure_grid(services.current_period(g.organisation))
+        db.session.commit()
     return period
+
+
+@bp.app_template_filter("membership_money")
+@functools.lru_cache(maxsize=4096)
+def membership_money(value):
+    """``format_money`` remembered: a member list shows the same few amounts on every row, and
+    Babel's currency formatting is the costliest part of rendering it."""
+    return formatting.format_money(value)
 
 
 def _page():
@@ -67,7 +80,6 @@ def _start(job, kind, label, params, dedupe_key=None):
 @permission_required(VIEW)
 def index():
     period = _current_period()
-    db.session.commit()  # the current period (and its grid) may just have been created
     filters = stats.MemberFilters.from_args(request.args, default_period_id=period.id)
     page = stats.member_page(g.organisation, filters, _page(), _per_page())
     selected_period = db.session.get(MembershipPeriod, filters.period_id)
@@ -83,13 +95,12 @@ def index():
 @permission_required(VIEW)
 def dashboard():
     period = _current_period()
-    db.session.commit()
-    figures = stats.evolution(g.organisation)
+    figures = stats.cached_overview(g.organisation, period)
     return render_template(
-        "membership/dashboard.html", period=period, counts=stats.status_counts(g.organisation, period),
-        colleges=stats.college_counts(g.organisation, period), by_category=stats.collected_vs_expected(g.organisation),
-        figures=figures, chart=stats.bar_chart(figures),
-        lapsed=stats.lapsed_page(g.organisation, period, _page(), 20), reminders_available=_reminders_available())
+        "membership/dashboard.html", period=period, counts=figures.status_counts, colleges=figures.colleges,
+        by_category=figures.by_category, figures=figures.evolution, chart=stats.bar_chart(figures.evolution),
+        lapsed=stats.lapsed_page(g.organisation, period, _page(), _per_page()),
+        reminders_available=_reminders_available())
 
 
 @bp.route("/members/<int:membership_id>")

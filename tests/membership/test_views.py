@@ -252,3 +252,31 @@ def test_direct_debit_run_job(client, treasurer, organisation, membership, physi
 def test_pages_render(client, treasurer, membership, path):
     response = client.get(f"/o/cpts-test/membership/{path}")
     assert response.status_code == 200, path
+
+
+def test_overview_agrees_with_the_separate_queries(organisation, period, many_members):
+    from backoffice.membership import stats
+
+    services.cancel_membership(many_members[1], "Départ")
+    services.exempt_membership(many_members[2], "Bénévole")
+    figures = stats.overview(organisation, period)
+    assert figures.status_counts == stats.status_counts(organisation, period)
+    assert figures.colleges == stats.college_counts(organisation, period)
+    assert figures.by_category == stats.collected_vs_expected(organisation)
+    assert figures.evolution == stats.evolution(organisation)
+    assert figures.status_counts[MembershipStatus.PAID][0] == 8
+
+
+def test_dashboard_cache_follows_changes(app, client, treasurer, organisation, period, membership):
+    from backoffice.membership import stats
+
+    app.config["MEMBERSHIP_DASHBOARD_CACHE"] = True
+    try:
+        first = stats.cached_overview(organisation, period)
+        assert stats.cached_overview(organisation, period) == first  # served from Redis
+        services.record_payment(membership, "50", "transfer")
+        after = stats.cached_overview(organisation, period)
+        assert after.status_counts[MembershipStatus.PAID][0] == first.status_counts[MembershipStatus.PAID][0] + 1
+        assert after == stats.overview(organisation, period)
+    finally:
+        del app.config["MEMBERSHIP_DASHBOARD_CACHE"]
