@@ -3,7 +3,7 @@ import secrets
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from backoffice.membership.reminders import parse_overdue_days
 from backoffice.membership.services import MembershipError
@@ -58,7 +58,7 @@ class ReminderSettingsForm(FlaskForm):
         try:
             self.parsed_overdue_days = parse_overdue_days(field.data)
         except MembershipError as exc:
-            raise ValueError(str(exc)) from None
+            raise ValidationError(str(exc)) from None
 
 
 class HelloAssoForm(FlaskForm):

@@ -102,7 +102,9 @@ def _treasurer_name(organisation):
     user = db.session.scalar(select(User).join(RoleAssignment, RoleAssignment.user_id == User.id).where(
         RoleAssignment.organisation_id == organisation.id, RoleAssignment.role == Role.TREASURER,
         User.active.is_(True)).order_by(User.id).limit(1))
-    return str(user) if user is not None else ""
+    if user is not None:
+        return str(user)
+    return organisation.president.display_name if organisation.president is not None else ""
 
 
 def _siren(value):
