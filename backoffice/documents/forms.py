@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from wtforms import BooleanField, SelectField, SubmitField
 
 from backoffice.extensions import db
@@ -22,8 +22,8 @@ class DirectorySheetsForm(FlaskForm):
         from backoffice.people.models import Professional
         from backoffice.people.professions import PROFESSIONS
 
-        communes = db.session.scalars(select(distinct(Professional.commune)).where(
+        communes = db.session.scalars(select(Professional.commune).distinct().where(
             Professional.commune.is_not(None)).order_by(Professional.commune))
         self.commune.choices = [("", "Toutes")] + [(c, c) for c in communes]
-        used = set(db.session.scalars(select(distinct(Professional.profession))))
+        used = set(db.session.scalars(select(Professional.profession).distinct()))
         self.profession.choices = [("", "Toutes")] + [(p.code, p.label) for p in PROFESSIONS if p.code in used]

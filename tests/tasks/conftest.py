@@ -30,7 +30,7 @@ from tests.people.transaction import _session_bound_to_test_transaction  # noqa:
 
 ROOT = Path(__file__).resolve().parents[2]
 # Tables a test of this package may commit rows into, children first.
-CLEANED = ("tasks", "document_templates", "audit_entries", "role_assignments", "users", "parties",
+CLEANED = ("tasks", "document_templates", "audit_entries", "role_assignments", "users", "parties", "sites",
            "organisations")
 
 
@@ -121,7 +121,7 @@ def run_worker(app, real_jobs):
         _db.session.expire_all()
         assert proc.returncode == 0, proc.stderr[-3000:]
         if os.environ.get("SHOW_WORKER_LOG"):
-            print(proc.stderr)
+            print(proc.stdout, proc.stderr)
         return proc
 
     return run
