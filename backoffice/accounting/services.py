@@ -638,11 +638,15 @@ def unletter(organisation, code):
 
 
 def _unlettered(organisation, auxiliary_id):
+    """The unlettered posted lines of an auxiliary account, locked (PostgreSQL) so that two
+    transactions lettering the same account do not letter the same line twice: the second
+    waits, then no longer sees what the first lettered."""
     return list(db.session.scalars(
         select(JournalLine).join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
         .where(JournalLine.organisation_id == organisation.id, JournalLine.auxiliary_id == auxiliary_id,
                JournalLine.lettering_code.is_(None), JournalEntry.status == EntryStatus.POSTED.value)
-        .order_by(JournalEntry.entry_date, JournalEntry.fiscal_year, JournalEntry.number, JournalLine.id)))
+        .order_by(JournalEntry.entry_date, JournalEntry.fiscal_year, JournalEntry.number, JournalLine.id)
+        .with_for_update(of=JournalLine)).unique())
 
 
 def auto_letter(organisation, auxiliary, on=None):
