@@ -140,12 +140,17 @@ def test_revoking_a_role_not_held_or_unknown(client, admin, staff):
     assert client.post(f"/o/cpts-test/users/{user.id}/roles/pape/revoke").status_code == 404
 
 
-def test_deactivate(client, admin, staff):
+def test_deactivate(client, admin, staff, db):
     user = staff("treasurer")
     nonce = user.login_nonce
     response = client.post(f"/o/cpts-test/users/{user.id}/deactivate", follow_redirects=True)
     assert "est désactivé" in page_text(response)
     assert user.active is False and user.login_nonce != nonce
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.table_name == "users", AuditEntry.row_id == user.id)
+        .order_by(AuditEntry.id.desc())
+    ).first()
+    assert (entry.action, entry.before, entry.after, entry.user_id) == ("update", {"active": True}, {"active": False}, admin.id)
     client.post("/auth/logout")
     assert post_login(client, user.email).status_code == 200  # refused
 
