@@ -303,3 +303,21 @@ def test_a_validated_entry_cannot_be_changed(books, member, post_fee):
     with pytest.raises(AccountingError, match="comptabilisée et validée"):
         db.session.flush()
     db.session.rollback()
+
+
+def test_postings_are_in_the_audit_trail(books, member, post_fee):
+    from backoffice.audit.models import AuditEntry
+
+    due = post_fee()
+    rows = {(row.table_name, row.action) for row in db_list(select(AuditEntry).where(
+        AuditEntry.organisation_id == books.id, AuditEntry.table_name.in_(("accounting_entries", "accounting_lines"))))}
+    assert rows == {("accounting_entries", "create"), ("accounting_entries", "update"), ("accounting_lines", "create")}
+    update = db_list(select(AuditEntry).where(AuditEntry.table_name == "accounting_entries",
+                                              AuditEntry.action == "update"))[0]
+    assert update.row_id == due.id and update.after["status"] == "posted" and update.after["number"] == 1
+
+
+def db_list(stmt):
+    from backoffice.extensions import db
+
+    return list(db.session.scalars(stmt))
