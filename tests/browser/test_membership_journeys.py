@@ -1,0 +1,157 @@
+"""Membership in a real browser: a member renews from a sign-in link and gets the transfer
+instructions; the treasurer imports the bank statement that carries the reference, confirms
+the match, and the member downloads the receipt (the document job runs inline on the server)."""
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from backoffice.extensions import db
+from tests.browser.conftest import seed_organisation, seed_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.no_db_transaction]
+
+YEAR = date.today().year
+PASSWORD = "une phrase assez longue"
+ANNE = "anne.lefloch@example.org"
+
+
+def _empty_books():
+    """Delete this test's journal entries: on SQLite the live server's reset deletes rows, which
+    the accounting guards refuse for posted entries (PostgreSQL's TRUNCATE does not fire them)."""
+    from sqlalchemy import text
+
+    from backoffice.accounting import db_guards
+
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    for sql in db_guards.drop_statements("sqlite"):
+        connection.execute(text(sql))
+    connection.execute(text("DELETE FROM accounting_lines"))
+    connection.execute(text("DELETE FROM accounting_entries"))
+    for sql in db_guards.statements("sqlite"):
+        connection.exec_driver_sql(sql)
+
+
+@pytest.fixture(autouse=True)
+def _books_emptied_before_reset(live_app):
+    yield
+    live_app.run(_empty_books)
+
+
+def seed_world():
+    """The CPTS with its bank details, the grids of last year and this year, and Anne, a
+    physician who paid last year (her member account comes with her membership)."""
+    from backoffice.membership import services
+    from backoffice.organisations.models import Organisation
+    from backoffice.people.models import Professional
+    from tests.member_portal.conftest import make_grid
+
+    organisation = db.session.get(Organisation, seed_organisation())
+    organisation.iban, organisation.bic = "FR7630004000031234567890143", "BNPAFRPPXXX"
+    organisation.address, organisation.postcode, organisation.city = "12 rue de la Poste", "44350", "Guérande"
+    last, _ = make_grid(organisation, YEAR - 1), make_grid(organisation, YEAR)
+    anne = Professional(civility="Dr", first_name="Anne", last_name="Le Floch", profession="medecin_generaliste",
+                        email=ANNE)
+    db.session.add(anne)
+    db.session.flush()
+    previous = services.create_membership(organisation, anne, last, joined_on=last.starts_on)
+    services.record_payment(previous, previous.amount_due, "transfer", last.starts_on)
+    return anne.id
+
+
+def renew_for_anne(anne_id):
+    from backoffice.membership import services
+    from backoffice.organisations.models import Organisation
+    from backoffice.people.models import Party
+
+    organisation = db.session.scalar(select(Organisation).where(Organisation.slug == "cpts-test"))
+    membership = services.create_membership(organisation, db.session.get(Party, anne_id),
+                                            services.period_for_year(organisation, YEAR), source="self_service")
+    return membership.payment_reference
+
+
+def membership_state(reference):
+    from backoffice.member_portal.models import MembershipReceipt
+    from backoffice.membership.models import Membership
+
+    membership = db.session.scalar(select(Membership).where(Membership.payment_reference == reference))
+    receipt = db.session.scalar(select(MembershipReceipt).where(MembershipReceipt.membership_id == membership.id))
+    return membership.status.value, membership.amount_due, receipt.status.value if receipt else None
+
+
+def sign_in_with_link(page, email):
+    page.goto("/auth/link")
+    page.get_by_label("Adresse e-mail", exact=True).fill(email)
+    page.get_by_role("button", name="Recevoir le lien").click()
+    expect(page.get_by_role("alert")).to_contain_text("un e-mail vient de lui être envoyé")
+    page.goto("/dev/outbox/")
+    page.get_by_role("link", name="Votre lien de connexion à Maillage").first.click()
+    page.locator("a[href*='/auth/link/']").click()
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page).to_have_url(re.compile(r"/espace-adherent/$"))
+
+
+def test_member_renews_from_a_link_and_sees_the_transfer_instructions(live_app, page):
+    live_app.run(seed_world)
+    sign_in_with_link(page, ANNE)
+    expect(page.get_by_role("heading", name="Mon espace adhérent")).to_be_visible()
+    expect(page.get_by_role("heading", name="CPTS de Test")).to_be_visible()
+
+    page.get_by_role("button", name=f"Renouveler mon adhésion {YEAR}").click()
+    expect(page).to_have_url(re.compile(r"/espace-adherent/adhesions/\d+/paiement$"))
+    expect(page.get_by_role("alert")).to_contain_text(f"Votre adhésion {YEAR} est enregistrée")
+    reference = page.locator("#payment-reference").inner_text()
+    assert re.fullmatch(rf"ADH{YEAR % 100:02d}-[A-Z0-9]{{5}}", reference)
+    expect(page.locator("#iban")).to_have_text("FR76 3000 4000 0312 3456 7890 143")
+    expect(page.get_by_role("heading", name="Par virement")).to_be_visible()
+    expect(page.get_by_text("Montant à régler")).to_contain_text("50,00")
+    assert live_app.run(membership_state, reference) == ("awaiting_payment", Decimal("50.00"), None)
+
+    # Back on the portal, the renewal is no longer offered: the payment is.
+    page.goto("/espace-adherent/")
+    expect(page.get_by_role("button", name=f"Renouveler mon adhésion {YEAR}")).to_have_count(0)
+    expect(page.get_by_role("link", name=f"Régler l'adhésion {YEAR}")).to_be_visible()
+
+
+def test_treasurer_matches_the_transfer_and_the_member_downloads_the_receipt(live_app, page, signed_in_page):
+    anne_id = live_app.run(seed_world)
+    reference = live_app.run(renew_for_anne, anne_id)
+    live_app.run(seed_user, "tresoriere@example.org", {"cpts-test": ["treasurer"]}, password=PASSWORD,
+                 full_name="Claire Morvan")
+    statement = (f"Date;Libellé;Montant\n"
+                 f"02/02/{YEAR};VIR SEPA DR LE FLOCH ANNE {reference.replace('-', ' ')};50,00\n"
+                 f"03/02/{YEAR};PRLV ORANGE FACTURE;-39,99\n").encode("cp1252")
+
+    signed_in_page("tresoriere@example.org", PASSWORD)
+    page.goto("/o/cpts-test/membership/statements")
+    page.get_by_label("Relevé (CSV de votre banque ou CAMT.053)").set_input_files(
+        files=[{"name": "releve.csv", "mimeType": "text/csv", "buffer": statement}])
+    page.get_by_role("button", name="Importer").click()
+    # First statement of this bank: the columns are chosen once (guessed from the header).
+    expect(page.get_by_role("heading", name="Colonnes de l'export de votre banque")).to_be_visible()
+    page.get_by_role("button", name="Enregistrer et importer").click()
+    expect(page.get_by_role("heading", name="Rapprocher les virements reçus")).to_be_visible()
+    line = page.get_by_role("row").filter(has_text="LE FLOCH")
+    expect(line.get_by_text("par référence")).to_be_visible()
+    expect(line.get_by_role("checkbox")).to_be_checked()
+    page.get_by_role("button", name="Enregistrer les paiements cochés").click()
+    expect(page.get_by_role("alert")).to_contain_text("1 paiement(s) enregistré(s) par virement")
+    assert live_app.run(membership_state, reference) == ("paid", Decimal("50.00"), "ready")
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    sign_in_with_link(page, ANNE)
+    card = page.get_by_role("region", name="CPTS de Test")
+    expect(card.get_by_text("Payée").first).to_be_visible()
+    with page.expect_download() as info:
+        card.get_by_role("link", name="Télécharger l'attestation").first.click()
+    download = info.value
+    assert download.suggested_filename == f"attestation-adhesion-{YEAR}-0001.docx"
+    with open(download.path(), "rb") as handle:
+        assert handle.read(2) == b"PK"
+    page.goto("/dev/outbox/")
+    expect(page.get_by_role("link", name=f"Votre attestation d'adhésion {YEAR} — CPTS de Test")).to_be_visible()
