@@ -49,7 +49,7 @@ TARGET_P95_MS = 150
 # with Config.SECRET_KEY, which was read from that same variable), so it cannot be used here.
 APP_ARGS = ("development",)
 APP_KWARGS = {"DEBUG": False, "TEMPLATES_AUTO_RELOAD": False}
-CLIENTS = 20
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "20"))
 
 LAST_NAMES = ["Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau", "Laurent",
               "Simon", "Michel", "Lefebvre", "Leroy", "Roux", "David", "Bertrand", "Morel", "Fournier", "Girard",
@@ -304,7 +304,7 @@ def load_wrk(port, path, cookie, seconds):
         script.write(WRK_SCRIPT)
     try:
         output = subprocess.run(
-            ["wrk", "-t", "2", "-c", str(CLIENTS), "-d", f"{seconds}s", "--timeout", "5s", "-s", script.name,
+            ["wrk", "-t", str(min(2, CLIENTS)), "-c", str(CLIENTS), "-d", f"{seconds}s", "--timeout", "5s", "-s", script.name,
              "-H", f"Cookie: session={cookie}", f"http://127.0.0.1:{port}{path}"],
             capture_output=True, text=True, timeout=seconds + 30).stdout
     finally:

@@ -4,13 +4,14 @@ Every function here runs a fixed number of SQL queries whatever the number of ro
 benchmark and ``tests/membership/test_views.py`` check it): lists load their many-to-one
 relations with joins, figures come from ``GROUP BY`` queries.
 """
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import and_, asc, case, desc, exists, func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, with_polymorphic
 
-from flask_sqlalchemy.pagination import SelectPagination
+from flask_sqlalchemy.pagination import Pagination, SelectPagination
 
 from backoffice.extensions import db
 from backoffice.membership.models import (GOOD_STANDING_STATUSES, College, FeeCategory, Membership,
@@ -20,19 +21,27 @@ from backoffice.people.models import Party, fold_for_search
 
 S = MembershipStatus
 
-# Parties with the columns of every kind (single-table inheritance): without it, each row's
-# professional or structure columns would be loaded by one more query per row.
-PARTY = with_polymorphic(Party, "*")
+@functools.cache
+def party_entity():
+    """Parties with the columns of every kind (single-table inheritance): without it, each row's
+    professional or structure columns would be loaded by one more query per row. Built on first
+    use, once every model is mapped."""
+    return with_polymorphic(Party, "*")
 
-SORTS = {
-    "name": PARTY.sort_name,
-    "status": Membership.status,
-    "due": Membership.amount_due,
-    "paid": Membership.amount_paid,
-    "joined": Membership.joined_on,
-    "paid_on": Membership.paid_on,
-    "reference": Membership.payment_reference,
-}
+
+SORT_KEYS = ("name", "status", "due", "paid", "joined", "paid_on", "reference")
+
+
+def _sort_column(key):
+    return {
+        "name": party_entity().sort_name,
+        "status": Membership.status,
+        "due": Membership.amount_due,
+        "paid": Membership.amount_paid,
+        "joined": Membership.joined_on,
+        "paid_on": Membership.paid_on,
+        "reference": Membership.payment_reference,
+    }[key]
 
 
 @dataclass
@@ -55,7 +64,7 @@ class MemberFilters:
         return cls(period_id=integer("period") or default_period_id, q=(args.get("q") or "").strip()[:100],
                    status=status if status in {s.value for s in S} else "",
                    category_id=integer("category"), college_id=integer("college"),
-                   sort=sort if sort.lstrip("-") in SORTS else "name")
+                   sort=sort if sort.lstrip("-") in SORT_KEYS else "name")
 
     def as_args(self):
         return {k: v for k, v in dict(period=self.period_id, q=self.q, status=self.status, category=self.category_id,
@@ -64,6 +73,7 @@ class MemberFilters:
 
 def _filter_conditions(organisation, filters):
     """WHERE conditions of the member list; the second value says whether they need parties."""
+    party = party_entity()
     conditions = [Membership.organisation_id == organisation.id]
     if filters.period_id:
         conditions.append(Membership.period_id == filters.period_id)
@@ -76,22 +86,23 @@ def _filter_conditions(organisation, filters):
     if filters.q:
         folded = fold_for_search(filters.q)
         term = f"%{folded.replace('%', '').replace('_', '')}%"
-        conditions.append(PARTY.sort_name.like(term) | Membership.payment_reference.ilike(f"%{filters.q}%")
-                          | PARTY.email.ilike(f"%{filters.q}%"))
+        conditions.append(party.sort_name.like(term) | Membership.payment_reference.ilike(f"%{filters.q}%")
+                          | party.email.ilike(f"%{filters.q}%"))
     return conditions, bool(filters.q)
 
 
 def member_query(organisation, filters):
     """Memberships of ``organisation`` per ``filters``, with party, period, category and collège
     loaded by joins (one query per page, whatever its size)."""
-    query = (select(Membership).join(Membership.party.of_type(PARTY)).join(Membership.period)
+    party = party_entity()
+    query = (select(Membership).join(Membership.party.of_type(party)).join(Membership.period)
              .outerjoin(Membership.category).outerjoin(Membership.college)
-             .options(contains_eager(Membership.party.of_type(PARTY)), contains_eager(Membership.period),
+             .options(contains_eager(Membership.party.of_type(party)), contains_eager(Membership.period),
                       contains_eager(Membership.category), contains_eager(Membership.college))
              .where(*_filter_conditions(organisation, filters)[0]))
     key = filters.sort.lstrip("-")
     direction = desc if filters.sort.startswith("-") else asc
-    return query.order_by(direction(SORTS[key]), PARTY.sort_name, Membership.id)
+    return query.order_by(direction(_sort_column(key)), party.sort_name, Membership.id)
 
 
 class _MemberPagination(SelectPagination):
@@ -103,7 +114,7 @@ class _MemberPagination(SelectPagination):
         conditions, needs_party = _filter_conditions(organisation, filters)
         query = select(func.count()).select_from(Membership)
         if needs_party:
-            query = query.join(PARTY, Membership.party_id == PARTY.id)
+            query = query.join(party_entity(), Membership.party_id == party_entity().id)
         return db.session.scalar(query.where(*conditions))
 
 
@@ -278,34 +289,40 @@ def _overview_from_json(text):
                     evolution=[YearFigures(*values) for values in data["evolution"]])
 
 
-def cached_overview(organisation, period):
-    """``overview`` kept in Redis until a membership of the organisation changes.
+def _cached(organisation, name, compute, encode, decode):
+    """``compute()`` kept in Redis until a membership of the organisation changes.
 
     The key carries the latest ``memberships.updated_at`` of the organisation (one index probe
-    on ``ix_memberships_org_updated_at``): any new membership, payment, exemption… changes it.
-    Grid or collège renames show after ``CACHE_SECONDS`` at most. Without Redis, or when
-    ``MEMBERSHIP_DASHBOARD_CACHE`` is off (tests), figures are computed every time.
+    on ``ix_memberships_org_updated_at``): any new membership, payment, exemption… changes it,
+    and the entry expires after ``CACHE_SECONDS`` anyway (grid or collège renames). Without
+    Redis, or when ``MEMBERSHIP_DASHBOARD_CACHE`` is off (tests), it is computed every time.
     """
     from flask import current_app
 
     if not current_app.config.get("MEMBERSHIP_DASHBOARD_CACHE", not current_app.testing):
-        return overview(organisation, period)
+        return compute()
     import redis
 
     version = db.session.scalar(select(func.max(Membership.updated_at))
                                 .where(Membership.organisation_id == organisation.id))
-    key = (f"{current_app.config['RQ_QUEUE_PREFIX']}:membership:overview:{organisation.id}:{period.id}:"
+    key = (f"{current_app.config['RQ_QUEUE_PREFIX']}:membership:{name}:{organisation.id}:"
            f"{version.isoformat() if version else 'empty'}")
     try:
         connection = _redis(current_app.config["REDIS_URL"])
         cached = connection.get(key)
         if cached is not None:
-            return _overview_from_json(cached)
-        figures = overview(organisation, period)
-        connection.set(key, _overview_to_json(figures), ex=CACHE_SECONDS)
-        return figures
+            return decode(cached)
+        value = compute()
+        connection.set(key, encode(value), ex=CACHE_SECONDS)
+        return value
     except redis.RedisError:
-        return overview(organisation, period)
+        return compute()
+
+
+def cached_overview(organisation, period):
+    """``overview`` through the cache (see ``_cached``)."""
+    return _cached(organisation, f"overview:{period.id}", lambda: overview(organisation, period),
+                   _overview_to_json, _overview_from_json)
 
 
 _REDIS = {}
@@ -331,28 +348,59 @@ def lapsed_query(organisation, period):
     previous = _previous_period(period)
     if previous is None:
         return None
+    party = party_entity()
     current = aliased(Membership)
     renewed = exists().where(current.party_id == Membership.party_id, current.organisation_id == organisation.id,
                              current.period_id == period.id, current.status != S.CANCELLED)
-    return (select(Membership).join(Membership.party.of_type(PARTY))
-            .options(contains_eager(Membership.party.of_type(PARTY)), joinedload(Membership.category))
+    return (select(Membership).join(Membership.party.of_type(party))
+            .options(contains_eager(Membership.party.of_type(party)), joinedload(Membership.category))
             .where(Membership.organisation_id == organisation.id, Membership.period_id == previous.id,
                    Membership.status.in_([S.PAID, S.EXEMPT, S.PARTIALLY_PAID]), ~renewed)
-            .order_by(PARTY.sort_name, Membership.id))
+            .order_by(party.sort_name, Membership.id))
+
+
+def lapsed_ids(organisation, period):
+    """Ids of the lapsed memberships (see ``lapsed_query``), in list order, through the cache:
+    the anti-join over two periods is the dashboard's costliest query."""
+    import json
+
+    def compute():
+        query = lapsed_query(organisation, period)
+        if query is None:
+            return []
+        return list(db.session.scalars(query.with_only_columns(Membership.id)))
+
+    return _cached(organisation, f"lapsed:{period.id}", compute, json.dumps, json.loads)
+
+
+class _IdPagination(Pagination):
+    """A page of memberships whose ids (in order) are already known: one query for the page."""
+
+    def _query_items(self):
+        ids = self._query_args["ids"][self._query_offset:self._query_offset + self.per_page]
+        if not ids:
+            return []
+        party = party_entity()
+        rows = db.session.scalars(select(Membership).join(Membership.party.of_type(party))
+                                  .options(contains_eager(Membership.party.of_type(party)),
+                                           joinedload(Membership.category))
+                                  .where(Membership.id.in_(ids))).unique()
+        by_id = {m.id: m for m in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def _query_count(self):
+        return len(self._query_args["ids"])
 
 
 def lapsed_page(organisation, period, page=1, per_page=20):
-    query = lapsed_query(organisation, period)
-    if query is None:
+    """A page of lapsed members (None when there is no previous period)."""
+    if _previous_period(period) is None:
         return None
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return _IdPagination(page=page, per_page=per_page, error_out=False, ids=lapsed_ids(organisation, period))
 
 
 def lapsed_count(organisation, period):
-    query = lapsed_query(organisation, period)
-    if query is None:
-        return 0
-    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    return len(lapsed_ids(organisation, period))
 
 
 def organisation_dashboard(organisation):

@@ -278,5 +278,18 @@ def test_dashboard_cache_follows_changes(app, client, treasurer, organisation, p
         after = stats.cached_overview(organisation, period)
         assert after.status_counts[MembershipStatus.PAID][0] == first.status_counts[MembershipStatus.PAID][0] + 1
         assert after == stats.overview(organisation, period)
+        # Lapsed members: a 2025 member is lapsed until renewed for 2026.
+        from tests.factories import ProfessionalFactory
+
+        previous = services.ensure_grid(services.period_for_year(organisation, 2025), previous=period)
+        leaver = ProfessionalFactory()
+        last = services.create_membership(organisation, leaver, previous, joined_on=date(2025, 1, 2))
+        services.record_payment(last, last.amount_due, "cash")
+        assert stats.lapsed_ids(organisation, period) == [last.id]
+        assert stats.lapsed_ids(organisation, period) == [last.id]  # from Redis
+        services.create_membership(organisation, leaver, period)
+        assert stats.lapsed_ids(organisation, period) == []
+        page = stats.lapsed_page(organisation, period, 1, 10)
+        assert page.total == 0 and page.items == []
     finally:
         del app.config["MEMBERSHIP_DASHBOARD_CACHE"]
