@@ -336,6 +336,73 @@ OBJECTS.update({
     "organisation_logo": _organisation_logo,  # file name of o.organisation's PNG logo
 })
 
+# Tasks, documents and the job monitor (backoffice/tasks/views.py, backoffice/documents/views.py)
+_D_GENERATE = frozenset({"admin", "treasurer"})
+_D_TEMPLATES = frozenset({"admin", "treasurer"})
+ROUTES.update({
+    "tasks.index": STAFF,
+    "tasks.show": STAFF,
+    "tasks.progress": STAFF,
+    "tasks.retry": {"admin", "treasurer"},  # and the one who asked for the task (tests/tasks)
+    "tasks.download": STAFF | {"member"},  # any role of the organisation; outsider 404
+    "jobs_admin.monitor_index": ADMIN,  # platform page: admin of at least one organisation
+    "documents.index": _D_GENERATE,
+    "documents.directory_sheets": _D_GENERATE,
+    "documents.templates": _D_TEMPLATES,
+    "documents.download_default": _D_TEMPLATES,
+    "documents.download_custom": _D_TEMPLATES,
+    "documents.upload": _D_TEMPLATES,
+    "documents.revert": _D_TEMPLATES,
+})
+URL_ARGS.update({
+    "tasks.show": lambda o: {"task_id": o.failed_task.id},
+    "tasks.progress": lambda o: {"task_id": o.failed_task.id},
+    "tasks.retry": lambda o: {"task_id": o.failed_task.id},
+    "tasks.download": lambda o: {"task_id": o.done_task.id, "token": o.done_task.download_token},
+    "documents.download_default": lambda o: {"kind": "membership_receipt"},
+    "documents.download_custom": lambda o: {"kind": o.document_template.kind},
+    "documents.upload": lambda o: {"kind": "membership_receipt"},
+    "documents.revert": lambda o: {"kind": "membership_receipt"},
+})
+
+
+def _failed_task(o):
+    from backoffice.tasks.services import start_task
+    from jobs.documents import generate_directory_sheets
+
+    # Testing runs jobs inline; with an empty directory the task fails with a French message.
+    return start_task(organisation=o.organisation, user=None, kind="documents.directory_sheets",
+                      label="Fiches annuaire", job=generate_directory_sheets, params={"commune": "Nulle-Part"})
+
+
+def _done_task(o):
+    from backoffice.tasks.services import start_task
+    from jobs.documents import generate_directory_sheets
+
+    return start_task(organisation=o.organisation, user=None, kind="documents.directory_sheets",
+                      label="Fiches annuaire", job=generate_directory_sheets, params={"commune": o.professional.commune})
+
+
+def _document_template(o):
+    import io
+
+    import docx
+
+    from backoffice.documents.services import upload_template
+
+    document = docx.Document()
+    document.add_paragraph().add_run("{{ member.last_name }}")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return upload_template(o.organisation, "membership_receipt", "modele.docx", buffer.getvalue())
+
+
+OBJECTS.update({
+    "failed_task": _failed_task,  # a failed task of o.organisation, asked by nobody
+    "done_task": _done_task,  # a done task of o.organisation with its ZIP
+    "document_template": _document_template,  # o.organisation's own membership receipt template
+})
+
 METHODS_TRIED = ("GET", "POST")
 
 

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from backoffice.auth.models import Role
 from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required, roles_of
-from backoffice.extensions import db
+from backoffice.extensions import db, login_manager
 from backoffice.tasks import monitor, services
 from backoffice.tasks.forms import RetryForm
 from backoffice.tasks.models import STATUS_LABELS, Task, TaskStatus
@@ -72,7 +72,12 @@ def retry(task_id):
 
 @bp.route("/<int:task_id>/download/<token>")
 def download(task_id, token):
-    """The result file, for users holding a role in the task's organisation (404 otherwise)."""
+    """The result file, for users holding a role in the task's organisation (404 otherwise).
+
+    Anonymous visitors are sent to sign in first (nothing about the task is checked or shown).
+    """
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
     task = db.session.get(Task, task_id)
     if (task is None or task.organisation_id != g.organisation.id or not task.has_result
             or not secrets.compare_digest(task.download_token, token)

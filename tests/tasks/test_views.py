@@ -34,7 +34,9 @@ def test_download_for_any_role_of_the_organisation(client, login_as, done_task, 
 
 def test_download_refused_to_anonymous(client, login_as, done_task):
     login_as(None)
-    assert client.get(download_url(done_task)).status_code == 404
+    response = client.get(download_url(done_task))
+    assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login?next=")
+    assert b"ligne" not in response.data
 
 
 def test_download_refused_to_another_organisation(client, login_as, done_task, other_organisation):
