@@ -403,6 +403,92 @@ OBJECTS.update({
     "document_template": _document_template,  # o.organisation's own membership receipt template
 })
 
+# A member sees only their own rows: where it matters, the account a role signs in with:
+# SIGN_IN_AS[endpoint] = {role: fn(o) -> account} (default: a fresh account with that role).
+SIGN_IN_AS = {}
+
+# Membership, member side (backoffice/member_portal/views.py): the member's pages, the
+# treasurer's receipts, reminders, HelloAsso and unmatched payments, HelloAsso's notification URL.
+_MEMBER = frozenset({"member"})
+ROUTES.update({
+    "self_service.home": SIGNED_IN,  # lists the organisations where the account is a member (maybe none)
+    "self_service.contact": _MEMBER,
+    "self_service.change_email": _MEMBER,
+    "self_service.confirm_email": PUBLIC,  # the signed link is the proof (a bad one: 400)
+    **{f"self_service.member.{name}": _MEMBER for name in (
+        "home", "renew", "payment", "pay_online", "online_return", "receipt")},
+    "self_service.online.treasurer_receipt": _M_VIEW,
+    **{f"self_service.online.{name}": _M_MANAGE for name in (
+        "generate_receipt", "receipts_bulk", "reminder_settings", "send_reminders", "helloasso_settings",
+        "unmatched", "resolve_unmatched", "dismiss_unmatched")},
+    "self_service.helloasso_hook.notification": PUBLIC,  # HelloAsso calls it; the body is never trusted
+})
+URL_ARGS.update({
+    "self_service.confirm_email": lambda o: {"token": "lien-perime"},
+    "self_service.member.renew": lambda o: {"period_id": o.membership.period_id},
+    "self_service.member.payment": lambda o: {"membership_id": o.membership.id},
+    "self_service.member.pay_online": lambda o: {"membership_id": o.membership.id},
+    "self_service.member.receipt": lambda o: {"membership_id": o.receipt_membership.id},
+    "self_service.online.treasurer_receipt": lambda o: {"membership_id": o.receipt_membership.id},
+    "self_service.online.generate_receipt": lambda o: {"membership_id": o.receipt_membership.id},
+    "self_service.online.resolve_unmatched": lambda o: {"unmatched_id": o.unmatched_payment.id},
+    "self_service.online.dismiss_unmatched": lambda o: {"unmatched_id": o.unmatched_payment.id},
+    "self_service.helloasso_hook.notification": lambda o: {"org": o.organisation.slug},
+})
+# A member sees only their own memberships: on these routes "member" signs in with the account
+# that came with the membership the URL names (its physician's).
+SIGN_IN_AS.update({
+    **{f"self_service.member.{name}": {"member": lambda o: o.member_account} for name in (
+        "home", "renew", "payment", "pay_online", "online_return")},
+    "self_service.contact": {"member": lambda o: o.member_account},
+    "self_service.change_email": {"member": lambda o: o.member_account},
+    "self_service.member.receipt": {"member": lambda o: _account_of(o.receipt_membership.party)},
+})
+
+
+def _account_of(party):
+    from sqlalchemy import select
+
+    from backoffice.auth.models import User
+    from backoffice.extensions import db
+
+    return db.session.scalar(select(User).where(User.party_id == party.id))
+
+
+def _receipt_membership(o):
+    from datetime import date
+
+    from backoffice.membership import receipts, services
+    from tests.factories import ProfessionalFactory
+
+    membership = services.create_membership(o.organisation, ProfessionalFactory(), o.membership.period,
+                                            joined_on=date(2026, 1, 10))
+    services.record_payment(membership, membership.amount_due, "transfer", date(2026, 1, 20))
+    receipts.generate(receipts.ensure_receipt(membership, mail_wanted=False))
+    return membership
+
+
+def _unmatched_payment(o):
+    from datetime import date
+    from decimal import Decimal
+
+    from backoffice.member_portal.models import UnmatchedPayment
+
+    row = UnmatchedPayment(organisation_id=o.organisation.id, source="helloasso", external_id="27182",
+                           order_id="31415", amount=Decimal("30.00"), paid_on=date(2026, 3, 2),
+                           payer_name="Jean Martin", payer_email="j.martin@example.org")
+    from backoffice.extensions import db
+
+    db.session.add(row)
+    return row
+
+
+OBJECTS.update({
+    "member_account": lambda o: _account_of(o.membership.party),  # the member account of o.membership's physician
+    "receipt_membership": _receipt_membership,  # a paid 2026 membership with its receipt file
+    "unmatched_payment": _unmatched_payment,  # an open HelloAsso payment naming no membership
+})
+
 METHODS_TRIED = ("GET", "POST")
 
 
@@ -478,7 +564,7 @@ def test_route_answers_each_role_as_expected(app, client, login_as, organisation
     assert rule is not None, f"{endpoint} is in ROUTES but the application has no such route: remove it."
     objects = Objects(organisation, other_organisation)
     url = _url(app, endpoint, rule, objects)
-    user = None
+    user = SIGN_IN_AS.get(endpoint, {}).get(role, lambda o: None)(objects)
     for method in METHODS_TRIED:
         if method not in rule.methods:
             continue

@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("self_service", __name__)
 member_bp = org_blueprint("member", __name__, url_prefix="/espace-adherent")
 online_bp = org_blueprint("online", __name__, url_prefix="/membership")
-hook_bp = org_blueprint("helloasso_hook", __name__, url_prefix="/helloasso")
+# Outside /o/<org>/: HelloAsso is no user of the organisation (no session, no role).
+hook_bp = Blueprint("helloasso_hook", __name__, url_prefix="/helloasso")
 
 SELF, VIEW, MANAGE = "self.service", "membership.view", "membership.manage"
 RENEWAL_KEYS = "member_portal_renewals"
@@ -72,12 +73,18 @@ def home():
                            renew_form=forms.RenewForm(form_key=forms.new_form_key()))
 
 
+def _member_party():
+    """The signed-in member's record; 403 for an account that is no member anywhere."""
+    party = current_user.party
+    if party is None or not portal.member_organisations(current_user):
+        abort(403)
+    return party
+
+
 @bp.route("/espace-adherent/coordonnees", methods=["GET", "POST"])
 @login_required
 def contact():
-    party = current_user.party
-    if party is None or not portal.member_organisations(current_user):
-        abort(404)
+    party = _member_party()
     form = forms.ContactForm(obj=party if request.method == "GET" else None)
     email_form = forms.EmailChangeForm(prefix="email")
     if form.validate_on_submit():
@@ -91,9 +98,7 @@ def contact():
 @bp.route("/espace-adherent/adresse-email", methods=["POST"])
 @login_required
 def change_email():
-    party = current_user.party
-    if party is None or not portal.member_organisations(current_user):
-        abort(404)
+    party = _member_party()
     email_form = forms.EmailChangeForm(prefix="email")
     if email_form.validate_on_submit():
         try:
@@ -213,7 +218,8 @@ def online_return():
     intent = request.args.get("checkoutIntentId", "")
     checkout = helloasso.checkout_of(g.organisation, int(intent)) if intent.isdigit() else None
     if checkout is None or not portal.own_membership(current_user, checkout.membership):
-        abort(404)
+        flash("Ce paiement en ligne est introuvable : consultez l'état de votre adhésion ci-dessous.", "warning")
+        return redirect(url_for(".home"))
     outcome = None
     if not request.args.get("error"):
         try:
@@ -366,7 +372,8 @@ def helloasso_settings():
                                                         else " (paiement en ligne désactivé)."), "success")
             return redirect(url_for(".helloasso_settings"))
     return render_template("member_portal/treasurer/helloasso.html", form=form, account=account,
-                           notification_url=url_for("self_service.helloasso_hook.notification", _external=True))
+                           notification_url=url_for("self_service.helloasso_hook.notification", org=g.organisation.slug,
+                                                    _external=True))
 
 
 @online_bp.route("/paiements-en-ligne")
@@ -425,9 +432,14 @@ def dismiss_unmatched(unmatched_id):
 # HelloAsso notification (no session, no CSRF: HelloAsso calls it; its body is not trusted)
 # --------------------------------------------------------------------------------------------
 
-@hook_bp.route("/notification", methods=["POST"])
+@hook_bp.route("/<org>/notification", methods=["POST"])
 @csrf.exempt
-def notification():
+def notification(org):
+    from backoffice.organisations.models import Organisation
+
+    g.organisation = db.session.scalar(select(Organisation).where(Organisation.slug == org))
+    if g.organisation is None:
+        abort(404)
     try:
         payload = json.loads(request.get_data(cache=False) or b"null")
         outcome = helloasso.handle_notification(g.organisation, payload)

@@ -105,7 +105,7 @@ def metadata_of(membership):
 def notify(client, name="notification_order.json", **changes):
     payload = load(name)
     payload.update(changes)
-    return client.post("/o/cpts-test/helloasso/notification", data=json.dumps(payload),
+    return client.post("/helloasso/cpts-test/notification", data=json.dumps(payload),
                        content_type="application/json")
 
 
@@ -316,9 +316,9 @@ def test_api_unavailable_asks_helloasso_to_retry(client, membership, checkout, f
 
 
 def test_malformed_body_is_a_400(client, account):
-    assert client.post("/o/cpts-test/helloasso/notification", data="{not json",
+    assert client.post("/helloasso/cpts-test/notification", data="{not json",
                        content_type="application/json").status_code == 400
-    assert client.post("/o/cpts-test/helloasso/notification", data=json.dumps({"eventType": "Order", "data": {}}),
+    assert client.post("/helloasso/cpts-test/notification", data=json.dumps({"eventType": "Order", "data": {}}),
                        content_type="application/json").status_code == 400
 
 
@@ -340,7 +340,12 @@ def test_return_page_asks_helloasso_and_confirms(client, membership, checkout, f
     page = client.get("/o/cpts-test/espace-adherent/paiement-en-ligne/retour?checkoutIntentId=75698555"
                       "&code=succeeded&orderId=22707").get_data(as_text=True)
     assert "Votre paiement est confirmé" in page and membership.status is MembershipStatus.PAID
-    assert client.get("/o/cpts-test/espace-adherent/paiement-en-ligne/retour?checkoutIntentId=1").status_code == 404
+    unknown = client.get("/o/cpts-test/espace-adherent/paiement-en-ligne/retour?checkoutIntentId=1")
+    assert unknown.status_code == 302 and unknown.headers["Location"].endswith("/espace-adherent/")
+
+
+def test_notification_for_an_unknown_organisation_is_404(client):
+    assert client.post("/helloasso/inconnue/notification", data="{}", content_type="application/json").status_code == 404
 
 
 # --------------------------------------------------------------------------------------------
