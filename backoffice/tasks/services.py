@@ -20,6 +20,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from backoffice.extensions import db, rq
 from backoffice.models import utcnow
@@ -151,7 +152,7 @@ def _user_id(user):
 # --- reading ---------------------------------------------------------------------------------
 
 def tasks_page(organisation, page: int, per_page: int, status: str | None = None):
-    query = select(Task).where(Task.organisation_id == organisation.id)
+    query = select(Task).where(Task.organisation_id == organisation.id).options(selectinload(Task.requested_by))
     if status:
         query = query.where(Task.status == TaskStatus(status))
     return db.paginate(query.order_by(Task.created_at.desc(), Task.id.desc()), page=page,

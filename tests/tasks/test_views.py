@@ -217,3 +217,36 @@ def test_monitor_hides_errors_of_other_organisations(app, organisation, real_job
     assert "detail technique" in errors[mine.id]
     assert errors[theirs.id] is None
     assert sum(q.failed for q in overview.queues) == 2
+
+
+def test_list_queries_do_not_grow_with_the_tasks(client, login_as, organisation):
+    from sqlalchemy import event
+
+    from tests.factories import UserFactory
+
+    login_as("admin")
+
+    def queries_for_list():
+        statements = []
+
+        def count(*args):
+            statements.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get(f"/o/{organisation.slug}/tasks/").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    def add_tasks(n):
+        for _ in range(n):
+            db.session.add(Task(organisation_id=organisation.id, requested_by_id=UserFactory().id, kind="t",
+                                label="t", job_name="x", params={}, status=TaskStatus.FAILED, progress_done=0,
+                                attempts=1))
+        db.session.flush()
+
+    add_tasks(2)
+    few = queries_for_list()
+    add_tasks(10)
+    assert queries_for_list() == few
