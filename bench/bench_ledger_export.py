@@ -45,7 +45,7 @@ from decimal import Decimal
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 LINES = 100_000
-ROUNDS = 3
+ROUNDS = 5
 TARGET_RATIO = 1.5
 YEAR = 2026
 ZERO = Decimal("0.00")

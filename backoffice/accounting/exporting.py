@@ -132,6 +132,19 @@ def _check_options(fmt, report, encoding):
     return report, codec
 
 
+def check_export(organisation, year, fmt, report=None, encoding=None, start=None, end=None):
+    """Everything an export refuses before writing a byte (unknown format, report or encoding,
+    a FEC not on a whole fiscal year, a period without entries, a FEC without a valid SIREN).
+    Returns ``(report, codec, start, end, filename)``; raises ``AccountingError``. The export
+    form calls it too, so that the user reads the refusal at once rather than in a failed task."""
+    report, codec = _check_options(fmt, report, encoding)
+    start, end = _period(organisation, year, start, end, fmt)
+    if not has_entries(organisation, start, end):
+        raise AccountingError(
+            f"Aucune écriture du {start:%d/%m/%Y} au {end:%d/%m/%Y} : rien n'a été exporté.", "year")
+    return report, codec, start, end, export_filename(organisation, year, fmt, report, start, end)
+
+
 def _progress(rows, total, callback, every=2000):
     if callback is None:
         yield from rows
@@ -178,12 +191,7 @@ def export_to_path(organisation, year, fmt, path=None, report=None, encoding=Non
     receives a copy; ``None`` keeps only the stored copy. ``progress(done, total, message)`` is
     called while lines are written. Returns the ``ExportRecord``; raises ``AccountingError``
     (French message) with nothing written. See the module docstring."""
-    report, codec = _check_options(fmt, report, encoding)
-    start, end = _period(organisation, year, start, end, fmt)
-    if not has_entries(organisation, start, end):
-        raise AccountingError(
-            f"Aucune écriture du {start:%d/%m/%Y} au {end:%d/%m/%Y} : rien n'a été exporté.", "year")
-    filename = export_filename(organisation, year, fmt, report, start, end)
+    report, codec, start, end, filename = check_export(organisation, year, fmt, report, encoding, start, end)
     folder = export_dir(organisation) / secrets.token_urlsafe(12)
     folder.mkdir(parents=True, exist_ok=True)
     stored = folder / filename

@@ -424,12 +424,8 @@ def exports():
             if form.end.data:
                 params["end"] = form.end.data.isoformat()
         try:  # refuse at once what the job would refuse (no entries, wrong encoding, no SIREN…)
-            report_value, _ = exporting._check_options(fmt, params.get("report"), params["encoding"])
-            start, end = exporting._period(g.organisation, params["year"], form.start.data if fmt != "fec" else None,
-                                           form.end.data if fmt != "fec" else None, fmt)
-            if not services.has_entries(g.organisation, start, end):
-                raise AccountingError(f"Aucune écriture du {start:%d/%m/%Y} au {end:%d/%m/%Y} : rien à exporter.")
-            exporting.export_filename(g.organisation, params["year"], fmt, report_value, start, end)
+            exporting.check_export(g.organisation, params["year"], fmt, params.get("report"), params["encoding"],
+                                   form.start.data if fmt != "fec" else None, form.end.data if fmt != "fec" else None)
         except AccountingError as error:
             form.form_errors.append(str(error))
             status = 422
