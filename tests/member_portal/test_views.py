@@ -236,3 +236,14 @@ def test_overview_service_lists_renewable_periods(organisation, anne_user, curre
                                             (None, None)])
 def test_iban_grouping(iban, expected):
     assert portal._group(iban) == expected
+
+
+def test_contact_pages_are_for_members_only(client, organisation, login_as):
+    login_as("treasurer")
+    assert client.get("/espace-adherent/coordonnees").status_code == 403
+    assert client.post("/espace-adherent/adresse-email").status_code == 403
+
+
+def test_member_menu_entry(client, organisation, as_anne):
+    page = client.get("/o/cpts-test/espace-adherent/").get_data(as_text=True)
+    assert 'href="/o/cpts-test/espace-adherent/">Mon adhésion</a>' in page
