@@ -174,15 +174,11 @@ def test_logo_of_the_organisation_goes_into_the_document(app, organisation):
 
 
 def test_pdf_needs_libreoffice(organisation, monkeypatch):
-    from backoffice.documents import engine
     from backoffice.documents.errors import PdfConversionError
 
-    if engine.pdf_available():
-        data = services.render_document(organisation, "membership_receipt", receipt_context(), pdf=True)
-        assert data.startswith(b"%PDF")
-    else:
-        with pytest.raises(PdfConversionError, match="LibreOffice"):
-            services.render_document(organisation, "membership_receipt", receipt_context(), pdf=True)
+    monkeypatch.setattr("shutil.which", lambda *args, **kwargs: None)  # a server without LibreOffice
+    with pytest.raises(PdfConversionError, match="LibreOffice"):
+        services.render_document(organisation, "membership_receipt", receipt_context(), pdf=True)
 
 
 def test_bulk_zip_streams_one_document_per_item(organisation):
@@ -202,3 +198,16 @@ def test_bulk_zip_streams_one_document_per_item(organisation):
 def test_unknown_kind(organisation):
     with pytest.raises(DocumentError, match="inconnu"):
         services.render_document(organisation, "nope", {})
+
+
+@pytest.mark.skipif(not __import__("shutil").which("soffice"), reason="LibreOffice is not installed")
+def test_bulk_zip_in_pdf(organisation):
+    items = [("recu-1", receipt_context()), ("recu-1", receipt_context(receipt={"number": "2026-0002"}))]
+    buffer = io.BytesIO()
+    calls = []
+    count = services.render_documents_zip(organisation, "membership_receipt", items, buffer, pdf=True,
+                                          progress=lambda *args: calls.append(args))
+    archive = zipfile.ZipFile(buffer)
+    assert count == 2 and archive.namelist() == ["recu-1.pdf", "recu-1 (2).pdf"]
+    assert all(archive.read(name).startswith(b"%PDF") for name in archive.namelist())
+    assert calls[-1][:2] == (2, 2)
