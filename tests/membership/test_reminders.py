@@ -240,3 +240,11 @@ def test_reminder_settings_form(client, organisation, login_as):
     response = client.post("/o/cpts-test/membership/relances", data={"renewal_notice_days": "45",
                                                                      "overdue_days": "dix"})
     assert "« dix » n'est pas un nombre de jours" in html.unescape(response.get_data(as_text=True))
+
+
+def test_scheduled_jobs_are_registered_with_the_cron():
+    from jobs import PERIODIC_JOBS, import_job_modules
+
+    import_job_modules()
+    assert PERIODIC_JOBS["jobs.membership_member.send_membership_reminders"].cron == "0 7 * * *"
+    assert PERIODIC_JOBS["jobs.membership_member.start_pending_receipts"].interval == 300
