@@ -35,6 +35,12 @@ def many_members(organisation, period, colleges):
     return memberships
 
 
+def last_task(kind):
+    from backoffice.tasks.models import Task
+
+    return _db.session.scalar(select(Task).where(Task.kind == kind).order_by(Task.id.desc()))
+
+
 def form_key(html):
     return re.search(r'name="form_key" type="hidden" value="([^"]+)"', html).group(1)
 
@@ -198,11 +204,9 @@ def test_unknown_statement_format(client, treasurer):
 
 
 def test_export_members_csv_job(client, treasurer, many_members):
-    from backoffice.tasks.models import Task
-
     response = client.post("/o/cpts-test/membership/export", data={"file_format": "csv", "status": "paid"})
     assert response.status_code == 302
-    task = _db.session.scalar(select(Task).order_by(Task.id.desc()))
+    task = last_task("membership.export")
     assert task.status.value == "done", task.message
     content = task.result_abspath().read_bytes().decode("utf-8-sig")
     lines = content.strip().split("\r\n")
@@ -213,34 +217,29 @@ def test_export_members_csv_job(client, treasurer, many_members):
 def test_export_members_xlsx_job(client, treasurer, many_members):
     from openpyxl import load_workbook
 
-    from backoffice.tasks.models import Task
-
     client.post("/o/cpts-test/membership/export", data={"file_format": "xlsx"})
-    task = _db.session.scalar(select(Task).order_by(Task.id.desc()))
+    task = last_task("membership.export")
     assert task.status.value == "done", task.message
     sheet = load_workbook(task.result_abspath()).active
     assert sheet.max_row == 31 and sheet.cell(1, 1).value == "Période"
 
 
 def test_formula_neutralised_in_export(organisation, period, client, treasurer):
-    from backoffice.tasks.models import Task
     from tests.factories import ProfessionalFactory
 
     services.create_membership(organisation, ProfessionalFactory(last_name="=HYPERLINK(1)"), period)
     client.post("/o/cpts-test/membership/export", data={"file_format": "csv"})
-    task = _db.session.scalar(select(Task).order_by(Task.id.desc()))
+    task = last_task("membership.export")
     assert "'=HYPERLINK(1)" in task.result_abspath().read_bytes().decode("utf-8-sig")
 
 
 def test_direct_debit_run_job(client, treasurer, organisation, membership, physician):
-    from backoffice.tasks.models import Task
-
     sepa.set_creditor_identifier(organisation, "FR72ZZZ123456")
     sepa.create_mandate(organisation, physician, "FR1420041010050500013M02606", "PSSTFRPPLIL", date(2025, 12, 1))
     response = client.post("/o/cpts-test/membership/sepa", data={
         "membership_ids": [membership.id], "collection_date": (date.today() + timedelta(days=7)).isoformat()})
     assert response.status_code == 302
-    task = _db.session.scalar(select(Task).order_by(Task.id.desc()))
+    task = last_task("membership.direct_debit")
     assert task.status.value == "done", task.message
     assert b"pain.008.001.02" in task.result_abspath().read_bytes()
     payment = _db.session.scalar(select(MembershipPayment).where(MembershipPayment.membership_id == membership.id))
@@ -293,3 +292,27 @@ def test_dashboard_cache_follows_changes(app, client, treasurer, organisation, p
         assert page.total == 0 and page.items == []
     finally:
         del app.config["MEMBERSHIP_DASHBOARD_CACHE"]
+
+
+def test_cheque_deposit_slip_job(client, treasurer, organisation, membership):
+    """Selecting cheques makes a slip (a Word document job) and marks them deposited."""
+    import io
+
+    from docx import Document
+
+    from backoffice.documents.services import DOCUMENT_KINDS, render_document
+    cheque = services.record_payment(membership, "50", "cheque", date(2026, 2, 1), reference="0012345",
+                                     cheque_bank="CIC")
+    response = client.post("/o/cpts-test/membership/cheques",
+                           data={"payment_ids": [cheque.id], "deposited_on": "2026-02-03"})
+    assert response.status_code == 302
+    task = last_task("membership.cheque_deposit")
+    assert task.status.value == "done", task.message
+    document = Document(io.BytesIO(task.result_abspath().read_bytes()))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "cinquante euros" in text and "Bordereau de remise de chèques" in text
+    _db.session.expire_all()
+    assert cheque.cheque_deposit_id is not None and cheque.cheque_deposit.task_id == task.id
+    # The sample context renders with the default template (what uploaded templates are checked with).
+    kind = DOCUMENT_KINDS["cheque_deposit_slip"]
+    assert render_document(organisation, "cheque_deposit_slip", kind.sample_context())[:2] == b"PK"
