@@ -32,18 +32,23 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 
 from backoffice.accounting import reporting
 from backoffice.accounting.exports import (
+    JOURNAL_HEADER,
+    LEDGER_HEADER,
+    TRIAL_BALANCE_HEADER,
     ExportError,
     atomic_binary_file,
+    general_ledger_rows,
     general_ledger_sheet,
     journal_sheet,
+    trial_balance_rows,
     trial_balance_sheet,
     write_csv,
     write_xlsx,
 )
-from backoffice.accounting.exports import JOURNAL_HEADER, LEDGER_HEADER, TRIAL_BALANCE_HEADER
 from backoffice.accounting.fec import fec_filename, fec_notice, write_fec_file
 from backoffice.accounting.models import ExportRecord
 from backoffice.accounting.services import (
@@ -146,9 +151,13 @@ def check_export(organisation, year, fmt, report=None, encoding=None, start=None
 
 
 def _progress(rows, total, callback, every=2000):
+    """``rows`` as they are without a callback; otherwise reporting every ``every`` rows."""
     if callback is None:
-        yield from rows
-        return
+        return rows
+    return _reporting(rows, total, callback, every)
+
+
+def _reporting(rows, total, callback, every):
     done = 0
     for row in rows:
         done += 1
@@ -246,15 +255,11 @@ def _write(organisation, year, fmt, report, codec, start, end, stored, filename,
     elif fmt == "csv":
         order = "account" if report == "ledger" else "entry"
         if report == "balance":
-            rows, header = reporting.balance_export_rows(organisation, start, end), TRIAL_BALANCE_HEADER
-            from backoffice.accounting.exports import trial_balance_rows
-
-            rows = trial_balance_rows(rows)
+            rows = trial_balance_rows(reporting.balance_export_rows(organisation, start, end))
+            header = TRIAL_BALANCE_HEADER
         else:
             lines = _progress(reporting.stream_export_lines(organisation, start, end, order), total, progress)
             if report == "ledger":
-                from backoffice.accounting.exports import general_ledger_rows
-
                 rows, header = general_ledger_rows(lines), LEDGER_HEADER
             else:
                 rows, header = lines, JOURNAL_HEADER
@@ -287,7 +292,5 @@ def _remove(paths, folder):
 
 
 def history(organisation, limit=50):
-    from sqlalchemy import select
-
     return list(db.session.scalars(select(ExportRecord).where(ExportRecord.organisation_id == organisation.id)
                                    .order_by(ExportRecord.created_at.desc(), ExportRecord.id.desc()).limit(limit)))

@@ -34,7 +34,7 @@ from backoffice.accounting.models import (
     JournalEntry,
     JournalLine,
 )
-from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required
+from backoffice.auth.permissions import can, get_or_404, org_blueprint, permission_required, safe_next_url
 from backoffice.extensions import db
 
 bp = org_blueprint("accounting", __name__, url_prefix="/accounting")
@@ -349,13 +349,7 @@ def unletter():
     else:
         db.session.commit()
         flash(f"Lettrage {code} retiré de {count} lignes.", "success")
-    return redirect(safe_back(url_for("accounting.lettering")))
-
-
-def safe_back(default):
-    from backoffice.auth.permissions import safe_next_url
-
-    return safe_next_url(default)
+    return redirect(safe_next_url(url_for("accounting.lettering")))
 
 
 # --------------------------------------------------------------------------------------------
@@ -480,7 +474,7 @@ def accounts():
     form = AccountForm()
     status = 200
     if form.is_submitted():
-        if not services_can("accounting.settings"):
+        if not can("accounting.settings"):
             abort(403)
         status = 422
         if form.validate():
@@ -502,12 +496,6 @@ def accounts():
         JournalLine.organisation_id == g.organisation.id)))
     return render_template("accounting/accounts.html", form=form, pagination=pagination, used=used, search=search,
                            delete_form=PlainForm(formdata=None), **_context()), status
-
-
-def services_can(permission):
-    from backoffice.auth.permissions import can
-
-    return can(permission)
 
 
 @bp.route("/accounts/<int:account_id>", methods=["GET", "POST"])
@@ -558,7 +546,7 @@ def journals():
     form = JournalForm()
     status = 200
     if form.is_submitted():
-        if not services_can("accounting.settings"):
+        if not can("accounting.settings"):
             abort(403)
         status = 422
         if form.validate():
