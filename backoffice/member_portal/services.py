@@ -19,7 +19,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from backoffice.auth.models import Role, User
-from backoffice.auth.services import create_user, find_user_by_email, grant_role
+from backoffice.auth.services import create_user, find_user_by_email, grant_role, new_nonce
 from backoffice.extensions import db
 from backoffice.member_portal.urls import external_url, render_mail
 from backoffice.membership import helloasso, receipts, services
@@ -255,6 +255,7 @@ def confirm_email_change(token):
     if other is not None and other.id != user.id:
         raise PortalError("Cette adresse e-mail est déjà utilisée par un autre compte.")
     user.email = new_email
+    user.login_nonce = new_nonce()  # sign-in links sent to the old address are void
     if user.party is not None:
         user.party.email = new_email
     db.session.flush()

@@ -207,8 +207,10 @@ def test_new_email_is_confirmed_by_a_link_sent_to_the_new_address(client, anne, 
     path = re.sub(r"^https?://[^/]+", "", re.search(r"https?://\S+", mail.body).group(0))
     assert "Confirmer" in text(client.get(path))
     assert anne_user.email == "anne.lefloch@example.org"  # opening the link changes nothing
+    nonce = anne_user.login_nonce
     client.post(path)
     assert anne_user.email == "anne@cabinet.example" and anne.email == "anne@cabinet.example"
+    assert anne_user.login_nonce != nonce  # sign-in links sent to the old address no longer work
     again = client.post(path)
     assert again.status_code == 400 and "déjà servi" in text(again)
 
