@@ -819,7 +819,7 @@ def remind(membership_id):
 
     try:
         with db.session.begin_nested():  # a refusal undoes only what the service did
-            send_reminder(membership)
+            send_reminder(membership, user=current_user)
         db.session.commit()
     except MembershipError as exc:
         _fail(exc)

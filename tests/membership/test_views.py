@@ -316,3 +316,19 @@ def test_cheque_deposit_slip_job(client, treasurer, organisation, membership):
     # The sample context renders with the default template (what uploaded templates are checked with).
     kind = DOCUMENT_KINDS["cheque_deposit_slip"]
     assert render_document(organisation, "cheque_deposit_slip", kind.sample_context())[:2] == b"PK"
+
+
+def test_lapsed_member_reminded_in_one_click(client, treasurer, organisation, period, outbox):
+    """The dashboard lists last year's members who have not renewed, with a reminder button."""
+    from tests.factories import ProfessionalFactory
+
+    previous = services.ensure_grid(services.period_for_year(organisation, 2025), previous=period)
+    leaver = ProfessionalFactory(email="partie@example.org")
+    last = services.create_membership(organisation, leaver, previous, joined_on=date(2025, 1, 2))
+    services.record_payment(last, last.amount_due, "cash", date(2025, 1, 3))
+    html = client.get("/o/cpts-test/membership/dashboard").get_data(as_text=True)
+    assert leaver.display_name in html and f"/members/{last.id}/remind" in html
+    before = len(outbox("partie@example.org"))  # the 2025 receipt
+    response = client.post(f"/o/cpts-test/membership/members/{last.id}/remind", follow_redirects=True)
+    assert "Relance envoyée" in response.get_data(as_text=True)
+    assert len(outbox("partie@example.org")) == before + 1
