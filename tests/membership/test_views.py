@@ -328,7 +328,7 @@ def test_lapsed_member_reminded_in_one_click(client, treasurer, organisation, pe
     services.record_payment(last, last.amount_due, "cash", date(2025, 1, 3))
     html = client.get("/o/cpts-test/membership/dashboard").get_data(as_text=True)
     assert leaver.display_name in html and f"/members/{last.id}/remind" in html
-    before = len(outbox("partie@example.org"))  # the 2025 receipt
     response = client.post(f"/o/cpts-test/membership/members/{last.id}/remind", follow_redirects=True)
     assert "Relance envoyée" in response.get_data(as_text=True)
-    assert len(outbox("partie@example.org")) == before + 1
+    subjects = [m.subject for m in outbox("partie@example.org")]
+    assert len([s for s in subjects if "ttestation" not in s]) == 1, subjects  # the 2025 receipt aside
