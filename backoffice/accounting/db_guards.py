@@ -23,6 +23,8 @@ Why triggers on a *draft → posted* switch, rather than a check at commit:
 ``statements(dialect)`` is used both by ``create_all`` (through ``attach``) and by the
 migration, so tests and production run the same triggers.
 """
+import contextlib
+
 from sqlalchemy import DDL, event
 
 _ENTRY_FROZEN_COLUMNS = (
@@ -219,3 +221,24 @@ def attach(entries_table, lines_table):
     for dialect in ("postgresql", "sqlite"):
         for sql in statements(dialect):
             event.listen(lines_table, "after_create", DDL(_escape(sql)).execute_if(dialect=dialect))
+
+
+@contextlib.contextmanager
+def suspended(connection):
+    """Maintenance only (emptying a test or development database): the guards are lifted
+    inside the block, on ``connection``'s transaction, and restored at its end.
+
+    PostgreSQL: ``SET LOCAL session_replication_role = replica`` (needs a superuser; TRUNCATE
+    does not fire the guards anyway). SQLite: the triggers are dropped and re-created in the
+    same transaction (SQLite's DDL is transactional). Never use it in the application."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        yield
+        connection.exec_driver_sql("SET LOCAL session_replication_role = origin")
+        return
+    for statement in drop_statements(dialect):
+        connection.exec_driver_sql(statement)
+    yield
+    for statement in statements(dialect):
+        connection.exec_driver_sql(statement)

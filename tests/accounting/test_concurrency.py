@@ -33,8 +33,9 @@ def committed_books(app, db):
     ids = (organisation.id, member.id)
     yield ids
     db.session.rollback()
-    with db.engine.begin() as connection:  # posted entries are undeletable: bypass the triggers to clean up
-        connection.execute(text("SET LOCAL session_replication_role = replica"))
+    from backoffice.accounting import db_guards
+
+    with db.engine.begin() as connection, db_guards.suspended(connection):  # posted entries are undeletable
         for table in ("audit_entries", "accounting_lines", "accounting_entries", "accounting_sequences",
                       "accounting_auxiliary_accounts", "accounting_posting_rules", "accounting_payment_methods",
                       "accounting_exports", "accounting_closed_periods", "accounting_accounts", "accounting_journals",

@@ -135,3 +135,16 @@ def test_a_line_cannot_use_another_organisations_account(ids, other_organisation
     with pytest.raises(IntegrityError, match="même organisation"):
         with db.session.begin_nested():
             _line(ids, entry, foreign, "10.00", "0")
+
+
+def test_guards_can_be_suspended_to_empty_a_database(ids, posted):
+    from backoffice.accounting import db_guards
+
+    connection = db.session.connection()
+    with db_guards.suspended(connection):
+        _sql("DELETE FROM accounting_lines WHERE organisation_id = :org", org=ids["org"])
+        _sql("DELETE FROM accounting_entries WHERE organisation_id = :org", org=ids["org"])
+    assert _sql("SELECT count(*) FROM accounting_entries").scalar_one() == 0
+    entry = _draft(ids)  # the guards are back
+    _line(ids, entry, ids["a6226"], "10.00", "0")
+    _refused("UPDATE accounting_entries SET status = 'posted', number = 1 WHERE id = :id", "déséquilibrée", id=entry)
