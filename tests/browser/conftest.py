@@ -39,7 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run",
 ]
 # Playwright's default (30 s) only makes a broken test slow to report.
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = 15_000
 
 
 class QuietRequestHandler(WSGIRequestHandler):
