@@ -303,8 +303,7 @@ def _cached(organisation, name, compute, encode, decode):
         return compute()
     import redis
 
-    version = db.session.scalar(select(func.max(Membership.updated_at))
-                                .where(Membership.organisation_id == organisation.id))
+    version = _version(organisation)
     key = (f"{current_app.config['RQ_QUEUE_PREFIX']}:membership:{name}:{organisation.id}:"
            f"{version.isoformat() if version else 'empty'}")
     try:
@@ -317,6 +316,17 @@ def _cached(organisation, name, compute, encode, decode):
         return value
     except redis.RedisError:
         return compute()
+
+
+def _version(organisation):
+    """Latest change of the organisation's memberships, read once per request."""
+    from flask import g, has_request_context
+
+    cache = g.setdefault("membership_versions", {}) if has_request_context() else {}
+    if organisation.id not in cache:
+        cache[organisation.id] = db.session.scalar(select(func.max(Membership.updated_at))
+                                                   .where(Membership.organisation_id == organisation.id))
+    return cache[organisation.id]
 
 
 def cached_overview(organisation, period):

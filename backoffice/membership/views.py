@@ -6,6 +6,7 @@ service, commit once, flash, redirect. Member self-service lives in ``selfservic
 import functools
 import importlib.util
 import secrets
+from datetime import date
 from pathlib import Path
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
@@ -33,16 +34,26 @@ def _fail(exc):
     flash(str(exc), "danger")
 
 
+def _periods():
+    if "membership_periods" not in g:
+        g.membership_periods = services.periods(g.organisation)
+    return g.membership_periods
+
+
 def _period_choices():
-    return {p.id: p.label for p in services.periods(g.organisation)}
+    return {p.id: p.label for p in _periods()}
 
 
 def _current_period():
-    """The current period, created (with a copy of last year's grid) and committed on first use."""
-    period = services.current_period(g.organisation, create=False)
+    """The current period, created (with a copy of last year's grid) and committed on first use.
+
+    Periods are read once per request (``_periods``): the list's filter shows them all anyway."""
+    year = g.organisation.fiscal_year_of(date.today())
+    period = next((p for p in _periods() if p.year == year), None)
     if period is None or not period.categories:
         period = services.ensure_grid(services.current_period(g.organisation))
         db.session.commit()
+        g.pop("membership_periods", None)
     return period
 
 
@@ -86,7 +97,7 @@ def index():
     if selected_period is None or selected_period.organisation_id != g.organisation.id:
         abort(404)
     return render_template("membership/index.html", page=page, filters=filters, period=selected_period,
-                           periods=services.periods(g.organisation), categories=selected_period.categories,
+                           periods=_periods(), categories=selected_period.categories,
                            colleges=services.colleges(g.organisation), statuses=list(MembershipStatus),
                            export_form=forms.ExportForm())
 
