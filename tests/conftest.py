@@ -108,6 +108,12 @@ def db(request, app):
             connection.close()
 
 
+@pytest.fixture(autouse=True)
+def _storage_per_test(app, tmp_path, monkeypatch):
+    """A fresh STORAGE_DIR per test: row ids are reused after each rollback, files would not be."""
+    monkeypatch.setitem(app.config, "STORAGE_DIR", str(tmp_path / "storage"))
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

@@ -10,7 +10,6 @@ from backoffice.extensions import db, rq
 from backoffice.tasks.models import Task, TaskStatus
 from jobs import queue_name
 from tests.factories import OrganisationFactory, ProfessionalFactory, SiteFactory, UserFactory
-from tests.people.transaction import _session_bound_to_test_transaction  # noqa: F401
 from tests.tasks.conftest import committed, real_jobs, run_worker, simple_worker  # noqa: F401  (fixtures)
 
 

@@ -10,7 +10,6 @@ from backoffice.documents.errors import DocumentError
 from backoffice.documents.models import DocumentTemplate
 from backoffice.extensions import db
 from tests.documents.test_engine import make_docx, png_bytes
-from tests.people.transaction import _session_bound_to_test_transaction  # noqa: F401  (view commits stay in the test)
 
 
 def text_of(data):

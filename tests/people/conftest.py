@@ -12,5 +12,3 @@ def people_rows():
         ["Mme", "Hérault", "Zoé", "Kinésithérapeute", rpps(3), "zoe.herault@example.org", "", "44490", "Le Croisic"],
     ]
 
-
-from tests.people.transaction import _session_bound_to_test_transaction, _storage_per_test  # noqa: E402,F401

@@ -24,10 +24,6 @@ from sqlalchemy import delete, func, select
 from backoffice.extensions import db as _db
 from backoffice.extensions import rq
 
-# The shared ``db`` fixture lets a view's commit really commit (tests/people/transaction.py
-# explains why); reuse the people feature's work-around until tests/conftest.py does it.
-from tests.people.transaction import _session_bound_to_test_transaction  # noqa: E402,F401
-
 ROOT = Path(__file__).resolve().parents[2]
 # Tables a test of this package may commit rows into, children first.
 CLEANED = ("tasks", "document_templates", "audit_entries", "role_assignments", "users", "parties", "sites",
