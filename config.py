@@ -1,4 +1,4 @@
-"""Settings, read from the environment.
+"""Settings: defaults per configuration, overridden by the environment when an app is created.
 
 Development and Testing have safe local defaults; Production has none for what
 matters and refuses to start without them (see ``Production.validate``).
@@ -10,15 +10,11 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
 
-def _bool(name, default=False):
-    value = os.environ.get(name)
-    if value is None:
-        return default
+def _bool(value):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _database_url(default):
-    url = os.environ.get("DATABASE_URL", default)
+def sqlalchemy_url(url):
     # Heroku-style URLs say postgres://; SQLAlchemy wants an explicit driver.
     if url and url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url[len("postgres://"):]
@@ -27,23 +23,50 @@ def _database_url(default):
     return url
 
 
+DEVELOPMENT_SECRET_KEY = "dev-only-not-secret"
+
+# Environment variable -> (setting, parser). Read when an application is created,
+# never at import, so that a process sees the environment it was started with.
+ENVIRONMENT = {
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", sqlalchemy_url),
+    "REDIS_URL": ("REDIS_URL", str),
+    "STORAGE_DIR": ("STORAGE_DIR", str),
+    "RQ_QUEUE_PREFIX": ("RQ_QUEUE_PREFIX", str),
+    "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+    "MAIL_BACKEND": ("MAIL_BACKEND", str),
+    "MAIL_SERVER": ("MAIL_SERVER", str),
+    "MAIL_PORT": ("MAIL_PORT", int),
+    "MAIL_USERNAME": ("MAIL_USERNAME", str),
+    "MAIL_PASSWORD": ("MAIL_PASSWORD", str),
+    "MAIL_USE_TLS": ("MAIL_USE_TLS", _bool),
+    "MAIL_DEFAULT_SENDER": ("MAIL_DEFAULT_SENDER", str),
+    "JOBS_INLINE": ("JOBS_INLINE", _bool),
+    "JOB_HEARTBEAT_SECONDS": ("JOB_HEARTBEAT_SECONDS", float),
+    "JOB_STALE_SECONDS": ("JOB_STALE_SECONDS", float),
+    "JOB_RECONCILE_GRACE_SECONDS": ("JOB_RECONCILE_GRACE_SECONDS", float),
+    "TASK_MAX_ATTEMPTS": ("TASK_MAX_ATTEMPTS", int),
+    "TASK_RESULT_DAYS": ("TASK_RESULT_DAYS", int),
+}
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
-    SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'maillage.sqlite'}")
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'maillage.sqlite'}"
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    STORAGE_DIR = os.environ.get("STORAGE_DIR", str(INSTANCE_DIR / "storage"))
+    REDIS_URL = "redis://127.0.0.1:6379/0"
+    STORAGE_DIR = str(INSTANCE_DIR / "storage")
     # Queue names get this prefix so that tests (and several instances on one
     # Redis) never see each other's jobs.
-    RQ_QUEUE_PREFIX = os.environ.get("RQ_QUEUE_PREFIX", "maillage")
+    RQ_QUEUE_PREFIX = "maillage"
 
-    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")  # smtp | outbox
-    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
-    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
-    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
-    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
-    MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Maillage <ne-pas-repondre@maillage.local>")
+    MAIL_BACKEND = "smtp"  # smtp | outbox
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 587
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_USE_TLS = True
+    MAIL_DEFAULT_SENDER = "Maillage <ne-pas-repondre@maillage.local>"
 
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
@@ -57,7 +80,8 @@ class Config:
     PREFERRED_URL_SCHEME = "https"
     HSTS = True
 
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL", "memory://")
+    # None: the rate limits live in REDIS_URL's Redis, shared by every gunicorn worker.
+    RATELIMIT_STORAGE_URI = None
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
     MAX_FAILED_LOGINS = 5
@@ -66,23 +90,38 @@ class Config:
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     PER_PAGE = 25
     # Without Redis, development runs jobs inside the web process (and says so).
-    JOBS_INLINE = _bool("JOBS_INLINE", False)
+    JOBS_INLINE = False
     # Jobs (see jobs/README.md). Queue names, timeouts and retries are declared in
     # jobs/__init__.py (QUEUES); these are the knobs an operator may turn.
     # Queues always go through Redis (Flask-RQ would run them synchronously when TESTING);
     # running without Redis is JOBS_INLINE's business.
     RQ_ASYNC = True
-    JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "10"))
+    JOB_HEARTBEAT_SECONDS = 10.0
     # A running task whose heartbeat is older than this is considered dead (worker killed).
-    JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", "120"))
+    JOB_STALE_SECONDS = 120.0
     # A queued task younger than this is left alone by the reconciliation (being enqueued).
-    JOB_RECONCILE_GRACE_SECONDS = float(os.environ.get("JOB_RECONCILE_GRACE_SECONDS", "60"))
+    JOB_RECONCILE_GRACE_SECONDS = 60.0
     # Runs of a task (first one included) before a dead worker fails it instead of re-queuing.
-    TASK_MAX_ATTEMPTS = int(os.environ.get("TASK_MAX_ATTEMPTS", "3"))
+    TASK_MAX_ATTEMPTS = 3
     # Result files (exports, documents) are deleted after this many days.
-    TASK_RESULT_DAYS = int(os.environ.get("TASK_RESULT_DAYS", "30"))
+    TASK_RESULT_DAYS = 30
     # Delays before the retries of a transient error; None: each queue's own (jobs.QUEUES).
     JOB_RETRY_INTERVALS = None
+
+    # Which environment variables this configuration listens to.
+    ENVIRONMENT = ENVIRONMENT
+
+    @classmethod
+    def settings(cls, environ=None):
+        """Every setting: the class's defaults, overridden by the environment now."""
+        environ = os.environ if environ is None else environ
+        values = {name: getattr(cls, name) for name in dir(cls) if name.isupper() and name != "ENVIRONMENT"}
+        for variable, (setting, parse) in cls.ENVIRONMENT.items():
+            if environ.get(variable) not in (None, ""):
+                values[setting] = parse(environ[variable])
+        if values.get("RATELIMIT_STORAGE_URI") is None:
+            values["RATELIMIT_STORAGE_URI"] = values["REDIS_URL"]
+        return values
 
     @classmethod
     def validate(cls):
@@ -91,7 +130,7 @@ class Config:
 
 class Development(Config):
     DEBUG = True
-    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "outbox")
+    MAIL_BACKEND = "outbox"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     PREFERRED_URL_SCHEME = "http"
@@ -101,7 +140,9 @@ class Development(Config):
 class Testing(Config):
     TESTING = True
     SECRET_KEY = "testing-secret"
-    SQLALCHEMY_DATABASE_URI = _database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    # Tests take nothing from the environment: each fixture says what it needs.
+    ENVIRONMENT = {}
     MAIL_BACKEND = "outbox"
     WTF_CSRF_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
@@ -128,7 +169,7 @@ class Production(Config):
             )
         if os.environ.get("MAIL_BACKEND") == "outbox":
             raise RuntimeError("Production configuration refuses MAIL_BACKEND=outbox: it would show every mail on a page.")
-        if os.environ["SECRET_KEY"] == Config.SECRET_KEY or len(os.environ["SECRET_KEY"]) < 32:
+        if os.environ["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY or len(os.environ["SECRET_KEY"]) < 32:
             raise RuntimeError(
                 "Production configuration refuses to start: SECRET_KEY must be a random value "
                 "of at least 32 characters (python -c 'import secrets; print(secrets.token_hex(32))')."

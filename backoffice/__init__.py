@@ -18,7 +18,7 @@ def create_app(config=None, **overrides):
         os.path.join(os.path.dirname(__file__), "..", "instance")))
     config_class = get_config(config) if config is None or isinstance(config, str) else config
     config_class.validate()
-    app.config.from_object(config_class)
+    app.config.update(config_class.settings())
     app.config.update(overrides)
     app.config.setdefault("RQ_CONNECTION", app.config["REDIS_URL"])
     app.config.setdefault("RQ_QUEUES", _rq_queue_names(app.config["RQ_QUEUE_PREFIX"]))

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from backoffice import create_app
 from backoffice.extensions import db as _db
 from config import Testing
-from config import _database_url as database_url_for_sqlalchemy
+from config import sqlalchemy_url
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -55,7 +55,7 @@ def app(database_url, tmp_path_factory):
     _require_redis()
     app = create_app(
         Testing,
-        SQLALCHEMY_DATABASE_URI=database_url_for_sqlalchemy(database_url),
+        SQLALCHEMY_DATABASE_URI=sqlalchemy_url(database_url),
         STORAGE_DIR=str(tmp_path_factory.mktemp("storage")),
         REDIS_URL=REDIS_URL,
         RQ_CONNECTION=REDIS_URL,

@@ -1,32 +1,17 @@
 """Cookies, CSRF, proxies and the rate-limit storage of production."""
-import importlib.util
-from pathlib import Path
 
 import pytest
 
 from backoffice import create_app, proxy_hops
 from backoffice.extensions import db as _db
 from config import Production, Testing
-from config import _database_url as sqlalchemy_url
+from config import sqlalchemy_url
 from tests.auth.conftest import page_text
 
-CONFIG_FILE = Path(__file__).resolve().parents[2] / "config.py"
 COOKIE_SETTINGS = {
     "SESSION_COOKIE_SECURE": True, "SESSION_COOKIE_HTTPONLY": True, "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_SECURE": True, "REMEMBER_COOKIE_HTTPONLY": True,
 }
-
-
-def fresh_config(monkeypatch, **environment):
-    """config.py evaluated again under ``environment`` (settings are read at import)."""
-    for name in ("RATELIMIT_STORAGE_URI", "REDIS_URL", "PROXY_HOPS"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    spec = importlib.util.spec_from_file_location("config_under_test", CONFIG_FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -76,15 +61,15 @@ def test_csrf_protects_posts_outside_tests(extra_app):
         assert 'name="csrf_token"' in form
 
 
-def test_rate_limits_use_redis_in_production(monkeypatch):
+def test_rate_limits_use_redis_in_production():
     from limits.storage import RedisStorage, storage_from_string
 
-    config = fresh_config(monkeypatch, REDIS_URL="redis://redis.internal:6379/2")
-    assert config.Production.RATELIMIT_STORAGE_URI == "redis://redis.internal:6379/2"
-    assert isinstance(storage_from_string(config.Production.RATELIMIT_STORAGE_URI), RedisStorage)
-    explicit = fresh_config(monkeypatch, REDIS_URL="redis://a:6379/0", RATELIMIT_STORAGE_URI="redis://b:6379/5")
-    assert explicit.Production.RATELIMIT_STORAGE_URI == "redis://b:6379/5"
-    assert Testing.RATELIMIT_STORAGE_URI == "memory://"
+    settings = Production.settings({"REDIS_URL": "redis://redis.internal:6379/2"})
+    assert settings["RATELIMIT_STORAGE_URI"] == "redis://redis.internal:6379/2"
+    assert isinstance(storage_from_string(settings["RATELIMIT_STORAGE_URI"]), RedisStorage)
+    explicit = Production.settings({"REDIS_URL": "redis://a:6379/0", "RATELIMIT_STORAGE_URI": "redis://b:6379/5"})
+    assert explicit["RATELIMIT_STORAGE_URI"] == "redis://b:6379/5"
+    assert Testing.settings({"REDIS_URL": "redis://a:6379/0"})["RATELIMIT_STORAGE_URI"] == "memory://"
 
 
 @pytest.mark.parametrize("setting, environment, production, expected", [

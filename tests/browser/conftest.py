@@ -31,7 +31,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from backoffice import create_app
 from backoffice.extensions import db
 from config import Testing
-from config import _database_url as sqlalchemy_url
+from config import sqlalchemy_url
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

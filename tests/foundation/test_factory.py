@@ -56,3 +56,22 @@ def test_pages_load_bootstrap_locally(client):
     html = client.get("/auth/login").get_data(as_text=True)
     assert "/bootstrap/static/" in html
     assert "cdn" not in html.lower()
+
+
+def test_production_starts_with_its_settings(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://x@localhost/x")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    app = create_app(Production)
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+    assert not app.debug
+
+
+def test_production_refuses_the_development_secret(monkeypatch):
+    from config import DEVELOPMENT_SECRET_KEY
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://x@localhost/x")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(Production)
