@@ -15,6 +15,14 @@ from backoffice.extensions import db
 
 
 @pytest.fixture
+def out(tmp_path):
+    """An empty folder for the exported files (``tmp_path`` may hold the test's STORAGE_DIR)."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
 def year_of_books(books, member, other_member, post_fee):
     """A small but varied year: fees due and paid by each method, a grant, a reversal, a manual
     entry with a label that looks like a formula, bank fees, a subsidy."""
@@ -38,9 +46,9 @@ def year_of_books(books, member, other_member, post_fee):
     return books
 
 
-def test_fec_from_the_database_matches_the_trial_balance(year_of_books, tmp_path):
-    record = exporting.export_to_path(year_of_books, 2026, "fec", tmp_path)
-    path = tmp_path / "812345676FEC20261231.txt"
+def test_fec_from_the_database_matches_the_trial_balance(year_of_books, out):
+    record = exporting.export_to_path(year_of_books, 2026, "fec", out)
+    path = out / "812345676FEC20261231.txt"
     assert record.filename == path.name and path.is_file()
     assert record.output_path == str(path.resolve())
     assert record.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
@@ -73,24 +81,24 @@ def test_fec_from_the_database_matches_the_trial_balance(year_of_books, tmp_path
     assert stored.read_bytes() == path.read_bytes()
 
 
-def test_second_fec_of_the_same_year_validates_nothing_more(year_of_books, tmp_path):
-    first = exporting.export_to_path(year_of_books, 2026, "fec", tmp_path / "a.txt")
-    second = exporting.export_to_path(year_of_books, 2026, "fec", tmp_path / "b.txt")
+def test_second_fec_of_the_same_year_validates_nothing_more(year_of_books, out):
+    first = exporting.export_to_path(year_of_books, 2026, "fec", out / "a.txt")
+    second = exporting.export_to_path(year_of_books, 2026, "fec", out / "b.txt")
     assert (first.entries_validated, second.entries_validated) == (11, 0)
     assert first.sha256 == second.sha256
 
 
-def test_fec_in_latin_9(books, tmp_path):
+def test_fec_in_latin_9(books, out):
     services.post_event(books, "bank_fees", amount=Decimal("3.50"), entry_date=date(2026, 2, 1), piece_ref="R",
                         label="Frais de tenue de compte – février")
     with pytest.raises(AccountingError, match="caractère « – » impossible à écrire en ISO-8859-15"):
-        exporting.export_to_path(books, 2026, "fec", tmp_path / "fec.txt", encoding="iso-8859-15")
-    assert list(tmp_path.iterdir()) == []
+        exporting.export_to_path(books, 2026, "fec", out / "fec.txt", encoding="iso-8859-15")
+    assert list(out.iterdir()) == []
     services.post_event(books, "bank_fees", amount=Decimal("3.50"), entry_date=date(2025, 2, 1), piece_ref="R",
                         label="Frais de tenue de compte (février, 5 €)")
-    record = exporting.export_to_path(books, 2025, "fec", tmp_path / "fec.txt", encoding="iso-8859-15")
+    record = exporting.export_to_path(books, 2025, "fec", out / "fec.txt", encoding="iso-8859-15")
     assert record.encoding == "iso8859-15"
-    assert "(février, 5 €)" in (tmp_path / "fec.txt").read_bytes().decode("iso-8859-15")
+    assert "(février, 5 €)" in (out / "fec.txt").read_bytes().decode("iso-8859-15")
 
 
 @pytest.mark.parametrize("fmt, kwargs, message", [
@@ -102,26 +110,26 @@ def test_fec_in_latin_9(books, tmp_path):
     ("fec", dict(year=2026, encoding="cp1252"), "Encodage « cp1252 » impossible pour un export FEC"),
     ("fec", dict(year=2026, start=date(2026, 2, 1)), "exercice entier"),
 ])
-def test_bad_exports_write_nothing(year_of_books, tmp_path, fmt, kwargs, message):
+def test_bad_exports_write_nothing(year_of_books, out, fmt, kwargs, message):
     year = kwargs.pop("year")
     with pytest.raises(AccountingError, match=message):
-        exporting.export_to_path(year_of_books, year, fmt, tmp_path, **kwargs)
-    assert list(tmp_path.iterdir()) == []
+        exporting.export_to_path(year_of_books, year, fmt, out, **kwargs)
+    assert list(out.iterdir()) == []
     assert db.session.scalar(select(func.count()).select_from(ExportRecord)) == 0
 
 
-def test_fec_needs_a_valid_siren(year_of_books, tmp_path):
+def test_fec_needs_a_valid_siren(year_of_books, out):
     year_of_books.siren = "123456789"
     with pytest.raises(AccountingError, match="SIREN .* absent ou invalide"):
-        exporting.export_to_path(year_of_books, 2026, "fec", tmp_path)
-    assert list(tmp_path.iterdir()) == []
+        exporting.export_to_path(year_of_books, 2026, "fec", out)
+    assert list(out.iterdir()) == []
     assert db.session.scalar(select(func.count()).select_from(JournalEntry).where(
         JournalEntry.validated_on.is_not(None))) == 0
 
 
-def test_csv_journal_in_french_conventions(year_of_books, tmp_path):
-    record = exporting.export_to_path(year_of_books, 2026, "csv", tmp_path, report="journal")
-    data = (tmp_path / record.filename).read_bytes()
+def test_csv_journal_in_french_conventions(year_of_books, out):
+    record = exporting.export_to_path(year_of_books, 2026, "csv", out, report="journal")
+    data = (out / record.filename).read_bytes()
     assert record.filename == "cpts-test-journal-20260101-20261231.csv"
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM
     text = data.decode("utf-8-sig")
@@ -134,33 +142,33 @@ def test_csv_journal_in_french_conventions(year_of_books, tmp_path):
     assert record.sha256 == hashlib.sha256(data).hexdigest()
 
 
-def test_csv_in_windows_1252_and_ledger_and_balance(year_of_books, tmp_path):
-    record = exporting.export_to_path(year_of_books, 2026, "csv", tmp_path / "gl.csv", report="ledger",
+def test_csv_in_windows_1252_and_ledger_and_balance(year_of_books, out):
+    record = exporting.export_to_path(year_of_books, 2026, "csv", out / "gl.csv", report="ledger",
                                       encoding="cp1252")
-    text = (tmp_path / "gl.csv").read_bytes().decode("cp1252")
+    text = (out / "gl.csv").read_bytes().decode("cp1252")
     assert text.startswith("Compte;Libellé compte;Date;Journal")
     assert "Total compte 411" in text and "Total général" in text
     assert record.encoding == "cp1252"
-    exporting.export_to_path(year_of_books, 2026, "csv", tmp_path / "bal.csv", report="balance")
-    balance = (tmp_path / "bal.csv").read_bytes().decode("utf-8-sig").split("\r\n")
+    exporting.export_to_path(year_of_books, 2026, "csv", out / "bal.csv", report="balance")
+    balance = (out / "bal.csv").read_bytes().decode("utf-8-sig").split("\r\n")
     assert balance[0] == "Compte;Libellé;Total débit;Total crédit;Solde débiteur;Solde créditeur"
     assert balance[-2].startswith(";Total;")
     total_debit, total_credit = balance[-2].split(";")[2:4]
     assert total_debit == total_credit
 
 
-def test_csv_for_a_period(year_of_books, tmp_path):
-    record = exporting.export_to_path(year_of_books, 2026, "csv", tmp_path, report="journal",
+def test_csv_for_a_period(year_of_books, out):
+    record = exporting.export_to_path(year_of_books, 2026, "csv", out, report="journal",
                                       start=date(2026, 1, 1), end=date(2026, 1, 31))
     assert record.filename == "cpts-test-journal-20260101-20260131.csv"
     assert record.line_count == 4  # fee due and paid in January
 
 
-def test_xlsx_three_sheets(year_of_books, tmp_path):
+def test_xlsx_three_sheets(year_of_books, out):
     from openpyxl import load_workbook
 
-    record = exporting.export_to_path(year_of_books, 2026, "xlsx", tmp_path)
-    workbook = load_workbook(tmp_path / record.filename, read_only=True)
+    record = exporting.export_to_path(year_of_books, 2026, "xlsx", out)
+    workbook = load_workbook(out / record.filename, read_only=True)
     assert workbook.sheetnames == ["Journal", "Grand livre", "Balance"]
     journal = list(workbook["Journal"].iter_rows(values_only=True))
     assert journal[0][:5] == ("Code journal", "Journal", "N° écriture", "Date", "Compte")
@@ -169,29 +177,29 @@ def test_xlsx_three_sheets(year_of_books, tmp_path):
     balance = list(workbook["Balance"].iter_rows(values_only=True))
     assert balance[-1][1] == "Total" and balance[-1][2] == balance[-1][3]
     workbook.close()
-    assert record.sha256 == hashlib.sha256((tmp_path / record.filename).read_bytes()).hexdigest()
+    assert record.sha256 == hashlib.sha256((out / record.filename).read_bytes()).hexdigest()
 
 
-def test_cli_export(year_of_books, runner, tmp_path):
+def test_cli_export(year_of_books, runner, out):
     result = runner.invoke(args=["accounting", "export", "--org", "cpts-test", "--year", "2026", "--format", "fec",
-                                 "--output", str(tmp_path)])
+                                 "--output", str(out)])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "812345676FEC20261231.txt").is_file()
+    assert (out / "812345676FEC20261231.txt").is_file()
     assert "SHA-256" in result.output
     result = runner.invoke(args=["accounting", "export", "--org", "cpts-test", "--year", "2026", "--format", "csv",
-                                 "--output", str(tmp_path / "j.csv"), "--encoding", "cp1252", "--report", "ledger"])
+                                 "--output", str(out / "j.csv"), "--encoding", "cp1252", "--report", "ledger"])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "j.csv").read_bytes().decode("cp1252").startswith("Compte;")
+    assert (out / "j.csv").read_bytes().decode("cp1252").startswith("Compte;")
 
 
 @pytest.mark.parametrize("args, message", [
     (["--org", "inconnue", "--year", "2026", "--format", "fec"], "Organisation inconnue : inconnue"),
     (["--org", "cpts-test", "--year", "2024", "--format", "csv"], "Aucune écriture"),
 ])
-def test_cli_errors(year_of_books, runner, tmp_path, args, message):
-    result = runner.invoke(args=["accounting", "export", *args, "--output", str(tmp_path)])
+def test_cli_errors(year_of_books, runner, out, args, message):
+    result = runner.invoke(args=["accounting", "export", *args, "--output", str(out)])
     assert result.exit_code == 1 and message in result.output
-    assert list(tmp_path.iterdir()) == []
+    assert list(out.iterdir()) == []
 
 
 def test_cli_init(runner, organisation):
