@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required
-from backoffice.extensions import csrf, db
+from backoffice.extensions import csrf, db, limiter
 from backoffice.member_portal import forms
 from backoffice.member_portal import services as portal
 from backoffice.member_portal.models import ReminderLog, UnmatchedPayment, UnmatchedStatus
@@ -434,6 +434,7 @@ def dismiss_unmatched(unmatched_id):
 
 @hook_bp.route("/<org>/notification", methods=["POST"])
 @csrf.exempt
+@limiter.limit("120 per minute")  # each call asks HelloAsso's API: no amplification for a flood
 def notification(org):
     from backoffice.organisations.models import Organisation
 
