@@ -24,17 +24,14 @@ def _empty_books():
     the accounting guards refuse for posted entries (PostgreSQL's TRUNCATE does not fire them)."""
     from sqlalchemy import text
 
-    from backoffice.accounting import db_guards
+    from backoffice.accounting.db_guards import suspended
 
     connection = db.session.connection()
     if connection.dialect.name != "sqlite":
         return
-    for sql in db_guards.drop_statements("sqlite"):
-        connection.execute(text(sql))
-    connection.execute(text("DELETE FROM accounting_lines"))
-    connection.execute(text("DELETE FROM accounting_entries"))
-    for sql in db_guards.statements("sqlite"):
-        connection.exec_driver_sql(sql)
+    with suspended(connection):
+        connection.execute(text("DELETE FROM accounting_lines"))
+        connection.execute(text("DELETE FROM accounting_entries"))
 
 
 @pytest.fixture(autouse=True)
