@@ -16,6 +16,7 @@ from backoffice.membership import receipts, services
 from backoffice.models import utcnow
 from backoffice.tasks.models import Task, TaskStatus
 from tests.factories import ProfessionalFactory, StructureFactory
+from tests.tasks.conftest import real_jobs  # noqa: F401  (fixture)
 
 
 @pytest.fixture(autouse=True)
@@ -165,3 +166,20 @@ def test_bulk_regeneration_of_an_empty_period_says_so(organisation, period):
     task = start_task(organisation=organisation, user=None, kind="membership.receipts", label="x",
                       job=regenerate_receipts, params={"period_id": period.id})
     assert task.status is TaskStatus.FAILED and "Aucune adhésion payée pour 2026" in task.message
+
+
+def test_with_a_worker_the_receipt_job_is_enqueued_after_the_commit(client, organisation, membership, login_as,
+                                                                    real_jobs):
+    from rq.job import Job
+
+    from backoffice.tasks.services import redis_connection
+
+    _db.session.commit()
+    login_as("treasurer")
+    client.post(f"/o/cpts-test/membership/members/{membership.id}/payments", data={
+        "amount": "50", "method": "cheque", "paid_on": "2026-02-14", "reference": "0012345", "form_key": "k1"})
+    task = _db.session.scalar(select(Task).where(Task.kind == "membership.receipt"))
+    assert task.status is TaskStatus.QUEUED and task.params == {"receipt_id": receipts.receipt_of(membership).id}
+    job = Job.fetch(task.rq_job_id, connection=redis_connection())
+    assert job.args == (task.id,) and job.origin.endswith("-default")
+    assert receipts.receipt_of(membership).status is ReceiptStatus.PENDING  # the worker has not run yet
