@@ -47,6 +47,7 @@ ENVIRONMENT = {
     "JOB_RECONCILE_GRACE_SECONDS": ("JOB_RECONCILE_GRACE_SECONDS", float),
     "TASK_MAX_ATTEMPTS": ("TASK_MAX_ATTEMPTS", int),
     "TASK_RESULT_DAYS": ("TASK_RESULT_DAYS", int),
+    "PUBLIC_BASE_URL": ("PUBLIC_BASE_URL", str),
 }
 
 
@@ -67,6 +68,9 @@ class Config:
     MAIL_PASSWORD = None
     MAIL_USE_TLS = True
     MAIL_DEFAULT_SENDER = "Maillage <ne-pas-repondre@maillage.local>"
+    # The address of the site as members reach it (https://maillage.example.org), for the
+    # links in mails sent by scheduled jobs, outside any request.
+    PUBLIC_BASE_URL = None
 
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
@@ -141,8 +145,14 @@ class Testing(Config):
     TESTING = True
     SECRET_KEY = "testing-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
-    # Tests take nothing from the environment: each fixture says what it needs.
-    ENVIRONMENT = {}
+    # Tests never read the real DATABASE_URL, secret or mail settings; worker processes
+    # started by the tests get their database, queues and storage through these.
+    ENVIRONMENT = {
+        "TEST_DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", sqlalchemy_url),
+        **{variable: ENVIRONMENT[variable] for variable in (
+            "REDIS_URL", "STORAGE_DIR", "RQ_QUEUE_PREFIX", "JOBS_INLINE", "JOB_HEARTBEAT_SECONDS",
+            "JOB_STALE_SECONDS", "JOB_RECONCILE_GRACE_SECONDS", "TASK_MAX_ATTEMPTS", "TASK_RESULT_DAYS")},
+    }
     MAIL_BACKEND = "outbox"
     WTF_CSRF_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"

@@ -9,12 +9,13 @@ from datetime import timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 
 from backoffice.auth.models import STAFF_ROLES, Role, RoleAssignment, User
 from backoffice.extensions import db, login_manager
+from backoffice.mail.services import external_url, send_mail
 from backoffice.models import utcnow
 
 _hasher = PasswordHasher()
@@ -198,7 +199,7 @@ def _render_mail(template, **context):
 
 def _link_mail(user, purpose, endpoint, template, **context):
     """Subject and body of a mail carrying a link for ``user``; the same work for a stand-in user."""
-    url = url_for(endpoint, token=make_token(user, purpose), _external=True)
+    url = external_url(endpoint, token=make_token(user, purpose))
     return _render_mail(template, user=user, url=url, lifetime=link_lifetime(purpose), **context)
 
 
@@ -208,16 +209,12 @@ def send_signin_link(user):
     For other features (membership creates members' accounts and may call it).
     The caller commits.
     """
-    from backoffice.mail.services import send_mail
-
     subject, body = _link_mail(user, "signin", "auth.link_signin", "auth/mail/signin_link.txt")
     send_mail(user.email, subject, body)
 
 
 def send_password_link(user, purpose="invitation", organisation=None):
     """Send a link to choose a password: ``invitation`` (new account) or ``reset`` (forgotten)."""
-    from backoffice.mail.services import send_mail
-
     endpoint = "auth.accept_invitation" if purpose == "invitation" else "auth.reset_password"
     subject, body = _link_mail(user, purpose, endpoint, f"auth/mail/{purpose}.txt", organisation=organisation)
     send_mail(user.email, subject, body)
@@ -352,7 +349,7 @@ def invite_staff(organisation, email, full_name, role):
         send_password_link(user, "invitation", organisation)
     else:
         subject, body = _render_mail("auth/mail/role_granted.txt", user=user, organisation=organisation, role=role,
-                                     url=url_for("auth.login", _external=True))
+                                     url=external_url("auth.login"))
         send_mail(user.email, subject, body)
     return user
 

@@ -2,7 +2,7 @@
 import smtplib
 from email.message import EmailMessage
 
-from flask import current_app
+from flask import current_app, has_request_context, render_template, url_for
 
 from backoffice.extensions import db
 from backoffice.mail.models import OutboxMessage
@@ -42,3 +42,23 @@ def send_mail(recipient, subject, body, attachments=()):
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
         raise MailError(f"Envoi du message à {recipient} impossible : {exc}") from exc
+
+
+def external_url(endpoint, **values):
+    """``url_for(endpoint, _external=True)`` that works in a request, a job or a command.
+
+    Outside a request, the base is ``PUBLIC_BASE_URL`` (e.g. ``https://maillage.example.org``), else ``SERVER_NAME``, else ``http://localhost``.
+    """
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if not base and current_app.config.get("SERVER_NAME"):
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url=base or "http://localhost"):
+        return url_for(endpoint, _external=True, **values)
+
+
+def render_mail(template, **context):
+    """(subject, body) of a plain-text mail template whose first line is the subject."""
+    subject, _, body = render_template(template, **context).partition("\n")
+    return subject.strip(), body.lstrip("\n")

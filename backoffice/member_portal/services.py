@@ -21,7 +21,7 @@ from sqlalchemy import select
 from backoffice.auth.models import Role, User
 from backoffice.auth.services import create_user, find_user_by_email, grant_role, new_nonce
 from backoffice.extensions import db
-from backoffice.member_portal.urls import external_url, render_mail
+from backoffice.mail.services import external_url, render_mail
 from backoffice.membership import helloasso, receipts, services
 from backoffice.membership.models import MembershipStatus
 from backoffice.membership.services import MembershipError

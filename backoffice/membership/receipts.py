@@ -25,7 +25,7 @@ from sqlalchemy.orm import joinedload
 
 from backoffice.extensions import db
 from backoffice.member_portal.models import MembershipReceipt, ReceiptStatus
-from backoffice.member_portal.urls import external_url, render_mail
+from backoffice.mail.services import external_url, render_mail
 from backoffice.membership import services
 from backoffice.membership.models import Membership, MembershipPeriod, MembershipStatus, PaymentKind, PaymentStatus
 from backoffice.models import utcnow

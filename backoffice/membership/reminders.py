@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from backoffice.extensions import db
 from backoffice.member_portal.models import ReminderLog, ReminderSettings
-from backoffice.member_portal.urls import external_url, render_mail
+from backoffice.mail.services import external_url, render_mail
 from backoffice.membership import services
 from backoffice.membership.models import (OPEN_STATUSES, Membership, MembershipPeriod, MembershipStatus)
 from backoffice.membership.services import MembershipError
