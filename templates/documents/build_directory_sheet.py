@@ -14,35 +14,27 @@ import sys
 from pathlib import Path
 
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Cm, Pt
+from docx.shared import Cm
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from build_templates import _TAG, _cell, _new_document, _para  # noqa: E402
+from docx_helpers import add_para, fill_cell, new_document, set_footer, set_header  # noqa: E402
 
 
 def build_directory_sheet(path: Path) -> None:
     """Fiche annuaire: one page per professional of the directory."""
-    doc = _new_document()
-    section = doc.sections[0]
-    header = section.header.paragraphs[0]
-    header.add_run("{{ organisation.name }} — annuaire des professionnels")
-    header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    footer = section.footer.paragraphs[0]
-    for piece in _TAG.split("Fiche établie le {{ generated_on|date_fr }} par {{ organisation.name }}. "
-                            "Signalez toute erreur au secrétariat."):
-        if piece:
-            footer.add_run(piece).font.size = Pt(8)
-    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    doc = new_document()
+    set_header(doc, "{{ organisation.name }} — annuaire des professionnels")
+    set_footer(doc, "Fiche établie le {{ generated_on|date_fr }} par {{ organisation.name }}. "
+                    "Signalez toute erreur au secrétariat.")
 
-    _para(doc, "{%p if logo %}")
-    _para(doc, "{{ logo }}")
-    _para(doc, "{%p endif %}")
-    _para(doc, "Fiche annuaire", style="Title")
-    _para(doc, "{{ professional.civility }} {{ professional.first_name }} {{ professional.last_name }}",
+    add_para(doc, "{%p if logo %}")
+    add_para(doc, "{{ logo }}")
+    add_para(doc, "{%p endif %}")
+    add_para(doc, "Fiche annuaire", style="Title")
+    add_para(doc, "{{ professional.civility }} {{ professional.first_name }} {{ professional.last_name }}",
           bold=True, size=16)
-    _para(doc, "{{ professional.profession }}", size=12)
+    add_para(doc, "{{ professional.profession }}", size=12)
 
     rows = [
         ("RPPS", "{{ professional.rpps or '—' }}"),
@@ -58,11 +50,11 @@ def build_directory_sheet(path: Path) -> None:
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for row, (label, value) in zip(table.rows, rows):
         row.cells[0].width, row.cells[1].width = Cm(5), Cm(11.5)
-        _cell(row.cells[0], label, bold=True)
-        _cell(row.cells[1], value)
+        fill_cell(row.cells[0], label, bold=True)
+        fill_cell(row.cells[1], value)
 
-    _para(doc, "{{ organisation.name }}", bold=True, space_before=24)
-    _para(doc, "{{ organisation.address or '' }}")
+    add_para(doc, "{{ organisation.name }}", bold=True, space_before=24)
+    add_para(doc, "{{ organisation.address or '' }}")
     doc.core_properties.title = "Fiche annuaire"
     doc.save(path)
 

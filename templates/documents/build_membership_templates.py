@@ -21,64 +21,59 @@ from docx.shared import Cm, Pt
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from build_templates import _TAG, _cell, _new_document, _para  # noqa: E402
+from docx_helpers import add_para, build_all, fill_cell, new_document, set_header  # noqa: E402
 
 
 def build_cheque_deposit_slip(path: Path) -> None:
     """Bordereau de remise de chèques: the bank account, one row per cheque, the total in
     figures and in words, the depositor's signature."""
-    doc = _new_document()
-    section = doc.sections[0]
-    header = section.header.paragraphs[0]
-    for piece in _TAG.split("{{ organisation.name }} — Bordereau n° {{ deposit.number }}"):
-        if piece:
-            header.add_run(piece)
-    header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    doc = new_document()
+    set_header(doc, "{{ organisation.name }} — Bordereau n° {{ deposit.number }}")
 
-    _para(doc, "{%p if logo %}")
-    _para(doc, "{{ logo }}")
-    _para(doc, "{%p endif %}")
-    _para(doc, "{{ organisation.name }}", bold=True, size=13)
-    _para(doc, "{{ organisation.address }}")
-    _para(doc, "Bordereau de remise de chèques", style="Title", align=WD_ALIGN_PARAGRAPH.CENTER)
-    _para(doc, "N° {{ deposit.number }} du {{ deposit.date|date_fr }}", align=WD_ALIGN_PARAGRAPH.CENTER)
+    add_para(doc, "{%p if logo %}")
+    add_para(doc, "{{ logo }}")
+    add_para(doc, "{%p endif %}")
+    add_para(doc, "{{ organisation.name }}", bold=True, size=13)
+    add_para(doc, "{{ organisation.address }}")
+    add_para(doc, "Bordereau de remise de chèques", style="Title", align=WD_ALIGN_PARAGRAPH.CENTER)
+    add_para(doc, "N° {{ deposit.number }} du {{ deposit.date|date_fr }}", align=WD_ALIGN_PARAGRAPH.CENTER)
 
     account = doc.add_table(rows=3, cols=2)
     account.style = "Table Grid"
     for row, (label, value) in zip(account.rows, [("Titulaire du compte", "{{ organisation.name }}"),
                                                    ("IBAN", "{{ account.iban }}"),
                                                    ("BIC", "{{ account.bic }}")]):
-        _cell(row.cells[0], label, bold=True)
-        _cell(row.cells[1], value)
+        fill_cell(row.cells[0], label, bold=True)
+        fill_cell(row.cells[1], value)
 
-    _para(doc, "", space_before=6)
+    add_para(doc, "", space_before=6)
     table = doc.add_table(rows=5, cols=6)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     titles = ("N°", "N° du chèque", "Banque", "Tireur", "Reçu le", "Montant")
     for cell, text in zip(table.rows[0].cells, titles):
-        _cell(cell, text, bold=True)
-    _cell(table.rows[1].cells[0], "{%tr for cheque in cheques %}")
+        fill_cell(cell, text, bold=True)
+    fill_cell(table.rows[1].cells[0], "{%tr for cheque in cheques %}")
     row = table.rows[2].cells
-    _cell(row[0], "{{ cheque.position }}")
-    _cell(row[1], "{{ cheque.number }}")
-    _cell(row[2], "{{ cheque.bank }}")
-    _cell(row[3], "{{ cheque.drawer }}")
-    _cell(row[4], "{{ cheque.date|date_short }}")
-    _cell(row[5], "{{ cheque.amount|money }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _cell(table.rows[3].cells[0], "{%tr endfor %}")
+    fill_cell(row[0], "{{ cheque.position }}")
+    fill_cell(row[1], "{{ cheque.number }}")
+    fill_cell(row[2], "{{ cheque.bank }}")
+    fill_cell(row[3], "{{ cheque.drawer }}")
+    fill_cell(row[4], "{{ cheque.date|date_short }}")
+    fill_cell(row[5], "{{ cheque.amount|money }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    fill_cell(table.rows[3].cells[0], "{%tr endfor %}")
     total = table.rows[4].cells
-    _cell(total[0], "Total : {{ deposit.count }} chèque(s)", bold=True)
-    _cell(total[5], "{{ deposit.total|money }}", bold=True, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    fill_cell(total[0], "Total : {{ deposit.count }} chèque(s)", bold=True)
+    fill_cell(total[5], "{{ deposit.total|money }}", bold=True, align=WD_ALIGN_PARAGRAPH.RIGHT)
     for column, width in zip(table.columns, (Cm(1), Cm(3), Cm(3.2), Cm(4.6), Cm(2.2), Cm(2.6))):
         for cell in column.cells:
             cell.width = width
 
-    _para(doc, "Montant total de la remise : {{ deposit.total|money }}, soit {{ deposit.total|money_words }}.",
+    add_para(doc, "Montant total de la remise : {{ deposit.total|money }}, soit {{ deposit.total|money_words }}.",
           space_before=10, bold=True)
-    _para(doc, "Fait à {{ place }}, le {{ deposit.date|date_fr }}.", space_before=18)
-    _para(doc, "Signature du remettant :", space_before=6)
-    _para(doc, "{{ depositor }}", align=WD_ALIGN_PARAGRAPH.RIGHT, bold=True, space_before=36)
+    add_para(doc, "Fait à {{ place }}, le {{ deposit.date|date_fr }}.", space_before=18)
+    add_para(doc, "Signature du remettant :", space_before=6)
+    add_para(doc, "{{ depositor }}", align=WD_ALIGN_PARAGRAPH.RIGHT, bold=True, space_before=36)
     for paragraph in doc.paragraphs:
         for run in paragraph.runs:
             if run.font.size is None:
@@ -91,12 +86,7 @@ TEMPLATES = {"cheque_deposit_slip.docx": build_cheque_deposit_slip}
 
 
 def main(argv=None) -> int:
-    outdir = Path(argv[0]) if argv else HERE
-    outdir.mkdir(parents=True, exist_ok=True)
-    for name, build in TEMPLATES.items():
-        build(outdir / name)
-        print(outdir / name)
-    return 0
+    return build_all(TEMPLATES, argv, HERE)
 
 
 if __name__ == "__main__":

@@ -15,89 +15,35 @@ below must be present in the context, ``None`` when it has no value (``logo``,
 """
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
-from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Cm, Pt
 
 HERE = Path(__file__).resolve().parent
-# A tag is one run; text between tags is its own run.
-_TAG = re.compile(r"({{.*?}}|{%.*?%})")
+sys.path.insert(0, str(HERE))
+from docx_helpers import add_para, build_all, fill_cell, new_document, set_footer, set_header  # noqa: E402
 
-
-def _new_document():
-    doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)  # A4
-    section.left_margin = section.right_margin = Cm(2.2)
-    section.top_margin = section.bottom_margin = Cm(2)
-    normal = doc.styles["Normal"]
-    normal.font.name = "Calibri"
-    normal.font.size = Pt(11)
-    # python-docx's default core properties say "python-docx": ours say what the file is.
-    doc.core_properties.author = "Maillage"
-    doc.core_properties.comments = ""
-    return doc
-
-
-def _para(container, text="", *, style=None, bold=False, align=None, size=None,
-          space_before=None):
-    """Add a paragraph whose tags are each a single run."""
-    paragraph = container.add_paragraph(style=style)
-    if space_before is not None:
-        paragraph.paragraph_format.space_before = Pt(space_before)
-    for piece in _TAG.split(text):
-        if not piece:
-            continue
-        run = paragraph.add_run(piece)
-        run.bold = bold or None
-        if size:
-            run.font.size = Pt(size)
-    if align is not None:
-        paragraph.alignment = align
-    return paragraph
-
-
-def _cell(cell, text, *, bold=False, align=None):
-    paragraph = cell.paragraphs[0]
-    for piece in _TAG.split(text):
-        if piece:
-            run = paragraph.add_run(piece)
-            run.bold = bold or None
-    if align is not None:
-        paragraph.alignment = align
 
 
 def build_membership_receipt(path: Path) -> None:
     """Attestation d'adhésion (membership receipt), one per paid membership fee."""
-    doc = _new_document()
-    section = doc.sections[0]
-    header = section.header.paragraphs[0]
-    header.add_run("{{ organisation.name }}")
-    header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    footer = section.footer.paragraphs[0]
-    for piece in _TAG.split(
-        "{{ organisation.name }} — SIREN {{ organisation.siren }} — "
-        "Attestation délivrée pour servir et valoir ce que de droit."
-    ):
-        if piece:
-            footer.add_run(piece).font.size = Pt(8)
-    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    doc = new_document()
+    set_header(doc, "{{ organisation.name }}")
+    set_footer(doc, "{{ organisation.name }} — SIREN {{ organisation.siren }} — "
+                    "Attestation délivrée pour servir et valoir ce que de droit.")
 
-    _para(doc, "{%p if logo %}")
-    _para(doc, "{{ logo }}")
-    _para(doc, "{%p endif %}")
-    _para(doc, "{{ organisation.name }}", bold=True, size=13)
-    _para(doc, "{{ organisation.address }}")
-    _para(doc, "SIREN : {{ organisation.siren }}")
+    add_para(doc, "{%p if logo %}")
+    add_para(doc, "{{ logo }}")
+    add_para(doc, "{%p endif %}")
+    add_para(doc, "{{ organisation.name }}", bold=True, size=13)
+    add_para(doc, "{{ organisation.address }}")
+    add_para(doc, "SIREN : {{ organisation.siren }}")
 
-    _para(doc, "Attestation d'adhésion", style="Title", align=WD_ALIGN_PARAGRAPH.CENTER)
-    _para(doc, "Reçu n° {{ receipt.number }}", align=WD_ALIGN_PARAGRAPH.CENTER)
-    _para(
+    add_para(doc, "Attestation d'adhésion", style="Title", align=WD_ALIGN_PARAGRAPH.CENTER)
+    add_para(doc, "Reçu n° {{ receipt.number }}", align=WD_ALIGN_PARAGRAPH.CENTER)
+    add_para(
         doc,
         "Je soussigné(e), {{ treasurer.name }}, trésorier(ère) de {{ organisation.name }}, "
         "atteste que {{ member.civility }} {{ member.first_name }} {{ member.last_name }} "
@@ -117,15 +63,15 @@ def build_membership_receipt(path: Path) -> None:
         ("Mode de règlement", "{{ payment.method }}"),
     ]
     for row, (label, value) in zip(table.rows, rows):
-        _cell(row.cells[0], label, bold=True)
-        _cell(row.cells[1], value)
+        fill_cell(row.cells[0], label, bold=True)
+        fill_cell(row.cells[1], value)
 
-    _para(doc, "{%p if payment.reference %}")
-    _para(doc, "Référence du règlement : {{ payment.reference }}", space_before=8)
-    _para(doc, "{%p endif %}")
-    _para(doc, "Fait à {{ place }}, le {{ issued_on|date_fr }}.", space_before=24)
-    _para(doc, "{{ treasurer.name }}", align=WD_ALIGN_PARAGRAPH.RIGHT, bold=True)
-    _para(doc, "Trésorier(ère)", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    add_para(doc, "{%p if payment.reference %}")
+    add_para(doc, "Référence du règlement : {{ payment.reference }}", space_before=8)
+    add_para(doc, "{%p endif %}")
+    add_para(doc, "Fait à {{ place }}, le {{ issued_on|date_fr }}.", space_before=24)
+    add_para(doc, "{{ treasurer.name }}", align=WD_ALIGN_PARAGRAPH.RIGHT, bold=True)
+    add_para(doc, "Trésorier(ère)", align=WD_ALIGN_PARAGRAPH.RIGHT)
     doc.core_properties.title = "Attestation d'adhésion"
     doc.save(path)
 
@@ -183,40 +129,33 @@ _BENCH_PARAGRAPHS = [
 def build_bench_statement(path: Path) -> None:
     """A realistic statement (relevé): header, a table of lines, totals, 30 paragraphs."""
     assert len(_BENCH_PARAGRAPHS) == 30
-    doc = _new_document()
-    section = doc.sections[0]
-    header = section.header.paragraphs[0]
-    for piece in _TAG.split("{{ organisation.name }} — Relevé n° {{ statement.number }}"):
-        if piece:
-            header.add_run(piece)
-    footer = section.footer.paragraphs[0]
-    for piece in _TAG.split("{{ organisation.name }} — SIREN {{ organisation.siren }}"):
-        if piece:
-            footer.add_run(piece).font.size = Pt(8)
+    doc = new_document()
+    set_header(doc, "{{ organisation.name }} — Relevé n° {{ statement.number }}", align=None)
+    set_footer(doc, "{{ organisation.name }} — SIREN {{ organisation.siren }}", align=None)
 
-    _para(doc, "{{ organisation.name }}", bold=True, size=13)
-    _para(doc, "{{ organisation.address }}")
-    _para(doc, "Relevé de compte", style="Title")
-    _para(doc, "{{ member.civility }} {{ member.first_name }} {{ member.last_name }}", bold=True)
-    _para(doc, "{{ member.address }}")
-    _para(doc, "Date : {{ statement.date|date_fr }}")
+    add_para(doc, "{{ organisation.name }}", bold=True, size=13)
+    add_para(doc, "{{ organisation.address }}")
+    add_para(doc, "Relevé de compte", style="Title")
+    add_para(doc, "{{ member.civility }} {{ member.first_name }} {{ member.last_name }}", bold=True)
+    add_para(doc, "{{ member.address }}")
+    add_para(doc, "Date : {{ statement.date|date_fr }}")
 
     table = doc.add_table(rows=5, cols=3)
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, ("Libellé", "Quantité", "Montant")):
-        _cell(cell, text, bold=True)
-    _cell(table.rows[1].cells[0], "{%tr for line in lines %}")
-    _cell(table.rows[2].cells[0], "{{ line.label }}")
-    _cell(table.rows[2].cells[1], "{{ line.quantity }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _cell(table.rows[2].cells[2], "{{ line.amount|money }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _cell(table.rows[3].cells[0], "{%tr endfor %}")
-    _cell(table.rows[4].cells[0], "Total", bold=True)
-    _cell(table.rows[4].cells[2], "{{ total|money }}", bold=True, align=WD_ALIGN_PARAGRAPH.RIGHT)
+        fill_cell(cell, text, bold=True)
+    fill_cell(table.rows[1].cells[0], "{%tr for line in lines %}")
+    fill_cell(table.rows[2].cells[0], "{{ line.label }}")
+    fill_cell(table.rows[2].cells[1], "{{ line.quantity }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    fill_cell(table.rows[2].cells[2], "{{ line.amount|money }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    fill_cell(table.rows[3].cells[0], "{%tr endfor %}")
+    fill_cell(table.rows[4].cells[0], "Total", bold=True)
+    fill_cell(table.rows[4].cells[2], "{{ total|money }}", bold=True, align=WD_ALIGN_PARAGRAPH.RIGHT)
 
-    _para(doc, "Soit {{ total|money_words }}.", space_before=8)
+    add_para(doc, "Soit {{ total|money_words }}.", space_before=8)
     for text in _BENCH_PARAGRAPHS:
-        _para(doc, text, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
-    _para(doc, "{{ contact.name }}", align=WD_ALIGN_PARAGRAPH.RIGHT, bold=True)
+        add_para(doc, text, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+    add_para(doc, "{{ contact.name }}", align=WD_ALIGN_PARAGRAPH.RIGHT, bold=True)
     doc.core_properties.title = "Relevé de compte"
     doc.save(path)
 
@@ -228,12 +167,7 @@ TEMPLATES = {
 
 
 def main(argv=None) -> int:
-    outdir = Path(argv[0]) if argv else HERE
-    outdir.mkdir(parents=True, exist_ok=True)
-    for name, build in TEMPLATES.items():
-        build(outdir / name)
-        print(outdir / name)
-    return 0
+    return build_all(TEMPLATES, argv, HERE)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,88 @@
+"""python-docx helpers shared by the ``build_*.py`` scripts that write the Word templates.
+
+Every Jinja tag is written as one whole run (``add_run("{{ member.last_name }}")``) so that Word
+never splits it across runs.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Cm, Pt
+
+# A tag is one run; text between tags is its own run.
+TAG = re.compile(r"({{.*?}}|{%.*?%})")
+
+
+def new_document():
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)  # A4
+    section.left_margin = section.right_margin = Cm(2.2)
+    section.top_margin = section.bottom_margin = Cm(2)
+    normal = doc.styles["Normal"]
+    normal.font.name = "Calibri"
+    normal.font.size = Pt(11)
+    # python-docx's default core properties say "python-docx": ours say what the file is.
+    doc.core_properties.author = "Maillage"
+    doc.core_properties.comments = ""
+    return doc
+
+
+def _add_runs(paragraph, text, *, bold=None, size=None):
+    """One run per tag and per text between tags (``bold=None``: no run properties written)."""
+    for piece in TAG.split(text):
+        if not piece:
+            continue
+        run = paragraph.add_run(piece)
+        if bold is not None:
+            run.bold = bold or None
+        if size:
+            run.font.size = Pt(size)
+
+
+def add_para(container, text="", *, style=None, bold=False, align=None, size=None,
+             space_before=None):
+    """Add a paragraph whose tags are each a single run."""
+    paragraph = container.add_paragraph(style=style)
+    if space_before is not None:
+        paragraph.paragraph_format.space_before = Pt(space_before)
+    _add_runs(paragraph, text, bold=bold, size=size)
+    if align is not None:
+        paragraph.alignment = align
+    return paragraph
+
+
+def fill_cell(cell, text, *, bold=False, align=None):
+    paragraph = cell.paragraphs[0]
+    _add_runs(paragraph, text, bold=bold)
+    if align is not None:
+        paragraph.alignment = align
+
+
+def set_header(doc, text, align=WD_ALIGN_PARAGRAPH.RIGHT):
+    """The page header: ``text`` (aligned right unless told)."""
+    header = doc.sections[0].header.paragraphs[0]
+    _add_runs(header, text)
+    if align is not None:
+        header.alignment = align
+
+
+def set_footer(doc, text, align=WD_ALIGN_PARAGRAPH.CENTER):
+    """The page footer: ``text`` in small type (centred unless told)."""
+    footer = doc.sections[0].footer.paragraphs[0]
+    _add_runs(footer, text, size=8)
+    if align is not None:
+        footer.alignment = align
+
+
+def build_all(templates, argv, default_dir: Path) -> int:
+    """Write each ``{file name: build function}`` into ``argv[0]`` (or ``default_dir``)."""
+    outdir = Path(argv[0]) if argv else default_dir
+    outdir.mkdir(parents=True, exist_ok=True)
+    for name, build in templates.items():
+        build(outdir / name)
+        print(outdir / name)
+    return 0
