@@ -91,3 +91,6 @@ class RoleAssignment(TimestampMixin, db.Model):
 
     user = relationship(User, back_populates="roles")
     organisation = relationship("Organisation")
+
+    def __str__(self):
+        return f"{self.role.label} — {self.user}"

@@ -39,3 +39,6 @@ class DocumentTemplate(TimestampMixin, db.Model):
 
     def abspath(self) -> Path:
         return Path(current_app.config["STORAGE_DIR"]) / self.path
+
+    def __str__(self):
+        return f"Modèle « {self.kind} » ({self.filename})"

@@ -13,6 +13,7 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Enum, Fo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.extensions import db
+from backoffice.formatting import format_date_short, format_money
 from backoffice.models import Money, TimestampMixin
 
 
@@ -98,6 +99,9 @@ class ReminderSettings(TimestampMixin, db.Model):
     renewal_notice_days: Mapped[int] = mapped_column(Integer, default=30)
     overdue_days: Mapped[list] = mapped_column(JSON, default=lambda: [15, 45])
 
+    def __str__(self):
+        return "Paramètres des relances"
+
 
 class ReminderLog(db.Model):
     """One reminder sent to one member, so that nobody gets the same reminder twice.
@@ -179,6 +183,9 @@ class HelloAssoAccount(TimestampMixin, db.Model):
     def active(self):
         return self.enabled and self.configured
 
+    def __str__(self):
+        return "Compte HelloAsso"
+
 
 class CheckoutStatus(StrEnum):
     CREATED = "created"      # the member was sent to HelloAsso
@@ -211,6 +218,10 @@ class HelloAssoCheckout(TimestampMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     membership = relationship("Membership")
+
+
+    def __str__(self):
+        return f"Paiement HelloAsso de {format_money(self.amount)}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -267,3 +278,6 @@ class UnmatchedPayment(TimestampMixin, db.Model):
     @property
     def idempotency_key(self):
         return f"{self.source}:{self.external_id}"
+
+    def __str__(self):
+        return f"Paiement non rapproché de {format_money(self.amount)} du {format_date_short(self.paid_on)}"

@@ -26,6 +26,7 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, Enum, ForeignKey, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.extensions import db
+from backoffice.formatting import format_date_short, format_money
 from backoffice.models import ZERO, Money, TimestampMixin
 
 
@@ -182,6 +183,9 @@ class MembershipSettings(TimestampMixin, db.Model):
     statement_csv_mapping: Mapped[dict | None] = mapped_column(JSON)
 
     organisation = relationship("Organisation")
+
+    def __str__(self):
+        return "Paramètres des adhésions"
 
 
 class MembershipPeriod(TimestampMixin, db.Model):
@@ -388,6 +392,9 @@ class MembershipPayment(TimestampMixin, db.Model):
     def counts(self):
         return self.status is PaymentStatus.CONFIRMED
 
+    def __str__(self):
+        return f"{self.kind.label} de {format_money(self.amount)} ({self.method.label}) du {format_date_short(self.paid_on)}"
+
 
 class ChequeDeposit(TimestampMixin, db.Model):
     """A bordereau de remise de chèques: cheques handed to the bank together."""
@@ -415,6 +422,10 @@ class ChequeDeposit(TimestampMixin, db.Model):
 # --------------------------------------------------------------------------------------------
 # Bank statements
 # --------------------------------------------------------------------------------------------
+
+    def __str__(self):
+        return f"Remise de chèques n° {self.number} du {format_date_short(self.deposited_on)}"
+
 
 class BankStatementImport(TimestampMixin, db.Model):
     """One uploaded bank statement file (CSV or CAMT.053)."""
@@ -488,6 +499,9 @@ class SepaMandate(TimestampMixin, db.Model):
 
     party = relationship("Party")
 
+    def __str__(self):
+        return f"Mandat SEPA {self.reference} — {self.debtor_name}"
+
 
 class DirectDebitRun(TimestampMixin, db.Model):
     """A collection run: one pain.008 file for a selection of awaiting memberships."""
@@ -511,3 +525,5 @@ class DirectDebitRun(TimestampMixin, db.Model):
 
     payments = relationship(MembershipPayment, back_populates="direct_debit_run", order_by=MembershipPayment.id)
 
+    def __str__(self):
+        return f"Prélèvement du {format_date_short(self.collection_date)}"

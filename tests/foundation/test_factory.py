@@ -75,3 +75,15 @@ def test_production_refuses_the_development_secret(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app(Production)
+
+
+def test_every_audited_model_reads_well_in_the_audit_trail(app):
+    """The trail stores ``str(row)`` as its summary: a model without ``__str__`` would show ``<Model 12>``."""
+    from backoffice.extensions import db
+
+    unreadable = [
+        mapper.class_.__name__ for mapper in db.Model.registry.mappers
+        if getattr(mapper.class_, "__audited__", False)
+        and not any("__str__" in vars(klass) for klass in mapper.class_.__mro__ if klass.__module__.startswith("backoffice"))
+    ]
+    assert unreadable == []
