@@ -34,6 +34,34 @@ def _fail(exc):
     flash(str(exc), "danger")
 
 
+def _flash_errors(form):
+    """Flash each invalid field of a form posted from another page (its errors can't show there)."""
+    for field, errors in form.errors.items():
+        flash(f"{getattr(form, field).label.text} : {' '.join(errors)}", "danger")
+
+
+def _apply(action, success=None, duplicate=None):
+    """Call ``action()`` in a savepoint, commit once and flash the outcome; returns ``(ok, result)``.
+
+    A ``MembershipError`` is flashed as a refusal (the savepoint undid only what the service did).
+    ``duplicate``, when given, is the warning for a form already recorded (``str``: the exception's
+    own message). ``success`` is the message, or a function of the action's result."""
+    try:
+        with db.session.begin_nested():  # a refusal undoes only what the service did
+            result = action()
+        db.session.commit()
+    except MembershipError as exc:
+        if duplicate and isinstance(exc, DuplicateSubmission):
+            flash(duplicate(exc) if callable(duplicate) else duplicate, "warning")
+        else:
+            _fail(exc)
+    else:
+        if success is not None:
+            flash(success(result) if callable(success) else success, "success")
+        return True, result
+    return False, None
+
+
 def _periods():
     if "membership_periods" not in g:
         g.membership_periods = services.periods(g.organisation)
@@ -207,23 +235,15 @@ def record_payment(membership_id):
     membership = get_or_404(Membership, membership_id)
     form = forms.PaymentForm()
     if not form.validate_on_submit():
-        for field, errors in form.errors.items():
-            flash(f"{getattr(form, field).label.text} : {' '.join(errors)}", "danger")
+        _flash_errors(form)
         return _back(membership)
-    try:
-        with db.session.begin_nested():  # a refusal undoes only what the service did
-            payment = services.record_payment(
-                membership, form.amount.amount, form.method.data, form.paid_on.data, reference=form.reference.data,
-                cheque_bank=form.cheque_bank.data, payer_name=form.payer_name.data, note=form.note.data,
-                idempotency_key=form.form_key.data or None, user=current_user)
-        db.session.commit()
-    except DuplicateSubmission as exc:
-        flash(str(exc), "warning")
-    except MembershipError as exc:
-        _fail(exc)
-    else:
-        flash(f"Paiement de {_plain(payment.amount)} € enregistré. Statut : {membership.status.label.lower()}.",
-              "success")
+    _apply(lambda: services.record_payment(
+               membership, form.amount.amount, form.method.data, form.paid_on.data, reference=form.reference.data,
+               cheque_bank=form.cheque_bank.data, payer_name=form.payer_name.data, note=form.note.data,
+               idempotency_key=form.form_key.data or None, user=current_user),
+           lambda payment: (f"Paiement de {_plain(payment.amount)} € enregistré. "
+                            f"Statut : {membership.status.label.lower()}."),
+           duplicate=str)
     return _back(membership)
 
 
@@ -235,17 +255,10 @@ def reverse_payment(payment_id):
     if not form.validate_on_submit():
         flash("Indiquez le motif de l'annulation.", "danger")
         return _back(payment.membership)
-    try:
-        with db.session.begin_nested():  # a refusal undoes only what the service did
-            services.reverse_payment(payment, reason=form.reason.data, user=current_user,
-                                     idempotency_key=form.form_key.data or None)
-        db.session.commit()
-    except DuplicateSubmission:
-        flash("Cette annulation a déjà été enregistrée.", "warning")
-    except MembershipError as exc:
-        _fail(exc)
-    else:
-        flash("Paiement annulé : une écriture d'annulation a été enregistrée.", "success")
+    _apply(lambda: services.reverse_payment(payment, reason=form.reason.data, user=current_user,
+                                            idempotency_key=form.form_key.data or None),
+           "Paiement annulé : une écriture d'annulation a été enregistrée.",
+           duplicate="Cette annulation a déjà été enregistrée.")
     return _back(payment.membership)
 
 
@@ -255,21 +268,12 @@ def refund(membership_id):
     membership = get_or_404(Membership, membership_id)
     form = forms.RefundForm()
     if not form.validate_on_submit():
-        for field, errors in form.errors.items():
-            flash(f"{getattr(form, field).label.text} : {' '.join(errors)}", "danger")
+        _flash_errors(form)
         return _back(membership)
-    try:
-        with db.session.begin_nested():  # a refusal undoes only what the service did
-            services.refund(membership, form.amount.amount, form.method.data, form.paid_on.data,
-                            reference=form.reference.data, note=form.note.data, user=current_user,
-                            idempotency_key=form.form_key.data or None)
-        db.session.commit()
-    except DuplicateSubmission:
-        flash("Ce remboursement a déjà été enregistré.", "warning")
-    except MembershipError as exc:
-        _fail(exc)
-    else:
-        flash("Remboursement enregistré.", "success")
+    _apply(lambda: services.refund(membership, form.amount.amount, form.method.data, form.paid_on.data,
+                                   reference=form.reference.data, note=form.note.data, user=current_user,
+                                   idempotency_key=form.form_key.data or None),
+           "Remboursement enregistré.", duplicate="Ce remboursement a déjà été enregistré.")
     return _back(membership)
 
 
@@ -282,14 +286,8 @@ def carry_credit(membership_id):
     if target is None:
         flash("Choisissez l'adhésion à régler avec l'avoir.", "danger")
         return _back(membership)
-    try:
-        with db.session.begin_nested():  # a refusal undoes only what the service did
-            services.carry_over_credit(membership, target, user=current_user)
-        db.session.commit()
-    except MembershipError as exc:
-        _fail(exc)
-    else:
-        flash(f"Avoir reporté sur l'adhésion {target.period.label}.", "success")
+    _apply(lambda: services.carry_over_credit(membership, target, user=current_user),
+           f"Avoir reporté sur l'adhésion {target.period.label}.")
     return _back(membership)
 
 
@@ -299,14 +297,7 @@ def _decision(membership_id, action, success):
     if not form.validate_on_submit():
         flash("Indiquez le motif.", "danger")
         return _back(membership)
-    try:
-        with db.session.begin_nested():  # a refusal undoes only what the service did
-            action(membership, form.reason.data)
-        db.session.commit()
-    except MembershipError as exc:
-        _fail(exc)
-    else:
-        flash(success, "success")
+    _apply(lambda: action(membership, form.reason.data), success)
     return _back(membership)
 
 
@@ -326,14 +317,7 @@ def cancel(membership_id):
 @permission_required(MANAGE)
 def lift_exemption(membership_id):
     membership = get_or_404(Membership, membership_id)
-    try:
-        with db.session.begin_nested():  # a refusal undoes only what the service did
-            services.lift_exemption(membership)
-        db.session.commit()
-    except MembershipError as exc:
-        _fail(exc)
-    else:
-        flash("Exonération levée : la cotisation est de nouveau due.", "success")
+    _apply(lambda: services.lift_exemption(membership), "Exonération levée : la cotisation est de nouveau due.")
     return _back(membership)
 
 
@@ -345,14 +329,7 @@ def change_category(membership_id):
     category = get_or_404(FeeCategory, int(category_id)) if category_id.isdigit() else None
     if category is None:
         abort(400)
-    try:
-        with db.session.begin_nested():  # a refusal undoes only what the service did
-            services.change_category(membership, category)
-        db.session.commit()
-    except MembershipError as exc:
-        _fail(exc)
-    else:
-        flash(f"Catégorie changée : {category.label}.", "success")
+    _apply(lambda: services.change_category(membership, category), f"Catégorie changée : {category.label}.")
     return _back(membership)
 
 
@@ -370,17 +347,12 @@ def grid():
     if request.method == "POST":
         if not _can_manage():
             abort(403)
-        if form.validate_on_submit():
-            try:
-                with db.session.begin_nested():  # a refusal undoes only what the service did
-                    services.set_fee_category(period, form.label.data, form.amount.amount, CategoryKind(form.kind.data),
-                                              position=form.position.data, active=form.active.data)
-                db.session.commit()
-            except MembershipError as exc:
-                _fail(exc)
-            else:
-                flash(f"Catégorie « {form.label.data} » ajoutée à la grille {period.label}.", "success")
-                return redirect(url_for(".grid", period=period.id))
+        if form.validate_on_submit() and _apply(
+                lambda: services.set_fee_category(period, form.label.data, form.amount.amount,
+                                                  CategoryKind(form.kind.data), position=form.position.data,
+                                                  active=form.active.data),
+                f"Catégorie « {form.label.data} » ajoutée à la grille {period.label}.")[0]:
+            return redirect(url_for(".grid", period=period.id))
     db.session.commit()
     return render_template("membership/grid.html", period=period, periods=services.periods(g.organisation),
                            form=form, period_form=forms.PeriodForm(year=current.year + 1))
@@ -399,18 +371,12 @@ def edit_category(category_id):
     form = forms.FeeCategoryForm(obj=category if request.method == "GET" else None)
     if request.method == "GET":
         form.kind.data, form.amount.data = category.kind.value, _plain(category.amount) or "0"
-    if form.validate_on_submit():
-        try:
-            with db.session.begin_nested():  # a refusal undoes only what the service did
-                services.set_fee_category(category.period, form.label.data, form.amount.amount,
-                                          CategoryKind(form.kind.data), position=form.position.data,
-                                          category=category, active=form.active.data)
-            db.session.commit()
-        except MembershipError as exc:
-            _fail(exc)
-        else:
-            flash("Catégorie modifiée. Les adhésions déjà créées gardent leur montant.", "success")
-            return redirect(url_for(".grid", period=category.period_id))
+    if form.validate_on_submit() and _apply(
+            lambda: services.set_fee_category(category.period, form.label.data, form.amount.amount,
+                                              CategoryKind(form.kind.data), position=form.position.data,
+                                              category=category, active=form.active.data),
+            "Catégorie modifiée. Les adhésions déjà créées gardent leur montant.")[0]:
+        return redirect(url_for(".grid", period=category.period_id))
     return render_template("membership/category_form.html", form=form, category=category)
 
 
@@ -444,16 +410,11 @@ def toggle_renewal(period_id):
 @permission_required(MANAGE)
 def colleges():
     form = forms.CollegeForm()
-    if form.validate_on_submit():
-        try:
-            with db.session.begin_nested():  # a refusal undoes only what the service did
-                services.save_college(g.organisation, form.name.data, form.description.data, form.party_kind.data)
-            db.session.commit()
-        except MembershipError as exc:
-            _fail(exc)
-        else:
-            flash(f"Collège « {form.name.data} » ajouté.", "success")
-            return redirect(url_for(".colleges"))
+    if form.validate_on_submit() and _apply(
+            lambda: services.save_college(g.organisation, form.name.data, form.description.data,
+                                          form.party_kind.data),
+            f"Collège « {form.name.data} » ajouté.")[0]:
+        return redirect(url_for(".colleges"))
     return render_template("membership/colleges.html", form=form, colleges=services.colleges(g.organisation))
 
 
@@ -602,14 +563,13 @@ def statement_mapping():
         db.session.commit()
     if form.validate_on_submit():
         mapping = {key: getattr(form, key).data for key in statements.MAPPING_FIELDS}
-        try:
-            with db.session.begin_nested():  # a refusal undoes only what the service did
-                statements.save_csv_mapping(g.organisation, mapping, columns)
-                statement = statements.import_statement(g.organisation, "relevé.csv", content, user=current_user)
-            db.session.commit()
-        except MembershipError as exc:
-            _fail(exc)
-        else:
+
+        def save_and_import():
+            statements.save_csv_mapping(g.organisation, mapping, columns)
+            return statements.import_statement(g.organisation, "relevé.csv", content, user=current_user)
+
+        ok, statement = _apply(save_and_import)
+        if ok:
             path.unlink(missing_ok=True)
             return _after_import(statement)
     preview = statements._rows(statements.decode(content))[:12]
@@ -646,14 +606,8 @@ def review_statement():
         if not choices:
             flash("Cochez au moins une opération à rapprocher.", "warning")
             return redirect(url_for(".review_statement"))
-        try:
-            with db.session.begin_nested():  # a refusal undoes only what the service did
-                payments = statements.confirm_lines(g.organisation, choices, user=current_user)
-            db.session.commit()
-        except MembershipError as exc:
-            _fail(exc)
-        else:
-            flash(f"{len(payments)} paiement(s) enregistré(s) par virement.", "success")
+        _apply(lambda: statements.confirm_lines(g.organisation, choices, user=current_user),
+               lambda payments: f"{len(payments)} paiement(s) enregistré(s) par virement.")
         return redirect(url_for(".review_statement"))
     lines = statements.lines_to_review(g.organisation)
     open_members = list(db.session.execute(
@@ -671,14 +625,7 @@ def review_statement():
 @permission_required(MANAGE)
 def ignore_line(line_id):
     line = get_or_404(statements.BankStatementLine, line_id)
-    try:
-        with db.session.begin_nested():  # a refusal undoes only what the service did
-            statements.ignore_line(line)
-        db.session.commit()
-    except MembershipError as exc:
-        _fail(exc)
-    else:
-        flash("Opération ignorée.", "success")
+    _apply(lambda: statements.ignore_line(line), "Opération ignorée.")
     return redirect(url_for(".review_statement"))
 
 
@@ -735,14 +682,8 @@ def direct_debit_run_file(run_id):
 @permission_required(MANAGE)
 def collect_run(run_id):
     run = get_or_404(DirectDebitRun, run_id)
-    try:
-        with db.session.begin_nested():  # a refusal undoes only what the service did
-            sepa.collect_run(run)
-        db.session.commit()
-    except MembershipError as exc:
-        _fail(exc)
-    else:
-        flash(f"Prélèvement encaissé : {run.payment_count} adhésion(s) réglée(s).", "success")
+    _apply(lambda: sepa.collect_run(run),
+           lambda _: f"Prélèvement encaissé : {run.payment_count} adhésion(s) réglée(s).")
     return redirect(url_for(".direct_debit_run", run_id=run.id))
 
 
@@ -750,14 +691,7 @@ def collect_run(run_id):
 @permission_required(MANAGE)
 def reject_debit(payment_id):
     payment = get_or_404(MembershipPayment, payment_id)
-    try:
-        with db.session.begin_nested():  # a refusal undoes only what the service did
-            sepa.reject_payment(payment)
-        db.session.commit()
-    except MembershipError as exc:
-        _fail(exc)
-    else:
-        flash("Prélèvement marqué rejeté.", "success")
+    _apply(lambda: sepa.reject_payment(payment), "Prélèvement marqué rejeté.")
     return redirect(url_for(".direct_debit_run", run_id=payment.direct_debit_run_id))
 
 
@@ -767,18 +701,11 @@ def create_mandate(membership_id):
     membership = get_or_404(Membership, membership_id)
     form = forms.MandateForm()
     if not form.validate_on_submit():
-        for field, errors in form.errors.items():
-            flash(f"{getattr(form, field).label.text} : {' '.join(errors)}", "danger")
+        _flash_errors(form)
         return _back(membership)
-    try:
-        with db.session.begin_nested():  # a refusal undoes only what the service did
-            mandate = sepa.create_mandate(g.organisation, membership.party, form.iban.data, form.bic.data,
-                                          form.signed_on.data, form.debtor_name.data, form.reference.data)
-        db.session.commit()
-    except MembershipError as exc:
-        _fail(exc)
-    else:
-        flash(f"Mandat {mandate.reference} enregistré.", "success")
+    _apply(lambda: sepa.create_mandate(g.organisation, membership.party, form.iban.data, form.bic.data,
+                                       form.signed_on.data, form.debtor_name.data, form.reference.data),
+           lambda mandate: f"Mandat {mandate.reference} enregistré.")
     return _back(membership)
 
 
@@ -828,14 +755,8 @@ def remind(membership_id):
     # for a lapsed member it receives the last membership, which names the period not renewed.
     from backoffice.membership.reminders import send_reminder
 
-    try:
-        with db.session.begin_nested():  # a refusal undoes only what the service did
-            send_reminder(membership, user=current_user)
-        db.session.commit()
-    except MembershipError as exc:
-        _fail(exc)
-    else:
-        flash(f"Relance envoyée à {membership.party.display_name}.", "success")
+    _apply(lambda: send_reminder(membership, user=current_user),
+           f"Relance envoyée à {membership.party.display_name}.")
     return redirect(safe_back(url_for(".dashboard")))
 
 
