@@ -106,6 +106,29 @@ def _flash_error(error):
     flash(str(error), "danger")
 
 
+def _on_field(form, fields, default):
+    """An ``on_error`` for ``_apply``: the refusal next to its field (``default`` if not one of ``fields``)."""
+    def show(error):
+        getattr(form, error.field if error.field in fields else default).errors.append(str(error))
+    return show
+
+
+def _apply(action, success, on_error=_flash_error):
+    """Call ``action()`` in a savepoint; commit and flash ``success`` (a message, or a function of the
+    result), or hand the ``AccountingError`` to ``on_error`` (the savepoint undid only this call).
+
+    Returns ``(ok, result)``."""
+    try:
+        with db.session.begin_nested():  # an error undoes this call only
+            result = action()
+    except AccountingError as error:
+        on_error(error)
+        return False, None
+    db.session.commit()
+    flash(success(result) if callable(success) else success, "success")
+    return True, result
+
+
 # --------------------------------------------------------------------------------------------
 # Reading the books
 # --------------------------------------------------------------------------------------------
@@ -274,15 +297,10 @@ def reverse(entry_id):
     if not form.validate():
         flash("Date de contre-passation invalide.", "danger")
         return redirect(url_for("accounting.entry", entry_id=entry.id))
-    try:
-        with db.session.begin_nested():  # an error undoes this call only
-            reversal = services.reverse_entry(entry, entry_date=form.entry_date.data, label=form.label.data or None)
-    except AccountingError as error:
-        _flash_error(error)
-        return redirect(url_for("accounting.entry", entry_id=entry.id))
-    db.session.commit()
-    flash(f"Écriture {entry.reference} contre-passée par l'écriture {reversal.reference}.", "success")
-    return redirect(url_for("accounting.entry", entry_id=reversal.id))
+    ok, reversal = _apply(
+        lambda: services.reverse_entry(entry, entry_date=form.entry_date.data, label=form.label.data or None),
+        lambda reversal: f"Écriture {entry.reference} contre-passée par l'écriture {reversal.reference}.")
+    return redirect(url_for("accounting.entry", entry_id=reversal.id if ok else entry.id))
 
 
 # --------------------------------------------------------------------------------------------
@@ -305,14 +323,7 @@ def letter():
         abort(400)
     ids = [int(value) for value in request.form.getlist("line") if value.isdigit()]
     lines = [get_or_404(JournalLine, ident) for ident in ids]
-    try:
-        with db.session.begin_nested():  # an error undoes this call only
-            code = services.letter_lines(g.organisation, lines)
-    except AccountingError as error:
-        _flash_error(error)
-    else:
-        db.session.commit()
-        flash(f"{len(lines)} lignes lettrées ({code}).", "success")
+    _apply(lambda: services.letter_lines(g.organisation, lines), lambda code: f"{len(lines)} lignes lettrées ({code}).")
     return redirect(url_for("accounting.lettering"))
 
 
@@ -341,14 +352,7 @@ def unletter():
     if not form.validate():
         abort(400)
     code = request.form.get("code", "").strip().upper()
-    try:
-        with db.session.begin_nested():  # an error undoes this call only
-            count = services.unletter(g.organisation, code)
-    except AccountingError as error:
-        _flash_error(error)
-    else:
-        db.session.commit()
-        flash(f"Lettrage {code} retiré de {count} lignes.", "success")
+    _apply(lambda: services.unletter(g.organisation, code), lambda count: f"Lettrage {code} retiré de {count} lignes.")
     return redirect(safe_next_url(url_for("accounting.lettering")))
 
 
@@ -373,15 +377,9 @@ def close_period():
     if not form.validate() or not form.year.data.isdigit() or (form.month.data and not form.month.data.isdigit()):
         abort(400)
     year = int(form.year.data)
-    try:
-        with db.session.begin_nested():  # an error undoes this call only
-            period = services.close_period(g.organisation, form.kind.data, year,
-                                           int(form.month.data) if form.month.data else None)
-    except AccountingError as error:
-        _flash_error(error)
-    else:
-        db.session.commit()
-        flash(f"{period} : clôture enregistrée ; ses écritures sont validées.", "success")
+    _apply(lambda: services.close_period(g.organisation, form.kind.data, year,
+                                         int(form.month.data) if form.month.data else None),
+           lambda period: f"{period} : clôture enregistrée ; ses écritures sont validées.")
     fiscal_year = g.organisation.fiscal_year_of(date(year, int(form.month.data), 1)) if form.month.data else year
     return redirect(url_for("accounting.periods", year=fiscal_year))
 
@@ -477,16 +475,10 @@ def accounts():
         if not can("accounting.settings"):
             abort(403)
         status = 422
-        if form.validate():
-            try:
-                with db.session.begin_nested():  # an error undoes this call only
-                    account = services.add_account(g.organisation, form.number.data, form.label.data, form.collective.data)
-            except AccountingError as error:
-                getattr(form, error.field if error.field in ("number", "label") else "number").errors.append(str(error))
-            else:
-                db.session.commit()
-                flash(f"Compte {account} ajouté.", "success")
-                return redirect(url_for("accounting.accounts"))
+        if form.validate() and _apply(
+                lambda: services.add_account(g.organisation, form.number.data, form.label.data, form.collective.data),
+                lambda account: f"Compte {account} ajouté.", _on_field(form, ("number", "label"), "number"))[0]:
+            return redirect(url_for("accounting.accounts"))
     search = request.args.get("q", "").strip()
     stmt = select(Account).where(Account.organisation_id == g.organisation.id).order_by(Account.number)
     if search:
@@ -506,17 +498,11 @@ def edit_account(account_id):
     status = 200
     if form.is_submitted():
         status = 422
-        if form.validate():
-            try:
-                with db.session.begin_nested():  # an error undoes this call only
-                    services.update_account(account, form.label.data, form.collective.data, form.active.data)
-            except AccountingError as error:
-                getattr(form, error.field if error.field in ("label", "collective", "active") else "label") \
-                    .errors.append(str(error))
-            else:
-                db.session.commit()
-                flash(f"Compte {account} enregistré.", "success")
-                return redirect(url_for("accounting.accounts", q=account.number))
+        if form.validate() and _apply(
+                lambda: services.update_account(account, form.label.data, form.collective.data, form.active.data),
+                lambda _: f"Compte {account} enregistré.",
+                _on_field(form, ("label", "collective", "active"), "label"))[0]:
+            return redirect(url_for("accounting.accounts", q=account.number))
     return render_template("accounting/account_edit.html", form=form, account=account,
                            delete_form=PlainForm(formdata=None), **_context()), status
 
@@ -527,16 +513,9 @@ def delete_account(account_id):
     account = get_or_404(Account, account_id)
     if not PlainForm().validate():
         abort(400)
-    number = account.number
-    try:
-        with db.session.begin_nested():  # an error undoes this call only
-            services.delete_account(account)
-    except AccountingError as error:
-        _flash_error(error)
-        return redirect(url_for("accounting.edit_account", account_id=account_id))
-    db.session.commit()
-    flash(f"Compte {number} supprimé.", "success")
-    return redirect(url_for("accounting.accounts"))
+    if _apply(lambda: services.delete_account(account), f"Compte {account.number} supprimé.")[0]:
+        return redirect(url_for("accounting.accounts"))
+    return redirect(url_for("accounting.edit_account", account_id=account_id))
 
 
 @bp.route("/journals", methods=["GET", "POST"])
@@ -549,17 +528,10 @@ def journals():
         if not can("accounting.settings"):
             abort(403)
         status = 422
-        if form.validate():
-            try:
-                with db.session.begin_nested():  # an error undoes this call only
-                    journal = services.add_journal(g.organisation, form.code.data, form.label.data, form.kind.data)
-            except AccountingError as error:
-                getattr(form, error.field if error.field in ("code", "label", "kind") else "code").errors.append(
-                    str(error))
-            else:
-                db.session.commit()
-                flash(f"Journal {journal} ajouté.", "success")
-                return redirect(url_for("accounting.journals"))
+        if form.validate() and _apply(
+                lambda: services.add_journal(g.organisation, form.code.data, form.label.data, form.kind.data),
+                lambda journal: f"Journal {journal} ajouté.", _on_field(form, ("code", "label", "kind"), "code"))[0]:
+            return redirect(url_for("accounting.journals"))
     items = list(db.session.scalars(select(Journal).where(Journal.organisation_id == g.organisation.id)
                                     .order_by(Journal.code)))
     return render_template("accounting/journals.html", form=form, journals=items, **_context()), status
@@ -573,16 +545,10 @@ def edit_journal(journal_id):
     status = 200
     if form.is_submitted():
         status = 422
-        if form.validate():
-            try:
-                with db.session.begin_nested():  # an error undoes this call only
-                    services.update_journal(journal, form.label.data, form.active.data)
-            except AccountingError as error:
-                form.active.errors.append(str(error))
-            else:
-                db.session.commit()
-                flash(f"Journal {journal} enregistré.", "success")
-                return redirect(url_for("accounting.journals"))
+        if form.validate() and _apply(
+                lambda: services.update_journal(journal, form.label.data, form.active.data),
+                lambda _: f"Journal {journal} enregistré.", _on_field(form, (), "active"))[0]:
+            return redirect(url_for("accounting.journals"))
     return render_template("accounting/journal_edit.html", form=form, journal=journal, **_context()), status
 
 
