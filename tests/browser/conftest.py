@@ -19,7 +19,12 @@ One server per test run, on 127.0.0.1 and a free port, in a thread, serving an
 app built on its own database: a SQLite file, or with TEST_DATABASE=postgresql a
 PostgreSQL database created for the run and dropped after it. Chromium is
 launched once per run (pytest-playwright's session-scoped ``browser``).
+
+Put such tests in this folder. Importing these fixtures into a test module elsewhere
+makes pytest build a second server, while the browser keeps the first one's address:
+the test then signs in on a server that does not know its user.
 """
+import contextlib
 import os
 import threading
 import uuid
@@ -110,34 +115,33 @@ def _live_database(tmp_path_factory):
     return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, drop
 
 
-@pytest.fixture(scope="session")
-def live_server(app, tmp_path_factory):
-    """The server of the whole run (``live_app`` is what tests use)."""
+@contextlib.contextmanager
+def serving(app, database_uri, storage_dir, name="live"):
+    """A ``LiveServer``: a new app on ``database_uri`` (tables created), served in a thread until
+    the block ends. ``app`` is the test app, given back the shared extensions."""
+    from backoffice.extensions import limiter
     from tests.conftest import REDIS_URL
 
-    url, drop_database = _live_database(tmp_path_factory)
     served = {}
     # Bind first (port 0: a free one), then build the app knowing its address.
     server = make_server("127.0.0.1", 0, lambda environ, start: served["app"](environ, start), threaded=True,
                          request_handler=QuietRequestHandler)
     live = create_app(
         Testing,
-        SQLALCHEMY_DATABASE_URI=sqlalchemy_url(url),
+        SQLALCHEMY_DATABASE_URI=database_uri,
         SERVER_NAME=f"127.0.0.1:{server.server_port}",
-        STORAGE_DIR=str(tmp_path_factory.mktemp("live-storage")),
+        STORAGE_DIR=str(storage_dir),
         REDIS_URL=REDIS_URL,
         RQ_CONNECTION=REDIS_URL,
-        RQ_QUEUE_PREFIX=f"maillage-live-{uuid.uuid4().hex[:8]}",
+        RQ_QUEUE_PREFIX=f"maillage-{name}-{uuid.uuid4().hex[:8]}",
     )
     served["app"] = live
     with live.app_context():
         db.create_all()
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"{name}-server", daemon=True)
     thread.start()
     # create_app bound the shared extensions (the rate limiter's storage) to the
     # new app: bind them back to the test app, which the other tests use.
-    from backoffice.extensions import limiter
-
     limiter.init_app(app)
     try:
         yield LiveServer(live, server)
@@ -147,6 +151,17 @@ def live_server(app, tmp_path_factory):
         server.server_close()
         with live.app_context():
             db.engine.dispose()
+        limiter.init_app(app)
+
+
+@pytest.fixture(scope="session")
+def live_server(app, tmp_path_factory):
+    """The server of the whole run (``live_app`` is what tests use)."""
+    url, drop_database = _live_database(tmp_path_factory)
+    try:
+        with serving(app, sqlalchemy_url(url), tmp_path_factory.mktemp("live-storage")) as server:
+            yield server
+    finally:
         drop_database()
 
 
@@ -189,15 +204,17 @@ def page(page):
 def signed_in_page(page, live_app):
     """``signed_in_page(email, password)``: the page, signed in through the login form."""
 
-    def sign_in(email, password):
-        page.goto("/auth/login")
-        page.get_by_label("Adresse e-mail", exact=True).fill(email)
-        page.get_by_label("Mot de passe", exact=True).fill(password)
-        page.get_by_role("button", name="Se connecter").click()
-        page.wait_for_url(lambda url: "/auth/login" not in url)
-        return page
+    return lambda email, password: sign_in(page, email, password)
 
-    return sign_in
+
+def sign_in(page, email, password, base_url=""):
+    """Sign in through the login form (``base_url``: for a page without pytest-playwright's); returns the page."""
+    page.goto(base_url + "/auth/login")
+    page.get_by_label("Adresse e-mail", exact=True).fill(email)
+    page.get_by_label("Mot de passe", exact=True).fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(lambda url: "/auth/login" not in url)
+    return page
 
 
 # --- seeding, for live_app.run ---------------------------------------------------------------

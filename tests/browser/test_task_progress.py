@@ -4,16 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (  # noqa: F401  (fixtures of the live server and the browser)
-    base_url,
-    browser_context_args,
-    browser_type_launch_args,
-    live_app,
-    live_server,
-    page,
-    seed_user,
-    signed_in_page,
-)
+from tests.browser.conftest import seed_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_db_transaction]
 
