@@ -13,7 +13,8 @@ from backoffice.membership.models import ChequeDeposit, DirectDebitRun
 from jobs import TaskFailed, task_job
 
 
-def _own(task, model, ident):
+def own_row(task, model, ident):
+    """Row ``ident`` of ``model`` if it belongs to the task's organisation, else the task fails."""
     row = db.session.get(model, ident)
     if row is None or row.organisation_id != task.organisation_id:
         raise TaskFailed("L'élément demandé n'existe plus.")
@@ -25,7 +26,7 @@ def cheque_deposit_slip(task):
     """The Word slip of deposit ``task.params['deposit_id']`` (template ``cheque_deposit_slip``)."""
     from backoffice.documents.services import render_document
 
-    deposit = _own(task, ChequeDeposit, task.params["deposit_id"])
+    deposit = own_row(task, ChequeDeposit, task.params["deposit_id"])
     data = render_document(task.organisation, "cheque_deposit_slip", deposits.deposit_context(task.organisation, deposit))
     deposit.task_id = task.id
     with task.result_file(f"bordereau-remise-cheques-{deposit.number:04d}.docx") as f:
@@ -36,7 +37,7 @@ def cheque_deposit_slip(task):
 @task_job(queue="default", timeout=300)
 def direct_debit_file(task):
     """The pain.008 XML of collection run ``task.params['run_id']`` (validated against the XSD)."""
-    run = _own(task, DirectDebitRun, task.params["run_id"])
+    run = own_row(task, DirectDebitRun, task.params["run_id"])
     if run.xml is None:
         sepa.generate_file(run)
     run.task_id = task.id

@@ -5,19 +5,12 @@ periodic jobs commit their own work.
 """
 import zipfile
 
-from backoffice.extensions import db
 from backoffice.member_portal.models import MembershipReceipt
 from backoffice.membership import receipts, reminders
 from backoffice.membership.models import MembershipPeriod
 from backoffice.membership.services import MembershipError
 from jobs import TaskFailed, periodic_job, task_job
-
-
-def _own(task, model, ident):
-    row = db.session.get(model, ident)
-    if row is None or row.organisation_id != task.organisation_id:
-        raise TaskFailed("L'élément demandé n'existe plus.")
-    return row
+from jobs.membership import own_row
 
 
 @task_job(queue="default", timeout=300)
@@ -27,7 +20,7 @@ def membership_receipt(task):
     A retry after a mail failure renders again and mails again (the mail is what failed);
     once ``mailed_at`` is committed, it is never mailed twice.
     """
-    receipt = _own(task, MembershipReceipt, task.params["receipt_id"])
+    receipt = own_row(task, MembershipReceipt, task.params["receipt_id"])
     try:
         data = receipts.generate(receipt, task_id=task.id)
     except MembershipError as exc:
@@ -41,7 +34,7 @@ def membership_receipt(task):
 def regenerate_receipts(task):
     """Regenerate the receipts of every paid membership of period ``task.params['period_id']``
     (no mail) and hand them all over as one ZIP."""
-    period = _own(task, MembershipPeriod, task.params["period_id"])
+    period = own_row(task, MembershipPeriod, task.params["period_id"])
     memberships = receipts.paid_memberships(period)
     if not memberships:
         raise TaskFailed(f"Aucune adhésion payée pour {period.label} : aucune attestation à produire.")
