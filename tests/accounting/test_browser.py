@@ -5,10 +5,10 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import (  # noqa: F401  (the same Debian Chromium as tests/browser)
     TIMEOUT_MS,
-    LiveServer,
-    QuietRequestHandler,
     browser_type_launch_args,
     seed_user,
+    serving,
+    sign_in,
 )
 
 
@@ -16,37 +16,9 @@ from tests.browser.conftest import (  # noqa: F401  (the same Debian Chromium as
 def live_app(app, tmp_path_factory):
     """A live server for this module only (torn down with it, so that it never meets the one of
     tests/browser), on a SQLite file: what is tested here is the browser side of the form."""
-    import threading
-    import uuid
-
-    from werkzeug.serving import make_server
-
-    from backoffice import create_app
-    from backoffice.extensions import db, limiter
-    from config import Testing
-    from tests.conftest import REDIS_URL
-
-    server = make_server("127.0.0.1", 0, lambda environ, start: served(environ, start), threaded=True,
-                         request_handler=QuietRequestHandler)
-    live = create_app(Testing, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path_factory.mktemp('acc-live') / 'live.sqlite'}",
-                      SERVER_NAME=f"127.0.0.1:{server.server_port}",
-                      STORAGE_DIR=str(tmp_path_factory.mktemp("acc-live-storage")), REDIS_URL=REDIS_URL,
-                      RQ_CONNECTION=REDIS_URL, RQ_QUEUE_PREFIX=f"maillage-acc-live-{uuid.uuid4().hex[:8]}")
-    served = live
-    with live.app_context():
-        db.create_all()
-    thread = threading.Thread(target=server.serve_forever, name="accounting-live-server", daemon=True)
-    thread.start()
-    limiter.init_app(app)  # create_app bound the shared limiter to the live app: give it back
-    try:
-        yield LiveServer(live, server)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with live.app_context():
-            db.engine.dispose()
-        limiter.init_app(app)
+    with serving(app, f"sqlite:///{tmp_path_factory.mktemp('acc-live') / 'live.sqlite'}",
+                 tmp_path_factory.mktemp("acc-live-storage"), name="acc-live") as server:
+        yield server
 
 
 @pytest.fixture
@@ -62,12 +34,7 @@ def page(browser):
 
 def _sign_in(page, live_app, email, password):
     page.set_default_timeout(TIMEOUT_MS)
-    page.goto(live_app.url + "/auth/login")
-    page.get_by_label("Adresse e-mail", exact=True).fill(email)
-    page.get_by_label("Mot de passe", exact=True).fill(password)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(lambda url: "/auth/login" not in url)
-    return page
+    return sign_in(page, email, password, base_url=live_app.url)
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_db_transaction]
 
