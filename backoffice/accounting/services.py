@@ -851,11 +851,16 @@ def update_journal(journal, label, active=None):
     return journal
 
 
+def _rules_by(organisation, model, key):
+    """The organisation's rules of ``model`` by their ``key`` attribute (the books set up first)."""
+    ensure_ledger(organisation)
+    return {getattr(rule, key): rule for rule in db.session.scalars(
+        select(model).where(model.organisation_id == organisation.id))}
+
+
 def posting_rules(organisation):
     """``[(EventSpec, PostingRule)]`` in the order of ``rules.EVENTS``."""
-    ensure_ledger(organisation)
-    by_event = {rule.event: rule for rule in db.session.scalars(
-        select(PostingRule).where(PostingRule.organisation_id == organisation.id))}
+    by_event = _rules_by(organisation, PostingRule, "event")
     result = []
     for name, spec in rules.EVENTS.items():
         rule = by_event.get(name)
@@ -868,9 +873,7 @@ def posting_rules(organisation):
 
 
 def payment_method_rules(organisation):
-    ensure_ledger(organisation)
-    by_method = {rule.method: rule for rule in db.session.scalars(
-        select(PaymentMethodRule).where(PaymentMethodRule.organisation_id == organisation.id))}
+    by_method = _rules_by(organisation, PaymentMethodRule, "method")
     return [(method, label, by_method.get(method)) for method, label in rules.PAYMENT_METHODS.items()]
 
 
