@@ -140,6 +140,7 @@ def test_treasurer_matches_the_transfer_and_the_member_downloads_the_receipt(liv
     expect(page.get_by_role("alert")).to_contain_text("1 paiement(s) enregistré(s) par virement")
     assert live_app.run(membership_state, reference) == ("paid", Decimal("50.00"), "ready")
 
+    page.locator("#user-menu").click()
     page.get_by_role("button", name="Se déconnecter").click()
     sign_in_with_link(page, ANNE)
     card = page.get_by_role("region", name="CPTS de Test")

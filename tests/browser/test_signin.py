@@ -18,6 +18,7 @@ def test_staff_member_signs_in_and_lands_on_the_dashboard(live_app, signed_in_pa
     expect(page).to_have_url(re.compile(r"/o/cpts-test/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("CPTS de Test")
     expect(page.get_by_role("alert")).to_contain_text("Bienvenue, Claire Morvan.")
+    page.get_by_role("button", name="Claire Morvan").click()  # the account menu
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
 
 
@@ -48,6 +49,7 @@ def test_a_member_signs_in_with_a_link_from_the_outbox_once(live_app, page):
     expect(page.get_by_text("adherente@example.org")).to_be_visible()
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("alert")).to_contain_text("Bienvenue, Anne Adhérente.")
+    page.get_by_role("button", name="Anne Adhérente").click()  # the account menu
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
 
     page.get_by_role("button", name="Se déconnecter").click()
