@@ -115,7 +115,17 @@ class _MemberPagination(SelectPagination):
         query = select(func.count()).select_from(Membership)
         if needs_party:
             query = query.join(party_entity(), Membership.party_id == party_entity().id)
-        return db.session.scalar(query.where(*conditions))
+
+        def compute():
+            return db.session.scalar(query.where(*conditions))
+
+        if filters.q:  # free text: too many distinct keys to be worth keeping
+            return compute()
+        # Counting a whole period scans every membership of it (10,000 index entries for a
+        # large CPTS, the page's costliest query): kept like the dashboard's figures, until a
+        # membership of the organisation changes.
+        name = f"count:{filters.period_id}:{filters.status}:{filters.category_id}:{filters.college_id}"
+        return _cached(organisation, name, compute, str, int)
 
 
 def member_page(organisation, filters, page, per_page):
@@ -402,9 +412,14 @@ class _IdPagination(Pagination):
         return len(self._query_args["ids"])
 
 
-def lapsed_page(organisation, period, page=1, per_page=20):
-    """A page of lapsed members (None when there is no previous period)."""
-    if _previous_period(period) is None:
+def lapsed_page(organisation, period, page=1, per_page=20, periods=None):
+    """A page of lapsed members (None when there is no previous period). ``periods``: the
+    organisation's periods when the caller already has them (spares the previous period's query)."""
+    if periods is not None:
+        has_previous = any(p.organisation_id == period.organisation_id and p.year < period.year for p in periods)
+    else:
+        has_previous = _previous_period(period) is not None
+    if not has_previous:
         return None
     return _IdPagination(page=page, per_page=per_page, error_out=False, ids=lapsed_ids(organisation, period))
 

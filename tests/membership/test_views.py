@@ -294,6 +294,26 @@ def test_dashboard_cache_follows_changes(app, client, treasurer, organisation, p
         del app.config["MEMBERSHIP_DASHBOARD_CACHE"]
 
 
+def test_member_list_count_cache_follows_changes(app, organisation, period, membership):
+    """The list's count (cached like the dashboard) changes as soon as a membership does."""
+    from backoffice.membership import stats
+    from tests.factories import ProfessionalFactory
+
+    app.config["MEMBERSHIP_DASHBOARD_CACHE"] = True
+    try:
+        every = stats.MemberFilters(period_id=period.id)
+        paid = stats.MemberFilters(period_id=period.id, status=MembershipStatus.PAID.value)
+        assert stats.member_page(organisation, every, 1, 25).total == 1
+        assert stats.member_page(organisation, every, 1, 25).total == 1  # from Redis
+        assert stats.member_page(organisation, paid, 1, 25).total == 0
+        services.record_payment(membership, membership.amount_due, "transfer")
+        assert stats.member_page(organisation, paid, 1, 25).total == 1
+        services.create_membership(organisation, ProfessionalFactory(), period)
+        assert stats.member_page(organisation, every, 1, 25).total == 2
+    finally:
+        del app.config["MEMBERSHIP_DASHBOARD_CACHE"]
+
+
 def test_cheque_deposit_slip_job(client, treasurer, organisation, membership):
     """Selecting cheques makes a slip (a Word document job) and marks them deposited."""
     import io
