@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -93,6 +94,13 @@ def membership_money(value):
     return formatting.format_money(value)
 
 
+@bp.app_template_filter("membership_status_badge")
+@functools.lru_cache(maxsize=None)
+def membership_status_badge(status):
+    """The badge of a membership status (a handful of values: built once each)."""
+    return Markup('<span class="badge text-bg-{}">{}</span>').format(status.badge, status.label)
+
+
 def _page():
     value = request.args.get("page", "1")
     return int(value) if value.isdigit() and int(value) > 0 else 1
@@ -138,7 +146,7 @@ def dashboard():
     return render_template(
         "membership/dashboard.html", period=period, counts=figures.status_counts, colleges=figures.colleges,
         by_category=figures.by_category, figures=figures.evolution, chart=stats.bar_chart(figures.evolution),
-        lapsed=stats.lapsed_page(g.organisation, period, _page(), _per_page()),
+        lapsed=stats.lapsed_page(g.organisation, period, _page(), _per_page(), periods=_periods()),
         reminders_available=_reminders_available())
 
 
