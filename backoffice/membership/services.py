@@ -26,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import event, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from backoffice.extensions import db
 from backoffice.membership import ledger
@@ -177,10 +177,13 @@ def current_period(organisation, today=None, create=True):
     return period_for_year(organisation, organisation.fiscal_year_of(today), create=create)
 
 
-def periods(organisation):
-    """Every period of the organisation, latest first."""
-    return list(db.session.scalars(select(MembershipPeriod).where(
-        MembershipPeriod.organisation_id == organisation.id).order_by(MembershipPeriod.year.desc())))
+def periods(organisation, with_categories=False):
+    """Every period of the organisation, latest first; ``with_categories``: their fee grids
+    loaded by the same query (a join: a few periods of a few categories)."""
+    query = select(MembershipPeriod).where(MembershipPeriod.organisation_id == organisation.id)
+    if with_categories:
+        query = query.options(joinedload(MembershipPeriod.categories))
+    return list(db.session.scalars(query.order_by(MembershipPeriod.year.desc())).unique())
 
 
 def renewal_periods(organisation, today=None):

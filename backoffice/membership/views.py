@@ -65,7 +65,8 @@ def _apply(action, success=None, duplicate=None):
 
 def _periods():
     if "membership_periods" not in g:
-        g.membership_periods = services.periods(g.organisation)
+        # With their grids: the current period's is checked on every page, the list filters on it.
+        g.membership_periods = services.periods(g.organisation, with_categories=True)
     return g.membership_periods
 
 
