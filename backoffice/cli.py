@@ -14,6 +14,24 @@ def register(app):
         for email, password, description in logins:
             click.echo(f"  {description:<40} {email} / {password}")
 
+    @app.cli.command("create-organisation")
+    @click.argument("name")
+    @click.option("--kind", type=click.Choice(["cpts", "sisa", "association"]), default="cpts", show_default=True)
+    @click.option("--slug", default=None, help="Identifiant dans les adresses (déduit du nom par défaut).")
+    def create_organisation(name, kind, slug):
+        """Create an organisation (the first step on a new instance, before create-user)."""
+        from sqlalchemy import select
+
+        from backoffice.extensions import db
+        from backoffice.organisations.models import Organisation
+        from backoffice.organisations.services import create_organisation as make_organisation
+
+        if slug and db.session.scalar(select(Organisation.id).where(Organisation.slug == slug)) is not None:
+            raise click.ClickException(f"L'identifiant {slug} est déjà pris par une autre organisation.")
+        organisation = make_organisation(name, kind, slug=slug)
+        db.session.commit()
+        click.echo(f"Organisation créée : {organisation.name} (identifiant {organisation.slug}).")
+
     @app.cli.command("create-user")
     @click.argument("email")
     @click.argument("org_slug")
