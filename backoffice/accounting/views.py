@@ -133,6 +133,18 @@ def _apply(action, success, on_error=_flash_error):
 # Reading the books
 # --------------------------------------------------------------------------------------------
 
+def _submit(form, action, success, fields, default, permission=None):
+    """``(saved, status)`` of a settings form: not posted → ``(False, 200)``; refused → ``(False, 422)``
+    with the refusal next to its field (``fields``, else ``default``); saved → ``(True, 200)``.
+    ``permission`` is checked only on a post (the page itself may be readable by more roles)."""
+    if not form.is_submitted():
+        return False, 200
+    if permission and not can(permission):
+        abort(403)
+    saved = bool(form.validate() and _apply(action, success, _on_field(form, fields, default))[0])
+    return saved, 200 if saved else 422
+
+
 @bp.route("/")
 @permission_required("accounting.view")
 def index():
@@ -470,15 +482,11 @@ def export_notice(record_id):
 def accounts():
     _books()
     form = AccountForm()
-    status = 200
-    if form.is_submitted():
-        if not can("accounting.settings"):
-            abort(403)
-        status = 422
-        if form.validate() and _apply(
-                lambda: services.add_account(g.organisation, form.number.data, form.label.data, form.collective.data),
-                lambda account: f"Compte {account} ajouté.", _on_field(form, ("number", "label"), "number"))[0]:
-            return redirect(url_for("accounting.accounts"))
+    saved, status = _submit(
+        form, lambda: services.add_account(g.organisation, form.number.data, form.label.data, form.collective.data),
+        lambda account: f"Compte {account} ajouté.", ("number", "label"), "number", permission="accounting.settings")
+    if saved:
+        return redirect(url_for("accounting.accounts"))
     search = request.args.get("q", "").strip()
     stmt = select(Account).where(Account.organisation_id == g.organisation.id).order_by(Account.number)
     if search:
@@ -495,14 +503,11 @@ def accounts():
 def edit_account(account_id):
     account = get_or_404(Account, account_id)
     form = AccountEditForm(obj=account)
-    status = 200
-    if form.is_submitted():
-        status = 422
-        if form.validate() and _apply(
-                lambda: services.update_account(account, form.label.data, form.collective.data, form.active.data),
-                lambda _: f"Compte {account} enregistré.",
-                _on_field(form, ("label", "collective", "active"), "label"))[0]:
-            return redirect(url_for("accounting.accounts", q=account.number))
+    saved, status = _submit(
+        form, lambda: services.update_account(account, form.label.data, form.collective.data, form.active.data),
+        lambda _: f"Compte {account} enregistré.", ("label", "collective", "active"), "label")
+    if saved:
+        return redirect(url_for("accounting.accounts", q=account.number))
     return render_template("accounting/account_edit.html", form=form, account=account,
                            delete_form=PlainForm(formdata=None), **_context()), status
 
@@ -523,15 +528,12 @@ def delete_account(account_id):
 def journals():
     _books()
     form = JournalForm()
-    status = 200
-    if form.is_submitted():
-        if not can("accounting.settings"):
-            abort(403)
-        status = 422
-        if form.validate() and _apply(
-                lambda: services.add_journal(g.organisation, form.code.data, form.label.data, form.kind.data),
-                lambda journal: f"Journal {journal} ajouté.", _on_field(form, ("code", "label", "kind"), "code"))[0]:
-            return redirect(url_for("accounting.journals"))
+    saved, status = _submit(
+        form, lambda: services.add_journal(g.organisation, form.code.data, form.label.data, form.kind.data),
+        lambda journal: f"Journal {journal} ajouté.", ("code", "label", "kind"), "code",
+        permission="accounting.settings")
+    if saved:
+        return redirect(url_for("accounting.journals"))
     items = list(db.session.scalars(select(Journal).where(Journal.organisation_id == g.organisation.id)
                                     .order_by(Journal.code)))
     return render_template("accounting/journals.html", form=form, journals=items, **_context()), status
@@ -542,13 +544,10 @@ def journals():
 def edit_journal(journal_id):
     journal = get_or_404(Journal, journal_id)
     form = JournalEditForm(obj=journal)
-    status = 200
-    if form.is_submitted():
-        status = 422
-        if form.validate() and _apply(
-                lambda: services.update_journal(journal, form.label.data, form.active.data),
-                lambda _: f"Journal {journal} enregistré.", _on_field(form, (), "active"))[0]:
-            return redirect(url_for("accounting.journals"))
+    saved, status = _submit(form, lambda: services.update_journal(journal, form.label.data, form.active.data),
+                            lambda _: f"Journal {journal} enregistré.", (), "active")
+    if saved:
+        return redirect(url_for("accounting.journals"))
     return render_template("accounting/journal_edit.html", form=form, journal=journal, **_context()), status
 
 
