@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from backoffice.auth.models import STAFF_ROLES, Role, RoleAssignment, User
 from backoffice.extensions import db, login_manager
@@ -428,5 +429,6 @@ def organisation_user_or_none(organisation, user_id):
 
 @login_manager.user_loader
 def load_user(user_id):
-    user = db.session.get(User, int(user_id))
+    # Every page checks the user's roles (menus, permissions): loaded with the user, in one query.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.roles)])
     return user if user is not None and user.active else None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import and_, asc, case, desc, exists, func, select
-from sqlalchemy.orm import aliased, contains_eager, joinedload, with_polymorphic
+from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only, with_polymorphic
 
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
 
@@ -100,9 +100,12 @@ def member_query(organisation, filters):
              .options(contains_eager(Membership.party.of_type(party)), contains_eager(Membership.period),
                       contains_eager(Membership.category), contains_eager(Membership.college))
              .where(*_filter_conditions(organisation, filters)[0]))
-    key = filters.sort.lstrip("-")
+    return query.order_by(*_order(filters))
+
+
+def _order(filters):
     direction = desc if filters.sort.startswith("-") else asc
-    return query.order_by(direction(_sort_column(key)), party.sort_name, Membership.id)
+    return direction(_sort_column(filters.sort.lstrip("-"))), party_entity().sort_name, Membership.id
 
 
 class _MemberPagination(SelectPagination):
@@ -128,9 +131,28 @@ class _MemberPagination(SelectPagination):
         return _cached(organisation, name, compute, str, int)
 
 
+def _list_columns():
+    """The columns the member list shows, and nothing else: a page of 25 rows loads a tenth of the
+    width of full rows. Anything else read from those rows raises instead of querying per row."""
+    party = party_entity()
+    return (load_only(Membership.status, Membership.amount_due, Membership.amount_paid, Membership.credit,
+                      Membership.payment_reference, Membership.paid_on, Membership.party_id,
+                      Membership.category_id, Membership.college_id, raiseload=True),
+            contains_eager(Membership.party.of_type(party)).load_only(
+                party.kind, party.commune, party.Professional.first_name, party.Professional.last_name,
+                party.Professional.profession, party.Structure.name, party.Structure.structure_type, raiseload=True),
+            contains_eager(Membership.category).load_only(FeeCategory.label, raiseload=True),
+            contains_eager(Membership.college).load_only(College.name, raiseload=True))
+
+
 def member_page(organisation, filters, page, per_page):
     """One page of the member list: two queries (the page and its count) whatever its size."""
-    return _MemberPagination(select=member_query(organisation, filters), session=db.session, page=page,
+    party = party_entity()
+    query = (select(Membership).join(Membership.party.of_type(party))
+             .outerjoin(Membership.category).outerjoin(Membership.college)
+             .options(*_list_columns()).where(*_filter_conditions(organisation, filters)[0])
+             .order_by(*_order(filters)))
+    return _MemberPagination(select=query, session=db.session, page=page,
                              per_page=per_page, error_out=False, organisation=organisation, filters=filters)
 
 
