@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := backoffice
 
-.PHONY: run test test-sqlite test-postgresql bench install services chromium clean
+.PHONY: run test test-sqlite test-postgresql bench install services chromium wrk clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,10 @@ services:
 	@bash scripts/ensure-services.sh
 
 chromium:
-	@bash scripts/ensure-chromium.sh
+	@bash scripts/ensure-debian-package.sh chromium chromium "the browser tests drive it"
+
+wrk:
+	@bash scripts/ensure-debian-package.sh wrk wrk "the benchmark loads pages with it"
 
 ## make test: the whole suite, on SQLite and on PostgreSQL, with the real Redis.
 test: install services chromium
@@ -42,7 +45,7 @@ test-postgresql: install services chromium
 	TEST_DATABASE=postgresql $(BIN)/python -m pytest -p no:cacheprovider
 
 ## make bench: speed and memory figures into bench/results.json.
-bench: install services
+bench: install services wrk
 	$(BIN)/python -m bench
 
 clean:

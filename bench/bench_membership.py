@@ -6,9 +6,12 @@
    benchmark measures reads, the write path is covered by the tests).
 2. Checks, in process, that the member list and the dashboard run a number of SQL queries that
    does not depend on the number of rows shown (``per_page`` 5 vs 100).
-3. Starts gunicorn on a free loopback port with that database, signs in a treasurer (a session
-   cookie signed with the app's key) and loads each page with 20 concurrent clients
-   (``wrk`` when installed, else a small thread-based generator), reporting p50/p95/p99.
+3. Starts the Procfile's ``web`` process as production runs it (gunicorn, the production
+   configuration, ``WEB_CONCURRENCY`` workers: 3 unless ``--workers``) on a free loopback port with
+   that database, signs in a treasurer (a session cookie signed with the app's key, then the one
+   the site gives back, as a browser would) and loads each page with 20 concurrent clients
+   (``wrk``, installed by ``make bench``; else a small thread-based generator), reporting
+   p50/p95/p99.
 4. Records in ``bench/results.json``: ``membership_list_p95_ms`` and
    ``membership_dashboard_p95_ms`` (baseline 150 ms, the target; ratio = value / 150) and the
    query counts; then stops gunicorn and drops the database.
@@ -44,9 +47,8 @@ from bench.results import record  # noqa: E402
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 TARGET_P95_MS = 150
-# The development settings with production's DEBUG and template caching: config.Production
-# refuses to start whenever SECRET_KEY comes from the environment (it compares the variable
-# with Config.SECRET_KEY, which was read from that same variable), so it cannot be used here.
+# Seeding and query counts run in this process with the development settings (outbox mail);
+# the measured server is the Procfile's web process, with the production settings.
 APP_ARGS = ("development",)
 APP_KWARGS = {"DEBUG": False, "TEMPLATES_AUTO_RELOAD": False}
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "20"))
@@ -262,11 +264,24 @@ def free_port():
         return s.getsockname()[1]
 
 
+def procfile_command(name):
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        process, _, command = line.partition(":")
+        if process.strip() == name:
+            return command.strip()
+    raise RuntimeError(f"no {name!r} process in the Procfile")
+
+
 def start_gunicorn(env, port, workers):
-    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-               "--access-logfile", "/dev/null", "--error-logfile", "-", "--log-level", "warning",
-               f"backoffice:create_app({APP_ARGS[0]!r}, DEBUG=False, TEMPLATES_AUTO_RELOAD=False)"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    """The Procfile's web process, bound to loopback instead of every interface."""
+    command = procfile_command("web").replace("0.0.0.0:$PORT", f"127.0.0.1:{port}")
+    env = dict(env, PORT=str(port), MAILLAGE_ENV="production", MAIL_BACKEND="smtp",
+               GUNICORN_CMD_ARGS="--log-level warning",
+               PATH=f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}")
+    if workers:
+        env["WEB_CONCURRENCY"] = str(workers)
+    process = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=ROOT, env=env, start_new_session=True,
+                               stdout=subprocess.DEVNULL)
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -287,6 +302,15 @@ def stop(process):
             process.wait(10)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def browser_cookie(response, cookie):
+    """The session cookie a browser would send next, after ``response``."""
+    for header in response.headers.get_all("Set-Cookie") or []:
+        name, _, rest = header.partition("=")
+        if name.strip() == "session":
+            return rest.split(";", 1)[0]
+    return cookie
 
 
 WRK_SCRIPT = """
@@ -357,9 +381,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="1,000 members, 5 s of load, nothing recorded")
     parser.add_argument("--members", type=int, default=None)
     parser.add_argument("--seconds", type=int, default=None)
-    # gunicorn's own recommendation for sync workers: 2 × cores + 1.
-    parser.add_argument("--workers", type=int,
-                        default=int(os.environ.get("BENCH_WORKERS", 2 * (os.cpu_count() or 1) + 1)))
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers (default: the Procfile's, WEB_CONCURRENCY or 3)")
     args = parser.parse_args(argv)
     members = args.members or (1000 if args.quick else 10000)
     seconds = args.seconds or (5 if args.quick else 20)
@@ -386,7 +409,7 @@ def main(argv=None):
 
         port = free_port()
         process = start_gunicorn(env, port, args.workers)
-        log(f"gunicorn on 127.0.0.1:{port}, {args.workers} workers, {CLIENTS} clients, {seconds} s per page "
+        log(f"Procfile web on 127.0.0.1:{port}, {args.workers or 'default'} workers, {CLIENTS} clients, {seconds} s per page "
             f"({'wrk' if shutil.which('wrk') else 'threads'})")
         results = {}
         for page, path in (("list", f"/o/{slug}/membership/"), ("dashboard", f"/o/{slug}/membership/dashboard")):
@@ -396,6 +419,9 @@ def main(argv=None):
                 response = connection.getresponse()
                 assert response.status == 200, (path, response.status, response.read()[:300])
                 response.read()
+                # A browser keeps the cookie it is given (the session then holds its CSRF token):
+                # without this, every measured request would sign a new session cookie.
+                cookie = browser_cookie(response, cookie)
             measure = load_wrk if shutil.which("wrk") else load_threads
             results[page] = measure(port, path, cookie, seconds)
             r = results[page]
