@@ -126,7 +126,7 @@ ROUTES.update({
     "membership.grid": {"GET": _M_VIEW, "POST": _M_MANAGE},
     "membership.export": _M_VIEW,
     **{f"membership.{name}": _M_MANAGE for name in (
-        "create", "record_payment", "reverse_payment", "refund", "carry_credit", "exempt", "cancel",
+        "create", "record_payment", "reverse_payment", "refund", "carry_credit", "exempt", "cancel", "reinstate",
         "lift_exemption", "change_category", "edit_category", "create_period", "toggle_renewal", "colleges",
         "settings", "cheques", "regenerate_slip", "statements_index", "statement_mapping", "review_statement",
         "ignore_line", "direct_debit", "direct_debit_run", "direct_debit_run_file", "collect_run", "reject_debit",
@@ -134,7 +134,7 @@ ROUTES.update({
 })
 URL_ARGS.update({
     **{f"membership.{name}": (lambda o: {"membership_id": o.membership.id}) for name in (
-        "show", "record_payment", "refund", "carry_credit", "exempt", "cancel", "lift_exemption",
+        "show", "record_payment", "refund", "carry_credit", "exempt", "cancel", "reinstate", "lift_exemption",
         "change_category", "create_mandate", "remind")},
     "membership.reverse_payment": lambda o: {"payment_id": o.membership_payment.id},
     "membership.edit_category": lambda o: {"category_id": o.membership.category_id},

@@ -115,7 +115,8 @@ def overview(user, organisation, today=None):
     if party is None:
         return OrganisationOverview(organisation, [])
     history = services.membership_history(organisation, party)
-    joined = {m.period_id for m in history}
+    # A cancelled membership does not close the period: renewing reinstates it.
+    joined = {m.period_id for m in history if m.status is not MembershipStatus.CANCELLED}
     renewable = []
     for period in services.renewal_periods(organisation, today):
         if period.id not in joined:
@@ -134,7 +135,8 @@ def own_membership(user, membership):
 def renew(user, organisation, period, today=None):
     """Renew ``user``'s membership for ``period`` with the suggested category (amount from the grid).
 
-    A second renewal for the same period raises the core's French message.
+    A cancelled membership of the period is reinstated (the core does it); a second renewal
+    for the same period raises the core's French message.
     """
     party = user.party
     if party is None:

@@ -10,6 +10,7 @@ event                  accounting
 membership created     ``fee_due`` (amount due; skipped when 0)
 exempted / cancelled   reversal of the ``fee_due`` entry
 exemption lifted       ``fee_due`` again
+reinstated             ``fee_due`` again (new source; the reversed entry stays)
 payment confirmed      ``fee_paid`` (method of the payment)
 refund                 ``fee_refund``
 reversal of a row      reversal of that row's entry
@@ -59,14 +60,17 @@ class DuplicateSubmission(MembershipError):
 # Which status may follow which. Payments derive awaiting/partially paid/paid (in both
 # directions: a reversal or refund can bring a paid membership back); exempt and cancelled are
 # treasurer decisions. A membership with money on it cannot be exempted or cancelled: refund or
-# reverse first, so that the books stay right.
+# reverse first, so that the books stay right. A cancelled membership can only be *reinstated*
+# (``REINSTATE``, see ``reinstate_membership``): the fee is due again, as on the first day.
 MEMBERSHIP_TRANSITIONS = {
     S.AWAITING_PAYMENT: {S.PARTIALLY_PAID, S.PAID, S.EXEMPT, S.CANCELLED},
     S.PARTIALLY_PAID: {S.AWAITING_PAYMENT, S.PAID},
     S.PAID: {S.AWAITING_PAYMENT, S.PARTIALLY_PAID},
     S.EXEMPT: {S.AWAITING_PAYMENT, S.CANCELLED},
-    S.CANCELLED: set(),
+    S.CANCELLED: {S.AWAITING_PAYMENT},
 }
+# The one way out of a cancellation.
+REINSTATE = (S.CANCELLED, S.AWAITING_PAYMENT)
 
 PAYMENT_TRANSITIONS = {
     PaymentStatus.PENDING: {PaymentStatus.CONFIRMED, PaymentStatus.FAILED},
@@ -373,28 +377,23 @@ def create_membership(organisation, party, period, category=None, college=None, 
     """Make ``party`` a member of ``organisation`` for ``period``; posts ``fee_due``.
 
     ``category`` defaults to the suggestion, ``amount_due`` to the category's amount. A second
-    membership for the same period is refused (and a unique constraint backs it).
+    membership for the same period is refused (and a unique constraint backs it), except when
+    the party's membership of the period was cancelled: that one is reinstated with these
+    values (``reinstate_membership``; same row, same payment reference).
     """
     if period.organisation_id != organisation.id:
         raise MembershipError("Cette période n'appartient pas à l'organisation.")
-    existing = db.session.scalar(select(Membership).where(
-        Membership.organisation_id == organisation.id, Membership.party_id == party.id,
-        Membership.period_id == period.id))
-    if existing is not None:
+    existing = membership_of(organisation, party, period)
+    if existing is not None and existing.status is not S.CANCELLED:
         raise MembershipError(
             f"{party.display_name} a déjà une adhésion pour {period.label} "
             f"({existing.status.label.lower()}) : impossible d'en créer une deuxième.")
     if category is None:
         category = suggest_category(party, period)
-    if category is not None and category.period_id != period.id:
-        raise MembershipError("Cette catégorie ne fait pas partie de la grille de la période.")
-    if college is not None and college.organisation_id != organisation.id:
-        raise MembershipError("Ce collège n'appartient pas à l'organisation.")
-    if amount_due is None:
-        if category is None:
-            raise MembershipError(f"La grille de cotisations {period.label} est vide : indiquez un montant.")
-        amount_due = category.amount
-    amount_due = clean_amount(amount_due, allow_zero=True)
+    category, college, amount_due = _checked_terms(organisation, period, category, college, amount_due)
+    if existing is not None:
+        return reinstate_membership(existing, category=category, college=college, amount_due=amount_due,
+                                    joined_on=joined_on or date.today(), source=source, note=note)
     settings = get_settings(organisation)
     membership = Membership(
         organisation_id=organisation.id, party=party, period=period, category=category, college=college,
@@ -420,9 +419,65 @@ def create_membership(organisation, party, period, category=None, college=None, 
     return membership
 
 
+def _checked_terms(organisation, period, category, college, amount_due):
+    """(category, college, amount due) of a membership of ``period``, checked; the amount
+    defaults to the category's."""
+    if category is not None and category.period_id != period.id:
+        raise MembershipError("Cette catégorie ne fait pas partie de la grille de la période.")
+    if college is not None and college.organisation_id != organisation.id:
+        raise MembershipError("Ce collège n'appartient pas à l'organisation.")
+    if amount_due is None:
+        if category is None:
+            raise MembershipError(f"La grille de cotisations {period.label} est vide : indiquez un montant.")
+        amount_due = category.amount
+    return category, college, clean_amount(amount_due, allow_zero=True)
+
+
+def reinstate_membership(membership, category=None, college=None, amount_due=None, joined_on=None, source=None,
+                         note=None, on=None):
+    """Reopen a cancelled membership (a cancellation made by mistake, a member who comes back
+    for the same period): awaiting payment again, ``fee_due`` posted again.
+
+    Same row, same payment reference. ``category`` and ``college`` default to the membership's
+    own, ``amount_due`` to the category's amount in the grid today (the membership's former
+    amount when it has no category); ``joined_on``, ``source`` and ``note`` are kept unless
+    given. The cancellation date and reason are cleared: the audit trail keeps them, and the
+    books keep the reversed entry. Anything but a cancelled membership is refused.
+    """
+    if membership.status is not S.CANCELLED:
+        raise MembershipError(
+            f"{membership.party.display_name} a déjà une adhésion pour {membership.period.label} "
+            f"({membership.status.label.lower()}) : elle n'est pas annulée, rien à rétablir.")
+    if membership.amount_paid != 0 or _has_pending(membership):  # cancel_membership keeps it so; never trust it
+        raise MembershipError("Cette adhésion annulée porte des paiements : impossible de la rétablir.")
+    category = category or membership.category
+    if amount_due is None and category is None:
+        amount_due = membership.amount_due
+    category, college, amount_due = _checked_terms(membership.organisation, membership.period, category,
+                                                   college or membership.college, amount_due)
+    _set_status(membership, REINSTATE[1])
+    membership.category, membership.college, membership.amount_due = category, college, amount_due
+    membership.cancelled_on = membership.cancellation_reason = None
+    membership.exemption_reason = None
+    if joined_on is not None:
+        membership.joined_on = joined_on
+    if source is not None:
+        membership.source = source
+    if note is not None:
+        membership.note = note
+    # The cancellation reversed the fee due (or the exemption before it did): post it again,
+    # under a source of its own (``_post_fee_due`` keys it on the reversed entry).
+    membership.fee_due_entry_id = _post_fee_due(membership, entry_date=on or date.today())
+    db.session.flush()
+    for hook in list(_CREATED_HOOKS):  # the member's account, as for a new membership
+        hook(membership)
+    recompute(membership)  # a free category: paid at once (and the paid hooks run)
+    return membership
+
+
 def _post_fee_due(membership, entry_date=None):
-    """Post the fee due; a second posting (exemption lifted, category changed) gets its own
-    source, since the accounting module refuses to re-post a reversed source."""
+    """Post the fee due; a second posting (exemption lifted, category changed, reinstated) gets
+    its own source, since the accounting module refuses to re-post a reversed source."""
     if membership.amount_due == 0:
         return None
     source = f"membership:{membership.id}"

@@ -212,6 +212,7 @@ def create():
         college = db.session.get(College, form.college_id.data) if form.college_id.data else None
         if category is not None and category.organisation_id != g.organisation.id:
             abort(404)
+        reinstating = existing is not None and existing.status is MembershipStatus.CANCELLED
         try:
             with db.session.begin_nested():  # a refusal undoes only what the service did
                 membership = services.create_membership(
@@ -222,7 +223,8 @@ def create():
             _fail(exc if isinstance(exc, MembershipError) else
                   MembershipError(f"{party.display_name} a déjà une adhésion pour {chosen_period.label}."))
         else:
-            flash(f"Adhésion {chosen_period.label} de {party.display_name} créée "
+            done = "rétablie : elle avait été annulée" if reinstating else "créée"
+            flash(f"Adhésion {chosen_period.label} de {party.display_name} {done} "
                   f"(référence de paiement {membership.payment_reference}).", "success")
             return redirect(url_for(".show", membership_id=membership.id))
     db.session.commit()
@@ -320,6 +322,15 @@ def exempt(membership_id):
 @permission_required(MANAGE)
 def cancel(membership_id):
     return _decision(membership_id, services.cancel_membership, "Adhésion annulée.")
+
+
+@bp.route("/members/<int:membership_id>/reinstate", methods=["POST"])
+@permission_required(MANAGE)
+def reinstate(membership_id):
+    membership = get_or_404(Membership, membership_id)
+    _apply(lambda: services.reinstate_membership(membership),
+           lambda m: f"Adhésion rétablie : {_plain(m.amount_due) or '0'} € de nouveau dus.")
+    return _back(membership)
 
 
 @bp.route("/members/<int:membership_id>/lift-exemption", methods=["POST"])

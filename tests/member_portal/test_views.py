@@ -130,6 +130,28 @@ def test_double_submitted_renewal_is_recorded_once_without_error(client, organis
     assert memberships_of(anne, current_period) == 1
 
 
+def test_member_renews_again_after_a_cancellation(client, organisation, anne, as_anne, current_period):
+    """A cancelled membership does not close the period: renewing reopens that very membership."""
+    cancelled = services.create_membership(organisation, anne, current_period, amount_due=Decimal("42.00"))
+    services.cancel_membership(cancelled, "Ne souhaitait plus adhérer")
+    _db.session.commit()
+    page = client.get("/o/cpts-test/espace-adherent/").get_data(as_text=True)
+    assert f"Renouveler mon adhésion {current_period.label}" in page
+    response = client.post(f"/o/cpts-test/espace-adherent/renouveler/{current_period.id}",
+                           data={"form_key": form_key(page)}, follow_redirects=True)
+    assert "Votre adhésion" in text(response) and cancelled.payment_reference in text(response)
+    assert memberships_of(anne, current_period) == 1
+    assert cancelled.status is MembershipStatus.AWAITING_PAYMENT and cancelled.source == "self_service"
+    assert cancelled.amount_due == Decimal("50.00") and cancelled.category.label == "Médecin"  # the grid's rate
+    assert cancelled.cancelled_on is None and cancelled.cancellation_reason is None
+    page = client.get("/o/cpts-test/espace-adherent/").get_data(as_text=True)
+    assert "Renouveler mon adhésion" not in page
+    again = client.post(f"/o/cpts-test/espace-adherent/renouveler/{current_period.id}", data={"form_key": "other"},
+                        follow_redirects=True)
+    assert f"a déjà une adhésion pour {current_period.label}" in text(again)
+    assert memberships_of(anne, current_period) == 1
+
+
 def test_renewal_of_a_closed_or_foreign_period_is_refused(client, organisation, other_organisation, anne, as_anne,
                                                           current_period, this_year):
     current_period.renewal_open = False

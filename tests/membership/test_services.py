@@ -16,6 +16,7 @@ ALLOWED = {
     (S.PARTIALLY_PAID, S.AWAITING_PAYMENT), (S.PARTIALLY_PAID, S.PAID),
     (S.PAID, S.AWAITING_PAYMENT), (S.PAID, S.PARTIALLY_PAID),
     (S.EXEMPT, S.AWAITING_PAYMENT), (S.EXEMPT, S.CANCELLED),
+    (S.CANCELLED, S.AWAITING_PAYMENT),  # reinstated
 }
 
 
@@ -25,8 +26,9 @@ def test_transition_table(current, target):
     assert services.can_transition(current, target) is ((current, target) in ALLOWED)
 
 
-def test_cancelled_is_final():
-    assert services.MEMBERSHIP_TRANSITIONS[S.CANCELLED] == set()
+def test_reinstating_is_the_only_way_out_of_a_cancellation():
+    assert services.REINSTATE == (S.CANCELLED, S.AWAITING_PAYMENT)
+    assert services.MEMBERSHIP_TRANSITIONS[S.CANCELLED] == {services.REINSTATE[1]}
 
 
 @pytest.mark.parametrize("due, paid, expected", [
@@ -167,6 +169,78 @@ def test_payment_on_cancelled_refused(membership):
     with pytest.raises(MembershipError, match="annulée"):
         services.record_payment(membership, "50", "transfer")
     assert membership.payments == []
+
+
+def member_balance(membership):
+    """Debit minus credit of the member's auxiliary account (411): what the books say is owed."""
+    from sqlalchemy import select
+
+    from backoffice.accounting.models import JournalEntry, JournalLine
+    from backoffice.extensions import db
+
+    lines = db.session.scalars(select(JournalLine).join(JournalEntry).where(
+        JournalEntry.organisation_id == membership.organisation_id, JournalLine.auxiliary_id.is_not(None)))
+    return sum((l.debit - l.credit for l in lines if l.auxiliary.party_id == membership.party_id), Decimal(0))
+
+
+def fee_due_sources(membership):
+    from sqlalchemy import select
+
+    from backoffice.accounting.models import JournalEntry
+    from backoffice.extensions import db
+
+    return list(db.session.scalars(select(JournalEntry.source).where(
+        JournalEntry.source.like(f"membership:{membership.id}%")).order_by(JournalEntry.id)))
+
+
+def test_treasurer_recreating_a_cancelled_membership_reopens_the_same_row(organisation, period, membership,
+                                                                         physician):
+    reference, first_entry = membership.payment_reference, membership.fee_due_entry_id
+    services.cancel_membership(membership, "Annulée par erreur", on=date(2026, 2, 1))
+    assert member_balance(membership) == 0
+    other = next(c for c in period.categories if c.kind is CategoryKind.OTHER_PROFESSIONAL)
+    again = services.create_membership(organisation, physician, period, category=other, joined_on=date(2026, 3, 2))
+    assert again.id == membership.id and again.payment_reference == reference
+    assert again.status is S.AWAITING_PAYMENT and again.amount_due == Decimal("30.00") and again.category == other
+    assert (again.cancelled_on, again.cancellation_reason, again.joined_on) == (None, None, date(2026, 3, 2))
+    # The cancelled fee stays in the books (posted, reversed); the reinstated one is posted anew.
+    assert again.fee_due_entry_id not in (None, first_entry)
+    sources = fee_due_sources(again)
+    assert sources == [f"membership:{again.id}", f"membership:{again.id}:{first_entry}"]
+    assert member_balance(again) == Decimal("30.00")
+    services.record_payment(again, "30", "transfer")
+    assert again.status is S.PAID and member_balance(again) == 0
+
+
+def test_reinstating_keeps_the_category_at_todays_grid_amount(membership, period):
+    services.cancel_membership(membership, "Erreur")
+    physician_rate = membership.category
+    services.set_fee_category(period, physician_rate.label, "55", physician_rate.kind, category=physician_rate)
+    services.reinstate_membership(membership)
+    assert membership.status is S.AWAITING_PAYMENT and membership.amount_due == Decimal("55.00")
+    assert membership.joined_on == date(2026, 1, 10)  # a mistake undone: the member joined then
+    assert member_balance(membership) == Decimal("55.00")
+
+
+def test_reinstating_a_membership_cancelled_while_exempt(membership):
+    services.exempt_membership(membership, "Bénévole")
+    services.cancel_membership(membership, "Départ")
+    services.reinstate_membership(membership)
+    assert membership.status is S.AWAITING_PAYMENT and membership.exemption_reason is None
+    assert member_balance(membership) == Decimal("50.00")
+
+
+def test_reinstating_twice_is_refused(organisation, period, membership, physician):
+    services.cancel_membership(membership, "Erreur")
+    services.reinstate_membership(membership)
+    with pytest.raises(MembershipError, match="pas annulée"):
+        services.reinstate_membership(membership)
+    with pytest.raises(MembershipError, match="déjà une adhésion pour 2026 .en attente de paiement"):
+        services.create_membership(organisation, physician, period)
+    # Cancelled and reinstated again: one more fee due under a fresh source, books still right.
+    services.cancel_membership(membership, "Erreur encore")
+    services.reinstate_membership(membership)
+    assert len(set(fee_due_sources(membership))) == 3 and member_balance(membership) == Decimal("50.00")
 
 
 def test_cancel_with_money_refused(membership):
