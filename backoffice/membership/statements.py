@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import joinedload
 
 from backoffice.extensions import db
@@ -409,7 +409,9 @@ def lines_to_review(organisation):
                                         BankStatementLine.status.in_([L.SUGGESTED, L.UNMATCHED]))
         .options(joinedload(BankStatementLine.membership).joinedload(Membership.party),
                  joinedload(BankStatementLine.membership).joinedload(Membership.period))
-        .order_by(BankStatementLine.status.desc(), BankStatementLine.booked_on, BankStatementLine.id)))
+        .order_by(case((BankStatementLine.status == L.SUGGESTED, 0), (BankStatementLine.status == L.UNMATCHED, 1),
+                       else_=2),
+                  BankStatementLine.booked_on, BankStatementLine.id)))
 
 
 def confirm_lines(organisation, choices, user=None):

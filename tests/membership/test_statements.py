@@ -28,6 +28,15 @@ def nurse_membership(organisation, period, nurse):
     return services.create_membership(organisation, nurse, period, category=category, joined_on=date(2026, 1, 12))
 
 
+def simple_csv(organisation, *rows):
+    """A CSV statement of ``(dd/mm/yyyy, label, amount)`` rows, its columns already mapped."""
+    statements.save_csv_mapping(organisation, SIMPLE_MAPPING, list(SIMPLE_MAPPING.values()))
+    return ("date;libelle;montant\n" + "".join(f"{d};{label};{amount}\n" for d, label, amount in rows)).encode()
+
+
+SIMPLE_MAPPING = {"date": "date", "label": "libelle", "amount": "montant"}
+
+
 def line_count(organisation):
     return _db.session.scalar(select(func.count()).select_from(BankStatementLine)
                               .where(BankStatementLine.organisation_id == organisation.id))
@@ -174,3 +183,14 @@ def test_manual_choice_for_unmatched_line(organisation, membership):
     statements.confirm_lines(organisation, {don.id: membership.id})
     assert don.status is L.MATCHED and membership.amount_paid == Decimal("30.00")
     statements.ignore_line(next(l for l in statements.lines_to_review(organisation) if l.status is L.UNMATCHED))
+
+
+def test_review_lists_suggestions_first_then_unmatched_by_date(organisation, membership):
+    content = simple_csv(organisation, ("01/02/2026", "VIR DON INCONNU", "15,00"),
+                         ("03/02/2026", f"VIR COTISATION {membership.payment_reference}", "50,00"),
+                         ("04/02/2026", "VIR REMBOURSEMENT", "12,00"),
+                         ("02/02/2026", "VIR AUTRE", "7,00"))
+    statements.import_statement(organisation, "releve.csv", content)
+    review = statements.lines_to_review(organisation)
+    assert [(l.status, l.booked_on.day) for l in review] == [
+        (L.SUGGESTED, 3), (L.UNMATCHED, 1), (L.UNMATCHED, 2), (L.UNMATCHED, 4)]
