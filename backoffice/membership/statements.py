@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import format_date
 from sqlalchemy import case, select
 from sqlalchemy.orm import joinedload
 
@@ -45,6 +46,16 @@ class MappingNeeded(MembershipError):
         super().__init__(message or "Indiquez une fois pour toutes quelles colonnes de l'export de votre banque "
                                     "contiennent la date, le libellé et le montant.")
         self.columns = columns
+
+
+class AlreadyImported(MembershipError):
+    """Every line of the file is already stored (the same statement, or one covered by earlier
+    imports): no import is recorded. ``imported_at`` is when the latest of those lines came in."""
+
+    def __init__(self, line_count, imported_at):
+        super().__init__(f"Relevé déjà importé le {format_date(imported_at, 'dd/MM/yyyy')} : ses {line_count} "
+                         "opérations sont toutes connues, rien n'a été enregistré.")
+        self.line_count, self.imported_at = line_count, imported_at
 
 
 @dataclass(frozen=True)
@@ -328,14 +339,20 @@ def save_csv_mapping(organisation, mapping, columns):
 def import_statement(organisation, filename, content, user=None):
     """Store the new lines of a statement and suggest a membership for each credit.
 
-    Returns the ``BankStatementImport`` (``new_line_count`` may be 0: already imported).
-    Raises ``StatementFormatError`` (nothing stored) or ``MappingNeeded`` (CSV columns unknown).
+    Returns the ``BankStatementImport`` (at least one new line). Raises ``StatementFormatError``
+    (nothing stored), ``MappingNeeded`` (CSV columns unknown) or ``AlreadyImported`` (every line
+    already stored: nothing recorded, not even an import).
     """
     settings = services.get_settings(organisation)
     file_format, lines = read_statement(content, settings.statement_csv_mapping)
     prints = fingerprints(lines)
-    known = set(db.session.scalars(select(BankStatementLine.fingerprint).where(
-        BankStatementLine.organisation_id == organisation.id, BankStatementLine.fingerprint.in_(prints))))
+    imported_at = dict(db.session.execute(
+        select(BankStatementLine.fingerprint, BankStatementImport.created_at)
+        .join(BankStatementLine.statement_import)
+        .where(BankStatementLine.organisation_id == organisation.id, BankStatementLine.fingerprint.in_(prints))).all())
+    known = set(imported_at)
+    if known.issuperset(prints):
+        raise AlreadyImported(len(lines), max(imported_at.values()))
     statement = BankStatementImport(organisation_id=organisation.id, filename=(filename or "relevé")[:200],
                                     file_format=file_format, line_count=len(lines),
                                     created_by_id=getattr(user, "id", None))

@@ -523,12 +523,12 @@ def _pending_upload(token):
     return path if path.is_file() else None
 
 
-def _after_import(statement):
-    if statement.new_line_count == 0:
-        flash(f"Relevé déjà importé : ses {statement.line_count} opérations sont toutes connues, rien de nouveau.",
-              "info")
+def _after_import(outcome):
+    """``outcome``: the import recorded, or ``statements.AlreadyImported`` (nothing recorded)."""
+    if isinstance(outcome, statements.AlreadyImported):
+        flash(str(outcome), "info")
     else:
-        flash(f"{statement.new_line_count} opération(s) nouvelle(s) sur {statement.line_count} importée(s).", "success")
+        flash(f"{outcome.new_line_count} opération(s) nouvelle(s) sur {outcome.line_count} importée(s).", "success")
     return redirect(url_for(".review_statement"))
 
 
@@ -546,6 +546,8 @@ def statements_index():
         except statements.MappingNeeded as exc:
             flash(str(exc), "info")
             return redirect(url_for(".statement_mapping", token=_keep_upload(content)))
+        except statements.AlreadyImported as exc:
+            return _after_import(exc)
         except MembershipError as exc:
             _fail(exc)
             form.statement.errors = [str(exc)]
@@ -586,7 +588,10 @@ def statement_mapping():
 
         def save_and_import():
             statements.save_csv_mapping(g.organisation, mapping, columns)
-            return statements.import_statement(g.organisation, "relevé.csv", content, user=current_user)
+            try:
+                return statements.import_statement(g.organisation, "relevé.csv", content, user=current_user)
+            except statements.AlreadyImported as exc:
+                return exc  # the columns chosen are kept all the same
 
         ok, statement = _apply(save_and_import)
         if ok:

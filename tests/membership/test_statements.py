@@ -2,14 +2,15 @@
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from backoffice.extensions import db as _db
 from backoffice.membership import matching, services, statements
-from backoffice.membership.models import (BankStatementLine, CategoryKind, MembershipStatus, PaymentMethod,
-                                          StatementLineStatus as L)
+from backoffice.membership.models import (BankStatementImport, BankStatementLine, CategoryKind, MembershipStatus,
+                                          PaymentMethod, StatementLineStatus as L)
 
 DATA = Path(__file__).parent / "data"
 MAPPING = {"date": "Date", "label": "Libellé", "debit": "Débit euros", "credit": "Crédit euros",
@@ -26,6 +27,11 @@ def sample(name, membership):
 def nurse_membership(organisation, period, nurse):
     category = next(c for c in period.categories if c.kind is CategoryKind.OTHER_PROFESSIONAL)
     return services.create_membership(organisation, nurse, period, category=category, joined_on=date(2026, 1, 12))
+
+
+def import_count(organisation):
+    return _db.session.scalar(select(func.count()).select_from(BankStatementImport)
+                              .where(BankStatementImport.organisation_id == organisation.id))
 
 
 def simple_csv(organisation, *rows):
@@ -151,8 +157,8 @@ def test_csv_import_is_idempotent_and_matches(organisation, membership, nurse_me
     assert next(l for l in first.lines if "FRAIS" in l.label).status is L.IGNORED
     assert next(l for l in first.lines if "MARTIN" in l.label).status is L.UNMATCHED
 
-    again = statements.import_statement(organisation, "releve-copie.csv", content)
-    assert (again.line_count, again.new_line_count) == (6, 0)
+    with pytest.raises(statements.AlreadyImported):
+        statements.import_statement(organisation, "releve-copie.csv", content)
     assert line_count(organisation) == 6
 
 
@@ -160,7 +166,8 @@ def test_camt_import_is_idempotent_and_confirm_records_payments(organisation, me
     content = sample("camt053_sample.xml", membership)
     statement = statements.import_statement(organisation, "camt.xml", content)
     assert statement.new_line_count == 4
-    assert statements.import_statement(organisation, "camt.xml", content).new_line_count == 0
+    with pytest.raises(statements.AlreadyImported):
+        statements.import_statement(organisation, "camt.xml", content)
 
     review = statements.lines_to_review(organisation)
     choices = {l.id: l.membership_id for l in review if l.status is L.SUGGESTED}
@@ -194,3 +201,23 @@ def test_review_lists_suggestions_first_then_unmatched_by_date(organisation, mem
     review = statements.lines_to_review(organisation)
     assert [(l.status, l.booked_on.day) for l in review] == [
         (L.SUGGESTED, 3), (L.UNMATCHED, 1), (L.UNMATCHED, 2), (L.UNMATCHED, 4)]
+
+
+def test_reimport_records_no_import_and_says_when(organisation, membership):
+    content = simple_csv(organisation, ("03/02/2026", "VIR DON", "15,00"), ("04/02/2026", "VIR DON", "15,00"))
+    first = statements.import_statement(organisation, "releve.csv", content)
+    with pytest.raises(statements.AlreadyImported) as caught:
+        statements.import_statement(organisation, "releve-copie.csv", content)
+    day = first.created_at.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y")
+    assert f"Relevé déjà importé le {day}" in str(caught.value)
+    assert (import_count(organisation), line_count(organisation)) == (1, 2)
+
+
+def test_overlapping_statement_imports_only_its_new_lines(organisation, membership):
+    statements.import_statement(organisation, "janvier.csv", simple_csv(
+        organisation, ("30/01/2026", "VIR DON", "15,00"), ("03/02/2026", "VIR DUPUIS", "20,00")))
+    second = statements.import_statement(organisation, "fevrier.csv", simple_csv(
+        organisation, ("03/02/2026", "VIR DUPUIS", "20,00"), ("05/02/2026", "VIR MARTIN", "25,00")))
+    assert (second.line_count, second.new_line_count) == (2, 1)
+    assert [l.label for l in second.lines] == ["VIR MARTIN"]
+    assert (import_count(organisation), line_count(organisation)) == (2, 3)
