@@ -384,16 +384,27 @@ def _candidate(membership):
                               membership.balance, membership.status in OPEN_STATUSES)
 
 
+# Any payment reference as ``services.new_payment_reference`` builds them (a prefix of letters, at
+# most as long as the setting's column, two digits of the year, a code), compacted. Not only the
+# current prefix: references issued before the treasurer changed it are still being paid. The
+# lookahead finds every start, so "VIRSEPAADH267KQ4M" gives "PAADH267KQ4M", "AADH267KQ4M",
+# "ADH267KQ4M"… down to "H267KQ4M": only those that are some membership's reference count.
+ANY_REFERENCE = re.compile(
+    rf"(?=([A-Z]{{1,{MembershipSettings.__table__.c.reference_prefix.type.length}}}\d{{2}}"
+    rf"[{services.REFERENCE_ALPHABET}]{{{services.REFERENCE_LENGTH}}}))")
+
+
 def suggest_matches(organisation, lines):
-    """Fill ``membership_id``/``match_rule``/``status`` of unmatched credit ``lines``."""
+    """Fill ``membership_id``/``match_rule``/``status`` of unmatched credit ``lines``.
+
+    At most two queries whatever the number of lines: the memberships whose reference appears in
+    some line (whatever prefix it was issued under), and the open memberships (name and amount).
+    """
     if not lines:
         return
-    settings = services.get_settings(organisation)
-    prefixes = {settings.reference_prefix, "ADH"}
-    pattern = matching.reference_pattern(prefixes)
     found_refs = set()
     for line in lines:
-        found_refs |= matching.references_in(_text_of(line), pattern)
+        found_refs |= matching.references_in(_text_of(line), ANY_REFERENCE)
     by_reference = {}
     if found_refs:
         wanted = [r[:-services.REFERENCE_LENGTH] + "-" + r[-services.REFERENCE_LENGTH:] for r in found_refs]
@@ -409,7 +420,8 @@ def suggest_matches(organisation, lines):
         for amount in {candidate.balance, candidate.amount_due} & amounts:
             by_amount[amount].append(candidate)
     for line in lines:
-        result = matching.match_line(_text_of(line), line.amount, by_reference, by_amount.get(line.amount, []), pattern)
+        result = matching.match_line(_text_of(line), line.amount, by_reference, by_amount.get(line.amount, []),
+                                     ANY_REFERENCE)
         line.membership_id, line.match_rule = result.membership_id, result.rule
         line.status = L.SUGGESTED if result.found else L.UNMATCHED
     db.session.flush()

@@ -221,3 +221,45 @@ def test_overlapping_statement_imports_only_its_new_lines(organisation, membersh
     assert (second.line_count, second.new_line_count) == (2, 1)
     assert [l.label for l in second.lines] == ["VIR MARTIN"]
     assert (import_count(organisation), line_count(organisation)) == (2, 3)
+
+
+def test_reference_under_an_earlier_prefix_still_matches(organisation, period, physician, nurse):
+    settings = services.get_settings(organisation)
+    settings.reference_prefix = "RES"
+    physician_category = next(c for c in period.categories if c.kind is CategoryKind.PHYSICIAN)
+    old = services.create_membership(organisation, physician, period, category=physician_category,
+                                     joined_on=date(2026, 1, 10))
+    settings.reference_prefix = "CPTS"
+    nurse_category = next(c for c in period.categories if c.kind is CategoryKind.OTHER_PROFESSIONAL)
+    new = services.create_membership(organisation, nurse, period, category=nurse_category,
+                                     joined_on=date(2026, 1, 10))
+    assert old.payment_reference.startswith("RES26-") and new.payment_reference.startswith("CPTS26-")
+    # Amounts matching neither membership's due: only the reference can find them.
+    content = simple_csv(organisation,
+                         ("03/02/2026", f"VIR SEPA {old.payment_reference.replace('-', ' ').lower()} PARTIEL", "20,00"),
+                         ("04/02/2026", f"VIRSEPA{old.payment_reference.replace('-', '')}", "5,00"),
+                         ("05/02/2026", f"VIR {new.payment_reference}", "10,00"))
+    statement = statements.import_statement(organisation, "releve.csv", content)
+    assert [(l.status, l.membership_id, l.match_rule) for l in statement.lines] == [
+        (L.SUGGESTED, old.id, "reference"), (L.SUGGESTED, old.id, "reference"), (L.SUGGESTED, new.id, "reference")]
+
+
+def test_import_queries_do_not_grow_with_lines(organisation, membership, nurse_membership, count_queries):
+    def statement(month, count):
+        return simple_csv(organisation, *[(f"{day:02d}/{month:02d}/2026", f"VIR {membership.payment_reference} N{day}",
+                                           "50,00") for day in range(1, count + 1)])
+
+    small, large = statement(3, 2), statement(4, 20)
+    with count_queries() as few:
+        statements.import_statement(organisation, "mars.csv", small)
+    with count_queries() as many:
+        statements.import_statement(organisation, "avril.csv", large)
+    # SQLite gets the new lines inserted one by one (the ORM batches them with RETURNING on
+    # PostgreSQL only): reads and updates are what matching must keep flat.
+    assert reads_and_updates(many) == reads_and_updates(few)
+    if _db.engine.dialect.name == "postgresql":
+        assert many.count == few.count
+
+
+def reads_and_updates(counter):
+    return len([s for s in counter.statements if not s.lstrip().upper().startswith("INSERT")])
