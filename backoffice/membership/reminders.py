@@ -4,7 +4,9 @@ Who gets what, for an organisation, on a given day (:func:`due_reminders`):
 
 * **renewal** — for a period T open to renewal, from ``renewal_notice_days`` before T starts
   until T's due date: members of the period before T (paid, exempt or partially paid) who
-  have no membership of T at all (a cancelled one counts: they said no).
+  have no membership of T at all (a cancelled one counts: they said no, so no automatic
+  mail; the treasurer can still remind them by hand from the lapsed list, and renewing
+  reinstates the cancelled membership).
 * **overdue_<n>** — memberships still expecting money (awaiting or partially paid) of a
   recent period, ``n`` days or more after their due date (the period's, or the day they joined
   if later), for the largest ``n`` of ``overdue_days`` already reached. Paid, exempt and
@@ -264,7 +266,8 @@ def send_reminder(membership, kind=MANUAL, user=None, today=None):
     """Remind one member by hand (the treasurer's button); the caller commits.
 
     ``membership`` expecting money → a payment reminder for it. A membership in good
-    standing whose member has not renewed for the period now open → a renewal reminder.
+    standing whose member has not renewed for the period now open (or whose membership of it
+    was cancelled: the dashboard's lapsed list) → a renewal reminder.
     Anything else (paid and renewed, exempt, cancelled) → ``MembershipError``: nobody who has
     paid is reminded.
     """
@@ -296,11 +299,16 @@ def _just_sent(membership, minutes=10):
 
 
 def _renewal_period_for(membership, today):
-    """The period open to renewal after ``membership``'s one that its member has not joined."""
+    """The period open to renewal after ``membership``'s one that its member has not joined.
+
+    A cancelled membership of that period does not count as joined: the member can renew
+    (which reinstates it), and the dashboard lists them among the lapsed (``stats.lapsed_query``).
+    """
     for period in services.renewal_periods(membership.organisation, today):
         if period.year <= membership.period.year:
             continue
-        if services.membership_of(membership.organisation, membership.party, period) is None:
+        joined = services.membership_of(membership.organisation, membership.party, period)
+        if joined is None or joined.status is S.CANCELLED:
             return period
     return None
 

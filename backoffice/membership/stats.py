@@ -386,7 +386,9 @@ def _previous_period(period):
 
 def lapsed_query(organisation, period):
     """Members of the previous period (paid, exempt or partially paid) with no membership of
-    ``period`` (cancelled ones aside): they have not renewed."""
+    ``period`` but a cancelled one: they have not renewed. A cancelled membership does not close
+    the period (renewing reinstates it), so the one-click reminder
+    (``reminders.send_reminder``) asks them to renew, as it does for those with none."""
     previous = _previous_period(period)
     if previous is None:
         return None

@@ -197,6 +197,37 @@ def test_nobody_who_has_paid_is_reminded_by_hand(organisation, period, period_20
     assert outbox("ajour@example.org") == [] and outbox("stop@example.org") == []
 
 
+def test_one_click_reminder_of_a_lapsed_member_whose_renewal_was_cancelled(client, organisation, login_as, outbox):
+    """The dashboard lists them as lapsed; the "Relancer" button sends a renewal reminder, and
+    renewing reinstates the cancelled membership."""
+    from backoffice.auth.models import User
+    from backoffice.member_portal import services as portal
+    from backoffice.membership import stats
+
+    year = organisation.fiscal_year_of(date.today())
+    previous = services.period_for_year(organisation, year - 1)
+    services.set_fee_category(previous, "Médecin", Decimal("50.00"), CategoryKind.PHYSICIAN)
+    current = services.ensure_grid(services.period_for_year(organisation, year))
+    last = member(organisation, previous, "Revenant", "paid", joined_on=previous.starts_on)
+    cancelled = services.create_membership(organisation, last.party, current, amount_due=Decimal("30.00"))
+    services.cancel_membership(cancelled, "ne renouvelle pas")
+    _db.session.commit()
+    assert last.id in stats.lapsed_ids(organisation, current)
+    login_as("treasurer")
+    dashboard = client.get("/o/cpts-test/membership/dashboard").get_data(as_text=True)
+    assert f"/membership/members/{last.id}/remind" in dashboard
+    response = client.post(f"/o/cpts-test/membership/members/{last.id}/remind", follow_redirects=True)
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Relance envoyée à" in page and "à jour de sa cotisation" not in page
+    mail = outbox("revenant@example.org")[0]
+    assert mail.subject.startswith(f"Renouvellement de votre adhésion {current.label}")
+    assert "/espace-adherent/" in mail.body
+    user = _db.session.scalar(select(User).where(User.party_id == last.party_id))
+    renewed = portal.renew(user, organisation, current)
+    assert renewed.id == cancelled.id and renewed.status.value == "awaiting_payment"
+    assert last.id not in stats.lapsed_ids(organisation, current)
+
+
 def test_member_without_email_cannot_be_reminded(organisation, period):
     with pytest.raises(MembershipError, match="pas d'adresse e-mail"):
         reminders.send_reminder(member(organisation, period, "Muet", email=False), today=MAY_1)
