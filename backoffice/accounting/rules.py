@@ -11,6 +11,10 @@ Choices worth knowing (accountants can change every account on the settings page
   treasury account of the payment method / C 411; ``fee_refund`` the reverse of ``fee_paid``.
 * Treasury by payment method: transfer, card and direct debit → 512 in BQ; cheque → 5112
   *Chèques à encaisser* in BQ (the deposit slip then moves 5112 to 512); cash → 530 in CA.
+* ``cheques_deposited`` D 512 / C 5112 in BQ: one entry per deposit slip for its total, which
+  is the one line the bank statement shows. Both sides are plain accounts of the rule (not the
+  treasury of a payment method): an accountant who moves cheques to another account than 5112
+  on the payment-method table changes this rule's credit account too.
 * ``grant_committed`` D 6571 *Aides financières et subventions versées* / C 467 (the
   beneficiary); ``grant_paid`` D 467 / C treasury.
 * ``subsidy_received`` D treasury / C 741 *Subventions d'exploitation – État* (ARS, FIR).
@@ -62,6 +66,7 @@ EVENTS = {
         EventSpec("fee_due", "Cotisation appelée", None, "debit"),
         EventSpec("fee_paid", "Cotisation encaissée", "debit", "credit", requires_payment_method=True),
         EventSpec("fee_refund", "Cotisation remboursée", "credit", "debit", requires_payment_method=True),
+        EventSpec("cheques_deposited", "Remise de chèques en banque", None, None),
         EventSpec("grant_committed", "Aide attribuée", None, "credit"),
         EventSpec("grant_paid", "Aide versée", "credit", "debit"),
         EventSpec("subsidy_received", "Subvention reçue", "debit", None),
@@ -81,6 +86,7 @@ DEFAULT_RULES = {
         "fee_due": ("411", "756", "OD"),
         "fee_paid": (None, "411", None),
         "fee_refund": ("411", None, None),
+        "cheques_deposited": ("512", "5112", "BQ"),
         "grant_committed": ("6571", "467", "OD"),
         "grant_paid": ("467", None, None),
         "subsidy_received": (None, "741", None),
@@ -93,6 +99,7 @@ DEFAULT_RULES = {
         "fee_due": ("411", "706", "OD"),
         "fee_paid": (None, "411", None),
         "fee_refund": ("411", None, None),
+        "cheques_deposited": ("512", "5112", "BQ"),
         "grant_committed": ("658", "467", "OD"),
         "grant_paid": ("467", None, None),
         "subsidy_received": (None, "741", None),

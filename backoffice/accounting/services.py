@@ -448,6 +448,8 @@ def event_accounts(organisation, event, payment_method=None):
     ensure_ledger(organisation)
     rule = db.session.scalar(select(PostingRule).where(PostingRule.organisation_id == organisation.id,
                                                        PostingRule.event == event))
+    if rule is None:  # an event added after the books were set up
+        rule = _default_rule(organisation, event)
     if rule is None:
         raise AccountingError(f"Aucune règle de comptabilisation pour « {spec.label} » : "
                               "complétez les paramètres comptables.", "event")
@@ -475,12 +477,12 @@ def post_event(organisation, event, *, amount, entry_date, party=None, piece_ref
                payment_method=None, source=None, piece_date=None, user=None):
     """Post the two-line entry of a business event with the organisation's posting rules.
 
-    Events (``rules.EVENTS``): ``fee_due``, ``fee_paid``, ``fee_refund``, ``grant_committed``,
-    ``grant_paid``, ``subsidy_received``, ``aci_income``, ``sisa_distribution``,
-    ``sisa_distribution_paid``, ``bank_fees``. ``party`` is required for events that touch a
-    third party's account (fees, grants, distribution); ``payment_method`` (``transfer``,
-    ``cheque``, ``cash``, ``card``, ``direct_debit``) for ``fee_paid`` and ``fee_refund``, and
-    defaults to ``transfer`` for the other treasury events. See the module docstring for
+    Events (``rules.EVENTS``): ``fee_due``, ``fee_paid``, ``fee_refund``, ``cheques_deposited``,
+    ``grant_committed``, ``grant_paid``, ``subsidy_received``, ``aci_income``,
+    ``sisa_distribution``, ``sisa_distribution_paid``, ``bank_fees``. ``party`` is required for
+    events that touch a third party's account (fees, grants, distribution); ``payment_method``
+    (``transfer``, ``cheque``, ``cash``, ``card``, ``direct_debit``) for ``fee_paid`` and
+    ``fee_refund``, and defaults to ``transfer`` for the other treasury events. See the module docstring for
     ``source`` (idempotency)."""
     spec = rules.EVENTS.get(event)
     if spec is None:
@@ -863,13 +865,33 @@ def posting_rules(organisation):
     by_event = _rules_by(organisation, PostingRule, "event")
     result = []
     for name, spec in rules.EVENTS.items():
-        rule = by_event.get(name)
-        if rule is None:
-            rule = PostingRule(organisation_id=organisation.id, event=name)
-            db.session.add(rule)
+        rule = by_event.get(name) or _default_rule(organisation, name)
         result.append((spec, rule))
-    db.session.flush()
     return result
+
+
+def _default_rule(organisation, event):
+    """The rule of an event added to ``rules.EVENTS`` after the organisation's books were set
+    up, from its chart's defaults; an account or journal it no longer has (or has deactivated)
+    stays empty, for the settings page to complete. Safe when two transactions create it at once."""
+    chart = ensure_ledger(organisation).chart
+    debit, credit, journal_code = rules.DEFAULT_RULES.get(chart, {}).get(event, (None, None, None))
+
+    def account_id(number):
+        return number and db.session.scalar(select(Account.id).where(
+            Account.organisation_id == organisation.id, Account.number == number, Account.active.is_(True)))
+
+    journal_id = journal_code and db.session.scalar(select(Journal.id).where(
+        Journal.organisation_id == organisation.id, Journal.code == journal_code, Journal.active.is_(True)))
+    try:
+        with db.session.begin_nested():
+            rule = PostingRule(organisation_id=organisation.id, event=event, debit_account_id=account_id(debit),
+                               credit_account_id=account_id(credit), journal_id=journal_id)
+            db.session.add(rule)
+    except IntegrityError:  # created meanwhile by a concurrent transaction
+        rule = db.session.scalar(select(PostingRule).where(PostingRule.organisation_id == organisation.id,
+                                                           PostingRule.event == event))
+    return rule
 
 
 def payment_method_rules(organisation):

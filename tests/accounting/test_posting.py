@@ -41,6 +41,7 @@ CPTS_RULES = [
     ("fee_refund", "transfer", "BQ", "411", "512", "debit"),
     ("fee_refund", "cheque", "BQ", "411", "5112", "debit"),
     ("fee_refund", "cash", "CA", "411", "530", "debit"),
+    ("cheques_deposited", None, "BQ", "512", "5112", None),
     ("grant_committed", None, "OD", "6571", "467", "credit"),
     ("grant_paid", None, "BQ", "467", "512", "debit"),
     ("subsidy_received", None, "BQ", "512", "741", None),
@@ -55,6 +56,7 @@ SISA_RULES = [
     ("sisa_distribution_paid", "transfer", "BQ", "4551", "512", "debit"),
     ("fee_due", None, "OD", "411", "706", "debit"),
     ("subsidy_received", None, "BQ", "512", "741", None),
+    ("cheques_deposited", None, "BQ", "512", "5112", None),
 ]
 
 

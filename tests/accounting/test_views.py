@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from backoffice.accounting import services
 from backoffice.accounting.models import Account, ClosedPeriod, JournalEntry, PostingRule
@@ -173,8 +173,8 @@ def test_closing_a_month_from_the_periods_page(client, treasurer, books, post_fe
     assert "déjà clôturée" in _text(again)
 
 
-def test_settings_change_a_rule_or_nothing(client, treasurer, books):
-    page = _text(client.get(BASE + "/settings"))
+def _settings_form(books):
+    """The settings form as the page submits it unchanged."""
     form = {}
     for spec, rule in services.posting_rules(books):
         if rule.debit_account:
@@ -186,6 +186,12 @@ def test_settings_change_a_rule_or_nothing(client, treasurer, books):
     for method, _, rule in services.payment_method_rules(books):
         form[f"method-{method}-account"] = rule.account.number
         form[f"method-{method}-journal"] = rule.journal.code
+    return form
+
+
+def test_settings_change_a_rule_or_nothing(client, treasurer, books):
+    page = _text(client.get(BASE + "/settings"))
+    form = _settings_form(books)
     assert "Cotisation appelée" in page
     bad = dict(form, **{"fee_due-credit": "7561", "fee_due-debit": "512"})
     response = client.post(BASE + "/settings", data=bad)
@@ -196,6 +202,26 @@ def test_settings_change_a_rule_or_nothing(client, treasurer, books):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.scalar(select(PostingRule).where(PostingRule.event == "fee_due")).credit_account.number == "7561"
+
+
+def _selected(page, name):
+    """The value selected in the ``<select name=…>`` of a page."""
+    select_html = re.search(rf'<select[^>]*name="{name}".*?</select>', page, re.S).group(0)
+    return re.search(r'<option value="([^"]*)" selected>', select_html).group(1)
+
+
+def test_settings_list_the_cheque_deposit_with_its_defaults(client, treasurer, books):
+    """Books set up before ``cheques_deposited`` existed show it with the chart's accounts, editable."""
+    db.session.execute(delete(PostingRule).where(PostingRule.event == "cheques_deposited"))
+    page = _text(client.get(BASE + "/settings"))
+    assert "Remise de chèques en banque" in page
+    assert [_selected(page, f"cheques_deposited-{side}") for side in ("debit", "credit", "journal")] == \
+        ["512", "5112", "BQ"]
+    response = client.post(BASE + "/settings", data=dict(_settings_form(books), **{"cheques_deposited-debit": "517"}))
+    assert response.status_code == 302
+    db.session.expire_all()
+    rule = db.session.scalar(select(PostingRule).where(PostingRule.event == "cheques_deposited"))
+    assert (rule.debit_account.number, rule.credit_account.number) == ("517", "5112")
 
 
 def test_accounts_add_edit_delete(client, treasurer, books):
