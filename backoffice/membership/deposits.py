@@ -5,7 +5,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
-from backoffice.membership import services
+from backoffice.membership import ledger, services
 from backoffice.membership.models import (ChequeDeposit, MembershipPayment, PaymentKind, PaymentMethod,
                                           PaymentStatus)
 from backoffice.membership.services import MembershipError
@@ -13,9 +13,11 @@ from backoffice.people.models import Professional
 
 
 def create_cheque_deposit(organisation, payment_ids, deposited_on=None, user=None):
-    """Put the cheques ``payment_ids`` on a new deposit slip; they are marked deposited.
+    """Put the cheques ``payment_ids`` on a new deposit slip; they are marked deposited and the
+    slip's total moves from 5112 *Chèques à encaisser* to the bank (``post_deposit``).
 
-    Only confirmed, not reversed, not yet deposited cheque payments of the organisation.
+    Only confirmed, not reversed, not yet deposited cheque payments of the organisation. An
+    accounting error raises ``MembershipError``: the caller rolls back, no slip is left.
     """
     ids = sorted({int(i) for i in payment_ids})
     if not ids:
@@ -36,7 +38,23 @@ def create_cheque_deposit(organisation, payment_ids, deposited_on=None, user=Non
     for cheque in cheques:
         cheque.cheque_deposit_id = deposit.id
     db.session.flush()
+    post_deposit(organisation, deposit, user=user)
     return deposit
+
+
+def deposit_source(deposit):
+    return f"cheque_deposit:{deposit.id}"
+
+
+def post_deposit(organisation, deposit, user=None):
+    """Post ``cheques_deposited`` (D 512 / C 5112 by default) for the slip's total, dated the
+    deposit day: one entry per slip, the one line the bank statement shows. Idempotent (its
+    ``source`` is the slip): calling it again returns the entry already posted. Returns the
+    entry id (None without an accounting module)."""
+    return ledger.post(organisation, "cheques_deposited", amount=deposit.total, entry_date=deposit.deposited_on,
+                       piece_ref=f"REM-{deposit.number:04d}",
+                       label=f"Remise de chèques n° {deposit.number} ({deposit.cheque_count} chèque(s))",
+                       source=deposit_source(deposit), user=user)
 
 
 def deposits(organisation):
