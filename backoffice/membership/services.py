@@ -161,8 +161,31 @@ def get_settings(organisation):
     return settings
 
 
+def set_due_days(organisation, due_days, today=None):
+    """Set the fee's due date (``due_days`` after the start of a period) and move the due date
+    of every period not ended on ``today`` (the current one, the next one if already created)
+    to match: the overdue reminders count from it. Ended periods keep theirs. Returns the
+    periods whose due date moved, in year order."""
+    if due_days is None or not 0 <= int(due_days) <= 365:
+        raise MembershipError("L'échéance est comprise entre 0 et 365 jours après le début de la période.")
+    settings = get_settings(organisation)
+    settings.due_days = int(due_days)
+    today = today or date.today()
+    moved = []
+    for period in db.session.scalars(select(MembershipPeriod).where(
+            MembershipPeriod.organisation_id == organisation.id, MembershipPeriod.ends_on >= today)
+            .order_by(MembershipPeriod.year)):
+        due_on = period.starts_on + timedelta(days=settings.due_days)
+        if period.due_on != due_on:
+            period.due_on = due_on
+            moved.append(period)
+    db.session.flush()
+    return moved
+
+
 def period_for_year(organisation, year, create=True):
-    """The membership period starting in ``year`` (the organisation's fiscal year)."""
+    """The membership period starting in ``year`` (the organisation's fiscal year); its due
+    date follows the setting (``set_due_days`` moves it while the period runs)."""
     period = db.session.scalar(select(MembershipPeriod).where(
         MembershipPeriod.organisation_id == organisation.id, MembershipPeriod.year == year))
     if period is None and create:

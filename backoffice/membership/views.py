@@ -450,16 +450,25 @@ def settings():
                 prefix = "".join(ch for ch in form.reference_prefix.data.upper() if ch.isalpha())
                 if len(prefix) < 2:
                     raise MembershipError("Le préfixe compte 2 à 5 lettres.")
-                current.reference_prefix, current.due_days = prefix, form.due_days.data
+                current.reference_prefix = prefix
+                moved = services.set_due_days(g.organisation, form.due_days.data)
             db.session.commit()
         except MembershipError as exc:
             _fail(exc)
             form.creditor_identifier.errors = list(form.creditor_identifier.errors) + [str(exc)]
         else:
-            flash("Paramètres des adhésions enregistrés.", "success")
+            flash("Paramètres des adhésions enregistrés." + _moved_due_dates(moved), "success")
             return redirect(url_for(".settings"))
     db.session.commit()
     return render_template("membership/settings.html", form=form)
+
+
+def _moved_due_dates(periods):
+    """`` Échéance déplacée : 2026 au 1er avril 2026, … (…)`` (empty when no period moved)."""
+    if not periods:
+        return ""
+    dates = ", ".join(f"{p.label} au {formatting.format_date_fr(p.due_on)}" for p in periods)
+    return f" Échéance déplacée : {dates} (les relances après l'échéance en partent)."
 
 
 # --------------------------------------------------------------------------------------------

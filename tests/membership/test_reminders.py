@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice.extensions import db as _db
+from backoffice.formatting import format_date_fr
 from backoffice.member_portal.models import ReminderLog
 from backoffice.membership import reminders, services
 from backoffice.membership.models import CategoryKind, MembershipPeriod
@@ -259,6 +260,29 @@ def test_treasurer_previews_then_sends_them_all(client, organisation, period, lo
     assert len(outbox("apercu@example.org")) == 1
     assert "Aucune relance à envoyer" in html.unescape(client.get("/o/cpts-test/membership/relances")
                                                       .get_data(as_text=True))
+
+
+def test_changing_the_due_date_in_the_settings_moves_the_overdue_reminders(client, organisation, login_as):
+    """The current period is created at the first visit: changing "Échéance" afterwards must still
+    move its due date, from which the overdue reminders count."""
+    period = services.current_period(organisation)
+    late = member(organisation, period, "Echeance", joined_on=period.starts_on)
+    _db.session.commit()
+    day = period.starts_on + timedelta(days=40)
+
+    def reminded():
+        return [r.kind for r in reminders.due_reminders(organisation, day) if r.membership.id == late.id]
+
+    assert reminded() == []  # due after 90 days by default
+    login_as("treasurer")
+    response = client.post("/o/cpts-test/membership/settings", data={"reference_prefix": "ADH", "due_days": "35"},
+                           follow_redirects=True)
+    due_on = period.starts_on + timedelta(days=35)
+    page = html.unescape(response.get_data(as_text=True))
+    assert f"Échéance déplacée : {period.label} au {format_date_fr(due_on)}" in page
+    assert period.due_on == due_on and reminded() == []  # 5 days late: before the J+15 reminder
+    client.post("/o/cpts-test/membership/settings", data={"reference_prefix": "ADH", "due_days": "20"})
+    assert period.due_on == period.starts_on + timedelta(days=20) and reminded() == ["overdue_15"]
 
 
 def test_reminder_settings_form(client, organisation, login_as):

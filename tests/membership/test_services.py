@@ -81,6 +81,19 @@ def test_period_follows_fiscal_year(organisation):
     assert (period.starts_on, period.ends_on, period.label) == (date(2026, 9, 1), date(2027, 8, 31), "2026-2027")
 
 
+def test_changing_the_due_date_moves_the_periods_not_ended(organisation, period):
+    ended = services.period_for_year(organisation, 2025)
+    following = services.period_for_year(organisation, 2027)
+    assert (ended.due_on, period.due_on) == (date(2025, 4, 1), date(2026, 4, 1))  # 90 days, the default
+    moved = services.set_due_days(organisation, 59, today=date(2026, 2, 10))
+    assert moved == [period, following] and services.get_settings(organisation).due_days == 59
+    assert (period.due_on, following.due_on, ended.due_on) == (date(2026, 3, 1), date(2027, 3, 1), date(2025, 4, 1))
+    assert services.set_due_days(organisation, 59, today=date(2026, 2, 10)) == []  # nothing left to move
+    assert services.period_for_year(organisation, 2028).due_on == date(2028, 2, 29)  # new periods follow too
+    with pytest.raises(MembershipError, match="entre 0 et 365"):
+        services.set_due_days(organisation, 400)
+
+
 def test_create_membership_defaults(organisation, period, nurse):
     membership = services.create_membership(organisation, nurse, period)
     assert membership.category.label == "Première adhésion"
