@@ -767,7 +767,12 @@ def reverse_payment(payment, on=None, reason=None, user=None, idempotency_key=No
     if payment.reversed_by is not None:
         raise MembershipError("Ce paiement est déjà annulé.")
     if payment.cheque_deposit_id is not None:
-        raise MembershipError("Ce chèque a été remis en banque : enregistrez un remboursement ou un rejet de chèque.")
+        # Its money has left 5112 for the bank with the deposit slip: reversing the payment
+        # would take it out of 5112 again. A refund by transfer takes it out of the bank (512),
+        # which is what an unpaid cheque does, and makes the fee due again.
+        raise MembershipError("Ce chèque a été remis en banque : il ne peut plus être annulé. S'il revient impayé "
+                              "(ou pour rendre l'argent), enregistrez un remboursement par virement du même "
+                              "montant : la somme sort du compte bancaire et la cotisation redevient due.")
     twin = _existing_by_key(payment.organisation_id, idempotency_key)
     if twin is not None:
         raise DuplicateSubmission(twin)

@@ -308,6 +308,27 @@ def test_cheque_needs_number(membership):
         services.record_payment(membership, "50", PaymentMethod.CHEQUE)
 
 
+def test_unpaid_deposited_cheque_is_refunded_by_transfer_as_the_refusal_says(organisation, membership):
+    from sqlalchemy import select
+
+    from backoffice.accounting.models import Account, JournalEntry, JournalLine
+    from backoffice.extensions import db
+    from backoffice.membership import deposits
+
+    def balance(number):
+        lines = db.session.scalars(select(JournalLine).join(JournalEntry).join(Account).where(
+            JournalEntry.organisation_id == organisation.id, Account.number == number))
+        return sum((l.debit - l.credit for l in lines), Decimal(0))
+
+    cheque = services.record_payment(membership, "50", "cheque", date(2026, 2, 1), reference="0012345")
+    deposits.create_cheque_deposit(organisation, [cheque.id], date(2026, 2, 3))
+    with pytest.raises(MembershipError, match="remboursement par virement"):
+        services.reverse_payment(cheque)
+    services.refund(membership, "50", "transfer", date(2026, 2, 20), reference="Chèque 0012345 impayé")
+    assert membership.status is S.AWAITING_PAYMENT and membership.balance == Decimal("50.00")
+    assert (balance("5112"), balance("512"), member_balance(membership)) == (0, 0, Decimal("50.00"))
+
+
 def test_cheque_deposit_slip_renders(organisation, membership, nurse, period):
     """The slip lists the selected cheques with the total in figures and in words."""
     from pathlib import Path
@@ -328,8 +349,9 @@ def test_cheque_deposit_slip_renders(organisation, membership, nurse, period):
     assert services.undeposited_cheques(organisation) == []
     with pytest.raises(MembershipError, match="ne sont plus à remettre"):
         deposits.create_cheque_deposit(organisation, [first.id])
-    with pytest.raises(MembershipError, match="remis en banque"):
+    with pytest.raises(MembershipError, match="remis en banque.*remboursement par virement") as refused:
         services.reverse_payment(first)
+    assert "rejet" not in str(refused.value)  # no such operation
 
     template = Path(__file__).parents[2] / "templates" / "documents" / "cheque_deposit_slip.docx"
     data = DocumentTemplate.from_path(template).render({**deposits.deposit_context(organisation, deposit),
