@@ -5,7 +5,7 @@ from datetime import date
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from backoffice.membership.models import TREASURER_METHODS, CategoryKind, PaymentMethod
 from backoffice.membership.services import MembershipError, clean_amount
@@ -119,6 +119,13 @@ class SettingsForm(FlaskForm):
                                    validators=[DataRequired(REQUIRED), Length(min=2, max=5)])
     due_days = IntegerField("Échéance (jours après le début de la période)",
                             validators=[InputRequired(REQUIRED), NumberRange(min=0, max=365)])
+
+    def validate_reference_prefix(self, field):
+        # Members copy the reference onto their transfers: letters only, in capitals.
+        letters = "".join(ch for ch in field.data.upper() if ch.isalpha())
+        if len(letters) < 2:
+            raise ValidationError("Le préfixe compte 2 à 5 lettres.")
+        field.data = letters
 
 
 class ChequeDepositForm(FlaskForm):

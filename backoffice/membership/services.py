@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from backoffice.extensions import db
+from backoffice.formatting import format_money_plain
 from backoffice.membership import ledger
 from backoffice.membership.models import (OPEN_STATUSES, CategoryKind, College, FeeCategory, Membership,
                                           MembershipPayment, MembershipPeriod, MembershipSettings, MembershipStatus,
@@ -801,7 +802,7 @@ def refund(membership, amount, method, paid_on=None, reference=None, note=None, 
     amount = clean_amount(membership.credit if amount in (None, "") else amount)
     if amount > membership.amount_paid:
         raise MembershipError(
-            f"Impossible de rembourser plus que ce qui a été payé ({membership.amount_paid} €).".replace(".", ","))
+            f"Impossible de rembourser plus que ce qui a été payé ({format_money_plain(membership.amount_paid)} €).")
     twin = _existing_by_key(membership.organisation_id, idempotency_key)
     if twin is not None:
         raise DuplicateSubmission(twin)
@@ -817,12 +818,16 @@ def refund(membership, amount, method, paid_on=None, reference=None, note=None, 
     return row
 
 
-def carry_over_credit(source, target, amount=None, on=None, user=None):
+def carry_over_credit(source, target, amount=None, on=None, user=None, idempotency_key=None):
     """Use the credit of membership ``source`` to pay membership ``target`` of the same member.
 
     Two rows, no journal entry: the overpayment already sits on the member's account, which
-    the new fee then uses.
+    the new fee then uses. ``idempotency_key`` (the form's) is kept on the row that pays
+    ``target``: the same form sent twice raises ``DuplicateSubmission``.
     """
+    twin = _existing_by_key(source.organisation_id, idempotency_key)
+    if twin is not None:
+        raise DuplicateSubmission(twin)
     if source.party_id != target.party_id or source.organisation_id != target.organisation_id:
         raise MembershipError("Un avoir ne peut servir qu'à une autre adhésion du même membre.")
     if source.id == target.id:
@@ -838,7 +843,8 @@ def carry_over_credit(source, target, amount=None, on=None, user=None):
     out = MembershipPayment(membership_id=source.id, kind=PaymentKind.CREDIT_OUT, amount=-amount,
                             related_membership_id=target.id, reference=target.payment_reference, **common)
     into = MembershipPayment(membership_id=target.id, kind=PaymentKind.PAYMENT, amount=amount,
-                             related_membership_id=source.id, reference=source.payment_reference, **common)
+                             related_membership_id=source.id, reference=source.payment_reference,
+                             idempotency_key=idempotency_key, **common)
     _add_payment_row(out, source)
     _add_payment_row(into, target)
     recompute(source)

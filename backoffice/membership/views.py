@@ -166,6 +166,7 @@ def show(membership_id):
                            payment_form=payment_form, refund_form=refund_form, reason_form=forms.ReasonForm(),
                            reversal_form=forms.ReversalForm(form_key=forms.new_form_key()),
                            mandate_form=forms.MandateForm(), credit_targets=credit_targets,
+                           carry_form_key=forms.new_form_key(),
                            categories=[c for c in membership.period.categories if c.active])
 
 
@@ -297,8 +298,10 @@ def carry_credit(membership_id):
     if target is None:
         flash("Choisissez l'adhésion à régler avec l'avoir.", "danger")
         return _back(membership)
-    _apply(lambda: services.carry_over_credit(membership, target, user=current_user),
-           f"Avoir reporté sur l'adhésion {target.period.label}.")
+    _apply(lambda: services.carry_over_credit(membership, target, user=current_user,
+                                              idempotency_key=request.form.get("form_key") or None),
+           f"Avoir reporté sur l'adhésion {target.period.label}.",
+           duplicate="Cet avoir a déjà été reporté (formulaire envoyé deux fois).")
     return _back(membership)
 
 
@@ -447,13 +450,10 @@ def settings():
         try:
             with db.session.begin_nested():  # a refusal undoes only what the service did
                 sepa.set_creditor_identifier(g.organisation, form.creditor_identifier.data)
-                prefix = "".join(ch for ch in form.reference_prefix.data.upper() if ch.isalpha())
-                if len(prefix) < 2:
-                    raise MembershipError("Le préfixe compte 2 à 5 lettres.")
-                current.reference_prefix = prefix
+                current.reference_prefix = form.reference_prefix.data
                 moved = services.set_due_days(g.organisation, form.due_days.data)
             db.session.commit()
-        except MembershipError as exc:
+        except MembershipError as exc:  # the creditor identifier is the one check left to the service
             _fail(exc)
             form.creditor_identifier.errors = list(form.creditor_identifier.errors) + [str(exc)]
         else:

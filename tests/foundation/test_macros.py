@@ -44,4 +44,4 @@ def test_errors_are_one_described_element_with_every_message(app):
     tag = input_tag(html, "name")
     assert 'aria-describedby="name-err"' in tag and "is-invalid" in tag
     assert html.count('id="name-err"') == 1
-    assert "Trois caractères au moins. Ce nom est déjà pris." in html
+    assert re.search(r'id="name-err"><p class="mb-0">Trois caractères au moins.</p><p class="mb-0">Ce nom est déjà pris.</p></div>', html)

@@ -42,9 +42,9 @@ def flashes(response):
 
 def field_errors(response, field_id):
     """The error messages shown under the form field ``field_id``."""
-    found = re.findall(rf'<div class="invalid-feedback" id="{field_id}-err">(.*?)</div>',
-                       response.get_data(as_text=True), re.S)
-    return [html.unescape(message) for message in found]
+    found = re.search(rf'<div class="invalid-feedback" id="{field_id}-err">(.*?)</div>',
+                      response.get_data(as_text=True), re.S)
+    return [html.unescape(message) for message in re.findall(r'<p class="mb-0">(.*?)</p>', found.group(1))] if found else []
 
 
 def entry_lines(entry_id):
@@ -123,8 +123,6 @@ def test_refund_above_what_was_paid_is_refused(client, treasurer, overpaid):
     assert len(payments_of(overpaid)) == 1 and overpaid.credit == Decimal("30.00")
 
 
-@pytest.mark.xfail(strict=True, reason="services.refund builds its message with .replace('.', ',') over the whole "
-                   "sentence: the final full stop becomes a comma ('… (80,00 €),')")
 def test_refund_above_what_was_paid_message_ends_with_a_full_stop(client, treasurer, overpaid):
     assert flashes(refund_too_much(client, overpaid)) == [
         ("danger", "Impossible de rembourser plus que ce qui a été payé (80,00 €).")]
@@ -161,23 +159,28 @@ def test_credit_larger_than_the_target_balance_leaves_the_rest(client, treasurer
     assert membership.credit == Decimal("20.00")  # 70 of credit, 50 carried
 
 
-def test_double_submitted_carry_credit_records_once(client, treasurer, overpaid, next_year):
+def carry_form_key(client, membership):
+    page = client.get(f"{BASE}/members/{membership.id}").get_data(as_text=True)
+    form = page[page.index("/carry-credit"):]
+    return re.search(r'name="form_key" value="([^"]+)"', form).group(1)
+
+
+def test_double_submitted_carry_credit_records_once_and_says_so(client, treasurer, overpaid, next_year):
     url = f"{BASE}/members/{overpaid.id}/carry-credit"
-    client.post(url, data={"target_id": next_year.id}, follow_redirects=True)
-    second = client.post(url, data={"target_id": next_year.id}, follow_redirects=True)
-    assert [c for c, _ in flashes(second)] == ["danger"]
+    data = {"target_id": next_year.id, "form_key": carry_form_key(client, overpaid)}
+    client.post(url, data=data, follow_redirects=True)
+    second = client.post(url, data=data, follow_redirects=True)
+    assert flashes(second) == [("warning", "Cet avoir a déjà été reporté (formulaire envoyé deux fois).")]
     assert len(payments_of(overpaid)) == 2 and len(payments_of(next_year)) == 1
     assert next_year.amount_paid == Decimal("30.00") and overpaid.amount_paid == Decimal("50.00")
 
 
-@pytest.mark.xfail(strict=True, reason="carry_credit has no form key: the second POST of the same form is refused by "
-                   "clean_amount(0) with 'Le montant doit être supérieur à zéro.', which does not tell the treasurer "
-                   "that the credit was already carried (services.carry_over_credit)")
-def test_double_submitted_carry_credit_says_it_was_already_carried(client, treasurer, overpaid, next_year):
+def test_carry_credit_twice_without_credit_left_is_refused(client, treasurer, overpaid, next_year):
     url = f"{BASE}/members/{overpaid.id}/carry-credit"
-    client.post(url, data={"target_id": next_year.id}, follow_redirects=True)
-    [(_, message)] = flashes(client.post(url, data={"target_id": next_year.id}, follow_redirects=True))
-    assert "avoir" in message.lower() and "supérieur à zéro" not in message
+    client.post(url, data={"target_id": next_year.id, "form_key": "first"}, follow_redirects=True)
+    second = client.post(url, data={"target_id": next_year.id, "form_key": "second"}, follow_redirects=True)
+    assert [c for c, _ in flashes(second)] == ["danger"]
+    assert len(payments_of(overpaid)) == 2 and len(payments_of(next_year)) == 1
 
 
 def test_credit_cannot_pay_someone_elses_membership(client, treasurer, organisation, period, overpaid, nurse):
@@ -389,13 +392,11 @@ def test_settings_refuse_a_bad_creditor_identifier(client, treasurer, organisati
 def test_settings_refuse_a_prefix_without_two_letters(client, treasurer, organisation):
     response = client.post(f"{BASE}/settings", data={
         "creditor_identifier": "FR72ZZZ123456", "reference_prefix": "A1", "due_days": "30"})
-    assert ("danger", "Le préfixe compte 2 à 5 lettres.") in flashes(response)
+    assert field_errors(response, "reference_prefix") == ["Le préfixe compte 2 à 5 lettres."]
     saved = settings_of(organisation)
     assert (saved.creditor_identifier, saved.reference_prefix, saved.due_days) == (None, "ADH", 90)
 
 
-@pytest.mark.xfail(strict=True, reason="views.settings appends every MembershipError to creditor_identifier.errors: "
-                   "a bad reference prefix is shown under the ICS field, not under the prefix field")
 def test_settings_prefix_error_shows_next_to_the_prefix(client, treasurer, organisation):
     response = client.post(f"{BASE}/settings", data={
         "creditor_identifier": "", "reference_prefix": "A1", "due_days": "30"})
