@@ -133,10 +133,12 @@ def own_membership(user, membership):
 
 
 def renew(user, organisation, period, today=None):
-    """Renew ``user``'s membership for ``period`` with the suggested category (amount from the grid).
+    """Renew ``user``'s membership for ``period`` with the suggested category (amount from the grid);
+    returns ``(membership, credit used)``.
 
     A cancelled membership of the period is reinstated (the core does it); a second renewal
-    for the same period raises the core's French message.
+    for the same period raises the core's French message. The member's credit (an overpayment
+    of another year) pays what it can of the new fee.
     """
     party = user.party
     if party is None:
@@ -154,8 +156,9 @@ def renew(user, organisation, period, today=None):
     college = next((m.college for m in previous if m.college is not None), None)
     if college is None:
         college = services.suggest_college(party, services.colleges(organisation))
-    return services.create_membership(organisation, party, period, category=category, college=college,
-                                      source="self_service")
+    membership = services.create_membership(organisation, party, period, category=category, college=college,
+                                            source="self_service")
+    return membership, services.apply_available_credit(membership, user=user)
 
 
 @dataclass

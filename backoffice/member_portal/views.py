@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required
 from backoffice.extensions import csrf, db, limiter
+from backoffice.formatting import format_money
 from backoffice.member_portal import forms
 from backoffice.member_portal import services as portal
 from backoffice.member_portal.models import ReminderLog, UnmatchedPayment, UnmatchedStatus
@@ -166,7 +167,7 @@ def renew(period_id):
     if form.form_key.data and form.form_key.data in done:
         return redirect(url_for(".payment", membership_id=done[form.form_key.data]))
     try:
-        membership = portal.renew(current_user, g.organisation, period)
+        membership, credit = portal.renew(current_user, g.organisation, period)
         db.session.commit()
     except MembershipError as exc:
         _fail(exc)
@@ -179,7 +180,14 @@ def renew(period_id):
         done = dict(list(done.items())[-9:])
         done[form.form_key.data] = membership.id
         session[RENEWAL_KEYS] = done
-    flash(f"Votre adhésion {period.label} est enregistrée. Choisissez comment la régler.", "success")
+    if membership.balance <= 0:
+        flash(f"Votre adhésion {period.label} est enregistrée et réglée par votre avoir "
+              f"de {format_money(credit)}.", "success")
+    elif credit:
+        flash(f"Votre adhésion {period.label} est enregistrée ; votre avoir de {format_money(credit)} en règle une "
+              f"partie. Choisissez comment régler les {format_money(membership.balance)} restants.", "success")
+    else:
+        flash(f"Votre adhésion {period.label} est enregistrée. Choisissez comment la régler.", "success")
     return redirect(url_for(".payment", membership_id=membership.id))
 
 

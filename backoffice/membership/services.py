@@ -852,6 +852,25 @@ def carry_over_credit(source, target, amount=None, on=None, user=None, idempoten
     return into
 
 
+def apply_available_credit(membership, user=None):
+    """Pay ``membership`` with what the member has left as credit on their other memberships of
+    the organisation (oldest first), as far as it goes; returns the amount used.
+
+    A member who overpaid last year renews for what is left to pay, without asking the treasurer.
+    """
+    if not membership.is_open:
+        return ZERO
+    sources = db.session.scalars(select(Membership).where(
+        Membership.organisation_id == membership.organisation_id, Membership.party_id == membership.party_id,
+        Membership.id != membership.id, Membership.credit > 0).order_by(Membership.period_id, Membership.id))
+    used = ZERO
+    for source in sources:
+        if membership.balance <= 0:
+            break
+        used += carry_over_credit(source, membership, user=user).amount
+    return used
+
+
 def undeposited_cheques(organisation):
     """Confirmed cheque payments, not reversed, not yet on a deposit slip, oldest first."""
     from sqlalchemy.orm import joinedload

@@ -130,6 +130,36 @@ def test_double_submitted_renewal_is_recorded_once_without_error(client, organis
     assert memberships_of(anne, current_period) == 1
 
 
+@pytest.mark.parametrize("overpaid, paid, status, message", [
+    ("30.00", "30.00", MembershipStatus.PARTIALLY_PAID,
+     "votre avoir de 30,00\u00a0€ en règle une partie. Choisissez comment régler les 20,00\u00a0€ restants."),
+    ("65.00", "50.00", MembershipStatus.PAID, "est enregistrée et réglée par votre avoir de 50,00\u00a0€."),
+])
+def test_renewal_uses_the_credit_of_an_overpayment(client, organisation, anne, anne_last_year, as_anne,
+                                                   current_period, overpaid, paid, status, message):
+    services.record_payment(anne_last_year, Decimal(overpaid), "transfer", anne_last_year.period.starts_on)
+    page = client.get("/o/cpts-test/espace-adherent/").get_data(as_text=True)
+    response = client.post(f"/o/cpts-test/espace-adherent/renouveler/{current_period.id}",
+                           data={"form_key": form_key(page)}, follow_redirects=True)
+    assert message in text(response)
+    membership = services.membership_of(organisation, anne, current_period)
+    assert (membership.amount_due, membership.amount_paid, membership.status) == (Decimal("50.00"), Decimal(paid), status)
+    assert anne_last_year.credit == Decimal(overpaid) - Decimal(paid)
+    if status is MembershipStatus.PARTIALLY_PAID:
+        assert "20,00" in text(response)  # what is left to transfer
+
+
+def test_credit_of_several_years_is_used_oldest_first(organisation, anne, anne_last_year, last_period,
+                                                      current_period):
+    older = services.create_membership(organisation, anne, make_grid(organisation, last_period.year - 1))
+    services.record_payment(older, older.amount_due + Decimal("10.00"), "transfer", older.period.starts_on)
+    services.record_payment(anne_last_year, Decimal("25.00"), "transfer", last_period.starts_on)
+    new = services.create_membership(organisation, anne, current_period)
+    assert services.apply_available_credit(new) == Decimal("35.00")
+    assert (older.credit, anne_last_year.credit, new.balance) == (0, 0, Decimal("15.00"))
+    assert services.apply_available_credit(new) == 0  # nothing left to use
+
+
 def test_member_renews_again_after_a_cancellation(client, organisation, anne, as_anne, current_period):
     """A cancelled membership does not close the period: renewing reopens that very membership."""
     cancelled = services.create_membership(organisation, anne, current_period, amount_due=Decimal("42.00"))

@@ -224,7 +224,7 @@ def test_one_click_reminder_of_a_lapsed_member_whose_renewal_was_cancelled(clien
     assert mail.subject.startswith(f"Renouvellement de votre adhésion {current.label}")
     assert "/espace-adherent/" in mail.body
     user = _db.session.scalar(select(User).where(User.party_id == last.party_id))
-    renewed = portal.renew(user, organisation, current)
+    renewed, _ = portal.renew(user, organisation, current)
     assert renewed.id == cancelled.id and renewed.status.value == "awaiting_payment"
     assert last.id not in stats.lapsed_ids(organisation, current)
 
