@@ -131,9 +131,11 @@ class _MemberPagination(SelectPagination):
         return _cached(organisation, name, compute, str, int)
 
 
+@functools.cache
 def _list_columns():
     """The columns the member list shows, and nothing else: a page of 25 rows loads a tenth of the
-    width of full rows. Anything else read from those rows raises instead of querying per row."""
+    width of full rows. Anything else read from those rows raises instead of querying per row.
+    Loader options are immutable: built once, on first use, like ``party_entity``."""
     party = party_entity()
     return (load_only(Membership.status, Membership.amount_due, Membership.amount_paid, Membership.credit,
                       Membership.payment_reference, Membership.paid_on, Membership.party_id,
