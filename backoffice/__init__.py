@@ -125,6 +125,7 @@ def register_template_helpers(app):
 
     app.jinja_env.filters.update(
         money=formatting.format_money,
+        thousands=formatting.format_whole_number,
         date_fr=formatting.format_date_fr,
         date_short=formatting.format_date_short,
         datetime_short=lambda value: format_datetime(value, "dd/MM/yyyy HH:mm") if value else "",

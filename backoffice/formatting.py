@@ -28,11 +28,13 @@ from decimal import Decimal, InvalidOperation
 from babel import Locale
 from babel.dates import format_date as _babel_format_date
 from babel.numbers import format_currency as _babel_format_currency
+from babel.numbers import format_decimal as _babel_format_decimal
 from num2words import num2words
 
 __all__ = [
     "format_money",
     "format_money_plain",
+    "format_whole_number",
     "money_in_words",
     "format_date_fr",
     "format_date_short",
@@ -82,6 +84,11 @@ def format_money(value) -> str:
     if amount == 0:
         amount = abs(amount)  # no "-0,00 €"
     return _babel_format_currency(amount, "EUR", locale=_FR)
+
+
+def format_whole_number(value) -> str:
+    """``3040`` → ``'3 040'`` (narrow no-break space), for counts and chart axes."""
+    return _babel_format_decimal(value, format="#,##0", locale=_FR)
 
 
 def format_money_plain(value) -> str:

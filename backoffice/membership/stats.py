@@ -493,12 +493,23 @@ class Bar:
     css: str
 
 
+def _nice_top(largest, steps):
+    """The smallest round axis top (``steps`` × 1, 2, 2.5 or 5 × 10ⁿ euros) at or above ``largest``:
+    an axis reads 0, 1 000, 2 000… rather than 0, 760, 1 520…"""
+    if largest <= 0:
+        return Decimal(steps)
+    magnitude = Decimal(10) ** max(0, (largest / steps).adjusted())
+    step = next(magnitude * factor for factor in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
+                if magnitude * factor * steps >= largest)
+    return step * steps
+
+
 def bar_chart(figures, width=640, height=260, margin=40):
     """Coordinates of a grouped bar chart: expected vs collected amounts per year, and the
     number of members in good standing written above. Returns a dict the template draws."""
     if not figures:
         return None
-    top = max(max(f.expected, f.collected) for f in figures) or Decimal(1)
+    top = _nice_top(max(max(f.expected, f.collected) for f in figures), steps=4)
     plot_h = height - 2 * margin
     group_w = (width - 2 * margin) / len(figures)
     bar_w = min(group_w / 3, 60)
@@ -511,7 +522,6 @@ def bar_chart(figures, width=640, height=260, margin=40):
             bars.append(Bar(round(x0 + offset * bar_w, 1), round(height - margin - h, 1), round(bar_w - 4, 1),
                             round(h, 1), value, f"{f.year} {name}", css))
         labels.append({"x": round(x0 + bar_w, 1), "year": f.year, "members": f.members})
-    ticks = [{"y": round(height - margin - plot_h * i / 4, 1), "value": (top * i / 4).quantize(Decimal(1))}
-             for i in range(5)]
+    ticks = [{"y": round(height - margin - plot_h * i / 4, 1), "value": int(top * i / 4)} for i in range(5)]
     return {"width": width, "height": height, "margin": margin, "bars": bars, "labels": labels, "ticks": ticks,
             "baseline": height - margin}

@@ -159,3 +159,10 @@ def test_money_in_words_properties(cents):
     if cents >= 100 and cents % 100 == 0:
         assert words.endswith("euro" if cents == 100 else "euros")
     assert format_money_plain(amount).replace(",", ".") == f"{amount:.2f}"
+
+
+@pytest.mark.parametrize("value, expected", [(0, "0"), (950, "950"), (3040, "3\u202f040"), (1234567, "1\u202f234\u202f567")])
+def test_whole_numbers_group_thousands_the_french_way(value, expected):
+    from backoffice.formatting import format_whole_number
+
+    assert format_whole_number(value) == expected

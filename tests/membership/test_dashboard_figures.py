@@ -173,6 +173,26 @@ def test_bar_chart_geometry():
     assert stats.bar_chart([]) is None
 
 
+@pytest.mark.parametrize("largest, ticks", [
+    ("200.00", [0, 50, 100, 150, 200]),
+    ("3040.00", [0, 1000, 2000, 3000, 4000]),
+    ("410.00", [0, 200, 400, 600, 800]),
+    ("95.50", [0, 25, 50, 75, 100]),
+    ("7.00", [0, 2, 4, 6, 8]),
+])
+def test_bar_chart_axis_has_round_ticks_above_the_largest_amount(largest, ticks):
+    chart = stats.bar_chart([stats.YearFigures(2026, 1, 1, D(largest), D("1.00"))], height=260, margin=40)
+    assert [t["value"] for t in chart["ticks"]] == ticks
+    tallest = max(b.height for b in chart["bars"])
+    assert tallest == round(180 * float(D(largest)) / ticks[-1], 1)
+
+
+def test_chart_axis_is_written_in_french(client, treasurer, data_set):
+    page = client.get("/o/cpts-test/membership/dashboard").get_data(as_text=True)
+    assert re.findall(r'class="chart-tick">([^<]*€)</text>', page) == [
+        "0 €", "50 €", "100 €", "150 €", "200 €"]
+
+
 def test_bar_chart_with_nothing_collected():
     chart = stats.bar_chart([stats.YearFigures(2026, 0, 0, D("0.00"), D("0.00"))])
     assert [b.height for b in chart["bars"]] == [0, 0]
