@@ -494,3 +494,24 @@ def test_collected_sepa_run_posts_one_entry_per_debit(client, treasurer, organis
     again = client.post(f"{BASE}/sepa/runs/{run.id}/collect", follow_redirects=True)
     assert ("danger", "Seul un prélèvement dont le fichier a été généré peut être marqué encaissé.") in flashes(again)
     assert count(JournalEntry, JournalEntry.source.in_([f"payment:{p.id}" for p in debits])) == 2
+
+
+# --------------------------------------------------------------------------------------------
+# The member page unfolds the money forms the treasurer is likely to need
+# --------------------------------------------------------------------------------------------
+
+def folded_forms(client, membership):
+    """{section heading id: whether its form is unfolded} on the membership page."""
+    page = client.get(f"{BASE}/members/{membership.id}").get_data(as_text=True)
+    return {section: bool(re.search(rf'id="{section}">[^<]*</h2>\s*<details open>', page))
+            for section in ("h-pay", "h-refund") if f'id="{section}"' in page}
+
+
+def test_money_forms_unfold_for_what_is_expected(client, treasurer, membership):
+    assert folded_forms(client, membership) == {"h-pay": True}  # nothing paid: no refund section
+    services.record_payment(membership, "50", "transfer", date(2026, 2, 1))
+    assert folded_forms(client, membership) == {"h-pay": False, "h-refund": False}  # paid, no credit
+    services.record_payment(membership, "10", "cash", date(2026, 2, 2))
+    assert folded_forms(client, membership) == {"h-pay": False, "h-refund": True}  # 10 € to give back
+    page = client.get(f"{BASE}/members/{membership.id}").get_data(as_text=True)
+    assert "Rembourser le trop-perçu de 10,00" in html.unescape(page)
