@@ -153,3 +153,35 @@ def test_treasurer_matches_the_transfer_and_the_member_downloads_the_receipt(liv
         assert handle.read(2) == b"PK"
     page.goto("/dev/outbox/")
     expect(page.get_by_role("link", name=f"Votre attestation d'adhésion {YEAR} — CPTS de Test")).to_be_visible()
+
+
+def seed_cheques(anne_id, amounts):
+    """Cheque payments of Anne's membership this year, waiting for a deposit slip."""
+    from backoffice.membership import services
+    from backoffice.organisations.models import Organisation
+    from backoffice.people.models import Party
+
+    organisation = db.session.scalar(select(Organisation).where(Organisation.slug == "cpts-test"))
+    membership = services.create_membership(organisation, db.session.get(Party, anne_id),
+                                            services.period_for_year(organisation, YEAR))
+    for number, amount in enumerate(amounts, 1):
+        services.record_payment(membership, Decimal(amount), "cheque", date.today(), reference=f"10{number}",
+                                cheque_bank="CIC")
+
+
+def test_the_deposit_slip_total_follows_the_selected_cheques(live_app, page, signed_in_page):
+    anne_id = live_app.run(seed_world)
+    live_app.run(seed_cheques, anne_id, ["20.00", "12.50", "1500.00"])
+    live_app.run(seed_user, "tresoriere@example.org", {"cpts-test": ["treasurer"]}, password=PASSWORD,
+                 full_name="Trésorière")
+    signed_in_page("tresoriere@example.org", PASSWORD)
+    page.goto("/o/cpts-test/membership/cheques")
+    count, total = page.locator("[data-selection-count]"), page.locator("[data-selection-sum]")
+    expect(count).to_have_text("3 chèques")
+    expect(total).to_have_text(re.compile(r"1\s532,50\s€"))
+    page.locator("input[data-amount='1500.00']").uncheck()
+    expect(count).to_have_text("2 chèques")
+    expect(total).to_have_text(re.compile(r"32,50\s€"))
+    page.locator("input[data-amount='20.00']").uncheck()
+    expect(count).to_have_text("1 chèque")
+    expect(total).to_have_text(re.compile(r"12,50\s€"))
