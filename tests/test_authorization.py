@@ -416,7 +416,7 @@ ROUTES.update({
     "self_service.change_email": _MEMBER,
     "self_service.confirm_email": PUBLIC,  # the signed link is the proof (a bad one: 400)
     **{f"self_service.member.{name}": _MEMBER for name in (
-        "home", "renew", "payment", "pay_online", "online_return", "receipt")},
+        "home", "renew", "payment", "pay_online", "online_return", "receipt", "request_receipt")},
     "self_service.online.treasurer_receipt": _M_VIEW,
     **{f"self_service.online.{name}": _M_MANAGE for name in (
         "generate_receipt", "receipts_bulk", "reminder_settings", "send_reminders", "helloasso_settings",
@@ -429,6 +429,7 @@ URL_ARGS.update({
     "self_service.member.payment": lambda o: {"membership_id": o.membership.id},
     "self_service.member.pay_online": lambda o: {"membership_id": o.membership.id},
     "self_service.member.receipt": lambda o: {"membership_id": o.receipt_membership.id},
+    "self_service.member.request_receipt": lambda o: {"membership_id": o.receipt_membership.id},
     "self_service.online.treasurer_receipt": lambda o: {"membership_id": o.receipt_membership.id},
     "self_service.online.generate_receipt": lambda o: {"membership_id": o.receipt_membership.id},
     "self_service.online.resolve_unmatched": lambda o: {"unmatched_id": o.unmatched_payment.id},
@@ -443,6 +444,7 @@ SIGN_IN_AS.update({
     "self_service.contact": {"member": lambda o: o.member_account},
     "self_service.change_email": {"member": lambda o: o.member_account},
     "self_service.member.receipt": {"member": lambda o: _account_of(o.receipt_membership.party)},
+    "self_service.member.request_receipt": {"member": lambda o: _account_of(o.receipt_membership.party)},
 })
 
 

@@ -250,6 +250,24 @@ def receipt(membership_id):
     return _send_receipt(found)
 
 
+@member_bp.route("/adhesions/<int:membership_id>/attestation", methods=["POST"])
+@permission_required(SELF)
+def request_receipt(membership_id):
+    """A paid membership with no receipt yet (paid before receipts existed, imported, or whose
+    generation failed): the member asks for it; the document job makes it."""
+    membership = _own_membership(membership_id)
+    if not forms.ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        receipts.request_receipt(membership, user=current_user)
+    except MembershipError as exc:
+        _fail(exc)
+    else:
+        flash(f"Votre attestation {membership.period.label} est en préparation : elle sera téléchargeable "
+              "ici dans quelques instants.", "success")
+    return redirect(url_for(".home"))
+
+
 def _send_receipt(receipt):
     # A few dozen kB: read at once, so that no file stays open after the response.
     return send_file(io.BytesIO(receipts.absolute_path(receipt).read_bytes()), mimetype=receipts.DOCX_MIMETYPE,

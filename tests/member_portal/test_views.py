@@ -222,6 +222,42 @@ def test_member_downloads_own_receipt_and_nobody_elses(client, organisation, ann
     assert client.get("/o/cpts-test/espace-adherent/adhesions/999999/attestation").status_code == 404
 
 
+def test_member_asks_for_the_receipt_of_a_membership_paid_without_one(client, organisation, anne, anne_user,
+                                                                       as_anne, last_period):
+    """Memberships paid before receipts existed (the demo's, imported ones) have none: the member
+    asks for it, the document job makes it, the download link replaces the button."""
+    from backoffice.member_portal.models import MembershipReceipt
+    from backoffice.membership import receipts
+    from tests.member_portal.conftest import make_grid
+
+    older = services.create_membership(organisation, anne, make_grid(organisation, last_period.year - 1),
+                                       source="demo")
+    services.record_payment(older, older.amount_due, "transfer", older.period.starts_on)
+    assert receipts.receipt_of(older) is None
+    url = f"/o/cpts-test/espace-adherent/adhesions/{older.id}/attestation"
+    page = text(client.get("/o/cpts-test/espace-adherent/"))
+    assert f'action="{url}"' in page and "Obtenir l'attestation" in page
+
+    response = client.post(url, data={}, follow_redirects=True)
+    assert f"Votre attestation {older.period.label} est en préparation" in text(response)
+    assert _db.session.scalar(select(MembershipReceipt.status).where(MembershipReceipt.membership_id == older.id)) \
+        .value == "ready"  # the job ran inline (JOBS_INLINE in tests)
+    assert f'href="{url}">Télécharger' in text(client.get("/o/cpts-test/espace-adherent/"))
+    assert client.get(url).data[:2] == b"PK"
+
+
+def test_member_cannot_ask_for_someone_elses_or_an_unpaid_receipt(client, organisation, anne, as_anne,
+                                                                   last_period, current_period):
+    from tests.factories import ProfessionalFactory
+
+    someone = services.create_membership(organisation, ProfessionalFactory(), last_period, source="demo")
+    services.record_payment(someone, someone.amount_due, "transfer", last_period.starts_on)
+    assert client.post(f"/o/cpts-test/espace-adherent/adhesions/{someone.id}/attestation").status_code == 404
+    unpaid = services.create_membership(organisation, anne, current_period)
+    response = client.post(f"/o/cpts-test/espace-adherent/adhesions/{unpaid.id}/attestation", follow_redirects=True)
+    assert "Une attestation n'est délivrée que pour une adhésion payée." in text(response)
+
+
 def test_no_receipt_download_once_the_payment_is_reversed(client, organisation, anne_last_year, as_anne):
     from backoffice.membership import receipts
 
