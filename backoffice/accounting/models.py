@@ -40,7 +40,9 @@ from sqlalchemy import (
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from backoffice.accounting.rules import EVENTS, PAYMENT_METHODS
 from backoffice.extensions import db
+from backoffice.formatting import format_money
 from backoffice.models import ZERO, Money, TimestampMixin, utcnow
 
 
@@ -280,8 +282,8 @@ class JournalLine(db.Model):
         return self.label or self.entry.label
 
     def __str__(self):
-        side = f"D {self.debit}" if self.debit else f"C {self.credit}"
-        return f"Ligne {self.account.number if self.account else self.account_id} {side}"
+        side = f"débit {format_money(self.debit)}" if self.debit else f"crédit {format_money(self.credit)}"
+        return f"Ligne {self.account.number if self.account else self.account_id} : {side}"
 
 
 class EntrySequence(db.Model):
@@ -317,7 +319,8 @@ class PostingRule(TimestampMixin, db.Model):
     journal = relationship(Journal)
 
     def __str__(self):
-        return f"Règle {self.event}"
+        spec = EVENTS.get(self.event)
+        return f"Règle « {spec.label if spec else self.event} »"
 
 
 class PaymentMethodRule(TimestampMixin, db.Model):
@@ -337,7 +340,7 @@ class PaymentMethodRule(TimestampMixin, db.Model):
     journal = relationship(Journal)
 
     def __str__(self):
-        return f"Moyen de paiement {self.method}"
+        return f"Moyen de paiement « {PAYMENT_METHODS.get(self.method, self.method)} »"
 
 
 class ClosedPeriod(db.Model):
