@@ -8,6 +8,8 @@ Read ``jobs/README.md`` first. In short:
   worker, moves it ``queued → running → done | failed`` and calls ``f(task)``.
 * ``@periodic_job(interval=...)`` (or ``cron=...``) marks a function without arguments to be run
   by RQ's cron scheduler (``flask rq cron``) on the ``maintenance`` queue.
+* ``@plain_job(queue=...)`` marks a function of plain values (ids) as a job with no ``tasks``
+  row, for work nobody watches (one mail): ``f.enqueue(*args, job_id=...)``, same queue policies.
 
 Why not Flask-RQ's ``@rq.job`` directly: its wrapper binds the queue *name* at import time,
 while ours carry ``RQ_QUEUE_PREFIX`` (one per test run, ``maillage`` in production), known only
@@ -31,9 +33,11 @@ __all__ = [
     "TaskFailed",
     "TaskJob",
     "task_job",
+    "plain_job",
     "periodic_job",
     "rq_queue_names",
     "queue_name",
+    "retry_policy",
     "resolve_task_job",
     "register_periodic_jobs",
 ]
@@ -62,6 +66,10 @@ DAY = 24 * 3600
 QUEUES: dict[str, QueuePolicy] = {
     "maintenance": QueuePolicy(timeout=300, result_ttl=3600, failure_ttl=7 * DAY,
                                label="Maintenance (tâches périodiques)"),
+    # Mails of web requests (sign-in links…): short jobs that must not wait behind an export.
+    # The retries span about 6 minutes, well within a sign-in link's 15.
+    "mail": QueuePolicy(timeout=120, result_ttl=3600, failure_ttl=7 * DAY,
+                        retry_intervals=(10, 60, 300), label="Envoi des e-mails"),
     "default": QueuePolicy(timeout=600, result_ttl=DAY, failure_ttl=30 * DAY,
                            retry_intervals=(10, 30, 60), label="Exports et documents"),
     "bulk": QueuePolicy(timeout=3600, result_ttl=DAY, failure_ttl=30 * DAY,
@@ -138,12 +146,69 @@ def task_job(func=None, *, queue: str = "default", timeout: int | None = None, r
     return lambda f: TaskJob(f, queue, timeout, retry)
 
 
+def retry_policy(queue: str):
+    """RQ's ``Retry`` for a job of ``queue`` (``JOB_RETRY_INTERVALS`` overrides), or None."""
+    from flask import current_app
+    from rq import Retry
+
+    intervals = current_app.config.get("JOB_RETRY_INTERVALS")
+    intervals = list(QUEUES[queue].retry_intervals if intervals is None else intervals)
+    return Retry(max=len(intervals), interval=intervals) if intervals else None
+
+
 def resolve_task_job(name: str) -> TaskJob:
     """The :class:`TaskJob` at import path ``name`` (stored in ``tasks.job_name``)."""
     target = pkgutil.resolve_name(name)
     if not isinstance(target, TaskJob):
         raise LookupError(f"{name} is not declared with @task_job")
     return target
+
+
+# --- plain jobs (no task row) -------------------------------------------------------------
+
+def plain_job(func=None, *, queue: str = "default", timeout: int | None = None, retry: bool = True):
+    """Declare ``func(*args)`` as a job without a ``tasks`` row; enqueue it with ``func.enqueue``.
+
+    For work nobody watches on a page (deliver one mail). The function gets plain values (ids),
+    runs in a worker with an app context, commits its own work and must be idempotent (RQ
+    retries, the reconciliation may enqueue it again). The queue's policy applies: timeout
+    (``timeout`` overrides), TTLs, and RQ retries with the queue's intervals for
+    :data:`TRANSIENT_ERRORS` (unless ``retry=False``); any other exception fails the job at once.
+    ``func.enqueue(*args, job_id=None, description=None)`` raises Redis errors: the caller
+    decides whether a row waiting in the database is enough. Called directly, it just runs.
+    """
+    if queue not in QUEUES:
+        raise KeyError(f"Unknown queue {queue!r}: declare it in jobs.QUEUES")
+
+    def decorator(f):
+        policy = QUEUES[queue]
+
+        @functools.wraps(f)  # same module and name: RQ imports this wrapper by f's path
+        def run(*args):
+            try:
+                return f(*args)
+            except Exception as exc:
+                if not (retry and isinstance(exc, TRANSIENT_ERRORS)):
+                    from rq import get_current_job
+
+                    job = get_current_job()
+                    if job is not None:  # a permanent failure: RQ reads this very Job object
+                        job.retries_left = 0
+                raise
+
+        def enqueue(*args, job_id: str | None = None, description: str | None = None):
+            from backoffice.extensions import rq
+
+            return rq.get_queue(queue_name(queue)).enqueue_call(
+                run, args=args, job_id=job_id, timeout=timeout or policy.timeout,
+                result_ttl=policy.result_ttl, failure_ttl=policy.failure_ttl,
+                retry=retry_policy(queue) if retry else None, description=description)
+
+        run.enqueue = enqueue
+        run.queue = queue
+        return run
+
+    return decorator(func) if func is not None else decorator
 
 
 # --- periodic jobs -----------------------------------------------------------------------

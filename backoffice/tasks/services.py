@@ -15,7 +15,6 @@ from pathlib import Path
 
 from flask import current_app
 from redis.exceptions import RedisError
-from rq import Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import func, select
@@ -25,7 +24,7 @@ from sqlalchemy.orm import selectinload
 from backoffice.extensions import db, rq
 from backoffice.models import utcnow
 from backoffice.tasks.models import ACTIVE_STATUSES, Task, TaskStatus, task_files_dir
-from jobs import TaskJob, queue_name, resolve_task_job
+from jobs import TaskJob, queue_name, resolve_task_job, retry_policy
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +119,7 @@ def enqueue_task(task: Task) -> bool:
 
     job_def = resolve_task_job(task.job_name)
     policy = job_def.policy
-    intervals = current_app.config.get("JOB_RETRY_INTERVALS")
-    intervals = list(policy.retry_intervals if intervals is None else intervals)
-    retry = Retry(max=len(intervals), interval=intervals) if job_def.retry and intervals else None
+    retry = retry_policy(job_def.queue) if job_def.retry else None
     try:
         rq.get_queue(queue_name(job_def.queue)).enqueue(
             run_task, task.id, job_id=task.rq_job_id, job_timeout=job_def.timeout,
