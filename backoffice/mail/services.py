@@ -1,11 +1,32 @@
-"""Sending mail: real SMTP from configuration, or the development outbox."""
+"""Sending mail: real SMTP from configuration, or the development outbox.
+
+Two ways in:
+
+* :func:`queue_mail`, for web requests: the mail is a row of ``outgoing_mails`` written in the
+  request's transaction and delivered by a job (``jobs.mail.deliver_mail``) enqueued once that
+  transaction has committed. A slow mail server never holds a web worker, and a rolled-back
+  request sends nothing.
+* :func:`send_mail`, the delivery itself, for code that already runs in a job (receipts,
+  reminders) and for that delivery job.
+"""
+from __future__ import annotations
+
+import logging
 import smtplib
+from dataclasses import dataclass, field
+from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app, has_request_context, render_template, url_for
+from redis.exceptions import RedisError
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
-from backoffice.extensions import db
-from backoffice.mail.models import OutboxMessage
+from backoffice.extensions import db, rq
+from backoffice.mail.models import MailStatus, OutboxMessage, OutgoingMail
+from backoffice.models import utcnow
+
+log = logging.getLogger(__name__)
 
 
 class MailError(Exception):
@@ -62,3 +83,157 @@ def render_mail(template, **context):
     """(subject, body) of a plain-text mail template whose first line is the subject."""
     subject, _, body = render_template(template, **context).partition("\n")
     return subject.strip(), body.lstrip("\n")
+
+
+# --- mails of web requests -------------------------------------------------------------------
+
+# Keys of ``Session.info``: ids of mails queued in the open transaction, then of those whose
+# transaction committed and that wait for its end to be handed to a worker.
+_PENDING = "maillage.mail.pending"
+_COMMITTED = "maillage.mail.committed"
+
+# A mail still queued this long after its creation is given up by the reconciliation.
+GIVE_UP_AFTER = timedelta(days=1)
+
+
+def queue_mail(recipient, subject, body, user=None) -> OutgoingMail:
+    """Record a plain-text mail to ``recipient``, sent once the caller's transaction commits.
+
+    The row is added (and flushed) in the caller's transaction; the caller commits as usual.
+    Right after that commit, ``jobs.mail.deliver_mail`` is enqueued with the row's id (with
+    ``JOBS_INLINE``, the same delivery runs at once in this process). If the transaction rolls
+    back, nothing is sent. If Redis does not answer, the row waits and the periodic
+    reconciliation enqueues it later. ``user`` is the account the mail is about (its admins
+    may see a failure on the job monitor).
+    """
+    mail = OutgoingMail(recipient=recipient, subject=subject, body=body, status=MailStatus.QUEUED, attempts=0,
+                        user_id=user.id if user is not None else None)
+    db.session.add(mail)
+    db.session.flush()
+    db.session.info.setdefault(_PENDING, []).append(mail.id)
+    return mail
+
+
+@event.listens_for(Session, "after_commit")
+def _pending_mails_committed(session):
+    # No SQL may be emitted here, and a released savepoint (begin_nested) is no commit.
+    if session.in_nested_transaction():
+        return
+    ids = session.info.pop(_PENDING, None)
+    if ids:
+        session.info.setdefault(_COMMITTED, []).extend(ids)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _hand_over_committed_mails(session, transaction):
+    if transaction.parent is not None:  # a savepoint: the outer transaction goes on
+        return
+    session.info.pop(_PENDING, None)  # still pending at the end: rolled back, never to be sent
+    ids = session.info.pop(_COMMITTED, None)
+    if not ids:
+        return
+    # The transaction is over: the session may be used again (inline delivery commits its own).
+    try:
+        if current_app.config.get("JOBS_INLINE"):
+            _deliver_inline(ids)
+        else:
+            for mail_id in ids:
+                enqueue_mail(mail_id)
+    except Exception:  # noqa: BLE001 - the request's commit succeeded: never fail it now
+        log.exception("mails %s: could not hand them over; the reconciliation will", ids)
+
+
+def _deliver_inline(ids) -> None:
+    """Development without Redis (and the tests): the job's own delivery, in this process."""
+    from jobs.mail import deliver_mail
+
+    for mail_id in ids:
+        try:
+            deliver_mail(mail_id)
+        except Exception:  # noqa: BLE001 - the row records the failure, as in a worker
+            db.session.rollback()
+            log.warning("mail %s: inline delivery failed", mail_id, exc_info=True)
+
+
+def mail_job_id(mail_id: int) -> str:
+    # One RQ job id per mail: the reconciliation asks RQ whether that job is still alive.
+    return f"{current_app.config['RQ_QUEUE_PREFIX']}-mail-{mail_id}"
+
+
+def enqueue_mail(mail_id: int) -> bool:
+    """Put the delivery of mail ``mail_id`` on the ``mail`` queue; False if Redis does not answer."""
+    from jobs.mail import deliver_mail
+
+    try:
+        deliver_mail.enqueue(mail_id, job_id=mail_job_id(mail_id), description=f"e-mail {mail_id}")
+    except RedisError as exc:
+        log.warning("mail %s: could not enqueue (Redis: %s); the reconciliation will", mail_id, exc)
+        return False
+    return True
+
+
+def reconcile_queued_mails(now=None) -> list[int]:
+    """Queued mails whose job vanished (Redis down or restarted empty): enqueue them again.
+
+    Only mails older than ``JOB_RECONCILE_GRACE_SECONDS`` (their job is being enqueued) and
+    whose RQ job is not queued, scheduled for a retry or running. A mail still queued after
+    :data:`GIVE_UP_AFTER` is failed instead: its link would be long expired. Commits.
+    """
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    now = now or utcnow()
+    queued = select(OutgoingMail).where(OutgoingMail.status == MailStatus.QUEUED)
+    for mail in db.session.scalars(queued.where(OutgoingMail.created_at < now - GIVE_UP_AFTER)):
+        log.error("mail %s: still queued after %s, given up", mail.id, GIVE_UP_AFTER)
+        give_up(mail, "Non envoyé : resté en attente plus d'un jour (serveur de tâches arrêté ?).")
+    db.session.commit()
+    grace = now - timedelta(seconds=current_app.config["JOB_RECONCILE_GRACE_SECONDS"])
+    ids = db.session.scalars(queued.with_only_columns(OutgoingMail.id).where(
+        OutgoingMail.created_at < grace).order_by(OutgoingMail.id)).all()
+    db.session.rollback()  # no transaction left open while talking to Redis
+    connection = next(iter(rq.queues.values())).connection
+    alive = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+    requeued = []
+    for mail_id in ids:
+        try:
+            if Job.fetch(mail_job_id(mail_id), connection=connection).get_status(refresh=False) in alive:
+                continue
+        except NoSuchJobError:
+            pass
+        log.warning("mail %s: queued, but its job is gone: enqueued again", mail_id)
+        if enqueue_mail(mail_id):
+            requeued.append(mail_id)
+    return requeued
+
+
+def give_up(mail: OutgoingMail, error: str) -> None:
+    """Give ``mail`` up with ``error``; its body (maybe a sign-in link) is not kept."""
+    mail.status = MailStatus.FAILED
+    mail.last_error = error[:500]
+    mail.body = ""
+
+
+# --- monitoring ------------------------------------------------------------------------------
+
+@dataclass
+class MailOverview:
+    queued: int = 0
+    failed: int = 0
+    latest_failures: list[OutgoingMail] = field(default_factory=list)
+
+
+def mail_overview(visible_organisation_ids, limit: int = 10) -> MailOverview:
+    """Counts of queued and failed mails (platform-wide), and the latest failures about accounts
+    that have a role in one of ``visible_organisation_ids`` (their recipient is personal data)."""
+    from backoffice.auth.models import RoleAssignment
+
+    counts = dict(db.session.execute(select(OutgoingMail.status, func.count()).where(
+        OutgoingMail.status != MailStatus.SENT).group_by(OutgoingMail.status)).all())
+    visible_users = select(RoleAssignment.user_id).where(
+        RoleAssignment.organisation_id.in_(visible_organisation_ids))
+    failures = db.session.scalars(select(OutgoingMail).where(
+        OutgoingMail.status == MailStatus.FAILED, OutgoingMail.user_id.in_(visible_users))
+        .order_by(OutgoingMail.created_at.desc(), OutgoingMail.id.desc()).limit(limit)).all()
+    return MailOverview(queued=counts.get(MailStatus.QUEUED, 0), failed=counts.get(MailStatus.FAILED, 0),
+                        latest_failures=list(failures))

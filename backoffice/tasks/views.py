@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from backoffice.auth.models import Role
 from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required, roles_of
 from backoffice.extensions import db, login_manager
+from backoffice.mail.services import mail_overview
 from backoffice.tasks import monitor, services
 from backoffice.tasks.forms import RetryForm
 from backoffice.tasks.models import STATUS_LABELS, Task, TaskStatus
@@ -105,12 +106,13 @@ def monitor_index():
     """Queues, workers and failed jobs, for users who administer at least one organisation.
 
     Queue-level numbers only: a failed job's error is shown only when its task belongs to an
-    organisation the viewer administers.
+    organisation the viewer administers; so are failed mails (about an account of one of them).
     """
     admin_of = {a.organisation_id for a in current_user.roles if a.role == Role.ADMIN}
     if not admin_of:
         abort(403)
-    return render_template("tasks/monitor.html", overview=monitor.overview(admin_of))
+    return render_template("tasks/monitor.html", overview=monitor.overview(admin_of),
+                           mails=mail_overview(admin_of))
 
 
 
