@@ -1,7 +1,8 @@
 """Accounts: passwords (argon2id) with lock-out, single-use links by e-mail, invitations and roles.
 
-Services flush, never commit: the view (or job) commits once, then the mail
-stored in the outbox (development) is committed with it.
+Services flush, never commit: the view (or job) commits once. Mails are queued
+(``queue_mail``) in that transaction and delivered by a job after its commit: a slow
+mail server never holds the request.
 """
 import hmac
 import secrets
@@ -16,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from backoffice.auth.models import STAFF_ROLES, Role, RoleAssignment, User
 from backoffice.extensions import db, login_manager
-from backoffice.mail.services import external_url, send_mail
+from backoffice.mail.services import external_url, queue_mail
 from backoffice.models import utcnow
 
 _hasher = PasswordHasher()
@@ -208,17 +209,17 @@ def send_signin_link(user):
     """Send ``user`` an e-mail with a link that signs them in once, within ``SIGNIN_LINK_MAX_AGE``.
 
     For other features (membership creates members' accounts and may call it).
-    The caller commits.
+    The mail is queued: it leaves once the caller has committed.
     """
     subject, body = _link_mail(user, "signin", "auth.link_signin", "auth/mail/signin_link.txt")
-    send_mail(user.email, subject, body)
+    queue_mail(user.email, subject, body, user=user)
 
 
 def send_password_link(user, purpose="invitation", organisation=None):
     """Send a link to choose a password: ``invitation`` (new account) or ``reset`` (forgotten)."""
     endpoint = "auth.accept_invitation" if purpose == "invitation" else "auth.reset_password"
     subject, body = _link_mail(user, purpose, endpoint, f"auth/mail/{purpose}.txt", organisation=organisation)
-    send_mail(user.email, subject, body)
+    queue_mail(user.email, subject, body, user=user)
 
 
 def _request_link(email, send, purpose, endpoint, template):
@@ -335,8 +336,6 @@ def invite_staff(organisation, email, full_name, role):
     A new account has no password: it receives a link to choose one. An existing
     account receives a mail telling them about the new role.
     """
-    from backoffice.mail.services import send_mail
-
     role = Role(role)
     if role not in STAFF_ROLES:
         raise AccountError("Choisissez un rôle de l'équipe (administrateur, trésorier, bureau, expert-comptable).")
@@ -351,7 +350,7 @@ def invite_staff(organisation, email, full_name, role):
     else:
         subject, body = _render_mail("auth/mail/role_granted.txt", user=user, organisation=organisation, role=role,
                                      url=external_url("auth.login"))
-        send_mail(user.email, subject, body)
+        queue_mail(user.email, subject, body, user=user)
     return user
 
 

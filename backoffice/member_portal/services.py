@@ -216,12 +216,13 @@ def _email_serializer():
 
 
 def request_email_change(user, new_email):
-    """Send a confirmation link to ``new_email``; nothing changes until it is opened.
+    """Send a confirmation link to ``new_email`` (queued: it leaves after the caller's commit);
+    nothing changes until it is opened.
 
     The link carries the current address: once the address changed (by this link or another),
     every older link is worthless.
     """
-    from backoffice.mail.services import send_mail
+    from backoffice.mail.services import queue_mail
 
     new_email = (new_email or "").strip().lower()
     if new_email == (user.email or "").lower():
@@ -232,7 +233,7 @@ def request_email_change(user, new_email):
     token = _email_serializer().dumps({"user": user.id, "old": user.email.lower(), "new": new_email})
     subject, body = render_mail("member_portal/mail/email_change.txt", user=user, new_email=new_email,
                                 url=external_url("self_service.confirm_email", token=token), hours=24)
-    send_mail(new_email, subject, body)
+    queue_mail(new_email, subject, body, user=user)
     return new_email
 
 
