@@ -19,12 +19,12 @@ from email.message import EmailMessage
 
 from flask import current_app, has_request_context, render_template, url_for
 from redis.exceptions import RedisError
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
 from backoffice.extensions import db, rq
 from backoffice.mail.models import MailStatus, OutboxMessage, OutgoingMail
 from backoffice.models import utcnow
+from backoffice.transactions import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +87,6 @@ def render_mail(template, **context):
 
 # --- mails of web requests -------------------------------------------------------------------
 
-# Keys of ``Session.info``: ids of mails queued in the open transaction, then of those whose
-# transaction committed and that wait for its end to be handed to a worker.
-_PENDING = "maillage.mail.pending"
-_COMMITTED = "maillage.mail.committed"
-
 # A mail still queued this long after its creation is given up by the reconciliation.
 GIVE_UP_AFTER = timedelta(days=1)
 
@@ -110,49 +105,28 @@ def queue_mail(recipient, subject, body, user=None) -> OutgoingMail:
                         user_id=user.id if user is not None else None)
     db.session.add(mail)
     db.session.flush()
-    db.session.info.setdefault(_PENDING, []).append(mail.id)
+    mail_id = mail.id
+    after_commit(lambda: _hand_over(mail_id))
     return mail
 
 
-@event.listens_for(Session, "after_commit")
-def _pending_mails_committed(session):
-    # No SQL may be emitted here, and a released savepoint (begin_nested) is no commit.
-    if session.in_nested_transaction():
-        return
-    ids = session.info.pop(_PENDING, None)
-    if ids:
-        session.info.setdefault(_COMMITTED, []).extend(ids)
+def _hand_over(mail_id):
+    """Once the mail's transaction has committed: to a worker (or, JOBS_INLINE, sent here)."""
+    if current_app.config.get("JOBS_INLINE"):
+        _deliver_inline(mail_id)
+    else:
+        enqueue_mail(mail_id)
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _hand_over_committed_mails(session, transaction):
-    if transaction.parent is not None:  # a savepoint: the outer transaction goes on
-        return
-    session.info.pop(_PENDING, None)  # still pending at the end: rolled back, never to be sent
-    ids = session.info.pop(_COMMITTED, None)
-    if not ids:
-        return
-    # The transaction is over: the session may be used again (inline delivery commits its own).
-    try:
-        if current_app.config.get("JOBS_INLINE"):
-            _deliver_inline(ids)
-        else:
-            for mail_id in ids:
-                enqueue_mail(mail_id)
-    except Exception:  # noqa: BLE001 - the request's commit succeeded: never fail it now
-        log.exception("mails %s: could not hand them over; the reconciliation will", ids)
-
-
-def _deliver_inline(ids) -> None:
+def _deliver_inline(mail_id) -> None:
     """Development without Redis (and the tests): the job's own delivery, in this process."""
     from jobs.mail import deliver_mail
 
-    for mail_id in ids:
-        try:
-            deliver_mail(mail_id)
-        except Exception:  # noqa: BLE001 - the row records the failure, as in a worker
-            db.session.rollback()
-            log.warning("mail %s: inline delivery failed", mail_id, exc_info=True)
+    try:
+        deliver_mail(mail_id)
+    except Exception:  # noqa: BLE001 - the row records the failure, as in a worker
+        db.session.rollback()
+        log.warning("mail %s: inline delivery failed", mail_id, exc_info=True)
 
 
 def mail_job_id(mail_id: int) -> str:

@@ -29,6 +29,7 @@ from backoffice.mail.services import external_url, render_mail
 from backoffice.membership import services
 from backoffice.membership.models import Membership, MembershipPeriod, MembershipStatus, PaymentKind, PaymentStatus
 from backoffice.models import utcnow
+from backoffice.transactions import after_commit
 from backoffice.people.models import PartyKind
 
 log = logging.getLogger(__name__)
@@ -241,8 +242,8 @@ def _start_after_request(response):
 
 
 def _start_once_committed(receipt_id):
-    """After the payment's commit: start the task at the end of the request (the session can
-    no longer run SQL inside the commit event itself)."""
+    """After the payment's commit: start the task at the end of the request, once for all the
+    receipts the request asked for."""
     if not has_request_context():
         return  # a worker or a command: start_pending_receipts picks it up
     pending = g.setdefault("membership_receipts_to_start", [])
@@ -263,7 +264,7 @@ def on_paid(membership):
         log.exception("could not prepare the receipt of membership %s", membership.id)
         return
     receipt_id = receipt.id
-    services.after_commit(lambda: _start_once_committed(receipt_id))
+    after_commit(lambda: _start_once_committed(receipt_id))
 
 
 services.register_paid_hook(on_paid)

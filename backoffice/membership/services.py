@@ -18,16 +18,17 @@ credit carried over    none (the money already sits on the member's account)
 =====================  ==============================================================
 
 Hooks for other modules (receipts, reminders…): ``register_paid_hook(fn)`` — ``fn(membership)``
-runs inside the transaction when a membership becomes paid; use ``after_commit(fn)`` inside it
-for side effects (mails, jobs) that must wait for the commit.
+runs inside the transaction when a membership becomes paid; use
+``backoffice.transactions.after_commit(fn)`` inside it for side effects (mails, jobs) that must
+wait for the commit.
 """
 import secrets
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import event, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from backoffice.extensions import db
 from backoffice.formatting import format_money_plain
@@ -128,24 +129,6 @@ def register_created_hook(fn):
     if fn not in _CREATED_HOOKS:
         _CREATED_HOOKS.append(fn)
     return fn
-
-
-def after_commit(fn, session=None):
-    """Run ``fn()`` once the current transaction commits; forgotten if it rolls back."""
-    session = session or db.session()
-    session.info.setdefault("membership_after_commit", []).append(fn)
-
-
-@event.listens_for(Session, "after_commit")
-def _run_after_commit(session):
-    callbacks = session.info.pop("membership_after_commit", [])
-    for fn in callbacks:
-        fn()
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_commit(session):
-    session.info.pop("membership_after_commit", None)
 
 
 # --------------------------------------------------------------------------------------------
