@@ -73,3 +73,9 @@ def watch_mails():
     if requeued:
         log.warning("watch_mails: %d lost mail job(s) enqueued again", len(requeued))
     return {"requeued": requeued}
+
+
+@periodic_job(cron="29 3 * * *")
+def purge_finished_mails():
+    """Sent and failed mails are history after a month (their bodies were emptied already)."""
+    return {"deleted": services.purge_finished_mails()}

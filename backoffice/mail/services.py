@@ -19,7 +19,7 @@ from email.message import EmailMessage
 
 from flask import current_app, has_request_context, render_template, url_for
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from backoffice.extensions import db, rq
 from backoffice.mail.models import MailStatus, OutboxMessage, OutgoingMail
@@ -179,6 +179,19 @@ def reconcile_queued_mails(now=None) -> list[int]:
         if enqueue_mail(mail_id):
             requeued.append(mail_id)
     return requeued
+
+
+# Sent and failed mails are kept this long (the monitor shows recent failures), then deleted.
+KEEP_FINISHED = timedelta(days=30)
+
+
+def purge_finished_mails(now=None) -> int:
+    """Delete sent and failed mails older than :data:`KEEP_FINISHED`; returns how many. Commits."""
+    limit = (now or utcnow()) - KEEP_FINISHED
+    deleted = db.session.execute(delete(OutgoingMail).where(
+        OutgoingMail.status.in_([MailStatus.SENT, MailStatus.FAILED]), OutgoingMail.created_at < limit)).rowcount
+    db.session.commit()
+    return deleted
 
 
 def give_up(mail: OutgoingMail, error: str) -> None:

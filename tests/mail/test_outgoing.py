@@ -172,3 +172,16 @@ def test_monitor_counts_mails_and_shows_failures_of_own_organisations(client, lo
     assert "1 en attente d'envoi, 2 en échec au total" in page
     assert "visible@example.org" in page and "Connexion refusée par le serveur" in page
     assert "cachee@example.org" not in page and "Boîte pleine" not in page
+
+
+def test_finished_mails_are_purged_after_a_month(db, enqueued):
+    now = utcnow()
+    rows = {}
+    for name, status, age in [("old-sent", MailStatus.SENT, 31), ("old-failed", MailStatus.FAILED, 40),
+                              ("recent-sent", MailStatus.SENT, 29), ("old-queued", MailStatus.QUEUED, 31)]:
+        rows[name] = OutgoingMail(recipient=f"{name}@example.org", subject="s", body="", status=status, attempts=1,
+                                  created_at=now - timedelta(days=age))
+        db.session.add(rows[name])
+    db.session.flush()
+    assert services.purge_finished_mails(now=now) == 2
+    assert [m.recipient for m in mails()] == ["recent-sent@example.org", "old-queued@example.org"]
