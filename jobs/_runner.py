@@ -13,7 +13,7 @@ from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
 from backoffice.extensions import db
-from backoffice.tasks.models import Task, TaskStatus
+from backoffice.tasks.models import Task, TaskStatus, lock_if_status
 from jobs import TRANSIENT_ERRORS, TaskFailed, resolve_task_job
 from jobs._runtime import TaskRuntime
 
@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 def run_task(task_id: int) -> int | None:
     """Run task ``task_id`` (RQ entry point). Returns the task id; raises if the task failed."""
     job = get_current_job()
+    # Hold the row while it is queued, until `running` is committed: a cancel in the same
+    # instant either comes first (we see `cancelled` and stop here) or waits for us.
+    queued = lock_if_status(task_id, TaskStatus.QUEUED)
     task = db.session.get(Task, task_id)
     if task is None:
         log.warning("[task %s] no such task (deleted?): job %s ignored", task_id, job and job.id)
@@ -30,9 +33,11 @@ def run_task(task_id: int) -> int | None:
     if job is not None and task.rq_job_id != job.id:
         # An older job of a task that was re-queued since (dead worker, reconciliation).
         task.log.warning("job %s is not the task's current job (%s): ignored", job.id, task.rq_job_id)
+        db.session.rollback()
         return None
-    if task.status is not TaskStatus.QUEUED:
+    if not queued:
         task.log.warning("status is %s, not queued: job %s ignored", task.status, job and job.id)
+        db.session.rollback()
         return None
     return execute(task, job)
 
@@ -62,8 +67,16 @@ def execute(task: Task, job=None) -> int:
         try:
             job_def.func(task)
             runtime.keep_last_progress(task)
+            if not lock_if_status(task_id, TaskStatus.RUNNING):
+                raise _Cancelled
             task.move_to(TaskStatus.DONE)
             db.session.commit()
+        except _Cancelled:
+            # The user cancelled it while it ran and that commit came first: keep `cancelled`.
+            _discard(runtime)
+            _no_retry(job)
+            task.log.info("cancelled while running: its work is discarded")
+            return None
         except BaseException as exc:
             _record_failure(task_id, job, job_def, exc, runtime)
             raise
@@ -71,13 +84,31 @@ def execute(task: Task, job=None) -> int:
     return task_id
 
 
-def _record_failure(task_id, job, job_def, exc, runtime) -> None:
+class _Cancelled(Exception):
+    """The task's row is no longer ``running`` when the job ends (it was cancelled)."""
+
+
+def _discard(runtime) -> None:
+    """Roll the job's work back, and delete the result files whose rows that removes."""
     db.session.rollback()
-    for path in runtime.written_files:  # their rows were rolled back: no orphan files
+    for path in runtime.written_files:
         Path(path).unlink(missing_ok=True)
-    task = db.session.get(Task, task_id)
-    if task is None or task.status is not TaskStatus.RUNNING:
-        log.error("[task %s] failed, and its row is gone or no longer running", task_id, exc_info=exc)
+
+
+def _record_failure(task_id, job, job_def, exc, runtime) -> None:
+    _discard(runtime)  # the rows of the result files were rolled back: no orphan files
+    try:
+        # Locked while we decide: a cancel in the same instant waits, or has already won.
+        running = lock_if_status(task_id, TaskStatus.RUNNING)
+    except Exception:  # noqa: BLE001 - the database itself is failing; RQ keeps the job
+        db.session.rollback()
+        log.exception("[task %s] could not record the failure", task_id)
+        return
+    task = db.session.get(Task, task_id) if running else None
+    if task is None:
+        db.session.rollback()
+        _no_retry(job)  # cancelled (or deleted): nothing may run it again
+        log.info("[task %s] ended with %r, but it is no longer running (cancelled?)", task_id, exc)
         return
     retries_left = (job.retries_left or 0) if job is not None else 0
     if isinstance(exc, TRANSIENT_ERRORS) and job_def.retry and retries_left:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer,
-                        String, Text, text)
+                        String, Text, text, update)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.extensions import db
@@ -30,6 +30,7 @@ class TaskStatus(StrEnum):
     DONE = "done"
     FAILED = "failed"
     EXPIRED = "expired"
+    CANCELLED = "cancelled"
 
     @property
     def label(self):
@@ -39,7 +40,7 @@ class TaskStatus(StrEnum):
     def badge(self):
         """Bootstrap colour of the status badge."""
         return {"queued": "secondary", "running": "primary", "done": "success",
-                "failed": "danger", "expired": "light"}[self.value]
+                "failed": "danger", "expired": "light", "cancelled": "warning"}[self.value]
 
     @property
     def is_active(self):
@@ -52,26 +53,46 @@ STATUS_LABELS = {
     TaskStatus.DONE: "Terminée",
     TaskStatus.FAILED: "Échec",
     TaskStatus.EXPIRED: "Expirée",
+    TaskStatus.CANCELLED: "Annulée",
 }
 ACTIVE_STATUSES = frozenset({TaskStatus.QUEUED, TaskStatus.RUNNING})
 
-Q, R, D, F, X = (TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.DONE, TaskStatus.FAILED,
-                 TaskStatus.EXPIRED)
+Q, R, D, F, X, C = (TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.DONE, TaskStatus.FAILED,
+                    TaskStatus.EXPIRED, TaskStatus.CANCELLED)
 # status -> the statuses it may move to, and why.
 TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
     Q: frozenset({R,   # a worker picked the job
-                  F}),  # given up before running (e.g. its job function no longer exists)
+                  F,   # given up before running (e.g. its job function no longer exists)
+                  C}),  # the user pressed "Annuler" before a worker picked it
     R: frozenset({D,   # the job returned
                   F,   # the job raised, timed out, or its worker died too often
-                  Q}),  # transient error retried by RQ, or dead worker detected and re-queued
+                  Q,   # transient error retried by RQ, or dead worker detected and re-queued
+                  C}),  # the user pressed "Annuler": its work-horse is stopped, its work discarded
     D: frozenset({X}),  # result file deleted after TASK_RESULT_DAYS
     F: frozenset({Q}),  # the user pressed "Réessayer"
     X: frozenset(),
+    C: frozenset({Q}),  # the user pressed "Réessayer"
 }
 
 
 class TransitionError(Exception):
     """A status change the lifecycle does not allow."""
+
+
+def lock_if_status(task_id: int, *statuses: TaskStatus) -> bool:
+    """Lock the task's row if its latest committed status is one of ``statuses``.
+
+    For decisions that race with another process (a worker finishing, a user cancelling, the
+    reconciliation): call it, then re-read the row and change it in the same transaction. It is
+    a no-op ``UPDATE … SET status = status WHERE status IN (…)`` rather than ``SELECT … FOR
+    UPDATE`` because it also takes SQLite's write lock, and PostgreSQL re-checks the condition
+    on the newest row after waiting for a concurrent writer. The lock lasts until the caller's
+    commit or rollback: whichever transaction takes it first decides, the other sees its result.
+    """
+    result = db.session.execute(
+        update(Task).where(Task.id == task_id, Task.status.in_([TaskStatus(s) for s in statuses]))
+        .values(status=Task.status).execution_options(synchronize_session=False))
+    return result.rowcount == 1
 
 
 class Task(db.Model):
@@ -141,7 +162,7 @@ class Task(db.Model):
             self.queued_at = now
             self.heartbeat_at = None
             self.finished_at = None
-        elif status in (TaskStatus.DONE, TaskStatus.FAILED):
+        elif status in (TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.CANCELLED):
             self.finished_at = now
             if status is TaskStatus.DONE and self.progress_total is not None:
                 self.progress_done = self.progress_total
@@ -196,7 +217,8 @@ class Task(db.Model):
         folder = task_files_dir(self.organisation_id)
         folder.mkdir(parents=True, exist_ok=True)
         suffix = Path(filename).suffix.lower()[:10]
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
+        # Named after the task, so that cancelling it can find a half-written file.
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".tmp-task-{self.id}-", suffix=suffix)
         os.close(fd)
         try:
             with open(temporary, mode, **open_kwargs) as handle:

@@ -5,9 +5,10 @@ from sqlalchemy.exc import IntegrityError
 from backoffice.extensions import db
 from backoffice.tasks.models import TRANSITIONS, Task, TaskStatus, TransitionError
 
-Q, R, D, F, X = (TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.EXPIRED)
+Q, R, D, F, X, C = (TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.EXPIRED,
+                    TaskStatus.CANCELLED)
 
-ALLOWED = {(Q, R), (Q, F), (R, D), (R, F), (R, Q), (D, X), (F, Q)}
+ALLOWED = {(Q, R), (Q, F), (Q, C), (R, D), (R, F), (R, Q), (R, C), (D, X), (F, Q), (C, Q)}
 
 
 def make_task(organisation, status=Q, **kwargs):
@@ -47,6 +48,25 @@ def test_running_counts_attempts_and_stamps_times(organisation):
     task.progress_total = 10
     task.move_to(D)
     assert task.progress_done == 10 and task.percent == 100 and task.finished_at is not None
+
+
+def test_cancelling_stamps_the_end(organisation):
+    task = make_task(organisation, status=R)
+    task.move_to(C, "Annulée par Jeanne.")
+    assert task.finished_at is not None and task.message == "Annulée par Jeanne."
+    assert (task.status.label, task.is_active, task.has_result) == ("Annulée", False, False)
+
+
+def test_lock_if_status_follows_the_committed_status(organisation):
+    from backoffice.tasks.models import lock_if_status
+
+    task = make_task(organisation, status=R)
+    assert lock_if_status(task.id, R) and lock_if_status(task.id, Q, R)
+    assert not lock_if_status(task.id, Q) and not lock_if_status(task.id, C)
+    db.session.execute(db.update(Task).where(Task.id == task.id).values(status=C))
+    assert not lock_if_status(task.id, Q, R)
+    db.session.refresh(task)
+    assert task.status is C  # the no-op update changed nothing else
 
 
 def test_percent(organisation):
