@@ -15,15 +15,18 @@ from pathlib import Path
 
 from flask import current_app
 from redis.exceptions import RedisError
-from rq.exceptions import NoSuchJobError
+from rq.command import send_stop_job_command
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
+from backoffice.auth.models import Role
+from backoffice.auth.permissions import roles_of
 from backoffice.extensions import db, rq
 from backoffice.models import utcnow
-from backoffice.tasks.models import ACTIVE_STATUSES, Task, TaskStatus, task_files_dir
+from backoffice.tasks.models import ACTIVE_STATUSES, Task, TaskStatus, lock_if_status, task_files_dir
 from jobs import TaskJob, queue_name, resolve_task_job, retry_policy
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,10 @@ log = logging.getLogger(__name__)
 
 class TaskError(Exception):
     """A task operation refused, with a French message for the user."""
+
+
+class TaskForbidden(TaskError):
+    """The user may not act on this task (views answer 403)."""
 
 
 # --- starting --------------------------------------------------------------------------------
@@ -75,10 +82,18 @@ def active_task(organisation, dedupe_key: str) -> Task | None:
         Task.status.in_(ACTIVE_STATUSES)))
 
 
+def may_manage(task: Task, user) -> bool:
+    """Who may retry or cancel a task: the one who asked for it, an admin or a treasurer."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return (task.requested_by_id == user.id
+            or bool(roles_of(user, task.organisation) & {Role.ADMIN, Role.TREASURER}))
+
+
 def retry_task(task: Task) -> Task:
-    """Run a failed task again (the "Réessayer" button). Returns the task that will run."""
-    if task.status is not TaskStatus.FAILED:
-        raise TaskError("Seule une tâche en échec peut être relancée.")
+    """Run a failed or cancelled task again (the "Réessayer" button). Returns the task that will run."""
+    if task.status not in (TaskStatus.FAILED, TaskStatus.CANCELLED):
+        raise TaskError("Seule une tâche en échec ou annulée peut être relancée.")
     if task.dedupe_key:
         other = active_task(task.organisation, task.dedupe_key)
         if other is not None:
@@ -89,6 +104,83 @@ def retry_task(task: Task) -> Task:
     db.session.commit()
     dispatch(task)
     return task
+
+
+# --- cancelling ------------------------------------------------------------------------------
+
+CANCEL_LOCK_TIMEOUT = "10s"  # PostgreSQL: how long a cancel waits for a job finishing this instant
+
+
+def cancel_task(task: Task, user) -> Task:
+    """Cancel a queued or running task (the "Annuler" button); **commits**.
+
+    Its RQ job is taken off the queue, or its work-horse stopped (``send_stop_job_command``:
+    RQ kills it, marks the job *stopped* and never retries it). Then the row becomes
+    ``cancelled`` under :func:`lock_if_status`: if the job finished in the same instant,
+    whichever committed first wins; the runner never overwrites ``cancelled`` (it takes the
+    same lock before committing ``done`` or a failure), and the reconciliation only looks at
+    queued and running tasks. A half-written result file is deleted.
+
+    Raises :class:`TaskForbidden` for someone else than the requester, an admin or a
+    treasurer, and :class:`TaskError` (French) when the task is no longer queued or running.
+    """
+    if not may_manage(task, user):
+        raise TaskForbidden("Seuls la personne qui a lancé la tâche, les administrateurs et les trésoriers "
+                            "peuvent l'annuler.")
+    if not task.is_active:
+        raise TaskError(_no_longer_active(task))
+    task_id, job_id = task.id, task.rq_job_id
+    # Stop the work-horse first: until it is dead it may hold the row (its final commit) or,
+    # on SQLite, the database; a kill rolls its transaction back and frees both.
+    if job_id and not task.ran_inline:
+        _stop_rq_job(task, job_id)
+    try:
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text(f"SET LOCAL lock_timeout = '{CANCEL_LOCK_TIMEOUT}'"))
+        claimed = lock_if_status(task_id, *ACTIVE_STATUSES)
+    except OperationalError as exc:
+        db.session.rollback()
+        log.warning("[task %s] cancel: the row stayed locked (%s)", task_id, exc)
+        raise TaskError("La tâche est en train de se terminer ; réessayez dans un instant.") from exc
+    db.session.refresh(task)
+    if not claimed:  # it finished (or failed) before we could take the row
+        raise TaskError(_no_longer_active(task))
+    task.move_to(TaskStatus.CANCELLED, f"Annulée par {user}.")
+    db.session.commit()
+    task.log.info("cancelled by user %s (job %s)", user.id, job_id)
+    _remove_partial_files(task)
+    return task
+
+
+def _no_longer_active(task: Task) -> str:
+    return f"Cette tâche ne peut plus être annulée : elle est « {task.status.label} »."
+
+
+def _stop_rq_job(task: Task, job_id: str) -> None:
+    """Take the job off its queue, or stop its work-horse; Redis trouble is only logged."""
+    try:
+        connection = redis_connection()
+        job = Job.fetch(job_id, connection=connection)
+        status = job.get_status(refresh=False)
+        if status == JobStatus.STARTED:
+            send_stop_job_command(connection, job_id)
+        elif status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+            job.cancel()
+    except (NoSuchJobError, InvalidJobOperation):
+        pass  # already gone, or finished in the meantime: the row decides
+    except RedisError as exc:
+        # The row is cancelled anyway: the runner discards the job's work when it ends.
+        task.log.warning("cancel: could not reach RQ for job %s (%s)", job_id, exc)
+
+
+def _remove_partial_files(task: Task) -> None:
+    """Files a stopped run may have left: its temporary file, or a result never committed."""
+    folder = task_files_dir(task.organisation_id)
+    kept = task.result_abspath()
+    for pattern in (f".tmp-task-{task.id}-*", f"task-{task.id}-*"):
+        for path in folder.glob(pattern):
+            if path != kept:
+                path.unlink(missing_ok=True)
 
 
 def dispatch(task: Task) -> None:
@@ -206,6 +298,8 @@ def recover_dead_tasks(now: datetime | None = None) -> list[Task]:
     for task in candidates:
         if _rq_job_running(task, stale):
             continue
+        if not _still(task, TaskStatus.RUNNING):  # cancelled or finished meanwhile
+            continue
         if task.attempts >= current_app.config["TASK_MAX_ATTEMPTS"]:
             task.log.error("worker died, attempt %s: giving up", task.attempts)
             task.move_to(TaskStatus.FAILED, (
@@ -221,6 +315,15 @@ def recover_dead_tasks(now: datetime | None = None) -> list[Task]:
             enqueue_task(task)
         recovered.append(task)
     return recovered
+
+
+def _still(task: Task, status: TaskStatus) -> bool:
+    """Lock the row if it is still in ``status`` (and reload it); else end the transaction."""
+    if lock_if_status(task.id, status):
+        db.session.refresh(task)
+        return True
+    db.session.rollback()
+    return False
 
 
 def _rq_job_running(task: Task, stale: datetime) -> bool:
@@ -252,6 +355,8 @@ def reconcile_queued_tasks(now: datetime | None = None) -> list[Task]:
                     continue
             except NoSuchJobError:
                 pass
+        if not _still(task, TaskStatus.QUEUED):  # cancelled or picked by a worker meanwhile
+            continue
         task.log.warning("queued, but its job %s is gone: enqueued again", task.rq_job_id)
         task.rq_job_id = _new_job_id(task)
         task.queued_at = now
@@ -300,6 +405,6 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-__all__ = ["TaskError", "start_task", "retry_task", "dispatch", "enqueue_task", "active_task",
-           "tasks_page", "progress_of", "recover_dead_tasks", "reconcile_queued_tasks",
+__all__ = ["TaskError", "TaskForbidden", "start_task", "retry_task", "cancel_task", "may_manage", "dispatch",
+           "enqueue_task", "active_task", "tasks_page", "progress_of", "recover_dead_tasks", "reconcile_queued_tasks",
            "expire_results", "task_files_dir"]
