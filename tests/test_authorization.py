@@ -344,6 +344,7 @@ ROUTES.update({
     "tasks.show": STAFF,
     "tasks.progress": STAFF,
     "tasks.retry": {"admin", "treasurer"},  # and the one who asked for the task (tests/tasks)
+    "tasks.cancel": {"admin", "treasurer"},  # and the one who asked (tests/tasks/test_cancel.py)
     "tasks.download": STAFF | {"member"},  # any role of the organisation; outsider 404
     "jobs_admin.monitor_index": ADMIN,  # platform page: admin of at least one organisation
     "documents.index": _D_GENERATE,
@@ -358,6 +359,7 @@ URL_ARGS.update({
     "tasks.show": lambda o: {"task_id": o.failed_task.id},
     "tasks.progress": lambda o: {"task_id": o.failed_task.id},
     "tasks.retry": lambda o: {"task_id": o.failed_task.id},
+    "tasks.cancel": lambda o: {"task_id": o.failed_task.id},  # allowed roles are told it is over
     "tasks.download": lambda o: {"task_id": o.done_task.id, "token": o.done_task.download_token},
     "documents.download_default": lambda o: {"kind": "membership_receipt"},
     "documents.download_custom": lambda o: {"kind": o.document_template.kind},

@@ -40,7 +40,13 @@
         failures = 0;
         show(data);
         if (data.finished) {
-          // The page shows the download link, or the error and the retry button.
+          // Done, failed or cancelled (maybe by someone else): no more polling, no more
+          // "Annuler"; the reloaded page shows the download link, or the explanation and
+          // the retry button.
+          var cancel = document.getElementById("task-cancel");
+          if (cancel) {
+            cancel.remove();
+          }
           window.location.reload();
         } else {
           window.setTimeout(poll, 1000);

@@ -1,4 +1,4 @@
-"""Task pages: list, progress, result download, retry; and the platform's job monitor."""
+"""Task pages: list, progress, result download, retry, cancel; and the platform's job monitor."""
 import secrets
 
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, send_file, url_for
@@ -9,7 +9,7 @@ from backoffice.auth.permissions import get_or_404, org_blueprint, permission_re
 from backoffice.extensions import db, login_manager
 from backoffice.mail.services import mail_overview
 from backoffice.tasks import monitor, services
-from backoffice.tasks.forms import RetryForm
+from backoffice.tasks.forms import CancelForm, RetryForm
 from backoffice.tasks.models import STATUS_LABELS, Task, TaskStatus
 
 bp = org_blueprint("tasks", __name__, url_prefix="/tasks")
@@ -40,7 +40,8 @@ def index():
 def show(task_id):
     task = get_or_404(Task, task_id)
     return render_template("tasks/show.html", task=task, progress=services.progress_of(task),
-                           retry_form=RetryForm(), may_retry=_may_retry(task))
+                           retry_form=RetryForm(), may_retry=_may_retry(task),
+                           cancel_form=CancelForm(), may_cancel=_may_cancel(task))
 
 
 @bp.route("/<int:task_id>/progress")
@@ -71,6 +72,25 @@ def retry(task_id):
     return redirect(url_for("tasks.show", task_id=task.id))
 
 
+@bp.route("/<int:task_id>/cancel", methods=["POST"])
+@permission_required("tasks.view")
+def cancel(task_id):
+    task = get_or_404(Task, task_id)
+    if not services.may_manage(task, current_user):
+        abort(403)
+    if not CancelForm().validate_on_submit():
+        abort(400)
+    try:
+        services.cancel_task(task, current_user)
+    except services.TaskForbidden:
+        abort(403)
+    except services.TaskError as exc:
+        flash(str(exc), "warning")
+    else:
+        flash("La tâche est annulée.", "success")
+    return redirect(url_for("tasks.show", task_id=task.id))
+
+
 @bp.route("/<int:task_id>/download/<token>")
 def download(task_id, token):
     """The result file, for users holding a role in the task's organisation (404 otherwise).
@@ -92,10 +112,13 @@ def download(task_id, token):
 
 
 def _may_retry(task):
-    """The one who asked for it, or an administrator / treasurer of the organisation."""
-    return task.status is TaskStatus.FAILED and (
-        (current_user.is_authenticated and task.requested_by_id == current_user.id)
-        or bool(roles_of(current_user, g.organisation) & {Role.ADMIN, Role.TREASURER}))
+    """Failed or cancelled; for the one who asked for it, or an administrator / treasurer."""
+    return task.status in (TaskStatus.FAILED, TaskStatus.CANCELLED) and services.may_manage(task, current_user)
+
+
+def _may_cancel(task):
+    """Queued or running; same people as "Réessayer"."""
+    return task.is_active and services.may_manage(task, current_user)
 
 
 # --- platform monitor --------------------------------------------------------------------
