@@ -63,3 +63,38 @@ def slow(task):
         time.sleep(pause)
         task.report_progress(n, steps, f"Étape {n}")
     task.message = "Fini."
+
+
+@task_job(queue="bulk", timeout=120)
+def slow_zip(task):
+    """Writes ``params["steps"]`` lines slowly into its result file (a big ZIP, in short).
+
+    Writes its pid to ``params["pidfile"]`` once the result file is open.
+    """
+    steps = task.params.get("steps", 50)
+    with task.result_file("archive.txt", mode="w", encoding="utf-8") as f:
+        if task.params.get("pidfile"):
+            Path(task.params["pidfile"]).write_text(str(os.getpid()))
+        for n in range(1, steps + 1):
+            f.write(f"document {n}\n")
+            f.flush()
+            time.sleep(task.params.get("sleep", 0.1))
+            task.report_progress(n, steps, f"Document {n}")
+    task.message = "Archive prête."
+
+
+@task_job(queue="default")
+def cancelled_before_the_end(task):
+    """Loads its row ("running"), then the user's cancel commits elsewhere before the job ends."""
+    from sqlalchemy import update
+
+    from backoffice.extensions import db
+    from backoffice.tasks.models import Task, TaskStatus
+
+    lines = task.params.get("lines", 2)
+    with db.engine.begin() as connection:  # another transaction: the web request of "Annuler"
+        connection.execute(update(Task).where(Task.id == task.id).values(status=TaskStatus.CANCELLED,
+                                                                        message="Annulée."))
+    with task.result_file("trop-tard.txt", mode="w", encoding="utf-8") as f:
+        f.write("ligne\n" * lines)
+    task.message = "Fini."
