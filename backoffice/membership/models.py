@@ -286,8 +286,6 @@ class Membership(TimestampMixin, db.Model):
         CheckConstraint("amount_due >= 0", name="amount_due_not_negative"),
         CheckConstraint("credit >= 0", name="credit_not_negative"),
         Index("ix_memberships_org_period_status", "organisation_id", "period_id", "status"),
-        # The dashboard cache's version: latest change of an organisation's memberships.
-        Index("ix_memberships_org_updated_at", "organisation_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,19 +5,24 @@ benchmark and ``tests/membership/test_views.py`` check it): lists load their man
 relations with joins, figures come from ``GROUP BY`` queries.
 """
 import functools
+import logging
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, asc, case, desc, exists, func, select
-from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only, with_polymorphic
+from sqlalchemy import and_, asc, case, desc, event, exists, func, select
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, load_only, with_polymorphic
 
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
 
 from backoffice.extensions import db
 from backoffice.membership.models import (GOOD_STANDING_STATUSES, College, FeeCategory, Membership,
-                                          MembershipPeriod, MembershipStatus)
+                                          MembershipPayment, MembershipPeriod, MembershipStatus)
 from backoffice.models import ZERO
 from backoffice.people.models import Party, fold_for_search
+from backoffice.transactions import after_commit
+
+log = logging.getLogger(__name__)
 
 S = MembershipStatus
 
@@ -323,25 +328,32 @@ def _overview_from_json(text):
                     evolution=[YearFigures(*values) for values in data["evolution"]])
 
 
+def _cache_enabled():
+    from flask import current_app, has_app_context
+
+    return has_app_context() and current_app.config.get("MEMBERSHIP_DASHBOARD_CACHE", not current_app.testing)
+
+
 def _cached(organisation, name, compute, encode, decode):
     """``compute()`` kept in Redis until a membership of the organisation changes.
 
-    The key carries the latest ``memberships.updated_at`` of the organisation (one index probe
-    on ``ix_memberships_org_updated_at``): any new membership, payment, exemption… changes it,
-    and the entry expires after ``CACHE_SECONDS`` anyway (grid or collège renames). Without
-    Redis, or when ``MEMBERSHIP_DASHBOARD_CACHE`` is off (tests), it is computed every time.
+    The key carries the organisation's membership *version*, a value in Redis that every commit
+    changing its memberships, payments, grids, collèges or periods replaces (see
+    ``_changed_after_commit``). Figures computed while another transaction was committing are
+    stored under the version they read, which nobody asks for once that commit has replaced it:
+    a late commit never leaves stale figures behind. Entries expire after ``CACHE_SECONDS``
+    anyway. Without Redis, or when ``MEMBERSHIP_DASHBOARD_CACHE`` is off (tests), it is computed
+    every time.
     """
     from flask import current_app
 
-    if not current_app.config.get("MEMBERSHIP_DASHBOARD_CACHE", not current_app.testing):
+    if not _cache_enabled():
         return compute()
     import redis
 
-    version = _version(organisation)
-    key = (f"{current_app.config['RQ_QUEUE_PREFIX']}:membership:{name}:{organisation.id}:"
-           f"{version.isoformat() if version else 'empty'}")
     try:
         connection = _redis(current_app.config["REDIS_URL"])
+        key = f"{_key_prefix(organisation.id)}:{name}:{_version(connection, organisation.id)}"
         cached = connection.get(key)
         if cached is not None:
             return decode(cached)
@@ -352,15 +364,51 @@ def _cached(organisation, name, compute, encode, decode):
         return compute()
 
 
-def _version(organisation):
-    """Latest change of the organisation's memberships, read once per request."""
+def _key_prefix(organisation_id):
+    from flask import current_app
+
+    return f"{current_app.config['RQ_QUEUE_PREFIX']}:membership:{organisation_id}"
+
+
+def _version(connection, organisation_id):
+    """The organisation's membership version, read once per request (set on first use)."""
     from flask import g, has_request_context
 
     cache = g.setdefault("membership_versions", {}) if has_request_context() else {}
-    if organisation.id not in cache:
-        cache[organisation.id] = db.session.scalar(select(func.max(Membership.updated_at))
-                                                   .where(Membership.organisation_id == organisation.id))
-    return cache[organisation.id]
+    if organisation_id not in cache:
+        key = f"{_key_prefix(organisation_id)}:version"
+        connection.set(key, time.time_ns(), nx=True)
+        cache[organisation_id] = connection.get(key).decode()
+    return cache[organisation_id]
+
+
+# What the cached figures are made of: a commit that changes one of these changes the version.
+_FIGURE_MODELS = (Membership, MembershipPayment, FeeCategory, College, MembershipPeriod)
+
+
+@event.listens_for(Session, "after_flush")
+def _changed_in_flush(session, flush_context):
+    if not _cache_enabled():
+        return
+    organisations = {row.organisation_id for row in (*session.new, *session.dirty, *session.deleted)
+                     if isinstance(row, _FIGURE_MODELS)}
+    if organisations:
+        after_commit(functools.partial(_new_versions, organisations), session=session)
+
+
+def _new_versions(organisation_ids):
+    """After the commit: the cached figures of these organisations are out of date."""
+    import redis
+    from flask import current_app, g
+
+    g.pop("membership_versions", None)  # this request reads the new version from now on
+    try:
+        with _redis(current_app.config["REDIS_URL"]).pipeline(transaction=False) as pipe:
+            for organisation_id in organisation_ids:
+                pipe.set(f"{_key_prefix(organisation_id)}:version", time.time_ns())
+            pipe.execute()
+    except redis.RedisError as exc:  # the entries expire after CACHE_SECONDS anyway
+        log.warning("membership figures of %s not invalidated (Redis: %s)", sorted(organisation_ids), exc)
 
 
 def cached_overview(organisation, period):

@@ -79,3 +79,21 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", counter)
 
     return counting
+
+
+@pytest.fixture
+def membership_cache(app):
+    """The Redis cache of membership figures switched on, with none of another test's entries
+    (SQLite gives the next test the same organisation ids)."""
+    from backoffice.membership import stats
+
+    def forget():
+        connection = stats._redis(app.config["REDIS_URL"])
+        for key in connection.scan_iter(f"{app.config['RQ_QUEUE_PREFIX']}:membership:*"):
+            connection.delete(key)
+
+    forget()
+    app.config["MEMBERSHIP_DASHBOARD_CACHE"] = True
+    yield
+    del app.config["MEMBERSHIP_DASHBOARD_CACHE"]
+    forget()

@@ -24,13 +24,15 @@ except in the status counts.
 """
 import html
 import re
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import update
 
+from backoffice.extensions import db as _db
 from backoffice.membership import services, stats
-from backoffice.membership.models import MembershipStatus
+from backoffice.membership.models import Membership, MembershipStatus
 
 S = MembershipStatus
 D = Decimal
@@ -139,21 +141,18 @@ def test_separate_queries_agree(organisation, data_set):
         3, 2, D("200.00"), D("85.00"))
 
 
-def test_cached_overview_round_trips_through_redis(app, organisation, data_set):
-    app.config["MEMBERSHIP_DASHBOARD_CACHE"] = True
-    try:
-        first = stats.cached_overview(organisation, data_set[2026])
-        again = stats.cached_overview(organisation, data_set[2026])  # decoded from Redis
-        assert again == first == stats.overview(organisation, data_set[2026])
-        assert again.colleges[-1] == (None, 1, 1) and isinstance(again.evolution[0].expected, Decimal)
-        # A new payment changes the figures at once.
-        bruno = next(m for m in services.open_memberships(organisation, data_set[2026]) if m.amount_paid)
-        services.record_payment(bruno, "20", "cheque", date(2026, 3, 1), reference="42")
-        after = stats.cached_overview(organisation, data_set[2026])
-        assert after.status_counts[S.PAID] == (3, D("100.00"), D("105.00"))
-        assert after.evolution[-1] == stats.YearFigures(2026, 4, 5, D("200.00"), D("105.00"))
-    finally:
-        del app.config["MEMBERSHIP_DASHBOARD_CACHE"]
+def test_cached_overview_round_trips_through_redis(membership_cache, organisation, data_set):
+    first = stats.cached_overview(organisation, data_set[2026])
+    again = stats.cached_overview(organisation, data_set[2026])  # decoded from Redis
+    assert again == first == stats.overview(organisation, data_set[2026])
+    assert again.colleges[-1] == (None, 1, 1) and isinstance(again.evolution[0].expected, Decimal)
+    # A new payment changes the figures as soon as it is committed.
+    bruno = next(m for m in services.open_memberships(organisation, data_set[2026]) if m.amount_paid)
+    services.record_payment(bruno, "20", "cheque", date(2026, 3, 1), reference="42")
+    _db.session.commit()
+    after = stats.cached_overview(organisation, data_set[2026])
+    assert after.status_counts[S.PAID] == (3, D("100.00"), D("105.00"))
+    assert after.evolution[-1] == stats.YearFigures(2026, 4, 5, D("200.00"), D("105.00"))
 
 
 def test_bar_chart_geometry():
@@ -238,3 +237,36 @@ def test_dashboard_lists_the_lapsed_members(client, treasurer, data_set):
     page = html.unescape(client.get("/o/cpts-test/membership/dashboard").get_data(as_text=True))
     lapsed = page[page.index('id="h-lapsed"'):]
     assert re.findall(r'<a href="/o/cpts-test/membership/members/\d+">([^<]+)</a>', lapsed) == ["Gamma"]
+
+
+def test_figures_computed_during_a_commit_are_not_served_after_it(membership_cache, organisation, data_set,
+                                                                  monkeypatch):
+    """A dashboard computed from data read just before another transaction commits is stored
+    under the version it read: once the commit replaced the version, nobody is served it."""
+    period = data_set[2026]
+    before = stats.overview(organisation, period)
+    bruno = next(m for m in services.open_memberships(organisation, period) if m.amount_paid)
+    real_overview = stats.overview
+
+    def overview_while_a_payment_commits(*args):
+        figures = real_overview(*args)  # read before the payment…
+        services.record_payment(bruno, "20", "cheque", date(2026, 3, 1), reference="43")
+        # A transaction that started earlier: its rows carry an older time than the latest change.
+        _db.session.execute(update(Membership).where(Membership.id == bruno.id)
+                            .values(updated_at=datetime(2026, 1, 1, tzinfo=timezone.utc)))
+        _db.session.commit()  # …which commits before the figures are stored
+        return figures
+
+    monkeypatch.setattr(stats, "overview", overview_while_a_payment_commits)
+    assert stats.cached_overview(organisation, period) == before
+    monkeypatch.setattr(stats, "overview", real_overview)
+    after = stats.cached_overview(organisation, period)
+    assert after != before and after == stats.overview(organisation, period)
+
+
+def test_no_redis_traffic_when_the_cache_is_off(organisation, data_set, monkeypatch):
+    monkeypatch.setattr(stats, "_redis", lambda url: pytest.fail("Redis used with the cache off"))
+    bruno = next(m for m in services.open_memberships(organisation, data_set[2026]) if m.amount_paid)
+    services.record_payment(bruno, "20", "cheque", date(2026, 3, 1), reference="44")
+    _db.session.commit()
+    assert stats.cached_overview(organisation, data_set[2026]) == stats.overview(organisation, data_set[2026])

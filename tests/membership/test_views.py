@@ -266,52 +266,51 @@ def test_overview_agrees_with_the_separate_queries(organisation, period, many_me
     assert figures.status_counts[MembershipStatus.PAID][0] == 8
 
 
-def test_dashboard_cache_follows_changes(app, client, treasurer, organisation, period, membership):
+def test_dashboard_cache_follows_changes(membership_cache, client, treasurer, organisation, period, membership):
     from backoffice.membership import stats
 
-    app.config["MEMBERSHIP_DASHBOARD_CACHE"] = True
-    try:
-        first = stats.cached_overview(organisation, period)
-        assert stats.cached_overview(organisation, period) == first  # served from Redis
-        services.record_payment(membership, "50", "transfer")
-        after = stats.cached_overview(organisation, period)
-        assert after.status_counts[MembershipStatus.PAID][0] == first.status_counts[MembershipStatus.PAID][0] + 1
-        assert after == stats.overview(organisation, period)
-        # Lapsed members: a 2025 member is lapsed until renewed for 2026.
-        from tests.factories import ProfessionalFactory
+    first = stats.cached_overview(organisation, period)
+    assert stats.cached_overview(organisation, period) == first  # served from Redis
+    services.record_payment(membership, "50", "transfer")
+    assert stats.cached_overview(organisation, period) == first  # not committed yet: others see no change
+    _db.session.commit()
+    after = stats.cached_overview(organisation, period)
+    assert after.status_counts[MembershipStatus.PAID][0] == first.status_counts[MembershipStatus.PAID][0] + 1
+    assert after == stats.overview(organisation, period)
+    # Lapsed members: a 2025 member is lapsed until renewed for 2026.
+    from tests.factories import ProfessionalFactory
 
-        previous = services.ensure_grid(services.period_for_year(organisation, 2025), previous=period)
-        leaver = ProfessionalFactory()
-        last = services.create_membership(organisation, leaver, previous, joined_on=date(2025, 1, 2))
-        services.record_payment(last, last.amount_due, "cash")
-        assert stats.lapsed_ids(organisation, period) == [last.id]
-        assert stats.lapsed_ids(organisation, period) == [last.id]  # from Redis
-        services.create_membership(organisation, leaver, period)
-        assert stats.lapsed_ids(organisation, period) == []
-        page = stats.lapsed_page(organisation, period, 1, 10)
-        assert page.total == 0 and page.items == []
-    finally:
-        del app.config["MEMBERSHIP_DASHBOARD_CACHE"]
+    previous = services.ensure_grid(services.period_for_year(organisation, 2025), previous=period)
+    leaver = ProfessionalFactory()
+    last = services.create_membership(organisation, leaver, previous, joined_on=date(2025, 1, 2))
+    services.record_payment(last, last.amount_due, "cash")
+    _db.session.commit()
+    assert stats.lapsed_ids(organisation, period) == [last.id]
+    assert stats.lapsed_ids(organisation, period) == [last.id]  # from Redis
+    services.create_membership(organisation, leaver, period)
+    _db.session.commit()
+    assert stats.lapsed_ids(organisation, period) == []
+    page = stats.lapsed_page(organisation, period, 1, 10)
+    assert page.total == 0 and page.items == []
 
 
-def test_member_list_count_cache_follows_changes(app, organisation, period, membership):
-    """The list's count (cached like the dashboard) changes as soon as a membership does."""
+def test_member_list_count_cache_follows_changes(membership_cache, organisation, period, membership):
+    """The list's count (cached like the dashboard) changes as soon as a change of a membership
+    is committed."""
     from backoffice.membership import stats
     from tests.factories import ProfessionalFactory
 
-    app.config["MEMBERSHIP_DASHBOARD_CACHE"] = True
-    try:
-        every = stats.MemberFilters(period_id=period.id)
-        paid = stats.MemberFilters(period_id=period.id, status=MembershipStatus.PAID.value)
-        assert stats.member_page(organisation, every, 1, 25).total == 1
-        assert stats.member_page(organisation, every, 1, 25).total == 1  # from Redis
-        assert stats.member_page(organisation, paid, 1, 25).total == 0
-        services.record_payment(membership, membership.amount_due, "transfer")
-        assert stats.member_page(organisation, paid, 1, 25).total == 1
-        services.create_membership(organisation, ProfessionalFactory(), period)
-        assert stats.member_page(organisation, every, 1, 25).total == 2
-    finally:
-        del app.config["MEMBERSHIP_DASHBOARD_CACHE"]
+    every = stats.MemberFilters(period_id=period.id)
+    paid = stats.MemberFilters(period_id=period.id, status=MembershipStatus.PAID.value)
+    assert stats.member_page(organisation, every, 1, 25).total == 1
+    assert stats.member_page(organisation, every, 1, 25).total == 1  # from Redis
+    assert stats.member_page(organisation, paid, 1, 25).total == 0
+    services.record_payment(membership, membership.amount_due, "transfer")
+    _db.session.commit()
+    assert stats.member_page(organisation, paid, 1, 25).total == 1
+    services.create_membership(organisation, ProfessionalFactory(), period)
+    _db.session.commit()
+    assert stats.member_page(organisation, every, 1, 25).total == 2
 
 
 def test_cheque_deposit_slip_job(client, treasurer, organisation, membership):
