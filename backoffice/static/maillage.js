@@ -24,3 +24,23 @@ document.addEventListener("change", function (event) {
   form.querySelector("[data-selection-sum]").textContent =
     new Intl.NumberFormat("fr-FR", {style: "currency", currency: "EUR"}).format(cents / 100);
 });
+
+// Buttons data-copy="#id" copy that element's text to the clipboard (without its spaces with
+// data-copy-without-spaces: an IBAN shown in groups of four).
+// Hidden in the page, shown here only where the browser allows it (a secure context).
+document.querySelectorAll("[data-copy]").forEach(function (button) {
+  if (!navigator.clipboard) {
+    return;
+  }
+  button.hidden = false;
+  button.addEventListener("click", function () {
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    var text = source.textContent.trim();
+    if (button.hasAttribute("data-copy-without-spaces")) {
+      text = text.replace(/\s+/g, "");
+    }
+    navigator.clipboard.writeText(text).then(function () {
+      button.textContent = "Copié";
+    });
+  });
+});

@@ -109,6 +109,15 @@ def test_member_renews_from_a_link_and_sees_the_transfer_instructions(live_app, 
     expect(page.get_by_text("Montant à régler")).to_contain_text("50,00")
     assert live_app.run(membership_state, reference) == ("awaiting_payment", Decimal("50.00"), None)
 
+    # On a phone the IBAN and the reference go to the banking app by copy and paste.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.locator("[data-copy='#iban']").click()
+    expect(page.locator("[data-copy='#iban']")).to_have_text("Copié")
+    assert page.evaluate("navigator.clipboard.readText()") == "FR7630004000031234567890143"
+    page.locator("[data-copy='#payment-reference']").click()
+    expect(page.locator("[data-copy='#payment-reference']")).to_have_text("Copié")
+    assert page.evaluate("navigator.clipboard.readText()") == reference
+
     # Back on the portal, the renewal is no longer offered: the payment is.
     page.goto("/espace-adherent/")
     expect(page.get_by_role("button", name=f"Renouveler mon adhésion {YEAR}")).to_have_count(0)
