@@ -239,10 +239,14 @@ def render_reminder(reminder):
         signin_url=external_url("auth.request_link"))
 
 
-def _deliver(reminder, user=None, today=None):
-    """Send ``reminder`` and log it (in a savepoint: a concurrent run's twin is skipped)."""
+def _deliver(reminder, user=None, today=None, send=None):
+    """Send ``reminder`` and log it (in a savepoint: a concurrent run's twin is skipped).
+
+    ``send`` is ``send_mail`` (default: the daily job, already in a worker) or ``queue_mail``
+    (a web request: delivered by a worker once the request has committed)."""
     from backoffice.mail.services import send_mail
 
+    send = send or send_mail
     if not reminder.recipient:
         raise MembershipError(f"{reminder.party.display_name} n'a pas d'adresse e-mail : relance impossible.")
     subject, body = render_reminder(reminder)
@@ -254,7 +258,7 @@ def _deliver(reminder, user=None, today=None):
         with db.session.begin_nested():
             db.session.add(entry)
             db.session.flush()
-            send_mail(reminder.recipient, subject, body)
+            send(reminder.recipient, subject, body)
     except IntegrityError:
         log.info("reminder %s of party %s for period %s already sent", reminder.kind, reminder.membership.party_id,
                  reminder.period.id)
@@ -263,7 +267,8 @@ def _deliver(reminder, user=None, today=None):
 
 
 def send_reminder(membership, kind=MANUAL, user=None, today=None):
-    """Remind one member by hand (the treasurer's button); the caller commits.
+    """Remind one member by hand (the treasurer's button); the caller commits, and the mail
+    leaves through a worker after that commit (no mail server inside a web request).
 
     ``membership`` expecting money → a payment reminder for it. A membership in good
     standing whose member has not renewed for the period now open (or whose membership of it
@@ -285,7 +290,9 @@ def send_reminder(membership, kind=MANUAL, user=None, today=None):
             raise MembershipError(f"{membership.party.display_name} est à jour de sa cotisation : "
                                   "aucune relance à envoyer.")
         reminder = Reminder(kind, membership, target)
-    entry = _deliver(reminder, user=user, today=today)
+    from backoffice.mail.services import queue_mail
+
+    entry = _deliver(reminder, user=user, today=today, send=queue_mail)
     if entry is None:
         raise MembershipError("Cette relance a déjà été envoyée.")
     return entry

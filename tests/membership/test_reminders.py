@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from backoffice.extensions import db as _db
 from backoffice.formatting import format_date_fr
+from backoffice.mail.models import MailStatus, OutgoingMail
 from backoffice.member_portal.models import ReminderLog
 from backoffice.membership import reminders, services
 from backoffice.membership.models import CategoryKind, MembershipPeriod
@@ -176,15 +177,20 @@ def test_overdue_days_bad_input(text):
 # By hand
 # --------------------------------------------------------------------------------------------
 
-def test_manual_reminder_of_an_open_membership(organisation, period, outbox):
+def test_manual_reminder_of_an_open_membership(db, organisation, period, outbox):
     late = member(organisation, period, "Main")
     entry = reminders.send_reminder(late, today=MAY_1)
+    assert outbox("main@example.org") == []  # a treasurer's click: the mail leaves after the commit…
+    db.session.commit()
+    # …through the mail queue (its job runs inline in tests)
     assert entry.kind == "manual" and outbox("main@example.org")[0].subject.startswith("Rappel : cotisation 2026")
+    assert db.session.scalar(select(OutgoingMail.status).where(OutgoingMail.recipient == "main@example.org")) \
+        is MailStatus.SENT
     with pytest.raises(MembershipError, match="vient d'être envoyée"):
         reminders.send_reminder(late, today=MAY_1)
 
 
-def test_nobody_who_has_paid_is_reminded_by_hand(organisation, period, period_2025, outbox):
+def test_nobody_who_has_paid_is_reminded_by_hand(db, organisation, period, period_2025, outbox):
     paid = member(organisation, period, "Ajour", "paid")
     with pytest.raises(MembershipError, match="à jour de sa cotisation"):
         reminders.send_reminder(paid, today=MAY_1)
@@ -194,6 +200,7 @@ def test_nobody_who_has_paid_is_reminded_by_hand(organisation, period, period_20
     # a member of 2025 who did not renew for 2026 (the lapsed list): a renewal reminder
     lapsed = member(organisation, period_2025, "Ancien", "paid", joined_on=date(2025, 2, 1))
     reminders.send_reminder(lapsed, today=MAY_1)
+    db.session.commit()
     assert outbox("ancien@example.org")[0].subject.startswith("Renouvellement de votre adhésion 2026")
     assert outbox("ajour@example.org") == [] and outbox("stop@example.org") == []
 
