@@ -443,6 +443,29 @@ def lines_to_review(organisation):
                   BankStatementLine.booked_on, BankStatementLine.id)))
 
 
+@dataclass(frozen=True)
+class OpenMembershipChoice:
+    id: int
+    reference: str
+    name: str
+    balance: Decimal
+
+
+def open_membership_choices(organisation, limit=2000):
+    """Memberships still expecting money, for the review screen's pickers: the member's name
+    as written everywhere else (« François BRIÈRE »), sorted by the folded name."""
+    from backoffice.membership.stats import party_entity
+
+    party = party_entity()
+    rows = db.session.execute(
+        select(Membership.id, Membership.payment_reference, Membership.amount_due, Membership.amount_paid, party)
+        .join(party, Membership.party_id == party.id)
+        .where(Membership.organisation_id == organisation.id, Membership.status.in_(OPEN_STATUSES))
+        .order_by(party.sort_name, Membership.id).limit(limit))
+    return [OpenMembershipChoice(row.id, row.payment_reference, row[4].display_name, row.amount_due - row.amount_paid)
+            for row in rows]
+
+
 def confirm_lines(organisation, choices, user=None):
     """Record a transfer payment for each (line, membership) the treasurer confirmed.
 

@@ -643,15 +643,8 @@ def review_statement():
         _apply(lambda: statements.confirm_lines(g.organisation, choices, user=current_user),
                lambda payments: f"{len(payments)} paiement(s) enregistré(s) par virement.")
         return redirect(url_for(".review_statement"))
-    lines = statements.lines_to_review(g.organisation)
-    open_members = list(db.session.execute(
-        select(Membership.id, Membership.payment_reference, Party.sort_name, Membership.amount_due,
-               Membership.amount_paid)
-        .join(Party, Membership.party_id == Party.id)
-        .where(Membership.organisation_id == g.organisation.id,
-               Membership.status.in_([MembershipStatus.AWAITING_PAYMENT, MembershipStatus.PARTIALLY_PAID]))
-        .order_by(Party.sort_name).limit(2000)))
-    return render_template("membership/statement_review.html", lines=lines, open_members=open_members,
+    return render_template("membership/statement_review.html", lines=statements.lines_to_review(g.organisation),
+                           open_members=statements.open_membership_choices(g.organisation),
                            Status=StatementLineStatus)
 
 

@@ -263,3 +263,23 @@ def test_import_queries_do_not_grow_with_lines(organisation, membership, nurse_m
 
 def reads_and_updates(counter):
     return len([s for s in counter.statements if not s.lstrip().upper().startswith("INSERT")])
+
+
+def test_review_pickers_name_members_as_everywhere_else(client, login_as, organisation, membership,
+                                                        nurse_membership):
+    from backoffice.people.models import Structure
+
+    clinic = Structure(name="Maison de santé de l'Étang", structure_type="msp")
+    _db.session.add(clinic)
+    _db.session.flush()
+    services.create_membership(organisation, clinic, membership.period)
+    services.record_payment(nurse_membership, nurse_membership.amount_due, "cash")  # paid: no longer offered
+    choices = statements.open_membership_choices(organisation)
+    assert [(c.name, c.reference, c.balance) for c in choices] == [
+        ("Anne LE FLOCH", membership.payment_reference, membership.amount_due),
+        ("Maison de santé de l'Étang", choices[1].reference, choices[1].balance)]
+    statements.import_statement(organisation, "releve.csv",
+                                simple_csv(organisation, ("02/03/2026", "VIR INCONNU", "12,00")))
+    login_as("treasurer")
+    page = client.get("/o/cpts-test/membership/statements/review").get_data(as_text=True)
+    assert f">Anne LE FLOCH — {membership.payment_reference} (reste 50,00" in page
