@@ -466,6 +466,65 @@ def open_membership_choices(organisation, limit=2000):
             for row in rows]
 
 
+def typed_reference(text):
+    """The payment reference in what the treasurer typed in a line's « Adhésion » field, compacted
+    (``ADH267KQ4M``), or ``""``: the reference itself in any case, spaces around it or in place of
+    its hyphen tolerated, or the whole text of a suggestion, « Anne LE FLOCH — ADH26-7KQ4M (reste
+    50,00 €) » (the reference is what follows the last dash, before the parenthesis)."""
+    text = (text or "").strip()
+    if "—" in text:
+        text = text.rsplit("—", 1)[1].split("(", 1)[0]
+    return matching.compact(text)
+
+
+def _line_name(line):
+    return f"l'opération du {line.booked_on:%d/%m/%Y} « {line.label} »"
+
+
+def resolve_typed_memberships(organisation, typed):
+    """{line id: membership id} for what the treasurer typed in each confirmed line's field.
+
+    ``typed``: {line id: text}. Each text must name a membership of ``organisation`` by its
+    payment reference (see ``typed_reference``); names alone are not guessed. Lines no longer
+    waiting for review keep their membership (``confirm_lines`` skips them: a double submission
+    stays harmless). Raises ``MembershipError`` naming every line (date, label) whose text names
+    no membership of the organisation, so the caller records nothing of the submission.
+    Two queries whatever the number of lines.
+    """
+    typed = {int(line_id): text or "" for line_id, text in typed.items()}
+    if not typed:
+        return {}
+    lines = list(db.session.scalars(select(BankStatementLine).where(
+        BankStatementLine.organisation_id == organisation.id, BankStatementLine.id.in_(typed))
+        .order_by(BankStatementLine.booked_on, BankStatementLine.id)))
+    if len(lines) != len(typed):
+        raise MembershipError("Ligne de relevé introuvable.")
+    wanted = {line_id: typed_reference(text) for line_id, text in typed.items()}
+    stored = {r[:-services.REFERENCE_LENGTH] + "-" + r[-services.REFERENCE_LENGTH:]
+              for r in wanted.values() if len(r) > services.REFERENCE_LENGTH}
+    by_reference = {}
+    if stored:
+        by_reference = {matching.compact(m.payment_reference): m.id for m in db.session.scalars(
+            select(Membership).where(Membership.organisation_id == organisation.id,
+                                     Membership.payment_reference.in_(stored)))}
+    resolved, refused = {}, []
+    for line in lines:
+        if line.status not in (L.SUGGESTED, L.UNMATCHED):
+            resolved[line.id] = line.membership_id
+        elif wanted[line.id] in by_reference:
+            resolved[line.id] = by_reference[wanted[line.id]]
+        elif not wanted[line.id]:
+            refused.append(f"choisissez l'adhésion que paie {_line_name(line)}")
+        else:
+            shown = " ".join(typed[line.id].split())
+            shown = shown if len(shown) <= 60 else shown[:59] + "…"
+            refused.append(f"aucune adhésion n'a la référence « {shown} » ({_line_name(line)})")
+    if refused:
+        raise MembershipError("Rien n'a été enregistré : " + " ; ".join(refused)
+                              + ". Choisissez l'adhésion dans la liste en tapant le nom ou la référence du membre.")
+    return resolved
+
+
 def confirm_lines(organisation, choices, user=None):
     """Record a transfer payment for each (line, membership) the treasurer confirmed.
 

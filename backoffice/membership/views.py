@@ -632,15 +632,13 @@ def _guess_column(key, columns):
 @permission_required(MANAGE)
 def review_statement():
     if request.method == "POST":
-        choices = {}
-        for line_id in request.form.getlist("confirm"):
-            target = request.form.get(f"membership_{line_id}", "")
-            if line_id.isdigit():
-                choices[int(line_id)] = int(target) if target.isdigit() else None
-        if not choices:
+        typed = {int(line_id): request.form.get(f"membership_reference_{line_id}", "")
+                 for line_id in request.form.getlist("confirm") if line_id.isdigit()}
+        if not typed:
             flash("Cochez au moins une opération à rapprocher.", "warning")
             return redirect(url_for(".review_statement"))
-        _apply(lambda: statements.confirm_lines(g.organisation, choices, user=current_user),
+        _apply(lambda: statements.confirm_lines(
+                   g.organisation, statements.resolve_typed_memberships(g.organisation, typed), user=current_user),
                lambda payments: f"{len(payments)} paiement(s) enregistré(s) par virement.")
         return redirect(url_for(".review_statement"))
     return render_template("membership/statement_review.html", lines=statements.lines_to_review(g.organisation),

@@ -145,6 +145,19 @@ def test_treasurer_matches_the_transfer_and_the_member_downloads_the_receipt(liv
     line = page.get_by_role("row").filter(has_text="LE FLOCH")
     expect(line.get_by_text("par référence")).to_be_visible()
     expect(line.get_by_role("checkbox")).to_be_checked()
+    # One shared list of the open memberships; each line's field holds the suggested reference.
+    expect(page.locator("datalist#open-memberships option")).to_have_count(1)
+    field = page.get_by_label(f"Adhésion payée par l'opération du 02/02/{YEAR}")
+    expect(field).to_have_value(reference)
+    expect(field).to_have_attribute("list", "open-memberships")
+    # A reference nobody has is refused, naming the line, and nothing is recorded.
+    field.fill("ADH00-ZZZZZ")
+    page.get_by_role("button", name="Enregistrer les paiements cochés").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        f"aucune adhésion n'a la référence « ADH00-ZZZZZ » (l'opération du 02/02/{YEAR}")
+    assert live_app.run(membership_state, reference) == ("awaiting_payment", Decimal("50.00"), None)
+    # Typed the way a treasurer reads it off a transfer: lower case, a space for the dash.
+    field.fill(f" {reference.lower().replace('-', ' ')} ")
     page.get_by_role("button", name="Enregistrer les paiements cochés").click()
     expect(page.get_by_role("alert")).to_contain_text("1 paiement(s) enregistré(s) par virement")
     assert live_app.run(membership_state, reference) == ("paid", Decimal("50.00"), "ready")

@@ -162,7 +162,7 @@ def test_camt_upload_review_and_confirm(client, treasurer, membership):
     assert "4 opération(s) nouvelle(s)" in html
     line_id = re.search(r'name="confirm" value="(\d+)" id="line-\d+" checked', html).group(1)
     response = client.post("/o/cpts-test/membership/statements/review",
-                           data={"confirm": [line_id], f"membership_{line_id}": str(membership.id)},
+                           data={"confirm": [line_id], f"membership_reference_{line_id}": membership.payment_reference},
                            follow_redirects=True)
     assert "1 paiement(s) enregistré(s)" in response.get_data(as_text=True)
     _db.session.expire_all()
