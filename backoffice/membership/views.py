@@ -637,13 +637,23 @@ def review_statement():
         if not typed:
             flash("Cochez au moins une opération à rapprocher.", "warning")
             return redirect(url_for(".review_statement"))
-        _apply(lambda: statements.confirm_lines(
-                   g.organisation, statements.resolve_typed_memberships(g.organisation, typed), user=current_user),
-               lambda payments: f"{len(payments)} paiement(s) enregistré(s) par virement.")
-        return redirect(url_for(".review_statement"))
+        ok, _ = _apply(lambda: statements.confirm_lines(
+                           g.organisation, statements.resolve_typed_memberships(g.organisation, typed),
+                           user=current_user),
+                       lambda payments: f"{len(payments)} paiement(s) enregistré(s) par virement.")
+        if ok:
+            return redirect(url_for(".review_statement"))
+        # Refused: the same screen with what the treasurer ticked and typed, to correct one line.
+        entered = {int(name.rsplit("_", 1)[1]): value for name, value in request.form.items()
+                   if name.startswith("membership_reference_") and name.rsplit("_", 1)[1].isdigit()}
+        return _review_page(entered=entered, ticked=set(typed)), 422
+    return _review_page()
+
+
+def _review_page(entered=None, ticked=None):
     return render_template("membership/statement_review.html", lines=statements.lines_to_review(g.organisation),
                            open_members=statements.open_membership_choices(g.organisation),
-                           Status=StatementLineStatus)
+                           Status=StatementLineStatus, entered=entered or {}, ticked=ticked)
 
 
 @bp.route("/statements/lines/<int:line_id>/ignore", methods=["POST"])

@@ -189,6 +189,23 @@ def test_unknown_reference_refuses_the_whole_submission(client, login_as, organi
     assert (suggested.status, unmatched.status) == (L.SUGGESTED, L.UNMATCHED)
 
 
+def test_a_refused_submission_keeps_what_was_ticked_and_typed(client, login_as, organisation, membership, lines):
+    """Bad input loses nothing: the screen comes back as submitted, to correct the one line."""
+    suggested, unmatched = lines
+    login_as("treasurer")
+    response = client.post(REVIEW, data={
+        "confirm": [str(unmatched.id)],  # the suggestion unticked, the unknown line ticked
+        f"membership_reference_{suggested.id}": membership.payment_reference,
+        f"membership_reference_{unmatched.id}": "Dupont Jean ADH26-ZZZZZ"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Rien n&#39;a été enregistré" in page
+    assert re.search(rf'id="line-{unmatched.id}"[^>]* checked', page)
+    assert not re.search(rf'id="line-{suggested.id}"[^>]* checked', page)
+    assert f'id="membership-reference-{unmatched.id}"' in page
+    assert re.search(rf'id="membership-reference-{unmatched.id}"\s+value="Dupont Jean ADH26-ZZZZZ"', page)
+
+
 def test_reference_of_another_organisation_is_refused_on_the_screen(client, login_as, organisation, lines,
                                                                    foreign_membership):
     _, unmatched = lines
