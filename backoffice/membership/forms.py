@@ -73,13 +73,14 @@ class PaymentForm(FlaskForm):
 
 
 class RefundForm(FlaskForm):
-    amount = AmountField("Montant à rembourser", validators=[InputRequired(REQUIRED)])
-    method = SelectField("Moyen de remboursement", choices={m.value: m.label for m in TREASURER_METHODS
-                                                            if m is not PaymentMethod.DIRECT_DEBIT},
+    # Shown on the same page as PaymentForm: ids of their own, so that each label names its field.
+    amount = AmountField("Montant à rembourser", id="refund-amount", validators=[InputRequired(REQUIRED)])
+    method = SelectField("Moyen de remboursement", id="refund-method",
+                         choices={m.value: m.label for m in TREASURER_METHODS if m is not PaymentMethod.DIRECT_DEBIT},
                          default=PaymentMethod.TRANSFER.value)
-    paid_on = FrenchDateField("Date", default=date.today, validators=[InputRequired(REQUIRED)])
-    reference = StringField("Référence", validators=[Optional(), Length(max=100)])
-    note = StringField("Note", validators=[Optional(), Length(max=250)])
+    paid_on = FrenchDateField("Date", id="refund-paid_on", default=date.today, validators=[InputRequired(REQUIRED)])
+    reference = StringField("Référence", id="refund-reference", validators=[Optional(), Length(max=100)])
+    note = StringField("Note", id="refund-note", validators=[Optional(), Length(max=250)])
     form_key = HiddenField()
 
 
@@ -155,7 +156,8 @@ class MandateForm(FlaskForm):
     bic = StringField("BIC", validators=[DataRequired(REQUIRED), Length(max=11)])
     debtor_name = StringField("Titulaire du compte", validators=[Optional(), Length(max=70)])
     signed_on = FrenchDateField("Date de signature", default=date.today, validators=[InputRequired(REQUIRED)])
-    reference = StringField("Référence unique de mandat (RUM) — vide : générée", validators=[Optional(), Length(max=35)])
+    reference = StringField("Référence unique de mandat (RUM) — vide : générée", id="mandate-reference",
+                            validators=[Optional(), Length(max=35)])
 
 
 class DirectDebitRunForm(FlaskForm):

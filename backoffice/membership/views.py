@@ -46,7 +46,8 @@ def _apply(action, success=None, duplicate=None):
 
     A ``MembershipError`` is flashed as a refusal (the savepoint undid only what the service did).
     ``duplicate``, when given, is the warning for a form already recorded (``str``: the exception's
-    own message). ``success`` is the message, or a function of the action's result."""
+    own message); such a form counts as done: ``(True, None)``. ``success`` is the message, or a
+    function of the action's result."""
     try:
         with db.session.begin_nested():  # a refusal undoes only what the service did
             result = action()
@@ -54,8 +55,8 @@ def _apply(action, success=None, duplicate=None):
     except MembershipError as exc:
         if duplicate and isinstance(exc, DuplicateSubmission):
             flash(duplicate(exc) if callable(duplicate) else duplicate, "warning")
-        else:
-            _fail(exc)
+            return True, None
+        _fail(exc)
     else:
         if success is not None:
             flash(success(result) if callable(success) else success, "success")
@@ -154,13 +155,19 @@ def dashboard():
 @bp.route("/members/<int:membership_id>")
 @permission_required(VIEW)
 def show(membership_id):
-    membership = get_or_404(Membership, membership_id)
+    return _show_page(get_or_404(Membership, membership_id))
+
+
+def _show_page(membership, payment_form=None, refund_form=None):
+    """The membership page; a payment or refund form refused comes back as typed, with its errors."""
     history = services.membership_history(g.organisation, membership.party)
     mandates = list(db.session.scalars(select(SepaMandate).where(
         SepaMandate.organisation_id == g.organisation.id, SepaMandate.party_id == membership.party_id)
         .order_by(SepaMandate.id.desc())))
-    payment_form = forms.PaymentForm(form_key=forms.new_form_key(), amount=_plain(membership.balance) or None)
-    refund_form = forms.RefundForm(form_key=forms.new_form_key(), amount=_plain(membership.credit) or None)
+    payment_form = payment_form or forms.PaymentForm(form_key=forms.new_form_key(),
+                                                     amount=_plain(membership.balance) or None)
+    refund_form = refund_form or forms.RefundForm(form_key=forms.new_form_key(),
+                                                  amount=_plain(membership.credit) or None)
     credit_targets = [m for m in history if m.id != membership.id and m.is_open]
     return render_template("membership/show.html", membership=membership, history=history, mandates=mandates,
                            payment_form=payment_form, refund_form=refund_form, reason_form=forms.ReasonForm(),
@@ -247,16 +254,16 @@ def record_payment(membership_id):
     membership = get_or_404(Membership, membership_id)
     form = forms.PaymentForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
-        return _back(membership)
-    _apply(lambda: services.record_payment(
-               membership, form.amount.amount, form.method.data, form.paid_on.data, reference=form.reference.data,
-               cheque_bank=form.cheque_bank.data, payer_name=form.payer_name.data, note=form.note.data,
-               idempotency_key=form.form_key.data or None, user=current_user),
-           lambda payment: (f"Paiement de {_plain(payment.amount)} € enregistré. "
-                            f"Statut : {membership.status.label.lower()}."),
-           duplicate=str)
-    return _back(membership)
+        return _refused(membership, form, "Le paiement n'a pas été enregistré : corrigez les champs signalés.")
+    ok, _ = _apply(lambda: services.record_payment(
+                       membership, form.amount.amount, form.method.data, form.paid_on.data,
+                       reference=form.reference.data, cheque_bank=form.cheque_bank.data,
+                       payer_name=form.payer_name.data, note=form.note.data,
+                       idempotency_key=form.form_key.data or None, user=current_user),
+                   lambda payment: (f"Paiement de {_plain(payment.amount)} € enregistré. "
+                                    f"Statut : {membership.status.label.lower()}."),
+                   duplicate=str)
+    return _back(membership) if ok else _refused(membership, form)
 
 
 @bp.route("/payments/<int:payment_id>/reverse", methods=["POST"])
@@ -280,13 +287,21 @@ def refund(membership_id):
     membership = get_or_404(Membership, membership_id)
     form = forms.RefundForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
-        return _back(membership)
-    _apply(lambda: services.refund(membership, form.amount.amount, form.method.data, form.paid_on.data,
-                                   reference=form.reference.data, note=form.note.data, user=current_user,
-                                   idempotency_key=form.form_key.data or None),
-           "Remboursement enregistré.", duplicate="Ce remboursement a déjà été enregistré.")
-    return _back(membership)
+        return _refused(membership, form, "Le remboursement n'a pas été enregistré : corrigez les champs signalés.")
+    ok, _ = _apply(lambda: services.refund(membership, form.amount.amount, form.method.data, form.paid_on.data,
+                                           reference=form.reference.data, note=form.note.data, user=current_user,
+                                           idempotency_key=form.form_key.data or None),
+                   "Remboursement enregistré.", duplicate="Ce remboursement a déjà été enregistré.")
+    return _back(membership) if ok else _refused(membership, form)
+
+
+def _refused(membership, form, message=None):
+    """The membership page again with ``form`` as the treasurer typed it (its errors under its
+    fields; a service's refusal is already flashed): bad input loses nothing."""
+    if message:
+        flash(message, "danger")
+    kind = "refund_form" if isinstance(form, forms.RefundForm) else "payment_form"
+    return _show_page(membership, **{kind: form}), 422
 
 
 @bp.route("/members/<int:membership_id>/carry-credit", methods=["POST"])

@@ -87,7 +87,7 @@ def next_year(organisation, period, physician):
 def test_refund_of_an_overpayment_through_the_form(client, treasurer, overpaid, physician):
     page = client.get(f"{BASE}/members/{overpaid.id}").get_data(as_text=True)
     # The refund form offers the credit by default.
-    assert re.search(r'<input[^>]* id="amount" name="amount"[^>]* value="30,00">', page.split('id="h-refund"')[1])
+    assert re.search(r'<input[^>]* id="refund-amount" name="amount"[^>]* value="30,00">', page.split('id="h-refund"')[1])
     response = client.post(f"{BASE}/members/{overpaid.id}/refund", data={
         "amount": "30,00", "method": "transfer", "paid_on": "2026-03-02", "reference": "REMB-1",
         "form_key": "refund-once"}, follow_redirects=True)
@@ -249,8 +249,13 @@ def test_membership_creation_with_zero_due_is_paid_at_once(client, treasurer, pe
                                              ("0,00", "Le montant doit être supérieur à zéro.")])
 def test_refund_refuses_negative_or_zero(client, treasurer, overpaid, amount, message):
     response = client.post(f"{BASE}/members/{overpaid.id}/refund", data={
-        "amount": amount, "method": "transfer", "paid_on": "2026-03-02", "form_key": "r"}, follow_redirects=True)
-    assert ("danger", f"Montant à rembourser : {message}") in flashes(response)
+        "amount": amount, "method": "transfer", "paid_on": "2026-03-02", "reference": "VIR-RBT-7", "form_key": "r"})
+    assert response.status_code == 422
+    assert flashes(response) == [("danger", "Le remboursement n'a pas été enregistré : corrigez les champs signalés.")]
+    assert field_errors(response, "refund-amount") == [message]
+    # What was typed is still there, and the refund form is open to correct it.
+    page = response.get_data(as_text=True)
+    assert 'value="VIR-RBT-7"' in page and re.search(r'id="h-refund">[^<]*</h2>\s*<details open>', page)
     assert len(payments_of(overpaid)) == 1 and overpaid.credit == Decimal("30.00")
 
 
@@ -258,8 +263,11 @@ def test_refund_refuses_negative_or_zero(client, treasurer, overpaid, amount, me
                                              ("-0,50", "Le montant doit être positif.")])
 def test_payment_refuses_negative_or_zero(client, treasurer, membership, amount, message):
     response = client.post(f"{BASE}/members/{membership.id}/payments", data={
-        "amount": amount, "method": "transfer", "paid_on": "2026-02-01", "form_key": "p"}, follow_redirects=True)
-    assert ("danger", f"Montant : {message}") in flashes(response)
+        "amount": amount, "method": "transfer", "paid_on": "2026-02-01", "reference": "VIR 1234", "form_key": "p"})
+    assert response.status_code == 422
+    assert flashes(response) == [("danger", "Le paiement n'a pas été enregistré : corrigez les champs signalés.")]
+    assert field_errors(response, "amount") == [message]
+    assert 'value="VIR 1234"' in response.get_data(as_text=True)
     assert payments_of(membership) == [] and membership.status is MembershipStatus.AWAITING_PAYMENT
     assert count(JournalEntry, JournalEntry.source.like("payment:%")) == 0
 
@@ -515,3 +523,12 @@ def test_money_forms_unfold_for_what_is_expected(client, treasurer, membership):
     assert folded_forms(client, membership) == {"h-pay": False, "h-refund": True}  # 10 € to give back
     page = client.get(f"{BASE}/members/{membership.id}").get_data(as_text=True)
     assert "Rembourser le trop-perçu de 10,00" in html.unescape(page)
+
+
+def test_no_two_fields_of_the_membership_page_share_an_id(client, treasurer, overpaid, next_year):
+    """The payment and refund forms sit side by side: each label must point at its own field."""
+    page = client.get(f"{BASE}/members/{overpaid.id}").get_data(as_text=True)
+    ids = [i for i in re.findall(r'<(?:input|select|textarea)[^>]*\sid="([^"]+)"', page) if i != "csrf_token"]
+    assert ids and len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    for target in re.findall(r'<label[^>]*\sfor="([^"]+)"', page):
+        assert f'id="{target}"' in page, target
