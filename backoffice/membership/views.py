@@ -35,12 +35,6 @@ def _fail(exc):
     flash(str(exc), "danger")
 
 
-def _flash_errors(form):
-    """Flash each invalid field of a form posted from another page (its errors can't show there)."""
-    for field, errors in form.errors.items():
-        flash(f"{getattr(form, field).label.text} : {' '.join(errors)}", "danger")
-
-
 def _apply(action, success=None, duplicate=None):
     """Call ``action()`` in a savepoint, commit once and flash the outcome; returns ``(ok, result)``.
 
@@ -158,8 +152,9 @@ def show(membership_id):
     return _show_page(get_or_404(Membership, membership_id))
 
 
-def _show_page(membership, payment_form=None, refund_form=None):
-    """The membership page; a payment or refund form refused comes back as typed, with its errors."""
+def _show_page(membership, payment_form=None, refund_form=None, mandate_form=None, refused=None):
+    """The membership page; a payment, refund or mandate form refused comes back as typed, with
+    its errors, unfolded (``refused`` names it)."""
     history = services.membership_history(g.organisation, membership.party)
     mandates = list(db.session.scalars(select(SepaMandate).where(
         SepaMandate.organisation_id == g.organisation.id, SepaMandate.party_id == membership.party_id)
@@ -172,8 +167,8 @@ def _show_page(membership, payment_form=None, refund_form=None):
     return render_template("membership/show.html", membership=membership, history=history, mandates=mandates,
                            payment_form=payment_form, refund_form=refund_form, reason_form=forms.ReasonForm(),
                            reversal_form=forms.ReversalForm(form_key=forms.new_form_key()),
-                           mandate_form=forms.MandateForm(), credit_targets=credit_targets,
-                           carry_form_key=forms.new_form_key(),
+                           mandate_form=mandate_form or forms.MandateForm(), credit_targets=credit_targets,
+                           carry_form_key=forms.new_form_key(), refused=refused,
                            categories=[c for c in membership.period.categories if c.active])
 
 
@@ -300,8 +295,11 @@ def _refused(membership, form, message=None):
     fields; a service's refusal is already flashed): bad input loses nothing."""
     if message:
         flash(message, "danger")
-    kind = "refund_form" if isinstance(form, forms.RefundForm) else "payment_form"
-    return _show_page(membership, **{kind: form}), 422
+    kind = _SHOWN_FORMS[type(form)]
+    return _show_page(membership, refused=kind, **{kind: form}), 422
+
+
+_SHOWN_FORMS = {forms.PaymentForm: "payment_form", forms.RefundForm: "refund_form", forms.MandateForm: "mandate_form"}
 
 
 @bp.route("/members/<int:membership_id>/carry-credit", methods=["POST"])
@@ -751,12 +749,11 @@ def create_mandate(membership_id):
     membership = get_or_404(Membership, membership_id)
     form = forms.MandateForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
-        return _back(membership)
-    _apply(lambda: sepa.create_mandate(g.organisation, membership.party, form.iban.data, form.bic.data,
-                                       form.signed_on.data, form.debtor_name.data, form.reference.data),
-           lambda mandate: f"Mandat {mandate.reference} enregistré.")
-    return _back(membership)
+        return _refused(membership, form, "Le mandat n'a pas été enregistré : corrigez les champs signalés.")
+    ok, _ = _apply(lambda: sepa.create_mandate(g.organisation, membership.party, form.iban.data, form.bic.data,
+                                               form.signed_on.data, form.debtor_name.data, form.reference.data),
+                   lambda mandate: f"Mandat {mandate.reference} enregistré.")
+    return _back(membership) if ok else _refused(membership, form)
 
 
 @bp.route("/mandates/<int:mandate_id>/revoke", methods=["POST"])

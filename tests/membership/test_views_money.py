@@ -17,7 +17,7 @@ from backoffice.extensions import db as _db
 from backoffice.membership import sepa, services
 from backoffice.membership.models import (College, FeeCategory, Membership, MembershipPayment, MembershipPeriod,
                                           MembershipSettings, MembershipStatus, PaymentKind, PaymentMethod,
-                                          PaymentStatus)
+                                          PaymentStatus, SepaMandate)
 
 BASE = "/o/cpts-test/membership"
 IBAN_MEMBER = "FR1420041010050500013M02606"
@@ -532,3 +532,23 @@ def test_no_two_fields_of_the_membership_page_share_an_id(client, treasurer, ove
     assert ids and len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
     for target in re.findall(r'<label[^>]*\sfor="([^"]+)"', page):
         assert f'id="{target}"' in page, target
+
+
+def test_mandate_refused_keeps_what_was_typed(client, treasurer, membership):
+    url = f"{BASE}/members/{membership.id}/mandates"
+    response = client.post(url, data={"iban": "FR76 3000 4000 0312 3456 7890 144", "bic": "BNPAFRPPXXX",
+                                      "debtor_name": "Anne Le Floch", "signed_on": "2026-01-20"})
+    assert response.status_code == 422
+    [(category, message)] = flashes(response)
+    assert category == "danger" and "IBAN" in message
+    page = response.get_data(as_text=True)
+    assert 'value="FR76 3000 4000 0312 3456 7890 144"' in page and 'value="Anne Le Floch"' in page
+    assert '<details class="mt-2" open><summary>Enregistrer un mandat signé' in page
+    assert count(SepaMandate) == 0
+
+    response = client.post(url, data={"iban": "", "bic": "BNPAFRPPXXX", "signed_on": "2026-01-20"})
+    assert response.status_code == 422 and field_errors(response, "iban") == ["Ce champ est obligatoire."]
+
+    response = client.post(url, data={"iban": "FR76 3000 4000 0312 3456 7890 143", "bic": "BNPAFRPPXXX",
+                                      "debtor_name": "Anne Le Floch", "signed_on": "2026-01-20"})
+    assert response.status_code == 302 and count(SepaMandate) == 1
