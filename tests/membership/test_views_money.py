@@ -525,11 +525,13 @@ def test_money_forms_unfold_for_what_is_expected(client, treasurer, membership):
     assert "Rembourser le trop-perçu de 10,00" in html.unescape(page)
 
 
-def test_no_two_fields_of_the_membership_page_share_an_id(client, treasurer, overpaid, next_year):
-    """The payment and refund forms sit side by side: each label must point at its own field."""
-    page = client.get(f"{BASE}/members/{overpaid.id}").get_data(as_text=True)
-    ids = [i for i in re.findall(r'<(?:input|select|textarea)[^>]*\sid="([^"]+)"', page) if i != "csrf_token"]
-    assert ids and len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+@pytest.mark.parametrize("path", ["members/{id}", "grid", "relances", "settings", "cheques"])
+def test_no_two_elements_of_a_page_with_several_forms_share_an_id(client, treasurer, overpaid, next_year, path):
+    """Forms sit side by side (payment and refund, grid and new period…): each label must point
+    at its own field, and hidden fields (CSRF, one-time keys) carry no repeated id."""
+    page = client.get(f"{BASE}/{path.format(id=overpaid.id)}").get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert ids and len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
     for target in re.findall(r'<label[^>]*\sfor="([^"]+)"', page):
         assert f'id="{target}"' in page, target
 
