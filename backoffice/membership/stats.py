@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, asc, case, desc, event, exists, func, select
+from sqlalchemy import asc, case, desc, event, exists, func, select
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, load_only, with_polymorphic
 
 from flask_sqlalchemy.pagination import Pagination, SelectPagination

@@ -20,7 +20,7 @@ from backoffice.auth.permissions import get_or_404, org_blueprint, permission_re
 from backoffice.extensions import db
 from backoffice.membership import deposits, forms, sepa, services, statements, stats
 from backoffice.membership.models import (CategoryKind, College, DirectDebitRun, FeeCategory, Membership,
-                                          MembershipPayment, MembershipPeriod, MembershipStatus, PaymentMethod,
+                                          MembershipPayment, MembershipPeriod, MembershipStatus,
                                           SepaMandate, StatementLineStatus)
 from backoffice.membership.services import DuplicateSubmission, MembershipError
 from backoffice.people.models import Party, fold_for_search
