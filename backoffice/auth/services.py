@@ -166,17 +166,24 @@ def make_token(user, purpose):
     return _serializer(purpose).dumps({"user": user.id, "nonce": user.login_nonce or ""})
 
 
-def user_from_token(token, purpose):
-    """The active user a link was made for, or ``LinkError`` with a French message."""
+def signed_link_user(serializer, token, max_age, expired="Ce lien a expiré.", error=LinkError):
+    """``(user, payload)`` of a signed link ``{"user": id, …}`` to an active account, or ``error``
+    with a French message (expired, forged, unknown or deactivated account)."""
     try:
-        payload = _serializer(purpose).loads(token, max_age=link_max_age(purpose))
+        payload = serializer.loads(token, max_age=max_age)
     except SignatureExpired:
-        raise LinkError("Ce lien a expiré.") from None
+        raise error(expired) from None
     except BadSignature:
-        raise LinkError("Ce lien n'est pas valable : il est incomplet ou a été modifié.") from None
+        raise error("Ce lien n'est pas valable : il est incomplet ou a été modifié.") from None
     user = db.session.get(User, payload.get("user")) if isinstance(payload, dict) else None
     if user is None or not user.active:
-        raise LinkError("Ce lien n'est pas valable : le compte n'existe pas ou a été désactivé.")
+        raise error("Ce lien n'est pas valable : le compte n'existe pas ou a été désactivé.")
+    return user, payload
+
+
+def user_from_token(token, purpose):
+    """The active user a link was made for, or ``LinkError`` with a French message."""
+    user, payload = signed_link_user(_serializer(purpose), token, link_max_age(purpose))
     if not hmac.compare_digest(str(payload.get("nonce", "")), user.login_nonce or ""):
         raise LinkError("Ce lien a déjà été utilisé, ou un lien plus récent l'a remplacé.")
     return user

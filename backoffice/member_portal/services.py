@@ -15,11 +15,11 @@ import logging
 from dataclasses import dataclass, field
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from backoffice.auth.models import Role, User
-from backoffice.auth.services import create_user, find_user_by_email, grant_role, new_nonce
+from backoffice.auth.services import create_user, find_user_by_email, grant_role, new_nonce, signed_link_user
 from backoffice.extensions import db
 from backoffice.mail.services import external_url, render_mail
 from backoffice.membership import helloasso, receipts, services
@@ -239,15 +239,8 @@ def request_email_change(user, new_email):
 
 def email_change_from_token(token):
     """(user, new e-mail) of a confirmation link, or ``PortalError``."""
-    try:
-        payload = _email_serializer().loads(token, max_age=EMAIL_CHANGE_MAX_AGE)
-    except SignatureExpired:
-        raise PortalError("Ce lien a expiré : demandez à nouveau le changement d'adresse.") from None
-    except BadSignature:
-        raise PortalError("Ce lien n'est pas valable : il est incomplet ou a été modifié.") from None
-    user = db.session.get(User, payload.get("user")) if isinstance(payload, dict) else None
-    if user is None or not user.active:
-        raise PortalError("Ce lien n'est pas valable : le compte n'existe pas ou a été désactivé.")
+    user, payload = signed_link_user(_email_serializer(), token, EMAIL_CHANGE_MAX_AGE, error=PortalError,
+                                     expired="Ce lien a expiré : demandez à nouveau le changement d'adresse.")
     if not hmac.compare_digest(str(payload.get("old", "")), (user.email or "").lower()):
         raise PortalError("Ce lien a déjà servi, ou l'adresse a changé depuis.")
     return user, payload["new"]
