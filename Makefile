@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := backoffice
 
-.PHONY: run test test-sqlite test-postgresql bench install services chromium wrk clean
+.PHONY: run test test-sqlite test-postgresql bench install services chromium libreoffice wrk clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,18 +30,21 @@ services:
 chromium:
 	@bash scripts/ensure-debian-package.sh chromium chromium "the browser tests drive it"
 
+libreoffice:
+	@bash scripts/ensure-debian-package.sh soffice libreoffice-writer-nogui "the PDF tests convert Word documents with it"
+
 wrk:
 	@bash scripts/ensure-debian-package.sh wrk wrk "the benchmark loads pages with it"
 
 ## make test: the whole suite, on SQLite and on PostgreSQL, with the real Redis.
-test: install services chromium
+test: install services chromium libreoffice
 	TEST_DATABASE=sqlite $(BIN)/python -m pytest -p no:cacheprovider
 	TEST_DATABASE=postgresql $(BIN)/python -m pytest -p no:cacheprovider
 
-test-sqlite: install services chromium
+test-sqlite: install services chromium libreoffice
 	TEST_DATABASE=sqlite $(BIN)/python -m pytest -p no:cacheprovider
 
-test-postgresql: install services chromium
+test-postgresql: install services chromium libreoffice
 	TEST_DATABASE=postgresql $(BIN)/python -m pytest -p no:cacheprovider
 
 ## make bench: speed and memory figures into bench/results.json.

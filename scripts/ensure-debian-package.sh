@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Usage: ensure-debian-package.sh BINARY PACKAGE WHY
 # Installs Debian's PACKAGE when BINARY is missing (as root, with apt-get), or fails saying why
-# it is needed: browser tests drive Debian's chromium, the benchmark loads pages with wrk.
+# it is needed: browser tests drive Debian's chromium, PDF tests run LibreOffice (soffice), the
+# benchmark loads pages with wrk.
 set -u
 binary=$1 package=$2 why=$3
 if command -v "$binary" >/dev/null 2>&1; then exit 0; fi
