@@ -23,6 +23,6 @@ class TimestampMixin:
 
 def import_all_models():
     """Import every feature's models so that metadata (and Alembic) sees them all."""
-    from backoffice import feature_modules
+    from backoffice import feature_modules, lifecycle  # noqa: F401 - lifecycle holds status_changes
 
     feature_modules("models")
