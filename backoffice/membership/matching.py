@@ -18,16 +18,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from backoffice.banking.parsers import fold_words as fold  # the words statements are fingerprinted on
+
 # Words too common in names of structures (and in bank labels) to identify anybody.
 STOP_WORDS = {"de", "du", "des", "la", "le", "les", "l", "d", "et", "a", "au", "aux", "en", "sur", "sas", "sarl",
               "selarl", "scm", "sisa", "ehpad", "msp", "cabinet", "pharmacie", "centre", "maison", "sante", "vir",
               "virement", "sepa", "recu", "m", "mme", "mr", "dr"}
-
-
-def fold(text):
-    """Lower-case, accent-free words of ``text``."""
-    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
-    return re.findall(r"[a-z0-9]+", text)
 
 
 def compact(text):

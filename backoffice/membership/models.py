@@ -1,4 +1,4 @@
-"""Membership (adhésions): fee grids, collèges, memberships, payments, bank statements, SEPA.
+"""Membership (adhésions): fee grids, collèges, memberships, payments, SEPA mandates and runs.
 
 Vocabulary: *cotisation* is the membership fee (``amount_due``), *collège* is ``College``,
 *bordereau de remise de chèques* is ``ChequeDeposit``, *mandat de prélèvement* is
@@ -21,10 +21,11 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, Enum, ForeignKey, Index, Integer,
-                        LargeBinary, String, Text, UniqueConstraint)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (Boolean, CheckConstraint, Date, Enum, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint, and_)
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
+from backoffice.banking.models import BankStatementLine
 from backoffice.extensions import db
 from backoffice.formatting import format_date_short, format_money
 from backoffice.models import ZERO, Money, TimestampMixin
@@ -135,18 +136,6 @@ class PaymentStatus(StrEnum):
         return {"pending": "En attente", "confirmed": "Confirmé", "failed": "Rejeté"}[self.value]
 
 
-class StatementLineStatus(StrEnum):
-    UNMATCHED = "unmatched"    # no open membership found (or ambiguous), or not yet confirmed
-    SUGGESTED = "suggested"    # a membership was found, the treasurer has not confirmed yet
-    MATCHED = "matched"        # confirmed: a payment was recorded
-    IGNORED = "ignored"        # debits, and lines the treasurer dismissed
-
-    @property
-    def label(self):
-        return {"unmatched": "Non rapprochée", "suggested": "Suggestion", "matched": "Rapprochée",
-                "ignored": "Ignorée"}[self.value]
-
-
 class DirectDebitRunStatus(StrEnum):
     DRAFT = "draft"            # created, file being generated
     GENERATED = "generated"    # pain.008 file ready, payments pending
@@ -162,12 +151,7 @@ class DirectDebitRunStatus(StrEnum):
 # --------------------------------------------------------------------------------------------
 
 class MembershipSettings(TimestampMixin, db.Model):
-    """Membership settings of one organisation (one row per organisation, created on demand).
-
-    ``statement_csv_mapping`` remembers the columns the treasurer chose for the bank's CSV
-    export: ``{"date": "Date", "label": "Libellé", "amount": "Montant" | None, "debit": …,
-    "credit": …, "reference": … | None}`` (header names as they appear in the file).
-    """
+    """Membership settings of one organisation (one row per organisation, created on demand)."""
 
     __tablename__ = "membership_settings"
     __audited__ = True
@@ -180,7 +164,6 @@ class MembershipSettings(TimestampMixin, db.Model):
     reference_prefix: Mapped[str] = mapped_column(String(5), default="ADH")
     # Days after the start of the period when the fee is due (for reminders and "lapsed").
     due_days: Mapped[int] = mapped_column(Integer, default=90)
-    statement_csv_mapping: Mapped[dict | None] = mapped_column(JSON)
 
     organisation = relationship("Organisation")
 
@@ -417,58 +400,16 @@ class ChequeDeposit(TimestampMixin, db.Model):
     cheques = relationship(MembershipPayment, back_populates="cheque_deposit", order_by=MembershipPayment.id)
 
 
-# --------------------------------------------------------------------------------------------
-# Bank statements
-# --------------------------------------------------------------------------------------------
-
     def __str__(self):
         return f"Remise de chèques n° {self.number} du {format_date_short(self.deposited_on)}"
 
 
-class BankStatementImport(TimestampMixin, db.Model):
-    """One uploaded bank statement file (CSV or CAMT.053)."""
-
-    __tablename__ = "membership_statement_imports"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-    filename: Mapped[str] = mapped_column(String(200))
-    file_format: Mapped[str] = mapped_column(String(10))  # "csv" | "camt053"
-    line_count: Mapped[int] = mapped_column(Integer, default=0)        # lines in the file
-    new_line_count: Mapped[int] = mapped_column(Integer, default=0)    # lines not seen before
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-
-    lines = relationship("BankStatementLine", back_populates="statement_import", order_by="BankStatementLine.id")
-
-
-class BankStatementLine(TimestampMixin, db.Model):
-    """A line of a bank statement, stored once per organisation (``fingerprint``)."""
-
-    __tablename__ = "membership_statement_lines"
-    __table_args__ = (
-        UniqueConstraint("organisation_id", "fingerprint", name="uq_membership_statement_lines_org_fingerprint"),
-        Index("ix_membership_statement_lines_org_status", "organisation_id", "status"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
-    import_id: Mapped[int] = mapped_column(ForeignKey("membership_statement_imports.id"), index=True)
-    booked_on: Mapped[date] = mapped_column(Date)
-    amount: Mapped[Decimal] = mapped_column(Money)  # signed: credits > 0
-    label: Mapped[str] = mapped_column(String(500))
-    reference: Mapped[str | None] = mapped_column(String(140))
-    counterparty: Mapped[str | None] = mapped_column(String(200))
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    status: Mapped[StatementLineStatus] = mapped_column(_enum(StatementLineStatus),
-                                                        default=StatementLineStatus.UNMATCHED)
-    # Suggested (or, once matched, confirmed) membership, and why: "reference" | "name_amount".
-    membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"), index=True)
-    match_rule: Mapped[str | None] = mapped_column(String(20))
-    payment_id: Mapped[int | None] = mapped_column(ForeignKey("membership_payments.id"))
-
-    statement_import = relationship(BankStatementImport, back_populates="lines")
-    membership = relationship(Membership)
-    payment = relationship(MembershipPayment)
+# A statement line's suggested membership (banking keeps lines generic: ``suggested_kind`` /
+# ``suggested_id``), for the review screen: ``line.membership``.
+BankStatementLine.membership = relationship(
+    Membership, viewonly=True,
+    primaryjoin=lambda: and_(BankStatementLine.suggested_kind == "memberships",
+                             foreign(BankStatementLine.suggested_id) == Membership.id))
 
 
 # --------------------------------------------------------------------------------------------

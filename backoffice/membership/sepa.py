@@ -1,5 +1,8 @@
 """SEPA direct debit (prélèvement SEPA): mandates, the creditor identifier, collection runs.
 
+The file itself (pain.008, the ICS check) is banking's (``backoffice.banking.sepa``); this
+module decides what is collected from whom.
+
 A collection run takes awaiting memberships whose member has an active mandate, records one
 *pending* direct-debit payment per membership (nothing counts nor is posted yet), and produces
 a pain.008.001.02 file (sepaxml, validated against its XSD) that the treasurer uploads to the
@@ -13,6 +16,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from backoffice.banking import services as banking_services
+from backoffice.banking.sepa import DirectDebit, clean_creditor_identifier, direct_debit_file
 from backoffice.extensions import db
 from backoffice.membership import services
 from backoffice.membership.models import (DirectDebitRun, DirectDebitRunStatus, Membership, MembershipStatus,
@@ -20,29 +25,9 @@ from backoffice.membership.models import (DirectDebitRun, DirectDebitRunStatus, 
 from backoffice.membership.services import MembershipError
 from backoffice.validation import ValidationError, clean_bic, clean_iban
 
-ICS_PATTERN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{3}[A-Z0-9]{1,28}$")
-
-
-def clean_creditor_identifier(value):
-    """A SEPA creditor identifier (ICS, e.g. ``FR72ZZZ123456``), upper-cased, check digits verified.
-
-    Check digits: ISO 7064 MOD 97-10 over the national identifier followed by the country
-    code and ``00`` (the 3-character business code is not part of the computation).
-    """
-    ics = re.sub(r"\s", "", value or "").upper()
-    if not ICS_PATTERN.match(ics):
-        raise MembershipError("Identifiant créancier SEPA (ICS) invalide : il ressemble à FR12ZZZ123456.")
-    digits = "".join(str(int(c, 36)) for c in ics[7:] + ics[:2] + "00")
-    if 98 - int(digits) % 97 != int(ics[2:4]):
-        raise MembershipError("Identifiant créancier SEPA (ICS) invalide : la clé de contrôle ne correspond pas.")
-    if ics.startswith("FR") and len(ics) != 13:
-        raise MembershipError("Un ICS français compte 13 caractères (FR, 2 chiffres, 3 caractères, 6 caractères).")
-    return ics
-
-
 def set_creditor_identifier(organisation, value):
     settings = services.get_settings(organisation)
-    settings.creditor_identifier = clean_creditor_identifier(value) if (value or "").strip() else None
+    settings.creditor_identifier = clean_creditor_identifier(value) if (value or "").strip() else None  # stdnum
     db.session.flush()
     return settings
 
@@ -163,39 +148,28 @@ def create_run(organisation, memberships, collection_date, user=None):
     return run
 
 
-def _ascii(text):
-    from text_unidecode import unidecode
-
-    return unidecode(text or "")
-
-
 def build_pain008(run):
-    """The pain.008.001.02 XML of ``run`` (bytes), validated against the XSD by sepaxml."""
-    from sepaxml import SepaDD
-
+    """The pain.008.001.02 XML of ``run`` (bytes), built and validated by banking's
+    ``direct_debit_file`` (into the default bank account, ICS checked)."""
     from backoffice.organisations.models import Organisation
 
     organisation = db.session.get(Organisation, run.organisation_id)
-    settings = services.get_settings(organisation)
-    sepa = SepaDD({"name": _ascii(organisation.name)[:70], "IBAN": organisation.iban, "BIC": organisation.bic,
-                   "batch": True, "creditor_id": settings.creditor_identifier, "currency": "EUR",
-                   "instrument": "CORE"}, schema="pain.008.001.02", clean=True)
+    account = banking_services.default_account(organisation)
+    if account is None:
+        raise MembershipError("Renseignez d'abord l'IBAN et le BIC de l'organisation.")
+    debits = []
     for payment in run.payments:
         if payment.status is PaymentStatus.FAILED:
             continue
         mandate, membership = payment.mandate, payment.membership
-        sepa.add_payment({
-            "name": mandate.debtor_name, "IBAN": mandate.iban, "BIC": mandate.bic,
-            "amount": int(payment.amount * 100),  # cents, as sepaxml wants
-            "type": "RCUR" if mandate.first_used_on and mandate.first_used_on < run.collection_date else "FRST",
-            "collection_date": run.collection_date, "mandate_id": mandate.reference, "mandate_date": mandate.signed_on,
-            "description": f"Cotisation {membership.period.label} {membership.payment_reference}",
-            "endtoend_id": f"{membership.payment_reference}-{payment.id}".replace("-", "")[:35],
-        })
-    try:
-        return sepa.export(validate=True, pretty_print=True)
-    except Exception as exc:  # sepaxml raises bare Exceptions (and lxml errors) on invalid data
-        raise MembershipError(f"Le fichier de prélèvement n'a pas pu être produit : {exc}") from exc
+        debits.append(DirectDebit(
+            debtor_name=mandate.debtor_name, iban=mandate.iban, bic=mandate.bic, amount=payment.amount,
+            mandate_reference=mandate.reference, mandate_signed_on=mandate.signed_on,
+            sequence="RCUR" if mandate.first_used_on and mandate.first_used_on < run.collection_date else "FRST",
+            description=f"Cotisation {membership.period.label} {membership.payment_reference}",
+            end_to_end_id=f"{membership.payment_reference}-{payment.id}".replace("-", "")[:35]))
+    return direct_debit_file(account, services.get_settings(organisation).creditor_identifier, debits,
+                             run.collection_date)
 
 
 def generate_file(run):

@@ -30,6 +30,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from backoffice.errors import ServiceError
 from backoffice.extensions import db
 from backoffice.formatting import format_money_plain
 from backoffice.membership import ledger
@@ -43,7 +44,7 @@ S = MembershipStatus
 CENT = Decimal("0.01")
 
 
-class MembershipError(Exception):
+class MembershipError(ServiceError):
     """A membership rule was broken; the message is in French, ready for the user."""
 
 

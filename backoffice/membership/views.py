@@ -19,9 +19,10 @@ from backoffice import formatting
 from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required
 from backoffice.extensions import db
 from backoffice.membership import deposits, forms, sepa, services, statements, stats
+from backoffice.banking.models import LineStatus as StatementLineStatus
+from backoffice.errors import ServiceError
 from backoffice.membership.models import (CategoryKind, College, DirectDebitRun, FeeCategory, Membership,
-                                          MembershipPayment, MembershipPeriod, MembershipStatus,
-                                          SepaMandate, StatementLineStatus)
+                                          MembershipPayment, MembershipPeriod, MembershipStatus, SepaMandate)
 from backoffice.membership.services import DuplicateSubmission, MembershipError
 from backoffice.people.models import Party, fold_for_search
 
@@ -46,7 +47,7 @@ def _apply(action, success=None, duplicate=None):
         with db.session.begin_nested():  # a refusal undoes only what the service did
             result = action()
         db.session.commit()
-    except MembershipError as exc:
+    except ServiceError as exc:
         if duplicate and isinstance(exc, DuplicateSubmission):
             flash(duplicate(exc) if callable(duplicate) else duplicate, "warning")
             return True, None
@@ -466,7 +467,7 @@ def settings():
                 current.reference_prefix = form.reference_prefix.data
                 moved = services.set_due_days(g.organisation, form.due_days.data)
             db.session.commit()
-        except MembershipError as exc:  # the creditor identifier is the one check left to the service
+        except ServiceError as exc:  # the creditor identifier is the one check left to the service
             _fail(exc)
             form.creditor_identifier.errors = list(form.creditor_identifier.errors) + [str(exc)]
         else:
@@ -570,14 +571,12 @@ def statements_index():
             return redirect(url_for(".statement_mapping", token=_keep_upload(content)))
         except statements.AlreadyImported as exc:
             return _after_import(exc)
-        except MembershipError as exc:
+        except ServiceError as exc:
             _fail(exc)
             form.statement.errors = [str(exc)]
         else:
             return _after_import(statement)
-    imports = list(db.session.scalars(select(statements.BankStatementImport).where(
-        statements.BankStatementImport.organisation_id == g.organisation.id)
-        .order_by(statements.BankStatementImport.id.desc()).limit(20)))
+    imports = statements.recent_statements(g.organisation)
     return render_template("membership/statements.html", form=form, imports=imports,
                            waiting=len(statements.lines_to_review(g.organisation)))
 
@@ -593,14 +592,14 @@ def statement_mapping():
     content = path.read_bytes()
     try:
         columns = statements.csv_columns(content)
-    except MembershipError as exc:
+    except ServiceError as exc:
         path.unlink(missing_ok=True)
         flash(str(exc), "danger")
         return redirect(url_for(".statements_index"))
     form = forms.MappingForm(token=token)
     form.set_columns(columns)
     if request.method == "GET":
-        saved = services.get_settings(g.organisation).statement_csv_mapping or {}
+        saved = statements.saved_mapping(g.organisation)
         for key in statements.MAPPING_FIELDS:
             guess = saved.get(key) if saved.get(key) in columns else _guess_column(key, columns)
             getattr(form, key).data = guess or ""
@@ -619,7 +618,7 @@ def statement_mapping():
         if ok:
             path.unlink(missing_ok=True)
             return _after_import(statement)
-    preview = statements._rows(statements.decode(content))[:12]
+    preview = statements.preview_rows(content)
     return render_template("membership/statement_mapping.html", form=form, preview=preview)
 
 

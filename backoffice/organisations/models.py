@@ -49,14 +49,45 @@ class Organisation(TimestampMixin, db.Model):
     city: Mapped[str | None] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(20))
-    iban: Mapped[str | None] = mapped_column(String(34))
-    bic: Mapped[str | None] = mapped_column(String(11))
     president_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
     treasurer_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
     fiscal_year_start_month: Mapped[int] = mapped_column(Integer, default=1)
 
     president = relationship("Party", foreign_keys=[president_id])
     treasurer = relationship("Party", foreign_keys=[treasurer_id])
+    # The organisation's bank accounts (backoffice.banking), the default one first.
+    bank_accounts = relationship("BankAccount", back_populates="organisation",
+                                 order_by="[BankAccount.is_default.desc(), BankAccount.id]")
+
+    @property
+    def default_bank_account(self):
+        return next((account for account in self.bank_accounts if account.is_default), None)
+
+    # The IBAN and BIC members pay to and the settings page edits are the default bank
+    # account's: one place for them (``banking.services.set_default_account_details``).
+    @property
+    def iban(self):
+        account = self.default_bank_account
+        return account.iban if account else None
+
+    @iban.setter
+    def iban(self, value):
+        from backoffice.banking.services import default_account_for_update
+
+        if value or self.default_bank_account:
+            default_account_for_update(self).iban = value or None
+
+    @property
+    def bic(self):
+        account = self.default_bank_account
+        return account.bic if account else None
+
+    @bic.setter
+    def bic(self, value):
+        from backoffice.banking.services import default_account_for_update
+
+        if value or self.default_bank_account:
+            default_account_for_update(self).bic = value or None
 
     def __str__(self):
         return self.name

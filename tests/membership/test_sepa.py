@@ -1,4 +1,5 @@
-"""SEPA direct debit: ICS and mandate validation, pain.008 valid against its XSD, collection."""
+"""SEPA direct debit: mandate validation, pain.008 valid against its XSD, collection (the ICS check is
+banking's: tests/banking/test_sepa.py)."""
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -13,17 +14,6 @@ from backoffice.membership.services import MembershipError
 
 IBAN_MEMBER = "FR1420041010050500013M02606"
 BIC_MEMBER = "PSSTFRPPLIL"
-
-
-@pytest.mark.parametrize("value, ok", [("FR72ZZZ123456", True), ("fr72 zzz 123456", True),
-                                       ("DE98ZZZ09999999999", True), ("FR73ZZZ123456", False),
-                                       ("FR72ZZZ12345", False), ("123456", False), ("", False)])
-def test_creditor_identifier(value, ok):
-    if ok:
-        assert sepa.clean_creditor_identifier(value) == value.replace(" ", "").upper()
-    else:
-        with pytest.raises(MembershipError, match="ICS"):
-            sepa.clean_creditor_identifier(value)
 
 
 def test_mandate_validation(organisation, physician):

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from backoffice.extensions import db as _db
 from backoffice.membership import services, statements
-from backoffice.membership.models import CategoryKind, MembershipPayment, StatementLineStatus as L
+from backoffice.banking.models import LineStatus as L
+from backoffice.membership.models import CategoryKind, MembershipPayment
 from backoffice.membership.services import MembershipError
 from tests.membership.test_statements import simple_csv
 
@@ -42,7 +43,7 @@ def lines(organisation, membership, nurse_membership):
         organisation, ("02/03/2026", f"VIR COTISATION {membership.payment_reference}", "50,00"),
         ("03/03/2026", "VIR M DUPONT", "12,00")))
     suggested, unmatched = statements.lines_to_review(organisation)
-    assert (suggested.status, suggested.membership_id, unmatched.status) == (L.SUGGESTED, membership.id, L.UNMATCHED)
+    assert (suggested.status, suggested.suggested_id, unmatched.status) == (L.SUGGESTED, membership.id, L.UNMATCHED)
     return suggested, unmatched
 
 
@@ -169,7 +170,7 @@ def test_typed_reference_records_the_payment(client, login_as, organisation, nur
         follow_redirects=True)
     assert "1 paiement(s) enregistré(s) par virement" in response.get_data(as_text=True)
     _db.session.expire_all()
-    assert unmatched.status is L.MATCHED and unmatched.membership_id == nurse_membership.id
+    assert unmatched.status is L.MATCHED and unmatched.suggested_id == nurse_membership.id
     assert nurse_membership.amount_paid == Decimal("12.00")
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from backoffice.extensions import db as _db
 from backoffice.membership import matching, services, statements
-from backoffice.membership.models import (BankStatementImport, BankStatementLine, CategoryKind, MembershipStatus,
-                                          PaymentMethod, StatementLineStatus as L)
+from backoffice.banking.models import BankStatement, BankStatementLine, LineStatus as L
+from backoffice.membership.models import CategoryKind, MembershipStatus, PaymentMethod
 
 DATA = Path(__file__).parent / "data"
 MAPPING = {"date": "Date", "label": "Libellé", "debit": "Débit euros", "credit": "Crédit euros",
@@ -30,8 +30,8 @@ def nurse_membership(organisation, period, nurse):
 
 
 def import_count(organisation):
-    return _db.session.scalar(select(func.count()).select_from(BankStatementImport)
-                              .where(BankStatementImport.organisation_id == organisation.id))
+    return _db.session.scalar(select(func.count()).select_from(BankStatement)
+                              .where(BankStatement.organisation_id == organisation.id))
 
 
 def simple_csv(organisation, *rows):
@@ -85,34 +85,6 @@ def test_two_references_are_ambiguous():
 
 # --- reading files --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [("1 234,56", "1234.56"), ("-30,00", "-30.00"), ("+30.00", "30.00"),
-                                            ("1.234,50 €", "1234.50"), ("", None)])
-def test_parse_amount(text, expected):
-    assert statements.parse_amount(text) == (Decimal(expected) if expected else None)
-
-
-def test_csv_columns_skip_preamble(membership):
-    columns = statements.csv_columns(sample("statement_cp1252.csv", membership))
-    assert columns == ["Date", "Libellé", "Débit euros", "Crédit euros", "Référence"]
-
-
-def test_parse_csv_utf8_comma_separated():
-    content = "date,libelle,montant\n03/02/2026,VIR X,\"50,00\"\n04/02/2026,PRLV Y,\"-12,30\"\n".encode()
-    lines = statements.parse_csv(content, {"date": "date", "label": "libelle", "amount": "montant"})
-    assert [(l.booked_on, l.amount) for l in lines] == [(date(2026, 2, 3), Decimal("50.00")),
-                                                        (date(2026, 2, 4), Decimal("-12.30"))]
-
-
-def test_parse_camt053(membership):
-    lines = statements.parse_camt053(sample("camt053_sample.xml", membership))
-    assert [(l.booked_on, l.amount) for l in lines] == [
-        (date(2026, 2, 3), Decimal("50.00")), (date(2026, 2, 5), Decimal("30.00")),
-        (date(2026, 2, 5), Decimal("30.00")), (date(2026, 2, 10), Decimal("-22.50"))]  # pending entry left out
-    assert lines[0].counterparty == "DR ANNE LE FLOCH" and lines[0].reference is None
-    assert membership.payment_reference in lines[0].label
-    assert lines[1].reference == "E2E-DUPONT-0205"
-
-
 @pytest.mark.parametrize("content, message", [
     (b"%PDF-1.7 binary", "pas un PDF"),
     (b"", "vide"),
@@ -150,11 +122,12 @@ def test_csv_import_is_idempotent_and_matches(organisation, membership, nurse_me
     by_label = {l.label[:28]: l for l in first.lines}
     assert len(by_label) == 5  # the two identical cheque deposits are two lines
     physician_line = next(l for l in first.lines if "LE FLOCH" in l.label)
-    assert (physician_line.status, physician_line.membership_id, physician_line.match_rule) == (
+    assert (physician_line.status, physician_line.suggested_id, physician_line.match_rule) == (
         L.SUGGESTED, membership.id, "reference")
     dupont = next(l for l in first.lines if "DUPONT" in l.label)
-    assert (dupont.membership_id, dupont.match_rule) == (nurse_membership.id, "name_amount")
-    assert next(l for l in first.lines if "FRAIS" in l.label).status is L.IGNORED
+    assert (dupont.suggested_id, dupont.match_rule) == (nurse_membership.id, "name_amount")
+    fees = next(l for l in first.lines if "FRAIS" in l.label)  # a debit: open for other features, not membership's
+    assert fees.status is L.UNMATCHED and fees not in statements.lines_to_review(organisation)
     assert next(l for l in first.lines if "MARTIN" in l.label).status is L.UNMATCHED
 
     with pytest.raises(statements.AlreadyImported):
@@ -170,7 +143,7 @@ def test_camt_import_is_idempotent_and_confirm_records_payments(organisation, me
         statements.import_statement(organisation, "camt.xml", content)
 
     review = statements.lines_to_review(organisation)
-    choices = {l.id: l.membership_id for l in review if l.status is L.SUGGESTED}
+    choices = {l.id: l.suggested_id for l in review if l.status is L.SUGGESTED}
     assert sorted(choices.values()) == sorted([membership.id, nurse_membership.id])
     payments = statements.confirm_lines(organisation, choices)
     assert len(payments) == 2
@@ -240,7 +213,7 @@ def test_reference_under_an_earlier_prefix_still_matches(organisation, period, p
                          ("04/02/2026", f"VIRSEPA{old.payment_reference.replace('-', '')}", "5,00"),
                          ("05/02/2026", f"VIR {new.payment_reference}", "10,00"))
     statement = statements.import_statement(organisation, "releve.csv", content)
-    assert [(l.status, l.membership_id, l.match_rule) for l in statement.lines] == [
+    assert [(l.status, l.suggested_id, l.match_rule) for l in statement.lines] == [
         (L.SUGGESTED, old.id, "reference"), (L.SUGGESTED, old.id, "reference"), (L.SUGGESTED, new.id, "reference")]
 
 
