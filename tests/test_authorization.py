@@ -493,6 +493,15 @@ OBJECTS.update({
     "unmatched_payment": _unmatched_payment,  # an open HelloAsso payment naming no membership
 })
 
+# Banking: the treasurer's bank accounts (backoffice/banking/views.py)
+ROUTES.update({f"banking.{name}": frozenset({"admin", "treasurer"})
+               for name in ("accounts", "new_account", "edit_account", "make_default")})
+URL_ARGS.update({f"banking.{name}": (lambda o: {"account_id": o.bank_account.id})
+                 for name in ("edit_account", "make_default")})
+OBJECTS.update({
+    "bank_account": lambda o: o.organisation.default_bank_account,  # the test organisation's (its IBAN)
+})
+
 METHODS_TRIED = ("GET", "POST")
 
 

@@ -34,6 +34,7 @@ PERMISSIONS = {
     "accounting.settings": {A, T},
     "membership.view": {A, T, B},
     "membership.manage": {A, T},
+    "banking.manage": {A, T},
     "self.service": {M},
 }
 
