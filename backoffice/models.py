@@ -21,6 +21,18 @@ class TimestampMixin:
     )
 
 
+def insert_unless_present(model, **values):
+    """``INSERT … ON CONFLICT DO NOTHING`` of one ``model`` row, on PostgreSQL and SQLite (e.g. a
+    counter row created on first use, then locked ``FOR UPDATE``)."""
+    from backoffice.extensions import db
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
 def import_all_models():
     """Import every feature's models so that metadata (and Alembic) sees them all."""
     from backoffice import feature_modules, lifecycle  # noqa: F401 - lifecycle holds status_changes

@@ -6,6 +6,7 @@ from sqlalchemy.orm import selectinload
 
 from backoffice.documents import services
 from backoffice.extensions import db
+from backoffice.people import documents as directory
 from backoffice.people.models import Professional
 from jobs import TaskFailed, task_job
 
@@ -18,7 +19,7 @@ def generate_directory_sheets(task):
     ``commune``, ``profession``; ``pdf`` for PDFs), in a ZIP: the task's result file."""
     organisation = task.organisation
     params = task.params or {}
-    query = services.directory_professionals(params.get("commune"), params.get("profession"))
+    query = directory.directory_professionals(params.get("commune"), params.get("profession"))
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     if not total:
         raise TaskFailed("Aucun professionnel dans l'annuaire pour cette sélection : aucune fiche à produire.")
@@ -30,8 +31,8 @@ def generate_directory_sheets(task):
         # Streamed by batches: memory stays flat for a large directory.
         for professional in db.session.scalars(
                 query.options(selectinload(Professional.site)).execution_options(yield_per=BATCH)):
-            yield (services.directory_sheet_filename(professional),
-                   services.directory_sheet_context(organisation, professional, organisation_ctx, today))
+            yield (directory.directory_sheet_filename(professional),
+                   directory.directory_sheet_context(organisation, professional, organisation_ctx, today))
 
     suffix = "pdf" if params.get("pdf") else "docx"
     with task.result_file(f"fiches-annuaire-{today.isoformat()}-{suffix}.zip") as archive:

@@ -354,6 +354,8 @@ ROUTES.update({
     "documents.download_custom": _D_TEMPLATES,
     "documents.upload": _D_TEMPLATES,
     "documents.revert": _D_TEMPLATES,
+    # A receipt (membership.view); the member it is about too (tests/documents/test_generated.py).
+    "documents.download_document": {"admin", "treasurer", "board"},
 })
 URL_ARGS.update({
     "tasks.show": lambda o: {"task_id": o.failed_task.id},
@@ -365,6 +367,7 @@ URL_ARGS.update({
     "documents.download_custom": lambda o: {"kind": o.document_template.kind},
     "documents.upload": lambda o: {"kind": "membership_receipt"},
     "documents.revert": lambda o: {"kind": "membership_receipt"},
+    "documents.download_document": lambda o: {"document_id": o.generated_document.id},
 })
 
 
@@ -399,7 +402,15 @@ def _document_template(o):
     return upload_template(o.organisation, "membership_receipt", "modele.docx", buffer.getvalue())
 
 
+def _generated_document(o):
+    from backoffice.documents.generated import issue_document
+
+    return issue_document(o.organisation, "membership_receipt", ("memberships", 1), b"PK attestation",
+                          filename="attestation-adhesion-2026-0001.docx", year=2026)
+
+
 OBJECTS.update({
+    "generated_document": _generated_document,  # a receipt of o.organisation, about nobody's membership
     "failed_task": _failed_task,  # a failed task of o.organisation, asked by nobody
     "done_task": _done_task,  # a done task of o.organisation with its ZIP
     "document_template": _document_template,  # o.organisation's own membership receipt template

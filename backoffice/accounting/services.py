@@ -62,7 +62,7 @@ from backoffice.accounting.models import (
     PostingRule,
 )
 from backoffice.extensions import db
-from backoffice.models import ZERO
+from backoffice.models import ZERO, insert_unless_present
 
 log = logging.getLogger(__name__)
 
@@ -332,19 +332,9 @@ def _fr(amount):
     return format_money(amount)
 
 
-def _sequence_insert(values):
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(EntrySequence).values(**values).on_conflict_do_nothing()
-
-
 def _lock_sequence(organisation_id, fiscal_year):
     """Lock the counter of the fiscal year (creating it) and return its last number."""
-    db.session.execute(_sequence_insert(dict(organisation_id=organisation_id, fiscal_year=fiscal_year,
-                                             last_number=0)))
+    insert_unless_present(EntrySequence, organisation_id=organisation_id, fiscal_year=fiscal_year, last_number=0)
     return db.session.execute(
         select(EntrySequence.last_number).where(EntrySequence.organisation_id == organisation_id,
                                                 EntrySequence.fiscal_year == fiscal_year).with_for_update()

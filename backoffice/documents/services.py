@@ -9,13 +9,11 @@ template is the organisation's uploaded one for that kind if any, else the defau
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import secrets
 import shutil
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -23,13 +21,13 @@ from docx.shared import Mm
 from flask import current_app
 from sqlalchemy import select
 
-from backoffice.documents import engine, samples
+from backoffice.documents import engine
 from backoffice.documents.errors import DocumentError, TemplateError
+from backoffice.documents.kinds import DocumentKind, available_kinds, document_kind, document_kinds
 from backoffice.documents.models import DocumentTemplate
 from backoffice.extensions import db
 from backoffice.models import utcnow
 
-TEMPLATES_DIR = samples.TEMPLATES_DIR
 LOGO_WIDTH = Mm(35)
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -40,86 +38,6 @@ class DocumentTemplateError(ValueError):
     def __init__(self, messages: list[str]):
         self.messages = list(messages)
         super().__init__(" ".join(self.messages))
-
-
-# --- the kinds of documents -------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class DocumentKind:
-    """A kind of document: its default template, the variables it may use, a sample context.
-
-    ``sample_context()`` must give every variable (strict undefined): it is rendered once when
-    an organisation uploads its own template, to catch errors only a render shows.
-    """
-
-    key: str
-    label: str
-    description: str
-    variables: frozenset[str]
-    sample_context: Callable[[], dict]
-
-    @property
-    def default_path(self) -> Path:
-        return TEMPLATES_DIR / f"{self.key}.docx"
-
-    @property
-    def available(self) -> bool:
-        return self.default_path.is_file()
-
-
-DOCUMENT_KINDS: dict[str, DocumentKind] = {}
-
-
-def register_document_kind(kind: DocumentKind) -> DocumentKind:
-    """Declare a kind (features call it at import, next to the code that builds its context)."""
-    DOCUMENT_KINDS[kind.key] = kind
-    return kind
-
-
-def document_kind(key: str) -> DocumentKind:
-    try:
-        return DOCUMENT_KINDS[key]
-    except KeyError:
-        raise DocumentError(f"Type de document inconnu : {key}") from None
-
-
-def available_kinds() -> list[DocumentKind]:
-    return sorted((k for k in DOCUMENT_KINDS.values() if k.available), key=lambda k: k.label)
-
-
-register_document_kind(DocumentKind(
-    key="membership_receipt", label="Attestation d'adhésion",
-    description="Remise à l'adhérent quand sa cotisation est réglée.",
-    variables=samples.MEMBERSHIP_RECEIPT_VARIABLES, sample_context=samples.membership_receipt_context))
-
-# Fiche annuaire: the context is built by directory_sheet_context() below.
-DIRECTORY_SHEET_VARIABLES = frozenset({
-    "organisation",  # name, address (lines separated by "\n"), city, siren
-    "logo",  # DocumentImage or None
-    "professional",  # civility, first_name, last_name, display_name, profession, rpps, adeli,
-                     # email, phone, address, postcode, commune, site (each str or None)
-    "generated_on",  # date
-})
-
-
-def _sample_directory_sheet():
-    return {
-        "organisation": {"name": "CPTS du Pays Blanc", "address": "2 rue du Port\n44350 Guérande",
-                         "city": "Guérande", "siren": "812 345 676"},
-        "logo": None,
-        "professional": {"civility": "Mme", "first_name": "Claire", "last_name": "Morvan",
-                         "display_name": "Claire Morvan", "profession": "Infirmière",
-                         "rpps": "10001234567", "adeli": None, "email": "claire.morvan@example.org",
-                         "phone": "06 12 34 56 78", "address": "3 place de l'Église", "postcode": "44350",
-                         "commune": "Guérande", "site": "MSP de Guérande"},
-        "generated_on": dt.date(2026, 6, 8),
-    }
-
-
-register_document_kind(DocumentKind(
-    key="directory_sheet", label="Fiche annuaire",
-    description="Une fiche par professionnel de l'annuaire (coordonnées, identifiants).",
-    variables=DIRECTORY_SHEET_VARIABLES, sample_context=_sample_directory_sheet))
 
 
 # --- which template -------------------------------------------------------------------------
@@ -359,53 +277,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
     atomic_write(path, data)
 
 
-# --- the directory sheets (fiches annuaire), the bulk demonstration -------------------------
-
-def directory_professionals(commune: str | None = None, profession: str | None = None):
-    """The professionals of the directory, by name (parties are shared by all organisations)."""
-    from backoffice.people.models import Professional
-
-    query = select(Professional)
-    if commune:
-        query = query.where(Professional.commune == commune)
-    if profession:
-        query = query.where(Professional.profession == profession)
-    return query.order_by(Professional.last_name, Professional.first_name, Professional.id)
-
-
-def directory_sheet_context(organisation, professional, organisation_ctx=None, today=None) -> dict:
-    from backoffice.validation import format_phone
-
-    return {
-        "organisation": organisation_ctx or organisation_context(organisation),
-        "professional": {
-            "civility": professional.civility,
-            "first_name": professional.first_name,
-            "last_name": professional.last_name,
-            "display_name": professional.display_name,
-            "profession": professional.profession_label,
-            "rpps": professional.rpps,
-            "adeli": professional.adeli,
-            "email": professional.email,
-            "phone": format_phone(professional.phone) or None,
-            "address": professional.address,
-            "postcode": professional.postcode,
-            "commune": professional.commune,
-            "site": professional.site.name if professional.site is not None else None,
-        },
-        "generated_on": today or dt.date.today(),
-    }
-
-
-def directory_sheet_filename(professional) -> str:
-    name = "-".join(filter(None, [professional.last_name, professional.first_name])) or f"professionnel-{professional.id}"
-    return f"fiche-{name}"
-
-
 __all__ = [
-    "DOCUMENT_KINDS", "DOCX_MIMETYPE", "DocumentKind", "DocumentTemplateError", "available_kinds",
-    "check_template", "compiled_template", "custom_template", "directory_professionals",
-    "directory_sheet_context", "directory_sheet_filename", "document_kind", "organisation_context",
-    "organisation_logo", "register_document_kind", "render_document", "render_documents_zip",
-    "revert_template", "template_path", "upload_template", "TemplateError",
+    "DOCX_MIMETYPE", "DocumentKind", "DocumentTemplateError", "available_kinds", "check_template",
+    "compiled_template", "custom_template", "document_kind", "document_kinds", "organisation_context",
+    "organisation_logo", "render_document", "render_documents_zip", "revert_template", "template_path",
+    "upload_template", "TemplateError",
 ]

@@ -2,10 +2,11 @@
 from flask import abort, flash, g, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
-from backoffice.auth.permissions import org_blueprint, permission_required
-from backoffice.documents import engine, services
+from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required, roles_of
+from backoffice.documents import engine, generated, services
 from backoffice.documents.forms import DirectorySheetsForm, TemplateUploadForm
-from backoffice.extensions import db
+from backoffice.documents.models import GeneratedDocument
+from backoffice.extensions import db, login_manager
 from backoffice.tasks.services import start_task
 
 bp = org_blueprint("documents", __name__, url_prefix="/documents")
@@ -47,7 +48,7 @@ def templates():
 
 
 def _kind_or_404(kind):
-    definition = services.DOCUMENT_KINDS.get(kind)
+    definition = services.document_kinds().get(kind)
     if definition is None or not definition.available:
         abort(404)
     return definition
@@ -102,3 +103,26 @@ def revert(kind):
         db.session.commit()
         flash(f"« {definition.label} » utilise de nouveau le modèle par défaut.", "success")
     return redirect(url_for("documents.templates"))
+
+
+@bp.route("/files/<int:document_id>")
+def download_document(document_id):
+    """A stored version of a generated document (a receipt, a deposit slip, a convention…).
+
+    Anonymous visitors are sent to sign in; another organisation's document, or a user without
+    a role here, gets 404; a role without the kind's download permission (nor the kind's own
+    rule, e.g. the member the receipt is about) gets 403.
+    """
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not roles_of(current_user, g.organisation):
+        abort(404)
+    document = get_or_404(GeneratedDocument, document_id)
+    if not document.is_stored:
+        abort(404)
+    if not generated.may_download(document, current_user):
+        abort(403)
+    try:
+        return generated.send_document(document)
+    except services.DocumentError:
+        abort(404)

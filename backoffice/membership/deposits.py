@@ -1,6 +1,5 @@
 """Cheque deposit slips (*bordereaux de remise de chèques*) and the member list export."""
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -86,44 +85,6 @@ def deposit_context(organisation, deposit, depositor=None):
         "place": organisation.city or "",
         "depositor": depositor or (treasurer.display_name if treasurer is not None else organisation.name),
     }
-
-
-CHEQUE_DEPOSIT_SLIP_VARIABLES = frozenset({
-    "organisation",  # name, address (lines separated by "\n"), city, siren
-    "logo",  # DocumentImage or None
-    "account",  # iban (printed in groups of 4), bic
-    "deposit",  # number, date, count, total (Decimal)
-    "cheques",  # [{position, number, bank, drawer, date, amount}]
-    "place",  # the organisation's city
-    "depositor",  # who signs: the treasurer, else the organisation
-})
-
-
-def _sample_deposit_slip():
-    cheques = [{"position": 1, "number": "0012345", "bank": "Crédit Mutuel", "drawer": "Anne LE FLOCH",
-                "date": date(2026, 2, 2), "amount": Decimal("50.00")},
-               {"position": 2, "number": "7654321", "bank": "CIC", "drawer": "SELAS Pharmacie des Marais",
-                "date": date(2026, 2, 3), "amount": Decimal("100.00")}]
-    return {
-        "organisation": {"name": "CPTS du Pays Blanc", "address": "12 rue de la Poste\n44350 Guérande",
-                         "city": "Guérande", "siren": "812 345 676"},
-        "logo": None,
-        "account": {"iban": _spaced("FR7630004000031234567890143"), "bic": "BNPAFRPPXXX"},
-        "deposit": {"number": 3, "date": date(2026, 2, 5), "count": 2, "total": Decimal("150.00")},
-        "cheques": cheques, "place": "Guérande", "depositor": "Claire MORVAN",
-    }
-
-
-def _register_document_kind():
-    from backoffice.documents.services import DocumentKind, register_document_kind
-
-    register_document_kind(DocumentKind(
-        key="cheque_deposit_slip", label="Bordereau de remise de chèques",
-        description="Liste des chèques de cotisation remis à la banque, avec le total en chiffres et en lettres.",
-        variables=CHEQUE_DEPOSIT_SLIP_VARIABLES, sample_context=_sample_deposit_slip))
-
-
-_register_document_kind()
 
 
 def _spaced(iban):

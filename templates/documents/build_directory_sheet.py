@@ -5,7 +5,7 @@ Run from the repository root, then commit the .docx file::
     .venv/bin/python templates/documents/build_directory_sheet.py
 
 Same conventions as ``build_templates.py`` (whose helpers it uses): every tag is one run.
-The context is documented in ``backoffice/documents/services.py`` (``DIRECTORY_SHEET``) and
+The context is documented in ``backoffice/people/documents.py`` (``DIRECTORY_SHEET_VARIABLES``) and
 built by ``directory_sheet_context``; every variable is present, ``None`` when empty.
 """
 from __future__ import annotations

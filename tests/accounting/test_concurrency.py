@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from backoffice.accounting import services
 from backoffice.accounting.models import JournalEntry, JournalLine
 from backoffice.organisations.models import Organisation
+from tests.concurrency import run_in_threads
 
 THREADS = 4
 POSTINGS = 5
@@ -45,24 +46,6 @@ def committed_books(app, db):
         connection.execute(text("DELETE FROM parties WHERE id = :id"), {"id": ids[1]})
 
 
-def _run_threads(app, work):
-    errors = []
-
-    def target(index):
-        try:
-            with app.app_context():
-                work(index)
-        except Exception as error:  # noqa: BLE001  (reported below)
-            errors.append(error)
-
-    threads = [threading.Thread(target=target, args=(index,)) for index in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
-
-
 @pytest.mark.no_db_transaction
 def test_concurrent_postings(app, db, committed_books):
     organisation_id, member_id = committed_books
@@ -86,7 +69,7 @@ def test_concurrent_postings(app, db, committed_books):
                             piece_ref="ARS", label="Subvention", source="ars:2026")
         db.session.commit()
 
-    _run_threads(app, work)
+    run_in_threads(app, work, THREADS)
     numbers = db.session.scalars(select(JournalEntry.number).where(JournalEntry.organisation_id == organisation_id)
                                  .order_by(JournalEntry.number)).all()
     assert numbers == list(range(1, THREADS * POSTINGS * 2 + 2))

@@ -319,7 +319,7 @@ def test_cheque_deposit_slip_job(client, treasurer, organisation, membership):
 
     from docx import Document
 
-    from backoffice.documents.services import DOCUMENT_KINDS, render_document
+    from backoffice.documents.services import document_kind, render_document
     cheque = services.record_payment(membership, "50", "cheque", date(2026, 2, 1), reference="0012345",
                                      cheque_bank="CIC")
     response = client.post("/o/cpts-test/membership/cheques",
@@ -333,7 +333,7 @@ def test_cheque_deposit_slip_job(client, treasurer, organisation, membership):
     _db.session.expire_all()
     assert cheque.cheque_deposit_id is not None and cheque.cheque_deposit.task_id == task.id
     # The sample context renders with the default template (what uploaded templates are checked with).
-    kind = DOCUMENT_KINDS["cheque_deposit_slip"]
+    kind = document_kind("cheque_deposit_slip")
     assert render_document(organisation, "cheque_deposit_slip", kind.sample_context())[:2] == b"PK"
 
 
