@@ -23,14 +23,12 @@ def own_row(task, model, ident):
 
 @task_job(queue="default", timeout=300)
 def cheque_deposit_slip(task):
-    """The Word slip of deposit ``task.params['deposit_id']`` (template ``cheque_deposit_slip``)."""
-    from backoffice.documents.services import render_document
-
+    """The Word slip of deposit ``task.params['deposit_id']`` (template ``cheque_deposit_slip``), kept
+    as a durable document; the task's result is a copy, for its page's download link."""
     deposit = own_row(task, ChequeDeposit, task.params["deposit_id"])
-    data = render_document(task.organisation, "cheque_deposit_slip", deposits.deposit_context(task.organisation, deposit))
-    deposit.task_id = task.id
-    with task.result_file(f"bordereau-remise-cheques-{deposit.number:04d}.docx") as f:
-        f.write(data)
+    document = deposits.issue_slip(task.organisation, deposit, task=task)
+    with task.result_file(document.filename) as f:
+        f.write(document.abspath().read_bytes())
     task.report_progress(1, 1, "Bordereau produit")
 
 

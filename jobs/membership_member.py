@@ -22,7 +22,7 @@ def membership_receipt(task):
     """
     receipt = own_row(task, MembershipReceipt, task.params["receipt_id"])
     try:
-        data = receipts.generate(receipt, task_id=task.id)
+        data = receipts.generate(receipt, task=task)
     except MembershipError as exc:
         raise TaskFailed(str(exc)) from exc
     if receipt.mail_wanted:
@@ -43,7 +43,7 @@ def regenerate_receipts(task):
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
             for done, membership in enumerate(memberships, 1):
                 receipt = receipts.ensure_receipt(membership, mail_wanted=False)
-                data = receipts.generate(receipt, task_id=task.id)
+                data = receipts.generate(receipt, task=task)
                 archive.writestr(receipt.filename, data)
                 task.report_progress(done, total, "Attestations produites")
     task.log.info("regenerated %d receipts of period %s", total, period.id)

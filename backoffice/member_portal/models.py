@@ -40,8 +40,9 @@ class MembershipReceipt(TimestampMixin, db.Model):
     """The attestation d'adhésion of one membership (one per membership, regenerated in place).
 
     ``number`` (``2026-0042``) is given once, per organisation and year of the period, and kept
-    when the document is regenerated. The file lives under ``STORAGE_DIR/<org>/membership/
-    receipts/<token>.docx``; ``token`` is unguessable, but downloads still check who asks.
+    when the document is regenerated. ``document`` is the version in force of the membership's
+    ``membership_receipt`` durable document (``backoffice.documents.generated``), whose file
+    and fingerprint it holds; earlier versions are kept there, superseded.
     """
 
     __tablename__ = "membership_receipts"
@@ -57,7 +58,7 @@ class MembershipReceipt(TimestampMixin, db.Model):
     number: Mapped[str] = mapped_column(String(20))
     status: Mapped[ReceiptStatus] = mapped_column(_enum(ReceiptStatus), default=ReceiptStatus.PENDING)
     token: Mapped[str] = mapped_column(String(64))
-    file_path: Mapped[str | None] = mapped_column(String(300))   # relative to STORAGE_DIR
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("generated_documents.id", ondelete="SET NULL"))
     generated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Set by the same commit as the mail: a retried job does not mail twice.
     mailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -67,6 +68,7 @@ class MembershipReceipt(TimestampMixin, db.Model):
     task_id: Mapped[int | None] = mapped_column(Integer)
 
     membership = relationship("Membership")
+    document = relationship("GeneratedDocument")
 
     @property
     def filename(self):
@@ -74,7 +76,7 @@ class MembershipReceipt(TimestampMixin, db.Model):
 
     @property
     def is_ready(self):
-        return self.status is ReceiptStatus.READY and bool(self.file_path)
+        return self.status is ReceiptStatus.READY and self.document_id is not None
 
 
 # --------------------------------------------------------------------------------------------

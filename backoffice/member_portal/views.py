@@ -10,11 +10,10 @@ name ``home_url`` sends members to — with two organisation blueprints nested i
 Views are thin: load (404 for what is not the member's own), authorise, validate, call a
 service, commit once, flash, redirect.
 """
-import io
 import json
 import logging
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -269,9 +268,9 @@ def request_receipt(membership_id):
 
 
 def _send_receipt(receipt):
-    # A few dozen kB: read at once, so that no file stays open after the response.
-    return send_file(io.BytesIO(receipts.absolute_path(receipt).read_bytes()), mimetype=receipts.DOCX_MIMETYPE,
-                     as_attachment=True, download_name=receipt.filename)
+    from backoffice.documents.generated import send_document
+
+    return send_document(receipt.document)
 
 
 # --------------------------------------------------------------------------------------------

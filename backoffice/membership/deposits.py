@@ -1,10 +1,13 @@
 """Cheque deposit slips (*bordereaux de remise de chèques*) and the member list export."""
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from backoffice.documents import generated
+from backoffice.documents.kinds import document_kind
 from backoffice.extensions import db
 from backoffice.membership import ledger, services
+from backoffice.membership.documents import DEPOSIT_SLIP_KIND
 from backoffice.membership.models import (ChequeDeposit, MembershipPayment, PaymentKind, PaymentMethod,
                                           PaymentStatus)
 from backoffice.membership.services import MembershipError
@@ -27,8 +30,7 @@ def create_cheque_deposit(organisation, payment_ids, deposited_on=None, user=Non
         raise MembershipError("Certains chèques sélectionnés ne sont plus à remettre (déjà remis ou annulés) : "
                               "rechargez la page.")
     cheques = [available[i] for i in ids]
-    number = (db.session.scalar(select(func.max(ChequeDeposit.number)).where(
-        ChequeDeposit.organisation_id == organisation.id)) or 0) + 1
+    number = generated.allocate_number(organisation, DEPOSIT_SLIP_KIND).value  # locked: no duplicate, no gap
     deposit = ChequeDeposit(organisation_id=organisation.id, number=number, deposited_on=deposited_on or date.today(),
                             total=sum((c.amount for c in cheques), services.ZERO), cheque_count=len(cheques),
                             created_by_id=getattr(user, "id", None))
@@ -39,6 +41,24 @@ def create_cheque_deposit(organisation, payment_ids, deposited_on=None, user=Non
     db.session.flush()
     post_deposit(organisation, deposit, user=user)
     return deposit
+
+
+def issue_slip(organisation, deposit, task=None):
+    """Render the slip of ``deposit`` and keep it as a new version of its durable document
+    (numbered as the deposit); returns the document."""
+    from backoffice.documents.services import DOCX_MIMETYPE, render_document
+
+    data = render_document(organisation, DEPOSIT_SLIP_KIND, deposit_context(organisation, deposit))
+    number = document_kind(DEPOSIT_SLIP_KIND).numbering.label(None, deposit.number)
+    if task is not None:
+        deposit.task_id = task.id
+    return generated.issue_document(organisation, DEPOSIT_SLIP_KIND, deposit, data, mimetype=DOCX_MIMETYPE,
+                                    filename=f"bordereau-remise-cheques-{number}.docx", task=task, number=number)
+
+
+def slip_documents(organisation, deposit_rows):
+    """``{deposit id: its slip in force}`` (the deposits page links to them)."""
+    return generated.current_documents(organisation, DEPOSIT_SLIP_KIND, deposit_rows)
 
 
 def deposit_source(deposit):

@@ -6,27 +6,31 @@ Flow: the core's paid hook (:func:`on_paid`, registered below) creates or refres
 transaction commits, the document task is started (``start_task``, after the request's own
 commit); outside a request (a worker, a command) the periodic job ``start_pending_receipts``
 starts it within minutes. The task (``jobs.membership_member.membership_receipt``) renders the
-receipt through the document machinery, stores it under ``STORAGE_DIR/<org>/membership/
-receipts/<token>.docx`` and mails it once (``mailed_at`` is committed with the task's end).
+receipt through the document machinery, keeps it as a durable document (a new version of the
+``membership_receipt`` document of the membership, ``backoffice.documents.generated``) and mails
+it once (``mailed_at`` is committed with the task's end).
 
-A receipt keeps its number (``2026-0042``, per organisation and year) when regenerated.
+A receipt is numbered once (``2026-0042``, from the kind's sequence per organisation and year of
+the period) and keeps its number when regenerated; earlier versions are kept, superseded.
+Every status change of a receipt goes through :func:`_set_status`.
 """
 from __future__ import annotations
 
 import logging
 import secrets
 from datetime import date, timedelta
-from pathlib import Path
 
-from flask import after_this_request, current_app, g, has_request_context
+from flask import after_this_request, g, has_request_context
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from backoffice.documents import generated
 from backoffice.extensions import db
 from backoffice.member_portal.models import MembershipReceipt, ReceiptStatus
 from backoffice.mail.services import external_url, render_mail
 from backoffice.membership import services
+from backoffice.membership.documents import RECEIPT_KIND
 from backoffice.membership.models import Membership, MembershipPeriod, MembershipStatus, PaymentKind, PaymentStatus
 from backoffice.models import utcnow
 from backoffice.transactions import after_commit
@@ -34,7 +38,6 @@ from backoffice.people.models import PartyKind
 
 log = logging.getLogger(__name__)
 
-DOCUMENT_KIND = "membership_receipt"
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # Memberships created by the demo seed get no receipt (and no mail) on their own.
 SILENT_SOURCES = {"demo"}
@@ -48,40 +51,34 @@ def receipt_of(membership):
     return db.session.scalar(select(MembershipReceipt).where(MembershipReceipt.membership_id == membership.id))
 
 
-def _next_number(organisation_id, year):
-    prefix = f"{year}-"
-    numbers = db.session.scalars(select(MembershipReceipt.number).where(
-        MembershipReceipt.organisation_id == organisation_id, MembershipReceipt.number.like(f"{prefix}%")))
-    last = max((int(n[len(prefix):]) for n in numbers if n[len(prefix):].isdigit()), default=0)
-    return f"{prefix}{last + 1:04d}"
-
-
 def ensure_receipt(membership, mail_wanted=True):
     """The receipt row of ``membership`` (created with the next number), marked pending."""
     receipt = receipt_of(membership)
     if receipt is None:
         year = membership.period.starts_on.year
-        for _ in range(5):  # two payments confirmed at the same time may pick the same number
-            receipt = MembershipReceipt(organisation_id=membership.organisation_id, membership_id=membership.id,
-                                        number=_next_number(membership.organisation_id, year),
-                                        token=secrets.token_urlsafe(32), status=ReceiptStatus.PENDING,
-                                        mail_wanted=mail_wanted)
-            try:
-                with db.session.begin_nested():
-                    db.session.add(receipt)
-                    db.session.flush()
-                break
-            except IntegrityError:
-                existing = receipt_of(membership)
-                if existing is not None:
-                    receipt = existing
-                    break
-        else:  # pragma: no cover - five collisions in a row
-            raise services.MembershipError("Impossible de numéroter l'attestation ; réessayez.")
-    receipt.status = ReceiptStatus.PENDING
+        try:
+            # Two payments confirmed at the same time: the second waits for the number's lock,
+            # then finds the first one's receipt (its number goes back with the savepoint).
+            with db.session.begin_nested():
+                number = generated.allocate_number(membership.organisation, RECEIPT_KIND, year=year)
+                receipt = MembershipReceipt(organisation_id=membership.organisation_id, membership_id=membership.id,
+                                            number=number.label, token=secrets.token_urlsafe(32),
+                                            status=ReceiptStatus.PENDING, mail_wanted=mail_wanted)
+                db.session.add(receipt)
+                db.session.flush()
+        except IntegrityError:
+            receipt = receipt_of(membership)
+            if receipt is None:
+                raise
+    _set_status(receipt, ReceiptStatus.PENDING)
     receipt.mail_wanted = mail_wanted and receipt.mailed_at is None
     db.session.flush()
     return receipt
+
+
+def _set_status(receipt, status):
+    """The one place where a receipt's status changes."""
+    receipt.status = status
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,46 +143,34 @@ def receipt_context(membership, receipt, issued_on=None):
 
 def render(membership, receipt):
     """The receipt as .docx bytes (the organisation's own template if it uploaded one)."""
+    from backoffice.documents.services import render_document
+
     context = receipt_context(membership, receipt)
-    try:
-        from backoffice.documents.services import render_document
-    except ModuleNotFoundError as exc:  # the document service is not there: use the engine directly
-        if exc.name != "backoffice.documents.services":
-            raise
-        from backoffice.documents.engine import cached_template
-        from backoffice.documents.samples import MEMBERSHIP_RECEIPT
-
-        return cached_template(MEMBERSHIP_RECEIPT).render(context)
     context.pop("logo")
-    return render_document(membership.organisation, DOCUMENT_KIND, context)
-
-
-def _relative_path(receipt):
-    return Path(str(receipt.organisation_id)) / "membership" / "receipts" / f"{receipt.token}.docx"
+    return render_document(membership.organisation, RECEIPT_KIND, context)
 
 
 def absolute_path(receipt):
-    if not receipt.file_path:
-        return None
-    return Path(current_app.config["STORAGE_DIR"]) / receipt.file_path
+    """Where the file of the receipt's version in force is, or None."""
+    return receipt.document.abspath() if receipt.document is not None else None
 
 
-def generate(receipt, task_id=None):
-    """Render the receipt and store its file; returns the bytes. Raises if the membership is
-    no longer paid (a reversal came in between)."""
-    from backoffice.organisations.storage import atomic_write
-
+def generate(receipt, task=None):
+    """Render the receipt and keep it as a new version of its document; returns the bytes.
+    Raises if the membership is no longer paid (a reversal came in between)."""
     membership = receipt.membership
     if membership.status is not MembershipStatus.PAID:
-        receipt.status = ReceiptStatus.FAILED
+        _set_status(receipt, ReceiptStatus.FAILED)
         raise services.MembershipError(f"L'adhésion {membership.period.label} de {membership.party.display_name} "
                                        "n'est plus payée : pas d'attestation.")
     data = render(membership, receipt)
-    relative = _relative_path(receipt)
-    atomic_write(Path(current_app.config["STORAGE_DIR"]) / relative, data)
-    receipt.file_path, receipt.status, receipt.generated_at = str(relative), ReceiptStatus.READY, utcnow()
-    if task_id is not None:
-        receipt.task_id = task_id
+    receipt.document = generated.issue_document(membership.organisation, RECEIPT_KIND, membership, data,
+                                                filename=receipt.filename, mimetype=DOCX_MIMETYPE, task=task,
+                                                number=receipt.number)
+    receipt.generated_at = receipt.document.generated_at
+    _set_status(receipt, ReceiptStatus.READY)
+    if task is not None:
+        receipt.task_id = task.id
     db.session.flush()
     return data
 

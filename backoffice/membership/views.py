@@ -508,8 +508,9 @@ def cheques():
             return _start(cheque_deposit_slip, "membership.cheque_deposit",
                           f"Bordereau de remise de chèques n° {deposit.number}", {"deposit_id": deposit.id},
                           dedupe_key=f"membership.cheque_deposit:{deposit.id}")
+    deposit_rows = deposits.deposits(g.organisation)
     return render_template("membership/cheques.html", form=form, cheques=services.undeposited_cheques(g.organisation),
-                           deposits=deposits.deposits(g.organisation))
+                           deposits=deposit_rows, slips=deposits.slip_documents(g.organisation, deposit_rows))
 
 
 @bp.route("/cheques/deposits/<int:deposit_id>/slip", methods=["POST"])
