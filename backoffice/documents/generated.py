@@ -202,7 +202,7 @@ def _stamp(document, user, task):
     if task is not None:
         document.task_id = task.id
     user_id = getattr(user, "id", None) if user is not None else getattr(task, "requested_by_id", None)
-    if user_id is not None or document.created_by_id is None:
+    if user_id is not None:  # who asked for it: the user, else the one who started the task
         document.created_by_id = user_id
 
 
@@ -214,6 +214,7 @@ def store_document(document: GeneratedDocument, data: bytes, *, filename: str, m
     from backoffice.organisations.storage import atomic_write, organisation_dir
 
     _lock_lineage(document.organisation_id, document.kind, document.subject_type, document.subject_id)
+    db.session.flush()
     db.session.refresh(document)  # as another job may have left it, now that we hold the lineage
     if document.status is not P:
         raise DocumentError(f"{document} n'est pas en préparation : il ne peut pas être remplacé.")

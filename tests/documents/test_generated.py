@@ -155,6 +155,17 @@ def test_documents_survive_task_result_expiry(organisation, app):
     assert document.abspath().is_file() and generated.verify(document)
 
 
+def test_a_document_made_by_a_job_names_who_asked_for_it(organisation, login_as):
+    from backoffice.tasks.services import start_task
+    from tests.documents.jobs_for_tests import issue_a_receipt
+
+    treasurer = login_as("treasurer")
+    task = start_task(organisation=organisation, user=treasurer, kind="tests.document", label="Attestation",
+                      job=issue_a_receipt, params={})
+    document = _db.session.scalar(select(GeneratedDocument).where(GeneratedDocument.task_id == task.id))
+    assert document.created_by_id == treasurer.id and document.task_id == task.id
+
+
 def test_a_failed_job_leaves_no_document_file(organisation, app):
     from backoffice.tasks.models import TaskStatus
     from backoffice.tasks.services import start_task
