@@ -17,7 +17,8 @@ document is asked for before a job makes it, ``request_document`` creates the *p
 request) commits. A failed job leaves no file behind (the runner deletes files written by a
 run it discards).
 
-Statuses (:data:`TRANSITIONS`): pending → generated → (signed) → superseded, pending → failed
+Statuses (``models.DOCUMENT_LIFECYCLE``, moved with ``backoffice.lifecycle.move``, each move
+recorded in ``status_changes``): pending → generated → (signed) → superseded, pending → failed
 → pending.
 """
 from __future__ import annotations
@@ -38,20 +39,11 @@ from backoffice.documents.kinds import document_kind
 from backoffice.documents.models import (CURRENT_STATUSES, OPEN_STATUSES, DocumentSequence, DocumentStatus,
                                          GeneratedDocument)
 from backoffice.extensions import db
+from backoffice.lifecycle import move
 from backoffice.models import insert_unless_present, utcnow
 
 P, G, S, X, F = (DocumentStatus.PENDING, DocumentStatus.GENERATED, DocumentStatus.SIGNED,
                  DocumentStatus.SUPERSEDED, DocumentStatus.FAILED)
-# status -> the statuses it may move to, and why.
-TRANSITIONS: dict[DocumentStatus, frozenset[DocumentStatus]] = {
-    P: frozenset({G,   # its file is stored
-                  F}),  # its job failed
-    F: frozenset({P}),  # asked for again
-    G: frozenset({S,   # signed (a convention, minutes)
-                  X}),  # a new version replaced it
-    S: frozenset({X}),  # a new version replaced it (a corrected convention, signed again)
-    X: frozenset(),
-}
 
 
 class DocumentNumber(NamedTuple):
@@ -140,15 +132,6 @@ def allocate_number(organisation, kind: str, *, year: int | None = None) -> Docu
 
 # --- issuing --------------------------------------------------------------------------------
 
-def move(document: GeneratedDocument, target: DocumentStatus, message: str | None = None) -> None:
-    """Change the status of ``document`` if :data:`TRANSITIONS` allows it (else DocumentError)."""
-    if target not in TRANSITIONS[document.status]:
-        raise DocumentError(f"Le document passe de « {document.status.label} » à « {target.label} » : "
-                            "ce changement n'est pas permis.")
-    document.status = target
-    document.message = message
-
-
 def request_document(organisation, kind: str, subject, *, user=None, task=None, number=None,
                      year: int | None = None) -> GeneratedDocument:
     """The pending version of ``kind`` about ``subject``: the one already waiting (or failed,
@@ -167,7 +150,8 @@ def request_document(organisation, kind: str, subject, *, user=None, task=None, 
     latest = _latest(organisation, kind, subject)
     if latest is not None and latest.status in OPEN_STATUSES:
         if latest.status is F:
-            move(latest, P)
+            move(latest, P, by=user)
+            latest.message = None
         _stamp(latest, user, task)
         db.session.flush()
         return latest
@@ -237,7 +221,7 @@ def store_document(document: GeneratedDocument, data: bytes, *, filename: str, m
     document.size = len(data)
     document.sha256 = hashlib.sha256(data).hexdigest()
     document.generated_at = utcnow()
-    move(document, G)
+    move(document, G, by=user)
     db.session.flush()
     return document
 
@@ -260,7 +244,8 @@ def issue_document(organisation, kind: str, subject, data: bytes, *, filename: s
 
 def fail_document(document: GeneratedDocument, message: str) -> None:
     """The pending ``document`` could not be made (``message``: French, for the user)."""
-    move(document, F, message)
+    move(document, F, reason=message)
+    document.message = message
     db.session.flush()
 
 
@@ -274,7 +259,7 @@ def supersede(document: GeneratedDocument, *, by: GeneratedDocument | None = Non
 
 def mark_signed(document: GeneratedDocument, *, by=None, at=None) -> None:
     """Record that the version in force was signed (who recorded it, when)."""
-    move(document, S)
+    move(document, S, by=by)
     document.signed_at = at or utcnow()
     document.signed_by_id = getattr(by, "id", None)
     db.session.flush()

@@ -17,6 +17,7 @@ from sqlalchemy import (BigInteger, CheckConstraint, DateTime, Enum, ForeignKey,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.extensions import db
+from backoffice.lifecycle import Lifecycle
 from backoffice.models import TimestampMixin, utcnow
 
 
@@ -76,12 +77,25 @@ STORED_STATUSES = frozenset({DocumentStatus.GENERATED, DocumentStatus.SIGNED, Do
 CURRENT_STATUSES = frozenset({DocumentStatus.GENERATED, DocumentStatus.SIGNED})
 OPEN_STATUSES = frozenset({DocumentStatus.PENDING, DocumentStatus.FAILED})
 
+_P, _G, _S, _X, _F = (DocumentStatus.PENDING, DocumentStatus.GENERATED, DocumentStatus.SIGNED,
+                      DocumentStatus.SUPERSEDED, DocumentStatus.FAILED)
+DOCUMENT_LIFECYCLE = Lifecycle("generated_document", {
+    _P: {_G,   # its file is stored
+         _F},  # its job failed
+    _F: {_P},  # asked for again
+    _G: {_S,   # signed (a convention, minutes)
+         _X},  # a new version replaced it
+    _S: {_X},  # a new version replaced it (a corrected convention, signed again)
+    _X: set(),
+}, noun="le document")
+
 
 def _status_enum():
     return Enum(DocumentStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e],
                 validate_strings=True)
 
 
+@DOCUMENT_LIFECYCLE.bind
 class GeneratedDocument(db.Model):
     """One version of a document about a subject (a membership, a deposit slip, an assembly…).
 

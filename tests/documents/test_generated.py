@@ -10,6 +10,7 @@ from backoffice.documents import generated
 from backoffice.documents.errors import DocumentError
 from backoffice.documents.models import DocumentSequence, DocumentStatus, GeneratedDocument
 from backoffice.extensions import db as _db
+from backoffice.lifecycle import LifecycleError, all_transitions, forbidden_transitions, history
 from tests.factories import ProfessionalFactory
 
 RECEIPT, SLIP, SHEET = "membership_receipt", "cheque_deposit_slip", "directory_sheet"
@@ -102,10 +103,28 @@ def test_signing_then_reissuing(organisation, login_as):
 def test_forbidden_moves_are_refused_in_french(organisation):
     document = _issue(organisation, ("assemblies", 1))
     generated.supersede(document)
-    with pytest.raises(DocumentError, match="« Remplacé » à « Signé » : ce changement n'est pas permis"):
+    with pytest.raises(LifecycleError, match="Impossible de passer le document de « Remplacé » à « Signé »"):
         generated.mark_signed(document)
     with pytest.raises(DocumentError, match="n'est pas en préparation"):
         generated.store_document(document, b"x", filename="x.docx")
+
+
+def test_every_move_is_recorded(organisation):
+    document = generated.request_document(organisation, RECEIPT, ("assemblies", 4), year=2026)
+    generated.fail_document(document, "LibreOffice ne répond pas.")
+    generated.request_document(organisation, RECEIPT, ("assemblies", 4), year=2026)
+    generated.store_document(document, b"PK", filename="attestation.docx")
+    assert [(c.from_status, c.to_status, c.reason) for c in history(document)] == [
+        ("pending", "failed", "LibreOffice ne répond pas."), ("failed", "pending", None), ("pending", "generated", None)]
+
+
+def test_the_lifecycle_table():
+    from backoffice.documents.models import DOCUMENT_LIFECYCLE
+
+    allowed = {(s.value, t.value) for s, t in all_transitions(DOCUMENT_LIFECYCLE)}
+    assert allowed == {("pending", "generated"), ("pending", "failed"), ("failed", "pending"),
+                       ("generated", "signed"), ("generated", "superseded"), ("signed", "superseded")}
+    assert ("superseded", "generated") in {(s.value, t.value) for s, t in forbidden_transitions(DOCUMENT_LIFECYCLE)}
 
 
 def test_one_current_version_is_enforced_by_the_database(organisation):
