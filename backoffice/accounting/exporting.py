@@ -24,7 +24,6 @@ since downloads go through the history).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import shutil
@@ -60,6 +59,7 @@ from backoffice.accounting.services import (
 )
 from backoffice.extensions import db
 from backoffice.models import utcnow
+from backoffice.organisations.storage import file_sha256
 
 FORMATS = {"fec": "FEC (fichier des écritures comptables)", "csv": "CSV (tableur)", "xlsx": "XLSX (Excel)"}
 REPORTS = {"journal": "Journal", "ledger": "Grand livre", "balance": "Balance"}
@@ -181,14 +181,6 @@ def _sheets(organisation, report, start, end, progress, total):
             yield trial_balance_sheet(reporting.balance_export_rows(organisation, start, end))
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def export_to_path(organisation, year, fmt, path=None, report=None, encoding=None, user=None, start=None,
                    end=None, origin="cli", task_id=None, progress=None):
     """Export the fiscal year starting in ``year`` (or ``start``–``end`` within it, CSV and
@@ -272,7 +264,7 @@ def _write(organisation, year, fmt, report, codec, start, end, stored, filename,
     else:
         written.append(stored)
         counts = write_xlsx(_sheets(organisation, report, start, end, progress, total), stored)
-        record.sha256, record.byte_count = _sha256(stored), stored.stat().st_size
+        record.sha256, record.byte_count = file_sha256(stored), stored.stat().st_size
         record.line_count = sum(counts.values())
         record.message = ", ".join(f"{title} : {count} lignes" for title, count in counts.items())
     record.stored_path = str(stored.relative_to(storage_root()))

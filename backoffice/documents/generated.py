@@ -267,19 +267,13 @@ def mark_signed(document: GeneratedDocument, *, by=None, at=None) -> None:
 
 # --- reading --------------------------------------------------------------------------------
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify(document: GeneratedDocument) -> bool:
     """True when the stored file is there and still has the fingerprint recorded at issue."""
     path = document.abspath()
     if not document.is_stored or path is None or not path.is_file():
         return False
+    from backoffice.organisations.storage import file_sha256
+
     return secrets.compare_digest(file_sha256(path), document.sha256)
 
 

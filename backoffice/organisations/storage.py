@@ -4,6 +4,7 @@ Writes are atomic (temporary file in the same folder, fsync, rename), so that a
 reader never sees half a logo or half an uploaded spreadsheet, even if the
 process dies in the middle of a write.
 """
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -34,3 +35,12 @@ def atomic_write(path, data):
             pass
         raise
     return path
+
+
+def file_sha256(path):
+    """The SHA-256 of a file (hex), read by blocks (a large export stays out of memory)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
