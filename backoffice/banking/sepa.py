@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 DIRECT_DEBIT_SCHEMA = "pain.008.001.02"
 CREDIT_TRANSFER_SCHEMA = "pain.001.001.03"
+# Country, check digits, business code, national identifier: what an ICS looks like.
+ICS_SHAPE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{3}[A-Z0-9]{1,28}$")
 # What the SEPA character set allows in identifiers (end-to-end id, mandate reference).
 SEPA_ID = re.compile(r"^[A-Za-z0-9+?/:().,' -]{1,35}$")
 
@@ -29,13 +31,17 @@ SEPA_ID = re.compile(r"^[A-Za-z0-9+?/:().,' -]{1,35}$")
 def clean_creditor_identifier(value):
     """A SEPA creditor identifier (ICS, e.g. ``FR72ZZZ123456``), compact and upper-cased, its
     check digits verified by python-stdnum (``stdnum.eu.at_02``); ``BankingError`` otherwise."""
+    shape = at_02.compact(value or "")
+    if not ICS_SHAPE.match(shape):
+        raise BankingError("Identifiant créancier SEPA (ICS) invalide : il ressemble à FR12ZZZ123456.",
+                           field="creditor_identifier")
     try:
-        ics = at_02.validate(value or "")
+        ics = at_02.validate(shape)
     except InvalidChecksum:
         raise BankingError("Identifiant créancier SEPA (ICS) invalide : la clé de contrôle ne correspond pas.",
                            field="creditor_identifier") from None
     except (InvalidLength, StdnumError):
-        raise BankingError("Identifiant créancier SEPA (ICS) invalide : il ressemble à FR72ZZZ123456.",
+        raise BankingError("Identifiant créancier SEPA (ICS) invalide : il ressemble à FR12ZZZ123456.",
                            field="creditor_identifier") from None
     if ics.startswith("FR") and len(ics) != 13:
         raise BankingError("Un ICS français compte 13 caractères (FR, 2 chiffres, 3 caractères, 6 caractères).",

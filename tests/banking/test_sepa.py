@@ -31,7 +31,7 @@ def test_valid_creditor_identifiers(value, expected):
 
 @pytest.mark.parametrize("value, message", [
     ("FR73ZZZ123456", "la clé de contrôle ne correspond pas"), ("FR72ZZZ12345", "la clé de contrôle"),
-    ("123456", "ICS"), ("", "il ressemble à FR72ZZZ123456"), ("FR72 ZZZ 123456 7", "ICS"),
+    ("123456", "il ressemble à FR12ZZZ123456"), ("", "il ressemble à FR12ZZZ123456"), ("FR72 ZZZ 123456 7", "ICS"),
 ])
 def test_invalid_creditor_identifiers(value, message):
     with pytest.raises(BankingError, match=message) as caught:
