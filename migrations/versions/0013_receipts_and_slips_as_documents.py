@@ -7,8 +7,8 @@ a task result are copied into ``STORAGE_DIR/<org>/documents/`` (task results exp
 number sequences start after the numbers already given (receipts per organisation and year,
 deposits per organisation).
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-02
 
 """
@@ -22,8 +22,8 @@ from alembic import op
 from flask import current_app
 
 # revision identifiers, used by Alembic.
-revision = '0012'
-down_revision = '0011'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
