@@ -283,7 +283,10 @@ class Membership(TimestampMixin, db.Model):
     credit: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     payment_reference: Mapped[str] = mapped_column(String(20), unique=True)
     joined_on: Mapped[date] = mapped_column(Date)
+    # The day since which the membership has been fully paid without interruption
+    # (``roll.paid_since``), and the day it was exempted: the voter roll at a cut-off reads them.
     paid_on: Mapped[date | None] = mapped_column(Date)
+    exempted_on: Mapped[date | None] = mapped_column(Date)
     exemption_reason: Mapped[str | None] = mapped_column(String(250))
     cancelled_on: Mapped[date | None] = mapped_column(Date)
     cancellation_reason: Mapped[str | None] = mapped_column(String(250))

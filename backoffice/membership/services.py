@@ -34,6 +34,7 @@ from backoffice.errors import ServiceError
 from backoffice.extensions import db
 from backoffice.formatting import format_money_plain
 from backoffice.membership import ledger
+from backoffice.membership.roll import paid_since
 from backoffice.membership.models import (OPEN_STATUSES, CategoryKind, College, FeeCategory, Membership,
                                           MembershipPayment, MembershipPeriod, MembershipSettings, MembershipStatus,
                                           PaymentKind, PaymentMethod, PaymentStatus)
@@ -466,7 +467,7 @@ def reinstate_membership(membership, category=None, college=None, amount_due=Non
     _set_status(membership, REINSTATE[1])
     membership.category, membership.college, membership.amount_due = category, college, amount_due
     membership.cancelled_on = membership.cancellation_reason = None
-    membership.exemption_reason = None
+    membership.exemption_reason = membership.exempted_on = None
     if joined_on is not None:
         membership.joined_on = joined_on
     if source is not None:
@@ -511,6 +512,7 @@ def exempt_membership(membership, reason, on=None):
         raise MembershipError("Seule une adhésion en attente de paiement, sans paiement reçu, peut être exonérée.")
     _set_status(membership, S.EXEMPT)
     membership.exemption_reason = reason[:250]
+    membership.exempted_on = on or date.today()
     _reverse_fee_due(membership, on or date.today(), f"Exonération — {_membership_label(membership)}"[:200])
     db.session.flush()
     return membership
@@ -521,7 +523,7 @@ def lift_exemption(membership, on=None):
     if membership.status is not S.EXEMPT:
         raise MembershipError("Cette adhésion n'est pas exonérée.")
     _set_status(membership, S.AWAITING_PAYMENT)
-    membership.exemption_reason = None
+    membership.exemption_reason = membership.exempted_on = None
     membership.fee_due_entry_id = _post_fee_due(membership, entry_date=on or date.today())
     db.session.flush()
     return membership
@@ -610,9 +612,9 @@ def recompute(membership):
     became_paid = target is S.PAID and membership.status is not S.PAID
     _set_status(membership, target)
     if target is S.PAID:
-        if became_paid or membership.paid_on is None:
-            confirmed = [p.paid_on for p in membership.payments if p.status is PaymentStatus.CONFIRMED]
-            membership.paid_on = max(confirmed) if confirmed else date.today()
+        membership.paid_on = paid_since(
+            membership.amount_due, [(p.paid_on, p.amount) for p in membership.payments
+                                    if p.status is PaymentStatus.CONFIRMED], default=membership.joined_on)
     else:
         membership.paid_on = None
     db.session.flush()
