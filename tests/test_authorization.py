@@ -284,7 +284,7 @@ ROUTES.update({
     "people.detail": _P_VIEW,
     "people.sites": _P_VIEW,
     **{f"people.{name}": _P_EDIT for name in (
-        "create_professional", "create_structure", "edit", "create_site", "edit_site",
+        "create_professional", "create_structure", "edit", "add_to_directory", "create_site", "edit_site",
         "import_upload", "import_preview", "import_confirm", "import_template")},
     "organisations.upload_logo": ADMIN,
     "organisations.delete_logo": ADMIN,
@@ -294,6 +294,7 @@ ROUTES.update({
 URL_ARGS.update({
     "people.detail": lambda o: {"party_id": o.professional.id},
     "people.edit": lambda o: {"party_id": o.professional.id},
+    "people.add_to_directory": lambda o: {"party_id": o.professional.id},
     "people.edit_site": lambda o: {"site_id": o.site.id},
     # An upload with an error row: the confirmation is refused without writing anything.
     "people.import_preview": lambda o: {"token": o.people_import},
@@ -329,7 +330,17 @@ def _site(o):
     return SiteFactory()
 
 
-OBJECTS.setdefault("professional", lambda o: __import__("tests.factories").factories.ProfessionalFactory())
+def _professional(o):
+    """A professional in o.organisation's directory (its staff may see and edit the entry)."""
+    from backoffice.organisations.affiliations import add_contact
+    from tests.factories import ProfessionalFactory
+
+    professional = ProfessionalFactory()
+    add_contact(o.organisation, professional)
+    return professional
+
+
+OBJECTS.setdefault("professional", _professional)
 OBJECTS.update({
     "site": _site,
     "people_import": _people_import,  # token of a stored upload (one row with a bad RPPS)

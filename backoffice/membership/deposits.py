@@ -90,11 +90,12 @@ def deposit_context(organisation, deposit, depositor=None):
     amounts are ``Decimal`` and dates ``date``: the template formats them). The documents
     module adds ``logo``."""
     from backoffice.documents.services import organisation_context
+    from backoffice.organisations.affiliations import Role, current_holder
 
     cheques = list(db.session.scalars(
         select(MembershipPayment).where(MembershipPayment.cheque_deposit_id == deposit.id)
         .order_by(MembershipPayment.id)))
-    treasurer = organisation.treasurer
+    treasurer = current_holder(organisation, Role.TREASURER, on=deposit.deposited_on)
     return {
         "organisation": organisation_context(organisation),
         "account": {"iban": _spaced(organisation.iban), "bic": organisation.bic or ""},

@@ -92,9 +92,14 @@ def _counted_payments(membership):
     return [p for p in rows if p.kind is PaymentKind.PAYMENT and p.id not in reversed_ids]
 
 
-def _treasurer_name(organisation):
-    if organisation.treasurer is not None:
-        return getattr(organisation.treasurer, "formal_name", None) or organisation.treasurer.display_name
+def _treasurer_name(organisation, on):
+    """Who signs a receipt issued on ``on``: the treasurer then (an affiliation), else a treasurer
+    login, else the president."""
+    from backoffice.organisations.affiliations import Role, current_holder
+
+    treasurer = current_holder(organisation, Role.TREASURER, on)
+    if treasurer is not None:
+        return getattr(treasurer, "formal_name", None) or treasurer.display_name
     from backoffice.auth.models import Role, RoleAssignment, User
 
     user = db.session.scalar(select(User).join(RoleAssignment, RoleAssignment.user_id == User.id).where(
@@ -102,7 +107,8 @@ def _treasurer_name(organisation):
         User.active.is_(True)).order_by(User.id).limit(1))
     if user is not None:
         return str(user)
-    return organisation.president.display_name if organisation.president is not None else ""
+    president = current_holder(organisation, Role.PRESIDENT, on)
+    return president.display_name if president is not None else ""
 
 
 def _siren(value):
@@ -137,7 +143,7 @@ def receipt_context(membership, receipt, issued_on=None):
                     "reference": (last.reference if last else None) or membership.payment_reference},
         "place": organisation.city or "",
         "issued_on": issued_on or date.today(),
-        "treasurer": {"name": _treasurer_name(organisation)},
+        "treasurer": {"name": _treasurer_name(organisation, issued_on or date.today())},
     }
 
 

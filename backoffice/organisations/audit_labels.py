@@ -1,7 +1,7 @@
 """French names of an organisation's columns for the audit trail."""
 from backoffice.audit.labels import register
 from backoffice.organisations.forms import MONTHS
-from backoffice.organisations.models import OrganisationKind
+from backoffice.organisations.models import AffiliationRole, OrganisationKind
 from backoffice.people.audit_labels import party_name
 from backoffice.validation import format_phone
 
@@ -10,8 +10,9 @@ register(
     {
         "slug": "Identifiant d'adresse", "name": "Nom", "kind": "Type", "siren": "SIREN", "siret": "SIRET",
         "rna": "RNA", "address": "Adresse", "postcode": "Code postal", "city": "Commune", "email": "E-mail",
-        "phone": "Téléphone", "iban": "IBAN", "bic": "BIC", "president_id": "Président(e)",
-        "treasurer_id": "Trésorier(ère)", "fiscal_year_start_month": "Début d'exercice",
+        "phone": "Téléphone", "iban": "IBAN", "bic": "BIC", "fiscal_year_start_month": "Début d'exercice",
+        # Columns until migration 0011 (the offices are affiliations now): older entries still name them.
+        "president_id": "Président(e)", "treasurer_id": "Trésorier(ère)",
     },
     {
         "kind": lambda v: OrganisationKind(v).label,
@@ -20,4 +21,11 @@ register(
         "treasurer_id": party_name,
         "fiscal_year_start_month": lambda v: f"1er {MONTHS[int(v) - 1]}",
     },
+)
+
+register(
+    "affiliations", "Rôle dans l'organisation",
+    {"organisation_id": "Organisation", "party_id": "Personne", "role": "Rôle", "starts_on": "Depuis le",
+     "ends_on": "Jusqu'au"},
+    {"party_id": party_name, "role": lambda v: AffiliationRole(v).label},
 )

@@ -5,7 +5,7 @@ from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from backoffice.extensions import db
-from backoffice.organisations.models import OrganisationKind
+from backoffice.organisations.models import AffiliationRole, OrganisationKind
 from backoffice.validation import (
     Cleaned,
     clean_bic,
@@ -20,10 +20,13 @@ from backoffice.validation import (
 MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre"]
 KIND_CHOICES = {kind.value: kind.label for kind in OrganisationKind}
+# The settings form's office pickers and the affiliation role each one writes.
+OFFICE_FIELDS = {"president_id": AffiliationRole.PRESIDENT, "treasurer_id": AffiliationRole.TREASURER,
+                 "secretary_id": AffiliationRole.SECRETARY}
 
 
 def directory_choices():
-    """Professionals of the directory, by name, for the president and treasurer (a shorthand choices dict)."""
+    """Professionals of the directory, by name, for the offices (a shorthand choices dict)."""
     from backoffice.people.models import Professional
 
     rows = db.session.execute(
@@ -58,6 +61,7 @@ class OrganisationSettingsForm(FlaskForm):
     bic = StringField("BIC", validators=[Optional(), Cleaned(clean_bic)])
     president_id = SelectField("Président(e)", coerce=_optional_int, validate_choice=True)
     treasurer_id = SelectField("Trésorier(ère)", coerce=_optional_int, validate_choice=True)
+    secretary_id = SelectField("Secrétaire", coerce=_optional_int, validate_choice=True)
     fiscal_year_start_month = SelectField(
         "Début de l'exercice comptable", coerce=int, choices={i + 1: f"1er {m}" for i, m in enumerate(MONTHS)}
     )
@@ -66,8 +70,8 @@ class OrganisationSettingsForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         choices = directory_choices()
-        self.president_id.choices = choices
-        self.treasurer_id.choices = choices
+        for office in OFFICE_FIELDS:
+            getattr(self, office).choices = choices
 
     def validate_siret(self, field):
         if field.data and self.siren.data and not self.siren.errors and not str(field.data).startswith(str(self.siren.data)):
@@ -80,9 +84,17 @@ class OrganisationSettingsForm(FlaskForm):
         values = {name: getattr(self, name).data for name in (
             "name", "kind", "siren", "siret", "rna", "address", "postcode", "city", "email", "phone", "iban", "bic",
             "fiscal_year_start_month")}
-        values["president_id"] = self.president_id.data or None
-        values["treasurer_id"] = self.treasurer_id.data or None
+        for office in OFFICE_FIELDS:
+            values[office] = getattr(self, office).data or None
         return values
+
+    def fill_offices(self, organisation):
+        """Pre-select today's holder of each office (they live in affiliations, not on the organisation)."""
+        from backoffice.organisations.affiliations import current_holder
+
+        for office, role in OFFICE_FIELDS.items():
+            holder = current_holder(organisation, role)
+            getattr(self, office).data = holder.id if holder is not None else 0
 
 
 class LogoForm(FlaskForm):

@@ -1,10 +1,11 @@
 from datetime import date, timedelta
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.extensions import db
+from backoffice.formatting import format_date_short
 from backoffice.models import TimestampMixin
 
 
@@ -49,12 +50,8 @@ class Organisation(TimestampMixin, db.Model):
     city: Mapped[str | None] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(20))
-    president_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
-    treasurer_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
     fiscal_year_start_month: Mapped[int] = mapped_column(Integer, default=1)
 
-    president = relationship("Party", foreign_keys=[president_id])
-    treasurer = relationship("Party", foreign_keys=[treasurer_id])
     # The organisation's bank accounts (backoffice.banking), the default one first.
     bank_accounts = relationship("BankAccount", back_populates="organisation",
                                  order_by="[BankAccount.is_default.desc(), BankAccount.id]")
@@ -106,3 +103,68 @@ class Organisation(TimestampMixin, db.Model):
     @property
     def full_address(self):
         return ", ".join(p for p in (self.address, f"{self.postcode or ''} {self.city or ''}".strip()) if p)
+
+
+class AffiliationRole(StrEnum):
+    """What a party is to an organisation (besides a membership): an office, a share, a contact."""
+
+    PRESIDENT = "president"
+    VICE_PRESIDENT = "vice_president"
+    SECRETARY = "secretary"
+    TREASURER = "treasurer"
+    BOARD_MEMBER = "board_member"
+    ASSOCIATE = "associate"
+    MANAGER = "manager"
+    COORDINATOR = "coordinator"
+    # In the organisation's directory (created or imported by it) with no other relation yet.
+    CONTACT = "contact"
+
+    @property
+    def label(self):
+        return AFFILIATION_ROLE_LABELS[self]
+
+
+AFFILIATION_ROLE_LABELS = {
+    AffiliationRole.PRESIDENT: "Président(e)",
+    AffiliationRole.VICE_PRESIDENT: "Vice-président(e)",
+    AffiliationRole.SECRETARY: "Secrétaire",
+    AffiliationRole.TREASURER: "Trésorier(ère)",
+    AffiliationRole.BOARD_MEMBER: "Membre du bureau",
+    AffiliationRole.ASSOCIATE: "Associé(e)",
+    AffiliationRole.MANAGER: "Gérant(e)",
+    AffiliationRole.COORDINATOR: "Coordinateur(rice)",
+    AffiliationRole.CONTACT: "Contact de l'annuaire",
+}
+
+
+class Affiliation(TimestampMixin, db.Model):
+    """A party's role in an organisation from ``starts_on`` to ``ends_on`` (the last day, included;
+    None: still). A CPTS's board, a SISA's associates, the organisation's directory contacts.
+    Written through ``backoffice.organisations.affiliations`` only."""
+
+    __tablename__ = "affiliations"
+    __audited__ = True
+    __table_args__ = (
+        CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="dates"),
+        Index("ix_affiliations_org_role", "organisation_id", "role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    role: Mapped[AffiliationRole] = mapped_column(
+        Enum(AffiliationRole, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e],
+             validate_strings=True))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+
+    organisation = relationship(Organisation)
+    party = relationship("Party")
+
+    def is_current(self, on):
+        return self.starts_on <= on and (self.ends_on is None or self.ends_on >= on)
+
+    def __str__(self):
+        until = f" au {format_date_short(self.ends_on)}" if self.ends_on else ""
+        return (f"{self.role.label} de {self.organisation.name if self.organisation else ''} : "
+                f"{self.party.display_name if self.party else ''}, du {format_date_short(self.starts_on)}{until}")

@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from backoffice.extensions import db
+from backoffice.organisations.affiliations import set_office
 from backoffice.organisations.models import Organisation, OrganisationKind
 from backoffice.organisations.storage import atomic_write, organisation_dir
 from backoffice.validation import (
@@ -91,16 +92,19 @@ _CLEANERS = {
 }
 EDITABLE_FIELDS = (
     "name", "kind", "siren", "siret", "rna", "address", "postcode", "city", "email", "phone",
-    "iban", "bic", "president_id", "treasurer_id", "fiscal_year_start_month",
+    "iban", "bic", "president_id", "treasurer_id", "secretary_id", "fiscal_year_start_month",
 )
+# Offices named on the settings page: written as affiliations from today (``affiliations.set_office``).
+OFFICES = {"president_id": "president", "treasurer_id": "treasurer", "secretary_id": "secretary"}
 
 
 def update_settings(organisation, **values):
     """Check and store an organisation's legal details; raises ``SettingsError``.
 
     Identifiers are normalised (SIREN/SIRET/IBAN/BIC/postcode, phone in E.164),
-    the SIRET must belong to the SIREN, and the president and treasurer must be
-    professionals of the directory.
+    the SIRET must belong to the SIREN, and the president, treasurer and secretary must be
+    professionals of the directory (a change names the new holder from today: an affiliation;
+    ``None`` ends the office).
     """
     from backoffice.people.models import Professional
 
@@ -130,17 +134,20 @@ def update_settings(organisation, **values):
         raise SettingsError("siret", "Le SIRET doit commencer par le SIREN de l'organisation.")
     if siret and not siren:
         cleaned["siren"] = siret[:9]
-    for key in ("president_id", "treasurer_id"):
-        party_id = cleaned.get(key)
-        if party_id:
-            if db.session.get(Professional, int(party_id)) is None:
+    offices = {}
+    for key in OFFICES:
+        if key in cleaned:
+            party_id = cleaned.pop(key)
+            offices[key] = db.session.get(Professional, int(party_id)) if party_id else None
+            if party_id and offices[key] is None:
                 raise SettingsError(key, "Choisissez une personne de l'annuaire.")
-            cleaned[key] = int(party_id)
     month = cleaned.get("fiscal_year_start_month")
     if "fiscal_year_start_month" in cleaned and (month is None or not 1 <= int(month) <= 12):
         raise SettingsError("fiscal_year_start_month", "Choisissez le mois de début de l'exercice.")
     for key, value in cleaned.items():
         setattr(organisation, key, value)
+    for key, party in offices.items():
+        set_office(organisation, OFFICES[key], party)
     db.session.flush()
     return organisation
 

@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from backoffice.auth.permissions import org_blueprint, permission_required
 from backoffice.extensions import db
-from backoffice.organisations import services
+from backoffice.organisations import affiliations, services
 from backoffice.organisations.forms import LogoForm, NewOrganisationForm, OrganisationSettingsForm
 from backoffice.validation import format_phone
 
@@ -14,6 +14,7 @@ def _settings_form():
     """The settings form filled from the organisation (never from another form's POST)."""
     form = OrganisationSettingsForm(formdata=None, obj=g.organisation)
     form.phone.data = format_phone(g.organisation.phone)  # as people write it; stored in E.164
+    form.fill_offices(g.organisation)
     return form
 
 
@@ -24,6 +25,7 @@ def _render(form, logo_form=None, status=200):
         logo_form=logo_form or LogoForm(),
         new_form=NewOrganisationForm(),
         logo=services.organisation_logo_path(g.organisation),
+        roles=affiliations.holders_of_roles(g.organisation),
     ), status
 
 

@@ -8,6 +8,7 @@ CPTS; 90 professionals on 9 sites (4 MSP, 5 satellite practices) for the SISA
 with the exact profession mix of the seed documents.
 """
 import random
+from datetime import date
 import unicodedata
 
 from sqlalchemy import select
@@ -39,8 +40,11 @@ PAYS_BLANC_MIX = {
 PAYS_BLANC_NAMED = [
     ("Mme", "Claire", "Morvan", "infirmier", 0, "treasurer"),
     ("Mme", "Anne", "Le Bihan", "medecin_generaliste", 1, "president"),
-    ("M.", "Yann", "Le Goff", "masseur_kinesitherapeute", 6, None),
+    ("M.", "Yann", "Le Goff", "masseur_kinesitherapeute", 6, "secretary"),
 ]
+# The CPTS's board, elected at its constituent assembly; five more members sit on it.
+PAYS_BLANC_BOARD_SINCE = date(2024, 9, 14)
+PAYS_BLANC_BOARD_SIZE = 5
 PAYS_BLANC_STRUCTURES = [
     ("EHPAD Résidence du Traict", "ehpad", "Le Croisic", "44490"),
     ("SSIAD de la Presqu'île", "ssiad", "Guérande", "44350"),
@@ -70,6 +74,11 @@ MAYENNE_NAMED = [
     ("M.", "Paul", "Chevalier", "medecin_generaliste", 1, "treasurer"),
     ("Mme", "Hélène", "Brochard", "medecin_generaliste", 0, "president"),
 ]
+# The SISA was created in December 2012 with its professionals as associates; one joined in June
+# 2025 and one left in September 2025 (the 2025 distribution prorates both).
+MAYENNE_CREATED_ON = date(2012, 12, 1)
+MAYENNE_JOINED_ON = date(2025, 6, 16)
+MAYENNE_LEFT_ON = date(2025, 9, 30)
 
 FIRST_NAMES = {
     "Mme": ["Anne", "Marie", "Sophie", "Isabelle", "Nathalie", "Catherine", "Sandrine", "Céline", "Aurélie", "Julie",
@@ -188,12 +197,22 @@ def _ensure_site(name, kind, commune, postcode, address):
     return site
 
 
-def _assign_roles(organisation, roles, logins):
-    """President and treasurer of the organisation, and the staff logins linked to their directory entry."""
+def _affiliate_once(party, organisation, role, starts_on, ends_on=None):
+    """An affiliation of the demo, created on the first run only."""
+    from backoffice.organisations.affiliations import affiliate
+    from backoffice.organisations.models import Affiliation
+
+    exists = db.session.scalar(select(Affiliation.id).where(
+        Affiliation.organisation_id == organisation.id, Affiliation.party_id == party.id, Affiliation.role == role))
+    if exists is None:
+        affiliate(party, organisation, role, starts_on=starts_on, ends_on=ends_on)
+
+
+def _assign_roles(organisation, roles, logins, since):
+    """The organisation's offices (affiliations from ``since``), and the staff logins linked to
+    their directory entry."""
     for role, professional in roles.items():
-        attribute = f"{role}_id"
-        if getattr(organisation, attribute) is None:
-            setattr(organisation, attribute, professional.id)
+        _affiliate_once(professional, organisation, role, since)
     for email, role in logins.items():
         user = db.session.scalar(select(User).where(User.email == email))
         if user is not None and user.party_id is None and role in roles:
@@ -214,22 +233,33 @@ def pays_blanc(organisation):
         if person["place"] is not None:
             remaining.remove(person["place"])
     free = iter(remaining)
-    roles = {}
+    roles, professionals = {}, []
     for person in people:
         commune, postcode = person["place"] or next(free)
         professional = _ensure_professional(person, commune, postcode)
+        professionals.append(professional)
         if person["role"]:
             roles[person["role"]] = professional
+    sirets = []
     for name, structure_type, commune, postcode in PAYS_BLANC_STRUCTURES:
         siret, address = ids.siret(), f"{rng.randint(1, 40)} {rng.choice(STREETS)}"  # drawn on every run
+        sirets.append(siret)
         if db.session.scalar(select(Structure).where(Structure.siret == siret)) is None:
             db.session.add(Structure(
                 name=name, structure_type=structure_type, siren=siret[:9], siret=siret, commune=commune,
                 postcode=postcode, address=address, email=f"contact@{_ascii(name)[:40]}.fr",
             ))
     db.session.flush()
-    _assign_roles(organisation, roles, {"tresorier@cpts-paysblanc.fr": "treasurer"})
+    _assign_roles(organisation, roles, {"tresorier@cpts-paysblanc.fr": "treasurer"}, PAYS_BLANC_BOARD_SINCE)
     _link_user("bureau@cpts-paysblanc.fr", "Yann", "Le Goff")
+    officers = set(roles.values())
+    others = [p for p in professionals if p not in officers]
+    for professional in others[:PAYS_BLANC_BOARD_SIZE]:
+        _affiliate_once(professional, organisation, "board_member", PAYS_BLANC_BOARD_SINCE)
+    # Everyone else of the territory is in the CPTS's directory (its members, soon).
+    structures = db.session.scalars(select(Structure).where(Structure.siret.in_(sirets))).all()
+    for party in others[PAYS_BLANC_BOARD_SIZE:] + list(structures):
+        _affiliate_once(party, organisation, "contact", PAYS_BLANC_BOARD_SINCE)
 
 
 def _link_user(email, first_name, last_name):
@@ -246,7 +276,7 @@ def pays_de_mayenne(organisation):
              for name, kind, commune, postcode in MAYENNE_SITES]
     places = [(site.commune, site.postcode, site) for site in sites]
     people = _people(rng, ids, MAYENNE_MIX, MAYENNE_NAMED, "53", places, "psl-paysdemayenne.fr")
-    roles = {}
+    roles, professionals = {}, []
     spread = 0
     for person in people:
         if person["place"] is None:
@@ -257,14 +287,24 @@ def pays_de_mayenne(organisation):
                 spread += 1
         commune, postcode, site = person["place"]
         professional = _ensure_professional(person, commune, postcode, site)
+        professionals.append(professional)
         if person["role"]:
             roles[person["role"]] = professional
     db.session.flush()
-    _assign_roles(organisation, roles, {"gerant@psl-paysdemayenne.fr": "treasurer"})
+    _assign_roles(organisation, roles, {"gerant@psl-paysdemayenne.fr": "treasurer"}, MAYENNE_CREATED_ON)
+    _affiliate_once(roles["treasurer"], organisation, "manager", MAYENNE_CREATED_ON)
+    # The 90 professionals are the SISA's associates: the last one listed joined in June 2025,
+    # the one before left in September 2025.
+    *founders, leaver, newcomer = professionals
+    for professional in founders:
+        _affiliate_once(professional, organisation, "associate", MAYENNE_CREATED_ON)
+    _affiliate_once(leaver, organisation, "associate", MAYENNE_CREATED_ON, ends_on=MAYENNE_LEFT_ON)
+    _affiliate_once(newcomer, organisation, "associate", MAYENNE_JOINED_ON)
 
 
 def step(organisations_by_slug):
-    """Seed the directory of both demo organisations and name their president and treasurer."""
+    """Seed the directory of both demo organisations: their offices, the CPTS's board and contacts,
+    the SISA's associates (affiliations)."""
     if "cpts-pays-blanc" in organisations_by_slug:
         pays_blanc(organisations_by_slug["cpts-pays-blanc"])
     if "sisa-pays-de-mayenne" in organisations_by_slug:

@@ -4,13 +4,14 @@ Services flush and never commit: the view (or job) commits once. Errors are
 ``PeopleError`` with a French message and the form field it concerns.
 """
 import json
+from datetime import date
 import re
 import secrets
 import time
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, or_, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload, with_polymorphic
 
@@ -39,6 +40,41 @@ class ImportRejected(ValueError):
     """The import cannot be applied; nothing was stored. The message is French."""
 
 
+# ---------------------------------------------------------------- who is in whose directory
+
+def related_party_ids(organisation):
+    """SQL (a union of ids): the parties with a relation to ``organisation`` — a membership of any
+    period, an affiliation not ended (an office, an associate, a directory contact), a login with
+    a role in it. The organisation's directory lists them and shows their contact details; the
+    shared table holds everyone else, whom its staff see by name only."""
+    from backoffice.auth.models import RoleAssignment, User
+    from backoffice.membership.models import Membership
+    from backoffice.organisations.models import Affiliation
+
+    today = date.today()
+    return union(
+        select(Membership.party_id).where(Membership.organisation_id == organisation.id),
+        select(Affiliation.party_id).where(Affiliation.organisation_id == organisation.id,
+                                           or_(Affiliation.ends_on.is_(None), Affiliation.ends_on >= today)),
+        select(User.party_id).join(RoleAssignment, RoleAssignment.user_id == User.id).where(
+            RoleAssignment.organisation_id == organisation.id, User.party_id.is_not(None)),
+    )
+
+
+def related_to(organisation, party):
+    """True if ``party`` has a relation with ``organisation`` (see ``related_party_ids``)."""
+    ids = related_party_ids(organisation).subquery()
+    return db.session.scalar(select(ids.c[0]).where(ids.c[0] == party.id).limit(1)) is not None
+
+
+def related_among(organisation, party_ids):
+    """The ids of ``party_ids`` that have a relation with ``organisation`` (one query)."""
+    if not party_ids:
+        return set()
+    ids = related_party_ids(organisation).subquery()
+    return set(db.session.scalars(select(ids.c[0]).where(ids.c[0].in_(list(party_ids)))))
+
+
 # ---------------------------------------------------------------- listing
 
 SORTS = {
@@ -59,8 +95,12 @@ def _matching(values, text):
     return [value for value in values if text in fold_for_search(value)]
 
 
-def directory_query(q=None, kind=None, profession=None, commune=None, site_id=None, sort="name"):
-    """A ``select`` of parties for the directory list, with the site loaded eagerly.
+def directory_query(q=None, kind=None, profession=None, commune=None, site_id=None, sort="name", organisation=None,
+                    viewer=None):
+    """A ``select`` of parties for the directory list, with the site loaded eagerly; given
+    ``organisation``, only the parties related to it (``related_party_ids``). ``viewer``: the
+    organisation searching the whole table, whose words match the e-mail of its own people only
+    (an address must not tell whose it is).
 
     ``q`` matches, accent- and case-insensitively, every word against the name,
     the RPPS/ADELI, the e-mail, the commune or the site. ``sort`` is a key of
@@ -68,6 +108,8 @@ def directory_query(q=None, kind=None, profession=None, commune=None, site_id=No
     """
     party = with_polymorphic(Party, [Professional, Structure])
     query = select(party).options(selectinload(party.Professional.site))
+    if organisation is not None:
+        query = query.where(party.id.in_(related_party_ids(organisation)))
     if kind in (PartyKind.PROFESSIONAL.value, PartyKind.STRUCTURE.value):
         query = query.where(party.kind == PartyKind(kind))
     if profession:
@@ -81,10 +123,10 @@ def directory_query(q=None, kind=None, profession=None, commune=None, site_id=No
         communes = db.session.scalars(select(Party.commune).where(Party.commune.is_not(None)).distinct()).all()
         sites = db.session.execute(select(Site.id, Site.name)).all()
         for word in words:
-            conditions = [
-                party.sort_name.contains(word, autoescape=True),
-                func.lower(party.email).contains(word, autoescape=True),
-            ]
+            email = func.lower(party.email).contains(word, autoescape=True)
+            if viewer is not None:
+                email = email & party.id.in_(related_party_ids(viewer))
+            conditions = [party.sort_name.contains(word, autoescape=True), email]
             if word.isdigit():
                 conditions += [party.Professional.rpps.startswith(word), party.Professional.adeli.startswith(word),
                                party.Structure.siret.startswith(word)]
@@ -337,8 +379,9 @@ def plan_people_import(data, filename=""):
     return importer.plan_import(table, _existing_for(table), _site_index())
 
 
-def apply_people_import(data, filename=""):
-    """Re-read and re-check the file, then create and update professionals — all or nothing.
+def apply_people_import(data, filename="", organisation=None):
+    """Re-read and re-check the file, then create and update professionals — all or nothing;
+    given ``organisation``, every professional of the file joins its directory (a contact).
 
     Raises ``ImportRejected`` (nothing stored) if the file is unreadable or any
     row has an error; returns the plan that was applied.
@@ -355,25 +398,52 @@ def apply_people_import(data, filename=""):
     ids = [row.existing_id for row in plan.rows if row.status == "update"]
     if ids:
         by_id = {p.id: p for p in db.session.scalars(select(Professional).where(Professional.id.in_(ids)))}
+    listed = []
     for row in plan.rows:
         if row.status == "create":
-            db.session.add(Professional(**row.values))
+            person = Professional(**row.values)
+            db.session.add(person)
+            listed.append(person)
         elif row.status == "update":
             person = by_id[row.existing_id]
             for name, (_, new) in row.changes.items():
                 setattr(person, name, new)
+            listed.append(person)
+        elif row.existing_id is not None:
+            listed.append(row.existing_id)
     db.session.flush()
+    if organisation is not None:
+        add_contacts(organisation, [p if isinstance(p, int) else p.id for p in listed])
     return plan
+
+
+def add_contacts(organisation, party_ids):
+    """Put the parties of ``party_ids`` that have no relation with ``organisation`` yet in its
+    directory (``CONTACT`` affiliations from today); two queries and one insert."""
+    from backoffice.organisations.models import Affiliation, AffiliationRole
+
+    new = set(party_ids) - related_among(organisation, party_ids)
+    today = date.today()
+    db.session.add_all(Affiliation(organisation_id=organisation.id, party_id=party_id, role=AffiliationRole.CONTACT,
+                                   starts_on=today) for party_id in sorted(new))
+    db.session.flush()
+    return len(new)
 
 
 # ---------------------------------------------------------------- dashboard
 
 def missing_settings(organisation):
     """What the organisation's admins still have to fill in, in French."""
+    from backoffice.organisations.affiliations import OFFICES, Role, current_condition
+    from backoffice.organisations.models import Affiliation
+
+    offices = set(db.session.scalars(select(Affiliation.role).where(
+        Affiliation.organisation_id == organisation.id, Affiliation.role.in_(OFFICES),
+        current_condition(date.today()))))
     checks = [
         (organisation.siren, "le SIREN"), (organisation.address and organisation.postcode, "l'adresse du siège"),
-        (organisation.iban, "l'IBAN"), (organisation.president_id, "le ou la présidente"),
-        (organisation.treasurer_id, "le trésorier ou la trésorière"), (organisation_logo_path(organisation), "le logo"),
+        (organisation.iban, "l'IBAN"), (Role.PRESIDENT in offices, "le ou la présidente"),
+        (Role.TREASURER in offices, "le trésorier ou la trésorière"), (organisation_logo_path(organisation), "le logo"),
     ]
     return [label for value, label in checks if not value]
 
@@ -381,7 +451,8 @@ def missing_settings(organisation):
 def dashboard_figures(organisation, recent=8):
     """The directory's part of the dashboard: professions, recent changes, settings to complete."""
     by_profession = db.session.execute(
-        select(Professional.profession, func.count()).group_by(Professional.profession).order_by(func.count().desc())
+        select(Professional.profession, func.count()).where(Professional.id.in_(related_party_ids(organisation)))
+        .group_by(Professional.profession).order_by(func.count().desc())
     ).all()
     recent_changes = db.session.scalars(
         select(AuditEntry).options(selectinload(AuditEntry.user))

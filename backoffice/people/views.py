@@ -3,6 +3,7 @@ from flask import Response, abort, current_app, flash, g, redirect, render_templ
 from backoffice.audit import labels
 from backoffice.auth.permissions import org_blueprint, permission_required
 from backoffice.extensions import db
+from backoffice.organisations.affiliations import add_contact
 from backoffice.people import importer, services
 from backoffice.people.forms import ImportForm, ProfessionalForm, SiteForm, StructureForm
 from backoffice.people.models import Party, PartyKind, Professional, Site
@@ -20,14 +21,21 @@ def index():
     args = request.args
     site_id = args.get("site", type=int)
     sort = args.get("sort", "name")
+    # The organisation's own directory by default; « partagé »: the whole shared table, where the
+    # contact details of people with no relation to the organisation stay hidden.
+    shared = args.get("annuaire") == "partage"
     query = services.directory_query(
         q=args.get("q", "").strip() or None, kind=args.get("kind") or None, profession=args.get("profession") or None,
         commune=args.get("commune") or None, site_id=site_id, sort=sort,
+        organisation=None if shared else g.organisation, viewer=g.organisation if shared else None,
     )
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    related = (services.related_among(g.organisation, [p.id for p in page.items]) if shared
+               else {p.id for p in page.items})
     return render_template(
         "people/index.html", page=page, sort=sort, professions=PROFESSIONS, communes=services.communes(),
         sites=services.all_sites(), kinds=KIND_CHOICES, filtered=any(args.get(name) for name in FILTERS),
+        shared=shared, related=related,
     )
 
 
@@ -42,9 +50,23 @@ def _party_or_404(party_id):
 @bp.route("/<int:party_id>")
 @permission_required("people.view")
 def detail(party_id):
+    """Anyone of the shared table by name; contact details and history (which holds them) only
+    for the people related to the organisation."""
     party = _party_or_404(party_id)
-    entries = services.history("parties", party.id)
-    return render_template("people/detail.html", party=party, history=[(e, labels.describe(e)) for e in entries])
+    related = services.related_to(g.organisation, party)
+    entries = services.history("parties", party.id) if related else []
+    return render_template("people/detail.html", party=party, related=related,
+                           history=[(e, labels.describe(e)) for e in entries])
+
+
+@bp.route("/<int:party_id>/add-to-directory", methods=["POST"])
+@permission_required("people.edit")
+def add_to_directory(party_id):
+    party = _party_or_404(party_id)
+    if add_contact(g.organisation, party):
+        db.session.commit()
+        flash(f"{party.display_name} est ajouté(e) à l'annuaire de {g.organisation.name}.", "success")
+    return redirect(url_for("people.detail", party_id=party.id))
 
 
 def _save_form(form, save, obj, template, **context):
@@ -58,6 +80,8 @@ def _save_form(form, save, obj, template, **context):
             else:
                 flash(str(exc), "danger")
         else:
+            if isinstance(saved, Party):
+                add_contact(g.organisation, saved)  # a new entry is the organisation's contact
             db.session.commit()
             flash("Fiche enregistrée." if obj is not None else "Fiche créée.", "success")
             return redirect(url_for("people.detail", party_id=saved.id) if isinstance(saved, Party)
@@ -82,6 +106,8 @@ def create_structure():
 @permission_required("people.edit")
 def edit(party_id):
     party = _party_or_404(party_id)
+    if not services.related_to(g.organisation, party):
+        abort(404)  # the form would show another organisation's member's contact details
     if isinstance(party, Professional):
         return _save_form(ProfessionalForm(obj=party), services.save_professional, party, "people/form_professional.html")
     return _save_form(StructureForm(obj=party), services.save_structure, party, "people/form_structure.html")
@@ -152,7 +178,7 @@ def import_preview(token):
 def import_confirm(token):
     stored = _stored_or_404(token)
     try:
-        plan = services.apply_people_import(stored.data, stored.filename)
+        plan = services.apply_people_import(stored.data, stored.filename, organisation=g.organisation)
     except services.ImportRejected as exc:  # raised before anything is written
         flash(str(exc), "danger")
         return redirect(url_for("people.import_preview", token=token))

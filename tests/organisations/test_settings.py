@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from backoffice.auth.models import Role
+from backoffice.auth.models import Role as UserRole
+from backoffice.organisations.affiliations import Role, current_holder
 from backoffice.extensions import db
 from backoffice.organisations import services
 from backoffice.organisations.models import Organisation, OrganisationKind
@@ -39,7 +40,7 @@ def settings_data(organisation, **changes):
         "name": organisation.name, "kind": "cpts", "siren": "812 345 676", "siret": "812 345 676 00017", "rna": "W442012345",
         "address": "12 rue de la Poste", "postcode": "44350", "city": "Guérande", "email": "contact@example.org",
         "phone": "02 40 00 00 00", "iban": "FR76 3000 4000 0312 3456 7890 143", "bic": "BNPAFRPPXXX",
-        "president_id": "0", "treasurer_id": "0", "fiscal_year_start_month": "1",
+        "president_id": "0", "treasurer_id": "0", "secretary_id": "0", "fiscal_year_start_month": "1",
     }
     data.update(changes)
     return data
@@ -53,7 +54,9 @@ def test_settings_are_normalised_and_saved(client, login_as, organisation):
     assert response.status_code == 302
     assert (organisation.siren, organisation.siret, organisation.iban, organisation.phone) == (
         "812345676", "81234567600017", "FR7630004000031234567890143", "+33240000000")
-    assert (organisation.president, organisation.treasurer) == (president, treasurer)
+    assert (current_holder(organisation, Role.PRESIDENT), current_holder(organisation, Role.TREASURER)) == (
+        president, treasurer)
+    assert current_holder(organisation, Role.SECRETARY) is None
     assert organisation.fiscal_year_bounds(2026)[1].isoformat() == "2027-06-30"
     html = client.get("/o/cpts-test/settings/").get_data(as_text=True)
     assert "Les informations de l&#39;organisation sont enregistrées." in html
@@ -97,8 +100,9 @@ def test_changes_are_in_the_audit_with_french_labels(client, login_as, organisat
     login_as("admin")
     president = ProfessionalFactory(first_name="Anne", last_name="Le Bihan")
     client.post("/o/cpts-test/settings/", data=settings_data(organisation, president_id=str(president.id), city="La Baule"))
+    html = client.get("/o/cpts-test/audit/?table=affiliations").get_data(as_text=True)
+    assert "Président(e) de CPTS de Test : Anne LE BIHAN" in html
     html = client.get("/o/cpts-test/audit/?table=organisations").get_data(as_text=True)
-    assert "Président(e)" in html and "Anne LE BIHAN" in html
     assert "Commune" in html and "La Baule" in html
     assert "Annuaire (personnes et structures)" in html  # offered in the table filter
 
@@ -178,7 +182,7 @@ def test_an_admin_creates_another_organisation_and_becomes_its_admin(client, log
     created = db.session.scalar(select(Organisation).where(Organisation.name == "SISA des Marais"))
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/o/{created.slug}/settings/")
     assert created.slug == "sisa-des-marais" and created.kind is OrganisationKind.SISA
-    assert user.roles_in(created) == {Role.ADMIN}
+    assert user.roles_in(created) == {UserRole.ADMIN}
     assert client.get(f"/o/{created.slug}/settings/").status_code == 200
 
 

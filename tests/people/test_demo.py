@@ -8,7 +8,7 @@ from stdnum import luhn
 from backoffice import demo
 from backoffice.auth.models import User
 from backoffice.extensions import db
-from backoffice.organisations.models import Organisation
+from backoffice.organisations.models import Affiliation, Organisation
 from backoffice.people import demo as people_demo
 from backoffice.people.models import Party, Professional, Site, Structure
 from backoffice.validation import clean_adeli, clean_email, clean_phone, clean_siret
@@ -24,7 +24,7 @@ def seeded(monkeypatch):
 
 
 def _counts():
-    return tuple(db.session.scalar(select(func.count()).select_from(model)) for model in (Professional, Structure, Site, Party))
+    return tuple(db.session.scalar(select(func.count()).select_from(model)) for model in (Professional, Structure, Site, Party, Affiliation))
 
 
 def test_seeding_twice_changes_nothing(seeded):
@@ -35,7 +35,9 @@ def test_seeding_twice_changes_nothing(seeded):
     assert _counts() == before
     assert sorted(db.session.execute(select(Professional.id, Professional.rpps, Professional.adeli,
                                             Professional.last_name, Professional.site_id)).all()) == snapshot
-    assert before == (85 + 90, 4, 9, 85 + 90 + 4)
+    # Affiliations: the CPTS's 85 professionals and 4 structures (offices, board, contacts); the
+    # SISA's 90 associates, its president, treasurer and manager.
+    assert before == (85 + 90, 4, 9, 85 + 90 + 4, 85 + 4 + 90 + 3)
 
 
 def test_mayenne_mix_is_exact(seeded):
@@ -76,13 +78,35 @@ def test_identifiers_and_contacts_are_valid_and_unique(seeded):
 
 
 def test_officers_and_logins_are_linked_to_the_directory(seeded):
+    from backoffice.organisations.affiliations import Role, current_holder, holders
+
     cpts, sisa = seeded["cpts-pays-blanc"], seeded["sisa-pays-de-mayenne"]
-    assert cpts.treasurer.display_name == "Claire MORVAN" and cpts.treasurer.commune == "Guérande"
-    assert cpts.president.display_name == "Anne LE BIHAN"
-    assert sisa.treasurer.display_name == "Paul CHEVALIER" and sisa.president.display_name == "Hélène BROCHARD"
+    treasurer, president = current_holder(cpts, Role.TREASURER), current_holder(cpts, Role.PRESIDENT)
+    assert treasurer.display_name == "Claire MORVAN" and treasurer.commune == "Guérande"
+    assert president.display_name == "Anne LE BIHAN"
+    assert current_holder(cpts, Role.SECRETARY).display_name == "Yann LE GOFF"
+    assert len(holders(cpts, Role.BOARD_MEMBER)) == 5
+    assert current_holder(sisa, Role.TREASURER).display_name == "Paul CHEVALIER"
+    assert current_holder(sisa, Role.PRESIDENT).display_name == "Hélène BROCHARD"
     treasurer_login = db.session.scalar(select(User).where(User.email == "tresorier@cpts-paysblanc.fr"))
-    assert treasurer_login.party_id == cpts.treasurer_id
-    assert db.session.scalar(select(User).where(User.email == "gerant@psl-paysdemayenne.fr")).party_id == sisa.treasurer_id
+    assert treasurer_login.party_id == treasurer.id
+    gerant = db.session.scalar(select(User).where(User.email == "gerant@psl-paysdemayenne.fr"))
+    assert gerant.party_id == current_holder(sisa, Role.MANAGER).id
+
+
+def test_sisa_associates_with_a_newcomer_and_a_leaver(seeded):
+    from datetime import date
+
+    from backoffice.organisations.affiliations import Role, affiliations, holders
+
+    sisa = seeded["sisa-pays-de-mayenne"]
+    associates = affiliations(sisa, roles=[Role.ASSOCIATE])
+    assert len(associates) == 90 and len({a.party_id for a in associates}) == 90
+    assert sorted((a.starts_on, a.ends_on) for a in associates if (a.starts_on, a.ends_on) != (date(2012, 12, 1), None)) \
+        == [(date(2012, 12, 1), date(2025, 9, 30)), (date(2025, 6, 16), None)]
+    assert len(holders(sisa, Role.ASSOCIATE, date(2025, 7, 1))) == 90
+    assert len(holders(sisa, Role.ASSOCIATE, date(2025, 3, 1))) == 89
+    assert len(holders(sisa, Role.ASSOCIATE, date(2025, 12, 1))) == 89
 
 
 def test_generation_depends_only_on_the_seed():
