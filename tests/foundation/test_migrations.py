@@ -1,4 +1,5 @@
 """Migrations build the schema from nothing, and agree with the models."""
+import contextlib
 import uuid
 
 import pytest
@@ -26,17 +27,12 @@ def _fresh_database_url(database_url, tmp_path):
     return POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + "/" + name, name
 
 
-@pytest.mark.no_db_transaction
-def test_upgrade_from_nothing_matches_models(database_url, tmp_path):
+@contextlib.contextmanager
+def fresh_database_app(database_url, tmp_path):
+    """An application on a new, empty database of the suite's kind (dropped afterwards)."""
     url, pg_name = _fresh_database_url(database_url, tmp_path)
-    app = create_app(Testing, SQLALCHEMY_DATABASE_URI=url)
     try:
-        with app.app_context():
-            upgrade()
-            with db.engine.connect() as connection:
-                diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), db.metadata)
-            db.engine.dispose()
-        assert diff == [], f"Models and migrations disagree; run `flask db migrate`: {diff}"
+        yield create_app(Testing, SQLALCHEMY_DATABASE_URI=url)
     finally:
         if pg_name:
             import psycopg
@@ -45,6 +41,16 @@ def test_upgrade_from_nothing_matches_models(database_url, tmp_path):
 
             with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+@pytest.mark.no_db_transaction
+def test_upgrade_from_nothing_matches_models(database_url, tmp_path):
+    with fresh_database_app(database_url, tmp_path) as app, app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), db.metadata)
+        db.engine.dispose()
+    assert diff == [], f"Models and migrations disagree; run `flask db migrate`: {diff}"
 
 
 def test_single_head(app):

@@ -149,33 +149,30 @@ def test_exclusions_with_a_college(organisation, roll, colleges):
     assert roll["structure"] not in by_membership
 
 
-def test_constant_number_of_queries(organisation, period, roll, count_queries):
-    previous = services.ensure_grid(services.period_for_year(organisation, 2025), period)
-    db_expire()
-    with count_queries() as few:
+def _read_roll(organisation, count_queries):
+    """The roll and its exclusions read as a screen would, from a cold session; with the counter."""
+    from backoffice.extensions import db
+
+    db.session.expire_all()
+    with count_queries() as counter:
         standing = members_in_good_standing(organisation, CUT_OFF)
         exclusions = roll_exclusions(organisation, CUT_OFF)
         [(s.party.display_name, s.membership.college and s.membership.college.name) for s in standing]
         [(e.party.display_name, e.membership.period.label, e.detail) for e in exclusions]
+    return standing, exclusions, counter.count
+
+
+def test_constant_number_of_queries(organisation, period, roll, count_queries):
+    previous = services.ensure_grid(services.period_for_year(organisation, 2025), period)
+    *_, few = _read_roll(organisation, count_queries)
     for n in range(15):
         m = _member(organisation, period, f"Supplémentaire {n}", college=roll["paid_before"].college)
         services.record_payment(m, "50", "transfer", date(2026, 4, n + 1))
         gone = _member(organisation, previous, f"Parti {n}", joined_on=date(2025, 1, 2))
         services.record_payment(gone, "50", "transfer", date(2025, 1, 3))
-    db_expire()
-    with count_queries() as many:
-        standing = members_in_good_standing(organisation, CUT_OFF)
-        exclusions = roll_exclusions(organisation, CUT_OFF)
-        [(s.party.display_name, s.membership.college and s.membership.college.name) for s in standing]
-        [(e.party.display_name, e.membership.period.label, e.detail) for e in exclusions]
+    standing, exclusions, many = _read_roll(organisation, count_queries)
     assert len(standing) == 19 and sum(e.reason is R.LAPSED for e in exclusions) == 15
-    assert many.count == few.count <= 6
-
-
-def db_expire():
-    from backoffice.extensions import db
-
-    db.session.expire_all()
+    assert many == few <= 6
 
 
 @pytest.mark.parametrize("amount_due, payments, expected", [

@@ -193,42 +193,30 @@ def test_a_new_entry_is_in_the_organisations_directory(client, login_as):
 
 @pytest.mark.no_db_transaction
 def test_migration_moves_president_and_treasurer_into_affiliations(database_url, tmp_path):
+    import sqlalchemy
     from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from backoffice import create_app
-    from config import Testing
-    from tests.foundation.test_migrations import _fresh_database_url
+    from tests.foundation.test_migrations import fresh_database_app
 
-    url, pg_name = _fresh_database_url(database_url, tmp_path)
-    app = create_app(Testing, SQLALCHEMY_DATABASE_URI=url)
-    try:
-        with app.app_context():
-            upgrade(revision="0010")
-            with db.engine.begin() as connection:
-                for n, name in ((1, "Anne"), (2, "Claire")):
-                    connection.execute(text(
-                        "INSERT INTO parties (id, kind, first_name, last_name, sort_name, created_at, updated_at) "
-                        "VALUES (:id, 'professional', :name, 'Le Bihan', :name, :now, :now)"),
-                        {"id": n, "name": name, "now": "2024-09-14 10:00:00+00:00"})
+    with fresh_database_app(database_url, tmp_path) as app, app.app_context():
+        upgrade(revision="0010")
+        with db.engine.begin() as connection:
+            for n, name in ((1, "Anne"), (2, "Claire")):
                 connection.execute(text(
-                    "INSERT INTO organisations (id, slug, name, kind, president_id, treasurer_id, "
-                    "fiscal_year_start_month, created_at, updated_at) VALUES (1, 'cpts', 'CPTS « Côte d''Amour »', "
-                    "'cpts', 1, 2, 1, :created, :created)"), {"created": "2024-09-14 10:00:00+00:00"})
-            upgrade()
-            with db.engine.connect() as connection:
-                rows = connection.execute(text(
-                    "SELECT organisation_id, party_id, role, starts_on, ends_on FROM affiliations ORDER BY role")).all()
-                columns = [c["name"] for c in __import__("sqlalchemy").inspect(connection).get_columns("organisations")]
-            db.engine.dispose()
-        assert [(r[0], r[1], r[2], str(r[3]), r[4]) for r in rows] == [
-            (1, 1, "president", "2024-09-14", None), (1, 2, "treasurer", "2024-09-14", None)]
-        assert "president_id" not in columns and "treasurer_id" not in columns
-    finally:
-        if pg_name:
-            import psycopg
-
-            from tests.conftest import POSTGRES_ADMIN_URL
-
-            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+                    "INSERT INTO parties (id, kind, first_name, last_name, sort_name, created_at, updated_at) "
+                    "VALUES (:id, 'professional', :name, 'Le Bihan', :name, :now, :now)"),
+                    {"id": n, "name": name, "now": "2024-09-14 10:00:00+00:00"})
+            connection.execute(text(
+                "INSERT INTO organisations (id, slug, name, kind, president_id, treasurer_id, "
+                "fiscal_year_start_month, created_at, updated_at) VALUES (1, 'cpts', 'CPTS « Côte d''Amour »', "
+                "'cpts', 1, 2, 1, :created, :created)"), {"created": "2024-09-14 10:00:00+00:00"})
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT organisation_id, party_id, role, starts_on, ends_on FROM affiliations ORDER BY role")).all()
+            columns = [c["name"] for c in sqlalchemy.inspect(connection).get_columns("organisations")]
+        db.engine.dispose()
+    assert [(r[0], r[1], r[2], str(r[3]), r[4]) for r in rows] == [
+        (1, 1, "president", "2024-09-14", None), (1, 2, "treasurer", "2024-09-14", None)]
+    assert "president_id" not in columns and "treasurer_id" not in columns
