@@ -13,10 +13,11 @@ bp = org_blueprint("audit", __name__, url_prefix="/audit")
 @bp.route("/")
 @permission_required("audit.view")
 def index():
-    """Changes to this organisation's rows, and to the shared directory (people, sites)."""
-    query = select(AuditEntry).where(
-        (AuditEntry.organisation_id == g.organisation.id) | AuditEntry.organisation_id.is_(None)
-    )
+    """Changes to this organisation's rows, and to the shared directory (sites, and the people
+    related to the organisation: other organisations' members' contact details stay theirs)."""
+    from backoffice.people.services import visible_audit_entries
+
+    query = select(AuditEntry).where(visible_audit_entries(g.organisation))
     table = request.args.get("table")
     if table:
         query = query.where(AuditEntry.table_name == table)

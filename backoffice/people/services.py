@@ -61,6 +61,17 @@ def related_party_ids(organisation):
     )
 
 
+def visible_audit_entries(organisation):
+    """SQL condition on ``AuditEntry``: the organisation's own rows, and the shared tables' rows
+    it may read — sites, and parties related to it (a party's history holds its e-mail and phone)."""
+    from sqlalchemy import and_
+
+    shared = AuditEntry.organisation_id.is_(None)
+    return or_(AuditEntry.organisation_id == organisation.id,
+               and_(shared, AuditEntry.table_name != "parties"),
+               and_(shared, AuditEntry.table_name == "parties", AuditEntry.row_id.in_(related_party_ids(organisation))))
+
+
 def related_to(organisation, party):
     """True if ``party`` has a relation with ``organisation`` (see ``related_party_ids``)."""
     ids = related_party_ids(organisation).subquery()
@@ -456,7 +467,7 @@ def dashboard_figures(organisation, recent=8):
     ).all()
     recent_changes = db.session.scalars(
         select(AuditEntry).options(selectinload(AuditEntry.user))
-        .where((AuditEntry.organisation_id == organisation.id) | AuditEntry.organisation_id.is_(None))
+        .where(visible_audit_entries(organisation))
         .order_by(AuditEntry.id.desc()).limit(recent)
     ).all()
     return {

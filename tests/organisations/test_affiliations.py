@@ -220,3 +220,15 @@ def test_migration_moves_president_and_treasurer_into_affiliations(database_url,
     assert [(r[0], r[1], r[2], str(r[3]), r[4]) for r in rows] == [
         (1, 1, "president", "2024-09-14", None), (1, 2, "treasurer", "2024-09-14", None)]
     assert "president_id" not in columns and "treasurer_id" not in columns
+
+
+def test_the_audit_log_keeps_other_organisations_members_changes(client, login_as, organisation, two_directories):
+    from backoffice.people.services import save_professional
+
+    anne, loic, zoe = two_directories
+    save_professional(loic, email="loic.nouveau@orange.fr")
+    save_professional(anne, email="anne.nouvelle@cabinet-guerande.fr")
+    login_as("admin")
+    html = client.get("/o/cpts-test/audit/?table=parties").get_data(as_text=True)
+    assert "Anne ABGRALL" in html and "anne.nouvelle@cabinet-guerande.fr" in html
+    assert "Loïc MÉNARD" not in html and "loic.nouveau@orange.fr" not in html
