@@ -34,10 +34,10 @@ from backoffice.errors import ServiceError
 from backoffice.extensions import db
 from backoffice.formatting import format_money_plain
 from backoffice.membership import ledger
-from backoffice.membership.roll import paid_since
 from backoffice.membership.models import (OPEN_STATUSES, CategoryKind, College, FeeCategory, Membership,
                                           MembershipPayment, MembershipPeriod, MembershipSettings, MembershipStatus,
                                           PaymentKind, PaymentMethod, PaymentStatus)
+from backoffice.membership.roll import paid_since
 from backoffice.models import ZERO
 from backoffice.people.models import PartyKind
 
