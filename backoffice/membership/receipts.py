@@ -95,19 +95,19 @@ def _counted_payments(membership):
 def _treasurer_name(organisation, on):
     """Who signs a receipt issued on ``on``: the treasurer then (an affiliation), else a treasurer
     login, else the president."""
-    from backoffice.organisations.affiliations import Role, current_holder
+    from backoffice.auth.models import Role, RoleAssignment, User
+    from backoffice.organisations.affiliations import Role as Office
+    from backoffice.organisations.affiliations import current_holder
 
-    treasurer = current_holder(organisation, Role.TREASURER, on)
+    treasurer = current_holder(organisation, Office.TREASURER, on)
     if treasurer is not None:
         return getattr(treasurer, "formal_name", None) or treasurer.display_name
-    from backoffice.auth.models import Role, RoleAssignment, User
-
     user = db.session.scalar(select(User).join(RoleAssignment, RoleAssignment.user_id == User.id).where(
         RoleAssignment.organisation_id == organisation.id, RoleAssignment.role == Role.TREASURER,
         User.active.is_(True)).order_by(User.id).limit(1))
     if user is not None:
         return str(user)
-    president = current_holder(organisation, Role.PRESIDENT, on)
+    president = current_holder(organisation, Office.PRESIDENT, on)
     return president.display_name if president is not None else ""
 
 

@@ -60,6 +60,21 @@ def test_context_follows_the_documents_contract(organisation, membership):
     assert context["organisation"]["address"] == "12 rue des Forges\n44350 Guérande"
 
 
+def test_the_receipt_is_signed_by_the_treasurer_of_its_day(organisation, membership):
+    from backoffice.organisations.affiliations import Role, affiliate
+    from tests.factories import ProfessionalFactory
+
+    affiliate(ProfessionalFactory(first_name="Claire", last_name="Morvan", civility="Mme"), organisation,
+              Role.TREASURER, starts_on=date(2024, 9, 14))
+    affiliate(ProfessionalFactory(first_name="Loïc", last_name="Guérin", civility="M."), organisation,
+              Role.TREASURER, starts_on=date(2026, 6, 8))
+    pay(membership)
+    receipt = receipts.receipt_of(membership)
+    signed = {day: receipts.receipt_context(membership, receipt, issued_on=day)["treasurer"]["name"]
+              for day in (date(2026, 3, 1), date(2026, 6, 8))}
+    assert signed == {date(2026, 3, 1): "Mme Claire MORVAN", date(2026, 6, 8): "M. Loïc GUÉRIN"}
+
+
 def test_structure_receipt_names_the_structure(organisation, period):
     clinic = StructureFactory(name="EHPAD Les Mimosas & Fils")
     membership = services.create_membership(organisation, clinic, period)
