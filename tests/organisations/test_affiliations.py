@@ -200,7 +200,7 @@ def test_migration_moves_president_and_treasurer_into_affiliations(database_url,
     from tests.foundation.test_migrations import fresh_database_app
 
     with fresh_database_app(database_url, tmp_path) as app, app.app_context():
-        upgrade(revision="0011")
+        upgrade(revision="0012")
         with db.engine.begin() as connection:
             for n, name in ((1, "Anne"), (2, "Claire")):
                 connection.execute(text(
@@ -211,15 +211,22 @@ def test_migration_moves_president_and_treasurer_into_affiliations(database_url,
                 "INSERT INTO organisations (id, slug, name, kind, president_id, treasurer_id, "
                 "fiscal_year_start_month, created_at, updated_at) VALUES (1, 'cpts', 'CPTS « Côte d''Amour »', "
                 "'cpts', 1, 2, 1, :created, :created)"), {"created": "2024-09-14 10:00:00+00:00"})
+            connection.execute(text(
+                "INSERT INTO membership_periods (id, organisation_id, year, starts_on, ends_on, renewal_open, "
+                "created_at, updated_at) VALUES (1, 1, 2026, '2026-01-01', '2026-12-31', true, :now, :now)"),
+                {"now": "2026-01-01 10:00:00+00:00"})
         upgrade()
         with db.engine.connect() as connection:
             rows = connection.execute(text(
                 "SELECT organisation_id, party_id, role, starts_on, ends_on FROM affiliations ORDER BY role")).all()
             columns = [c["name"] for c in sqlalchemy.inspect(connection).get_columns("organisations")]
+            # Rebuilding the table on SQLite must not cascade to the rows that point to it.
+            periods = connection.execute(text("SELECT count(*) FROM membership_periods")).scalar()
         db.engine.dispose()
     assert [(r[0], r[1], r[2], str(r[3]), r[4]) for r in rows] == [
         (1, 1, "president", "2024-09-14", None), (1, 2, "treasurer", "2024-09-14", None)]
     assert "president_id" not in columns and "treasurer_id" not in columns
+    assert periods == 1
 
 
 def test_the_audit_log_keeps_other_organisations_members_changes(client, login_as, organisation, two_directories):

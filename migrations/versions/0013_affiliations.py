@@ -1,26 +1,47 @@
 """organisations: affiliations (party, organisation, role, from, to) replace the president and treasurer columns
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-02
 
 The president and treasurer named on each organisation become affiliations starting on the day
 the organisation was created (the earliest day the rows know: receipts and slips issued since then
 keep their signatory), then the two columns go.
 """
+import contextlib
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0012'
-down_revision = '0011'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
 ROLES = ('president', 'vice_president', 'secretary', 'treasurer', 'board_member', 'associate', 'manager',
          'coordinator', 'contact')
+
+
+@contextlib.contextmanager
+def _foreign_keys_off_on_sqlite():
+    """SQLite rebuilds a table to drop a column (batch mode): dropping ``organisations`` with
+    foreign keys on would delete, by cascade, every row that points to it (memberships, bank
+    accounts…). The pragma only changes outside a transaction: end it, switch, begin again."""
+    bind = op.get_bind()
+    if bind.dialect.name != 'sqlite':
+        yield
+        return
+    bind.exec_driver_sql('COMMIT')
+    bind.exec_driver_sql('PRAGMA foreign_keys=OFF')
+    bind.exec_driver_sql('BEGIN')
+    try:
+        yield
+    finally:
+        bind.exec_driver_sql('COMMIT')
+        bind.exec_driver_sql('PRAGMA foreign_keys=ON')
+        bind.exec_driver_sql('BEGIN')
 
 
 def _as_date(value):
@@ -30,8 +51,7 @@ def _as_date(value):
 
 
 def upgrade():
-    # Read the officers first: on SQLite, rebuilding ``organisations`` (batch mode) drops the table,
-    # which would cascade to affiliations created before.
+    # Read the officers first, then rebuild ``organisations`` (SQLite), then create affiliations.
     organisations = sa.table('organisations', sa.column('id', sa.Integer), sa.column('president_id', sa.Integer),
                              sa.column('treasurer_id', sa.Integer), sa.column('created_at', sa.DateTime(timezone=True)))
     connection = op.get_bind()
@@ -42,7 +62,7 @@ def upgrade():
             if party_id is not None:
                 rows.append(dict(organisation_id=org.id, party_id=party_id, role=role,
                                  starts_on=_as_date(org.created_at), ends_on=None, created_at=now, updated_at=now))
-    with op.batch_alter_table('organisations', schema=None) as batch_op:
+    with _foreign_keys_off_on_sqlite(), op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.drop_constraint('fk_organisations_president_id_parties', type_='foreignkey')
         batch_op.drop_constraint('fk_organisations_treasurer_id_parties', type_='foreignkey')
         batch_op.drop_column('treasurer_id')
@@ -82,7 +102,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_affiliations_party_id'))
         batch_op.drop_index('ix_affiliations_org_role')
     op.drop_table('affiliations')
-    with op.batch_alter_table('organisations', schema=None) as batch_op:
+    with _foreign_keys_off_on_sqlite(), op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('president_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('treasurer_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key('fk_organisations_president_id_parties', 'parties', ['president_id'], ['id'])
