@@ -11,7 +11,7 @@ register(
         "slug": "Identifiant d'adresse", "name": "Nom", "kind": "Type", "siren": "SIREN", "siret": "SIRET",
         "rna": "RNA", "address": "Adresse", "postcode": "Code postal", "city": "Commune", "email": "E-mail",
         "phone": "Téléphone", "iban": "IBAN", "bic": "BIC", "fiscal_year_start_month": "Début d'exercice",
-        # Columns until migration 0013 (the offices are affiliations now): older entries still name them.
+        # Columns until migration 0015 (the offices are affiliations now): older entries still name them.
         "president_id": "Président(e)", "treasurer_id": "Trésorier(ère)",
     },
     {

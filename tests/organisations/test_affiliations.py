@@ -200,7 +200,7 @@ def test_migration_moves_president_and_treasurer_into_affiliations(database_url,
     from tests.foundation.test_migrations import fresh_database_app
 
     with fresh_database_app(database_url, tmp_path) as app, app.app_context():
-        upgrade(revision="0012")
+        upgrade(revision="0014")
         with db.engine.begin() as connection:
             for n, name in ((1, "Anne"), (2, "Claire")):
                 connection.execute(text(

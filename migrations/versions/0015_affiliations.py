@@ -1,7 +1,7 @@
 """organisations: affiliations (party, organisation, role, from, to) replace the president and treasurer columns
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-02
 
 The president and treasurer named on each organisation become affiliations starting on the day
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0013'
-down_revision = '0012'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

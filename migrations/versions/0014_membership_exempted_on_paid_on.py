@@ -1,7 +1,7 @@
 """membership: memberships.exempted_on, and paid_on filled as « fully paid since » for the voter roll
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-02
 
 ``paid_on`` of every paid membership becomes the day since which its confirmed payments have
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0012'
-down_revision = '0011'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
