@@ -12,6 +12,8 @@ lines keep their ids; a suggested or confirmed membership becomes the line's sug
 (``memberships``), a confirmed payment its match (``membership_payments``); debits that were
 set aside automatically are open again (debits can be matched now).
 """
+import contextlib
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -20,6 +22,27 @@ revision = '0011'
 down_revision = '0010'
 branch_labels = None
 depends_on = None
+
+
+@contextlib.contextmanager
+def _foreign_keys_off_on_sqlite():
+    """SQLite rebuilds a table to drop a column (batch mode): dropping ``organisations`` with
+    foreign keys on would delete, by cascade, every row that points to it (memberships, periods…).
+    The pragma only changes outside a transaction: end it, switch, begin again."""
+    bind = op.get_bind()
+    if bind.dialect.name != 'sqlite':
+        yield
+        return
+    bind.exec_driver_sql('COMMIT')
+    bind.exec_driver_sql('PRAGMA foreign_keys=OFF')
+    bind.exec_driver_sql('BEGIN')
+    try:
+        yield
+    finally:
+        bind.exec_driver_sql('COMMIT')
+        bind.exec_driver_sql('PRAGMA foreign_keys=ON')
+        bind.exec_driver_sql('BEGIN')
+
 
 
 def upgrade():
@@ -148,7 +171,7 @@ def upgrade():
     with op.batch_alter_table('membership_settings', schema=None) as batch_op:
         batch_op.drop_column('statement_csv_mapping')
 
-    with op.batch_alter_table('organisations', schema=None) as batch_op:
+    with _foreign_keys_off_on_sqlite(), op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.drop_column('bic')
         batch_op.drop_column('iban')
 
@@ -204,7 +227,7 @@ def _copy_data():
 
 
 def downgrade():
-    with op.batch_alter_table('organisations', schema=None) as batch_op:
+    with _foreign_keys_off_on_sqlite(), op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('iban', sa.String(length=34), nullable=True))
         batch_op.add_column(sa.Column('bic', sa.String(length=11), nullable=True))
 
