@@ -111,6 +111,9 @@ class Config:
     TASK_RESULT_DAYS = 30
     # Delays before the retries of a transient error; None: each queue's own (jobs.QUEUES).
     JOB_RETRY_INTERVALS = None
+    # A mail delivery job in a worker goes on sending the other mails waiting, on its SMTP
+    # connection, for at most this long (the mail queue's timeout is 120 s); 0: its own mail only.
+    MAIL_BATCH_SECONDS = 60.0
 
     # Which environment variables this configuration listens to.
     ENVIRONMENT = ENVIRONMENT

@@ -3,6 +3,10 @@ import click
 
 
 def register(app):
+    from jobs._worker import worker_command
+
+    app.cli.add_command(worker_command)  # flask worker: the app built once, a fork per job
+
     @app.cli.command("seed-demo")
     @click.option("--reset", is_flag=True, help="Vide la base avant de charger le territoire de démonstration.")
     def seed_demo(reset):

@@ -14,9 +14,9 @@ Read ``jobs/README.md`` first. In short:
 Why not Flask-RQ's ``@rq.job`` directly: its wrapper binds the queue *name* at import time,
 while ours carry ``RQ_QUEUE_PREFIX`` (one per test run, ``maillage`` in production), known only
 when the app is created. We use everything else of Flask-RQ: the queues it builds from
-``RQ_QUEUES`` (``create_app`` fills it from :data:`QUEUES`), its worker (each job in a fresh
-``flask rq work-horse`` subprocess with an app context: no SQLAlchemy pool inherited across a
-fork) and its cron registration.
+``RQ_QUEUES`` (``create_app`` fills it from :data:`QUEUES`) and its cron registration. Not its
+worker, which builds the whole application again for every job: ``flask worker``
+(:mod:`jobs._worker`) builds it once and forks a work-horse per job.
 """
 from __future__ import annotations
 

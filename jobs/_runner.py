@@ -1,7 +1,7 @@
 """The one function RQ runs for every task: load the row, run the body, record the outcome.
 
 ``run_task(task_id)`` is what :func:`backoffice.tasks.services.enqueue_task` puts on the queue.
-It runs in Flask-RQ's work-horse subprocess, inside an app context with its own session.
+It runs in the worker's forked work-horse (``jobs._worker``), inside an app context with its own session.
 """
 from __future__ import annotations
 

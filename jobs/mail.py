@@ -1,10 +1,14 @@
 """Mails of web requests: the delivery of one ``outgoing_mails`` row, and their reconciliation.
 
 ``backoffice.mail.services.queue_mail`` writes the row in the request's transaction and
-enqueues :func:`deliver_mail` after the commit (or runs it inline with ``JOBS_INLINE``).
+enqueues :func:`deliver_mail` after the commit (or runs it inline with ``JOBS_INLINE``). When many
+are queued at once, the first job delivers the others on its connection (``deliver_waiting_mails``).
 """
 import logging
+import time
+from contextlib import ExitStack
 
+from flask import current_app
 from rq import get_current_job
 from sqlalchemy import select
 
@@ -17,6 +21,12 @@ from jobs import TRANSIENT_ERRORS, periodic_job, plain_job
 log = logging.getLogger(__name__)
 
 
+# A delivery job in a worker also sends the other mails waiting (300 sign-in links asked for in
+# the minute before an assembly), on its connection, committed by chunks as they go…
+WAITING_MAILS_PER_COMMIT = 20
+# …for at most MAIL_BATCH_SECONDS (config.py); the rest keep their own jobs.
+
+
 @plain_job(queue="mail")
 def deliver_mail(mail_id: int):
     """Send mail ``mail_id`` with ``send_mail`` and mark it sent; returns its status.
@@ -26,6 +36,10 @@ def deliver_mail(mail_id: int):
     On an error the attempt and the error are recorded, then the error is re-raised: RQ retries
     a transient one (``MailError``) with the ``mail`` queue's delays; after the last retry, or
     at once for any other error, the mail is ``failed`` with ``last_error``.
+
+    In a worker, once its own mail is sent and committed, the job goes on with the other mails
+    waiting for their first attempt, on the same connection (:func:`deliver_waiting_mails`):
+    their own jobs then find them sent. A mail being retried is left to its own job's delays.
     """
     mail = db.session.scalar(select(OutgoingMail).where(OutgoingMail.id == mail_id).with_for_update())
     if mail is None or mail.status is not MailStatus.QUEUED:
@@ -33,19 +47,64 @@ def deliver_mail(mail_id: int):
         db.session.rollback()
         log.info("mail %s: %s, not sent again", mail_id, status)
         return status
+    with ExitStack() as stack:
+        try:
+            connection = stack.enter_context(services.smtp_connection())
+            services.send_mail(mail.recipient, mail.subject, mail.body, connection=connection)
+        except Exception as exc:
+            db.session.rollback()
+            _record_failure(mail_id, exc)
+            raise
+        _mark_sent(mail)
+        db.session.commit()
+        if get_current_job() is not None:  # inline (a web request, a test): this mail only
+            deliver_waiting_mails(connection)
+    return MailStatus.SENT.value
+
+
+def deliver_waiting_mails(connection, seconds: float | None = None) -> int:
+    """Send the queued mails not tried yet on ``connection``, oldest first, for at most
+    ``seconds`` (``MAIL_BATCH_SECONDS``); returns how many.
+
+    Each chunk of rows is locked without waiting (``SKIP LOCKED``: a mail whose own job holds it
+    is that job's), sent, marked and committed. The first error ends the batch and leaves the
+    mail to its own job (which records it and retries); a problem here never fails the caller.
+    """
+    if seconds is None:
+        seconds = current_app.config["MAIL_BATCH_SECONDS"]
+    deadline = time.monotonic() + seconds
+    delivered = 0
+    waiting = (select(OutgoingMail).where(OutgoingMail.status == MailStatus.QUEUED, OutgoingMail.attempts == 0)
+               .order_by(OutgoingMail.id).limit(WAITING_MAILS_PER_COMMIT).with_for_update(skip_locked=True))
     try:
-        services.send_mail(mail.recipient, mail.subject, mail.body)
-    except Exception as exc:
+        while time.monotonic() < deadline:
+            chunk = db.session.scalars(waiting).all()
+            if not chunk:
+                break
+            for mail in chunk:
+                try:
+                    services.send_mail(mail.recipient, mail.subject, mail.body, connection=connection)
+                except Exception as exc:  # noqa: BLE001 - its own job tries again, and records it
+                    log.info("mail %s: not sent with the batch (%s); left to its own job", mail.id, exc)
+                    db.session.commit()  # those of the chunk already sent
+                    return delivered
+                _mark_sent(mail)
+                delivered += 1
+            db.session.commit()
+    except Exception:  # noqa: BLE001 - the caller's own mail is delivered; the others keep their jobs
         db.session.rollback()
-        _record_failure(mail_id, exc)
-        raise
+        log.warning("mails waiting: batch interrupted after %d", delivered, exc_info=True)
+    if delivered:
+        log.info("%d waiting mail(s) delivered on the same connection", delivered)
+    return delivered
+
+
+def _mark_sent(mail: OutgoingMail) -> None:
     mail.status = MailStatus.SENT
     mail.sent_at = utcnow()
     mail.attempts += 1
     mail.last_error = None
     mail.body = ""  # it may carry a sign-in or password link: not kept once delivered
-    db.session.commit()
-    return MailStatus.SENT.value
 
 
 def _record_failure(mail_id: int, exc: Exception) -> None:

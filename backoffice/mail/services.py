@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
@@ -33,9 +34,11 @@ class MailError(Exception):
     """The mail server refused or could not be reached; worth retrying later."""
 
 
-def send_mail(recipient, subject, body, attachments=()):
+def send_mail(recipient, subject, body, attachments=(), connection=None):
     """Send a plain-text French mail. ``attachments`` are ``(filename, bytes, mimetype)``.
 
+    ``connection`` is an open :func:`smtp_connection`, for code that sends many mails (one
+    connection for all of them); without it, one connection is opened for this mail.
     With MAIL_BACKEND=outbox the mail is stored (flushed, committed by the caller)
     and shown on the outbox page instead of being sent.
     """
@@ -55,14 +58,50 @@ def send_mail(recipient, subject, body, attachments=()):
         maintype, _, subtype = mimetype.partition("/")
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     try:
-        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
-            if config["MAIL_USE_TLS"]:
-                smtp.starttls()
-            if config["MAIL_USERNAME"]:
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-            smtp.send_message(message)
+        if connection is not None:
+            connection.send_message(message)
+        else:
+            with _smtp(config) as smtp:
+                smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
         raise MailError(f"Envoi du message à {recipient} impossible : {exc}") from exc
+
+
+@contextmanager
+def smtp_connection():
+    """One connection to the mail server for several :func:`send_mail` (``connection=``).
+
+    Yields None with MAIL_BACKEND=outbox (``send_mail`` needs none). Raises :class:`MailError`
+    if the server cannot be reached or refuses the login; the connection is closed at the end.
+    """
+    config = current_app.config
+    if config["MAIL_BACKEND"] == "outbox":
+        yield None
+        return
+    try:
+        smtp = _smtp(config)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise MailError(f"Connexion au serveur de messagerie {config['MAIL_SERVER']} impossible : {exc}") from exc
+    try:
+        yield smtp
+    finally:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+
+
+def _smtp(config) -> smtplib.SMTP:
+    smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30)
+    try:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
 
 
 def external_url(endpoint, **values):

@@ -66,7 +66,7 @@ def test_signin_link_request_does_not_touch_smtp_and_a_real_worker_delivers_it(a
     assert (mail.status, mail.attempts, mail.user_id) == (MailStatus.QUEUED, 0, member.id)
     assert Job.fetch(services.mail_job_id(mail.id), connection=rq.get_queue(queue_name("mail")).connection)
 
-    run_worker()  # flask rq worker --burst; its Testing configuration keeps mails in the outbox
+    run_worker()  # flask worker --burst; its Testing configuration keeps mails in the outbox
 
     mail = reload(mail)
     assert (mail.status, mail.attempts, mail.body) == (MailStatus.SENT, 1, "")

@@ -3,8 +3,8 @@
 ``real_jobs`` switches the app from inline jobs (the Testing default) to real RQ queues for
 one test, and empties this run's queues afterwards. ``committed`` deletes, after the test,
 every row committed during it (tests marked ``no_db_transaction``). ``run_worker`` runs a
-real Flask-RQ worker (``flask rq worker --burst``: each job in its own ``work-horse``
-subprocess) against this run's database, Redis queues and storage folder;
+real worker as production does (``flask worker --burst``: each job in its own forked
+work-horse) against this run's database, Redis queues and storage folder;
 ``simple_worker`` runs RQ's ``SimpleWorker`` in this process (faster, same code path for
 the job itself).
 """
@@ -103,12 +103,12 @@ def worker_env(app, **extra):
 
 
 def worker_command(*args):
-    return [sys.executable, "-m", "flask", "--app", "backoffice:create_app('testing')", "rq", "worker", *args]
+    return [sys.executable, "-m", "flask", "--app", "backoffice:create_app('testing')", "worker", *args]
 
 
 @pytest.fixture
 def run_worker(app, real_jobs):
-    """``run_worker()`` runs a real ``flask rq worker --burst`` until the queues are empty."""
+    """``run_worker()`` runs a real ``flask worker --burst`` until the queues are empty."""
 
     def run(timeout=60, **env):
         _db.session.rollback()  # SQLite: an open read transaction here would block the worker's commits

@@ -98,3 +98,37 @@ def cancelled_before_the_end(task):
     with task.result_file("trop-tard.txt", mode="w", encoding="utf-8") as f:
         f.write("ligne\n" * lines)
     task.message = "Fini."
+
+
+@task_job(queue="default", timeout=60)
+def describe_the_process(task):
+    """Writes, as JSON, what the process running it looks like from the inside.
+
+    The CPU time this process had spent when the job started (a process that built the
+    application itself has spent about a second), its pid and parent's, the application
+    object, and the database connection it was given (``info["owner"]``, a mark the test
+    puts on the parent's connection; on PostgreSQL, the server process serving it).
+    """
+    import json
+    import sys
+
+    from flask import current_app
+    from sqlalchemy import text
+
+    from backoffice.extensions import db
+
+    cpu_at_start = time.process_time()
+    connection = db.session.connection()
+    backend = (connection.execute(text("select pg_backend_pid()")).scalar()
+               if connection.dialect.name == "postgresql" else None)
+    facts = {"cpu_at_start": cpu_at_start, "pid": os.getpid(), "ppid": os.getppid(), "argv": sys.argv,
+             "app": id(current_app._get_current_object()), "backend_pid": backend,
+             "connection_owner": connection.connection.info.get("owner")}
+    with task.result_file("processus.json", mode="w", encoding="utf-8") as f:
+        json.dump(facts, f)
+
+
+@task_job(queue="default", timeout=1)
+def hangs(task):
+    """Never ends by itself (a mail server that never answers, a stuck conversion)."""
+    time.sleep(120)
