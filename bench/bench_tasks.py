@@ -19,26 +19,17 @@ theirs), the rest against budgets (ratio = value / budget).
 from __future__ import annotations
 
 import os
-import resource
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 import zipfile
-from pathlib import Path
 
 from jobs import task_job
 
-ROOT = Path(__file__).resolve().parents[1]
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 TINY_TASKS = 5 if QUICK else 20
 PROFESSIONALS = 100 if QUICK else 1_000
 SUFFIX = ".quick" if QUICK else ""
 BUDGET_OVERHEAD_CPU_S = 0.050  # CPU per task (a fork and the runner's bookkeeping), worker start-up excluded
-OURS = ["worker"]  # flask worker: jobs/_worker.py
-FLASK_RQ = ["rq", "worker"]  # the baseline: a new process per job
 BUDGET_SHEETS_S = 60.0  # 1,000 fiches through the worker
 
 
@@ -47,106 +38,70 @@ def noop(task):
     task.report_progress(1, 1, "ok")
 
 
-def _cpu_of_children() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _worker(env, command=OURS) -> tuple[float, float]:
-    """Run a burst worker; return (wall seconds, CPU seconds of the worker and its work-horses)."""
-    from backoffice.extensions import db
-
-    db.session.rollback()  # SQLite: an open read transaction here would block the worker's commits
-    started, cpu = time.perf_counter(), _cpu_of_children()
-    proc = subprocess.run([sys.executable, "-m", "flask", "--app", "backoffice:create_app('testing')", *command,
-                           "--burst"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stdout[-2000:] + proc.stderr[-2000:])
-    return time.perf_counter() - started, _cpu_of_children() - cpu
-
-
 def main(argv=None) -> int:
-    from backoffice import create_app
-    from backoffice.extensions import db, rq
+    from backoffice.extensions import db
     from backoffice.people.models import Professional
     from backoffice.tasks.models import Task, TaskStatus
     from backoffice.tasks.services import start_task
     from bench.results import record
-    from config import Testing
+    from bench.workers import FLASK_RQ, OURS, run_burst_worker, scratch_app
     from jobs.documents import generate_directory_sheets
     from tests.factories import OrganisationFactory
 
-    folder = Path(tempfile.mkdtemp(prefix="bench-tasks-"))
-    url = f"sqlite:///{folder / 'bench.sqlite'}"
-    prefix = f"maillage-bench-{uuid.uuid4().hex[:8]}"
-    settings = dict(SQLALCHEMY_DATABASE_URI=url, STORAGE_DIR=str(folder / "storage"), RQ_QUEUE_PREFIX=prefix,
-                    JOBS_INLINE=False)
-    env = dict(os.environ, TEST_DATABASE_URL=url, STORAGE_DIR=settings["STORAGE_DIR"], RQ_QUEUE_PREFIX=prefix,
-               MAILLAGE_ENV="testing", PYTHONPATH=str(ROOT))
-    app = create_app(Testing, **settings)
     failed = False
-    try:
-        with app.app_context():
-            db.create_all()
-            organisation = OrganisationFactory(slug="cpts-bench", name="CPTS du banc d'essai")
-            db.session.add_all(Professional(civility="Mme", first_name=f"Prénom{n}", last_name=f"Nom{n:05d}",
-                                            profession="infirmier", commune="Guérande", postcode="44350",
-                                            email=f"pro{n}@example.org", phone="+33612345678")
-                               for n in range(PROFESSIONALS))
-            db.session.commit()
+    with scratch_app("tasks") as (app, env):
+        organisation = OrganisationFactory(slug="cpts-bench", name="CPTS du banc d'essai")
+        db.session.add_all(Professional(civility="Mme", first_name=f"Prénom{n}", last_name=f"Nom{n:05d}",
+                                        profession="infirmier", commune="Guérande", postcode="44350",
+                                        email=f"pro{n}@example.org", phone="+33612345678")
+                           for n in range(PROFESSIONALS))
+        db.session.commit()
 
-            overheads = {}
-            for label, command in (("flask worker", OURS), ("flask rq worker (Flask-RQ)", FLASK_RQ)):
-                idle, idle_cpu = _worker(env, command)
-                tasks = [start_task(organisation=organisation, user=None, kind="bench.noop", label=f"noop {n}",
-                                    job=noop).id for n in range(TINY_TASKS)]
-                busy, busy_cpu = _worker(env, command)
-                db.session.rollback()
-                assert db.session.query(Task).filter(Task.id.in_(tasks), Task.status == TaskStatus.DONE).count() \
-                    == TINY_TASKS
-                overheads[label] = ((busy - idle) / TINY_TASKS, (busy_cpu - idle_cpu) / TINY_TASKS)
-                print(f"{label}: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPU; worker start-up "
-                      f"{idle:.2f} s ({idle_cpu:.2f} s CPU); {TINY_TASKS} tiny tasks: "
-                      f"{overheads[label][0] * 1000:.0f} ms per task ({overheads[label][1] * 1000:.0f} ms CPU)")
-            (overhead, overhead_cpu), (baseline, baseline_cpu) = overheads.values()
-            record(f"tasks.overhead_per_task_wall{SUFFIX}", round(overhead, 4), "s", round(baseline, 4),
-                   round(overhead / baseline, 3))
-            record(f"tasks.overhead_per_task_cpu{SUFFIX}", round(overhead_cpu, 4), "s", round(baseline_cpu, 4),
-                   round(overhead_cpu / baseline_cpu, 3))
-            print(f"per task, against Flask-RQ's worker: {overhead_cpu / baseline_cpu:.3f} of its CPU "
-                  f"(budget {BUDGET_OVERHEAD_CPU_S * 1000:.0f} ms CPU)")
-
-            task = start_task(organisation=organisation, user=None, kind="bench.sheets", label="Fiches",
-                              job=generate_directory_sheets, params={})
-            idle, _cpu = _worker(env)
-            wall, _cpu = _worker(env)
-            elapsed = wall - idle
+        overheads = {}
+        for label, command in (("flask worker", OURS), ("flask rq worker (Flask-RQ)", FLASK_RQ)):
+            idle, idle_cpu = run_burst_worker(env, command)
+            tasks = [start_task(organisation=organisation, user=None, kind="bench.noop", label=f"noop {n}",
+                                job=noop).id for n in range(TINY_TASKS)]
+            busy, busy_cpu = run_burst_worker(env, command)
             db.session.rollback()
-            task = db.session.get(Task, task.id)
-            assert task.status is TaskStatus.DONE, task.message
-            count = len(zipfile.ZipFile(task.result_abspath()).namelist())
-            assert count == PROFESSIONALS
-            print(f"{count} fiches annuaire through the worker: {elapsed:.2f} s "
-                  f"({count / elapsed:.0f} documents/s), ZIP {task.result_size / 1e6:.1f} MB")
-            record(f"tasks.directory_sheets_{PROFESSIONALS}_worker{SUFFIX}", round(elapsed, 2), "s", None,
-                   round(elapsed / BUDGET_SHEETS_S * (1000 / PROFESSIONALS), 3))
+            assert db.session.query(Task).filter(Task.id.in_(tasks), Task.status == TaskStatus.DONE).count() \
+                == TINY_TASKS
+            overheads[label] = ((busy - idle) / TINY_TASKS, (busy_cpu - idle_cpu) / TINY_TASKS)
+            print(f"{label}: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPU; worker start-up "
+                  f"{idle:.2f} s ({idle_cpu:.2f} s CPU); {TINY_TASKS} tiny tasks: "
+                  f"{overheads[label][0] * 1000:.0f} ms per task ({overheads[label][1] * 1000:.0f} ms CPU)")
+        (overhead, overhead_cpu), (baseline, baseline_cpu) = overheads.values()
+        record(f"tasks.overhead_per_task_wall{SUFFIX}", round(overhead, 4), "s", round(baseline, 4),
+               round(overhead / baseline, 3))
+        record(f"tasks.overhead_per_task_cpu{SUFFIX}", round(overhead_cpu, 4), "s", round(baseline_cpu, 4),
+               round(overhead_cpu / baseline_cpu, 3))
+        print(f"per task, against Flask-RQ's worker: {overhead_cpu / baseline_cpu:.3f} of its CPU "
+              f"(budget {BUDGET_OVERHEAD_CPU_S * 1000:.0f} ms CPU)")
 
-            app.config["JOBS_INLINE"] = True
-            started = time.perf_counter()
-            inline = start_task(organisation=organisation, user=None, kind="bench.sheets", label="Fiches inline",
-                                job=generate_directory_sheets, params={"inline": True})
-            inline_elapsed = time.perf_counter() - started
-            assert inline.status is TaskStatus.DONE, inline.message
-            print(f"same job inline: {inline_elapsed:.2f} s ({PROFESSIONALS / inline_elapsed:.0f} documents/s)")
-            record(f"tasks.directory_sheets_{PROFESSIONALS}_inline{SUFFIX}", round(inline_elapsed, 2), "s", None, None)
-            failed = overhead_cpu > BUDGET_OVERHEAD_CPU_S or elapsed > BUDGET_SHEETS_S * PROFESSIONALS / 1000
-    finally:
-        with app.app_context():
-            for queue in rq.queues.values():
-                queue.empty()
-            db.session.remove()
-            db.engine.dispose()
-        shutil.rmtree(folder, ignore_errors=True)
+        idle, _cpu = run_burst_worker(env)
+        task = start_task(organisation=organisation, user=None, kind="bench.sheets", label="Fiches",
+                          job=generate_directory_sheets, params={})
+        wall, _cpu = run_burst_worker(env)
+        elapsed = wall - idle
+        db.session.rollback()
+        task = db.session.get(Task, task.id)
+        assert task.status is TaskStatus.DONE, task.message
+        count = len(zipfile.ZipFile(task.result_abspath()).namelist())
+        assert count == PROFESSIONALS
+        print(f"{count} fiches annuaire through the worker: {elapsed:.2f} s "
+              f"({count / elapsed:.0f} documents/s), ZIP {task.result_size / 1e6:.1f} MB")
+        record(f"tasks.directory_sheets_{PROFESSIONALS}_worker{SUFFIX}", round(elapsed, 2), "s", None,
+               round(elapsed / BUDGET_SHEETS_S * (1000 / PROFESSIONALS), 3))
+
+        app.config["JOBS_INLINE"] = True
+        started = time.perf_counter()
+        inline = start_task(organisation=organisation, user=None, kind="bench.sheets", label="Fiches inline",
+                            job=generate_directory_sheets, params={"inline": True})
+        inline_elapsed = time.perf_counter() - started
+        assert inline.status is TaskStatus.DONE, inline.message
+        print(f"same job inline: {inline_elapsed:.2f} s ({PROFESSIONALS / inline_elapsed:.0f} documents/s)")
+        record(f"tasks.directory_sheets_{PROFESSIONALS}_inline{SUFFIX}", round(inline_elapsed, 2), "s", None, None)
+        failed = overhead_cpu > BUDGET_OVERHEAD_CPU_S or elapsed > BUDGET_SHEETS_S * PROFESSIONALS / 1000
     return 1 if failed else 0
 
 

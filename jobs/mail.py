@@ -9,6 +9,7 @@ import time
 from contextlib import ExitStack
 
 from flask import current_app
+from redis.exceptions import RedisError
 from rq import get_current_job
 from sqlalchemy import select
 
@@ -67,8 +68,10 @@ def deliver_waiting_mails(connection, seconds: float | None = None) -> int:
     ``seconds`` (``MAIL_BATCH_SECONDS``); returns how many.
 
     Each chunk of rows is locked without waiting (``SKIP LOCKED``: a mail whose own job holds it
-    is that job's), sent, marked and committed. The first error ends the batch and leaves the
-    mail to its own job (which records it and retries); a problem here never fails the caller.
+    is that job's), sent, marked and committed; then the chunk's own jobs still waiting in the
+    queue are taken off it (they would find their mail sent: a fork each for nothing). The first
+    error ends the batch and leaves the mail to its own job (which records it and retries); a
+    problem here never fails the caller.
     """
     if seconds is None:
         seconds = current_app.config["MAIL_BATCH_SECONDS"]
@@ -81,22 +84,52 @@ def deliver_waiting_mails(connection, seconds: float | None = None) -> int:
             chunk = db.session.scalars(waiting).all()
             if not chunk:
                 break
+            sent = []
             for mail in chunk:
                 try:
                     services.send_mail(mail.recipient, mail.subject, mail.body, connection=connection)
                 except Exception as exc:  # noqa: BLE001 - its own job tries again, and records it
                     log.info("mail %s: not sent with the batch (%s); left to its own job", mail.id, exc)
-                    db.session.commit()  # those of the chunk already sent
-                    return delivered
+                    break
                 _mark_sent(mail)
-                delivered += 1
+                sent.append(mail.id)
             db.session.commit()
+            delivered += len(sent)
+            _withdraw_jobs(sent)
+            if len(sent) < len(chunk):
+                break
     except Exception:  # noqa: BLE001 - the caller's own mail is delivered; the others keep their jobs
         db.session.rollback()
         log.warning("mails waiting: batch interrupted after %d", delivered, exc_info=True)
     if delivered:
         log.info("%d waiting mail(s) delivered on the same connection", delivered)
     return delivered
+
+
+def _withdraw_jobs(mail_ids) -> None:
+    """Take the delivery jobs of these sent mails off the queue, if they are still waiting there.
+
+    Only a job still in the queue's list is removed (``LREM`` says so), then its hash deleted: one
+    a worker has already taken runs, finds its mail sent and does nothing.
+    """
+    from rq.job import Job
+
+    from backoffice.extensions import rq
+    from jobs import queue_name
+
+    queue = rq.get_queue(queue_name("mail"))
+    job_ids = [services.mail_job_id(mail_id) for mail_id in mail_ids]
+    if not job_ids:
+        return
+    try:
+        with queue.connection.pipeline(transaction=False) as pipeline:
+            for job_id in job_ids:
+                pipeline.lrem(queue.key, 0, job_id)
+            removed = [job_id for job_id, count in zip(job_ids, pipeline.execute()) if count]
+        if removed:
+            queue.connection.delete(*(Job.key_for(job_id) for job_id in removed))
+    except RedisError as exc:  # they will run, find their mail sent and do nothing
+        log.info("could not take %d delivery job(s) off the queue: %s", len(job_ids), exc)
 
 
 def _mark_sent(mail: OutgoingMail) -> None:

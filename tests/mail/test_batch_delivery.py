@@ -2,11 +2,15 @@
 import pytest
 from sqlalchemy import select, text
 
-from backoffice.extensions import db
+from rq.job import Job
+from rq.registry import FinishedJobRegistry
+
+from backoffice.extensions import db, rq
 from backoffice.mail import services
 from backoffice.mail.models import MailStatus, OutgoingMail
 from backoffice.mail.services import MailError, queue_mail
 from jobs import mail as mail_jobs
+from jobs import queue_name
 from tests.mail.test_worker import mail_rows  # noqa: F401 - fixture
 from tests.smtp_sink import SmtpSink
 from tests.tasks.conftest import committed, real_jobs, simple_worker  # noqa: F401 - fixtures
@@ -45,7 +49,11 @@ def test_forty_five_sign_in_links_go_on_one_connection_and_each_once(mail_rows, 
 
     assert set(statuses(ids).values()) == {(MailStatus.SENT, 1)}
     assert sorted(sink.recipients()) == sorted(f"adherent.{n}@cpts-lézardrieux.fr" for n in range(45))
-    assert sink.connections == 1  # the 44 other jobs found their mail sent: no connection, no mail
+    assert sink.connections == 1
+    # The 44 other jobs were taken off the queue: no fork to find a mail already sent.
+    mail_queue = rq.get_queue(queue_name("mail"))
+    assert FinishedJobRegistry(queue=mail_queue).get_job_ids() == [services.mail_job_id(ids[0])]
+    assert mail_queue.count == 0 and not Job.exists(services.mail_job_id(ids[30]), connection=mail_queue.connection)
     assert "Adhérent n° 7" in next(m for m in sink.messages if m["To"].startswith("adherent.7@")).get_content()
     db.session.rollback()
     assert db.session.scalars(select(OutgoingMail.body).where(OutgoingMail.id.in_(ids))).all() == [""] * 45
