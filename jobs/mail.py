@@ -39,8 +39,8 @@ def deliver_mail(mail_id: int):
     at once for any other error, the mail is ``failed`` with ``last_error``.
 
     In a worker, once its own mail is sent and committed, the job goes on with the other mails
-    waiting for their first attempt, on the same connection (:func:`deliver_waiting_mails`):
-    their own jobs then find them sent. A mail being retried is left to its own job's delays.
+    waiting for their first attempt, on the same connection (:func:`deliver_waiting_mails`),
+    and takes their own jobs off the queue. A mail being retried is left to its own job's delays.
     """
     mail = db.session.scalar(select(OutgoingMail).where(OutgoingMail.id == mail_id).with_for_update())
     if mail is None or mail.status is not MailStatus.QUEUED:
@@ -58,7 +58,7 @@ def deliver_mail(mail_id: int):
             raise
         _mark_sent(mail)
         db.session.commit()
-        if get_current_job() is not None:  # inline (a web request, a test): this mail only
+        if get_current_job() is not None:  # in a worker; inline (a web request, a test): this mail only
             deliver_waiting_mails(connection)
     return MailStatus.SENT.value
 
