@@ -29,6 +29,7 @@ def create_app(config=None, **overrides):
     register_errorhandlers(app)
     register_template_helpers(app)
     register_security_headers(app)
+    register_transaction_boundary(app)
     register_commands(app)
     register_proxy_fix(app, production=_is_production(config_class))
     return app
@@ -183,6 +184,12 @@ def register_proxy_fix(app, production):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_port=hops, x_host=0, x_prefix=0)
+
+
+def register_transaction_boundary(app):
+    from backoffice.transactions import register_transaction_boundary as register
+
+    register(app)
 
 
 def register_commands(app):

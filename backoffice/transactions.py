@@ -1,4 +1,15 @@
-"""Side effects that must wait until the database transaction has committed.
+"""One transaction per request, and side effects that must wait until it has committed.
+
+**The request boundary** (:func:`register_transaction_boundary`, as Indico does): views and
+services never commit; they flush when they need an id. At the end of each request the
+application commits once if the response is not an error (status below 400: a page, a file, or
+the redirection that follows a successful form) and rolls back otherwise — a 4xx or 5xx answer,
+a form re-rendered with 422, an exception escaping the view. A commit that fails is rolled back
+and answered with the French 500 page, never with the page that claimed success. Jobs commit
+through ``jobs/_runner.py``; command-line commands and the mail worker are boundaries of their
+own and commit themselves.
+
+**After the commit**:
 
 A job enqueued before its rows are committed may look for them and find nothing; a mail sent
 from a transaction that rolls back announces what never happened. ``after_commit(fn)`` runs
@@ -9,6 +20,8 @@ enclosing transaction — releasing a savepoint is not a commit.
 """
 import logging
 
+from flask import render_template
+from flask import session as flask_session
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -52,3 +65,46 @@ def _transaction_ended(session, transaction):
             fn()
         except Exception:  # noqa: BLE001 - the commit succeeded: a side effect never undoes it
             log.exception("after-commit callback %r failed", fn)
+
+
+def register_transaction_boundary(app):
+    """Commit each request's transaction once at its end if it succeeded, else roll it back.
+
+    An ``after_request`` handler (it runs even when an unhandled exception became the 500
+    page) decides from the status; a ``teardown_request`` handler rolls back when an exception
+    escaped without a response (``PROPAGATE_EXCEPTIONS``, as in tests). Flask-SQLAlchemy's own
+    teardown only removes the session: without this, nothing would ever be committed.
+    Registered last so that it runs before the other ``after_request`` handlers (they run in
+    reverse order) and the security headers are set on a replacement 500 page too.
+    """
+
+    @app.after_request
+    def commit_or_roll_back(response):
+        session = _request_session()
+        if session is None:
+            return response
+        if response.status_code >= 400:
+            session.rollback()
+            return response
+        try:
+            session.commit()
+        except Exception:  # noqa: BLE001 - the user must not be told that it worked
+            session.rollback()
+            log.exception("the request's commit failed: rolled back, answered 500")
+            flask_session.pop("_flashes", None)  # « Enregistré » would be a lie on the next page
+            return app.make_response((render_template("errors/error.html", code=500), 500))
+        return response
+
+    @app.teardown_request
+    def roll_back_on_exception(exc):
+        session = _request_session()
+        if exc is not None and session is not None:
+            session.rollback()
+
+
+def _request_session():
+    """The request's session if it was used (no session is created for a static file)."""
+    if not db.session.registry.has():
+        return None
+    session = db.session()
+    return session if session.in_transaction() else None

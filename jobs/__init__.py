@@ -3,8 +3,8 @@
 Read ``jobs/README.md`` first. In short:
 
 * ``@task_job(queue=..., timeout=...)`` marks a function ``f(task)`` as the body of a user-visible
-  task (a row of ``tasks``); ``backoffice.tasks.services.start_task`` creates and commits the row,
-  then enqueues :func:`jobs._runner.run_task` with the task id. The runner loads the row in the
+  task (a row of ``tasks``); ``backoffice.tasks.services.start_task`` creates the row and, once
+  it is committed, enqueues :func:`jobs._runner.run_task` with the task id. The runner loads the row in the
   worker, moves it ``queued → running → done | failed`` and calls ``f(task)``.
 * ``@periodic_job(interval=...)`` (or ``cron=...``) marks a function without arguments to be run
   by RQ's cron scheduler (``flask rq cron``) on the ``maintenance`` queue.

@@ -5,6 +5,7 @@ periodic jobs commit their own work.
 """
 import zipfile
 
+from backoffice.extensions import db
 from backoffice.member_portal.models import MembershipReceipt
 from backoffice.membership import receipts, reminders
 from backoffice.membership.models import MembershipPeriod
@@ -71,4 +72,5 @@ def send_membership_reminders():
 def start_pending_receipts():
     """Receipts asked for outside a request (or whose start failed): start their task."""
     started = receipts.start_pending()
+    db.session.commit()  # a job's own boundary: the tasks run once committed
     return [task.id for task in started]

@@ -209,3 +209,17 @@ def _fresh_g_per_request(app):
     request_started.connect(clear, app)
     yield
     request_started.disconnect(clear, app)
+
+
+@pytest.fixture(autouse=True)
+def _setup_committed_before_each_request(app):
+    """What the test made before a request is committed (a savepoint released), as if another
+    request had saved it: the request's boundary then commits or rolls back only its own work."""
+    from flask import request_started
+
+    def commit(sender, **extra):
+        _db.session.commit()
+
+    request_started.connect(commit, app)
+    yield
+    request_started.disconnect(commit, app)

@@ -386,17 +386,25 @@ def _failed_task(o):
     from backoffice.tasks.services import start_task
     from jobs.documents import generate_directory_sheets
 
-    # Testing runs jobs inline; with an empty directory the task fails with a French message.
-    return start_task(organisation=o.organisation, user=None, kind="documents.directory_sheets",
+    from backoffice.extensions import db
+
+    # Testing runs jobs inline, after the commit; with an empty directory the task fails in French.
+    task = start_task(organisation=o.organisation, user=None, kind="documents.directory_sheets",
                       label="Fiches annuaire", job=generate_directory_sheets, params={"commune": "Nulle-Part"})
+    db.session.commit()
+    return task
 
 
 def _done_task(o):
     from backoffice.tasks.services import start_task
     from jobs.documents import generate_directory_sheets
 
-    return start_task(organisation=o.organisation, user=None, kind="documents.directory_sheets",
+    from backoffice.extensions import db
+
+    task = start_task(organisation=o.organisation, user=None, kind="documents.directory_sheets",
                       label="Fiches annuaire", job=generate_directory_sheets, params={"commune": o.professional.commune})
+    db.session.commit()
+    return task
 
 
 def _document_template(o):

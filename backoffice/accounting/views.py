@@ -114,7 +114,7 @@ def _on_field(form, fields, default):
 
 
 def _apply(action, success, on_error=_flash_error):
-    """Call ``action()`` in a savepoint; commit and flash ``success`` (a message, or a function of the
+    """Call ``action()`` in a savepoint; flash ``success`` (a message, or a function of the
     result), or hand the ``AccountingError`` to ``on_error`` (the savepoint undid only this call).
 
     Returns ``(ok, result)``."""
@@ -124,7 +124,6 @@ def _apply(action, success, on_error=_flash_error):
     except AccountingError as error:
         on_error(error)
         return False, None
-    db.session.commit()
     flash(success(result) if callable(success) else success, "success")
     return True, result
 
@@ -294,7 +293,6 @@ def new_entry():
                     else:
                         form.form_errors.append(str(error))
                 else:
-                    db.session.commit()
                     flash(f"Écriture {posted.reference} enregistrée.", "success")
                     return redirect(url_for("accounting.entry", entry_id=posted.id))
         flash("L'écriture n'a pas été enregistrée : voir les messages ci-dessous.", "danger")
@@ -351,7 +349,6 @@ def auto_letter():
     codes = []
     for aux_id in aux_ids:
         codes.extend(services.auto_letter(g.organisation, aux_id))
-    db.session.commit()
     flash(f"Lettrage automatique : {len(codes)} groupe(s) lettré(s)." if codes
           else "Lettrage automatique : rien ne s'équilibre encore.", "success" if codes else "info")
     return redirect(url_for("accounting.lettering"))
@@ -582,7 +579,6 @@ def settings():
             flash("Les règles n'ont pas été enregistrées : voir les messages dans le tableau.", "danger")
         else:
             savepoint.commit()
-            db.session.commit()
             flash("Règles de comptabilisation enregistrées.", "success")
             return redirect(url_for("accounting.settings"))
     journals = list(db.session.scalars(select(Journal).where(Journal.organisation_id == g.organisation.id,

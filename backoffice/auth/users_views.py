@@ -47,7 +47,6 @@ def invite():
         except services.AccountError as exc:
             form.email.errors.append(str(exc))
         else:
-            db.session.commit()
             flash(f"{user} a reçu le rôle « {Role(form.role.data).label} » ; un e-mail lui a été envoyé.", "success")
             return redirect(url_for(".show", user_id=user.id))
     return render_template("auth/users/invite.html", form=form)
@@ -76,7 +75,6 @@ def grant(user_id):
         except services.AccountError as exc:
             _refused(exc)
         else:
-            db.session.commit()
             flash(f"Rôle « {Role(form.role.data).label} » attribué à {user}.", "success")
     return redirect(url_for(".show", user_id=user_id))
 
@@ -92,7 +90,6 @@ def revoke(user_id, role):
     except services.AccountError as exc:
         _refused(exc)
         return redirect(url_for(".show", user_id=user_id))
-    db.session.commit()
     flash(f"Rôle « {Role(role).label} » retiré à {user}.", "success")
     if not user.roles_in(g.organisation):
         return redirect(url_for(".index"))
@@ -106,7 +103,6 @@ def _switch(user_id, active, message):
     except services.AccountError as exc:
         _refused(exc)
     else:
-        db.session.commit()
         flash(message.format(user=user), "success")
     return redirect(url_for(".show", user_id=user_id))
 
@@ -131,6 +127,5 @@ def resend_invitation(user_id):
         flash("Ce compte a déjà un mot de passe, ou est désactivé : pas d'invitation à renvoyer.", "warning")
     else:
         services.send_password_link(user, "invitation", g.organisation)
-        db.session.commit()
         flash(f"L'invitation a été renvoyée à {user.email}.", "success")
     return redirect(url_for(".show", user_id=user_id))

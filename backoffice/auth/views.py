@@ -26,8 +26,7 @@ rate_limited = limiter.limit(_login_limit, methods=["POST"])
 
 
 def _sign_in(user, message):
-    """Commit what the sign-in changed, then open the session."""
-    db.session.commit()
+    """Open the session (the request's boundary commits what the sign-in changed)."""
     login_user(user)
     flash(message, "success")
 
@@ -42,8 +41,7 @@ def login():
         try:
             user = services.authenticate(form.email.data, form.password.data)
         except services.AuthError as exc:
-            db.session.commit()  # keep the failed-attempt count
-            flash(str(exc), "danger")
+            flash(str(exc), "danger")  # a 200 answer: the boundary keeps the failed-attempt count
         else:
             _sign_in(user, f"Bienvenue, {user}.")
             return redirect(safe_next_url(home_url(user)))
@@ -65,7 +63,6 @@ def _request_page(request_service, purpose, template_context):
     form = LinkRequestForm()
     if form.validate_on_submit():
         request_service(form.email.data)
-        db.session.commit()
         flash(LINK_SENT.format(lifetime=services.link_lifetime(purpose)), "info")
         return redirect(url_for(template_context["endpoint"]))
     return render_template("auth/request_link.html", form=form, **template_context)
@@ -167,7 +164,6 @@ def change_password():
         except services.AccountError as exc:
             getattr(form, exc.field or "password").errors.append(str(exc))
         else:
-            db.session.commit()
             flash("Votre mot de passe a été changé.", "success")
             return redirect(home_url(current_user))
     return render_template("auth/change_password.html", form=form)

@@ -85,7 +85,6 @@ def upload(kind):
         except services.DocumentTemplateError as exc:
             form.template.errors.extend(exc.messages)
         else:
-            db.session.commit()
             flash(f"Le modèle « {definition.label} » est enregistré : il sert désormais à vos documents.", "success")
             return redirect(url_for("documents.templates"))
     flash(f"Le modèle « {definition.label} » n'a pas été enregistré : voir les erreurs ci-dessous.", "danger")
@@ -100,7 +99,6 @@ def upload(kind):
 def revert(kind):
     definition = _kind_or_404(kind)
     if services.revert_template(g.organisation, kind):
-        db.session.commit()
         flash(f"« {definition.label} » utilise de nouveau le modèle par défaut.", "success")
     return redirect(url_for("documents.templates"))
 

@@ -8,7 +8,7 @@ name ``home_url`` sends members to — with two organisation blueprints nested i
 ``self_service.online`` (the treasurer's pages and the notification URL).
 
 Views are thin: load (404 for what is not the member's own), authorise, validate, call a
-service, commit once, flash, redirect.
+service, flash, redirect; the request's boundary commits.
 """
 import json
 import logging
@@ -68,7 +68,6 @@ def _fail(exc):
 def home():
     organisations = portal.member_organisations(current_user)
     overviews = [portal.overview(current_user, organisation) for organisation in organisations]
-    db.session.commit()  # periods of the renewal may just have been created
     return render_template("member_portal/home.html", overviews=overviews, party=current_user.party,
                            renew_form=forms.RenewForm(form_key=forms.new_form_key()))
 
@@ -89,7 +88,6 @@ def contact():
     email_form = forms.EmailChangeForm(prefix="email")
     if form.validate_on_submit():
         portal.update_contact(party, form.phone.data, form.address.data, form.postcode.data, form.commune.data)
-        db.session.commit()
         flash("Vos coordonnées sont enregistrées.", "success")
         return redirect(url_for(".contact"))
     return render_template("member_portal/contact.html", form=form, email_form=email_form, party=party)
@@ -106,7 +104,6 @@ def change_email():
         except portal.PortalError as exc:
             email_form.email.errors.append(str(exc))
         else:
-            db.session.commit()
             flash(f"Un lien de confirmation vient d'être envoyé à {new_email}. Votre adresse ne changera "
                   "qu'une fois ce lien ouvert (il est valable 24 heures).", "info")
             return redirect(url_for(".contact"))
@@ -128,7 +125,6 @@ def confirm_email(token):
         except portal.PortalError as exc:
             db.session.rollback()
             return render_template("member_portal/email_invalid.html", message=str(exc)), 400
-        db.session.commit()
         flash(f"Votre adresse e-mail est désormais {new_email}.", "success")
         return redirect(url_for(".home") if current_user.is_authenticated else url_for("auth.login"))
     return render_template("member_portal/email_confirm.html", form=form, user=user, new_email=new_email)
@@ -149,7 +145,6 @@ def _own_membership(membership_id):
 @permission_required(SELF)
 def organisation_home():
     summary = portal.overview(current_user, g.organisation)
-    db.session.commit()
     return render_template("member_portal/organisation.html", overview=summary,
                            renew_form=forms.RenewForm(form_key=forms.new_form_key()))
 
@@ -167,7 +162,6 @@ def renew(period_id):
         return redirect(url_for(".payment", membership_id=done[form.form_key.data]))
     try:
         membership, credit = portal.renew(current_user, g.organisation, period)
-        db.session.commit()
     except MembershipError as exc:
         _fail(exc)
         existing = membership_services.membership_of(g.organisation, current_user.party, period) \
@@ -210,7 +204,6 @@ def pay_online(membership_id):
             return_url=url_for(".online_return", _external=True),
             error_url=url_for(".online_return", _external=True, error=1),
             back_url=url_for(".payment", membership_id=membership.id, _external=True))
-        db.session.commit()
     except MembershipError as exc:
         _fail(exc)
         return redirect(url_for(".payment", membership_id=membership.id))
@@ -231,7 +224,6 @@ def online_return():
     if not request.args.get("error"):
         try:
             outcome = helloasso.confirm_return(checkout)
-            db.session.commit()
         except MembershipError as exc:
             db.session.rollback()
             log.warning("HelloAsso return of checkout %s: %s", checkout.id, exc)
@@ -340,7 +332,6 @@ def reminder_settings():
         try:
             reminders.save_reminder_settings(g.organisation, form.enabled.data, form.renewal_notice_days.data,
                                              form.parsed_overdue_days)
-            db.session.commit()
         except MembershipError as exc:
             _fail(exc)
         else:
@@ -353,7 +344,6 @@ def reminder_settings():
         chosen = next((r for r in due if str(r.membership.id) == selected), due[0])
         preview = (chosen, *reminders.render_reminder(chosen))
     page = db.paginate(reminders.history_query(g.organisation), page=_page(), per_page=20, error_out=False)
-    db.session.commit()  # the next period may just have been created for its announcement
     return render_template("member_portal/treasurer/reminders.html", form=form, due=due, preview=preview,
                            history=page, send_form=forms.ButtonForm())
 
@@ -389,7 +379,6 @@ def helloasso_settings():
                                              form.organisation_slug.data, form.sandbox.data, form.enabled.data)
             if account.enabled:
                 helloasso.check_connection(account)
-            db.session.commit()
         except MembershipError as exc:
             _fail(exc)
         else:
@@ -428,7 +417,6 @@ def resolve_unmatched(unmatched_id):
     membership = get_or_404(Membership, form.membership_id.data)
     try:
         helloasso.resolve_unmatched(row, membership, user=current_user)
-        db.session.commit()
     except MembershipError as exc:
         _fail(exc)
     else:
@@ -445,7 +433,6 @@ def dismiss_unmatched(unmatched_id):
         abort(400)
     try:
         helloasso.dismiss_unmatched(row, user=current_user)
-        db.session.commit()
     except MembershipError as exc:
         _fail(exc)
     else:
@@ -469,7 +456,6 @@ def notification(org):
     try:
         payload = json.loads(request.get_data(cache=False) or b"null")
         outcome = helloasso.handle_notification(g.organisation, payload)
-        db.session.commit()
     except ValueError:
         db.session.rollback()
         return {"status": "invalid"}, 400

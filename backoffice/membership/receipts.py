@@ -2,10 +2,10 @@
 e-mailed to the member with the Word file attached, downloadable by the member and the treasurer.
 
 Flow: the core's paid hook (:func:`on_paid`, registered below) creates or refreshes the
-``MembershipReceipt`` row (status pending) inside the payment's transaction. Once that
-transaction commits, the document task is started (``start_task``, after the request's own
-commit); outside a request (a worker, a command) the periodic job ``start_pending_receipts``
-starts it within minutes. The task (``jobs.membership_member.membership_receipt``) renders the
+``MembershipReceipt`` row (status pending) and, in a web request, its document task
+(``start_task``) inside the payment's transaction: the job runs once that transaction commits,
+and nothing runs if it rolls back. Outside a request (a worker, a command) the periodic job
+``start_pending_receipts`` starts it within minutes. The task (``jobs.membership_member.membership_receipt``) renders the
 receipt through the document machinery, keeps it as a durable document (a new version of the
 ``membership_receipt`` document of the membership, ``backoffice.documents.generated``) and mails
 it once (``mailed_at`` is committed with the task's end).
@@ -20,7 +20,7 @@ import logging
 import secrets
 from datetime import date, timedelta
 
-from flask import after_this_request, g, has_request_context
+from flask import has_request_context
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -33,7 +33,6 @@ from backoffice.membership import services
 from backoffice.membership.documents import RECEIPT_KIND
 from backoffice.membership.models import Membership, MembershipPeriod, MembershipStatus, PaymentKind, PaymentStatus
 from backoffice.models import utcnow
-from backoffice.transactions import after_commit
 from backoffice.people.models import PartyKind
 
 log = logging.getLogger(__name__)
@@ -209,7 +208,7 @@ def downloadable(receipt):
 # --------------------------------------------------------------------------------------------
 
 def start_receipt_task(receipt, user=None):
-    """Start (commit, then run or enqueue) the task that produces ``receipt``."""
+    """Start the task that produces ``receipt`` (run or enqueued once the transaction commits)."""
     from backoffice.tasks.services import start_task
     from jobs.membership_member import membership_receipt
 
@@ -220,49 +219,28 @@ def start_receipt_task(receipt, user=None):
                       dedupe_key=f"membership.receipt:{receipt.id}")
 
 
-def _start_after_request(response):
-    for receipt_id in g.pop("membership_receipts_to_start", []):
-        try:
-            receipt = db.session.get(MembershipReceipt, receipt_id)
-            if receipt is not None and receipt.status is ReceiptStatus.PENDING:
-                start_receipt_task(receipt)
-        except Exception:  # noqa: BLE001 - the payment is committed; start_pending_receipts retries
-            db.session.rollback()
-            log.exception("could not start the receipt task of receipt %s", receipt_id)
-    return response
-
-
-def _start_once_committed(receipt_id):
-    """After the payment's commit: start the task at the end of the request, once for all the
-    receipts the request asked for."""
-    if not has_request_context():
-        return  # a worker or a command: start_pending_receipts picks it up
-    pending = g.setdefault("membership_receipts_to_start", [])
-    if not pending:
-        after_this_request(_start_after_request)
-    if receipt_id not in pending:
-        pending.append(receipt_id)
-
-
 def on_paid(membership):
-    """Paid hook: ask for the receipt of ``membership`` (never breaks the payment)."""
+    """Paid hook: ask for the receipt of ``membership`` (never breaks the payment).
+
+    In a web request its task is started in the payment's transaction (the job runs after the
+    commit; the task's dedupe key makes a second payment in the same request reuse it); in a
+    worker or a command, ``start_pending_receipts`` picks it up."""
     if membership.source in SILENT_SOURCES:
         return
     try:
         with db.session.begin_nested():
             receipt = ensure_receipt(membership)
+            if has_request_context():
+                start_receipt_task(receipt)
     except Exception:  # noqa: BLE001 - the payment matters more; the treasurer can regenerate
         log.exception("could not prepare the receipt of membership %s", membership.id)
-        return
-    receipt_id = receipt.id
-    after_commit(lambda: _start_once_committed(receipt_id))
 
 
 services.register_paid_hook(on_paid)
 
 
 def request_receipt(membership, user=None, mail_wanted=False):
-    """The treasurer's "(re)generate" button: mark pending and start the task now (commits)."""
+    """The treasurer's "(re)generate" button: mark pending and start the task (runs after the commit)."""
     if membership.status is not MembershipStatus.PAID:
         raise services.MembershipError("Une attestation n'est délivrée que pour une adhésion payée.")
     receipt = ensure_receipt(membership, mail_wanted=mail_wanted)

@@ -1,7 +1,7 @@
 """Treasurer screens of membership, under ``/o/<org>/membership/``.
 
 Views are thin: load (404 for another organisation's rows), authorise, validate, call a
-service, commit once, flash, redirect. Member self-service lives in ``selfservice*`` modules.
+service, flash, redirect; the request's boundary commits. Member self-service lives in ``selfservice*`` modules.
 """
 import functools
 import importlib.util
@@ -37,7 +37,7 @@ def _fail(exc):
 
 
 def _apply(action, success=None, duplicate=None):
-    """Call ``action()`` in a savepoint, commit once and flash the outcome; returns ``(ok, result)``.
+    """Call ``action()`` in a savepoint and flash the outcome; returns ``(ok, result)``.
 
     A ``MembershipError`` is flashed as a refusal (the savepoint undid only what the service did).
     ``duplicate``, when given, is the warning for a form already recorded (``str``: the exception's
@@ -46,7 +46,6 @@ def _apply(action, success=None, duplicate=None):
     try:
         with db.session.begin_nested():  # a refusal undoes only what the service did
             result = action()
-        db.session.commit()
     except ServiceError as exc:
         if duplicate and isinstance(exc, DuplicateSubmission):
             flash(duplicate(exc) if callable(duplicate) else duplicate, "warning")
@@ -78,7 +77,6 @@ def _current_period():
     period = next((p for p in _periods() if p.year == year), None)
     if period is None or not period.categories:
         period = services.ensure_grid(services.current_period(g.organisation))
-        db.session.commit()
         g.pop("membership_periods", None)
     return period
 
@@ -222,7 +220,6 @@ def create():
                 membership = services.create_membership(
                     g.organisation, party, chosen_period, category=category, college=college,
                     amount_due=form.amount_due.amount, joined_on=form.joined_on.data, note=form.note.data or None)
-            db.session.commit()
         except (MembershipError, IntegrityError) as exc:
             _fail(exc if isinstance(exc, MembershipError) else
                   MembershipError(f"{party.display_name} a déjà une adhésion pour {chosen_period.label}."))
@@ -231,7 +228,6 @@ def create():
             flash(f"Adhésion {chosen_period.label} de {party.display_name} {done} "
                   f"(référence de paiement {membership.payment_reference}).", "success")
             return redirect(url_for(".show", membership_id=membership.id))
-    db.session.commit()
     return render_template("membership/create.html", form=form, q=q, results=results, party=party,
                            suggestion=suggestion, existing=existing, period=chosen_period)
 
@@ -390,7 +386,6 @@ def grid():
                                                   active=form.active.data),
                 f"Catégorie « {form.label.data} » ajoutée à la grille {period.label}.")[0]:
             return redirect(url_for(".grid", period=period.id))
-    db.session.commit()
     return render_template("membership/grid.html", period=period, periods=services.periods(g.organisation),
                            form=form, period_form=forms.PeriodForm(year=current.year + 1))
 
@@ -429,7 +424,6 @@ def create_period():
     period = services.period_for_year(g.organisation, form.year.data)
     if form.copy_grid.data:
         services.ensure_grid(period)
-    db.session.commit()
     return redirect(url_for(".grid", period=period.id))
 
 
@@ -438,7 +432,6 @@ def create_period():
 def toggle_renewal(period_id):
     period = get_or_404(MembershipPeriod, period_id)
     period.renewal_open = not period.renewal_open
-    db.session.commit()
     flash(f"Renouvellement {period.label} {'ouvert' if period.renewal_open else 'fermé'} aux membres.", "success")
     return redirect(url_for(".grid", period=period.id))
 
@@ -466,14 +459,12 @@ def settings():
                 sepa.set_creditor_identifier(g.organisation, form.creditor_identifier.data)
                 current.reference_prefix = form.reference_prefix.data
                 moved = services.set_due_days(g.organisation, form.due_days.data)
-            db.session.commit()
         except ServiceError as exc:  # the creditor identifier is the one check left to the service
             _fail(exc)
             form.creditor_identifier.errors = list(form.creditor_identifier.errors) + [str(exc)]
         else:
             flash("Paramètres des adhésions enregistrés." + _moved_due_dates(moved), "success")
             return redirect(url_for(".settings"))
-    db.session.commit()
     return render_template("membership/settings.html", form=form)
 
 
@@ -566,7 +557,6 @@ def statements_index():
         try:
             with db.session.begin_nested():  # a refusal undoes only what the service did
                 statement = statements.import_statement(g.organisation, upload.filename, content, user=current_user)
-            db.session.commit()
         except statements.MappingNeeded as exc:
             flash(str(exc), "info")
             return redirect(url_for(".statement_mapping", token=_keep_upload(content)))
@@ -604,7 +594,6 @@ def statement_mapping():
         for key in statements.MAPPING_FIELDS:
             guess = saved.get(key) if saved.get(key) in columns else _guess_column(key, columns)
             getattr(form, key).data = guess or ""
-        db.session.commit()
     if form.validate_on_submit():
         mapping = {key: getattr(form, key).data for key in statements.MAPPING_FIELDS}
 
@@ -702,7 +691,6 @@ def direct_debit():
     settings_row = services.get_settings(g.organisation)
     candidates = sepa.collectable_memberships(g.organisation)
     mandates = sepa.active_mandates(g.organisation, [m.party_id for m in candidates])
-    db.session.commit()
     return render_template("membership/sepa.html", form=form, candidates=candidates, mandates=mandates,
                            runs=sepa.runs(g.organisation), settings=settings_row)
 
@@ -761,7 +749,6 @@ def create_mandate(membership_id):
 def revoke_mandate(mandate_id):
     mandate = get_or_404(SepaMandate, mandate_id)
     sepa.revoke_mandate(mandate)
-    db.session.commit()
     flash(f"Mandat {mandate.reference} révoqué.", "success")
     return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
                     else url_for(".direct_debit"))

@@ -40,7 +40,6 @@ def settings():
             except services.SettingsError as exc:
                 getattr(form, exc.field).errors.append(str(exc))
             else:
-                db.session.commit()
                 flash("Les informations de l'organisation sont enregistrées.", "success")
                 return redirect(url_for("organisations.settings"))
         flash("Certaines informations sont à corriger : voir les messages sous les champs.", "danger")
@@ -92,7 +91,6 @@ def create():
         except services.SettingsError as exc:
             form.name.errors.append(str(exc))
         else:
-            db.session.commit()
             flash(f"L'organisation « {organisation.name} » est créée : complétez ses informations légales.", "success")
             return redirect(url_for("organisations.settings", org=organisation.slug))
     return render_template("organisations/create.html", form=form), 422 if form.is_submitted() else 200

@@ -82,7 +82,6 @@ def _save_form(form, save, obj, template, **context):
         else:
             if isinstance(saved, Party):
                 add_contact(g.organisation, saved)  # a new entry is the organisation's contact
-            db.session.commit()
             flash("Fiche enregistrée." if obj is not None else "Fiche créée.", "success")
             return redirect(url_for("people.detail", party_id=saved.id) if isinstance(saved, Party)
                             else url_for("people.sites"))
@@ -182,7 +181,6 @@ def import_confirm(token):
     except services.ImportRejected as exc:  # raised before anything is written
         flash(str(exc), "danger")
         return redirect(url_for("people.import_preview", token=token))
-    db.session.commit()
     services.discard_import(g.organisation, token)
     counts = plan.counts
     flash(f"Import terminé : {counts['create']} fiche(s) créée(s), {counts['update']} mise(s) à jour, "

@@ -1,8 +1,12 @@
 """Starting, retrying and watching tasks.
 
 The rule everywhere: the task row is committed *before* its job is enqueued, and the job gets
-the task id (Indico / redash; microblog's bug #220 is the counter-example). If Redis does not
-answer, the task waits in the database and the periodic reconciliation enqueues it later.
+the task id (Indico / redash; microblog's bug #220 is the counter-example). Starting, retrying
+and cancelling never commit: they flush, and hand the job to a worker (or run it inline) through
+``backoffice.transactions.after_commit`` once the request's transaction has committed; a request
+that rolls back starts nothing. If Redis does not answer, the task waits in the database and the
+periodic reconciliation enqueues it later. The periodic functions at the end are job bodies and
+commit each decision.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from backoffice.auth.permissions import roles_of
 from backoffice.extensions import db, rq
 from backoffice.models import utcnow
 from backoffice.tasks.models import ACTIVE_STATUSES, Task, TaskStatus, lock_if_status, task_files_dir
+from backoffice.transactions import after_commit
 from jobs import TaskJob, queue_name, resolve_task_job, retry_policy
 
 log = logging.getLogger(__name__)
@@ -44,7 +49,8 @@ class TaskForbidden(TaskError):
 
 def start_task(organisation, user, kind: str, label: str, job: TaskJob, params: dict | None = None,
                dedupe_key: str | None = None) -> Task:
-    """Create a task, **commit**, then run ``job`` for it (worker, or inline without Redis).
+    """Create a task (flushed: it has an id) and run ``job`` for it once the current transaction
+    commits (:func:`backoffice.transactions.after_commit`: a worker, or inline without Redis).
 
     With a ``dedupe_key``, an active (queued or running) task of the organisation with the same
     key is returned instead of starting a second one.
@@ -71,8 +77,8 @@ def start_task(organisation, user, kind: str, label: str, job: TaskJob, params: 
             raise
         return existing
     task.rq_job_id = _new_job_id(task)
-    db.session.commit()
-    dispatch(task)
+    db.session.flush()
+    dispatch_after_commit(task)
     return task
 
 
@@ -101,8 +107,8 @@ def retry_task(task: Task) -> Task:
     task.move_to(TaskStatus.QUEUED, "Relancée ; en attente d'un serveur de tâches.")
     task.progress_done = 0
     task.rq_job_id = _new_job_id(task)
-    db.session.commit()
-    dispatch(task)
+    db.session.flush()
+    dispatch_after_commit(task)
     return task
 
 
@@ -112,7 +118,8 @@ CANCEL_LOCK_TIMEOUT = "10s"  # PostgreSQL: how long a cancel waits for a job fin
 
 
 def cancel_task(task: Task, user) -> Task:
-    """Cancel a queued or running task (the "Annuler" button); **commits**.
+    """Cancel a queued or running task (the "Annuler" button); the row is locked until the
+    transaction commits, and the half-written file is deleted after the commit.
 
     Its RQ job is taken off the queue, or its work-horse stopped (``send_stop_job_command``:
     RQ kills it, marks the job *stopped* and never retries it). Then the row becomes
@@ -146,9 +153,9 @@ def cancel_task(task: Task, user) -> Task:
     if not claimed:  # it finished (or failed) before we could take the row
         raise TaskError(_no_longer_active(task))
     task.move_to(TaskStatus.CANCELLED, f"Annulée par {user}.")
-    db.session.commit()
+    db.session.flush()
     task.log.info("cancelled by user %s (job %s)", user.id, job_id)
-    _remove_partial_files(task)
+    after_commit(lambda: _remove_partial_files(task))
     return task
 
 
@@ -183,6 +190,19 @@ def _remove_partial_files(task: Task) -> None:
                 path.unlink(missing_ok=True)
 
 
+def dispatch_after_commit(task: Task) -> None:
+    """:func:`dispatch` ``task`` once the current transaction has committed (forgotten if it
+    rolls back: the row is gone with it)."""
+    task_id = task.id
+
+    def dispatch_committed():
+        committed = db.session.get(Task, task_id)
+        if committed is not None and committed.status is TaskStatus.QUEUED:
+            dispatch(committed)
+
+    after_commit(dispatch_committed)
+
+
 def dispatch(task: Task) -> None:
     """Hand a committed, queued task to a worker, or run it here when ``JOBS_INLINE``."""
     if current_app.config.get("JOBS_INLINE"):
@@ -205,7 +225,8 @@ def run_inline(task: Task) -> None:
 def enqueue_task(task: Task) -> bool:
     """Put ``run_task(task.id)`` on the task's queue under ``task.rq_job_id``.
 
-    Returns False (and notes it on the task) when Redis does not answer.
+    Returns False (and notes it on the task, committing the note: this runs after the task's own
+    commit) when Redis does not answer.
     """
     from jobs._runner import run_task
 
@@ -406,5 +427,6 @@ def _aware(moment: datetime) -> datetime:
 
 
 __all__ = ["TaskError", "TaskForbidden", "start_task", "retry_task", "cancel_task", "may_manage", "dispatch",
+           "dispatch_after_commit",
            "enqueue_task", "active_task", "tasks_page", "progress_of", "recover_dead_tasks", "reconcile_queued_tasks",
            "expire_results", "task_files_dir"]

@@ -124,6 +124,7 @@ def test_outside_a_request_the_periodic_job_starts_pending_receipts(organisation
     assert _db.session.scalar(select(func.count()).select_from(Task)) == 0
     assert receipts.start_pending() == []  # too recent: the request that paid may still start it
     started = receipts.start_pending(now=utcnow() + timedelta(minutes=5))
+    _db.session.commit()  # the periodic job's commit: the tasks run after it
     assert [t.status for t in started] == [TaskStatus.DONE]
     assert receipts.receipt_of(membership).status is ReceiptStatus.READY
     assert receipts.start_pending(now=utcnow() + timedelta(minutes=5)) == []
@@ -135,6 +136,7 @@ def test_receipt_of_a_membership_no_longer_paid_fails_the_task_in_french(organis
     services.reverse_payment(payment, reason="chèque sans provision")
     _db.session.commit()
     task = receipts.start_receipt_task(receipt)
+    _db.session.commit()
     assert task.status is TaskStatus.FAILED and "n'est plus payée" in task.message
 
 
@@ -180,6 +182,7 @@ def test_bulk_regeneration_of_an_empty_period_says_so(organisation, period):
 
     task = start_task(organisation=organisation, user=None, kind="membership.receipts", label="x",
                       job=regenerate_receipts, params={"period_id": period.id})
+    _db.session.commit()
     assert task.status is TaskStatus.FAILED and "Aucune adhésion payée pour 2026" in task.message
 
 

@@ -35,6 +35,15 @@ def _tables():
     return [metadata.tables[name] for name in CLEANED if name in metadata.tables]
 
 
+def start_and_commit(**kwargs):
+    """``start_task``, then the commit a request's boundary makes: the job is handed over after it."""
+    from backoffice.tasks.services import start_task
+
+    task = start_task(**kwargs)
+    _db.session.commit()
+    return task
+
+
 @pytest.fixture
 def committed(app, db):
     """Delete every row committed during the test in the tables above (ids past the start)."""

@@ -17,11 +17,12 @@ from backoffice.tasks.models import Task, TaskStatus
 from jobs import queue_name
 from tests.factories import UserFactory
 from tests.tasks import jobs_for_tests as jobs
+from tests.tasks.conftest import start_and_commit
 
 
 def start(organisation, user=None, job=jobs.write_lines, **params):
-    return services.start_task(organisation=organisation, user=user, kind="test.lines", label="Lignes",
-                               job=job, params=params or {"lines": 2})
+    return start_and_commit(organisation=organisation, user=user, kind="test.lines", label="Lignes",
+                            job=job, params=params or {"lines": 2})
 
 
 def rq_job(task):
@@ -82,6 +83,8 @@ def test_cancel_a_running_task_stops_its_work_horse(organisation, real_jobs, mon
     services.cancel_task(task, user_with_role(organisation, "admin"))
     assert stops == [task.rq_job_id]
     assert db.session.get(Task, task.id).status is TaskStatus.CANCELLED
+    assert all(path.exists() for path in partial)  # until the cancel is committed
+    db.session.commit()
     assert not any(path.exists() for path in partial) and other.exists()
 
 
@@ -137,6 +140,7 @@ def test_a_cancelled_task_can_be_started_again(organisation, not_enqueued, app, 
     services.cancel_task(task, user)
     monkeypatch.setitem(app.config, "JOBS_INLINE", True)
     assert services.retry_task(task).id == task.id
+    db.session.commit()
     assert (task.status, task.message) == (TaskStatus.DONE, "3 lignes écrites.")
 
 

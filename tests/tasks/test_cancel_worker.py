@@ -13,7 +13,7 @@ from backoffice.tasks.models import Task, TaskStatus
 from jobs import queue_name
 from tests.factories import OrganisationFactory, UserFactory
 from tests.tasks import jobs_for_tests as jobs
-from tests.tasks.conftest import wait_for
+from tests.tasks.conftest import start_and_commit, wait_for
 
 pytestmark = pytest.mark.no_db_transaction
 
@@ -49,8 +49,8 @@ def is_gone(pid):
 def test_cancel_stops_the_work_horse_and_nothing_brings_the_task_back(org, treasurer, start_worker, app,
                                                                        monkeypatch, tmp_path):
     pidfile = tmp_path / "horse.pid"
-    task = services.start_task(organisation=org, user=treasurer, kind="test.zip", label="Archive de 600 documents",
-                               job=jobs.slow_zip, params={"steps": 600, "sleep": 0.1, "pidfile": str(pidfile)})
+    task = start_and_commit(organisation=org, user=treasurer, kind="test.zip", label="Archive de 600 documents",
+                            job=jobs.slow_zip, params={"steps": 600, "sleep": 0.1, "pidfile": str(pidfile)})
     worker = start_worker(JOB_HEARTBEAT_SECONDS=0.2)
     folder = services.task_files_dir(org.id)
     wait_for(lambda: reload(task).status is TaskStatus.RUNNING and pidfile.exists()
@@ -59,6 +59,7 @@ def test_cancel_stops_the_work_horse_and_nothing_brings_the_task_back(org, treas
     assert not is_gone(horse)
 
     services.cancel_task(reload(task), treasurer)
+    db.session.commit()
 
     wait_for(lambda: is_gone(horse), timeout=15)  # killed by its worker, and reaped
     connection = rq.get_queue(queue_name("bulk")).connection
@@ -90,8 +91,8 @@ def test_a_job_ending_after_its_cancel_leaves_it_cancelled_and_no_file(org, simp
     job between two instructions): the runner must not write `done` over it, nor keep its file."""
     if db.engine.dialect.name == "sqlite":
         pytest.skip("SQLite: no other transaction can commit while the job reads; the kill comes first")
-    task = services.start_task(organisation=org, user=None, kind="test", label="Test",
-                               job=jobs.cancelled_before_the_end, params={"lines": 2})
+    task = start_and_commit(organisation=org, user=None, kind="test", label="Test",
+                            job=jobs.cancelled_before_the_end, params={"lines": 2})
     simple_worker()
     task = reload(task)
     assert (task.status, task.message, task.result_path) == (TaskStatus.CANCELLED, "Annulée.", None)

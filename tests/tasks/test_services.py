@@ -1,4 +1,6 @@
-"""start_task, retry_task and the inline mode (the Testing default), in the test transaction."""
+"""start_task, retry_task and the inline mode (the Testing default), in the test transaction.
+
+``start`` commits after ``start_task`` as a request's boundary does: the job runs after it."""
 import pytest
 
 from backoffice.extensions import db
@@ -10,8 +12,52 @@ from tests.tasks import jobs_for_tests as jobs
 
 def start(organisation, job=jobs.write_lines, **kwargs):
     kwargs.setdefault("params", {"lines": 3})
-    return services.start_task(organisation=organisation, user=kwargs.pop("user", None), kind="test.lines",
+    task = services.start_task(organisation=organisation, user=kwargs.pop("user", None), kind="test.lines",
                                label="Lignes", job=job, **kwargs)
+    db.session.commit()
+    return task
+
+
+@pytest.fixture
+def handed_over(app, monkeypatch):
+    """The tasks given to a worker (``enqueue_task``), instead of running them inline."""
+    handed = []
+    monkeypatch.setitem(app.config, "JOBS_INLINE", False)
+    monkeypatch.setattr(services, "enqueue_task", lambda task: handed.append(task.id) or True)
+    return handed
+
+
+@pytest.mark.parametrize("inline", [True, False], ids=["inline", "worker"])
+def test_start_task_hands_the_job_over_only_after_the_commit(organisation, app, monkeypatch, inline):
+    handed = []
+    monkeypatch.setitem(app.config, "JOBS_INLINE", inline)
+    monkeypatch.setattr(services, "enqueue_task", lambda task: handed.append(task.id) or True)
+    task = services.start_task(organisation=organisation, user=None, kind="test.lines", label="Lignes",
+                               job=jobs.write_lines, params={"lines": 1})
+    assert task.id is not None  # flushed: a view can redirect to its page
+    assert (task.status, handed) == (TaskStatus.QUEUED, [])
+    db.session.commit()
+    assert task.status is (TaskStatus.DONE if inline else TaskStatus.QUEUED)
+    assert handed == ([] if inline else [task.id])
+
+
+def test_a_start_rolled_back_hands_nothing_over(organisation, handed_over):
+    savepoint = db.session.begin_nested()  # the request that asked for it fails
+    task = services.start_task(organisation=organisation, user=None, kind="test.lines", label="Lignes",
+                               job=jobs.write_lines, params={"lines": 1})
+    task_id = task.id
+    savepoint.rollback()
+    db.session.commit()
+    assert handed_over == [] and db.session.get(Task, task_id) is None
+
+
+def test_two_starts_in_one_transaction_make_one_task_and_one_job(organisation, handed_over):
+    first = services.start_task(organisation=organisation, user=None, kind="test.lines", label="Lignes",
+                                job=jobs.write_lines, params={"lines": 1}, dedupe_key="lignes")
+    second = services.start_task(organisation=organisation, user=None, kind="test.lines", label="Lignes",
+                                 job=jobs.write_lines, params={"lines": 1}, dedupe_key="lignes")
+    db.session.commit()
+    assert second.id == first.id and handed_over == [first.id]
 
 
 def test_inline_task_runs_at_once_and_keeps_its_result(organisation):
@@ -74,6 +120,8 @@ def test_retry_of_a_failed_task(organisation, tmp_path):
     assert task.status is TaskStatus.FAILED
     marker.write_text("ok")
     again = services.retry_task(task)
+    assert task.status is TaskStatus.QUEUED  # runs once the retry is committed
+    db.session.commit()
     assert again.id == task.id
     assert (task.status, task.attempts, task.message) == (TaskStatus.DONE, 2, "Réussi.")
 

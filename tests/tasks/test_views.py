@@ -9,12 +9,13 @@ from backoffice.tasks import services
 from backoffice.tasks.models import Task, TaskStatus
 from tests.factories import OrganisationFactory
 from tests.tasks import jobs_for_tests as jobs
+from tests.tasks.conftest import start_and_commit
 
 
 @pytest.fixture
 def done_task(organisation):
-    return services.start_task(organisation=organisation, user=None, kind="test.lines", label="Lignes de test",
-                               job=jobs.write_lines, params={"lines": 2})
+    return start_and_commit(organisation=organisation, user=None, kind="test.lines", label="Lignes de test",
+                            job=jobs.write_lines, params={"lines": 2})
 
 
 def download_url(task):
@@ -50,12 +51,12 @@ def test_download_refused_to_another_organisation(client, login_as, done_task, o
 def test_download_refused_with_a_wrong_token_or_unfinished_task(client, login_as, done_task, organisation):
     login_as("treasurer")
     assert client.get(download_url(done_task) + "x").status_code == 404
-    failed = services.start_task(organisation=organisation, user=None, kind="t", label="t", job=jobs.crash)
+    failed = start_and_commit(organisation=organisation, user=None, kind="t", label="t", job=jobs.crash)
     assert client.get(f"/o/{organisation.slug}/tasks/{failed.id}/download/anything").status_code == 404
 
 
 def test_list_shows_tasks_of_the_organisation_only(client, login_as, done_task, organisation, other_organisation):
-    services.start_task(organisation=other_organisation, user=None, kind="t", label="Tâche de l'autre", job=jobs.crash)
+    start_and_commit(organisation=other_organisation, user=None, kind="t", label="Tâche de l'autre", job=jobs.crash)
     login_as("board")
     page = client.get(f"/o/{organisation.slug}/tasks/")
     assert page.status_code == 200
@@ -105,7 +106,7 @@ def test_show_done_task_offers_the_download(client, login_as, done_task):
 def test_show_active_task_has_the_progress_bar(client, login_as, organisation, app, monkeypatch):
     monkeypatch.setitem(app.config, "JOBS_INLINE", False)
     monkeypatch.setattr(services, "enqueue_task", lambda task: True)
-    task = services.start_task(organisation=organisation, user=None, kind="t", label="En attente", job=jobs.write_lines)
+    task = start_and_commit(organisation=organisation, user=None, kind="t", label="En attente", job=jobs.write_lines)
     task.move_to(TaskStatus.RUNNING)
     task.progress_done, task.progress_total, task.message = 2, 8, "Étape 2"
     db.session.flush()
@@ -127,13 +128,13 @@ def test_progress_of_a_done_task_gives_the_download(client, login_as, done_task)
 
 def test_failed_task_shows_the_french_message_and_retry_to_its_requester(client, login_as, organisation):
     user = login_as("board")
-    task = services.start_task(organisation=organisation, user=user, kind="t", label="t", job=jobs.fail_in_french)
+    task = start_and_commit(organisation=organisation, user=user, kind="t", label="t", job=jobs.fail_in_french)
     page = client.get(f"/o/{organisation.slug}/tasks/{task.id}").text
     assert "Aucune écriture pour l&#39;exercice 2026." in page and "Réessayer" in page
 
 
 def test_retry_refused_to_someone_else_without_authority(client, login_as, organisation):
-    task = services.start_task(organisation=organisation, user=None, kind="t", label="t", job=jobs.fail_in_french)
+    task = start_and_commit(organisation=organisation, user=None, kind="t", label="t", job=jobs.fail_in_french)
     login_as("board")
     assert "Réessayer" not in client.get(f"/o/{organisation.slug}/tasks/{task.id}").text
     assert client.post(f"/o/{organisation.slug}/tasks/{task.id}/retry").status_code == 403
@@ -143,14 +144,14 @@ def test_retry_refused_to_someone_else_without_authority(client, login_as, organ
 
 
 def test_retry_needs_a_post(client, login_as, organisation):
-    task = services.start_task(organisation=organisation, user=None, kind="t", label="t", job=jobs.fail_in_french)
+    task = start_and_commit(organisation=organisation, user=None, kind="t", label="t", job=jobs.fail_in_french)
     login_as("admin")
     assert client.get(f"/o/{organisation.slug}/tasks/{task.id}/retry").status_code == 405
 
 
 def test_expiry_deletes_old_files(client, login_as, done_task, organisation):
     path = done_task.result_abspath()
-    recent = services.start_task(organisation=organisation, user=None, kind="t", label="récent", job=jobs.write_lines)
+    recent = start_and_commit(organisation=organisation, user=None, kind="t", label="récent", job=jobs.write_lines)
     done_task.finished_at = utcnow() - timedelta(days=31)
     db.session.flush()
     token = done_task.download_token
@@ -209,8 +210,8 @@ def test_monitor_hides_errors_of_other_organisations(app, organisation, real_job
     from backoffice.tasks import monitor
 
     other = OrganisationFactory(slug="cpts-secrete", name="CPTS secrète")
-    mine = services.start_task(organisation=organisation, user=None, kind="t", label="t", job=jobs.crash)
-    theirs = services.start_task(organisation=other, user=None, kind="t", label="t", job=jobs.crash)
+    mine = start_and_commit(organisation=organisation, user=None, kind="t", label="t", job=jobs.crash)
+    theirs = start_and_commit(organisation=other, user=None, kind="t", label="t", job=jobs.crash)
     simple_worker()
     overview = monitor.overview({organisation.id})
     errors = {f.task_id: f.error for f in overview.failed}

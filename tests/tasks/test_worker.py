@@ -14,7 +14,7 @@ from backoffice.tasks.models import Task, TaskStatus
 from jobs import queue_name
 from tests.factories import OrganisationFactory, UserFactory
 from tests.tasks import jobs_for_tests as jobs
-from tests.tasks.conftest import wait_for
+from tests.tasks.conftest import start_and_commit, wait_for
 
 pytestmark = pytest.mark.no_db_transaction
 
@@ -27,8 +27,8 @@ def org(committed):
 
 
 def start(org, job=jobs.write_lines, params=None, **kwargs):
-    return services.start_task(organisation=org, user=None, kind="test", label="Test", job=job,
-                               params=params if params is not None else {"lines": 3}, **kwargs)
+    return start_and_commit(organisation=org, user=None, kind="test", label="Test", job=job,
+                            params=params if params is not None else {"lines": 3}, **kwargs)
 
 
 def reload(task):
