@@ -16,8 +16,10 @@ from stdnum.fr import siren as std_siren
 from stdnum.fr import siret as std_siret
 from wtforms.validators import ValidationError as FormValidationError
 
+from backoffice.errors import ServiceError
 
-class ValidationError(ValueError):
+
+class ValidationError(ServiceError, ValueError):
     """A value a person typed is wrong; the message is French and shown as is."""
 
 

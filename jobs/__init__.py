@@ -26,6 +26,8 @@ import logging
 import pkgutil
 from dataclasses import dataclass
 
+from backoffice.errors import ServiceError
+
 __all__ = [
     "QUEUES",
     "TRANSIENT_ERRORS",
@@ -90,7 +92,7 @@ def _transient_errors() -> tuple[type[BaseException], ...]:
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = _transient_errors()
 
 
-class TaskFailed(Exception):
+class TaskFailed(ServiceError):
     """Raise from a job to fail its task with this French message (shown as is, no retry)."""
 
 

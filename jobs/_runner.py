@@ -12,6 +12,7 @@ from flask import current_app
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
+from backoffice.errors import ServiceError
 from backoffice.extensions import db
 from backoffice.tasks.models import Task, TaskStatus, lock_if_status
 from jobs import TRANSIENT_ERRORS, TaskFailed, resolve_task_job
@@ -142,7 +143,9 @@ def _no_retry(job) -> None:
 
 
 def _is_expected(exc) -> bool:
-    return isinstance(exc, TaskFailed) or type(exc).__module__.startswith("backoffice.")
+    """The application's own refusals (French, for the user); anything else is a bug whose
+    text (often English) stays in the logs."""
+    return isinstance(exc, ServiceError)
 
 
 def _short(exc) -> str:

@@ -35,6 +35,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Iterator, NamedTuple, Optional, Sequence, Union
 
+from backoffice.errors import ServiceError
+
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 
@@ -67,7 +69,7 @@ class ExportLine(NamedTuple):
     currency: Optional[str] = None
 
 
-class ExportError(ValueError):
+class ExportError(ServiceError, ValueError):
     """An export cannot be produced; the message is in French, ready for the user."""
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from backoffice.auth.models import STAFF_ROLES, Role, RoleAssignment, User
+from backoffice.errors import ServiceError
 from backoffice.extensions import db, login_manager
 from backoffice.mail.services import external_url, queue_mail
 from backoffice.models import utcnow
@@ -31,22 +32,18 @@ GENERIC_LOGIN_ERROR = (
 )
 
 
-class AuthError(Exception):
+class AuthError(ServiceError):
     """Signing in failed; the message is French and safe to show."""
 
 
-class AccountError(Exception):
+class AccountError(ServiceError):
     """An account change was refused; the message is French and safe to show.
 
     ``field`` names the form field the message belongs next to, if any.
     """
 
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
 
-
-class LinkError(Exception):
+class LinkError(ServiceError):
     """A link from an e-mail is forged, expired or already used; French message."""
 
 

@@ -6,6 +6,7 @@ from backoffice.auth import services
 from backoffice.auth.forms import GrantRoleForm, InviteForm, role_choices
 from backoffice.auth.models import Role
 from backoffice.auth.permissions import org_blueprint, permission_required
+from backoffice.errors import show_refusal
 from backoffice.extensions import db
 
 bp = org_blueprint("users", __name__, url_prefix="/users")
@@ -21,7 +22,7 @@ def _load_user(user_id):
 
 def _refused(exc):
     # Services check before they change anything: nothing to roll back.
-    flash(str(exc), "danger")
+    show_refusal(exc)
 
 
 @bp.route("/")
@@ -45,7 +46,7 @@ def invite():
         try:
             user = services.invite_staff(g.organisation, form.email.data, form.full_name.data, form.role.data)
         except services.AccountError as exc:
-            form.email.errors.append(str(exc))
+            show_refusal(exc, form, default="email")
         else:
             flash(f"{user} a reçu le rôle « {Role(form.role.data).label} » ; un e-mail lui a été envoyé.", "success")
             return redirect(url_for(".show", user_id=user.id))

@@ -6,6 +6,7 @@ from backoffice.auth import services
 from backoffice.auth.forms import ChangePasswordForm, ConfirmForm, LinkRequestForm, LoginForm, SetPasswordForm
 from backoffice.auth.permissions import safe_next_url
 from backoffice.auth.users_views import bp as users_bp
+from backoffice.errors import show_refusal
 from backoffice.extensions import db, limiter
 from backoffice.main.services import home_url
 
@@ -162,7 +163,7 @@ def change_password():
         try:
             services.change_password(current_user, form.current_password.data, form.password.data)
         except services.AccountError as exc:
-            getattr(form, exc.field or "password").errors.append(str(exc))
+            show_refusal(exc, form, default="password")
         else:
             flash("Votre mot de passe a été changé.", "success")
             return redirect(home_url(current_user))

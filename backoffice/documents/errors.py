@@ -1,8 +1,10 @@
 """Errors of the document engine. ``str(error)`` is a French message fit to show a user."""
 from __future__ import annotations
 
+from backoffice.errors import ServiceError
 
-class DocumentError(Exception):
+
+class DocumentError(ServiceError):
     """Base of every error raised by the document engine."""
 
 

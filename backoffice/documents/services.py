@@ -25,6 +25,7 @@ from backoffice.documents import engine
 from backoffice.documents.errors import DocumentError, TemplateError
 from backoffice.documents.kinds import DocumentKind, available_kinds, document_kind, document_kinds
 from backoffice.documents.models import DocumentTemplate
+from backoffice.errors import ServiceError
 from backoffice.extensions import db
 from backoffice.models import utcnow
 
@@ -32,7 +33,7 @@ LOGO_WIDTH = Mm(35)
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-class DocumentTemplateError(ValueError):
+class DocumentTemplateError(ServiceError, ValueError):
     """An uploaded template is refused. ``messages``: one French sentence per problem."""
 
     def __init__(self, messages: list[str]):

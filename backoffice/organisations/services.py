@@ -11,6 +11,7 @@ import unicodedata
 from flask import current_app
 from sqlalchemy import select
 
+from backoffice.errors import ServiceError
 from backoffice.extensions import db
 from backoffice.organisations.affiliations import set_office
 from backoffice.organisations.models import Organisation, OrganisationKind
@@ -33,15 +34,15 @@ LOGO_EXTENSIONS = ("png", "jpg")
 LOGO_MIMETYPES = {"png": "image/png", "jpg": "image/jpeg"}
 
 
-class SettingsError(ValueError):
-    """A legal detail is wrong; ``field`` names the form field, the message is French."""
+class SettingsError(ServiceError, ValueError):
+    """A legal detail is wrong; ``field`` names the form field, the message is French.
+    (Field first, as every caller here names it first.)"""
 
     def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
-class LogoError(ValueError):
+class LogoError(ServiceError, ValueError):
     """The uploaded logo is refused; the message is French."""
 
 

@@ -2,6 +2,7 @@ from flask import abort, flash, g, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
 from backoffice.auth.permissions import org_blueprint, permission_required
+from backoffice.errors import show_refusal
 from backoffice.extensions import db
 from backoffice.organisations import affiliations, services
 from backoffice.organisations.forms import LogoForm, NewOrganisationForm, OrganisationSettingsForm
@@ -38,7 +39,7 @@ def settings():
             try:
                 services.update_settings(g.organisation, **form.values())
             except services.SettingsError as exc:
-                getattr(form, exc.field).errors.append(str(exc))
+                show_refusal(exc, form)
             else:
                 flash("Les informations de l'organisation sont enregistrées.", "success")
                 return redirect(url_for("organisations.settings"))
@@ -55,7 +56,7 @@ def upload_logo():
         try:
             services.save_logo(g.organisation, logo_form.logo.data.read())
         except services.LogoError as exc:
-            logo_form.logo.errors.append(str(exc))
+            show_refusal(exc, logo_form, default="logo")
         else:
             flash("Le logo est enregistré.", "success")
             return redirect(url_for("organisations.settings"))
@@ -89,7 +90,7 @@ def create():
         try:
             organisation = services.found_organisation(current_user, form.name.data, form.kind.data)
         except services.SettingsError as exc:
-            form.name.errors.append(str(exc))
+            show_refusal(exc, form, default="name")
         else:
             flash(f"L'organisation « {organisation.name} » est créée : complétez ses informations légales.", "success")
             return redirect(url_for("organisations.settings", org=organisation.slug))

@@ -19,6 +19,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from backoffice.errors import ServiceError
 from backoffice.people.professions import PROFESSIONS, find_profession
 from backoffice.validation import (
     ValidationError,
@@ -82,7 +83,7 @@ _CIVILITIES = {
 }
 
 
-class ImportFileError(ValueError):
+class ImportFileError(ServiceError, ValueError):
     """The file as a whole cannot be read; the message is French."""
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload, with_polymorphic
 
 from backoffice.audit.models import AuditEntry
+from backoffice.errors import ServiceError
 from backoffice.extensions import db
 from backoffice.organisations.services import organisation_logo_path
 from backoffice.organisations.storage import atomic_write, organisation_dir
@@ -28,15 +29,11 @@ IMPORT_TTL_SECONDS = 24 * 3600
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
 
-class PeopleError(ValueError):
+class PeopleError(ServiceError, ValueError):
     """A rule of the directory is broken; ``field`` names the form field (or None)."""
 
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
 
-
-class ImportRejected(ValueError):
+class ImportRejected(ServiceError, ValueError):
     """The import cannot be applied; nothing was stored. The message is French."""
 
 

@@ -2,6 +2,7 @@ from flask import Response, abort, current_app, flash, g, redirect, render_templ
 
 from backoffice.audit import labels
 from backoffice.auth.permissions import org_blueprint, permission_required
+from backoffice.errors import show_refusal
 from backoffice.extensions import db
 from backoffice.organisations.affiliations import add_contact
 from backoffice.people import importer, services
@@ -75,10 +76,7 @@ def _save_form(form, save, obj, template, **context):
         try:
             saved = save(obj, **form.values())
         except services.PeopleError as exc:
-            if exc.field:
-                getattr(form, exc.field).errors.append(str(exc))
-            else:
-                flash(str(exc), "danger")
+            show_refusal(exc, form)
         else:
             if isinstance(saved, Party):
                 add_contact(g.organisation, saved)  # a new entry is the organisation's contact

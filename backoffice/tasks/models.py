@@ -20,6 +20,7 @@ from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, DateTime, En
                         String, Text, text, update)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from backoffice.errors import ServiceError
 from backoffice.extensions import db
 from backoffice.models import utcnow
 
@@ -75,7 +76,7 @@ TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
 }
 
 
-class TransitionError(Exception):
+class TransitionError(ServiceError):
     """A status change the lifecycle does not allow."""
 
 
@@ -152,7 +153,8 @@ class Task(db.Model):
         """Change the status if the lifecycle allows it, stamping the times that go with it."""
         status = TaskStatus(status)
         if not self.can_move_to(status):
-            raise TransitionError(f"Task {self.id}: {self.status} → {status} is not allowed")
+            raise TransitionError(f"La tâche n° {self.id} ne peut pas passer de « {self.status.label} » "
+                                  f"à « {status.label} ».")
         now = utcnow()
         if status is TaskStatus.RUNNING:
             self.attempts = (self.attempts or 0) + 1

@@ -28,6 +28,7 @@ from sqlalchemy.orm import selectinload
 
 from backoffice.auth.models import Role
 from backoffice.auth.permissions import roles_of
+from backoffice.errors import ServiceError
 from backoffice.extensions import db, rq
 from backoffice.models import utcnow
 from backoffice.tasks.models import ACTIVE_STATUSES, Task, TaskStatus, lock_if_status, task_files_dir
@@ -37,7 +38,7 @@ from jobs import TaskJob, queue_name, resolve_task_job, retry_policy
 log = logging.getLogger(__name__)
 
 
-class TaskError(Exception):
+class TaskError(ServiceError):
     """A task operation refused, with a French message for the user."""
 
 

@@ -1,0 +1,126 @@
+"""One application error base (backoffice.errors.ServiceError) and the view helper that shows it."""
+import logging
+
+import pytest
+from flask import get_flashed_messages
+from flask_wtf import FlaskForm
+from wtforms import StringField
+
+from backoffice.errors import GENERIC_REFUSAL, REFUSED, ServiceError, show_refusal
+
+
+def _feature_errors():
+    from backoffice.accounting.errors import AccountingError
+    from backoffice.accounting.exports import ExportError
+    from backoffice.accounting.fec import FecError
+    from backoffice.auth.services import AccountError, AuthError, LinkError
+    from backoffice.documents.errors import DocumentError, PdfConversionError, RenderError, TemplateError
+    from backoffice.documents.services import DocumentTemplateError
+    from backoffice.member_portal.services import PortalError
+    from backoffice.membership.helloasso import HelloAssoError
+    from backoffice.membership.services import DuplicateSubmission, MembershipError
+    from backoffice.membership.statements import StatementFormatError
+    from backoffice.organisations.services import LogoError, SettingsError
+    from backoffice.people.importer import ImportFileError
+    from backoffice.people.services import ImportRejected, PeopleError
+    from backoffice.tasks.models import TransitionError
+    from backoffice.tasks.services import TaskError, TaskForbidden
+    from backoffice.validation import ValidationError
+    from jobs import TaskFailed
+
+    return [AccountingError, ExportError, FecError, AccountError, AuthError, LinkError, DocumentError,
+            PdfConversionError, RenderError, TemplateError, DocumentTemplateError, PortalError, HelloAssoError,
+            DuplicateSubmission, MembershipError, StatementFormatError, LogoError, SettingsError, ImportFileError,
+            ImportRejected, PeopleError, TransitionError, TaskError, TaskForbidden, ValidationError, TaskFailed]
+
+
+@pytest.mark.parametrize("error_class", _feature_errors(), ids=lambda cls: cls.__name__)
+def test_every_feature_error_is_a_service_error(error_class):
+    assert issubclass(error_class, ServiceError)
+
+
+def test_a_service_error_carries_its_french_message_and_its_field():
+    error = ServiceError("Le SIRET « 123 » ne compte pas 14 chiffres.", field="siret")
+    assert (str(error), error.message, error.field) == ("Le SIRET « 123 » ne compte pas 14 chiffres.",
+                                                        "Le SIRET « 123 » ne compte pas 14 chiffres.", "siret")
+    assert ServiceError("Refusé.").field is None
+
+
+@pytest.mark.parametrize("make, field", [
+    (lambda: __import__("backoffice.organisations.services", fromlist=["x"]).SettingsError(
+        "siret", "Le SIRET ne compte pas 14 chiffres."), "siret"),
+    (lambda: __import__("backoffice.people.services", fromlist=["x"]).PeopleError(
+        "Ce RPPS appartient déjà à Anne LE FLOCH.", field="rpps"), "rpps"),
+    (lambda: __import__("backoffice.auth.services", fromlist=["x"]).AccountError(
+        "Ce mot de passe est trop court.", "password"), "password"),
+], ids=["settings", "people", "account"])
+def test_feature_errors_name_their_field(make, field):
+    assert make().field == field
+
+
+class ContactForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    email = StringField("Adresse e-mail")
+    phone = StringField("Téléphone")
+
+
+@pytest.fixture
+def form(app):
+    with app.test_request_context("/", method="POST", data={"email": "élodie@exemple", "phone": "02 99"}):
+        yield ContactForm()
+
+
+def test_the_refusal_goes_under_its_field(form):
+    status = show_refusal(ServiceError("Cette adresse est déjà celle d'un autre compte.", field="email"), form)
+    assert status == REFUSED == 422
+    assert form.email.errors == ["Cette adresse est déjà celle d'un autre compte."]
+    assert form.phone.errors == [] or form.phone.errors == ()
+    assert get_flashed_messages() == []
+
+
+def test_after_validation_the_refusal_joins_the_fields_own_errors(form):
+    form.validate()
+    form.email.errors.append("Adresse incomplète.")
+    show_refusal(ServiceError("Domaine inconnu.", field="email"), form)
+    assert form.email.errors == ["Adresse incomplète.", "Domaine inconnu."]
+
+
+@pytest.mark.parametrize("field", [None, "siret"], ids=["no field", "a field the form does not have"])
+def test_otherwise_it_is_flashed(form, field):
+    assert show_refusal(ServiceError("L'exercice 2025 est clôturé.", field=field), form) == 422
+    assert get_flashed_messages(with_categories=True) == [("danger", "L'exercice 2025 est clôturé.")]
+    assert form.email.errors in ([], ())
+
+
+def test_a_default_field_takes_a_refusal_without_its_own(form):
+    show_refusal(ServiceError("Ce compte est désactivé."), form, default="email")
+    assert form.email.errors == ["Ce compte est désactivé."] and get_flashed_messages() == []
+
+
+def test_without_a_form_it_is_flashed(app):
+    with app.test_request_context("/"):
+        show_refusal(ServiceError("Seuls les administrateurs peuvent retirer ce rôle."))
+        assert get_flashed_messages() == ["Seuls les administrateurs peuvent retirer ce rôle."]
+
+
+def test_an_internal_error_never_shows_its_text(form, caplog):
+    with caplog.at_level(logging.ERROR, logger="backoffice.errors"):
+        show_refusal(KeyError("column 'iban' missing in row 3"), form, default="email")
+    assert form.email.errors == [GENERIC_REFUSAL] and "iban" not in GENERIC_REFUSAL
+    assert "column 'iban' missing" in caplog.text  # for the logs only
+
+
+def test_a_job_shows_only_an_application_error_as_is(organisation):
+    from backoffice.tasks.models import Task
+    from jobs._runner import failure_message
+
+    task = Task(id=41, organisation_id=organisation.id)
+
+    class Internal(Exception):  # a bug inside the application: its text is not for users
+        __module__ = "backoffice.people.importer"
+
+    assert failure_message(task, ServiceError("Aucune écriture pour 2026.")) == "Aucune écriture pour 2026."
+    message = failure_message(task, Internal("list index out of range"))
+    assert "out of range" not in message and "tâche n° 41" in message
