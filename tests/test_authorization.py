@@ -225,7 +225,7 @@ ROUTES.update({
         "new_entry", "reverse", "letter", "auto_letter", "unletter", "close_period")},
     **{f"accounting.{name}": _A_EXPORT for name in ("exports", "export_file", "export_notice")},
     **{f"accounting.{name}": _A_SETTINGS for name in (
-        "edit_account", "delete_account", "edit_journal", "settings")},
+        "edit_account", "delete_account", "edit_journal", "settings", "open_books")},
     "accounting.accounts": {"GET": _A_VIEW, "POST": _A_SETTINGS},
     "accounting.journals": {"GET": _A_VIEW, "POST": _A_SETTINGS},
 })

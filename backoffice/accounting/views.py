@@ -33,8 +33,10 @@ from backoffice.accounting.models import (
     Journal,
     JournalEntry,
     JournalLine,
+    Ledger,
 )
 from backoffice.auth.permissions import can, get_or_404, org_blueprint, permission_required, safe_next_url
+from backoffice.errors import show_refusal
 from backoffice.extensions import db
 
 bp = org_blueprint("accounting", __name__, url_prefix="/accounting")
@@ -90,9 +92,34 @@ def _page():
         return 1
 
 
+class BooksNotOpened(Exception):
+    """A page of the books was asked for before they were set up (a GET never sets them up)."""
+
+
 def _books():
+    """The organisation, its books set up. A GET before they exist shows how to open them
+    (``open_books``) instead of creating a chart of accounts in the viewer's name."""
+    if request.method == "GET" and db.session.get(Ledger, g.organisation.id) is None:
+        raise BooksNotOpened
     services.ensure_ledger(g.organisation)
     return g.organisation
+
+
+@bp.errorhandler(BooksNotOpened)
+def books_not_opened(error):
+    return render_template("accounting/not_opened.html", chart=rules.CHARTS[rules.chart_for(g.organisation)],
+                           journals=rules.DEFAULT_JOURNALS)
+
+
+@bp.route("/open", methods=["POST"])
+@permission_required("accounting.settings")
+def open_books():
+    if not PlainForm().validate():
+        abort(400)
+    services.ensure_ledger(g.organisation)
+    flash("La comptabilité est ouverte : plan comptable, journaux et règles de comptabilisation sont en place.",
+          "success")
+    return redirect(url_for("accounting.index"))
 
 
 def _context(**values):
@@ -102,18 +129,14 @@ def _context(**values):
     return dict(year=year, years=_years(), start=start, end=end, **values)
 
 
-def _flash_error(error):
-    flash(str(error), "danger")
-
-
 def _on_field(form, fields, default):
     """An ``on_error`` for ``_apply``: the refusal next to its field (``default`` if not one of ``fields``)."""
     def show(error):
-        getattr(form, error.field if error.field in fields else default).errors.append(str(error))
+        show_refusal(AccountingError(str(error), error.field if error.field in fields else default), form)
     return show
 
 
-def _apply(action, success, on_error=_flash_error):
+def _apply(action, success, on_error=show_refusal):
     """Call ``action()`` in a savepoint; flash ``success`` (a message, or a function of the
     result), or hand the ``AccountingError`` to ``on_error`` (the savepoint undid only this call).
 

@@ -18,6 +18,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required
+from backoffice.errors import show_refusal
 from backoffice.extensions import csrf, db, limiter
 from backoffice.formatting import format_money
 from backoffice.member_portal import forms
@@ -56,7 +57,7 @@ def membership_reminders(membership):
 
 def _fail(exc):
     db.session.rollback()
-    flash(str(exc), "danger")
+    show_refusal(exc)
 
 
 # --------------------------------------------------------------------------------------------
@@ -102,7 +103,7 @@ def change_email():
         try:
             new_email = portal.request_email_change(current_user, email_form.email.data)
         except portal.PortalError as exc:
-            email_form.email.errors.append(str(exc))
+            show_refusal(exc, email_form, default="email")
         else:
             flash(f"Un lien de confirmation vient d'être envoyé à {new_email}. Votre adresse ne changera "
                   "qu'une fois ce lien ouvert (il est valable 24 heures).", "info")
@@ -337,7 +338,7 @@ def reminder_settings():
         else:
             flash("Paramètres des relances enregistrés.", "success")
             return redirect(url_for(".reminder_settings"))
-    due = reminders.due_reminders(g.organisation)
+    due = reminders.due_reminders(g.organisation, create=False)  # the morning run opens the next period
     selected = request.args.get("apercu", "")
     preview = None
     if due:

@@ -80,7 +80,7 @@ def _pay(rng, membership, amount, year, cheques):
 def pays_blanc(organisation):
     rng = random.Random(SEED)
     periods = _ensure_grid(organisation)
-    settings = services.get_settings(organisation)
+    settings = services.get_settings(organisation, create=True)
     settings.creditor_identifier = settings.creditor_identifier or "FR72ZZZ123456"
     parties = _parties()
     if len(parties) < MEMBERS_2026:

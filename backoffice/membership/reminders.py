@@ -50,13 +50,16 @@ MAX_OVERDUE_STEPS = 6
 # Settings
 # --------------------------------------------------------------------------------------------
 
-def get_reminder_settings(organisation):
+def get_reminder_settings(organisation, create=False):
+    """The organisation's reminder settings; until saved, the defaults in an unsaved row.
+    ``create=True``: the row itself, added if new, for a change to be saved."""
     settings = db.session.scalar(select(ReminderSettings).where(ReminderSettings.organisation_id == organisation.id))
     if settings is None:
         settings = ReminderSettings(organisation_id=organisation.id, enabled=True, renewal_notice_days=30,
                                     overdue_days=[15, 45])
-        db.session.add(settings)
-        db.session.flush()
+        if create:
+            db.session.add(settings)
+            db.session.flush()
     return settings
 
 
@@ -77,7 +80,7 @@ def parse_overdue_days(text):
 def save_reminder_settings(organisation, enabled, renewal_notice_days, overdue_days):
     if renewal_notice_days is None or not 0 <= int(renewal_notice_days) <= 180:
         raise MembershipError("Le renouvellement s'annonce entre 0 et 180 jours avant le début de la période.")
-    settings = get_reminder_settings(organisation)
+    settings = get_reminder_settings(organisation, create=True)
     settings.enabled = bool(enabled)
     settings.renewal_notice_days = int(renewal_notice_days)
     settings.overdue_days = overdue_days if isinstance(overdue_days, list) else parse_overdue_days(overdue_days)

@@ -26,7 +26,7 @@ from backoffice.membership.services import MembershipError
 from backoffice.validation import ValidationError, clean_bic, clean_iban
 
 def set_creditor_identifier(organisation, value):
-    settings = services.get_settings(organisation)
+    settings = services.get_settings(organisation, create=True)
     settings.creditor_identifier = clean_creditor_identifier(value) if (value or "").strip() else None  # stdnum
     db.session.flush()
     return settings

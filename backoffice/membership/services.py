@@ -137,13 +137,16 @@ def register_created_hook(fn):
 # Settings, periods, grid, collèges
 # --------------------------------------------------------------------------------------------
 
-def get_settings(organisation):
-    """The organisation's membership settings (created with defaults on first use)."""
+def get_settings(organisation, create=False):
+    """The organisation's membership settings; until saved, the defaults in an unsaved row (a
+    page that reads them writes nothing). ``create=True``: the row itself, added if new, for a
+    change to be saved."""
     settings = db.session.scalar(select(MembershipSettings).where(MembershipSettings.organisation_id == organisation.id))
     if settings is None:
         settings = MembershipSettings(organisation_id=organisation.id, reference_prefix="ADH", due_days=90)
-        db.session.add(settings)
-        db.session.flush()
+        if create:
+            db.session.add(settings)
+            db.session.flush()
     return settings
 
 
@@ -154,7 +157,7 @@ def set_due_days(organisation, due_days, today=None):
     periods whose due date moved, in year order."""
     if due_days is None or not 0 <= int(due_days) <= 365:
         raise MembershipError("L'échéance est comprise entre 0 et 365 jours après le début de la période.")
-    settings = get_settings(organisation)
+    settings = get_settings(organisation, create=True)
     settings.due_days = int(due_days)
     today = today or date.today()
     moved = []

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backoffice import formatting
 from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required
+from backoffice.errors import show_refusal
 from backoffice.extensions import db
 from backoffice.membership import deposits, forms, sepa, services, statements, stats
 from backoffice.banking.models import LineStatus as StatementLineStatus
@@ -33,7 +34,7 @@ VIEW, MANAGE = "membership.view", "membership.manage"
 
 def _fail(exc):
     """Show a service's refusal (its savepoint already undid what it had done)."""
-    flash(str(exc), "danger")
+    show_refusal(exc)
 
 
 def _apply(action, success=None, duplicate=None):
@@ -457,7 +458,7 @@ def settings():
         try:
             with db.session.begin_nested():  # a refusal undoes only what the service did
                 sepa.set_creditor_identifier(g.organisation, form.creditor_identifier.data)
-                current.reference_prefix = form.reference_prefix.data
+                services.get_settings(g.organisation, create=True).reference_prefix = form.reference_prefix.data
                 moved = services.set_due_days(g.organisation, form.due_days.data)
         except ServiceError as exc:  # the creditor identifier is the one check left to the service
             _fail(exc)

@@ -197,7 +197,7 @@ def test_overlapping_statement_imports_only_its_new_lines(organisation, membersh
 
 
 def test_reference_under_an_earlier_prefix_still_matches(organisation, period, physician, nurse):
-    settings = services.get_settings(organisation)
+    settings = services.get_settings(organisation, create=True)
     settings.reference_prefix = "RES"
     physician_category = next(c for c in period.categories if c.kind is CategoryKind.PHYSICIAN)
     old = services.create_membership(organisation, physician, period, category=physician_category,
