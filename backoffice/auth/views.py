@@ -7,7 +7,7 @@ from backoffice.auth.forms import ChangePasswordForm, ConfirmForm, LinkRequestFo
 from backoffice.auth.permissions import safe_next_url
 from backoffice.auth.users_views import bp as users_bp
 from backoffice.errors import show_refusal
-from backoffice.extensions import db, limiter
+from backoffice.extensions import limiter
 from backoffice.main.services import home_url
 
 # No url_prefix: the account pages of an organisation (``auth.users.*``) live under /o/<org>/users/.

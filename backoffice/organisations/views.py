@@ -3,7 +3,6 @@ from flask_login import current_user
 
 from backoffice.auth.permissions import org_blueprint, permission_required
 from backoffice.errors import show_refusal
-from backoffice.extensions import db
 from backoffice.organisations import affiliations, services
 from backoffice.organisations.forms import LogoForm, NewOrganisationForm, OrganisationSettingsForm
 from backoffice.validation import format_phone
