@@ -68,6 +68,9 @@ def test_treasurer_enters_a_manual_entry(live_app, page):
     live_app.run(seed_user, "tresoriere@example.org", {"cpts-test": ["treasurer"]}, password=PASSWORD)
     _sign_in(page, live_app, "tresoriere@example.org", PASSWORD)
     try:
+        page.goto(live_app.url + "/o/cpts-test/accounting/entries/new")  # the books are not open yet
+        page.get_by_role("button", name="Ouvrir la comptabilité").click()
+        expect(page.get_by_text("La comptabilité est ouverte")).to_be_visible()
         page.goto(live_app.url + "/o/cpts-test/accounting/entries/new")
         expect(page.get_by_role("heading", level=1)).to_have_text("Saisir une écriture")
         page.get_by_label("Pièce justificative").fill("FAC-2026-117")
