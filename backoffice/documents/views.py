@@ -6,7 +6,7 @@ from backoffice.auth.permissions import get_or_404, org_blueprint, permission_re
 from backoffice.documents import engine, generated, services
 from backoffice.documents.forms import DirectorySheetsForm, TemplateUploadForm
 from backoffice.documents.models import GeneratedDocument
-from backoffice.extensions import db, login_manager
+from backoffice.extensions import login_manager
 from backoffice.tasks.services import start_task
 
 bp = org_blueprint("documents", __name__, url_prefix="/documents")
