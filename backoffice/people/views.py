@@ -65,7 +65,6 @@ def detail(party_id):
 def add_to_directory(party_id):
     party = _party_or_404(party_id)
     if add_contact(g.organisation, party):
-        db.session.commit()
         flash(f"{party.display_name} est ajouté(e) à l'annuaire de {g.organisation.name}.", "success")
     return redirect(url_for("people.detail", party_id=party.id))
 
