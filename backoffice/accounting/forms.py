@@ -1,13 +1,11 @@
 """Forms of the accounting screens (labels and messages in French)."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, FieldList, Form, FormField, HiddenField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from backoffice.accounting.exporting import FORMATS, REPORTS
 from backoffice.accounting.models import JOURNAL_KIND_LABELS
-
-REQUIRED = "Ce champ est obligatoire."
-DATE_ERROR = "Date invalide (jj/mm/aaaa)."
+from backoffice.forms import DATE_ERROR, REQUIRED, FrenchDateField
 
 
 class EntryLineForm(Form):
@@ -26,16 +24,16 @@ class EntryLineForm(Form):
 
 class ManualEntryForm(FlaskForm):
     journal = SelectField("Journal", validators=[DataRequired(REQUIRED)])
-    entry_date = DateField("Date de l'écriture", validators=[DataRequired(DATE_ERROR)])
+    entry_date = FrenchDateField("Date de l'écriture", validators=[DataRequired(DATE_ERROR)])
     piece_ref = StringField("Pièce justificative", validators=[DataRequired(REQUIRED), Length(max=60)])
-    piece_date = DateField("Date de la pièce", validators=[Optional()])
+    piece_date = FrenchDateField("Date de la pièce", validators=[Optional()])
     label = StringField("Libellé", validators=[DataRequired(REQUIRED), Length(max=200)])
     lines = FieldList(FormField(EntryLineForm), min_entries=4, max_entries=50)
     submit = SubmitField("Enregistrer l'écriture")
 
 
 class ReverseForm(FlaskForm):
-    entry_date = DateField("Date de la contre-passation", validators=[Optional()])
+    entry_date = FrenchDateField("Date de la contre-passation", validators=[Optional()])
     label = StringField("Libellé", validators=[Optional(), Length(max=200)])
     submit = SubmitField("Contre-passer")
 
@@ -56,8 +54,8 @@ class ExportForm(FlaskForm):
         "cp1252": "Windows-1252 (CSV pour anciens logiciels)",
         "iso-8859-15": "ISO-8859-15 (FEC)",
     })
-    start = DateField("Du (CSV et XLSX)", validators=[Optional()])
-    end = DateField("Au (CSV et XLSX)", validators=[Optional()])
+    start = FrenchDateField("Du (CSV et XLSX)", validators=[Optional()])
+    end = FrenchDateField("Au (CSV et XLSX)", validators=[Optional()])
     submit = SubmitField("Lancer l'export")
 
 

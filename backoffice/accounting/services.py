@@ -35,16 +35,16 @@ gives the number back, and two concurrent postings wait for each other.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Iterable, Sequence
 
 from flask import has_request_context
 from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from backoffice import money
 from backoffice.accounting import rules
 from backoffice.accounting.errors import AccountingError
 from backoffice.accounting.models import (
@@ -61,13 +61,11 @@ from backoffice.accounting.models import (
     PaymentMethodRule,
     PostingRule,
 )
+from backoffice.errors import ServiceError
 from backoffice.extensions import db
 from backoffice.models import ZERO, insert_unless_present
 
 log = logging.getLogger(__name__)
-
-CENT = Decimal("0.01")
-MAX_AMOUNT = Decimal("9999999999.99")  # Numeric(12, 2)
 
 
 @dataclass(frozen=True)
@@ -244,28 +242,14 @@ def check_open(organisation, day):
 # --------------------------------------------------------------------------------------------
 
 def clean_amount(value, what="Le montant", allow_zero=False):
-    """A ``Decimal`` with at most two decimals, positive (or zero if allowed); floats refused."""
-    if value is None or value == "":
-        if allow_zero:
-            return ZERO
-        raise AccountingError(f"{what} est obligatoire.", "amount")
-    if isinstance(value, bool) or isinstance(value, float):
-        raise AccountingError(f"{what} doit être un nombre décimal exact, pas un nombre à virgule flottante.",
-                              "amount")
+    """A ``Decimal`` with at most two decimals, positive (or zero if allowed, blank then meaning
+    zero); ``backoffice.money.clean_amount``'s rules, as ``AccountingError``."""
+    if allow_zero and (value is None or value == ""):
+        return ZERO
     try:
-        amount = value if isinstance(value, Decimal) else Decimal(re.sub(r"\s", "", str(value)).replace(",", "."))
-    except InvalidOperation:
-        raise AccountingError(f"{what} « {value} » n'est pas un montant.", "amount") from None
-    if not amount.is_finite():
-        raise AccountingError(f"{what} « {value} » n'est pas un montant.", "amount")
-    if amount != amount.quantize(CENT):
-        raise AccountingError(f"{what} ({value}) a plus de deux décimales.", "amount")
-    amount = amount.quantize(CENT)
-    if amount < 0 or (amount == 0 and not allow_zero):
-        raise AccountingError(f"{what} doit être strictement positif ({value}).", "amount")
-    if amount > MAX_AMOUNT:
-        raise AccountingError(f"{what} ({value}) dépasse le maximum autorisé.", "amount")
-    return amount
+        return money.clean_amount(value, what=what, allow_zero=allow_zero)
+    except ServiceError as exc:
+        raise AccountingError(str(exc), exc.field) from None
 
 
 def _clean_text(value, what, max_length, field):

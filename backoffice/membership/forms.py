@@ -4,45 +4,11 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from backoffice.forms import REQUIRED, AmountField, FrenchDateField
 from backoffice.membership.models import TREASURER_METHODS, CategoryKind, PaymentMethod
-from backoffice.membership.services import MembershipError, clean_amount
-
-REQUIRED = "Ce champ est obligatoire."
-DATE_ERROR = "Date invalide (jj/mm/aaaa)."
-
-
-class AmountField(StringField):
-    """An amount typed the French way (``30``, ``30,50``, ``1 234,56 €``) → ``Decimal``."""
-
-    def __init__(self, label=None, validators=None, allow_zero=False, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.allow_zero = allow_zero
-        self.amount = None
-
-    def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
-        self.amount = None
-        if self.data:
-            try:
-                self.amount = clean_amount(self.data, allow_zero=self.allow_zero)
-            except MembershipError as exc:
-                raise ValueError(str(exc)) from None
-
-
-class FrenchDateField(DateField):
-    """A date input (``type=date`` sends ISO) that also accepts ``jj/mm/aaaa`` typed by hand."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format=["%Y-%m-%d", "%d/%m/%Y"], **kwargs)
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(DATE_ERROR) from None
 
 
 def new_form_key():

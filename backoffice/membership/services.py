@@ -24,12 +24,13 @@ wait for the commit.
 """
 import secrets
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from backoffice import money
 from backoffice.errors import ServiceError
 from backoffice.extensions import db
 from backoffice.formatting import format_money_plain
@@ -42,7 +43,6 @@ from backoffice.models import ZERO
 from backoffice.people.models import PartyKind
 
 S = MembershipStatus
-CENT = Decimal("0.01")
 
 
 class MembershipError(ServiceError):
@@ -343,22 +343,11 @@ def has_previous_membership(party, period):
 # --------------------------------------------------------------------------------------------
 
 def clean_amount(value, allow_zero=False):
-    """A positive amount with at most two decimals, as ``Decimal``; French message otherwise."""
-    if isinstance(value, float):
-        raise TypeError("amounts are Decimal, never float")
+    """A positive amount with at most two decimals, as ``Decimal`` (``backoffice.money``)."""
     try:
-        amount = Decimal(str(value).replace(",", ".").replace(" ", "").replace("\u202f", "").replace("\xa0", "").replace("€", ""))
-    except (InvalidOperation, ValueError):
-        raise MembershipError(f"Montant invalide : « {value} ».") from None
-    if not amount.is_finite():
-        raise MembershipError(f"Montant invalide : « {value} ».")
-    if amount != amount.quantize(CENT):
-        raise MembershipError("Un montant a au plus deux décimales.")
-    if amount < 0 or (amount == 0 and not allow_zero):
-        raise MembershipError("Le montant doit être positif." if amount < 0 else "Le montant doit être supérieur à zéro.")
-    if amount >= Decimal("10000000000"):
-        raise MembershipError("Montant trop grand.")
-    return amount.quantize(CENT)
+        return money.clean_amount(value, allow_zero=allow_zero)
+    except ServiceError as exc:
+        raise MembershipError(str(exc)) from None
 
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a reference read over the phone or typed from paper stays right.

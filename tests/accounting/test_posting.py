@@ -105,9 +105,9 @@ def test_auxiliary_account_numbers_are_per_party_and_collective_account(books, m
 
 
 @pytest.mark.parametrize("amount, message", [
-    (Decimal("0.00"), "strictement positif"),
-    (Decimal("-5.00"), "strictement positif"),
-    (Decimal("1.005"), "plus de deux décimales"),
+    (Decimal("0.00"), "doit être supérieur à zéro"),
+    (Decimal("-5.00"), "doit être positif"),
+    (Decimal("1.005"), "au plus deux décimales"),
     (1.5, "virgule flottante"),
     (None, "obligatoire"),
 ])
@@ -158,7 +158,7 @@ def test_manual_entry(books, member):
     ((("6226", "100.00", "0"),), "au moins deux lignes"),
     ((("6226", "100.00", "100.00"), ("512", "0", "0")), "soit un débit, soit un crédit"),
     ((("6226", "0", "0"), ("512", "0", "0")), "soit un débit, soit un crédit, non nul"),
-    ((("6226", "-10.00", "0"), ("512", "0", "-10.00")), "strictement positif"),
+    ((("6226", "-10.00", "0"), ("512", "0", "-10.00")), "Ligne 1 : le débit doit être positif"),
 ])
 def test_bad_manual_entries_are_refused_and_nothing_is_written(books, specs, message):
     with pytest.raises(AccountingError, match=message):

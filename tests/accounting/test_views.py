@@ -110,7 +110,7 @@ def test_manual_entry_form_posts_a_balanced_entry(client, treasurer, member):
     ([("6226", "", "100,00", ""), ("512", "", "", "90,00")], "Écriture déséquilibrée"),
     ([("6226", "", "100,00", ""), ("999", "", "", "100,00")], "Le compte 999 n&#39;existe pas"),
     ([("6226", "", "100,00", ""), ("411", "", "", "100,00")], "compte 411 est un compte collectif"),
-    ([("6226", "", "abc", ""), ("512", "", "", "100,00")], "n&#39;est pas un montant"),
+    ([("6226", "", "abc", ""), ("512", "", "", "100,00")], "Ligne 1 : le débit est invalide : « abc »"),
 ])
 def test_manual_entry_errors_are_shown_and_nothing_is_saved(client, treasurer, lines, message):
     response = client.post(BASE + "/entries/new", data=_entry_form(lines))

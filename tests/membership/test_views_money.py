@@ -203,8 +203,8 @@ def test_carry_credit_without_target(client, treasurer, overpaid):
 
 @pytest.mark.parametrize("amount, message", [("-10", "Le montant doit être positif."),
                                              ("-0,01", "Le montant doit être positif."),
-                                             ("10,555", "Un montant a au plus deux décimales."),
-                                             ("dix", "Montant invalide : « dix »."),
+                                             ("10,555", "Le montant a au plus deux décimales (« 10,555 »)."),
+                                             ("dix", "Le montant est invalide : « dix » (exemple : 1 234,56)."),
                                              ("", "Ce champ est obligatoire.")])
 def test_grid_refuses_bad_amounts(client, treasurer, period, amount, message):
     response = client.post(f"{BASE}/grid?period={period.id}", data={
@@ -223,7 +223,7 @@ def test_grid_accepts_a_free_category(client, treasurer, period):
 
 
 @pytest.mark.parametrize("amount, message", [("-50", "Le montant doit être positif."),
-                                             ("50,001", "Un montant a au plus deux décimales.")])
+                                             ("50,001", "Le montant a au plus deux décimales (« 50,001 »).")])
 def test_membership_creation_refuses_bad_amount_due(client, treasurer, period, physician, amount, message):
     response = client.post(f"{BASE}/new", data={
         "party_id": physician.id, "period_id": period.id, "category_id": 0, "college_id": 0, "amount_due": amount,
