@@ -1,7 +1,9 @@
 """Events other modules post, their default accounts and journals, and the charts they load.
 
-An event is always a two-line entry: a debit and a credit of the same amount. Its *shape* is
-fixed here (which side names the party, which side is money going through the treasury);
+An event is a two-line entry (a debit and a credit of the same amount), or, shared among several
+parties, one line per party on the party's side and one line for the total on the other (a SISA
+distribution: D 62261 the total / C 4551 each associate). Its *shape* is fixed here (which side
+names the party, which side is money going through the treasury);
 the accounts and journal are the organisation's settings (``PostingRule``), filled from the
 defaults below when the books are set up.
 

@@ -3,13 +3,18 @@
 The public API other modules call::
 
     from backoffice.accounting.services import (
-        post_event, post_entry, reverse_entry, EntryLineSpec, AccountingError)
+        post_event, post_entry, reverse_entry, posting_source, EntryLineSpec, EventShare, AccountingError)
 
     entry = post_event(organisation, "fee_due", amount=Decimal("50.00"), entry_date=date(2026, 1, 15),
                        party=professional, piece_ref="ADH-2026-0042",
-                       label="Cotisation 2026 – Marie DUPONT", source="membership:42")
+                       label="Cotisation 2026 – Marie DUPONT", source=posting_source(Membership, 42))
     entry = post_event(organisation, "fee_paid", amount=..., entry_date=..., party=...,
-                       piece_ref=..., label=..., payment_method="cheque", source="payment:17")
+                       piece_ref=..., label=..., payment_method="cheque",
+                       source=posting_source(MembershipPayment, 17))
+    # One line per party on the party's side, one line for the total on the other (D 62261 / C 4551 × 30):
+    entry = post_event(organisation, "sisa_distribution", entry_date=..., piece_ref=..., label=...,
+                       shares=[EventShare(associate, Decimal("1523.40")), ...],
+                       source=posting_source("sisa_distributions", 3, "v2"))
     entry = post_entry(organisation, journal="OD", entry_date=..., piece_ref=..., label=...,
                        lines=[EntryLineSpec("411", debit=Decimal("50.00"), party=p), ...])
     reversal = reverse_entry(entry)
@@ -23,8 +28,9 @@ Idempotency (``source``): posting again with a ``source`` already posted in the 
 returns the entry already posted when it is the same operation (same event, amount and party;
 for ``post_entry`` same journal and total) — a retried job or a double click posts once — and
 raises ``AccountingError`` when it differs or when that entry has since been reversed (post the
-new operation under a new source, e.g. ``membership:42:2``). A database unique index on
-(organisation, source) backs it.
+new operation under a new source, e.g. ``posting_source(Membership, 42, 2)``). A database unique
+index on (organisation, source) backs it. Sources start with the table of the row they book
+(``backoffice.accounting.sources``), so two features never collide.
 
 Numbering: entries are numbered per organisation and fiscal year, 1, 2, 3… with no gap. The
 number is taken from ``accounting_sequences`` under a row lock (``SELECT … FOR UPDATE`` on
@@ -61,6 +67,7 @@ from backoffice.accounting.models import (
     PaymentMethodRule,
     PostingRule,
 )
+from backoffice.accounting.sources import posting_source  # noqa: F401 (public API, see the docstring)
 from backoffice.errors import ServiceError
 from backoffice.extensions import db
 from backoffice.models import ZERO, insert_unless_present
@@ -447,38 +454,93 @@ def event_accounts(organisation, event, payment_method=None):
     return journal, debit, credit
 
 
-def post_event(organisation, event, *, amount, entry_date, party=None, piece_ref, label,
+@dataclass(frozen=True)
+class EventShare:
+    """One party's line of a business event shared among several parties (``post_event(...,
+    shares=[...])``): the party, its amount and an optional line label."""
+
+    party: object
+    amount: Decimal
+    label: str | None = None
+
+
+def _clean_shares(spec, shares):
+    cleaned, seen = [], set()
+    for share in shares:
+        if share.party is None:
+            raise AccountingError(f"{spec.label} : chaque part indique son tiers.", "party")
+        name = getattr(share.party, "display_name", None) or f"tiers {share.party.id}"
+        if share.party.id in seen:
+            raise AccountingError(f"{spec.label} : {name} a deux parts ; regroupez-les.", "party")
+        seen.add(share.party.id)
+        amount = clean_amount(share.amount, f"La part de {name}", allow_zero=True)
+        if amount:  # a zero share (allocate() may give one) has no line
+            cleaned.append(EventShare(share.party, amount, share.label))
+    if not cleaned:
+        raise AccountingError(f"{spec.label} : aucune part à comptabiliser (toutes sont nulles).", "amount")
+    return cleaned
+
+
+def post_event(organisation, event, *, amount=None, entry_date, party=None, shares=None, piece_ref, label,
                payment_method=None, source=None, piece_date=None, user=None):
-    """Post the two-line entry of a business event with the organisation's posting rules.
+    """Post the entry of a business event with the organisation's posting rules.
 
     Events (``rules.EVENTS``): ``fee_due``, ``fee_paid``, ``fee_refund``, ``cheques_deposited``,
     ``grant_committed``, ``grant_paid``, ``subsidy_received``, ``aci_income``,
     ``sisa_distribution``, ``sisa_distribution_paid``, ``bank_fees``. ``party`` is required for
     events that touch a third party's account (fees, grants, distribution); ``payment_method``
     (``transfer``, ``cheque``, ``cash``, ``card``, ``direct_debit``) for ``fee_paid`` and
-    ``fee_refund``, and defaults to ``transfer`` for the other treasury events. See the module docstring for
-    ``source`` (idempotency)."""
+    ``fee_refund``, and defaults to ``transfer`` for the other treasury events.
+
+    Two lines (``amount`` and ``party``), or, for an event that touches a third party's account,
+    one line per party: ``shares=[EventShare(party, amount, label=None), …]`` instead of
+    ``party``, e.g. a SISA distribution to 30 associates is one entry D 62261 (the total) /
+    C 4551 (each associate's auxiliary account, his share). The accounts and journal still come
+    from the rule; ``amount``, if given, must equal the sum of the shares; zero shares get no
+    line; a party may appear once. See the module docstring for ``source`` (idempotency: the
+    same event, total and shares per party is the same operation)."""
     spec = rules.EVENTS.get(event)
     if spec is None:
         raise AccountingError(f"Événement comptable inconnu : « {event} ».", "event")
-    amount = clean_amount(amount)
-    if spec.needs_party and party is None:
-        raise AccountingError(f"{spec.label} : le tiers (adhérent, bénéficiaire ou associé) est obligatoire.",
-                              "party")
-    if not spec.needs_party and party is not None:
-        raise AccountingError(f"{spec.label} : cet événement ne concerne pas un tiers.", "party")
+    if shares is not None:
+        if party is not None:
+            raise AccountingError(f"{spec.label} : indiquez soit un tiers, soit des parts, pas les deux.", "party")
+        if not spec.needs_party:
+            raise AccountingError(f"{spec.label} : cet événement ne se répartit pas entre des tiers.", "party")
+        party_lines = _clean_shares(spec, shares)
+        total = sum((share.amount for share in party_lines), ZERO)
+        if amount is not None and clean_amount(amount) != total:
+            raise AccountingError(f"{spec.label} : le montant ({_fr(clean_amount(amount))}) n'est pas la somme des "
+                                  f"parts ({_fr(total)}).", "amount")
+        amount = total
+    else:
+        amount = clean_amount(amount)
+        if spec.needs_party and party is None:
+            raise AccountingError(f"{spec.label} : le tiers (adhérent, bénéficiaire ou associé) est obligatoire.",
+                                  "party")
+        if not spec.needs_party and party is not None:
+            raise AccountingError(f"{spec.label} : cet événement ne concerne pas un tiers.", "party")
+        party_lines = [EventShare(party, amount)] if party is not None else []
     journal, debit_account, credit_account = event_accounts(organisation, event, payment_method)
-    specs = [
-        EntryLineSpec(debit_account, debit=amount, party=party if spec.party_side == "debit" else None),
-        EntryLineSpec(credit_account, credit=amount, party=party if spec.party_side == "credit" else None),
-    ]
-    for line in specs:
-        account = line.account
-        if account.collective and line.party is None:
+    accounts = {"debit": debit_account, "credit": credit_account}
+
+    def side_line(side, value, line_party=None, line_label=None):
+        return EntryLineSpec(accounts[side], debit=value if side == "debit" else ZERO,
+                             credit=value if side == "credit" else ZERO, party=line_party, label=line_label)
+
+    if spec.party_side is None:
+        specs = [side_line("debit", amount), side_line("credit", amount)]
+    else:
+        other_side = "credit" if spec.party_side == "debit" else "debit"
+        by_party = [side_line(spec.party_side, share.amount, share.party, share.label) for share in party_lines]
+        total_line = side_line(other_side, amount)
+        specs = by_party + [total_line] if spec.party_side == "debit" else [total_line] + by_party
+    for account, has_party in dict.fromkeys((spec_line.account, spec_line.party is not None) for spec_line in specs):
+        if account.collective and not has_party:
             raise AccountingError(
                 f"La règle de « {spec.label} » utilise le compte collectif {account.number} sans tiers : "
                 "corrigez les paramètres comptables.", "event")
-        if not account.collective and line.party is not None:
+        if not account.collective and has_party:
             raise AccountingError(
                 f"La règle de « {spec.label} » doit porter le tiers sur un compte collectif (411, 467…), "
                 f"pas sur {account.number} : corrigez les paramètres comptables.", "event")
@@ -487,12 +549,13 @@ def post_event(organisation, event, *, amount, entry_date, party=None, piece_ref
     if source is not None:
         source = _clean_text(source, "La source", 120, "source")
     resolved, total = _resolve_lines(organisation, specs)
+    expected_shares = sorted((share.party.id, share.amount) for share in party_lines)
 
     def same(existing):
         if existing.event != event or existing.total != amount:
             return False
-        parties = {line.auxiliary.party_id for line in existing.lines if line.auxiliary is not None}
-        return parties == ({party.id} if party is not None else set())
+        return expected_shares == sorted((line.auxiliary.party_id, line.debit + line.credit)
+                                         for line in existing.lines if line.auxiliary is not None)
 
     entry, created = _post(organisation, journal=journal, entry_date=entry_date, piece_ref=piece_ref,
                            piece_date=piece_date, label=label, lines=resolved, total=total, source=source,

@@ -3,6 +3,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from backoffice.accounting.sources import posting_source
 from backoffice.documents import generated
 from backoffice.documents.kinds import document_kind
 from backoffice.extensions import db
@@ -62,14 +63,14 @@ def slip_documents(organisation, deposit_rows):
 
 
 def deposit_source(deposit):
-    return f"cheque_deposit:{deposit.id}"
+    return posting_source(ChequeDeposit, deposit.id)
 
 
 def post_deposit(organisation, deposit, user=None):
     """Post ``cheques_deposited`` (D 512 / C 5112 by default) for the slip's total, dated the
     deposit day: one entry per slip, the one line the bank statement shows. Idempotent (its
     ``source`` is the slip): calling it again returns the entry already posted. Returns the
-    entry id (None without an accounting module)."""
+    entry id."""
     return ledger.post(organisation, "cheques_deposited", amount=deposit.total, entry_date=deposit.deposited_on,
                        piece_ref=f"REM-{deposit.number:04d}",
                        label=f"Remise de chèques n° {deposit.number} ({deposit.cheque_count} chèque(s))",

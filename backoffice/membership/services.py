@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from backoffice import money
+from backoffice.accounting.sources import posting_source
 from backoffice.errors import ServiceError
 from backoffice.extensions import db
 from backoffice.formatting import format_money_plain
@@ -481,9 +482,9 @@ def _post_fee_due(membership, entry_date=None):
     its own source, since the accounting module refuses to re-post a reversed source."""
     if membership.amount_due == 0:
         return None
-    source = f"membership:{membership.id}"
-    if membership.fee_due_entry_id is not None:
-        source += f":{membership.fee_due_entry_id}"
+    # After a reversal, the reversed entry's id tells the postings of one membership apart.
+    again = () if membership.fee_due_entry_id is None else (membership.fee_due_entry_id,)
+    source = posting_source(Membership, membership.id, *again)
     return ledger.post(membership.organisation, "fee_due", amount=membership.amount_due,
                        entry_date=entry_date or membership.joined_on,
                        party=membership.party, piece_ref=membership.payment_reference,
@@ -662,7 +663,7 @@ def _post_payment(payment):
     return ledger.post(membership.organisation, event, amount=abs(payment.amount), entry_date=payment.paid_on,
                        party=membership.party, piece_ref=payment.reference or membership.payment_reference,
                        label=_payment_label(payment), payment_method=payment.method.value,
-                       source=f"payment:{payment.id}")
+                       source=posting_source(MembershipPayment, payment.id))
 
 
 def record_payment(membership, amount, method, paid_on=None, reference=None, cheque_bank=None, payer_name=None,

@@ -4,7 +4,6 @@ Views are thin: load (404 for another organisation's rows), authorise, validate,
 service, flash, redirect; the request's boundary commits. Member self-service lives in ``selfservice*`` modules.
 """
 import functools
-import importlib.util
 import secrets
 from datetime import date
 from pathlib import Path
@@ -19,7 +18,7 @@ from backoffice import formatting
 from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required
 from backoffice.errors import show_refusal
 from backoffice.extensions import db
-from backoffice.membership import deposits, forms, sepa, services, statements, stats
+from backoffice.membership import deposits, forms, reminders, sepa, services, statements, stats
 from backoffice.banking.models import LineStatus as StatementLineStatus
 from backoffice.errors import ServiceError
 from backoffice.membership.models import (CategoryKind, College, DirectDebitRun, FeeCategory, Membership,
@@ -142,8 +141,7 @@ def dashboard():
     return render_template(
         "membership/dashboard.html", period=period, counts=figures.status_counts, colleges=figures.colleges,
         by_category=figures.by_category, figures=figures.evolution, chart=stats.bar_chart(figures.evolution),
-        lapsed=stats.lapsed_page(g.organisation, period, _page(), _per_page(), periods=_periods()),
-        reminders_available=_reminders_available())
+        lapsed=stats.lapsed_page(g.organisation, period, _page(), _per_page(), periods=_periods()))
 
 
 @bp.route("/members/<int:membership_id>")
@@ -774,23 +772,13 @@ def export():
     return _start(export_members, "membership.export", label, params)
 
 
-def _reminders_available():
-    """The reminder sending belongs to ``backoffice/membership/reminders*`` (self-service work)."""
-    return importlib.util.find_spec("backoffice.membership.reminders") is not None
-
-
 @bp.route("/members/<int:membership_id>/remind", methods=["POST"])
 @permission_required(MANAGE)
 def remind(membership_id):
     membership = get_or_404(Membership, membership_id)
-    if not _reminders_available():
-        flash("L'envoi des relances n'est pas encore disponible.", "warning")
-        return redirect(url_for(".dashboard"))
-    # ``send_reminder(membership)`` lives in backoffice/membership/reminders.py (member side);
-    # for a lapsed member it receives the last membership, which names the period not renewed.
-    from backoffice.membership.reminders import send_reminder
-
-    _apply(lambda: send_reminder(membership, user=current_user),
+    # For a lapsed member ``send_reminder`` receives the last membership, which names the
+    # period not renewed.
+    _apply(lambda: reminders.send_reminder(membership, user=current_user),
            f"Relance envoyée à {membership.party.display_name}.")
     return redirect(safe_back(url_for(".dashboard")))
 

@@ -78,7 +78,7 @@ def test_exemption_and_cancellation_reverse_fee_due(membership):
     services.cancel_membership(membership, "Départ")
     balance = sum(l.debit - l.credit for l in member_lines(membership))
     assert balance == 0 and second_fee is not None
-    assert entry(second_fee).source.startswith(f"membership:{membership.id}:")
+    assert entry(second_fee).source.startswith(f"memberships:{membership.id}:")
 
 
 def test_credit_carried_over_posts_nothing(organisation, membership, physician):

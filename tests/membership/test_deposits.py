@@ -46,7 +46,7 @@ def test_a_deposit_posts_one_entry_for_its_total(organisation, cheques):
     [entry] = deposit_entries(organisation)
     assert shape(entry) == [("5112", 0, Decimal("70.00")), ("512", Decimal("70.00"), 0)]
     assert entry.journal.code == "BQ" and entry.entry_date == DEPOSITED_ON
-    assert entry.source == f"cheque_deposit:{deposit.id}"
+    assert entry.source == f"membership_cheque_deposits:{deposit.id}"
     assert entry.piece_ref == "REM-0001" and "n° 1" in entry.label
 
 

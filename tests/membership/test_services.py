@@ -202,8 +202,9 @@ def fee_due_sources(membership):
     from backoffice.accounting.models import JournalEntry
     from backoffice.extensions import db
 
+    source = f"memberships:{membership.id}"
     return list(db.session.scalars(select(JournalEntry.source).where(
-        JournalEntry.source.like(f"membership:{membership.id}%")).order_by(JournalEntry.id)))
+        (JournalEntry.source == source) | JournalEntry.source.like(f"{source}:%")).order_by(JournalEntry.id)))
 
 
 def test_treasurer_recreating_a_cancelled_membership_reopens_the_same_row(organisation, period, membership,
@@ -219,7 +220,7 @@ def test_treasurer_recreating_a_cancelled_membership_reopens_the_same_row(organi
     # The cancelled fee stays in the books (posted, reversed); the reinstated one is posted anew.
     assert again.fee_due_entry_id not in (None, first_entry)
     sources = fee_due_sources(again)
-    assert sources == [f"membership:{again.id}", f"membership:{again.id}:{first_entry}"]
+    assert sources == [f"memberships:{again.id}", f"memberships:{again.id}:{first_entry}"]
     assert member_balance(again) == Decimal("30.00")
     services.record_payment(again, "30", "transfer")
     assert again.status is S.PAID and member_balance(again) == 0

@@ -269,7 +269,7 @@ def test_payment_refuses_negative_or_zero(client, treasurer, membership, amount,
     assert field_errors(response, "amount") == [message]
     assert 'value="VIR 1234"' in response.get_data(as_text=True)
     assert payments_of(membership) == [] and membership.status is MembershipStatus.AWAITING_PAYMENT
-    assert count(JournalEntry, JournalEntry.source.like("payment:%")) == 0
+    assert count(JournalEntry, JournalEntry.source.like("membership_payments:%")) == 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -496,12 +496,12 @@ def test_collected_sepa_run_posts_one_entry_per_debit(client, treasurer, organis
         assert entry_lines(payment.accounting_entry_id) == {"512": (payment.amount, 0, None),
                                                             "411": (0, payment.amount, party.id)}
         entry = _db.session.get(JournalEntry, payment.accounting_entry_id)
-        assert entry.entry_date == collection_date and entry.source == f"payment:{payment.id}"
+        assert entry.entry_date == collection_date and entry.source == f"membership_payments:{payment.id}"
     assert membership.status is MembershipStatus.PAID and second.status is MembershipStatus.PAID
     # Collected twice: refused, no second entry.
     again = client.post(f"{BASE}/sepa/runs/{run.id}/collect", follow_redirects=True)
     assert ("danger", "Seul un prélèvement dont le fichier a été généré peut être marqué encaissé.") in flashes(again)
-    assert count(JournalEntry, JournalEntry.source.in_([f"payment:{p.id}" for p in debits])) == 2
+    assert count(JournalEntry, JournalEntry.source.in_([f"membership_payments:{p.id}" for p in debits])) == 2
 
 
 # --------------------------------------------------------------------------------------------
