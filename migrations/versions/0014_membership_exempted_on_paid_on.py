@@ -9,6 +9,7 @@ covered the amount due without interruption (what ``membership.roll.paid_since``
 here: migrations do not import live code); ``exempted_on`` of an exempt membership is the day of
 its last change (``updated_at``), the best date the rows hold.
 """
+import contextlib
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import groupby
@@ -69,6 +70,26 @@ def upgrade():
                            .values(exempted_on=_as_date(row.updated_at) or date.today()))
 
 
+@contextlib.contextmanager
+def _foreign_keys_off_on_sqlite():
+    """SQLite rebuilds ``memberships`` to drop a column (batch mode): with foreign keys on, dropping
+    the old table fails on the payments that point to it. The pragma only changes outside a
+    transaction: end it, switch, begin again."""
+    bind = op.get_bind()
+    if bind.dialect.name != 'sqlite':
+        yield
+        return
+    bind.exec_driver_sql('COMMIT')
+    bind.exec_driver_sql('PRAGMA foreign_keys=OFF')
+    bind.exec_driver_sql('BEGIN')
+    try:
+        yield
+    finally:
+        bind.exec_driver_sql('COMMIT')
+        bind.exec_driver_sql('PRAGMA foreign_keys=ON')
+        bind.exec_driver_sql('BEGIN')
+
+
 def downgrade():
-    with op.batch_alter_table('memberships', schema=None) as batch_op:
+    with _foreign_keys_off_on_sqlite(), op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.drop_column('exempted_on')

@@ -69,6 +69,7 @@ def test_receipts_and_slips_survive_the_migration(database_url, tmp_path):
             db.session.commit()
             start_task(organisation=organisation, user=None, kind="membership.cheque_deposit", label="Bordereau",
                        job=cheque_deposit_slip, params={"deposit_id": deposit.id})
+            db.session.commit()  # the boundary: the task is handed over (run inline) after it
             ids = organisation.id, receipt.id, deposit.id
             db.session.remove()
 
