@@ -5,7 +5,9 @@ loads the organisation from the URL into ``g.organisation`` (404 if unknown)
 and ``permission_required`` answers 403 unless the signed-in user holds a
 role in that organisation that grants the permission.
 """
+import unicodedata
 from functools import wraps
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, abort, g, request
 from flask_login import current_user
@@ -107,8 +109,33 @@ def get_or_404(model, ident, organisation=None):
 
 
 def safe_next_url(default):
-    """The ``next`` parameter if it points inside this site, else ``default``."""
+    """The ``next`` parameter if it is a path of this site, else ``default``."""
     target = request.args.get("next") or request.form.get("next")
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    return target if is_local_path(target) else default
+
+
+def is_local_path(target):
+    """True if a browser would resolve ``target`` to a path of this site, and nothing else.
+
+    Browsers drop tabs and line breaks anywhere in a URL, trim control characters, read ``\\``
+    as ``/`` and some decode ``%09`` or fold look-alike slashes (``／``): ``/\\t/evil.example``
+    goes to evil.example. So any control or invisible character, a backslash, a scheme or a
+    host, in the text as given, percent-decoded or folded to compatibility form (NFKC), is
+    refused rather than cleaned up: a link of ours never has them.
+    """
+    if not target or not isinstance(target, str):
+        return False
+    for form in {target, unquote(target), unicodedata.normalize("NFKC", unquote(target))}:
+        if any(unicodedata.category(char) in _INVISIBLE for char in form) or "\\" in form:
+            return False
+        if not form.startswith("/") or form.startswith("//"):
+            return False
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return False
+    return True
+
+
+# Control (tab, line breaks, NUL…), format (zero-width, bidirectional overrides),
+# line and paragraph separators.
+_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
