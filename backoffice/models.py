@@ -38,3 +38,46 @@ def import_all_models():
     from backoffice import feature_modules, lifecycle  # noqa: F401 - lifecycle holds status_changes
 
     feature_modules("models")
+
+
+# --- Organisation scoping ------------------------------------------------------------------
+# Every row belongs to one organisation, and a view must never show another organisation's.
+# A model says how it is scoped, in one of three ways:
+#   - an ``organisation_id`` column (most tables);
+#   - ``__scoped_through__ = "<relationship>"``: a child row (a ballot of a resolution, a line
+#     of a file) reaches its organisation through its parent;
+#   - ``__global__ = True``: shared by every organisation (the directory of people, accounts).
+# tests/foundation/test_scoping.py walks every model and fails on one that says nothing.
+
+class UnscopedModelError(TypeError):
+    """A model was used as organisation-scoped but declares no scope (a programming error)."""
+
+
+def scope_of(model):
+    """``"column"``, ``"through"``, ``"global"`` or ``"organisation"`` (the Organisation itself);
+    raises :class:`UnscopedModelError` for a model that declares none."""
+    if getattr(model, "__tablename__", None) == "organisations":
+        return "organisation"
+    if hasattr(model, "organisation_id"):
+        return "column"
+    if getattr(model, "__scoped_through__", None):
+        return "through"
+    if getattr(model, "__global__", False):
+        return "global"
+    raise UnscopedModelError(
+        f"{model.__name__} has no organisation_id: declare __scoped_through__ = '<parent relationship>' "
+        "(a child row) or __global__ = True (shared by every organisation).")
+
+
+def organisation_id_of(obj):
+    """The id of the organisation ``obj`` belongs to (through its parents for a child row),
+    None for a row not attached to any; raises for a global or undeclared model."""
+    scope = scope_of(type(obj))
+    if scope == "organisation":
+        return obj.id
+    if scope == "column":
+        return obj.organisation_id
+    if scope == "through":
+        parent = getattr(obj, type(obj).__scoped_through__)
+        return organisation_id_of(parent) if parent is not None else None
+    raise UnscopedModelError(f"{type(obj).__name__} is shared by every organisation: it belongs to none.")

@@ -36,6 +36,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     """Someone who signs in: staff with a password, members with a link by e-mail."""
 
     __tablename__ = "users"
+    __global__ = True  # one account, roles in several organisations
     __audited__ = True
     __audit_exclude__ = {"password_hash", "login_nonce", "failed_logins", "locked_until", "last_login_at"}
 

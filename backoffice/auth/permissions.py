@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from backoffice.auth.models import STAFF_ROLES, Role
 from backoffice.extensions import db, login_manager
+from backoffice.models import UnscopedModelError, organisation_id_of, scope_of
 
 A, T, B, C, M = Role.ADMIN, Role.TREASURER, Role.BOARD, Role.ACCOUNTANT, Role.MEMBER
 
@@ -99,11 +100,17 @@ def get_or_404(model, ident, organisation=None):
     """Load a row of the current organisation, or answer 404.
 
     Rows of another organisation answer 404 too, so that identifiers of other
-    organisations' data cannot be probed.
+    organisations' data cannot be probed. A child row is checked through its parent
+    (``__scoped_through__``); a model that declares no scope, or a global one, raises
+    :class:`~backoffice.models.UnscopedModelError` before anything is loaded: a
+    forgotten scope fails the tests instead of showing another organisation's row.
     """
+    if scope_of(model) not in ("column", "through"):
+        raise UnscopedModelError(f"{model.__name__} is not scoped by organisation: get_or_404 cannot check it "
+                                 "(load a shared row with db.get_or_404).")
     obj = db.session.get(model, ident)
     organisation = organisation if organisation is not None else g.get("organisation")
-    if obj is None or (organisation is not None and getattr(obj, "organisation_id", organisation.id) != organisation.id):
+    if obj is None or (organisation is not None and organisation_id_of(obj) != organisation.id):
         abort(404)
     return obj
 

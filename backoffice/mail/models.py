@@ -12,6 +12,7 @@ class OutboxMessage(db.Model):
     """A mail kept instead of sent, in development (MAIL_BACKEND=outbox)."""
 
     __tablename__ = "outbox_messages"
+    __global__ = True  # the development outbox of the platform
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -35,6 +36,7 @@ class OutgoingMail(db.Model):
     """
 
     __tablename__ = "outgoing_mails"
+    __global__ = True  # the platform's mail queue
     __table_args__ = (
         CheckConstraint("attempts >= 0", name="attempts_positive"),
         Index("ix_outgoing_mails_status_created", "status", "created_at"),

@@ -17,6 +17,7 @@ class Site(TimestampMixin, db.Model):
     """A place where professionals practise: an MSP or a satellite practice."""
 
     __tablename__ = "sites"
+    __global__ = True  # the shared directory of the territory
     __audited__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +45,7 @@ class Party(TimestampMixin, db.Model):
     """
 
     __tablename__ = "parties"
+    __global__ = True  # the shared directory of the territory
     __audited__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
