@@ -26,6 +26,7 @@ def create_app(config=None, **overrides):
 
     register_extensions(app)
     register_blueprints(app)
+    register_features(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_security_headers(app)
@@ -90,6 +91,27 @@ def register_blueprints(app):
     """Register ``bp`` of every feature package that has a ``views`` module."""
     for module in feature_modules("views"):
         app.register_blueprint(module.bp)
+
+
+def register_features(app):
+    """The feature registry (backoffice/features.py): checked now, the menu for the templates,
+    and the pages of a feature refused to the kinds of organisation it does not serve."""
+    from backoffice import features
+
+    features.check(app)
+
+    @app.before_request
+    def refuse_features_not_served():
+        organisation = g.get("organisation")
+        feature = features.feature_of_blueprint(request.blueprint) if organisation is not None else None
+        if feature is not None and not feature.serves(organisation):
+            message = (f"Les pages « {feature.label} » ne servent pas aux organisations de type "
+                       f"{organisation.kind.label}.")
+            return render_template("errors/error.html", code=404, message=message), 404
+
+    @app.context_processor
+    def inject_menu():
+        return {"organisation_menu": lambda: features.menu(g.get("organisation"), current_user)}
 
 
 def feature_modules(name):

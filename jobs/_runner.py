@@ -13,6 +13,7 @@ from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
 from backoffice.errors import ServiceError
+from backoffice.audit.services import acting_as
 from backoffice.extensions import db
 from backoffice.tasks.models import Task, TaskStatus, lock_if_status
 from jobs import TRANSIENT_ERRORS, TaskFailed, resolve_task_job
@@ -48,7 +49,14 @@ def execute(task: Task, job=None) -> int:
 
     Commits ``running``, calls the body, then commits its work and ``done`` once; on error,
     rolls the body's work back, commits ``failed`` (or ``queued`` for a retry) and re-raises.
+    What the job changes is recorded in the name of the user who asked for it (audit rows,
+    ``created_by``): there is no signed-in user in a worker.
     """
+    with acting_as(task.requested_by_id):
+        return _execute(task, job)
+
+
+def _execute(task: Task, job=None) -> int:
     task_id = task.id
     try:
         job_def = resolve_task_job(task.job_name)

@@ -356,7 +356,8 @@ ROUTES.update({
     "tasks.progress": STAFF,
     "tasks.retry": {"admin", "treasurer"},  # and the one who asked for the task (tests/tasks)
     "tasks.cancel": {"admin", "treasurer"},  # and the one who asked (tests/tasks/test_cancel.py)
-    "tasks.download": STAFF | {"member"},  # any role of the organisation; outsider 404
+    # as its task kind declares (documents.directory_sheets: documents.generate); outsider 404
+    "tasks.download": {"admin", "treasurer"},
     "jobs_admin.monitor_index": ADMIN,  # platform page: admin of at least one organisation
     "documents.index": _D_GENERATE,
     "documents.directory_sheets": _D_GENERATE,

@@ -52,11 +52,11 @@ from backoffice.accounting.fec import fec_filename, fec_notice, write_fec_file
 from backoffice.accounting.models import ExportRecord
 from backoffice.accounting.services import (
     AccountingError,
-    _acting_user_id,
     collective_numbers,
     has_entries,
     validate_entries,
 )
+from backoffice.audit.services import current_actor_id
 from backoffice.extensions import db
 from backoffice.models import utcnow
 from backoffice.organisations.storage import file_sha256
@@ -225,7 +225,7 @@ def export_to_path(organisation, year, fmt, path=None, report=None, encoding=Non
 def _write(organisation, year, fmt, report, codec, start, end, stored, filename, user, progress, written):
     total = reporting.export_line_count(organisation, start, end) if progress else None
     record = ExportRecord(
-        organisation_id=organisation.id, user_id=_acting_user_id(user), fiscal_year=year, start_date=start,
+        organisation_id=organisation.id, user_id=current_actor_id(user), fiscal_year=year, start_date=start,
         end_date=end, fmt=fmt, report=report, encoding=codec, filename=filename, created_at=utcnow(),
     )
     if fmt == "fec":

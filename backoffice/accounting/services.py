@@ -46,7 +46,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Iterable, Sequence
 
-from flask import has_request_context
 from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -69,6 +68,7 @@ from backoffice.accounting.models import (
 )
 from backoffice.accounting.sources import posting_source  # noqa: F401 (public API, see the docstring)
 from backoffice.errors import ServiceError
+from backoffice.audit.services import current_actor_id
 from backoffice.extensions import db
 from backoffice.models import ZERO, insert_unless_present
 
@@ -91,19 +91,6 @@ class EntryLineSpec:
 # --------------------------------------------------------------------------------------------
 # Who is acting
 # --------------------------------------------------------------------------------------------
-
-def _acting_user_id(user=None):
-    if user is not None:
-        return user.id
-    if has_request_context():
-        from flask_login import current_user
-
-        if current_user and current_user.is_authenticated:
-            return current_user.id
-    from backoffice.audit.services import acting_user_id
-
-    return acting_user_id.get()
-
 
 # --------------------------------------------------------------------------------------------
 # Setting up the books
@@ -367,7 +354,7 @@ def _post(organisation, *, journal, entry_date, piece_ref, piece_date, label, li
         entry_date=entry_date, piece_ref=piece_ref, piece_date=piece_date or entry_date, label=label,
         status=EntryStatus.DRAFT.value, event=event, source=source,
         reversal_of_id=reversal_of_entry.id if reversal_of_entry is not None else None,
-        created_by_id=_acting_user_id(user),
+        created_by_id=current_actor_id(user),
     )
     entry.journal = journal
     db.session.add(entry)
@@ -741,7 +728,7 @@ def validate_entries(organisation, start, end, user=None):
                JournalEntry.__table__.c.status == EntryStatus.POSTED.value,
                JournalEntry.__table__.c.validated_on.is_(None),
                JournalEntry.__table__.c.entry_date >= start, JournalEntry.__table__.c.entry_date <= end)
-        .values(validated_on=date.today(), validated_by_id=_acting_user_id(user))
+        .values(validated_on=date.today(), validated_by_id=current_actor_id(user))
     )
     # Objects already loaded must not keep a stale validated_on.
     for obj in list(db.session.identity_map.values()):
@@ -770,7 +757,7 @@ def close_period(organisation, kind, year, month=None, user=None):
         raise AccountingError(f"{already} : déjà clôturée.", "kind")
     validated = validate_entries(organisation, start, end, user=user)
     period = ClosedPeriod(organisation_id=organisation.id, kind=kind, start_date=start, end_date=end,
-                          closed_by_id=_acting_user_id(user))
+                          closed_by_id=current_actor_id(user))
     db.session.add(period)
     db.session.flush()
     log.info("organisation %s closed %s %s–%s (%d entries validated)", organisation.id, kind, start, end, validated)

@@ -4,6 +4,7 @@ A model opts in with ``__audited__ = True`` (and may hide columns with
 ``__audit_exclude__``). Recording happens in a flush hook, so no service can
 forget it and a rolled-back change leaves no trace.
 """
+import contextlib
 import contextvars
 import enum
 from datetime import date, datetime
@@ -16,8 +17,27 @@ from sqlalchemy.orm import Session
 from backoffice.audit.models import AuditEntry
 from backoffice.models import utcnow
 
-# Set by jobs and CLI commands, which have no signed-in user.
+# Set by jobs and CLI commands, which have no signed-in user (``acting_as``).
 acting_user_id = contextvars.ContextVar("acting_user_id", default=None)
+
+
+@contextlib.contextmanager
+def acting_as(user_id):
+    """Within the block, changes are recorded (audit rows, ``created_by``) in the name of
+    ``user_id`` when no user is signed in: the task runner runs a job as its requester."""
+    token = acting_user_id.set(user_id)
+    try:
+        yield
+    finally:
+        acting_user_id.reset(token)
+
+
+def current_actor_id(user=None):
+    """Who is acting: ``user`` if given, else the signed-in user of the request, else the user
+    a job or command acts for (``acting_as``); None for the system. For ``created_by`` columns."""
+    if user is not None:
+        return user.id
+    return _current_user_id()
 
 
 def _jsonable(value):

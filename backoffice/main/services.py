@@ -23,14 +23,12 @@ def _endpoints():
 
 
 def dashboard_stats(organisation):
-    """Figures for the organisation's home page; each feature may add its own.
+    """The figures at the top of the organisation's home page; the panels below them are the
+    features' (``backoffice.features.panels``)."""
+    from backoffice.organisations.services import organisation_logo_path
+    from backoffice.people.services import missing_settings
 
-    ``panels`` lists templates included below the figures (each gets ``stats``);
-    a feature appends its own rather than editing the others'.
-    """
-    from backoffice.people.services import dashboard_figures
-
-    stats = {
+    return {
         "professionals": db.session.scalar(select(func.count()).select_from(Professional)),
         "structures": db.session.scalar(select(func.count()).select_from(Structure)),
         "sites": db.session.scalar(select(func.count()).select_from(Site)),
@@ -39,13 +37,6 @@ def dashboard_stats(organisation):
                 RoleAssignment.organisation_id == organisation.id, RoleAssignment.role.in_(STAFF_ROLES)
             )
         ),
-        "panels": [],
+        "missing_settings": missing_settings(organisation),
+        "logo_name": logo.name if (logo := organisation_logo_path(organisation)) else None,
     }
-    stats.update(dashboard_figures(organisation))
-    stats["panels"].append("people/_dashboard_panel.html")
-    from backoffice.membership.stats import organisation_dashboard
-
-    stats["membership"] = organisation_dashboard(organisation)
-    if stats["membership"] is not None:
-        stats["panels"].append("membership/_dashboard_panel.html")
-    return stats

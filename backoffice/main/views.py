@@ -26,7 +26,10 @@ def choose_organisation():
 def dashboard():
     from flask import g
 
-    return render_template("main/dashboard.html", stats=services.dashboard_stats(g.organisation))
+    from backoffice.features import panels
+
+    return render_template("main/dashboard.html", stats=services.dashboard_stats(g.organisation),
+                           panels=panels(g.organisation, current_user))
 
 
 bp.register_blueprint(org_bp)

@@ -457,7 +457,7 @@ def missing_settings(organisation):
 
 
 def dashboard_figures(organisation, recent=8):
-    """The directory's part of the dashboard: professions, recent changes, settings to complete."""
+    """The directory's panel of the dashboard: professions and recent changes."""
     by_profession = db.session.execute(
         select(Professional.profession, func.count()).where(Professional.id.in_(related_party_ids(organisation)))
         .group_by(Professional.profession).order_by(func.count().desc())
@@ -471,6 +471,4 @@ def dashboard_figures(organisation, recent=8):
         "by_profession": [(PROFESSIONS_BY_CODE[code].label if code in PROFESSIONS_BY_CODE else (code or "non renseignée"), n)
                           for code, n in by_profession],
         "recent_changes": recent_changes,
-        "missing_settings": missing_settings(organisation),
-        "logo_name": logo.name if (logo := organisation_logo_path(organisation)) else None,
     }

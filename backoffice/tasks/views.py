@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from backoffice.auth.models import Role
 from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required, roles_of
 from backoffice.extensions import db, login_manager
+from backoffice.features import may_download
 from backoffice.mail.services import mail_overview
 from backoffice.tasks import monitor, services
 from backoffice.tasks.forms import CancelForm, RetryForm
@@ -32,7 +33,8 @@ def index():
         status = None
     page = services.tasks_page(g.organisation, request.args.get("page", 1, type=int),
                                current_app.config["PER_PAGE"], status=status)
-    return render_template("tasks/index.html", page=page, status=status, statuses=STATUS_LABELS)
+    return render_template("tasks/index.html", page=page, status=status, statuses=STATUS_LABELS,
+                           may_download=lambda task: may_download(task, current_user))
 
 
 @bp.route("/<int:task_id>")
@@ -41,7 +43,8 @@ def show(task_id):
     task = get_or_404(Task, task_id)
     return render_template("tasks/show.html", task=task, progress=services.progress_of(task),
                            retry_form=RetryForm(), may_retry=_may_retry(task),
-                           cancel_form=CancelForm(), may_cancel=_may_cancel(task))
+                           cancel_form=CancelForm(), may_cancel=_may_cancel(task),
+                           may_download=may_download(task, current_user))
 
 
 @bp.route("/<int:task_id>/progress")
@@ -49,7 +52,7 @@ def show(task_id):
 def progress(task_id):
     task = get_or_404(Task, task_id)
     data = services.progress_of(task)
-    if task.has_result:
+    if task.has_result and may_download(task, current_user):
         data["download_url"] = url_for("tasks.download", task_id=task.id, token=task.download_token)
         data["filename"] = task.result_filename
     return jsonify(data)
@@ -93,7 +96,9 @@ def cancel(task_id):
 
 @bp.route("/<int:task_id>/download/<token>")
 def download(task_id, token):
-    """The result file, for users holding a role in the task's organisation (404 otherwise).
+    """The result file, for whoever its task kind lets download it (``Feature.task_kinds``:
+    a permission, or e.g. the member who asked for his receipt); 403 for the organisation's
+    other roles, 404 for anyone else.
 
     Anonymous visitors are sent to sign in first (nothing about the task is checked or shown).
     """
@@ -104,6 +109,8 @@ def download(task_id, token):
             or not secrets.compare_digest(task.download_token, token)
             or not roles_of(current_user, g.organisation)):
         abort(404)
+    if not may_download(task, current_user):
+        abort(403)
     path = task.result_abspath()
     if path is None or not path.is_file():
         abort(404)

@@ -17,7 +17,7 @@ def _running_task():
     from backoffice.tasks.models import Task, TaskStatus
 
     organisation = db.session.query(Organisation).filter_by(slug="cpts-test").one()
-    task = Task(organisation_id=organisation.id, kind="test.lines", label="Export de test",
+    task = Task(organisation_id=organisation.id, kind="accounting.export", label="Export de test",
                 job_name="tests.tasks.jobs_for_tests.write_lines", params={}, status=TaskStatus.QUEUED,
                 progress_done=0, attempts=0)
     db.session.add(task)

@@ -132,3 +132,12 @@ def describe_the_process(task):
 def hangs(task):
     """Never ends by itself (a mail server that never answers, a stuck conversion)."""
     time.sleep(120)
+
+
+@task_job(queue="default")
+def rename_city(task):
+    """Changes the organisation's city (an audited row) and says who the job acts for."""
+    from backoffice.audit.services import current_actor_id
+
+    task.organisation.city = task.params["city"]
+    task.message = f"acteur {current_actor_id()}"

@@ -1,0 +1,7 @@
+from backoffice.features import Feature, MenuEntry
+
+FEATURE = Feature(
+    name="audit", label="Journal des modifications",
+    menu=(MenuEntry("Journal des modifications", "audit.index", "audit.view", order=70),),
+    permissions=frozenset({"audit.view"}),
+)

@@ -1,0 +1,7 @@
+from backoffice.features import Feature, MenuEntry
+
+FEATURE = Feature(
+    name="organisations", label="Paramètres",
+    menu=(MenuEntry("Paramètres", "organisations.settings", "organisation.edit", order=90),),
+    permissions=frozenset({"organisation.edit", "organisation.logo"}),
+)

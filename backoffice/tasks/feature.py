@@ -1,0 +1,7 @@
+from backoffice.features import Feature, MenuEntry
+
+FEATURE = Feature(
+    name="tasks", label="Tâches",
+    menu=(MenuEntry("Tâches", "tasks.index", "tasks.view", order=60),),
+    permissions=frozenset({"tasks.view"}),
+)
