@@ -38,6 +38,13 @@ class MenuEntry:
     endpoint: str
     permission: str
     order: int = 100  # left to right
+    group: str | None = None  # entries of a group share one drop-down (at its first entry's place)
+
+
+@dataclass(frozen=True)
+class MenuGroup:
+    label: str
+    entries: tuple[MenuEntry, ...]
 
 
 @dataclass(frozen=True)
@@ -133,14 +140,20 @@ def may_download(task, user) -> bool:
     return bool(kind.download(task, user))
 
 
-def menu(organisation, user) -> list[MenuEntry]:
+def menu(organisation, user) -> list[MenuEntry | MenuGroup]:
     """The organisation's menu for ``user``: the entries of the features serving its kind whose
-    permission he holds, in order."""
+    permission he holds, in order; entries of a group gathered in a :class:`MenuGroup` (unless
+    he sees only one of them)."""
     if organisation is None:
         return []
     granted = granted_permissions(organisation, user)
-    return sorted((entry for feature in features() if feature.serves(organisation)
-                   for entry in feature.menu if entry.permission in granted), key=lambda e: e.order)
+    entries = sorted((entry for feature in features() if feature.serves(organisation)
+                      for entry in feature.menu if entry.permission in granted), key=lambda e: e.order)
+    grouped = {}
+    for entry in entries:
+        grouped.setdefault(entry.group or entry, []).append(entry)
+    return [MenuGroup(key, tuple(members)) if isinstance(key, str) and len(members) > 1 else members[0]
+            for key, members in grouped.items()]
 
 
 def panels(organisation, user) -> list[tuple[Panel, Any]]:
@@ -156,13 +169,13 @@ def panels(organisation, user) -> list[tuple[Panel, Any]]:
     return shown
 
 
-def check(app) -> None:
-    """Fail at start-up on a declaration that names an unknown permission, endpoint or
-    blueprint, or a task kind declared twice."""
+def check(app, declared=None) -> None:
+    """Fail at start-up on a declaration (default: every feature's) that names an unknown
+    permission, endpoint or blueprint, or a task kind declared twice."""
     from backoffice.auth.permissions import PERMISSIONS
 
     seen_kinds = set()
-    for feature in features():
+    for feature in declared if declared is not None else features():
         used = set(feature.permissions) | {e.permission for e in feature.menu} | {p.permission for p in feature.panels}
         used |= {k.download if isinstance(k.download, str) else getattr(k.download, "permission", None)
                  for k in feature.task_kinds} - {None}

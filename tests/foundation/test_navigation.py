@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-NAV = re.compile(r'<a class="nav-link" href="(/o/[^"]+)"')
+NAV = re.compile(r'<a class="(?:nav-link|dropdown-item)" href="(/o/[^"]+)"')  # drop-downs: Administration
 
 
 def _menu_links(html):
