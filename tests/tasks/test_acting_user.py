@@ -9,6 +9,7 @@ from backoffice.tasks import services
 from backoffice.tasks.models import Task, TaskStatus
 from tests.factories import OrganisationFactory, UserFactory
 from tests.tasks import jobs_for_tests as jobs
+from tests.tasks.conftest import start_and_commit
 
 
 def _organisation_changes(organisation):
@@ -25,6 +26,7 @@ def test_a_real_worker_records_the_jobs_changes_in_the_requesters_name(committed
     task = services.start_task(organisation=organisation, user=requester, kind="test", label="Changement de commune",
                                job=jobs.rename_city, params={"city": "Saint-Étienne-de-Montluc"})
     task_id, requester_id = task.id, requester.id
+    db.session.commit()  # the boundary's commit, which enqueues the job
     simple_worker()  # in this process, outside any request: nobody is signed in
     task = db.session.get(Task, task_id)
     assert task.status is TaskStatus.DONE, task.message
@@ -36,8 +38,8 @@ def test_a_real_worker_records_the_jobs_changes_in_the_requesters_name(committed
 
 
 def test_a_task_asked_by_nobody_acts_as_the_system(db, organisation):
-    task = services.start_task(organisation=organisation, user=None, kind="test", label="Changement de commune",
-                               job=jobs.rename_city, params={"city": "Le Croisic"})
+    task = start_and_commit(organisation=organisation, user=None, kind="test", label="Changement de commune",
+                            job=jobs.rename_city, params={"city": "Le Croisic"})
     assert task.status is TaskStatus.DONE and task.message == "acteur None"
     [change] = _organisation_changes(organisation)
     assert change.user_id is None

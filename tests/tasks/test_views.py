@@ -13,14 +13,12 @@ from tests.tasks.conftest import start_and_commit
 
 
 def _done(organisation, kind, user=None):
-    return services.start_task(organisation=organisation, user=user, kind=kind, label="Lignes de test",
-                               job=jobs.write_lines, params={"lines": 2})
+    return start_and_commit(organisation=organisation, user=user, kind=kind, label="Lignes de test",
+                            job=jobs.write_lines, params={"lines": 2})
 
 
 @pytest.fixture
 def done_task(organisation):
-    return start_and_commit(organisation=organisation, user=None, kind="test.lines", label="Lignes de test",
-                            job=jobs.write_lines, params={"lines": 2})
     # A members' export: the membership feature lets its viewers (admin, treasurer, board) download it.
     return _done(organisation, "membership.export")
 
