@@ -921,7 +921,8 @@ def render_zip(template: DocumentTemplate | str | os.PathLike | bytes,
                 except DocumentError as exc:
                     exc.document_index = index
                     exc.document_name = name
-                    exc.args = (f"Document n° {index + 1} ({name}) : {exc}",)
+                    exc.message = f"Document n° {index + 1} ({name}) : {exc}"
+                    exc.args = (exc.message,)
                     raise
                 done += 1
                 if progress is not None and done % progress_every == 0:

@@ -12,6 +12,7 @@ from backoffice.documents.models import DocumentSequence, DocumentStatus, Genera
 from backoffice.extensions import db as _db
 from backoffice.lifecycle import LifecycleError, all_transitions, forbidden_transitions, history
 from tests.factories import ProfessionalFactory
+from tests.tasks.conftest import start_and_commit
 
 RECEIPT, SLIP, SHEET = "membership_receipt", "cheque_deposit_slip", "directory_sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -159,11 +160,11 @@ def test_the_stored_fingerprint_is_the_file_s(organisation, app):
 def test_documents_survive_task_result_expiry(organisation, app):
     from backoffice.models import utcnow
     from backoffice.tasks.models import TaskStatus
-    from backoffice.tasks.services import expire_results, start_task
+    from backoffice.tasks.services import expire_results
     from tests.documents.jobs_for_tests import issue_a_receipt
 
-    task = start_task(organisation=organisation, user=None, kind="tests.document", label="Attestation",
-                      job=issue_a_receipt, params={})
+    task = start_and_commit(organisation=organisation, user=None, kind="tests.document", label="Attestation",
+                            job=issue_a_receipt, params={})
     assert task.status is TaskStatus.DONE, task.message
     document = _db.session.scalar(select(GeneratedDocument).where(GeneratedDocument.task_id == task.id))
     assert document is not None and document.created_by_id is None
@@ -175,23 +176,21 @@ def test_documents_survive_task_result_expiry(organisation, app):
 
 
 def test_a_document_made_by_a_job_names_who_asked_for_it(organisation, login_as):
-    from backoffice.tasks.services import start_task
     from tests.documents.jobs_for_tests import issue_a_receipt
 
     treasurer = login_as("treasurer")
-    task = start_task(organisation=organisation, user=treasurer, kind="tests.document", label="Attestation",
-                      job=issue_a_receipt, params={})
+    task = start_and_commit(organisation=organisation, user=treasurer, kind="tests.document", label="Attestation",
+                            job=issue_a_receipt, params={})
     document = _db.session.scalar(select(GeneratedDocument).where(GeneratedDocument.task_id == task.id))
     assert document.created_by_id == treasurer.id and document.task_id == task.id
 
 
 def test_a_failed_job_leaves_no_document_file(organisation, app):
     from backoffice.tasks.models import TaskStatus
-    from backoffice.tasks.services import start_task
     from tests.documents.jobs_for_tests import issue_then_fail
 
-    task = start_task(organisation=organisation, user=None, kind="tests.document", label="Attestation",
-                      job=issue_then_fail, params={})
+    task = start_and_commit(organisation=organisation, user=None, kind="tests.document", label="Attestation",
+                            job=issue_then_fail, params={})
     assert task.status is TaskStatus.FAILED
     assert _db.session.scalar(select(GeneratedDocument).where(GeneratedDocument.task_id == task.id)) is None
     folder = Path(app.config["STORAGE_DIR"]) / str(organisation.id) / "documents"

@@ -20,7 +20,7 @@ from jobs import queue_name
 from jobs._worker import ForkWorker, make_worker
 from tests.factories import OrganisationFactory
 from tests.tasks import jobs_for_tests as jobs
-from tests.tasks.conftest import wait_for
+from tests.tasks.conftest import start_and_commit, wait_for
 
 pytestmark = pytest.mark.no_db_transaction
 
@@ -33,8 +33,8 @@ def org(committed):
 
 
 def start(org, job, params=None, label="Test"):
-    return services.start_task(organisation=org, user=None, kind="test", label=label, job=job,
-                               params=params or {})
+    return start_and_commit(organisation=org, user=None, kind="test", label=label, job=job,
+                            params=params or {})
 
 
 def reload(task_id):
