@@ -3,10 +3,6 @@
 Each job receives its ``Task`` row (ids in ``task.params``), writes one result file and lets
 errors propagate (the runner fails the task with the French message).
 """
-import os
-import shutil
-import tempfile
-
 from backoffice.extensions import db
 from backoffice.membership import deposits, sepa, stats
 from backoffice.membership.models import ChequeDeposit, DirectDebitRun
@@ -47,20 +43,12 @@ def direct_debit_file(task):
 @task_job(queue="default", timeout=600)
 def export_members(task):
     """The member list of the filters ``task.params['filters']`` as CSV (French) or XLSX."""
-    from backoffice.accounting.exports import write_csv, write_xlsx
+    from backoffice.spreadsheets import write_table
 
     filters = stats.MemberFilters(**task.params["filters"])
-    file_format = task.params.get("format", "csv")
+    file_format = "xlsx" if task.params.get("format") == "xlsx" else "csv"
     rows = deposits.export_rows(stats.member_rows(task.organisation, filters))
     name = f"adherents-{task.organisation.slug}"
-    if file_format == "xlsx":
-        # write_xlsx wants a path: build the workbook aside, then copy it into the result file.
-        with tempfile.TemporaryDirectory() as folder:
-            path = os.path.join(folder, "export.xlsx")
-            write_xlsx([("Adhérents", deposits.EXPORT_HEADER, rows)], path)
-            with task.result_file(f"{name}.xlsx") as f, open(path, "rb") as workbook:
-                shutil.copyfileobj(workbook, f)
-    else:
-        with task.result_file(f"{name}.csv") as f:
-            write_csv(rows, deposits.EXPORT_HEADER, f)
+    with task.result_file(f"{name}.{file_format}") as f:
+        write_table(file_format, deposits.EXPORT_HEADER, rows, f, title="Adhérents")
     task.report_progress(1, 1, "Export terminé")

@@ -36,7 +36,7 @@ from backoffice.accounting.exports import (
     ExportLine,
     HashingWriter,
     ZERO,
-    _check_binary,
+    check_binary,
     atomic_binary_file,
     format_amount,
     format_date_compact,
@@ -215,7 +215,7 @@ def write_fec(lines: Iterable[ExportLine], fileobj, *, encoding: str = "utf-8",
     ``fileobj`` receives partial content when a rule breaks: write to a file through
     ``write_fec_file``, which only keeps complete, valid files.
     """
-    _check_binary(fileobj)
+    check_binary(fileobj)
     codec = _normalise_encoding(encoding)
     prefixes = tuple(collective_prefixes)
     sink = HashingWriter(fileobj)

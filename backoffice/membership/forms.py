@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from backoffice.forms import REQUIRED, AmountField, FrenchDateField
 from backoffice.membership.models import TREASURER_METHODS, CategoryKind, PaymentMethod
+from backoffice.spreadsheets import FORMATS as SPREADSHEET_FORMATS
 
 
 def new_form_key():
@@ -131,4 +132,4 @@ class DirectDebitRunForm(FlaskForm):
 
 
 class ExportForm(FlaskForm):
-    file_format = SelectField("Format", choices={"csv": "CSV (tableur, ; et virgule décimale)", "xlsx": "Excel (XLSX)"})
+    file_format = SelectField("Format", choices=SPREADSHEET_FORMATS)

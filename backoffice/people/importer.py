@@ -21,6 +21,7 @@ from datetime import date, datetime
 
 from backoffice.errors import ServiceError
 from backoffice.people.professions import PROFESSIONS, find_profession
+from backoffice.spreadsheets import write_csv
 from backoffice.validation import (
     ValidationError,
     clean_adeli,
@@ -408,6 +409,6 @@ def plan_import(table, existing, sites=None):
 
 def template_csv():
     """The template offered for download: the headers, semicolon-separated, UTF-8 with BOM (Excel-friendly)."""
-    buffer = io.StringIO()
-    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerow([label for _, label in FIELDS])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    buffer = io.BytesIO()
+    write_csv([], [label for _, label in FIELDS], buffer)
+    return buffer.getvalue()
