@@ -18,9 +18,11 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from backoffice import money
 from backoffice.banking.errors import BankingError, MappingNeeded, StatementFormatError
+from backoffice.errors import ServiceError
 
 MAPPING_FIELDS = ("date", "label", "amount", "debit", "credit", "reference")
 
@@ -113,21 +115,13 @@ def csv_columns(content):
 
 
 def parse_amount(text):
-    """``1 234,56``, ``-30,00``, ``+30.00``, ``30,00 €`` → Decimal; None when empty."""
-    raw = (text or "").replace("\xa0", "").replace("\u202f", "").replace(" ", "").replace("€", "").replace("EUR", "")
-    if not raw:
-        return None
-    if "," in raw:
-        raw = raw.replace(".", "").replace(",", ".")
-    if not re.fullmatch(r"[+-]?\d+(?:\.\d+)?", raw):  # no exponent, no letters
-        raise StatementFormatError(f"Montant illisible dans le relevé : « {text} ».")
+    """A statement's amount (``1 234,56``, ``-30,00``, ``+30.00``, ``30,00 €``, CAMT's ``1234.56``)
+    → Decimal, read by the one amount reader, ``backoffice.money.parse_amount``; None when
+    empty. Anything else is a ``StatementFormatError``."""
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
+        return money.parse_amount(text)
+    except ServiceError:
         raise StatementFormatError(f"Montant illisible dans le relevé : « {text} ».") from None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
-        raise StatementFormatError(f"Montant illisible dans le relevé : « {text} ».")
-    return value.quantize(Decimal("0.01"))
 
 
 def parse_date(text):

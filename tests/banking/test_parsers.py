@@ -70,12 +70,13 @@ def test_columns_that_changed_ask_for_the_mapping_again():
 
 
 @pytest.mark.parametrize("text, expected", [("1 234,56", "1234.56"), ("-30,00", "-30.00"), ("+30.00", "30.00"),
-                                            ("1.234,50 €", "1234.50"), ("1\u202f234,50\xa0€", "1234.50"), ("", None)])
+                                            ("1.234,50 €", "1234.50"), ("1\u202f234,50\xa0€", "1234.50"), ("", None),
+                                            ("-1 234,56 EUR", "-1234.56"), ("45.5", "45.50"), ("\u221230,00", "-30.00")])
 def test_parse_amount(text, expected):
     assert parsers.parse_amount(text) == (Decimal(expected) if expected else None)
 
 
-@pytest.mark.parametrize("text", ["12,345", "douze", "1e3"])
+@pytest.mark.parametrize("text", ["12,345", "douze", "1e3", "1 23,00", "NaN", "٣٠,٠٠"])
 def test_unreadable_amounts_are_refused_in_french(text):
     with pytest.raises(StatementFormatError, match="Montant illisible"):
         parsers.parse_amount(text)
