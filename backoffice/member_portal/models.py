@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.extensions import db
 from backoffice.formatting import format_date_short, format_money
+from backoffice.lifecycle import Lifecycle
 from backoffice.models import Money, TimestampMixin
 
 
@@ -36,6 +37,19 @@ class ReceiptStatus(StrEnum):
         return {"pending": "En préparation", "ready": "Disponible", "failed": "Échec"}[self.value]
 
 
+_RS = ReceiptStatus
+# A receipt is asked for (pending), then its job stores the document (ready) or finds the
+# membership no longer paid (failed); a new payment or « Régénérer » asks for it again.
+RECEIPT_LIFECYCLE = Lifecycle("membership_receipt", {
+    _RS.PENDING: {_RS.READY, _RS.FAILED},
+    _RS.READY: {_RS.PENDING,   # asked for again (a new payment, « Régénérer »)
+                _RS.FAILED},   # generated again (a retried job) after a reversal: no longer paid
+    _RS.FAILED: {_RS.PENDING,  # asked for again
+                 _RS.READY},   # generated again by a retried job
+}, noun="l'attestation")
+
+
+@RECEIPT_LIFECYCLE.bind
 class MembershipReceipt(TimestampMixin, db.Model):
     """The attestation d'adhésion of one membership (one per membership, regenerated in place).
 

@@ -27,6 +27,8 @@ from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from backoffice.banking.models import BankStatementLine
 from backoffice.extensions import db
+from backoffice.lifecycle import Lifecycle
+from backoffice.membership.errors import MembershipStatusError
 from backoffice.formatting import format_date_short, format_money
 from backoffice.models import ZERO, Money, TimestampMixin
 
@@ -147,6 +149,50 @@ class DirectDebitRunStatus(StrEnum):
 
 
 # --------------------------------------------------------------------------------------------
+# Lifecycles (``backoffice.lifecycle``: every move through ``move()``, recorded in status_changes)
+# --------------------------------------------------------------------------------------------
+
+_S = MembershipStatus
+# Which status may follow which. Payments derive awaiting/partially paid/paid (in both
+# directions: a reversal or refund can bring a paid membership back); exempt and cancelled are
+# treasurer decisions. A membership with money on it cannot be exempted or cancelled: refund or
+# reverse first, so that the books stay right. A cancelled membership can only be *reinstated*
+# (``REINSTATE``, see ``services.reinstate_membership``): the fee is due again, as on the first day.
+MEMBERSHIP_TRANSITIONS = {
+    _S.AWAITING_PAYMENT: {_S.PARTIALLY_PAID, _S.PAID, _S.EXEMPT, _S.CANCELLED},
+    _S.PARTIALLY_PAID: {_S.AWAITING_PAYMENT, _S.PAID},
+    _S.PAID: {_S.AWAITING_PAYMENT, _S.PARTIALLY_PAID},
+    _S.EXEMPT: {_S.AWAITING_PAYMENT, _S.CANCELLED},
+    _S.CANCELLED: {_S.AWAITING_PAYMENT},
+}
+# The one way out of a cancellation.
+REINSTATE = (_S.CANCELLED, _S.AWAITING_PAYMENT)
+MEMBERSHIP_LIFECYCLE = Lifecycle(
+    "membership", MEMBERSHIP_TRANSITIONS, noun="l'adhésion", error=MembershipStatusError,
+    verbs={(_S.AWAITING_PAYMENT, _S.EXEMPT): "Exonérer", (_S.AWAITING_PAYMENT, _S.CANCELLED): "Annuler",
+           (_S.EXEMPT, _S.CANCELLED): "Annuler", (_S.EXEMPT, _S.AWAITING_PAYMENT): "Lever l'exonération",
+           REINSTATE: "Rétablir"},
+    reason_required={_S.EXEMPT, _S.CANCELLED})
+
+_P = PaymentStatus
+PAYMENT_TRANSITIONS = {
+    _P.PENDING: {_P.CONFIRMED,  # the bank collected the direct debit
+                 _P.FAILED},    # the bank rejected it
+    _P.CONFIRMED: set(),        # undone by a reversal row, never by a status change
+    _P.FAILED: set(),
+}
+PAYMENT_LIFECYCLE = Lifecycle("membership_payment", PAYMENT_TRANSITIONS, noun="le paiement",
+                              error=MembershipStatusError)
+
+_R = DirectDebitRunStatus
+DIRECT_DEBIT_RUN_LIFECYCLE = Lifecycle("direct_debit_run", {
+    _R.DRAFT: {_R.GENERATED},     # its pain.008 file is built
+    _R.GENERATED: {_R.COLLECTED},  # the bank collected it: its payments are confirmed
+    _R.COLLECTED: set(),
+}, noun="le prélèvement", error=MembershipStatusError)
+
+
+# --------------------------------------------------------------------------------------------
 # Settings, periods, grid, collèges
 # --------------------------------------------------------------------------------------------
 
@@ -255,10 +301,11 @@ class College(TimestampMixin, db.Model):
 # Memberships and payments
 # --------------------------------------------------------------------------------------------
 
+@MEMBERSHIP_LIFECYCLE.bind
 class Membership(TimestampMixin, db.Model):
     """A party (professional or structure) member of an organisation for one period.
 
-    ``status`` moves only through ``services`` (transition table ``MEMBERSHIP_TRANSITIONS``).
+    ``status`` moves only through ``services`` (``MEMBERSHIP_LIFECYCLE``, ``backoffice.lifecycle.move``).
     ``payment_reference`` (e.g. ``ADH26-7KQ4M``) is what members write on their transfer.
     """
 
@@ -316,6 +363,7 @@ class Membership(TimestampMixin, db.Model):
         return f"Adhésion {self.period.label if self.period else ''} — {self.party}"
 
 
+@PAYMENT_LIFECYCLE.bind
 class MembershipPayment(TimestampMixin, db.Model):
     """A money movement on a membership: payment, refund, reversal or credit carried over.
 
@@ -445,6 +493,7 @@ class SepaMandate(TimestampMixin, db.Model):
         return f"Mandat SEPA {self.reference} — {self.debtor_name}"
 
 
+@DIRECT_DEBIT_RUN_LIFECYCLE.bind
 class DirectDebitRun(TimestampMixin, db.Model):
     """A collection run: one pain.008 file for a selection of awaiting memberships."""
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import joinedload
 
 from backoffice.documents import generated
 from backoffice.extensions import db
+from backoffice.lifecycle import move
 from backoffice.member_portal.models import MembershipReceipt, ReceiptStatus
 from backoffice.mail.services import external_url, render_mail
 from backoffice.membership import services
@@ -76,8 +77,10 @@ def ensure_receipt(membership, mail_wanted=True):
 
 
 def _set_status(receipt, status):
-    """The one place where a receipt's status changes."""
-    receipt.status = status
+    """The one place where a receipt's status changes (``RECEIPT_LIFECYCLE``; nothing when it
+    is there already: a receipt asked for twice, generated again)."""
+    if receipt.status is not status:
+        move(receipt, status)
 
 
 # --------------------------------------------------------------------------------------------

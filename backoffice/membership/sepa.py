@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from backoffice.banking import services as banking_services
 from backoffice.banking.sepa import DirectDebit, clean_creditor_identifier, direct_debit_file
 from backoffice.extensions import db
+from backoffice.lifecycle import move
 from backoffice.membership import services
 from backoffice.membership.models import (DirectDebitRun, DirectDebitRunStatus, Membership, MembershipStatus,
                                           PaymentMethod, PaymentStatus, SepaMandate)
@@ -180,7 +181,8 @@ def generate_file(run):
     for payment in run.payments:
         if payment.mandate.first_used_on is None:
             payment.mandate.first_used_on = run.collection_date
-    run.status = DirectDebitRunStatus.GENERATED
+    if run.status is not DirectDebitRunStatus.GENERATED:  # built again: stays generated
+        move(run, DirectDebitRunStatus.GENERATED)
     db.session.flush()
     return run
 
@@ -193,7 +195,8 @@ def collect_run(run, on=None):
     for payment in run.payments:
         if payment.status is PaymentStatus.PENDING:
             services.confirm_payment(payment, on)
-    run.status, run.collected_on = DirectDebitRunStatus.COLLECTED, on
+    move(run, DirectDebitRunStatus.COLLECTED)
+    run.collected_on = on
     db.session.flush()
     return run
 

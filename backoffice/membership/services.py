@@ -34,9 +34,12 @@ from backoffice import money
 from backoffice.accounting.sources import posting_source
 from backoffice.errors import ServiceError
 from backoffice.extensions import db
+from backoffice.lifecycle import move
 from backoffice.formatting import format_money_plain
 from backoffice.membership import ledger
-from backoffice.membership.models import (OPEN_STATUSES, CategoryKind, College, FeeCategory, Membership,
+from backoffice.membership.errors import MembershipError, MembershipStatusError  # noqa: F401 - public here
+from backoffice.membership.models import (MEMBERSHIP_LIFECYCLE, MEMBERSHIP_TRANSITIONS, OPEN_STATUSES,  # noqa: F401
+                                          PAYMENT_TRANSITIONS, REINSTATE, CategoryKind, College, FeeCategory, Membership,
                                           MembershipPayment, MembershipPeriod, MembershipSettings, MembershipStatus,
                                           PaymentKind, PaymentMethod, PaymentStatus)
 from backoffice.membership.roll import paid_since
@@ -44,10 +47,6 @@ from backoffice.models import ZERO
 from backoffice.people.models import PartyKind
 
 S = MembershipStatus
-
-
-class MembershipError(ServiceError):
-    """A membership rule was broken; the message is in French, ready for the user."""
 
 
 class DuplicateSubmission(MembershipError):
@@ -62,40 +61,17 @@ class DuplicateSubmission(MembershipError):
 # State machines
 # --------------------------------------------------------------------------------------------
 
-# Which status may follow which. Payments derive awaiting/partially paid/paid (in both
-# directions: a reversal or refund can bring a paid membership back); exempt and cancelled are
-# treasurer decisions. A membership with money on it cannot be exempted or cancelled: refund or
-# reverse first, so that the books stay right. A cancelled membership can only be *reinstated*
-# (``REINSTATE``, see ``reinstate_membership``): the fee is due again, as on the first day.
-MEMBERSHIP_TRANSITIONS = {
-    S.AWAITING_PAYMENT: {S.PARTIALLY_PAID, S.PAID, S.EXEMPT, S.CANCELLED},
-    S.PARTIALLY_PAID: {S.AWAITING_PAYMENT, S.PAID},
-    S.PAID: {S.AWAITING_PAYMENT, S.PARTIALLY_PAID},
-    S.EXEMPT: {S.AWAITING_PAYMENT, S.CANCELLED},
-    S.CANCELLED: {S.AWAITING_PAYMENT},
-}
-# The one way out of a cancellation.
-REINSTATE = (S.CANCELLED, S.AWAITING_PAYMENT)
-
-PAYMENT_TRANSITIONS = {
-    PaymentStatus.PENDING: {PaymentStatus.CONFIRMED, PaymentStatus.FAILED},
-    PaymentStatus.CONFIRMED: set(),
-    PaymentStatus.FAILED: set(),
-}
-
+# The tables live with the models (``models.MEMBERSHIP_LIFECYCLE``, ``PAYMENT_LIFECYCLE``): a
+# status changes only through ``backoffice.lifecycle.move`` (recorded in ``status_changes``).
 
 def can_transition(current, target):
-    return target in MEMBERSHIP_TRANSITIONS[current]
+    return MEMBERSHIP_LIFECYCLE.allows(current, target)
 
 
-def _set_status(membership, target):
-    if membership.status == target:
-        return
-    if not can_transition(membership.status, target):
-        raise MembershipError(
-            f"Impossible de passer l'adhésion de « {membership.status.label} » à « {target.label} »."
-        )
-    membership.status = target
+def _set_status(membership, target, reason=None):
+    """Move ``membership`` to ``target`` (nothing when it is there already)."""
+    if membership.status != target:
+        move(membership, target, reason=reason)
 
 
 def derived_status(amount_due, amount_paid):
@@ -503,7 +479,7 @@ def exempt_membership(membership, reason, on=None):
         raise MembershipError("Indiquez le motif de l'exonération.")
     if membership.status is not S.AWAITING_PAYMENT:
         raise MembershipError("Seule une adhésion en attente de paiement, sans paiement reçu, peut être exonérée.")
-    _set_status(membership, S.EXEMPT)
+    _set_status(membership, S.EXEMPT, reason=reason[:250])
     membership.exemption_reason = reason[:250]
     membership.exempted_on = on or date.today()
     _reverse_fee_due(membership, on or date.today(), f"Exonération — {_membership_label(membership)}"[:200])
@@ -532,7 +508,7 @@ def cancel_membership(membership, reason, on=None):
     if membership.amount_paid != 0 or _has_pending(membership):
         raise MembershipError("Cette adhésion a des paiements : remboursez-les ou annulez-les avant d'annuler l'adhésion.")
     was_exempt = membership.status is S.EXEMPT
-    _set_status(membership, S.CANCELLED)
+    _set_status(membership, S.CANCELLED, reason=reason[:250])
     on = on or date.today()
     membership.cancelled_on, membership.cancellation_reason = on, reason[:250]
     if not was_exempt:
@@ -712,7 +688,7 @@ def confirm_payment(payment, on=None):
         raise MembershipError("Ce paiement n'est pas en attente.")
     if payment.membership.status is S.CANCELLED:
         raise MembershipError("Cette adhésion est annulée : impossible d'y enregistrer un paiement.")
-    payment.status = PaymentStatus.CONFIRMED
+    move(payment, PaymentStatus.CONFIRMED)
     if on is not None:
         payment.paid_on = on
     db.session.flush()
@@ -725,7 +701,7 @@ def fail_payment(payment, reason=None):
     """A pending payment (direct debit) was rejected by the bank: it never counted."""
     if payment.status is not PaymentStatus.PENDING:
         raise MembershipError("Ce paiement n'est pas en attente.")
-    payment.status = PaymentStatus.FAILED
+    move(payment, PaymentStatus.FAILED, reason=reason)
     if reason:
         payment.note = reason[:250]
     db.session.flush()

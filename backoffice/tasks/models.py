@@ -1,7 +1,9 @@
 """A task: one user-visible background job (an export, a batch of documents…) and its result.
 
 The row is the truth about a job: RQ keeps finished jobs only for a while, the row stays.
-Its lifecycle is :data:`TRANSITIONS`; every status change goes through :meth:`Task.move_to`.
+Its lifecycle is :data:`TASK_LIFECYCLE` (a ``backoffice.lifecycle`` machine over :data:`TRANSITIONS`):
+every status change goes through :meth:`Task.move_to` (``lifecycle.move`` plus the task's message)
+and is a ``status_changes`` row; writing ``task.status`` of a saved task raises ``DirectStatusWrite``.
 """
 from __future__ import annotations
 
@@ -17,11 +19,11 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer,
-                        String, Text, text, update)
+                        String, Text, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backoffice.errors import ServiceError
 from backoffice.extensions import db
+from backoffice.lifecycle import Lifecycle, LifecycleError, move
 from backoffice.models import utcnow
 
 
@@ -76,26 +78,42 @@ TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
 }
 
 
-class TransitionError(ServiceError):
-    """A status change the lifecycle does not allow."""
+class TransitionError(LifecycleError):
+    """A status change the task lifecycle does not allow."""
+
+
+def _stamp_times(task, source, target, reason) -> None:
+    """The times (and counters) that go with a task's new status."""
+    now = utcnow()
+    if target is TaskStatus.RUNNING:
+        task.attempts = (task.attempts or 0) + 1
+        task.started_at = task.heartbeat_at = now
+        task.finished_at = None
+    elif target is TaskStatus.QUEUED:
+        task.queued_at = now
+        task.heartbeat_at = None
+        task.finished_at = None
+    elif target in (TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.CANCELLED):
+        task.finished_at = now
+        if target is TaskStatus.DONE and task.progress_total is not None:
+            task.progress_done = task.progress_total
+
+
+TASK_LIFECYCLE = Lifecycle("task", TRANSITIONS, noun="la tâche", on_move=_stamp_times, error=TransitionError,
+                           verbs={(C, Q): "Réessayer", (F, Q): "Réessayer", (Q, C): "Annuler", (R, C): "Annuler"})
 
 
 def lock_if_status(task_id: int, *statuses: TaskStatus) -> bool:
     """Lock the task's row if its latest committed status is one of ``statuses``.
 
     For decisions that race with another process (a worker finishing, a user cancelling, the
-    reconciliation): call it, then re-read the row and change it in the same transaction. It is
-    a no-op ``UPDATE … SET status = status WHERE status IN (…)`` rather than ``SELECT … FOR
-    UPDATE`` because it also takes SQLite's write lock, and PostgreSQL re-checks the condition
-    on the newest row after waiting for a concurrent writer. The lock lasts until the caller's
-    commit or rollback: whichever transaction takes it first decides, the other sees its result.
+    reconciliation): call it, then re-read the row and move it in the same transaction
+    (see :meth:`backoffice.lifecycle.Lifecycle.lock_if_status`).
     """
-    result = db.session.execute(
-        update(Task).where(Task.id == task_id, Task.status.in_([TaskStatus(s) for s in statuses]))
-        .values(status=Task.status).execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return TASK_LIFECYCLE.lock_if_status(task_id, *statuses)
 
 
+@TASK_LIFECYCLE.bind
 class Task(db.Model):
     __tablename__ = "tasks"
     __table_args__ = (
@@ -147,28 +165,13 @@ class Task(db.Model):
 
     # --- lifecycle ---------------------------------------------------------------------------
     def can_move_to(self, status: TaskStatus) -> bool:
-        return status in TRANSITIONS[self.status]
+        return TASK_LIFECYCLE.can_move(self, status)
 
-    def move_to(self, status: TaskStatus, message: str | None = None) -> None:
-        """Change the status if the lifecycle allows it, stamping the times that go with it."""
-        status = TaskStatus(status)
-        if not self.can_move_to(status):
-            raise TransitionError(f"La tâche n° {self.id} ne peut pas passer de « {self.status.label} » "
-                                  f"à « {status.label} ».")
-        now = utcnow()
-        if status is TaskStatus.RUNNING:
-            self.attempts = (self.attempts or 0) + 1
-            self.started_at = self.heartbeat_at = now
-            self.finished_at = None
-        elif status is TaskStatus.QUEUED:
-            self.queued_at = now
-            self.heartbeat_at = None
-            self.finished_at = None
-        elif status in (TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.CANCELLED):
-            self.finished_at = now
-            if status is TaskStatus.DONE and self.progress_total is not None:
-                self.progress_done = self.progress_total
-        self.status = status
+    def move_to(self, status: TaskStatus, message: str | None = None, *, by=None) -> None:
+        """Move the task through :data:`TASK_LIFECYCLE` (recorded, times stamped); ``message``
+        (French, for the user) replaces the task's message when given and is the move's reason.
+        ``by`` left out: the acting user (the signed-in user, or the requester in its job)."""
+        move(self, status, by=by, reason=message or None)
         if message is not None:
             self.message = message
 

@@ -3,7 +3,9 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from backoffice.extensions import db
-from backoffice.tasks.models import TRANSITIONS, Task, TaskStatus, TransitionError
+from backoffice.lifecycle import DirectStatusWrite, all_transitions, forbidden_transitions, history
+from backoffice.tasks.models import TASK_LIFECYCLE, TRANSITIONS, Task, TaskStatus, TransitionError
+from tests.factories import UserFactory
 
 Q, R, D, F, X, C = (TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.EXPIRED,
                     TaskStatus.CANCELLED)
@@ -19,21 +21,37 @@ def make_task(organisation, status=Q, **kwargs):
     return task
 
 
-@pytest.mark.parametrize("source", list(TaskStatus))
-@pytest.mark.parametrize("target", list(TaskStatus))
-def test_transition_table(organisation, source, target):
+@pytest.mark.parametrize("source, target", all_transitions(TASK_LIFECYCLE))
+def test_every_allowed_move_is_made_and_recorded(organisation, source, target):
+    user = UserFactory(full_name="Jeanne Martin")
     task = make_task(organisation, status=source)
-    if (source, target) in ALLOWED:
+    task.move_to(target, "Motif donné", by=user)
+    db.session.flush()
+    assert task.status is target
+    [change] = history(task)
+    assert (change.from_status, change.to_status, change.changed_by_id, change.reason) == (
+        source.value, target.value, user.id, "Motif donné")
+    assert change.organisation_id == organisation.id
+
+
+@pytest.mark.parametrize("source, target", forbidden_transitions(TASK_LIFECYCLE))
+def test_every_forbidden_move_is_refused_in_french(organisation, source, target):
+    task = make_task(organisation, status=source)
+    with pytest.raises(TransitionError) as refused:
         task.move_to(target)
-        assert task.status is target
-    else:
-        with pytest.raises(TransitionError):
-            task.move_to(target)
-        assert task.status is source
+    assert str(refused.value) == f"Impossible de passer la tâche de « {source.label} » à « {target.label} »."
+    assert task.status is source and history(task) == []
+
+
+def test_the_status_of_a_saved_task_is_not_written_directly(organisation):
+    task = make_task(organisation)
+    with pytest.raises(DirectStatusWrite):
+        task.status = R
 
 
 def test_table_is_the_documented_one():
     assert {(s, t) for s, targets in TRANSITIONS.items() for t in targets} == ALLOWED
+    assert set(all_transitions(TASK_LIFECYCLE)) == ALLOWED
 
 
 def test_running_counts_attempts_and_stamps_times(organisation):
