@@ -5,13 +5,14 @@ this run (and dropped after it); the default is a SQLite file in a temporary
 folder, so that a live server or a worker process can share it.
 Every test runs inside a transaction that is rolled back at its end.
 """
+import contextlib
 import os
 import uuid
 
 import pytest
 import redis as redis_lib
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from backoffice import create_app
 from backoffice.extensions import db as _db
@@ -223,3 +224,36 @@ def _setup_committed_before_each_request(app):
     request_started.connect(commit, app)
     yield
     request_started.disconnect(commit, app)
+
+
+class QueryCounter:
+    """The SQL statements run while it listens (SAVEPOINT, RELEASE and ROLLBACK left out)."""
+
+    def __init__(self):
+        self.statements = []
+
+    @property
+    def count(self):
+        return len(self.statements)
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            self.statements.append(statement)
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as counter: ...`` then ``counter.count`` = SQL statements run (the
+    test transaction's savepoints left out), ``counter.statements`` their text: a page or a
+    service whose count grows with the number of rows has an N+1."""
+    @contextlib.contextmanager
+    def counting():
+        counter = QueryCounter()
+        engine = _db.engine
+        event.listen(engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", counter)
+
+    return counting

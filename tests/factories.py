@@ -1,10 +1,56 @@
-"""factory_boy factories bound to the current test session."""
+"""factory_boy factories bound to the current test session: one per model (checked by
+tests/test_factories.py), with realistic French values. They write rows as they are, around the
+services: a test of a rule goes through the service; a factory sets the scene."""
+from datetime import date
+from decimal import Decimal
+
 import factory
 
-from backoffice.auth.models import User
+from backoffice.accounting.models import (
+    Account,
+    AuxiliaryAccount,
+    ClosedPeriod,
+    EntrySequence,
+    ExportRecord,
+    Journal,
+    JournalEntry,
+    JournalLine,
+    Ledger,
+    PaymentMethodRule,
+    PostingRule,
+)
+from backoffice.audit.models import AuditEntry
+from backoffice.auth.models import Role, RoleAssignment, User
+from backoffice.banking.models import BankAccount, BankLineMatch, BankStatement, BankStatementLine, PayeeBankDetails
+from backoffice.documents.models import DocumentSequence, DocumentTemplate, GeneratedDocument
 from backoffice.extensions import db
-from backoffice.organisations.models import Organisation, OrganisationKind
+from backoffice.lifecycle import StatusChange
+from backoffice.mail.models import OutboxMessage, OutgoingMail
+from backoffice.member_portal.models import (
+    HelloAssoAccount,
+    HelloAssoCheckout,
+    MembershipReceipt,
+    ReminderLog,
+    ReminderSettings,
+    UnmatchedPayment,
+)
+from backoffice.membership.models import (
+    CategoryKind,
+    ChequeDeposit,
+    College,
+    DirectDebitRun,
+    FeeCategory,
+    Membership,
+    MembershipPayment,
+    MembershipPeriod,
+    MembershipSettings,
+    PaymentMethod,
+    SepaMandate,
+)
+from backoffice.models import utcnow
+from backoffice.organisations.models import Affiliation, AffiliationRole, Organisation, OrganisationKind
 from backoffice.people.models import Professional, Site, Structure
+from backoffice.tasks.models import Task
 
 
 class Factory(factory.alchemy.SQLAlchemyModelFactory):
@@ -12,6 +58,19 @@ class Factory(factory.alchemy.SQLAlchemyModelFactory):
         abstract = True
         sqlalchemy_session_factory = lambda: db.session  # noqa: E731  (the session changes per test)
         sqlalchemy_session_persistence = "flush"
+
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs):
+        """A related row given by name (``organisation=org``) where the model has only the
+        ``organisation_id`` column and no relationship: its id is passed instead."""
+        model = cls._meta.model
+        for name, value in list(kwargs.items()):
+            if (value is None or isinstance(value, db.Model)) and not hasattr(model, name) \
+                    and hasattr(model, f"{name}_id"):
+                row = kwargs.pop(name)
+                if row is not None:
+                    kwargs.setdefault(f"{name}_id", row.id)  # an explicit ``…_id`` wins
+        return kwargs
 
 
 class OrganisationFactory(Factory):
@@ -69,3 +128,460 @@ class StructureFactory(Factory):
     name = factory.Sequence(lambda n: f"EHPAD numéro {n}")
     structure_type = "ehpad"
     commune = "Guérande"
+
+
+# --- accounts and audit --------------------------------------------------------------------
+
+class RoleAssignmentFactory(Factory):
+    class Meta:
+        model = RoleAssignment
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = Role.TREASURER
+
+
+class AuditEntryFactory(Factory):
+    class Meta:
+        model = AuditEntry
+
+    action = "update"
+    table_name = "parties"
+    row_id = 1
+    organisation = factory.SubFactory(OrganisationFactory)
+
+
+# --- affiliations and lifecycles ------------------------------------------------------------
+
+class AffiliationFactory(Factory):
+    """A running term: Anne-Sophie Le Bihan, say, treasurer since 2024."""
+
+    class Meta:
+        model = Affiliation
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    party = factory.SubFactory(ProfessionalFactory)
+    role = AffiliationRole.BOARD_MEMBER
+    starts_on = date(2024, 6, 15)
+
+
+class TaskFactory(Factory):
+    class Meta:
+        model = Task
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    requested_by = factory.SubFactory(UserFactory)
+    kind = "membership.export"
+    label = "Export des adhérents (CSV)"
+    job_name = "jobs.membership.export_members"
+    params = factory.LazyFunction(dict)
+
+
+class StatusChangeFactory(Factory):
+    """A recorded move (by default a task that started): what ``lifecycle.move`` writes."""
+
+    class Meta:
+        model = StatusChange
+
+    subject_table = "tasks"
+    subject_id = factory.Sequence(lambda n: n + 1)
+    organisation = factory.SubFactory(OrganisationFactory)
+    from_status = "queued"
+    to_status = "running"
+    reason = None
+
+
+# --- mail -----------------------------------------------------------------------------------
+
+class OutboxMessageFactory(Factory):
+    class Meta:
+        model = OutboxMessage
+
+    sender = "ne-pas-repondre@maillage.example"
+    recipient = factory.Sequence(lambda n: f"adherent{n}@example.org")
+    subject = "Votre lien de connexion à Maillage"
+    body = "Bonjour Hélène,\n\nVoici votre lien de connexion."
+
+
+class OutgoingMailFactory(Factory):
+    class Meta:
+        model = OutgoingMail
+
+    recipient = factory.Sequence(lambda n: f"adherent{n}@example.org")
+    subject = "Appel de cotisation 2026"
+    body = "Bonjour Loïc,\n\nVotre cotisation 2026 (30,00 €) est à régler."
+
+
+# --- banking --------------------------------------------------------------------------------
+
+class BankAccountFactory(Factory):
+    class Meta:
+        model = BankAccount
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Livret associatif n° {n}")
+    iban = "FR7630006000011234567890189"
+    bic = "AGRIFRPP"
+    journal_code = "BQ2"
+    ledger_account = "512200"
+    is_default = False
+
+
+class BankStatementFactory(Factory):
+    class Meta:
+        model = BankStatement
+
+    bank_account = factory.SubFactory(BankAccountFactory)
+    organisation_id = factory.SelfAttribute("bank_account.organisation_id")
+    filename = "relevé-février-2026.csv"
+    file_format = "csv"
+
+
+class BankStatementLineFactory(Factory):
+    class Meta:
+        model = BankStatementLine
+
+    statement = factory.SubFactory(BankStatementFactory)
+    bank_account = factory.SelfAttribute("statement.bank_account")
+    organisation_id = factory.SelfAttribute("statement.organisation_id")
+    booked_on = date(2026, 2, 3)
+    amount = Decimal("30.00")
+    label = "VIR SEPA M. LOÏC D'ARVOR ADH26-7KQ4M"
+    fingerprint = factory.Sequence(lambda n: f"{n:064d}")
+
+
+class BankLineMatchFactory(Factory):
+    class Meta:
+        model = BankLineMatch
+
+    line = factory.SubFactory(BankStatementLineFactory)
+    organisation_id = factory.SelfAttribute("line.organisation_id")
+    target_kind = "grant_applications"
+    target_id = 1
+    amount = factory.SelfAttribute("line.amount")
+
+
+class PayeeBankDetailsFactory(Factory):
+    class Meta:
+        model = PayeeBankDetails
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    party = factory.SubFactory(ProfessionalFactory)
+    iban = "FR7630004000031234567890143"
+    bic = "BNPAFRPPXXX"
+    holder_name = "Hélène LE GUÉNNEC"
+
+
+# --- documents ------------------------------------------------------------------------------
+
+class DocumentTemplateFactory(Factory):
+    """The row of an uploaded template (the file itself is the test's business)."""
+
+    class Meta:
+        model = DocumentTemplate
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    kind = "membership_receipt"
+    filename = "reçu-adhésion.docx"
+    path = factory.Sequence(lambda n: f"1/templates/receipt-{n}.docx")
+    size = 12_345
+    sha256 = "0" * 64
+    uploaded_at = factory.LazyFunction(utcnow)
+
+
+class GeneratedDocumentFactory(Factory):
+    """A pending document (no file yet): ``generated.issue_document`` is what makes real ones."""
+
+    class Meta:
+        model = GeneratedDocument
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    kind = "membership_receipt"
+    subject_type = "memberships"
+    subject_id = factory.Sequence(lambda n: n + 1)
+
+
+class DocumentSequenceFactory(Factory):
+    class Meta:
+        model = DocumentSequence
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    kind = "membership_receipt"
+    year = 2026
+
+
+# --- membership -----------------------------------------------------------------------------
+
+class MembershipSettingsFactory(Factory):
+    class Meta:
+        model = MembershipSettings
+
+    organisation = factory.SubFactory(OrganisationFactory)
+
+
+class MembershipPeriodFactory(Factory):
+    class Meta:
+        model = MembershipPeriod
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    year = factory.Sequence(lambda n: 2026 + n)
+    starts_on = factory.LazyAttribute(lambda o: date(o.year, 1, 1))
+    ends_on = factory.LazyAttribute(lambda o: date(o.year, 12, 31))
+
+
+class FeeCategoryFactory(Factory):
+    class Meta:
+        model = FeeCategory
+
+    period = factory.SubFactory(MembershipPeriodFactory)
+    organisation_id = factory.SelfAttribute("period.organisation_id")
+    label = "Professionnel de santé libéral"
+    amount = Decimal("30.00")
+    kind = CategoryKind.OTHER_PROFESSIONAL
+
+
+class CollegeFactory(Factory):
+    class Meta:
+        model = College
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Collège des libéraux n° {n}")
+
+
+class MembershipFactory(Factory):
+    """A membership row awaiting payment (``membership.services.create_membership`` is the way
+    the application makes them, with its category rules and its audit)."""
+
+    class Meta:
+        model = Membership
+
+    period = factory.SubFactory(MembershipPeriodFactory)
+    organisation_id = factory.SelfAttribute("period.organisation_id")
+    party = factory.SubFactory(ProfessionalFactory)
+    amount_due = Decimal("30.00")
+    payment_reference = factory.Sequence(lambda n: f"ADH26-F{n:05d}")
+    joined_on = date(2026, 1, 10)
+
+
+class MembershipPaymentFactory(Factory):
+    class Meta:
+        model = MembershipPayment
+
+    membership = factory.SubFactory(MembershipFactory)
+    organisation_id = factory.SelfAttribute("membership.organisation_id")
+    method = PaymentMethod.TRANSFER
+    amount = Decimal("30.00")
+    paid_on = date(2026, 2, 3)
+
+
+class SepaMandateFactory(Factory):
+    class Meta:
+        model = SepaMandate
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    party = factory.SubFactory(ProfessionalFactory)
+    reference = factory.Sequence(lambda n: f"RUM-2026-{n:05d}")
+    signed_on = date(2025, 12, 1)
+    debtor_name = "Loïc D'ARVOR"
+    iban = "FR7630004000031234567890143"
+    bic = "BNPAFRPPXXX"
+
+
+class ChequeDepositFactory(Factory):
+    class Meta:
+        model = ChequeDeposit
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    deposited_on = date(2026, 2, 10)
+    total = Decimal("1234.50")
+    cheque_count = 12
+
+
+class DirectDebitRunFactory(Factory):
+    class Meta:
+        model = DirectDebitRun
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    collection_date = date(2026, 3, 5)
+    message_id = factory.Sequence(lambda n: f"MAILLAGE-2026-{n:06d}")
+    total = Decimal("90.00")
+    payment_count = 3
+
+
+# --- member portal --------------------------------------------------------------------------
+
+class MembershipReceiptFactory(Factory):
+    class Meta:
+        model = MembershipReceipt
+
+    membership = factory.SubFactory(MembershipFactory)
+    organisation_id = factory.SelfAttribute("membership.organisation_id")
+    number = factory.Sequence(lambda n: f"2026-{n + 1:04d}")
+    token = factory.Sequence(lambda n: f"{n:064x}")
+
+
+class ReminderSettingsFactory(Factory):
+    class Meta:
+        model = ReminderSettings
+
+    organisation = factory.SubFactory(OrganisationFactory)
+
+
+class ReminderLogFactory(Factory):
+    class Meta:
+        model = ReminderLog
+
+    period = factory.SubFactory(MembershipPeriodFactory)
+    organisation_id = factory.SelfAttribute("period.organisation_id")
+    party = factory.SubFactory(ProfessionalFactory)
+    kind = "renewal"
+    recipient = factory.Sequence(lambda n: f"adherent{n}@example.org")
+    sent_at = factory.LazyFunction(utcnow)
+
+
+class HelloAssoAccountFactory(Factory):
+    class Meta:
+        model = HelloAssoAccount
+
+    organisation = factory.SubFactory(OrganisationFactory)
+
+
+class HelloAssoCheckoutFactory(Factory):
+    class Meta:
+        model = HelloAssoCheckout
+
+    membership = factory.SubFactory(MembershipFactory)
+    organisation_id = factory.SelfAttribute("membership.organisation_id")
+    checkout_intent_id = factory.Sequence(lambda n: 90_000 + n)
+    amount = Decimal("30.00")
+    redirect_url = "https://www.helloasso.example/paiement/90000"
+
+
+class UnmatchedPaymentFactory(Factory):
+    class Meta:
+        model = UnmatchedPayment
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    external_id = factory.Sequence(lambda n: f"HA-{n:08d}")
+    amount = Decimal("30.00")
+    paid_on = date(2026, 2, 3)
+
+
+# --- accounting -----------------------------------------------------------------------------
+
+class LedgerFactory(Factory):
+    class Meta:
+        model = Ledger
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    chart = "association"
+
+
+class AccountFactory(Factory):
+    class Meta:
+        model = Account
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    number = factory.Sequence(lambda n: f"6{n:05d}")
+    label = "Fournitures de bureau"
+
+
+class JournalFactory(Factory):
+    class Meta:
+        model = Journal
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    code = factory.Sequence(lambda n: f"OD{n}")
+    label = "Opérations diverses"
+
+
+class AuxiliaryAccountFactory(Factory):
+    class Meta:
+        model = AuxiliaryAccount
+
+    account = factory.SubFactory(AccountFactory, number=factory.Sequence(lambda n: f"411{n:03d}"),
+                                 label="Adhérents")
+    organisation_id = factory.SelfAttribute("account.organisation_id")
+    party = factory.SubFactory(ProfessionalFactory)
+    number = factory.Sequence(lambda n: f"ADH{n:05d}")
+    label = "Hélène LE GUÉNNEC"
+
+
+class JournalEntryFactory(Factory):
+    """A draft entry (posting one is ``accounting.services``' business: balanced, numbered)."""
+
+    class Meta:
+        model = JournalEntry
+
+    journal = factory.SubFactory(JournalFactory)
+    organisation_id = factory.SelfAttribute("journal.organisation_id")
+    fiscal_year = 2026
+    entry_date = date(2026, 3, 14)
+    piece_ref = factory.Sequence(lambda n: f"F-2026-{n:04d}")
+    piece_date = date(2026, 3, 14)
+    label = "Achat de fournitures – Bureau Vallée"
+
+
+class JournalLineFactory(Factory):
+    class Meta:
+        model = JournalLine
+
+    entry = factory.SubFactory(JournalEntryFactory)
+    organisation_id = factory.SelfAttribute("entry.organisation_id")
+    account = factory.SubFactory(AccountFactory, organisation=None,
+                                 organisation_id=factory.SelfAttribute("..organisation_id"))
+    debit = Decimal("42.90")
+    credit = Decimal("0.00")
+
+
+class EntrySequenceFactory(Factory):
+    class Meta:
+        model = EntrySequence
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    fiscal_year = 2026
+
+
+class PostingRuleFactory(Factory):
+    class Meta:
+        model = PostingRule
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    event = factory.Sequence(lambda n: f"test_event_{n}")
+
+
+class PaymentMethodRuleFactory(Factory):
+    class Meta:
+        model = PaymentMethodRule
+
+    journal = factory.SubFactory(JournalFactory)
+    organisation_id = factory.SelfAttribute("journal.organisation_id")
+    account = factory.SubFactory(AccountFactory, organisation=None,
+                                 organisation_id=factory.SelfAttribute("..organisation_id"),
+                                 number="511200", label="Chèques à encaisser")
+    method = factory.Sequence(lambda n: f"method{n}")
+
+
+class ClosedPeriodFactory(Factory):
+    class Meta:
+        model = ClosedPeriod
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    kind = "month"
+    start_date = date(2026, 1, 1)
+    end_date = date(2026, 1, 31)
+
+
+class ExportRecordFactory(Factory):
+    class Meta:
+        model = ExportRecord
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    start_date = date(2026, 1, 1)
+    end_date = date(2026, 12, 31)
+    fiscal_year = 2026
+    fmt = "csv"
+    encoding = "utf-8-sig"
+    filename = "cpts-journal-20260101-20261231.csv"
+    sha256 = "0" * 64

@@ -47,22 +47,12 @@ def test_the_list_is_paginated(client, admin, staff, app, monkeypatch):
     assert client.get("/o/cpts-test/users/", query_string={"page": 99}).status_code == 200
 
 
-def test_list_needs_no_query_per_account(client, admin, staff, db):
-    from sqlalchemy import event
-
+def test_list_needs_no_query_per_account(client, admin, staff, count_queries):
     for n in range(10):
         staff("board", "treasurer")
-    statements = []
-
-    def count(*args):
-        statements.append(args)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with count_queries() as queries:
         client.get("/o/cpts-test/users/")
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    assert len(statements) < 12
+    assert queries.count < 12
 
 
 def test_inviting_an_existing_account_adds_the_role_and_tells_them(client, admin, staff, outbox, organisation):

@@ -10,6 +10,7 @@ from backoffice.documents.errors import DocumentError
 from backoffice.documents.models import DocumentTemplate
 from backoffice.extensions import db
 from tests.documents.test_engine import make_docx, png_bytes
+from tests.factories import DocumentTemplateFactory
 
 
 def text_of(data):
@@ -88,10 +89,8 @@ def test_malicious_template_is_refused_at_render_too(app, organisation):
     folder = Path(app.config["STORAGE_DIR"]) / str(organisation.id) / "templates"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "evil.docx").write_bytes(data)
-    db.session.add(DocumentTemplate(organisation_id=organisation.id, kind="membership_receipt", filename="evil.docx",
-                                    path=f"{organisation.id}/templates/evil.docx", size=len(data), sha256="0" * 64,
-                                    uploaded_at=services.utcnow()))
-    db.session.flush()
+    DocumentTemplateFactory(organisation=organisation, filename="evil.docx",
+                            path=f"{organisation.id}/templates/evil.docx", size=len(data))
     with pytest.raises(DocumentError) as error:
         services.render_document(organisation, "membership_receipt", receipt_context())
     assert "object" not in str(error.value)  # no leak of what the sandbox protects

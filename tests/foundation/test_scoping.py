@@ -84,13 +84,9 @@ def test_get_or_404_checks_a_child_through_its_parent(organisation, other_organi
 
 def test_get_or_404_answers_404_for_another_organisations_row(organisation, other_organisation):
     from backoffice.tasks.models import Task
+    from tests.factories import TaskFactory
 
-    theirs = Task(organisation_id=other_organisation.id, kind="documents.directory_sheets", label="Fiches annuaire",
-                  job_name="jobs.documents:generate_directory_sheets")
-    ours = Task(organisation_id=organisation.id, kind="documents.directory_sheets", label="Fiches annuaire",
-                job_name="jobs.documents:generate_directory_sheets")
-    db.session.add_all([theirs, ours])
-    db.session.flush()
+    theirs, ours = TaskFactory(organisation=other_organisation), TaskFactory(organisation=organisation)
     g.organisation = organisation
     assert get_or_404(Task, ours.id) is ours
     with pytest.raises(NotFound):

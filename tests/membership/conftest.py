@@ -3,9 +3,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
-from backoffice.extensions import db as _db
 from backoffice.membership import services
 from backoffice.membership.models import CategoryKind
 
@@ -48,37 +46,6 @@ def membership(organisation, period, physician):
     """Anne Le Floch, physician, 50 € due for 2026 (not a first membership: category forced)."""
     category = next(c for c in period.categories if c.kind is CategoryKind.PHYSICIAN)
     return services.create_membership(organisation, physician, period, category=category, joined_on=date(2026, 1, 10))
-
-
-class QueryCounter:
-    def __init__(self):
-        self.statements = []
-
-    @property
-    def count(self):
-        return len(self.statements)
-
-    def __call__(self, conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            self.statements.append(statement)
-
-
-@pytest.fixture
-def count_queries(app):
-    """``with count_queries() as counter: ...`` then ``counter.count`` = SQL statements run."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def counting():
-        counter = QueryCounter()
-        engine = _db.engine
-        event.listen(engine, "before_cursor_execute", counter)
-        try:
-            yield counter
-        finally:
-            event.remove(engine, "before_cursor_execute", counter)
-
-    return counting
 
 
 @pytest.fixture

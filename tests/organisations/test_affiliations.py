@@ -2,7 +2,7 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from backoffice.audit.models import AuditEntry
 from backoffice.extensions import db
@@ -99,20 +99,15 @@ def test_affiliations_are_audited_in_french(client, login_as, organisation, anne
     assert "Rôles en cours" in client.get("/o/cpts-test/settings/").get_data(as_text=True)
 
 
-def test_holders_query_count_does_not_grow(organisation):
+def test_holders_query_count_does_not_grow(organisation, count_queries):
     for n in range(12):
         affiliate(ProfessionalFactory(), organisation, Role.ASSOCIATE, starts_on=date(2020, 1, 1))
     affiliate(StructureFactory(name="SELARL « Les Tilleuls » & associés"), organisation, Role.ASSOCIATE,
               starts_on=date(2020, 1, 1))
     db.session.expire_all()
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with count_queries() as queries:
         names = [a.party.display_name for a in holders(organisation, Role.ASSOCIATE, date(2026, 1, 1))]
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    assert len(names) == 13 and len(statements) <= 2  # the organisation's reload and the holders
+    assert len(names) == 13 and queries.count <= 2  # the organisation's reload and the holders
 
 
 # ---------------------------------------------------------------- the directory of an organisation

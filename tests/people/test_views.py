@@ -1,6 +1,6 @@
 """The directory pages: list, search, sort, filters, detail with history, forms."""
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from backoffice.extensions import db
 from backoffice.people.models import Professional, Structure
@@ -93,26 +93,18 @@ def test_pagination(client, login_as, app, organisation):
     assert "Cette page n'existe pas." in client.get("/o/cpts-test/people/?page=9").get_data(as_text=True)
 
 
-def test_list_has_no_n_plus_one(client, login_as, app, organisation):
+def test_list_has_no_n_plus_one(client, login_as, app, organisation, count_queries):
     from backoffice.people.services import add_contacts
 
     login_as("admin")
     sites = SiteFactory.create_batch(5)
     add_contacts(organisation, [ProfessionalFactory(site=sites[i % 5]).id for i in range(20)])
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with count_queries() as queries:
         html = client.get("/o/cpts-test/people/").get_data(as_text=True)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     assert sites[4].name in html and len(names_in(html)) == 20
-    site_queries = [s for s in statements if "FROM sites" in s]
+    site_queries = [s for s in queries.statements if "FROM sites" in s]
     assert len(site_queries) <= 3, site_queries  # eager load + the filter's list of sites
-    assert len(statements) < 20
+    assert queries.count < 20
 
 
 def test_detail_shows_history_of_changes(client, login_as, directory):

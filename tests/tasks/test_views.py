@@ -114,10 +114,10 @@ def test_list_shows_tasks_of_the_organisation_only(client, login_as, done_task, 
 
 def test_list_paginates(client, login_as, organisation, app, monkeypatch):
     monkeypatch.setitem(app.config, "PER_PAGE", 2)
+    from tests.factories import TaskFactory
+
     for n in range(3):
-        db.session.add(Task(organisation_id=organisation.id, kind="t", label=f"Tâche {n}", job_name="x",
-                            params={}, status=TaskStatus.FAILED, progress_done=0, attempts=1))
-    db.session.flush()
+        TaskFactory(organisation=organisation, label=f"Tâche {n}", status=TaskStatus.FAILED, attempts=1)
     login_as("admin")
     first = client.get(f"/o/{organisation.slug}/tasks/").text
     assert "Tâche 2" in first and "Tâche 0" not in first and "3 résultats" in first
@@ -266,32 +266,18 @@ def test_monitor_hides_errors_of_other_organisations(app, organisation, real_job
     assert sum(q.failed for q in overview.queues) == 2
 
 
-def test_list_queries_do_not_grow_with_the_tasks(client, login_as, organisation):
-    from sqlalchemy import event
-
-    from tests.factories import UserFactory
+def test_list_queries_do_not_grow_with_the_tasks(client, login_as, organisation, count_queries):
+    from tests.factories import TaskFactory
 
     login_as("admin")
 
     def queries_for_list():
-        statements = []
-
-        def count(*args):
-            statements.append(args[2])
-
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with count_queries() as queries:
             assert client.get(f"/o/{organisation.slug}/tasks/").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
-        return len(statements)
+        return queries.count
 
     def add_tasks(n):
-        for _ in range(n):
-            db.session.add(Task(organisation_id=organisation.id, requested_by_id=UserFactory().id, kind="t",
-                                label="t", job_name="x", params={}, status=TaskStatus.FAILED, progress_done=0,
-                                attempts=1))
-        db.session.flush()
+        TaskFactory.create_batch(n, organisation=organisation, status=TaskStatus.FAILED, attempts=1)
 
     add_tasks(2)
     few = queries_for_list()
