@@ -439,6 +439,8 @@ OBJECTS.update({
 # A member sees only their own rows: where it matters, the account a role signs in with:
 # SIGN_IN_AS[endpoint] = {role: fn(o) -> account} (default: a fresh account with that role).
 SIGN_IN_AS = {}
+# ORGANISATION_KINDS[endpoint] = the kind the test organisation takes for that route (default: CPTS).
+ORGANISATION_KINDS = {}
 
 # Membership, member side (backoffice/member_portal/views.py): the member's pages, the
 # treasurer's receipts, reminders, HelloAsso and unmatched payments, HelloAsso's notification URL.
@@ -533,6 +535,66 @@ OBJECTS.update({
     "bank_account": lambda o: o.organisation.default_bank_account,  # the test organisation's (its IBAN)
 })
 
+# SISA remuneration (backoffice/sisa/views.py): its pages serve SISAs only, so the test
+# organisation is a SISA for them (ORGANISATION_KINDS).
+_SISA_MANAGE = frozenset({"admin", "treasurer"})
+ROUTES.update({
+    **{f"sisa.{name}": STAFF for name in ("index", "year", "associates", "keys", "simulation")},
+    **{f"sisa.{name}": _SISA_MANAGE for name in (
+        "add_income", "add_deduction", "remove_deduction", "post_deductions", "edit_associate", "create_scenario",
+        "edit_scenario", "remove_points")},
+    "sisa.points": {"GET": STAFF, "POST": _SISA_MANAGE},
+    "sisa.my_figures": _MEMBER,
+})
+URL_ARGS.update({
+    **{f"sisa.{name}": (lambda o: {"year": 2025}) for name in (
+        "year", "add_income", "add_deduction", "post_deductions", "associates", "keys", "create_scenario", "points",
+        "simulation")},
+    "sisa.remove_deduction": lambda o: {"deduction_id": o.sisa_deduction.id},
+    "sisa.edit_associate": lambda o: {"party_id": o.sisa_associate.id},
+    "sisa.edit_scenario": lambda o: {"scenario_id": o.sisa_scenario.id},
+    "sisa.remove_points": lambda o: {"points_id": o.sisa_points.id},
+})
+
+
+def _sisa_associate(o):
+    from datetime import date
+
+    from backoffice.organisations.affiliations import Role, affiliate
+    from tests.factories import ProfessionalFactory
+
+    party = ProfessionalFactory(first_name="Gaëlle", last_name="Lemaître", profession="infirmier")
+    affiliate(party, o.organisation, Role.ASSOCIATE, date(2020, 1, 1))
+    return party
+
+
+def _sisa_scenario(o):
+    from backoffice.sisa import services
+
+    scenario = services.create_scenario(o.organisation, 2025, "Règlement intérieur")
+    return services.set_keys(scenario, [services.KeyRow("Part égale", "100", "equal")])
+
+
+def _sisa_deduction(o):
+    from backoffice.sisa import services
+
+    return services.add_deduction(o.organisation, 2025, "reserve", "Réserve de trésorerie", amount="500")
+
+
+def _sisa_points(o):
+    from backoffice.sisa import services
+
+    return services.add_mission_points(o.organisation, 2025, o.sisa_associate, "Référent protocole AVK", "2")
+
+
+OBJECTS.update({
+    "sisa_associate": _sisa_associate,  # an associate (affiliation) of the test organisation
+    "sisa_deduction": _sisa_deduction,
+    "sisa_scenario": _sisa_scenario,  # 2025, one key: 100 % equal
+    "sisa_points": _sisa_points,
+})
+ORGANISATION_KINDS.update({endpoint: "sisa" for endpoint in ROUTES if endpoint.startswith("sisa.")})
+
 METHODS_TRIED = ("GET", "POST")
 
 
@@ -564,6 +626,8 @@ def allowed_roles(endpoint, method):
 
 
 def _url(app, endpoint, rule, objects):
+    if endpoint in ORGANISATION_KINDS:  # a feature that serves other kinds than the test CPTS
+        objects.organisation.kind = ORGANISATION_KINDS[endpoint]
     values = {"org": objects.organisation.slug} if "org" in rule.arguments else {}
     missing = set(rule.arguments) - set(values) - set(rule.defaults or {})
     if missing:

@@ -39,6 +39,9 @@ PERMISSIONS = {
     "membership.manage": {A, T},
     "banking.manage": {A, T},
     "self.service": {M},
+    "sisa.view": {A, T, B, C},
+    "sisa.manage": {A, T},
+    "sisa.self": {M},
 }
 
 

@@ -1,0 +1,79 @@
+"""Demo of the SISA Pôle de Santé Libéral du Pays de Mayenne, 2025: ACI advance and balance, an
+ETP programme, deductions, mission points, a year of coordination meetings and three keys.
+
+Deterministic (fixed seed) and idempotent: nothing is added once the year has income. Everything
+goes through the services, so the books get their entries as in real use.
+"""
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+import backoffice.people.demo  # noqa: F401  (the associates are seeded by the directory's step)
+from backoffice.demo import DEMO_STEPS
+from backoffice.extensions import db
+from backoffice.sisa import services
+from backoffice.sisa.models import SisaAttendance, SisaIncome, SisaMeeting
+
+SEED = 20251231
+YEAR = 2025
+THEMES = [("rcp", "RCP patients diabétiques de type 2"), ("rcp", "RCP insuffisance cardiaque"),
+          ("rcp", "RCP personnes âgées à domicile"), ("protocol", "Protocole AVK et anticoagulants"),
+          ("protocol", "Protocole plaies chroniques"), ("training", "Formation dépistage du mélanome"),
+          ("cpts", "Mission CPTS : soins non programmés"), ("rcp", "RCP santé mentale et addictions")]
+
+
+def pays_de_mayenne(organisation):
+    if db.session.scalar(select(SisaIncome.id).where(SisaIncome.organisation_id == organisation.id,
+                                                     SisaIncome.year == YEAR).limit(1)):
+        return
+    rng = random.Random(SEED)
+    services.record_income(organisation, YEAR, "advance", "Avance ACI 2025 (60 %)", date(2025, 4, 28),
+                           Decimal("70560.00"))
+    services.record_income(organisation, YEAR, "balance", "Solde ACI 2025", date(2026, 4, 20), Decimal("47040.00"))
+    services.record_income(organisation, YEAR, "other", "Programme ETP diabète (ARS)", date(2025, 10, 6),
+                           Decimal("6000.00"))
+    services.add_deduction(organisation, YEAR, "coordinator", "Coordinatrice (0,6 ETP)", percentage="18")
+    services.add_deduction(organisation, YEAR, "software", "Logiciel pluriprofessionnel partagé", amount="4 320,00")
+    services.add_deduction(organisation, YEAR, "accountant", "Cabinet d'expertise comptable", amount="3 600,00")
+    services.add_deduction(organisation, YEAR, "reserve", "Réserve de trésorerie", amount="5 000,00")
+    rows = services.associates(organisation, YEAR)
+    parties = [row.party for row in rows]
+    for party in rng.sample(parties, 12):
+        services.add_mission_points(organisation, YEAR, party, rng.choice(
+            ["Référent protocole", "Protocole rédigé", "Astreinte week-end", "Référent système d'information"]),
+            str(rng.choice([1, 2, 3, 5])))
+    _meetings(organisation, rows, rng)
+    scenario = services.create_scenario(organisation, YEAR, "Règlement intérieur 2025")
+    services.set_keys(scenario, [
+        services.KeyRow("Part égale", "30", "equal", True),
+        services.KeyRow("Temps de coordination", "50", "hours"),
+        services.KeyRow("Missions", "20", "points", weights="Médecin généraliste = 1,2")])
+    variant = services.create_scenario(organisation, YEAR, "Variante : 60 % au temps")
+    services.set_keys(variant, [services.KeyRow("Part égale", "20", "equal", True),
+                                services.KeyRow("Temps de coordination", "60", "hours"),
+                                services.KeyRow("Missions", "20", "points")])
+    db.session.flush()
+
+
+def _meetings(organisation, rows, rng):
+    """About two meetings a month; attendance among the associates present that day."""
+    day = date(YEAR, 1, 9)
+    while day.year == YEAR:
+        kind, theme = rng.choice(THEMES)
+        present = [row.party for row in rows if row.starts_on <= day and (row.ends_on is None or row.ends_on >= day)]
+        meeting = SisaMeeting(organisation_id=organisation.id, held_on=day, kind=kind, theme=theme,
+                              duration_minutes=rng.choice([60, 90, 120]))
+        meeting.attendances = [SisaAttendance(party_id=p.id) for p in rng.sample(present, rng.randint(8, 25))]
+        db.session.add(meeting)
+        day += timedelta(days=rng.choice([13, 14, 15, 16]))
+
+
+def step(organisations_by_slug):
+    if "sisa-pays-de-mayenne" in organisations_by_slug:
+        pays_de_mayenne(organisations_by_slug["sisa-pays-de-mayenne"])
+
+
+if step not in DEMO_STEPS:
+    DEMO_STEPS.append(step)

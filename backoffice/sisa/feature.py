@@ -1,0 +1,11 @@
+from backoffice.features import Feature, MenuEntry
+from backoffice.organisations.models import OrganisationKind
+
+FEATURE = Feature(
+    name="sisa", label="Rémunération SISA",
+    kinds=frozenset({OrganisationKind.SISA}),
+    blueprints=("sisa",),
+    menu=(MenuEntry("Répartition ACI", "sisa.index", "sisa.view", order=30),
+          MenuEntry("Mes heures", "sisa.my_figures", "sisa.self", order=35)),
+    permissions=frozenset({"sisa.view", "sisa.manage", "sisa.self"}),
+)

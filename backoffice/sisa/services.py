@@ -1,0 +1,521 @@
+"""SISA remuneration rules: associates, income, deductions, keys, mission points, simulation.
+
+Every function flushes and never commits (the request, job or command commits). Refusals are
+``SisaError`` (a ``ServiceError``) with French messages naming who or what is wrong.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+from sqlalchemy import func, select
+
+from backoffice.accounting.services import (AccountingError, EntryLineSpec, ensure_ledger, get_account, post_entry,
+                                            post_event, posting_source)
+from backoffice.banking import services as banking
+from backoffice.errors import ServiceError
+from backoffice.extensions import db
+from backoffice.formatting import format_money
+from backoffice.money import CENT, clean_amount
+from backoffice.organisations.affiliations import Role, affiliations
+from backoffice.people.professions import PROFESSIONS_BY_CODE, find_profession
+from backoffice.sisa import calculation
+from backoffice.sisa.calculation import AssociateInput, DistributionError, Inputs, KeyInput
+from backoffice.sisa.models import (DeductionKind, IncomeKind, KeyBasis, SisaAssociate, SisaAttendance, SisaDeduction,
+                                    SisaIncome, SisaKey, SisaMeeting, SisaMissionPoints, SisaScenario)
+
+ZERO = Decimal("0.00")
+HUNDRED = Decimal("100")
+# Where a deduction is posted, by kind (D the charge / C 408 until the invoice comes); a reserve
+# is result kept in the SISA, not a charge: it has no entry.
+DEDUCTION_ACCOUNTS = {DeductionKind.COORDINATOR: "6226", DeductionKind.SOFTWARE: "651",
+                      DeductionKind.ACCOUNTANT: "6226", DeductionKind.OTHER: "658", DeductionKind.RESERVE: None}
+ACCRUED_ACCOUNT = "408"
+# The income events of the accounting module: the ACI is turnover (7061), other team funding a subsidy (74).
+INCOME_EVENTS = {IncomeKind.ADVANCE: "aci_income", IncomeKind.BALANCE: "aci_income",
+                 IncomeKind.OTHER: "subsidy_received"}
+
+
+class SisaError(ServiceError):
+    """A SISA remuneration rule is broken; French message, ``field`` the form field."""
+
+
+def _refuse(error, field=None):
+    return SisaError(str(error), getattr(error, "field", None) or field)
+
+
+# --------------------------------------------------------------------------------------------
+# Associates
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class AssociateRow:
+    party: object
+    starts_on: date
+    ends_on: date | None
+    capital_share: Decimal | None
+    payee: object  # banking's PayeeBankDetails or None
+
+    @property
+    def profession_label(self):
+        return getattr(self.party, "profession_label", "")
+
+    @property
+    def site(self):
+        return getattr(self.party, "site", None)
+
+
+def year_bounds(year):
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def associate_affiliations(organisation, year):
+    """{party id: (party, first start, last end)} of the associates present during ``year``
+    (several affiliations of one party are merged from the first start to the last end)."""
+    first, last = year_bounds(year)
+    found = {}
+    for affiliation in affiliations(organisation, roles=[Role.ASSOCIATE], since=first):
+        if affiliation.starts_on > last:
+            continue
+        party, starts_on, ends_on = found.get(affiliation.party_id, (affiliation.party, affiliation.starts_on,
+                                                                     affiliation.ends_on))
+        starts_on = min(starts_on, affiliation.starts_on)
+        ends_on = None if ends_on is None or affiliation.ends_on is None else max(ends_on, affiliation.ends_on)
+        found[affiliation.party_id] = (party, starts_on, ends_on)
+    return found
+
+
+def associates(organisation, year):
+    """The associates of ``year`` by name with their dates, capital share and bank details (3 queries)."""
+    found = associate_affiliations(organisation, year)
+    details = {d.party_id: d for d in db.session.scalars(select(SisaAssociate).where(
+        SisaAssociate.organisation_id == organisation.id, SisaAssociate.party_id.in_(list(found))))} if found else {}
+    payees = banking.payee_details_for(organisation, list(found))
+    return [AssociateRow(party, starts_on, ends_on,
+                         details[pid].capital_share if pid in details else None, payees.get(pid))
+            for pid, (party, starts_on, ends_on) in found.items()]
+
+
+def is_associate(organisation, party):
+    """True if ``party`` is or was an associate of ``organisation`` (an affiliation of the role)."""
+    from backoffice.organisations.models import Affiliation
+
+    return db.session.scalar(select(Affiliation.id).where(
+        Affiliation.organisation_id == organisation.id, Affiliation.role == Role.ASSOCIATE,
+        Affiliation.party_id == party.id).limit(1)) is not None
+
+
+def clean_bank_details(iban, bic):
+    """IBAN and BIC checked with schwifty (checksum, national format, the BIC's country matches
+    the IBAN's); the BIC is taken from the IBAN's bank when left blank and schwifty knows it."""
+    try:
+        checked = IBAN(iban or "")
+    except SchwiftyException:
+        raise SisaError(f"L'IBAN « {(iban or '').strip()} » est invalide (clé ou format).", "iban") from None
+    if bic and bic.strip():
+        try:
+            checked_bic = BIC(bic.strip())
+        except SchwiftyException:
+            raise SisaError(f"Le BIC « {bic.strip()} » est invalide (8 ou 11 caractères).", "bic") from None
+        if checked_bic.country_code != checked.country_code:
+            raise SisaError(f"Le BIC {checked_bic.compact} n'est pas d'une banque du pays de l'IBAN "
+                            f"({checked.country_code}).", "bic")
+        return checked.compact, checked_bic.compact
+    return checked.compact, (checked.bic.compact if checked.bic is not None else None)
+
+
+def save_associate(organisation, party, *, capital_share=None, iban=None, bic=None, holder_name=None):
+    """Record an associate's share of capital and, when an IBAN is given, his bank details
+    (through banking's payee details)."""
+    if not is_associate(organisation, party):
+        raise SisaError(f"{party.display_name} n'est pas associé(e) de {organisation.name}.")
+    details = associate_details(organisation, party)
+    if details is None:
+        details = SisaAssociate(organisation_id=organisation.id, party_id=party.id)
+        db.session.add(details)
+    details.capital_share = capital_share
+    if iban and iban.strip():
+        iban, bic = clean_bank_details(iban, bic)
+        try:
+            banking.set_payee_details(organisation, party, iban, bic, holder_name=holder_name or None)
+        except ServiceError as error:
+            raise _refuse(error) from None
+    db.session.flush()
+    return details
+
+
+# --------------------------------------------------------------------------------------------
+# Income
+# --------------------------------------------------------------------------------------------
+
+def income(organisation, year):
+    return list(db.session.scalars(select(SisaIncome).where(
+        SisaIncome.organisation_id == organisation.id, SisaIncome.year == year).order_by(
+        SisaIncome.received_on, SisaIncome.id)))
+
+
+def record_income(organisation, year, kind, label, received_on, amount):
+    """Record a payment received for ``year`` and post its entry (ACI: D bank / C 7061; other
+    team funding: D bank / C 74), once (source ``sisa_income:<id>``)."""
+    kind = IncomeKind(kind)
+    amount = clean_amount(amount, what="Le montant reçu")
+    label = " ".join((label or "").split()) or f"{kind.label} {year}"
+    if received_on is None:
+        raise SisaError("Indiquez la date de réception.", "received_on")
+    if not (year - 1 <= received_on.year <= year + 2):
+        raise SisaError(f"Un versement au titre de {year} reçu le {received_on:%d/%m/%Y} ? Vérifiez l'année ou la date.",
+                        "received_on")
+    row = SisaIncome(organisation_id=organisation.id, year=year, kind=kind.value, label=label[:200],
+                     received_on=received_on, amount=amount)
+    db.session.add(row)
+    db.session.flush()
+    try:
+        row.entry = post_event(organisation, INCOME_EVENTS[kind], amount=amount, entry_date=received_on,
+                               piece_ref=f"SISA-{year}-R{row.id}", label=f"{label} (exercice {year})"[:200],
+                               source=posting_source(SisaIncome, row.id))
+    except AccountingError as error:
+        raise _refuse(error) from None
+    db.session.flush()
+    return row
+
+
+def total_income(organisation, year):
+    return db.session.scalar(select(func.coalesce(func.sum(SisaIncome.amount), 0)).where(
+        SisaIncome.organisation_id == organisation.id, SisaIncome.year == year)) or ZERO
+
+
+# --------------------------------------------------------------------------------------------
+# Deductions
+# --------------------------------------------------------------------------------------------
+
+def parse_percentage(text, *, what="Le pourcentage", field="percentage", allow_hundred=False):
+    """``"12,5"``, ``"12.5 %"`` → ``Decimal("12.50")``; French ``SisaError`` otherwise."""
+    raw = str(text or "").replace("%", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise SisaError(f"{what} est invalide : « {text} » (exemple : 12,5).", field) from None
+    if not value.is_finite() or value != value.quantize(CENT):
+        raise SisaError(f"{what} a au plus deux décimales (« {text} »).", field)
+    upper = HUNDRED if allow_hundred else HUNDRED - CENT
+    if not (0 < value <= upper):
+        raise SisaError(f"{what} doit être compris entre 0 et {'100' if allow_hundred else 'moins de 100'} %.", field)
+    return value.quantize(CENT)
+
+
+def deductions(organisation, year):
+    return list(db.session.scalars(select(SisaDeduction).where(
+        SisaDeduction.organisation_id == organisation.id, SisaDeduction.year == year).order_by(SisaDeduction.id)))
+
+
+def add_deduction(organisation, year, kind, label, *, amount=None, percentage=None, account_number=None):
+    """A deduction before distribution: ``amount`` (text or Decimal) or ``percentage`` of the
+    year's income, one of the two; posted to ``account_number`` (default by kind)."""
+    kind = DeductionKind(kind)
+    has_amount = amount not in (None, "") and str(amount).strip() != ""
+    has_percentage = percentage not in (None, "") and str(percentage).strip() != ""
+    if has_amount == has_percentage:
+        raise SisaError("Indiquez soit un montant, soit un pourcentage des recettes (l'un des deux).", "amount")
+    label = " ".join((label or "").split()) or kind.label
+    account_number = (account_number or "").strip() or DEDUCTION_ACCOUNTS[kind]
+    if kind is DeductionKind.RESERVE:
+        account_number = None
+    elif account_number is not None:
+        ensure_ledger(organisation)  # a POST: the books are set up on the first posting anyway
+        try:
+            get_account(organisation, account_number)
+        except AccountingError as error:
+            raise SisaError(str(error), "account_number") from None
+    row = SisaDeduction(organisation_id=organisation.id, year=year, kind=kind.value, label=label[:200],
+                        account_number=account_number,
+                        amount=clean_amount(amount, what="Le montant de la retenue") if has_amount else None,
+                        percentage=parse_percentage(percentage) if has_percentage else None)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def remove_deduction(deduction):
+    if deduction.entry_id is not None:
+        raise SisaError(f"La retenue « {deduction.label} » est déjà comptabilisée : elle ne peut plus être supprimée.")
+    db.session.delete(deduction)
+    db.session.flush()
+
+
+def deduction_amount(deduction, gross):
+    """The euros of ``deduction`` given the year's income ``gross`` (a percentage to the cent, half up)."""
+    if deduction.amount is not None:
+        return deduction.amount
+    return (gross * deduction.percentage / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class YearFigures:
+    year: int
+    gross: Decimal
+    deductions: tuple  # ((SisaDeduction, Decimal), …)
+
+    @property
+    def deducted(self):
+        return sum((amount for _, amount in self.deductions), ZERO)
+
+    @property
+    def distributable(self):
+        return self.gross - self.deducted
+
+
+def year_figures(organisation, year):
+    gross = Decimal(total_income(organisation, year)).quantize(CENT)
+    return YearFigures(year, gross, tuple((d, deduction_amount(d, gross)) for d in deductions(organisation, year)))
+
+
+def post_deductions(organisation, year, entry_date):
+    """Post each deduction of ``year`` not yet posted as what it is (D its charge account / C 408),
+    once (source ``sisa_deductions:<id>``); a reserve has no entry. Returns the entries posted."""
+    figures = year_figures(organisation, year)
+    if figures.gross <= 0:
+        raise SisaError(f"Aucune recette enregistrée pour {year} : rien à retenir.")
+    posted = []
+    for deduction, amount in figures.deductions:
+        if deduction.entry_id is not None or deduction.account_number is None:
+            continue
+        try:
+            entry = post_entry(organisation, "OD", entry_date, f"SISA-{year}-D{deduction.id}",
+                               f"{deduction.label} – retenue sur la rémunération d'équipe {year}"[:200],
+                               [EntryLineSpec(deduction.account_number, debit=amount),
+                                EntryLineSpec(ACCRUED_ACCOUNT, credit=amount)],
+                               source=posting_source(SisaDeduction, deduction.id))
+        except AccountingError as error:
+            raise _refuse(error) from None
+        deduction.entry, deduction.posted_amount = entry, amount
+        posted.append(entry)
+    db.session.flush()
+    return posted
+
+
+# --------------------------------------------------------------------------------------------
+# Scenarios and keys
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KeyRow:
+    """A key as typed on the form (text), before it is checked."""
+
+    label: str
+    percentage: str
+    basis: str
+    prorate_presence: bool = False
+    weights: str = ""
+
+
+def scenarios(organisation, year):
+    return list(db.session.scalars(select(SisaScenario).where(
+        SisaScenario.organisation_id == organisation.id, SisaScenario.year == year).order_by(SisaScenario.id)))
+
+
+def create_scenario(organisation, year, name, copy_from=None):
+    name = " ".join((name or "").split())
+    if not name:
+        raise SisaError("Donnez un nom au scénario.", "name")
+    if db.session.scalar(select(SisaScenario.id).where(SisaScenario.organisation_id == organisation.id,
+                                                       SisaScenario.year == year, SisaScenario.name == name)):
+        raise SisaError(f"Un scénario « {name} » existe déjà pour {year}.", "name")
+    scenario = SisaScenario(organisation_id=organisation.id, year=year, name=name[:120])
+    db.session.add(scenario)
+    for key in (copy_from.keys if copy_from is not None else ()):
+        scenario.keys.append(SisaKey(position=key.position, label=key.label, percentage=key.percentage,
+                                     basis=key.basis, prorate_presence=key.prorate_presence,
+                                     profession_weights=dict(key.profession_weights or {})))
+    db.session.flush()
+    return scenario
+
+
+def parse_weights(text, key_label):
+    """``"Médecin généraliste = 1,5 ; infirmier=1"`` → ``{"medecin_generaliste": "1.5", "infirmier": "1"}``."""
+    weights = {}
+    for part in (p.strip() for p in (text or "").replace("\n", ";").split(";")):
+        if not part:
+            continue
+        name, sep, value = part.rpartition("=")
+        profession = find_profession(name.strip()) if sep else None
+        if profession is None:
+            raise SisaError(f"Clé « {key_label} » : profession inconnue dans « {part} » "
+                            "(écrivez par exemple « Infirmier = 1,5 »).", "keys")
+        try:
+            weight = Decimal(value.strip().replace(",", "."))
+        except InvalidOperation:
+            raise SisaError(f"Clé « {key_label} » : poids invalide dans « {part} ».", "keys") from None
+        if not weight.is_finite() or weight < 0 or weight > 100:
+            raise SisaError(f"Clé « {key_label} » : le poids de « {profession.label} » doit être entre 0 et 100.",
+                            "keys")
+        weights[profession.code] = str(weight)
+    return weights
+
+
+def format_weights(weights):
+    return " ; ".join(f"{PROFESSIONS_BY_CODE[code].label if code in PROFESSIONS_BY_CODE else code} = "
+                      f"{str(value).replace('.', ',')}" for code, value in sorted((weights or {}).items()))
+
+
+def set_keys(scenario, rows):
+    """Replace the keys of ``scenario`` by ``rows`` (``KeyRow``, in order; blank rows skipped).
+    Refused unless they add up to exactly 100 %."""
+    keys = []
+    for row in rows:
+        if not (row.label or "").strip() and not (row.percentage or "").strip():
+            continue
+        label = " ".join((row.label or "").split())
+        if not label:
+            raise SisaError("Chaque clé a un libellé.", "keys")
+        try:
+            basis = KeyBasis(row.basis)
+        except ValueError:
+            raise SisaError(f"Clé « {label} » : base de répartition inconnue.", "keys") from None
+        percentage = parse_percentage(row.percentage, what=f"Le pourcentage de la clé « {label} »", field="keys",
+                                      allow_hundred=True)
+        keys.append(KeyInput(len(keys) + 1, label[:120], percentage, basis.value, bool(row.prorate_presence),
+                             {p: Decimal(w) for p, w in parse_weights(row.weights, label).items()}))
+    try:
+        calculation.check_keys(keys)
+    except DistributionError as error:
+        raise SisaError(str(error), "keys") from None
+    scenario.keys.clear()
+    db.session.flush()  # the old positions go before the new ones come (unique per scenario)
+    for key in keys:
+        scenario.keys.append(SisaKey(position=key.position, label=key.label, percentage=key.percentage,
+                                     basis=key.basis, prorate_presence=key.prorate_presence,
+                                     profession_weights={p: str(w) for p, w in key.profession_weights.items()}))
+    db.session.flush()
+    return scenario
+
+
+def key_inputs(scenario):
+    return tuple(KeyInput(k.position, k.label, Decimal(k.percentage), k.basis, bool(k.prorate_presence),
+                          {p: Decimal(w) for p, w in (k.profession_weights or {}).items()}) for k in scenario.keys)
+
+
+# --------------------------------------------------------------------------------------------
+# Mission points and hours
+# --------------------------------------------------------------------------------------------
+
+def mission_points(organisation, year):
+    return list(db.session.scalars(select(SisaMissionPoints).where(
+        SisaMissionPoints.organisation_id == organisation.id, SisaMissionPoints.year == year).order_by(
+        SisaMissionPoints.party_id, SisaMissionPoints.id)))
+
+
+def add_mission_points(organisation, year, party, label, points):
+    if party is None or not is_associate(organisation, party):
+        raise SisaError("Choisissez un associé de la SISA.", "party_id")
+    label = " ".join((label or "").split())
+    if not label:
+        raise SisaError("Indiquez la mission (référent, protocole rédigé, astreinte…).", "label")
+    try:
+        value = Decimal(str(points or "").replace(",", ".").strip())
+    except InvalidOperation:
+        raise SisaError(f"Nombre de points invalide : « {points} ».", "points") from None
+    if not value.is_finite() or value <= 0 or value != value.quantize(CENT) or value > 99999:
+        raise SisaError("Le nombre de points est positif, avec au plus deux décimales.", "points")
+    row = SisaMissionPoints(organisation_id=organisation.id, year=year, party_id=party.id, label=label[:200],
+                            points=value)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def remove_mission_points(row):
+    db.session.delete(row)
+    db.session.flush()
+
+
+def points_by_party(organisation, year):
+    """{party id: points} of ``year`` (one query)."""
+    return {party_id: Decimal(total) for party_id, total in db.session.execute(
+        select(SisaMissionPoints.party_id, func.sum(SisaMissionPoints.points)).where(
+            SisaMissionPoints.organisation_id == organisation.id, SisaMissionPoints.year == year).group_by(
+            SisaMissionPoints.party_id))}
+
+
+def minutes_by_party(organisation, year, party_ids=None):
+    """{party id: minutes of coordination meetings attended in ``year``} (one query)."""
+    first, last = year_bounds(year)
+    query = (select(SisaAttendance.party_id, func.sum(SisaMeeting.duration_minutes))
+             .join(SisaMeeting, SisaAttendance.meeting_id == SisaMeeting.id)
+             .where(SisaMeeting.organisation_id == organisation.id, SisaMeeting.held_on >= first,
+                    SisaMeeting.held_on <= last).group_by(SisaAttendance.party_id))
+    if party_ids is not None:
+        query = query.where(SisaAttendance.party_id.in_(list(party_ids)))
+    return {party_id: int(total) for party_id, total in db.session.execute(query)}
+
+
+def hours(minutes):
+    return (Decimal(minutes) / 60).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# --------------------------------------------------------------------------------------------
+# Simulation
+# --------------------------------------------------------------------------------------------
+
+def inputs_for(organisation, year, scenario):
+    """The calculation's inputs for ``year`` with ``scenario``'s keys, read from the database in a
+    constant number of queries (associates, hours, points, income, deductions)."""
+    found = associate_affiliations(organisation, year)
+    minutes = minutes_by_party(organisation, year)
+    points = points_by_party(organisation, year)
+    figures = year_figures(organisation, year)
+    associates_in = tuple(
+        AssociateInput(party_id=pid, name=party.display_name, profession=getattr(party, "profession", None),
+                       starts_on=starts_on, ends_on=ends_on, hours=hours(minutes.get(pid, 0)),
+                       points=points.get(pid, Decimal(0)))
+        for pid, (party, starts_on, ends_on) in found.items())
+    return Inputs(year=year, distributable=figures.distributable, associates=associates_in,
+                  keys=key_inputs(scenario))
+
+
+def simulate(organisation, year, scenario):
+    """The result of ``scenario`` for ``year`` (nothing stored); ``SisaError`` when it cannot be computed."""
+    try:
+        return calculation.compute(inputs_for(organisation, year, scenario))
+    except DistributionError as error:
+        raise SisaError(str(error)) from None
+
+
+def compare(result, other):
+    """{party id: (amount, other amount or None, difference or None)} of two results."""
+    others = other.by_party() if other is not None else {}
+    rows = {}
+    for row in result.associates:
+        theirs = others.get(row.associate.party_id)
+        rows[row.associate.party_id] = (row.total, theirs.total if theirs else None,
+                                        row.total - theirs.total if theirs else None)
+    return rows
+
+
+def describe_amount(amount):
+    return format_money(amount)
+
+
+def format_plain(value):
+    """``Decimal("12.50")`` → ``"12,50"`` for a form field (``""`` for None)."""
+    return "" if value is None else f"{value:f}".replace(".", ",")
+
+
+def associate_details(organisation, party):
+    return db.session.scalar(select(SisaAssociate).where(SisaAssociate.organisation_id == organisation.id,
+                                                         SisaAssociate.party_id == party.id))
+
+
+def payee(organisation, party):
+    return banking.payee_details(organisation, party)
+
+
+def meetings_attended(organisation, party, year):
+    """The meetings of ``year`` that ``party`` attended, by date."""
+    first, last = year_bounds(year)
+    return list(db.session.scalars(
+        select(SisaMeeting).join(SisaAttendance, SisaAttendance.meeting_id == SisaMeeting.id).where(
+            SisaMeeting.organisation_id == organisation.id, SisaAttendance.party_id == party.id,
+            SisaMeeting.held_on >= first, SisaMeeting.held_on <= last).order_by(SisaMeeting.held_on, SisaMeeting.id)))

@@ -1,0 +1,302 @@
+"""The SISA remuneration screens, under ``/o/<org>/sisa/``: load, authorise, call a service, redirect."""
+from datetime import date
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
+
+from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required
+from backoffice.errors import ServiceError, show_refusal
+from backoffice.extensions import db
+from backoffice.people.models import Party
+from backoffice.sisa import services
+from backoffice.sisa.forms import (KEY_ROWS, AssociateForm, DeductionForm, IncomeForm, KeysForm, PointsForm,
+                                   PostDeductionsForm, ScenarioForm)
+from backoffice.sisa.models import SisaDeduction, SisaIncome, SisaMissionPoints, SisaScenario
+
+bp = org_blueprint("sisa", __name__, url_prefix="/sisa")
+
+VIEW, MANAGE, SELF = "sisa.view", "sisa.manage", "sisa.self"
+
+
+def _check_year(year):
+    if not 2000 <= year <= date.today().year + 1:
+        from flask import abort
+
+        abort(404)
+    return year
+
+
+@bp.route("/")
+@permission_required(VIEW)
+def index():
+    latest = db.session.scalar(select(func.max(SisaIncome.year)).where(SisaIncome.organisation_id == g.organisation.id))
+    return redirect(url_for(".year", year=latest or date.today().year - 1))
+
+
+# --- the year: income and deductions ------------------------------------------------------
+
+def _year_page(year, income_form=None, deduction_form=None, post_form=None, status=200):
+    return render_template(
+        "sisa/year.html", year=year, figures=services.year_figures(g.organisation, year),
+        income=services.income(g.organisation, year), income_form=income_form or IncomeForm(formdata=None),
+        deduction_form=deduction_form or DeductionForm(formdata=None),
+        post_form=post_form or PostDeductionsForm(formdata=None, entry_date=date(year, 12, 31)),
+        scenarios=services.scenarios(g.organisation, year)), status
+
+
+@bp.route("/<int:year>/")
+@permission_required(VIEW)
+def year(year):
+    return _year_page(_check_year(year))
+
+
+@bp.route("/<int:year>/recettes", methods=["POST"])
+@permission_required(MANAGE)
+def add_income(year):
+    form = IncomeForm()
+    if not form.validate_on_submit():
+        return _year_page(_check_year(year), income_form=form, status=422)
+    try:
+        row = services.record_income(g.organisation, _check_year(year), form.kind.data, form.label.data,
+                                     form.received_on.data, form.amount.amount)
+    except ServiceError as error:
+        return _year_page(year, income_form=form, status=show_refusal(error, form))
+    flash(f"« {row.label} » enregistré et comptabilisé ({services.describe_amount(row.amount)}).", "success")
+    return redirect(url_for(".year", year=year))
+
+
+@bp.route("/<int:year>/retenues", methods=["POST"])
+@permission_required(MANAGE)
+def add_deduction(year):
+    form = DeductionForm()
+    if not form.validate_on_submit():
+        return _year_page(_check_year(year), deduction_form=form, status=422)
+    try:
+        row = services.add_deduction(g.organisation, _check_year(year), form.kind.data, form.label.data,
+                                     amount=form.amount.data, percentage=form.percentage.data,
+                                     account_number=form.account_number.data)
+    except ServiceError as error:
+        return _year_page(year, deduction_form=form, status=show_refusal(error, form))
+    flash(f"Retenue « {row.label} » ajoutée.", "success")
+    return redirect(url_for(".year", year=year))
+
+
+@bp.route("/retenues/<int:deduction_id>/supprimer", methods=["POST"])
+@permission_required(MANAGE)
+def remove_deduction(deduction_id):
+    deduction = get_or_404(SisaDeduction, deduction_id)
+    try:
+        with db.session.begin_nested():
+            services.remove_deduction(deduction)
+    except ServiceError as error:
+        show_refusal(error)
+    else:
+        flash(f"Retenue « {deduction.label} » supprimée.", "success")
+    return redirect(url_for(".year", year=deduction.year))
+
+
+@bp.route("/<int:year>/retenues/comptabiliser", methods=["POST"])
+@permission_required(MANAGE)
+def post_deductions(year):
+    form = PostDeductionsForm()
+    if not form.validate_on_submit():
+        return _year_page(_check_year(year), post_form=form, status=422)
+    try:
+        posted = services.post_deductions(g.organisation, _check_year(year), form.entry_date.data)
+    except ServiceError as error:
+        return _year_page(year, post_form=form, status=show_refusal(error, form))
+    flash(f"{len(posted)} retenue(s) comptabilisée(s)." if posted else "Toutes les retenues sont déjà comptabilisées.",
+          "success")
+    return redirect(url_for(".year", year=year))
+
+
+# --- associates ----------------------------------------------------------------------------
+
+@bp.route("/<int:year>/associes")
+@permission_required(VIEW)
+def associates(year):
+    rows = services.associates(g.organisation, _check_year(year))
+    minutes = services.minutes_by_party(g.organisation, year)
+    points = services.points_by_party(g.organisation, year)
+    return render_template("sisa/associates.html", year=year, rows=rows, minutes=minutes, points=points,
+                           hours=services.hours)
+
+
+def _associate_or_404(party_id):
+    party = db.get_or_404(Party, party_id)
+    if not services.is_associate(g.organisation, party):
+        from flask import abort
+
+        abort(404)
+    return party
+
+
+@bp.route("/associes/<int:party_id>", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def edit_associate(party_id):
+    party = _associate_or_404(party_id)
+    year = request.args.get("annee", type=int) or date.today().year
+    details = services.associate_details(g.organisation, party)
+    payee = services.payee(g.organisation, party)
+    form = AssociateForm(data=None if request.method == "POST" else {
+        "capital_share": services.format_plain(details.capital_share) if details else "",
+        "iban": payee.iban if payee else "", "bic": payee.bic if payee else "",
+        "holder_name": payee.holder_name if payee else ""})
+    if form.validate_on_submit():
+        try:
+            services.save_associate(g.organisation, party, capital_share=form.capital_share.amount,
+                                    iban=form.iban.data, bic=form.bic.data, holder_name=form.holder_name.data)
+        except ServiceError as error:
+            status = show_refusal(error, form)  # before rendering: the message goes under its field
+            return render_template("sisa/associate_form.html", form=form, party=party, payee=payee, year=year), status
+        flash(f"{party.display_name} : fiche enregistrée.", "success")
+        return redirect(url_for(".associates", year=year))
+    return (render_template("sisa/associate_form.html", form=form, party=party, payee=payee, year=year),
+            422 if form.is_submitted() else 200)
+
+
+# --- keys ----------------------------------------------------------------------------------
+
+def _keys_page(year, form=None, status=200):
+    scenarios = services.scenarios(g.organisation, year)
+    form = form or ScenarioForm(formdata=None)
+    form.copy_from.choices = [SelectChoice(0, "— aucune —")] + [SelectChoice(s.id, s.name) for s in scenarios]
+    return render_template("sisa/keys.html", year=year, scenarios=scenarios, form=form,
+                           format_weights=services.format_weights), status
+
+
+@bp.route("/<int:year>/cles")
+@permission_required(VIEW)
+def keys(year):
+    return _keys_page(_check_year(year))
+
+
+@bp.route("/<int:year>/scenarios", methods=["POST"])
+@permission_required(MANAGE)
+def create_scenario(year):
+    form = ScenarioForm()
+    form.copy_from.choices = []
+    if not form.validate_on_submit():
+        return _keys_page(_check_year(year), form, 422)
+    source = get_or_404(SisaScenario, form.copy_from.data) if form.copy_from.data else None
+    try:
+        scenario = services.create_scenario(g.organisation, _check_year(year), form.name.data, copy_from=source)
+    except ServiceError as error:
+        return _keys_page(year, form, show_refusal(error, form))
+    flash(f"Scénario « {scenario.name} » créé : saisissez ses clés.", "success")
+    return redirect(url_for(".edit_scenario", scenario_id=scenario.id))
+
+
+@bp.route("/scenarios/<int:scenario_id>", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def edit_scenario(scenario_id):
+    scenario = get_or_404(SisaScenario, scenario_id)
+    if request.method == "POST":
+        form = KeysForm()
+    else:
+        rows = [{"label": k.label, "percentage": services.format_plain(k.percentage), "basis": k.basis,
+                 "prorate_presence": k.prorate_presence, "weights": services.format_weights(k.profession_weights)}
+                for k in scenario.keys]
+        form = KeysForm(data={"keys": rows + [{}] * (KEY_ROWS - len(rows))})
+    if form.validate_on_submit():
+        try:
+            services.set_keys(scenario, [services.KeyRow(**row) for row in form.keys.data])
+        except ServiceError as error:
+            status = show_refusal(error)  # flashed before rendering
+            return render_template("sisa/scenario_form.html", form=form, scenario=scenario), status
+        flash(f"Clés du scénario « {scenario.name} » enregistrées (100 %).", "success")
+        return redirect(url_for(".simulation", year=scenario.year, scenario=scenario.id))
+    return (render_template("sisa/scenario_form.html", form=form, scenario=scenario),
+            422 if form.is_submitted() else 200)
+
+
+# --- mission points ----------------------------------------------------------------------
+
+def _points_page(year, form=None, status=200):
+    rows = services.associates(g.organisation, year)
+    form = form or PointsForm(formdata=None)
+    form.party_id.choices = [SelectChoice(r.party.id, r.party.display_name) for r in rows]
+    names = {r.party.id: r.party.display_name for r in rows}
+    return render_template("sisa/points.html", year=year, form=form, points=services.mission_points(g.organisation, year),
+                           names=names), status
+
+
+@bp.route("/<int:year>/points", methods=["GET", "POST"])
+@permission_required(VIEW)
+def points(year):
+    _check_year(year)
+    if request.method == "GET":
+        return _points_page(year)
+    from backoffice.auth.permissions import can
+
+    if not can(MANAGE):
+        from flask import abort
+
+        abort(403)
+    form = PointsForm()
+    if not form.validate_on_submit():
+        return _points_page(year, form, 422)
+    party = db.session.get(Party, form.party_id.data) if form.party_id.data else None
+    try:
+        services.add_mission_points(g.organisation, year, party, form.label.data, form.points.data)
+    except ServiceError as error:
+        return _points_page(year, form, show_refusal(error, form))
+    flash("Points de mission enregistrés.", "success")
+    return redirect(url_for(".points", year=year))
+
+
+@bp.route("/points/<int:points_id>/supprimer", methods=["POST"])
+@permission_required(MANAGE)
+def remove_points(points_id):
+    row = get_or_404(SisaMissionPoints, points_id)
+    services.remove_mission_points(row)
+    flash("Points de mission supprimés.", "success")
+    return redirect(url_for(".points", year=row.year))
+
+
+# --- simulation ----------------------------------------------------------------------------
+
+@bp.route("/<int:year>/simulation")
+@permission_required(VIEW)
+def simulation(year):
+    scenarios = services.scenarios(g.organisation, _check_year(year))
+    chosen = {s.id: s for s in scenarios}
+    scenario = chosen.get(request.args.get("scenario", type=int)) or (scenarios[0] if scenarios else None)
+    other = chosen.get(request.args.get("compare", type=int))
+    result = other_result = error = None
+    if scenario is not None:
+        try:
+            result = services.simulate(g.organisation, year, scenario)
+            if other is not None and other.id != scenario.id:
+                other_result = services.simulate(g.organisation, year, other)
+        except ServiceError as refusal:
+            error = str(refusal)
+    return render_template("sisa/simulation.html", year=year, scenarios=scenarios, scenario=scenario, other=other,
+                           result=result, other_result=other_result, error=error,
+                           comparison=services.compare(result, other_result) if result else {})
+
+
+# --- the associate's own figures -----------------------------------------------------------
+
+@bp.route("/mon-espace")
+@permission_required(SELF)
+def my_figures():
+    party = current_user.party
+    year = request.args.get("annee", type=int) or date.today().year
+    associate = party is not None and services.is_associate(g.organisation, party)
+    meetings = services.meetings_attended(g.organisation, party, year) if associate else []
+    return render_template("sisa/my_figures.html", party=party, associate=associate, year=year, meetings=meetings,
+                           total_minutes=sum(m.duration_minutes for m in meetings))
+
+
+@bp.context_processor
+def _sisa_template_values():
+    from backoffice.people.professions import PROFESSIONS_BY_CODE
+
+    def profession_label(code):
+        profession = PROFESSIONS_BY_CODE.get(code)
+        return profession.label if profession else (code or "")
+
+    return {"today_year": date.today().year, "profession_label": profession_label}
