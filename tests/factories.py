@@ -50,6 +50,9 @@ from backoffice.membership.models import (
 from backoffice.models import utcnow
 from backoffice.organisations.models import Affiliation, AffiliationRole, Organisation, OrganisationKind
 from backoffice.people.models import Professional, Site, Structure
+from backoffice.sisa.models import (SisaAssociate, SisaAttendance, SisaDeduction, SisaDistribution,
+                                    SisaDistributionShare, SisaIncome, SisaKey, SisaMeeting, SisaMissionPoints,
+                                    SisaScenario)
 from backoffice.tasks.models import Task
 
 
@@ -585,3 +588,121 @@ class ExportRecordFactory(Factory):
     encoding = "utf-8-sig"
     filename = "cpts-journal-20260101-20261231.csv"
     sha256 = "0" * 64
+
+
+# --- SISA remuneration (backoffice/sisa) -------------------------------------------------------
+
+
+def _sisa_id(o):
+    return OrganisationFactory(kind=OrganisationKind.SISA, name="SISA du Pays de Mayenne").id
+
+
+def _professional_id(o):
+    return ProfessionalFactory().id
+
+
+class SisaAssociateFactory(Factory):
+    class Meta:
+        model = SisaAssociate
+
+    organisation_id = factory.LazyAttribute(_sisa_id)
+    party_id = factory.LazyAttribute(_professional_id)
+    capital_share = Decimal("150.00")
+
+
+class SisaIncomeFactory(Factory):
+    class Meta:
+        model = SisaIncome
+
+    organisation_id = factory.LazyAttribute(_sisa_id)
+    year = 2025
+    kind = "advance"
+    label = "Avance ACI 2025"
+    received_on = date(2025, 4, 28)
+    amount = Decimal("70560.00")
+
+
+class SisaDeductionFactory(Factory):
+    class Meta:
+        model = SisaDeduction
+
+    organisation_id = factory.LazyAttribute(_sisa_id)
+    year = 2025
+    kind = "accountant"
+    label = "Cabinet d'expertise comptable"
+    amount = Decimal("3600.00")
+    account_number = "6226"
+
+
+class SisaScenarioFactory(Factory):
+    class Meta:
+        model = SisaScenario
+
+    organisation_id = factory.LazyAttribute(_sisa_id)
+    year = 2025
+    name = factory.Sequence(lambda n: f"Règlement intérieur n° {n}")
+
+
+class SisaKeyFactory(Factory):
+    class Meta:
+        model = SisaKey
+
+    scenario = factory.SubFactory(SisaScenarioFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    label = "Part égale"
+    percentage = Decimal("100.00")
+    basis = "equal"
+    prorate_presence = True
+    profession_weights = factory.LazyFunction(dict)
+
+
+class SisaMissionPointsFactory(Factory):
+    class Meta:
+        model = SisaMissionPoints
+
+    organisation_id = factory.LazyAttribute(_sisa_id)
+    year = 2025
+    party_id = factory.LazyAttribute(_professional_id)
+    label = "Référent protocole AVK"
+    points = Decimal("2.00")
+
+
+class SisaMeetingFactory(Factory):
+    class Meta:
+        model = SisaMeeting
+
+    organisation_id = factory.LazyAttribute(_sisa_id)
+    held_on = date(2025, 3, 4)
+    duration_minutes = 90
+    kind = "rcp"
+    theme = "RCP patients diabétiques de type 2"
+
+
+class SisaAttendanceFactory(Factory):
+    class Meta:
+        model = SisaAttendance
+
+    meeting = factory.SubFactory(SisaMeetingFactory)
+    party_id = factory.LazyAttribute(_professional_id)
+
+
+class SisaDistributionFactory(Factory):
+    class Meta:
+        model = SisaDistribution
+
+    organisation_id = factory.LazyAttribute(_sisa_id)
+    year = 2025
+    version = factory.Sequence(lambda n: n + 1)
+    scenario_name = "Règlement intérieur 2025"
+    distributable = Decimal("88432.00")
+    inputs = factory.LazyFunction(dict)
+
+
+class SisaDistributionShareFactory(Factory):
+    class Meta:
+        model = SisaDistributionShare
+
+    distribution = factory.SubFactory(SisaDistributionFactory)
+    party_id = factory.LazyAttribute(_professional_id)
+    amount = Decimal("982.58")
+    detail = factory.LazyFunction(dict)

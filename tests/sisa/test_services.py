@@ -173,9 +173,7 @@ def test_a_simulation_that_cannot_be_computed_says_why(sisa, associates):
     assert db.session.scalars(select(JournalEntry).where(JournalEntry.organisation_id == sisa.id)).all()
 
 
-def test_simulation_queries_do_not_grow_with_the_associates(sisa, associates, app):
-    from sqlalchemy import event
-
+def test_simulation_queries_do_not_grow_with_the_associates(sisa, associates, count_queries):
     from backoffice.organisations.affiliations import Role, affiliate
     from tests.factories import ProfessionalFactory
 
@@ -184,15 +182,10 @@ def test_simulation_queries_do_not_grow_with_the_associates(sisa, associates, ap
     services.set_keys(scenario, [KeyRow("Part égale", "100", "equal")])
 
     def count():
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            db.session.expire_all()
+        db.session.expire_all()
+        with count_queries() as counter:
             services.simulate(sisa, 2025, db.session.get(type(scenario), scenario.id))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(statements)
+        return counter.count
 
     few = count()
     for n in range(30):
