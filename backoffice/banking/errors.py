@@ -2,10 +2,15 @@
 from flask_babel import format_date
 
 from backoffice.errors import ServiceError
+from backoffice.lifecycle import LifecycleError
 
 
 class BankingError(ServiceError):
     """A banking rule refused an action (an IBAN, an account, a match, a SEPA file)."""
+
+
+class LineStatusError(LifecycleError, BankingError):
+    """A status move of a statement line that ``LINE_LIFECYCLE`` refuses."""
 
 
 class StatementFormatError(BankingError):

@@ -21,7 +21,9 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Enum, Fo
                         UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from backoffice.banking.errors import LineStatusError
 from backoffice.extensions import db
+from backoffice.lifecycle import Lifecycle
 from backoffice.formatting import format_date_short
 from backoffice.models import Money, TimestampMixin, utcnow
 
@@ -102,6 +104,18 @@ class BankStatement(TimestampMixin, db.Model):
         return f"Relevé « {self.filename} »"
 
 
+_U, _S, _M, _I = LineStatus.UNMATCHED, LineStatus.SUGGESTED, LineStatus.MATCHED, LineStatus.IGNORED
+# A suggestion comes and goes while the line is open; a line is matched when its matches add up
+# (an ignored one too: booked later by accounting), and open again when a match is undone.
+LINE_LIFECYCLE = Lifecycle("bank_statement_line", {
+    _U: {_S, _M, _I},
+    _S: {_U, _M, _I},
+    _M: {_U, _S},   # a match undone (its payment reversed): waiting again
+    _I: {_M},
+}, noun="l'opération", error=LineStatusError)
+
+
+@LINE_LIFECYCLE.bind
 class BankStatementLine(TimestampMixin, db.Model):
     """A line of a bank statement, stored once per bank account (``fingerprint``).
 

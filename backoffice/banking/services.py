@@ -12,6 +12,7 @@ from backoffice.banking.errors import AlreadyImported, BankingError
 from backoffice.banking.models import (DEFAULT_JOURNAL, DEFAULT_LEDGER_ACCOUNT, BankAccount, BankLineMatch,
                                        BankStatement, BankStatementLine, LineStatus, PayeeBankDetails)
 from backoffice.extensions import db
+from backoffice.lifecycle import move
 from backoffice.models import ZERO, utcnow
 from backoffice.validation import ValidationError, clean_bic, clean_iban
 
@@ -219,19 +220,25 @@ def _check_kind(target_kind):
     return target_kind
 
 
+def _set_status(line, status):
+    """Move ``line`` through ``LINE_LIFECYCLE`` (recorded); nothing when it is there already."""
+    if line.status is not status:
+        move(line, status)
+
+
 def suggest(line, target_kind, target_id, rule):
     """Record what a feature proposes for an open ``line`` (the treasurer confirms later)."""
     if line.status not in OPEN_STATUSES:
         return line
     line.suggested_kind, line.suggested_id, line.match_rule = _check_kind(target_kind), target_id, rule
-    line.status = L.SUGGESTED
+    _set_status(line, L.SUGGESTED)
     return line
 
 
 def clear_suggestion(line):
     if line.status in OPEN_STATUSES:
         line.suggested_kind = line.suggested_id = line.match_rule = None
-        line.status = L.UNMATCHED
+        _set_status(line, L.UNMATCHED)
     return line
 
 
@@ -270,7 +277,7 @@ def match_line(line, target_kind, target_id, amount=None, by=None):
                           matched_at=utcnow())
     db.session.add(match)
     if amount == left:
-        line.status = L.MATCHED
+        _set_status(line, L.MATCHED)
     try:
         db.session.flush()
     except IntegrityError:  # pragma: no cover  (two requests matched the same target at once)
@@ -284,7 +291,7 @@ def unmatch(match):
     line.matches.remove(match)
     db.session.delete(match)
     if line.status is L.MATCHED:
-        line.status = L.SUGGESTED if line.suggested_id is not None else L.UNMATCHED
+        _set_status(line, L.SUGGESTED if line.suggested_id is not None else L.UNMATCHED)
     db.session.flush()
     return line
 
@@ -294,7 +301,7 @@ def ignore_line(line):
     matched later, e.g. booked by accounting)."""
     if line.matches:
         raise BankingError("Cette opération est déjà rapprochée.")
-    line.status = L.IGNORED
+    _set_status(line, L.IGNORED)
     line.suggested_kind = line.suggested_id = line.match_rule = None
     db.session.flush()
     return line

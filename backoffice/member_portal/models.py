@@ -213,6 +213,14 @@ class CheckoutStatus(StrEnum):
         return {"created": "En cours", "paid": "Payé", "rejected": "Refusé"}[self.value]
 
 
+CHECKOUT_LIFECYCLE = Lifecycle("helloasso_checkout", {
+    CheckoutStatus.CREATED: {CheckoutStatus.PAID, CheckoutStatus.REJECTED},
+    CheckoutStatus.PAID: set(),
+    CheckoutStatus.REJECTED: set(),
+}, noun="le paiement en ligne")
+
+
+@CHECKOUT_LIFECYCLE.bind
 class HelloAssoCheckout(TimestampMixin, db.Model):
     """A checkout intent created for a membership (what we asked HelloAsso to collect)."""
 
@@ -254,6 +262,15 @@ class UnmatchedStatus(StrEnum):
         return {"open": "À rapprocher", "resolved": "Rapproché", "dismissed": "Écarté"}[self.value]
 
 
+UNMATCHED_LIFECYCLE = Lifecycle("unmatched_payment", {
+    UnmatchedStatus.OPEN: {UnmatchedStatus.RESOLVED,    # attached to a membership
+                           UnmatchedStatus.DISMISSED},  # not a membership fee
+    UnmatchedStatus.RESOLVED: set(),
+    UnmatchedStatus.DISMISSED: set(),
+}, noun="le paiement non rapproché")
+
+
+@UNMATCHED_LIFECYCLE.bind
 class UnmatchedPayment(TimestampMixin, db.Model):
     """Money received online that names no membership we know (no metadata, another e-mail…).
 

@@ -43,6 +43,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
+from backoffice.lifecycle import move
 from backoffice.member_portal.models import (CheckoutStatus, HelloAssoAccount, HelloAssoCheckout, UnmatchedPayment,
                                              UnmatchedStatus)
 from backoffice.membership import services
@@ -439,7 +440,9 @@ def _record_checkout_order(organisation, account, client, order, paid, total, ch
     except MembershipError as exc:
         # A cancelled or exempt membership: the money is real, the treasurer decides.
         return _record_without_checkout(organisation, order, paid, total, str(exc))
-    checkout.status, checkout.order_id = CheckoutStatus.PAID, int(order_id)
+    if checkout.status is not CheckoutStatus.PAID:  # a notification of an order already recorded: stays paid
+        move(checkout, CheckoutStatus.PAID)
+    checkout.order_id = int(order_id)
     db.session.flush()
     return Outcome("recorded" if recorded else "duplicate", payments=tuple(recorded), membership=membership)
 
@@ -546,7 +549,8 @@ def resolve_unmatched(unmatched, membership, user=None):
             idempotency_key=unmatched.idempotency_key, user=user)
     except DuplicateSubmission as exc:
         payment = exc.payment
-    unmatched.status, unmatched.membership_id, unmatched.payment_id = UnmatchedStatus.RESOLVED, membership.id, payment.id
+    move(unmatched, UnmatchedStatus.RESOLVED, by=user)
+    unmatched.membership_id, unmatched.payment_id = membership.id, payment.id
     unmatched.resolved_by_id, unmatched.resolved_at = getattr(user, "id", None), utcnow()
     db.session.flush()
     return payment
@@ -556,7 +560,7 @@ def dismiss_unmatched(unmatched, user=None):
     """Not a membership fee (a donation, another form): kept for the record, out of the list."""
     if unmatched.status is not UnmatchedStatus.OPEN:
         raise MembershipError("Ce paiement a déjà été traité.")
-    unmatched.status = UnmatchedStatus.DISMISSED
+    move(unmatched, UnmatchedStatus.DISMISSED, by=user)
     unmatched.resolved_by_id, unmatched.resolved_at = getattr(user, "id", None), utcnow()
     db.session.flush()
     return unmatched

@@ -1,4 +1,5 @@
-"""The status machines of membership: memberships, payments, direct-debit runs and receipts.
+"""The status machines of membership and banking: memberships, payments, direct-debit runs,
+receipts, HelloAsso checkouts, unmatched online payments, bank statement lines.
 
 Every allowed move is made and recorded (status_changes), every forbidden one is refused with a
 French message, and no status of a saved row is written directly.
@@ -11,7 +12,12 @@ from sqlalchemy import update
 
 from backoffice.extensions import db
 from backoffice.lifecycle import DirectStatusWrite, LifecycleError, all_transitions, forbidden_transitions, history, move
-from backoffice.member_portal.models import RECEIPT_LIFECYCLE, ReceiptStatus
+from backoffice.banking import services as banking
+from backoffice.banking.errors import BankingError
+from backoffice.banking.models import LINE_LIFECYCLE, BankStatement, BankStatementLine, LineStatus
+from backoffice.member_portal.models import (CHECKOUT_LIFECYCLE, RECEIPT_LIFECYCLE, UNMATCHED_LIFECYCLE,
+                                             CheckoutStatus, HelloAssoCheckout, ReceiptStatus, UnmatchedPayment,
+                                             UnmatchedStatus)
 from backoffice.membership import receipts, sepa, services
 from backoffice.membership.models import (DIRECT_DEBIT_RUN_LIFECYCLE, MEMBERSHIP_LIFECYCLE, PAYMENT_LIFECYCLE,
                                           DirectDebitRun, DirectDebitRunStatus, MembershipStatus, PaymentMethod,
@@ -41,13 +47,40 @@ def subjects(organisation, membership):
     db.session.add(run)
     db.session.flush()
     receipt = receipts.ensure_receipt(membership, mail_wanted=False)
+    checkout = HelloAssoCheckout(organisation_id=organisation.id, membership_id=membership.id, checkout_intent_id=4217,
+                                 amount=Decimal("50.00"), redirect_url="https://www.helloasso.com/checkout/4217",
+                                 status=CheckoutStatus.CREATED)
+    unmatched = UnmatchedPayment(organisation_id=organisation.id, external_id="98765", amount=Decimal("30.00"),
+                                 paid_on=date(2026, 3, 2), payer_name="Loïc D'Arvor", status=UnmatchedStatus.OPEN)
+    db.session.add_all([checkout, unmatched])
     return {MEMBERSHIP_LIFECYCLE: membership, PAYMENT_LIFECYCLE: payment, DIRECT_DEBIT_RUN_LIFECYCLE: run,
-            RECEIPT_LIFECYCLE: receipt}
+            RECEIPT_LIFECYCLE: receipt, CHECKOUT_LIFECYCLE: checkout, UNMATCHED_LIFECYCLE: unmatched,
+            LINE_LIFECYCLE: _bank_line(organisation, "VIR SEPA LE FLOCH ANNE COTIS 2026", "50.00")}
+
+
+def _bank_line(organisation, label, amount):
+    account = banking.default_account(organisation)
+    statement = BankStatement(organisation_id=organisation.id, bank_account_id=account.id, filename="mars.csv",
+                              file_format="csv", line_count=1)
+    db.session.add(statement)
+    db.session.flush()
+    line = BankStatementLine(organisation_id=organisation.id, bank_account_id=account.id, statement_id=statement.id,
+                             booked_on=date(2026, 3, 4), amount=Decimal(amount), label=label,
+                             fingerprint=f"test-{label}", status=LineStatus.UNMATCHED)
+    db.session.add(line)
+    db.session.flush()
+    return line
 
 
 MACHINES = {"adhésion": (MEMBERSHIP_LIFECYCLE, "l'adhésion"), "paiement": (PAYMENT_LIFECYCLE, "le paiement"),
             "prélèvement": (DIRECT_DEBIT_RUN_LIFECYCLE, "le prélèvement"),
-            "attestation": (RECEIPT_LIFECYCLE, "l'attestation")}
+            "attestation": (RECEIPT_LIFECYCLE, "l'attestation"),
+            "helloasso": (CHECKOUT_LIFECYCLE, "le paiement en ligne"),
+            "non-rapproché": (UNMATCHED_LIFECYCLE, "le paiement non rapproché"),
+            "ligne-bancaire": (LINE_LIFECYCLE, "l'opération")}
+# The error each machine raises, so that its feature's views catch it with their own errors.
+ERRORS = {MEMBERSHIP_LIFECYCLE: MembershipError, PAYMENT_LIFECYCLE: MembershipError,
+          DIRECT_DEBIT_RUN_LIFECYCLE: MembershipError, LINE_LIFECYCLE: BankingError}
 
 
 def _cases(pairs_of):
@@ -73,8 +106,7 @@ def test_every_forbidden_move_is_refused_in_french(subjects, machine, source, ta
     obj = _in_status(subjects[machine], source)
     before = len(history(obj))
     noun = dict(MACHINES.values())[machine]
-    expected = LifecycleError if machine is RECEIPT_LIFECYCLE else MembershipError  # membership's views catch theirs
-    with pytest.raises(expected) as refused:
+    with pytest.raises(ERRORS.get(machine, LifecycleError)) as refused:
         move(obj, target, reason="Essai")
     assert str(refused.value) == f"Impossible de passer {noun} de « {source.label} » à « {target.label} »."
     assert obj.status is source and len(history(obj)) == before
@@ -94,6 +126,9 @@ def test_the_tables_are_the_documented_ones():
     assert set(all_transitions(DIRECT_DEBIT_RUN_LIFECYCLE)) == {(R.DRAFT, R.GENERATED), (R.GENERATED, R.COLLECTED)}
     assert set(all_transitions(RECEIPT_LIFECYCLE)) == {(a, b) for a in RS for b in RS if a is not b}
     assert MEMBERSHIP_LIFECYCLE.transitions[S.CANCELLED] == {S.AWAITING_PAYMENT}
+    assert set(all_transitions(UNMATCHED_LIFECYCLE)) == {(UnmatchedStatus.OPEN, UnmatchedStatus.RESOLVED),
+                                                         (UnmatchedStatus.OPEN, UnmatchedStatus.DISMISSED)}
+    assert (LineStatus.IGNORED, LineStatus.UNMATCHED) in forbidden_transitions(LINE_LIFECYCLE)
 
 
 # --- the services move through the machines ------------------------------------------------
@@ -148,3 +183,30 @@ def test_a_receipt_asked_for_again_moves_back_to_pending(membership):
     assert [(c.from_status, c.to_status) for c in history(receipt)] == [("pending", "failed")]
     receipts.ensure_receipt(membership, mail_wanted=False)
     assert receipt.status is ReceiptStatus.PENDING
+
+
+def test_matching_a_bank_line_moves_it_and_undoing_brings_it_back(organisation):
+    line = _bank_line(organisation, "VIR SEPA DUPONT JEAN", "30.00")
+    banking.suggest(line, "memberships", 12, "reference")
+    banking.suggest(line, "memberships", 13, "name")  # another suggestion: still suggested, one move
+    first = banking.match_line(line, "membership_payments", 7, amount=Decimal("10.00"))
+    assert line.status is LineStatus.SUGGESTED  # 20,00 € left
+    second = banking.match_line(line, "membership_payments", 8)
+    banking.unmatch(second)
+    banking.unmatch(first)
+    banking.clear_suggestion(line)
+    banking.ignore_line(line)
+    assert [(c.from_status, c.to_status) for c in history(line)] == [
+        ("unmatched", "suggested"), ("suggested", "matched"), ("matched", "suggested"), ("suggested", "unmatched"),
+        ("unmatched", "ignored")]
+
+
+def test_dismissing_an_unmatched_payment_records_who(organisation, subjects):
+    from backoffice.membership import helloasso
+
+    user = UserFactory(full_name="Hélène Trésorière")
+    unmatched = subjects[UNMATCHED_LIFECYCLE]
+    helloasso.dismiss_unmatched(unmatched, user=user)
+    assert [(c.to_status, c.changed_by_id) for c in history(unmatched)] == [("dismissed", user.id)]
+    with pytest.raises(MembershipError, match="déjà été traité"):
+        helloasso.dismiss_unmatched(unmatched, user=user)
