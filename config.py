@@ -48,6 +48,7 @@ ENVIRONMENT = {
     "TASK_MAX_ATTEMPTS": ("TASK_MAX_ATTEMPTS", int),
     "TASK_RESULT_DAYS": ("TASK_RESULT_DAYS", int),
     "PUBLIC_BASE_URL": ("PUBLIC_BASE_URL", str),
+    "SQLITE_BUSY_TIMEOUT": ("SQLITE_BUSY_TIMEOUT", float),
 }
 
 
@@ -55,6 +56,12 @@ class Config:
     SECRET_KEY = DEVELOPMENT_SECRET_KEY
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'maillage.sqlite'}"
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # The embedded SQLite default (backoffice/sqlite.py): WAL, and a writer waits this many
+    # seconds for another one (web process, worker) instead of failing « database is locked ».
+    SQLITE_BUSY_TIMEOUT = 15.0
+    # Outside a request and a job (commands, the demo seed), a transaction takes the write lock
+    # when it begins, as a request that may write does.
+    SQLITE_IMMEDIATE_OUTSIDE_REQUESTS = True
     REDIS_URL = "redis://127.0.0.1:6379/0"
     STORAGE_DIR = str(INSTANCE_DIR / "storage")
     # Queue names get this prefix so that tests (and several instances on one
@@ -157,6 +164,9 @@ class Testing(Config):
             "JOB_STALE_SECONDS", "JOB_RECONCILE_GRACE_SECONDS", "TASK_MAX_ATTEMPTS", "TASK_RESULT_DAYS")},
     }
     MAIL_BACKEND = "outbox"
+    # The test's own transaction (tests/conftest.py) begins deferred: a test that reads while a
+    # worker runs a long job does not wait for it.
+    SQLITE_IMMEDIATE_OUTSIDE_REQUESTS = False
     WTF_CSRF_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     SESSION_COOKIE_SECURE = False

@@ -8,6 +8,7 @@ from flask_login import current_user
 from config import get_config
 
 from backoffice.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, rq
+from backoffice.sqlite import configure_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def register_extensions(app):
     import_all_models()
     import backoffice.audit.services  # noqa: F401  (registers the audit flush hook)
     db.init_app(app)
-    _configure_sqlite(app)
+    configure_sqlite(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -60,31 +61,6 @@ def register_extensions(app):
     bootstrap.init_app(app)
     limiter.init_app(app)
     rq.init_app(app)
-
-
-def _configure_sqlite(app):
-    """Give SQLite real transactions and savepoints, and enforce foreign keys.
-
-    pysqlite starts transactions lazily and breaks SAVEPOINT; SQLAlchemy's
-    documented recipe hands transaction control back to SQLAlchemy.
-    """
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return
-    from sqlalchemy import event
-
-    with app.app_context():
-        engine = db.engine
-
-    @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, record):
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
 
 
 def register_blueprints(app):

@@ -31,6 +31,7 @@ from backoffice.auth.permissions import roles_of
 from backoffice.errors import ServiceError
 from backoffice.extensions import db, rq
 from backoffice.models import utcnow
+from backoffice.sqlite import retry_while_busy
 from backoffice.tasks.models import ACTIVE_STATUSES, Task, TaskStatus, lock_if_status, task_files_dir
 from backoffice.transactions import after_commit
 from jobs import TaskJob, queue_name, resolve_task_job, retry_policy
@@ -145,7 +146,8 @@ def cancel_task(task: Task, user) -> Task:
     try:
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text(f"SET LOCAL lock_timeout = '{CANCEL_LOCK_TIMEOUT}'"))
-        claimed = lock_if_status(task_id, *ACTIVE_STATUSES)
+        # SQLite: the stopped work-horse may still hold the write lock for an instant.
+        claimed = retry_while_busy(lambda: lock_if_status(task_id, *ACTIVE_STATUSES))
     except OperationalError as exc:
         db.session.rollback()
         log.warning("[task %s] cancel: the row stayed locked (%s)", task_id, exc)

@@ -9,6 +9,7 @@ from backoffice.auth.permissions import get_or_404, org_blueprint, permission_re
 from backoffice.extensions import db, login_manager
 from backoffice.features import may_download
 from backoffice.mail.services import mail_overview
+from backoffice.sqlite import reads_first
 from backoffice.tasks import monitor, services
 from backoffice.tasks.forms import CancelForm, RetryForm
 from backoffice.tasks.models import STATUS_LABELS, Task, TaskStatus
@@ -76,6 +77,7 @@ def retry(task_id):
 
 
 @bp.route("/<int:task_id>/cancel", methods=["POST"])
+@reads_first  # SQLite: the work-horse being cancelled holds the write lock until it is stopped
 @permission_required("tasks.view")
 def cancel(task_id):
     task = get_or_404(Task, task_id)
