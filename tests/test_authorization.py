@@ -542,14 +542,19 @@ ROUTES.update({
     **{f"sisa.{name}": STAFF for name in ("index", "year", "associates", "keys", "simulation")},
     **{f"sisa.{name}": _SISA_MANAGE for name in (
         "add_income", "add_deduction", "remove_deduction", "post_deductions", "edit_associate", "create_scenario",
-        "edit_scenario", "remove_points")},
+        "edit_scenario", "remove_points", "new_meeting", "edit_meeting", "delete_meeting", "import_meetings",
+        "import_meetings_preview", "import_meetings_confirm")},
+    "sisa.meetings": STAFF,
     "sisa.points": {"GET": STAFF, "POST": _SISA_MANAGE},
     "sisa.my_figures": _MEMBER,
 })
 URL_ARGS.update({
     **{f"sisa.{name}": (lambda o: {"year": 2025}) for name in (
         "year", "add_income", "add_deduction", "post_deductions", "associates", "keys", "create_scenario", "points",
-        "simulation")},
+        "simulation", "meetings", "new_meeting")},
+    **{f"sisa.{name}": (lambda o: {"meeting_id": o.sisa_meeting.id}) for name in ("edit_meeting", "delete_meeting")},
+    **{f"sisa.{name}": (lambda o: {"token": o.sisa_import_token}) for name in (
+        "import_meetings_preview", "import_meetings_confirm")},
     "sisa.remove_deduction": lambda o: {"deduction_id": o.sisa_deduction.id},
     "sisa.edit_associate": lambda o: {"party_id": o.sisa_associate.id},
     "sisa.edit_scenario": lambda o: {"scenario_id": o.sisa_scenario.id},
@@ -587,7 +592,26 @@ def _sisa_points(o):
     return services.add_mission_points(o.organisation, 2025, o.sisa_associate, "Référent protocole AVK", "2")
 
 
+def _sisa_meeting(o):
+    from datetime import date
+
+    from backoffice.sisa import services
+
+    return services.save_meeting(o.organisation, None, held_on=date(2025, 3, 4), minutes=90, kind="rcp",
+                                 theme="RCP patients diabétiques", party_ids=[o.sisa_associate.id])
+
+
+def _sisa_import_token(o):
+    from backoffice.people import services
+
+    o.sisa_associate  # noqa: B018  (the file names her)
+    return services.store_import(o.organisation, "Date;Durée;Thème;Participant\n04/03/2025;1h30;RCP;Gaëlle Lemaître\n"
+                                 .encode(), "presences.csv")
+
+
 OBJECTS.update({
+    "sisa_meeting": _sisa_meeting,
+    "sisa_import_token": _sisa_import_token,  # a stored meetings file whose one line is valid
     "sisa_associate": _sisa_associate,  # an associate (affiliation) of the test organisation
     "sisa_deduction": _sisa_deduction,
     "sisa_scenario": _sisa_scenario,  # 2025, one key: 100 % equal

@@ -4,7 +4,7 @@ from wtforms import BooleanField, FieldList, Form, FormField, SelectField, Strin
 from wtforms.validators import InputRequired, Length, Optional
 
 from backoffice.forms import REQUIRED, AmountField, FrenchDateField
-from backoffice.sisa.models import DeductionKind, IncomeKind, KeyBasis
+from backoffice.sisa.models import DeductionKind, IncomeKind, KeyBasis, MeetingKind
 
 KEY_ROWS = 6  # rows of the keys form (blank ones are skipped)
 
@@ -56,3 +56,10 @@ class PointsForm(FlaskForm):
     party_id = SelectField("Associé", choices=[], coerce=int, validate_choice=False)
     label = StringField("Mission", validators=[InputRequired(REQUIRED), Length(max=200)])
     points = StringField("Points", validators=[InputRequired(REQUIRED)])
+
+
+class MeetingForm(FlaskForm):
+    held_on = FrenchDateField("Date", validators=[InputRequired(REQUIRED)])
+    duration = StringField("Durée", validators=[InputRequired(REQUIRED), Length(max=20)])
+    kind = SelectField("Type", choices=MeetingKind.choices())
+    theme = StringField("Thème", validators=[InputRequired(REQUIRED), Length(max=200)])

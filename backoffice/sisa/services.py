@@ -519,3 +519,119 @@ def meetings_attended(organisation, party, year):
         select(SisaMeeting).join(SisaAttendance, SisaAttendance.meeting_id == SisaMeeting.id).where(
             SisaMeeting.organisation_id == organisation.id, SisaAttendance.party_id == party.id,
             SisaMeeting.held_on >= first, SisaMeeting.held_on <= last).order_by(SisaMeeting.held_on, SisaMeeting.id)))
+
+
+# --------------------------------------------------------------------------------------------
+# Coordination meetings
+# --------------------------------------------------------------------------------------------
+
+def meetings(organisation, year):
+    """The meetings of ``year`` by date with their number of attendees (one query)."""
+    first, last = year_bounds(year)
+    counts = (select(SisaAttendance.meeting_id, func.count().label("n")).group_by(SisaAttendance.meeting_id)
+              .subquery())
+    return list(db.session.execute(
+        select(SisaMeeting, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.meeting_id == SisaMeeting.id)
+        .where(SisaMeeting.organisation_id == organisation.id, SisaMeeting.held_on >= first,
+               SisaMeeting.held_on <= last).order_by(SisaMeeting.held_on, SisaMeeting.id)))
+
+
+def format_minutes(minutes):
+    """``90`` → ``"1h30"``."""
+    return f"{minutes // 60}h{minutes % 60:02d}" if minutes % 60 else f"{minutes // 60}h"
+
+
+def parse_minutes(text):
+    from backoffice.sisa.meetings import MAX_MINUTES, parse_duration
+
+    minutes = parse_duration(text)
+    if minutes is None or not 0 < minutes <= MAX_MINUTES:
+        raise SisaError(f"Durée illisible « {text or ''} » (exemples : 1h30, 90 min, 1,5).", "duration")
+    return minutes
+
+
+def save_meeting(organisation, meeting, *, held_on, minutes, kind, theme, party_ids):
+    """Create (``meeting`` None) or correct a meeting and its attendance: the attendees are
+    associates of the SISA on that day."""
+    from backoffice.sisa.models import MeetingKind
+
+    if held_on is None:
+        raise SisaError("Indiquez la date de la réunion.", "held_on")
+    theme = " ".join((theme or "").split())
+    if not theme:
+        raise SisaError("Indiquez le thème de la réunion.", "theme")
+    present = present_on(organisation, held_on)
+    wanted = {int(pid) for pid in party_ids}
+    strangers = wanted - set(present)
+    if strangers:
+        raise SisaError(f"{len(strangers)} participant(s) coché(s) ne sont pas associés de la SISA le "
+                        f"{held_on:%d/%m/%Y}.", "attendees")
+    if meeting is None:
+        meeting = SisaMeeting(organisation_id=organisation.id)
+        db.session.add(meeting)
+    meeting.held_on, meeting.duration_minutes, meeting.kind = held_on, minutes, MeetingKind(kind).value
+    meeting.theme = theme[:200]
+    kept = {a.party_id for a in meeting.attendances if a.party_id in wanted}
+    meeting.attendances = [a for a in meeting.attendances if a.party_id in wanted] + [
+        SisaAttendance(party_id=pid) for pid in sorted(wanted - kept)]
+    db.session.flush()
+    return meeting
+
+
+def present_on(organisation, day):
+    """{party id: party} of the associates on ``day`` (the ticking list of a meeting), by name."""
+    from backoffice.organisations.affiliations import holders
+
+    return {a.party_id: a.party for a in holders(organisation, Role.ASSOCIATE, day)}
+
+
+def delete_meeting(meeting):
+    db.session.delete(meeting)
+    db.session.flush()
+
+
+def associate_index(organisation):
+    """Every associate the SISA ever had, for matching a file's attendees (one query)."""
+    from backoffice.sisa.meetings import AssociateIndex, KnownAssociate
+
+    periods, parties = {}, {}
+    for affiliation in affiliations(organisation, roles=[Role.ASSOCIATE]):
+        periods.setdefault(affiliation.party_id, []).append((affiliation.starts_on, affiliation.ends_on))
+        parties[affiliation.party_id] = affiliation.party
+    return AssociateIndex(KnownAssociate(
+        pid, party.display_name, getattr(party, "first_name", "") or "", getattr(party, "last_name", "") or
+        getattr(party, "name", "") or "", getattr(party, "rpps", None), getattr(party, "adeli", None),
+        tuple(periods[pid])) for pid, party in parties.items())
+
+
+def plan_meeting_import(organisation, data, filename=""):
+    """Read and check a spreadsheet of meetings (``backoffice.sisa.meetings``); nothing written.
+    Raises a ``ServiceError`` when the file as a whole cannot be read."""
+    from backoffice.people.importer import fold
+    from backoffice.sisa.meetings import MeetingFileError, plan_meetings
+
+    existing = {(held_on, fold(theme)) for held_on, theme in db.session.execute(
+        select(SisaMeeting.held_on, SisaMeeting.theme).where(SisaMeeting.organisation_id == organisation.id))}
+    try:
+        return plan_meetings(data, filename, associate_index(organisation), existing)
+    except MeetingFileError as error:
+        raise SisaError(str(error)) from None
+
+
+def apply_meeting_import(organisation, data, filename=""):
+    """Import the file's meetings and attendance — all or nothing: ``SisaError`` (nothing
+    written) when the file is unreadable or any line has an error. Returns the plan applied."""
+    plan = plan_meeting_import(organisation, data, filename)
+    if plan.has_errors:
+        count = len(plan.error_lines)
+        raise SisaError(f"Import refusé : {count} ligne{'s' if count > 1 else ''} en erreur "
+                        f"(la première : {plan.error_lines[0].errors[0]}). Rien n'a été importé.")
+    if not plan.meetings:
+        raise SisaError("Le fichier ne contient aucune réunion.")
+    for planned in plan.meetings:
+        meeting = SisaMeeting(organisation_id=organisation.id, held_on=planned.held_on,
+                              duration_minutes=planned.minutes, kind=planned.kind, theme=planned.theme[:200])
+        meeting.attendances = [SisaAttendance(party_id=pid) for pid in planned.party_ids]
+        db.session.add(meeting)
+    db.session.flush()
+    return plan

@@ -11,9 +11,11 @@ from backoffice.errors import ServiceError, show_refusal
 from backoffice.extensions import db
 from backoffice.people.models import Party
 from backoffice.sisa import services
-from backoffice.sisa.forms import (KEY_ROWS, AssociateForm, DeductionForm, IncomeForm, KeysForm, PointsForm,
-                                   PostDeductionsForm, ScenarioForm)
-from backoffice.sisa.models import SisaDeduction, SisaIncome, SisaMissionPoints, SisaScenario
+from backoffice.people import services as people_services
+from backoffice.people.forms import ImportForm
+from backoffice.sisa.forms import (KEY_ROWS, AssociateForm, DeductionForm, IncomeForm, KeysForm, MeetingForm,
+                                   PointsForm, PostDeductionsForm, ScenarioForm)
+from backoffice.sisa.models import SisaDeduction, SisaIncome, SisaMeeting, SisaMissionPoints, SisaScenario
 
 bp = org_blueprint("sisa", __name__, url_prefix="/sisa")
 
@@ -276,6 +278,120 @@ def simulation(year):
     return render_template("sisa/simulation.html", year=year, scenarios=scenarios, scenario=scenario, other=other,
                            result=result, other_result=other_result, error=error,
                            comparison=services.compare(result, other_result) if result else {})
+
+
+# --- coordination meetings -------------------------------------------------------------------
+
+@bp.route("/<int:year>/reunions")
+@permission_required(VIEW)
+def meetings(year):
+    return render_template("sisa/meetings.html", year=_check_year(year), rows=services.meetings(g.organisation, year))
+
+
+def _meeting_page(meeting, form, year, status=200, ticked=None):
+    day = form.held_on.data if isinstance(form.held_on.data, date) else (meeting.held_on if meeting else None)
+    present = services.present_on(g.organisation, day or date(year, 12, 31))
+    if ticked is None:
+        ticked = {a.party_id for a in meeting.attendances} if meeting else set()
+    by_site = {}
+    for party in present.values():
+        by_site.setdefault(str(party.site) if getattr(party, "site", None) else "Sans site", []).append(party)
+    return render_template("sisa/meeting_form.html", form=form, meeting=meeting, year=year, ticked=ticked,
+                           by_site=sorted(by_site.items())), status
+
+
+def _save_meeting(meeting, year):
+    form = MeetingForm(obj=None) if request.method == "POST" else MeetingForm(
+        formdata=None, data={"held_on": meeting.held_on, "duration": services.format_minutes(meeting.duration_minutes),
+                             "kind": meeting.kind, "theme": meeting.theme} if meeting else {"kind": "rcp"})
+    if not form.is_submitted():
+        return _meeting_page(meeting, form, year)
+    ticked = {int(pid) for pid in request.form.getlist("attendees") if pid.isdigit()}
+    if not form.validate():
+        return _meeting_page(meeting, form, year, 422, ticked)
+    try:
+        saved = services.save_meeting(g.organisation, meeting, held_on=form.held_on.data,
+                                      minutes=services.parse_minutes(form.duration.data), kind=form.kind.data,
+                                      theme=form.theme.data, party_ids=ticked)
+    except ServiceError as error:
+        status = show_refusal(error, form)
+        return _meeting_page(meeting, form, year, status, ticked)
+    flash(f"Réunion du {saved.held_on:%d/%m/%Y} enregistrée : {len(saved.attendances)} participant(s).", "success")
+    return redirect(url_for(".meetings", year=saved.held_on.year))
+
+
+@bp.route("/<int:year>/reunions/nouvelle", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def new_meeting(year):
+    return _save_meeting(None, _check_year(year))
+
+
+@bp.route("/reunions/<int:meeting_id>", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def edit_meeting(meeting_id):
+    meeting = get_or_404(SisaMeeting, meeting_id)
+    return _save_meeting(meeting, meeting.held_on.year)
+
+
+@bp.route("/reunions/<int:meeting_id>/supprimer", methods=["POST"])
+@permission_required(MANAGE)
+def delete_meeting(meeting_id):
+    meeting = get_or_404(SisaMeeting, meeting_id)
+    year = meeting.held_on.year
+    services.delete_meeting(meeting)
+    flash("Réunion supprimée.", "success")
+    return redirect(url_for(".meetings", year=year))
+
+
+@bp.route("/reunions/import", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def import_meetings():
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            token = people_services.store_import(g.organisation, upload.read(people_services.import_max_bytes() + 1),
+                                                 upload.filename or "")
+        except ServiceError as error:
+            form.file.errors.append(str(error))
+        else:
+            return redirect(url_for(".import_meetings_preview", token=token))
+    return render_template("sisa/import_upload.html", form=form), 422 if form.is_submitted() else 200
+
+
+def _stored_or_404(token):
+    stored = people_services.load_import(g.organisation, token)
+    if stored is None:
+        from flask import abort
+
+        abort(404)
+    return stored
+
+
+@bp.route("/reunions/import/<token>", methods=["GET"])
+@permission_required(MANAGE)
+def import_meetings_preview(token):
+    stored = _stored_or_404(token)
+    try:
+        plan = services.plan_meeting_import(g.organisation, stored.data, stored.filename)
+    except ServiceError as error:
+        return render_template("sisa/import_preview.html", stored=stored, plan=None, file_error=str(error)), 422
+    return render_template("sisa/import_preview.html", stored=stored, plan=plan, file_error=None)
+
+
+@bp.route("/reunions/import/<token>", methods=["POST"])
+@permission_required(MANAGE)
+def import_meetings_confirm(token):
+    stored = _stored_or_404(token)
+    try:
+        plan = services.apply_meeting_import(g.organisation, stored.data, stored.filename)
+    except ServiceError as error:  # raised before anything is written
+        show_refusal(error)
+        return redirect(url_for(".import_meetings_preview", token=token))
+    people_services.discard_import(g.organisation, token)
+    flash(f"Import terminé : {len(plan.meetings)} réunion(s), {plan.attendance_count} présence(s).", "success")
+    years = sorted({m.held_on.year for m in plan.meetings})
+    return redirect(url_for(".meetings", year=years[-1]))
 
 
 # --- the associate's own figures -----------------------------------------------------------

@@ -3,7 +3,7 @@ in French with 422; an associate sees his own hours; a CPTS has no such pages.""
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backoffice.extensions import db
 from backoffice.sisa import services
@@ -83,3 +83,57 @@ def test_a_cpts_has_no_sisa_pages(client, login_as, organisation):
     response = client.get("/o/cpts-test/sisa/2025/")
     assert response.status_code == 404
     assert "ne servent pas aux organisations de type" in _body(response)
+
+
+def test_the_treasurer_ticks_a_meeting_on_screen(client, login_as, sisa, associates):
+    login_as("treasurer", org=sisa)
+    page = _body(client.get("/o/sisa-test/sisa/2025/reunions/nouvelle"))
+    assert "MSP de Lassay-les-Châteaux" in page and 'name="attendees"' in page
+    response = client.post("/o/sisa-test/sisa/2025/reunions/nouvelle", data={
+        "held_on": "06/05/2025", "duration": "1h30", "kind": "rcp", "theme": "RCP insuffisance cardiaque",
+        "attendees": [str(associates.helene.id), str(associates.paul.id)]})
+    assert response.status_code == 302
+    meeting = db.session.scalar(select(SisaMeeting))
+    assert (meeting.duration_minutes, len(meeting.attendances)) == (90, 2)
+    assert "RCP insuffisance cardiaque" in _body(client.get("/o/sisa-test/sisa/2025/reunions"))
+    response = client.post(f"/o/sisa-test/sisa/reunions/{meeting.id}", data={
+        "held_on": "06/05/2025", "duration": "une heure", "kind": "rcp", "theme": "RCP",
+        "attendees": [str(associates.helene.id)]})
+    assert response.status_code == 422
+    assert "Durée illisible « une heure »" in _body(response)
+    db.session.expire_all()
+    assert len(db.session.get(SisaMeeting, meeting.id).attendances) == 2
+
+
+def test_the_treasurer_imports_a_spreadsheet_after_its_preview(client, login_as, sisa, associates):
+    import io
+
+    from tests.sisa.test_meetings_import import TREASURER_CSV
+
+    login_as("treasurer", org=sisa)
+    response = client.post("/o/sisa-test/sisa/reunions/import", data={
+        "file": (io.BytesIO(TREASURER_CSV.encode("utf-8")), "presences-2025.csv")},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    preview = response.headers["Location"]
+    page = _body(client.get(preview))
+    assert 'id="count-meetings">2<' in page and 'id="count-attendances">5<' in page
+    assert db.session.scalar(select(func.count()).select_from(SisaMeeting)) == 0  # the preview writes nothing
+    response = client.post(preview)
+    assert response.headers["Location"].endswith("/sisa/2025/reunions")
+    assert db.session.scalar(select(func.count()).select_from(SisaMeeting)) == 2
+    assert client.get(preview).status_code == 404  # the stored file is gone
+
+
+def test_a_blocked_import_shows_its_lines_and_imports_nothing(client, login_as, sisa, associates):
+    import io
+
+    login_as("treasurer", org=sisa)
+    csv = "Date;Durée;Thème;Participant\n04/03/2025;1h;RCP;Jean Dupont\n"
+    response = client.post("/o/sisa-test/sisa/reunions/import", data={
+        "file": (io.BytesIO(csv.encode()), "presences.csv")}, content_type="multipart/form-data")
+    preview = response.headers["Location"]
+    assert "Ligne 2 : participant inconnu « Jean Dupont »" in _body(client.get(preview))
+    response = client.post(preview)
+    assert response.headers["Location"].endswith(preview)
+    assert db.session.scalar(select(func.count()).select_from(SisaMeeting)) == 0
