@@ -1,15 +1,21 @@
-"""Every model has a factory in tests/factories.py, and each one makes a row the database takes
-(its constraints and triggers, on SQLite and PostgreSQL)."""
+"""Every model has a factory (in tests/factories.py, or a feature's tests/<pkg>/factories.py),
+and each one makes a row the database takes (its constraints and triggers, on SQLite and
+PostgreSQL)."""
+import importlib
 import inspect
+from pathlib import Path
 
+import factory
 import pytest
 from sqlalchemy import inspect as sa_inspect
 
 from backoffice.extensions import db
 from tests import factories
 
-FACTORIES = {cls._meta.model: cls for _, cls in inspect.getmembers(factories, inspect.isclass)
-             if issubclass(cls, factories.Factory) and cls is not factories.Factory}
+MODULES = [factories] + [importlib.import_module(f"tests.{path.parent.name}.factories")
+                         for path in sorted(Path(__file__).parent.glob("*/factories.py"))]
+FACTORIES = {cls._meta.model: cls for module in MODULES for _, cls in inspect.getmembers(module, inspect.isclass)
+             if issubclass(cls, factory.alchemy.SQLAlchemyModelFactory) and not cls._meta.abstract}
 
 
 def _models():
