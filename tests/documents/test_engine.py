@@ -2,6 +2,7 @@
 import io
 import os
 import random
+import shutil
 import stat
 import struct
 import zipfile
@@ -671,7 +672,7 @@ def test_pdf_batch_uses_a_private_profile(receipt, tmp_path, monkeypatch):
 
 
 def test_pdf_without_libreoffice(tmp_path, monkeypatch):
-    monkeypatch.setattr(engine.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     source = tmp_path / "x.docx"
     source.write_bytes(b"x")
     assert not engine.pdf_available()

@@ -1,52 +1,6 @@
-"""Word (.docx) rendering engine: compile a template once, render it many times.
-
-docxtpl's ``DocxTemplate.render()`` re-reads the .docx with python-docx, re-runs its regex
-pre-processing, re-compiles the Jinja template and re-serialises every part for each document.
-:class:`DocumentTemplate` does the docxtpl pre-processing (its own ``patch_xml``, reused, not
-rewritten) and the Jinja compilation once, then each :meth:`DocumentTemplate.render` only runs
-the compiled templates and writes a new archive in which untouched parts (styles, theme, fonts,
-media…) are copied as stored bytes. The document text is the same as docxtpl's
-``DocxTemplate(path).render(context, autoescape=True)`` gives; tests and the benchmark compare
-both.
-
-What a template may use: docxtpl's ``{%tr %}``, ``{%tc %}``, ``{%p %}``, ``{%r %}`` tags,
-``{{r rich }}`` with :class:`docxtpl.RichText`, :class:`docxtpl.Listing`, text with ``\\n``
-(becomes a line break), images with :class:`DocumentImage` (or docxtpl's ``InlineImage`` built
-with the :class:`DocumentTemplate` as its ``tpl``), and the French filters ``money``,
-``money_plain``, ``money_words``, ``date_fr``, ``date_short``
-(:mod:`backoffice.formatting`). Parts rendered: the main document, headers, footers, footnotes,
-endnotes and the core properties (title, subject…).
-
-Usage::
-
-    template = cached_template(path)            # or DocumentTemplate.from_path / from_bytes
-    data = template.render(context)             # bytes of a .docx
-    template.render_to(context, "recu.docx")    # or a binary file object
-    render_zip(template, contexts, "lot.zip", lambda ctx, i: f"recu-{i}", progress=cb)
-    report = validate(uploaded_bytes, expected_variables=..., sample_context=...)
-    convert_to_pdf(["recu.docx"], outdir)       # needs LibreOffice; pdf_available()
-
-Not supported: docxtpl ``Subdoc``, ``RichText(url_id=...)`` (needs docxtpl's own relationship
-bookkeeping), ``replace_pic``/``replace_media``. Use ``DocxTemplate`` directly for those.
-
-Decisions:
-
-* Jinja runs in a :class:`~jinja2.sandbox.SandboxedEnvironment` with ``autoescape=True``:
-  organisations upload their own templates, and without autoescape a value such as
-  ``Dupont & Fils <SCM>`` silently truncates the document. Unsafe attribute access
-  (``''.__class__``), unsafe ``str.format`` and huge repetitions (``'x' * 10**9``) raise a
-  :class:`TemplateError` saying the template tried a forbidden operation.
-* Undefined variables are strict: printing, testing (``{% if x %}``), iterating or reading an
-  attribute of a missing variable raises a :class:`TemplateError` naming it. Only ``is defined``
-  is allowed. Our contexts therefore always carry every documented key, ``None`` when empty.
-  Loose undefined would print an empty string in a receipt for a typo in an uploaded template.
-* A rendered part must be well-formed XML: a template whose tags cut the Word structure in a
-  way that produces broken XML raises :class:`TemplateError` instead of a file Word cannot open
-  (docxtpl parses with ``recover=True`` and silently drops content).
-
-Thread safety: a :class:`DocumentTemplate` is immutable once compiled; renders keep their
-state in a :class:`contextvars.ContextVar`, so one compiled template can serve several threads.
-"""
+"""Compile a Word template once, render it many times: the Jinja environment's use, the
+rendering state of images, the compiled parts, :class:`DocumentTemplate` and its checks while
+compiling, and the cache of compiled templates. See the package docstring."""
 from __future__ import annotations
 
 import contextvars
@@ -56,17 +10,11 @@ import io
 import os
 import posixpath
 import re
-import shutil
-import subprocess
-import tempfile
 import threading
-import time
-import uuid
 import zipfile
 import zlib
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Mapping
 from xml.sax.saxutils import quoteattr
 
 import jinja2
@@ -74,42 +22,25 @@ from docx.image.image import Image as _DocxImage
 from docx.opc.constants import RELATIONSHIP_TYPE as _RT
 from docx.oxml.shape import CT_Inline
 from docxtpl import DocxTemplate, InlineImage
-from jinja2 import StrictUndefined, meta
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2 import meta
 from lxml import etree
 
-from backoffice import formatting
-from backoffice.documents.errors import (
-    DocumentError,
-    PdfConversionError,
-    RenderError,
-    TemplateError,
+from backoffice.documents.engine.environment import make_environment
+from backoffice.documents.engine.messages import (
+    _BAD_QUOTES,
+    _XML_TAG,
+    _near,
+    _render_error,
+    _shorten,
+    _syntax_error,
 )
+from backoffice.documents.errors import DocumentError, TemplateError
 from backoffice.documents.ziparchive import RawEntry, ZipWriter, read_raw_entry
-
-__all__ = [
-    "DocumentError",
-    "TemplateError",
-    "RenderError",
-    "PdfConversionError",
-    "DocumentTemplate",
-    "DocumentImage",
-    "ValidationReport",
-    "validate",
-    "render_zip",
-    "convert_to_pdf",
-    "pdf_available",
-    "cached_template",
-    "make_environment",
-    "FILTERS",
-]
 
 # --- limits for uploaded templates ---------------------------------------------------------
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024  # the .docx file itself
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # all parts once inflated (zip bombs)
 MAX_ENTRIES = 2000
-MAX_REPEAT = 100_000  # longest string/list a template may build with "*"
-MAX_EXPONENT = 100
 
 _CT_MAIN = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
@@ -152,49 +83,9 @@ def _strict_parser() -> etree.XMLParser:
 _DOCXTPL = DocxTemplate(None)
 
 _TAG_IN_XML = re.compile(r"\{[{%#]|\{_[{%]|[}%]_\}")
-_TAG_TEXT = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.DOTALL)
-_XML_TAG = re.compile(r"<[^>]*>")
 _DOCPR_ID = re.compile(r'(<wp:docPr\b[^>]*?\sid=")[^"]*(")')
-_BLOCK_TAG = re.compile(r"{%-?\s*(\w+)")
-_BLOCK_OPENERS = {"for", "if", "macro", "call", "filter", "with", "block", "autoescape", "raw"}
 _TABLE_FIX_HINT = re.compile(r"{%-?\s*(?:tc\s|colspan\s|cellbg\s|hm\s*-?%}|vm\s*-?%})")
-_BAD_QUOTES = "«»‹›„"
 _NBSPACES = "\u00a0\u202f"
-
-
-# --- Jinja environment ---------------------------------------------------------------------
-
-FILTERS: dict[str, Callable] = {
-    "money": formatting.format_money,
-    "money_plain": formatting.format_money_plain,
-    "money_words": formatting.money_in_words,
-    "date_fr": formatting.format_date_fr,
-    "date_short": formatting.format_date_short,
-}
-
-
-class _DocumentEnvironment(SandboxedEnvironment):
-    """Sandbox that also refuses to build huge strings or numbers (``'x' * 10**9``)."""
-
-    intercepted_binops = frozenset(["*", "**"])
-
-    def call_binop(self, context, operator, left, right):
-        if operator == "**":
-            if isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
-                raise SecurityError("exponent too large")
-        elif operator == "*":
-            for seq, count in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(count, int):
-                    if len(seq) * count > MAX_REPEAT:
-                        raise SecurityError("repetition too large")
-        return super().call_binop(context, operator, left, right)
-
-
-def make_environment() -> jinja2.Environment:
-    """The Jinja environment documents are compiled in (sandboxed, autoescaped, strict)."""
-    env = _DocumentEnvironment(autoescape=True, undefined=StrictUndefined)
-    env.filters.update(FILTERS)
-    return env
 
 
 _ENV = make_environment()
@@ -669,185 +560,6 @@ def _lint_text(text: str, partname: str) -> None:
         pos = end + 2
 
 
-def _shorten(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-# --- error translation ---------------------------------------------------------------------
-
-def _line_text(source: str, lineno: int | None) -> str:
-    if not lineno:
-        return ""
-    lines = source.split("\n")
-    if not 1 <= lineno <= len(lines):
-        return ""
-    return html.unescape(_XML_TAG.sub("", lines[lineno - 1]))
-
-
-def _near(source: str, lineno: int | None, hint: str | None = None) -> str | None:
-    text = _line_text(source, lineno)
-    tags = _TAG_TEXT.findall(text)
-    if hint:
-        for tag in tags:
-            if hint in tag:
-                return _shorten(tag)
-    if tags:
-        return _shorten(tags[0])
-    return _shorten(text) or None
-
-
-def _unclosed_block(source: str, keyword: str | None) -> str | None:
-    stack: list[tuple[str, str]] = []
-    for m in re.finditer(r"{%.*?%}", source, re.DOTALL):
-        word = _BLOCK_TAG.match(m.group(0))
-        if not word:
-            continue
-        kw = word.group(1)
-        if kw in _BLOCK_OPENERS:
-            stack.append((kw, m.group(0)))
-        elif kw.startswith("end") and stack and stack[-1][0] == kw[3:]:
-            stack.pop()
-    for kw, tag in reversed(stack):
-        if keyword is None or kw == keyword:
-            return _shorten(html.unescape(tag))
-    return None
-
-
-def _syntax_error(exc: jinja2.TemplateSyntaxError, source: str, partname: str) -> TemplateError:
-    msg = exc.message or ""
-    low = msg.lower()
-    near = _near(source, exc.lineno)
-    if "unexpected end of template" in low:
-        m = re.search(r"innermost block that needs to be closed is '(\w+)'", msg)
-        if m:
-            kw = m.group(1)
-            return TemplateError(f"bloc « {kw} » jamais fermé : il manque {{% end{kw} %}}",
-                                 near=_unclosed_block(source, kw), part=partname, detail=msg)
-        return TemplateError("balise non fermée", near=near, part=partname, detail=msg)
-    if m := re.match(r"no filter named '([^']+)'", msg, re.I):
-        known = ", ".join(sorted(FILTERS))
-        return TemplateError(f"filtre inconnu « {m.group(1)} » (filtres du modèle : {known})",
-                             near=_near(source, exc.lineno, m.group(1)), part=partname,
-                             detail=msg)
-    if m := re.match(r"no test named '([^']+)'", msg, re.I):
-        return TemplateError(f"test inconnu « {m.group(1)} »", near=near, part=partname,
-                             detail=msg)
-    if m := re.match(r"encountered unknown tag '(\w+)'", msg, re.I):
-        tag = m.group(1)
-        if tag in ("tr", "tc", "p", "r"):
-            reason = (f"la balise {{%{tag} … %}} doit être seule dans "
-                      + {"tr": "sa ligne de tableau", "tc": "sa cellule de tableau",
-                         "p": "son paragraphe", "r": "son paragraphe"}[tag])
-        elif tag.startswith("end") or tag in ("else", "elif"):
-            reason = f"balise « {tag} » sans bloc ouvert correspondant"
-        else:
-            reason = f"balise inconnue « {tag} »"
-        return TemplateError(reason, near=_near(source, exc.lineno, tag), part=partname,
-                             detail=msg)
-    if "unexpected char" in low and any(q in msg for q in _BAD_QUOTES + "‘’“”"):
-        return TemplateError("guillemets typographiques dans une balise : utilisez des "
-                             "guillemets droits \"", near=near, part=partname, detail=msg)
-    return TemplateError("syntaxe incorrecte dans la balise", near=near, part=partname,
-                         detail=msg)
-
-
-def _template_lineno(exc: BaseException, filename: str) -> int | None:
-    tb, lineno = exc.__traceback__, None
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == filename:
-            lineno = tb.tb_lineno
-        tb = tb.tb_next
-    return lineno
-
-
-def _render_error(exc: Exception, part: _CompiledPart) -> DocumentError:
-    lineno = _template_lineno(exc, part.name)
-    msg = str(exc)
-    if isinstance(exc, SecurityError) or (isinstance(exc, OverflowError) and "sandbox" in msg):
-        return TemplateError("le modèle a tenté une opération interdite",
-                             near=_near(part.source, lineno, "__"), part=part.name, detail=msg)
-    if isinstance(exc, jinja2.UndefinedError):
-        if m := re.match(r"'([^']+)' is undefined", msg):
-            name = m.group(1)
-            reason = f"variable inconnue « {name} »"
-        elif m := re.match(r"'.+?' has no attribute '([^']+)'", msg):
-            name = m.group(1)
-            near = _near(part.source, lineno, name)
-            path = re.search(r"([\w.]+)\." + re.escape(name) + r"\b", near or "")
-            if path:
-                reason = f"« {path.group(1)}.{name} » n'existe pas"
-            else:
-                reason = f"« {name} » n'existe pas pour cette variable"
-            return TemplateError(reason, near=near, part=part.name, detail=msg)
-        elif m := re.match(r"'?.+?'? has no element '?([^']+)'?$", msg):
-            name = m.group(1)
-            reason = f"l'élément « {name} » n'existe pas"
-        else:
-            name, reason = None, "valeur manquante"
-        return TemplateError(reason, near=_near(part.source, lineno, name), part=part.name,
-                             detail=msg)
-    if isinstance(exc, jinja2.TemplateError):
-        return TemplateError("instruction impossible à exécuter", near=_near(part.source, lineno),
-                             part=part.name, detail=msg)
-    # Our filters raise French messages (formatting.py); Python's own are English: say what
-    # kind of problem it is and keep the detail for the logs.
-    reason = msg if isinstance(exc, ValueError) and msg else "valeur invalide"
-    return RenderError(reason, near=_near(part.source, lineno), part=part.name,
-                       detail=f"{type(exc).__name__}: {msg}")
-
-
-# --- validation ----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ValidationReport:
-    """What :func:`validate` found. ``ok`` is true when ``errors`` is empty."""
-
-    errors: tuple[DocumentError, ...] = ()
-    variables: frozenset[str] = frozenset()
-    unexpected_variables: frozenset[str] = frozenset()
-    template: DocumentTemplate | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def messages(self) -> list[str]:
-        return [str(e) for e in self.errors]
-
-
-def validate(template_bytes: bytes, expected_variables: Iterable[str] | None = None,
-             sample_context: Mapping[str, Any] | None = None) -> ValidationReport:
-    """Check an uploaded template without producing a document for anyone.
-
-    Compiles every part (collecting one error per part), then, when ``expected_variables`` is
-    given, reports each variable the template uses that is not among them (a typo in Word), and
-    when ``sample_context`` is given, renders it once to catch errors only a render shows
-    (``{{ member.nme }}``). Never raises for a bad template: everything is in the report.
-    """
-    errors: list[DocumentError] = []
-    try:
-        template = DocumentTemplate(bytes(template_bytes), _errors=errors)
-    except TemplateError as exc:
-        return ValidationReport(errors=tuple(errors) + (exc,))
-    variables = frozenset(template.undeclared_variables())
-    unexpected: frozenset[str] = frozenset()
-    if expected_variables is not None:
-        expected = set(expected_variables)
-        unexpected = frozenset(variables - expected)
-        known = ", ".join(sorted(expected))
-        for name in sorted(unexpected):
-            errors.append(TemplateError(
-                f"variable inconnue « {name} » (variables disponibles : {known})"))
-    if sample_context is not None and not errors:
-        try:
-            template.render(sample_context)
-        except DocumentError as exc:
-            errors.append(exc)
-    return ValidationReport(tuple(errors), variables, unexpected, template)
-
-
 @functools.lru_cache(maxsize=32)
 def _cached(path: str, mtime_ns: int, size: int) -> DocumentTemplate:
     return DocumentTemplate.from_path(path)
@@ -857,145 +569,3 @@ def cached_template(path: str | os.PathLike) -> DocumentTemplate:
     """Compiled template for ``path``, compiled again only when the file changes."""
     stat = os.stat(path)
     return _cached(os.fspath(path), stat.st_mtime_ns, stat.st_size)
-
-
-# --- bulk ----------------------------------------------------------------------------------
-
-_UNSAFE_NAME = re.compile(r'[\x00-\x1f<>:"/\\|?*]+')
-
-
-def _member_name(raw: str, used: set[str]) -> str:
-    name = _UNSAFE_NAME.sub("_", str(raw)).strip(" .") or "document"
-    stem, ext = (name[:-5], ".docx") if name.lower().endswith(".docx") else (name, ".docx")
-    stem = stem[:150]
-    candidate, n = stem + ext, 1
-    while candidate.lower() in used:
-        n += 1
-        candidate = f"{stem} ({n}){ext}"
-    used.add(candidate.lower())
-    return candidate
-
-
-def render_zip(template: DocumentTemplate | str | os.PathLike | bytes,
-               contexts: Iterable, zip_target,
-               name_fn: Callable[[Mapping[str, Any], int], str] | None = None,
-               progress: Callable[[int, int | None], None] | None = None,
-               *, total: int | None = None, progress_every: int = 25) -> int:
-    """Render every context into one ZIP archive and return the number of documents.
-
-    Documents are written one at a time straight into the archive (``contexts`` may be a
-    generator reading the database in batches), so memory does not grow with their number.
-    ``name_fn(context, index)`` names each file; without ``name_fn``, ``contexts`` yields
-    ``(name, context)`` pairs. Unsafe characters in names are replaced, ``.docx`` is added and
-    duplicates get `` (2)``. ``progress(done, total)`` is called every ``progress_every``
-    documents and once at the end; ``total`` is the ``total`` argument, else
-    ``len(contexts)``, else ``None`` (a generator). The .docx are stored, not deflated again
-    (they are compressed already). On error the exception (a :class:`DocumentError`) says which
-    document failed; a partially written archive at a path ``zip_target`` is removed (a file
-    object is left as it is: the caller owns it).
-    """
-    if not isinstance(template, DocumentTemplate):
-        template = (DocumentTemplate.from_bytes(template) if isinstance(template, bytes)
-                    else DocumentTemplate.from_path(template))
-    if total is None and hasattr(contexts, "__len__"):
-        total = len(contexts)
-    used: set[str] = set()
-    done = 0
-    is_path = isinstance(zip_target, (str, os.PathLike))
-    stamp = time.localtime()[:6]  # what the user sees when unzipping
-    try:
-        with zipfile.ZipFile(zip_target, "w", compression=zipfile.ZIP_STORED,
-                             allowZip64=True) as archive:
-            for index, item in enumerate(contexts):
-                if name_fn is None:
-                    raw_name, context = item
-                else:
-                    context = item
-                    raw_name = name_fn(context, index)
-                name = _member_name(raw_name, used)
-                info = zipfile.ZipInfo(name, date_time=stamp)
-                info.compress_type = zipfile.ZIP_STORED
-                try:
-                    with archive.open(info, "w") as member:
-                        template.render_to(context, member)
-                except DocumentError as exc:
-                    exc.document_index = index
-                    exc.document_name = name
-                    exc.message = f"Document n° {index + 1} ({name}) : {exc}"
-                    exc.args = (exc.message,)
-                    raise
-                done += 1
-                if progress is not None and done % progress_every == 0:
-                    progress(done, total)
-    except BaseException:
-        if is_path:
-            try:
-                os.remove(zip_target)
-            except OSError:
-                pass
-        raise
-    if progress is not None and (done == 0 or done % progress_every != 0):
-        progress(done, total)
-    return done
-
-
-# --- PDF -----------------------------------------------------------------------------------
-
-def pdf_available() -> bool:
-    """Whether LibreOffice's ``soffice`` is on the PATH."""
-    return shutil.which("soffice") is not None
-
-
-def convert_to_pdf(docx_paths: Iterable[str | os.PathLike], outdir: str | os.PathLike,
-                   *, timeout: float = 600, batch_size: int = 200) -> list[Path]:
-    """Convert .docx files to PDF with LibreOffice and return the PDF paths, in order.
-
-    Files are converted in batches (one ``soffice`` start-up, about 1.4 s, per batch), each
-    call with its own throw-away profile: two conversions sharing a profile can produce no PDF
-    and still exit 0. Every expected PDF is checked; a missing one raises
-    :class:`PdfConversionError`.
-    """
-    paths = [Path(p) for p in docx_paths]
-    if not paths:
-        return []
-    stems = [p.stem for p in paths]
-    if len(set(stems)) != len(stems):
-        raise ValueError("two input files have the same name: their PDF would overwrite")
-    missing_inputs = [p for p in paths if not p.is_file()]
-    if missing_inputs:
-        raise PdfConversionError(
-            "Fichier introuvable pour la conversion en PDF : "
-            + ", ".join(p.name for p in missing_inputs))
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        raise PdfConversionError("La conversion en PDF demande LibreOffice, qui n'est pas "
-                                 "installé sur ce serveur.")
-    out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    results = []
-    for start in range(0, len(paths), batch_size):
-        batch = paths[start:start + batch_size]
-        expected = [out / f"{p.stem}.pdf" for p in batch]
-        for pdf in expected:  # an old PDF must not pass for a new one
-            pdf.unlink(missing_ok=True)
-        profile = Path(tempfile.gettempdir()) / f"lo_{uuid.uuid4().hex}"
-        cmd = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
-               "--norestore", "--nolockcheck", "--convert-to", "pdf", "--outdir", str(out),
-               *[str(p) for p in batch]]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired:
-            raise PdfConversionError(
-                f"La conversion en PDF a dépassé {int(timeout)} secondes.") from None
-        finally:
-            shutil.rmtree(profile, ignore_errors=True)
-        failed = [p for p, pdf in zip(batch, expected)
-                  if not pdf.is_file() or pdf.stat().st_size == 0]
-        if failed:
-            tail = (proc.stderr or b"").decode("utf-8", "replace").strip()[-500:]
-            raise PdfConversionError(
-                "LibreOffice n'a pas produit de PDF pour : " + ", ".join(p.name for p in failed)
-                + f" (code {proc.returncode}{' : ' + tail if tail else ''})")
-        results.extend(expected)
-    return results
-
