@@ -1,0 +1,197 @@
+"""Setting up an organisation's books (ledger, chart, journals, rules), looking up its accounts,
+journals, auxiliary accounts and closed periods, and cleaning typed amounts and texts.
+Part of the accounting services (``backoffice.accounting.services`` re-exports it)."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from backoffice import money
+from backoffice.accounting import rules
+from backoffice.accounting.errors import AccountingError
+from backoffice.accounting.models import (
+    Account,
+    AuxiliaryAccount,
+    ClosedPeriod,
+    Journal,
+    Ledger,
+    PaymentMethodRule,
+    PostingRule,
+)
+from backoffice.errors import ServiceError
+from backoffice.extensions import db
+from backoffice.models import ZERO
+
+log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------------------------
+# Setting up the books
+# --------------------------------------------------------------------------------------------
+
+def ensure_ledger(organisation):
+    """The organisation's books, set up on first use: chart of accounts (associations: plan
+    comptable des associations 2025; SISA: PCG), journals BQ, CA, OD, AN, default posting rules
+    and payment methods. Idempotent; safe when two requests set up the same books at once."""
+    ledger = db.session.get(Ledger, organisation.id)
+    if ledger is not None:
+        return ledger
+    try:
+        with db.session.begin_nested():
+            ledger = _create_ledger(organisation)
+    except IntegrityError:  # set up meanwhile by a concurrent transaction
+        ledger = db.session.get(Ledger, organisation.id)
+        if ledger is None:
+            raise
+    return ledger
+
+
+def _create_ledger(organisation):
+    chart = rules.chart_for(organisation)
+    ledger = Ledger(organisation_id=organisation.id, chart=chart, lettering_counter=0)
+    db.session.add(ledger)
+    db.session.flush()
+    accounts = {}
+    for number, label, collective in rules.chart_rows(chart):
+        account = Account(organisation_id=organisation.id, number=number, label=label, collective=collective)
+        db.session.add(account)
+        accounts[number] = account
+    journals = {}
+    for code, label, kind in rules.DEFAULT_JOURNALS:
+        journal = Journal(organisation_id=organisation.id, code=code, label=label, kind=kind)
+        db.session.add(journal)
+        journals[code] = journal
+    db.session.flush()
+    for method, (account_number, journal_code) in rules.DEFAULT_PAYMENT_RULES.items():
+        db.session.add(PaymentMethodRule(organisation_id=organisation.id, method=method,
+                                         account_id=accounts[account_number].id,
+                                         journal_id=journals[journal_code].id))
+    for event, (debit, credit, journal_code) in rules.DEFAULT_RULES[chart].items():
+        db.session.add(PostingRule(
+            organisation_id=organisation.id, event=event,
+            debit_account_id=accounts[debit].id if debit else None,
+            credit_account_id=accounts[credit].id if credit else None,
+            journal_id=journals[journal_code].id if journal_code else None,
+        ))
+    db.session.flush()
+    log.info("books of organisation %s set up from chart %s", organisation.id, chart)
+    return ledger
+
+
+# --------------------------------------------------------------------------------------------
+# Lookups
+# --------------------------------------------------------------------------------------------
+
+def get_account(organisation, number, *, for_posting=True):
+    """The account ``number`` of the organisation, or ``AccountingError``."""
+    if isinstance(number, Account):
+        account = number
+        if account.organisation_id != organisation.id:
+            raise AccountingError(f"Le compte {account.number} n'appartient pas à {organisation.name}.")
+    else:
+        text = str(number or "").strip()
+        account = db.session.scalar(select(Account).where(Account.organisation_id == organisation.id,
+                                                          Account.number == text))
+        if account is None:
+            raise AccountingError(f"Le compte {text or '(vide)'} n'existe pas dans le plan comptable de "
+                                  f"{organisation.name}.", "account")
+    if for_posting and not account.active:
+        raise AccountingError(f"Le compte {account.number} « {account.label} » est désactivé.", "account")
+    return account
+
+
+def get_journal(organisation, code):
+    if isinstance(code, Journal):
+        journal = code
+        if journal.organisation_id != organisation.id:
+            raise AccountingError(f"Le journal {journal.code} n'appartient pas à {organisation.name}.")
+    else:
+        text = str(code or "").strip().upper()
+        journal = db.session.scalar(select(Journal).where(Journal.organisation_id == organisation.id,
+                                                          Journal.code == text))
+        if journal is None:
+            raise AccountingError(f"Le journal {text or '(vide)'} n'existe pas.", "journal")
+    if not journal.active:
+        raise AccountingError(f"Le journal {journal.code} est désactivé.", "journal")
+    return journal
+
+
+def auxiliary_account_for(organisation, party, account):
+    """The party's auxiliary account on the collective ``account``, created on first use
+    (number: a letter for the kind of third party and the party's number, e.g. ``A000042``)."""
+    aux = db.session.scalar(select(AuxiliaryAccount).where(
+        AuxiliaryAccount.organisation_id == organisation.id, AuxiliaryAccount.party_id == party.id,
+        AuxiliaryAccount.account_id == account.id))
+    if aux is not None:
+        return aux
+    prefix = rules.AUX_PREFIXES.get(account.number[:3], "X")
+    base = f"{prefix}{party.id:06d}"
+    number, n = base, 1
+    while db.session.scalar(select(AuxiliaryAccount.id).where(
+            AuxiliaryAccount.organisation_id == organisation.id, AuxiliaryAccount.number == number)):
+        n += 1
+        number = f"{base}-{n}"
+    label = (getattr(party, "display_name", None) or str(party))[:200] or f"Tiers {party.id}"
+    try:
+        with db.session.begin_nested():
+            aux = AuxiliaryAccount(organisation_id=organisation.id, party_id=party.id,
+                                   account_id=account.id, number=number, label=label)
+            db.session.add(aux)
+            db.session.flush()
+    except IntegrityError:
+        aux = db.session.scalar(select(AuxiliaryAccount).where(
+            AuxiliaryAccount.organisation_id == organisation.id, AuxiliaryAccount.party_id == party.id,
+            AuxiliaryAccount.account_id == account.id))
+        if aux is None:
+            raise
+    return aux
+
+
+def closed_period_containing(organisation, day):
+    return db.session.scalar(select(ClosedPeriod).where(
+        ClosedPeriod.organisation_id == organisation.id, ClosedPeriod.start_date <= day,
+        ClosedPeriod.end_date >= day).order_by(ClosedPeriod.end_date.desc()).limit(1))
+
+
+def check_open(organisation, day):
+    """Raise ``AccountingError`` if ``day`` falls in a closed month or fiscal year."""
+    period = closed_period_containing(organisation, day)
+    if period is not None:
+        what = "L'exercice" if period.kind == "year" else "La période"
+        raise AccountingError(
+            f"{what} du {period.start_date:%d/%m/%Y} au {period.end_date:%d/%m/%Y} est clôturé"
+            f"{'' if period.kind == 'year' else 'e'} : aucune écriture ne peut y être passée "
+            f"(date {day:%d/%m/%Y}).", "entry_date")
+
+
+# --------------------------------------------------------------------------------------------
+# Amounts
+# --------------------------------------------------------------------------------------------
+
+def clean_amount(value, what="Le montant", allow_zero=False):
+    """A ``Decimal`` with at most two decimals, positive (or zero if allowed, blank then meaning
+    zero); ``backoffice.money.clean_amount``'s rules, as ``AccountingError``."""
+    if allow_zero and (value is None or value == ""):
+        return ZERO
+    try:
+        return money.clean_amount(value, what=what, allow_zero=allow_zero)
+    except ServiceError as exc:
+        raise AccountingError(str(exc), exc.field) from None
+
+
+def _clean_text(value, what, max_length, field):
+    text = " ".join(str(value or "").split())
+    if not text:
+        raise AccountingError(f"{what} est obligatoire.", field)
+    if len(text) > max_length:
+        raise AccountingError(f"{what} dépasse {max_length} caractères.", field)
+    return text
+
+
+def _fr(amount):
+    """``1 234,56 €`` for messages."""
+    from backoffice.formatting import format_money
+
+    return format_money(amount)

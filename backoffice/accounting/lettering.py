@@ -1,0 +1,132 @@
+"""Lettering (*lettrage*): matching the lines of an auxiliary account that settle each other,
+by hand or automatically. Part of the accounting services (``backoffice.accounting.services``
+re-exports it)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Iterable
+
+from sqlalchemy import select, update
+
+from backoffice.accounting.books import ensure_ledger, _fr
+from backoffice.accounting.errors import AccountingError
+from backoffice.accounting.models import AuxiliaryAccount, EntryStatus, JournalEntry, JournalLine, Ledger
+from backoffice.extensions import db
+from backoffice.models import ZERO
+
+
+# --------------------------------------------------------------------------------------------
+# Lettering
+# --------------------------------------------------------------------------------------------
+
+def lettering_code(n):
+    """The ``n``-th lettering code (0-based): AA, AB … AZ, BA … ZZ, AAA, AAB…"""
+    width, size = 2, 26 ** 2
+    while n >= size:
+        n -= size
+        width += 1
+        size = 26 ** width
+    letters = []
+    for _ in range(width):
+        n, rest = divmod(n, 26)
+        letters.append(chr(65 + rest))
+    return "".join(reversed(letters))
+
+
+def _next_lettering_code(organisation):
+    ensure_ledger(organisation)
+    table = Ledger.__table__
+    counter = db.session.execute(
+        update(table).where(table.c.organisation_id == organisation.id)
+        .values(lettering_counter=table.c.lettering_counter + 1).returning(table.c.lettering_counter)
+    ).scalar_one()
+    return lettering_code(counter - 1)
+
+
+def letter_lines(organisation, lines: Iterable[JournalLine], on=None):
+    """Letter ``lines`` together (manual lettering): posted lines of the same account and
+    auxiliary account, none lettered yet, whose debits equal their credits. Returns the code."""
+    lines = list(lines)
+    if len(lines) < 2:
+        raise AccountingError("Sélectionnez au moins deux lignes à lettrer.", "lines")
+    for line in lines:
+        if line.organisation_id != organisation.id:
+            raise AccountingError("Ligne d'une autre organisation.", "lines")
+        if line.entry.status != EntryStatus.POSTED.value:
+            raise AccountingError("Seules des lignes comptabilisées peuvent être lettrées.", "lines")
+        if line.lettering_code:
+            raise AccountingError(f"La ligne de l'écriture {line.entry.reference} est déjà lettrée "
+                                  f"({line.lettering_code}).", "lines")
+    if len({(line.account_id, line.auxiliary_id) for line in lines}) != 1:
+        raise AccountingError("Les lignes à lettrer doivent porter sur le même compte et le même tiers.", "lines")
+    debit = sum((line.debit for line in lines), ZERO)
+    credit = sum((line.credit for line in lines), ZERO)
+    if debit != credit:
+        raise AccountingError(
+            f"Lettrage impossible : les lignes ne s'équilibrent pas (débits {_fr(debit)}, crédits "
+            f"{_fr(credit)}).", "lines")
+    code = _next_lettering_code(organisation)
+    when = on or date.today()
+    for line in lines:
+        line.lettering_code = code
+        line.lettering_date = when
+    db.session.flush()
+    return code
+
+
+def unletter(organisation, code):
+    """Remove the lettering ``code`` from its lines; returns how many lines were unlettered."""
+    lines = list(db.session.scalars(select(JournalLine).where(
+        JournalLine.organisation_id == organisation.id, JournalLine.lettering_code == code)))
+    if not lines:
+        raise AccountingError(f"Aucune ligne lettrée « {code} ».", "code")
+    for line in lines:
+        line.lettering_code = None
+        line.lettering_date = None
+    db.session.flush()
+    return len(lines)
+
+
+def _unlettered(organisation, auxiliary_id):
+    """The unlettered posted lines of an auxiliary account, locked (PostgreSQL) so that two
+    transactions lettering the same account do not letter the same line twice: the second
+    waits, then no longer sees what the first lettered."""
+    return list(db.session.scalars(
+        select(JournalLine).join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
+        .where(JournalLine.organisation_id == organisation.id, JournalLine.auxiliary_id == auxiliary_id,
+               JournalLine.lettering_code.is_(None), JournalEntry.status == EntryStatus.POSTED.value)
+        .order_by(JournalEntry.entry_date, JournalEntry.fiscal_year, JournalEntry.number, JournalLine.id)
+        .with_for_update(of=JournalLine)).unique())
+
+
+def auto_letter(organisation, auxiliary, on=None):
+    """Letter what balances on an auxiliary account: first each debit with the oldest credit of
+    the same amount (a fee and its payment), then the shortest run of remaining lines, in date
+    order, whose debits equal their credits (two fees paid at once). Returns the codes."""
+    aux_id = auxiliary.id if isinstance(auxiliary, AuxiliaryAccount) else auxiliary
+    lines = _unlettered(organisation, aux_id)
+    codes = []
+    credits = [line for line in lines if line.credit > 0]
+    for debit in [line for line in lines if line.debit > 0]:
+        match = next((credit for credit in credits if credit.credit == debit.debit), None)
+        if match is not None:
+            credits.remove(match)
+            codes.append(letter_lines(organisation, [debit, match], on=on))
+    remaining = [line for line in lines if line.lettering_code is None]
+    while remaining:
+        balance, run = ZERO, None
+        for index, line in enumerate(remaining):
+            balance += line.debit - line.credit
+            if balance == 0:
+                run = remaining[:index + 1]
+                break
+        if run is None:
+            break
+        codes.append(letter_lines(organisation, run, on=on))
+        remaining = remaining[len(run):]
+    return codes
+
+
+def _auto_letter_touched(organisation, entry):
+    for aux_id in sorted({line.auxiliary_id for line in entry.lines if line.auxiliary_id is not None}):
+        auto_letter(organisation, aux_id, on=entry.entry_date)

@@ -1,0 +1,383 @@
+"""Posting: entries and their lines, business events through the posting rules (two lines, or
+one per party), numbering, idempotent sources, reversals. Part of the accounting services
+(``backoffice.accounting.services`` re-exports it; its docstring says the rules)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from backoffice.accounting import rules
+from backoffice.accounting.books import (
+    auxiliary_account_for,
+    check_open,
+    clean_amount,
+    _clean_text,
+    closed_period_containing,
+    ensure_ledger,
+    _fr,
+    get_account,
+    get_journal,
+)
+from backoffice.accounting.errors import AccountingError
+from backoffice.accounting.lettering import _auto_letter_touched, letter_lines
+from backoffice.accounting.models import (
+    Account,
+    AuxiliaryAccount,
+    EntrySequence,
+    EntryStatus,
+    JournalEntry,
+    JournalLine,
+    PaymentMethodRule,
+    PostingRule,
+)
+from backoffice.accounting.settings import _default_rule
+from backoffice.audit.services import current_actor_id
+from backoffice.extensions import db
+from backoffice.models import ZERO, insert_unless_present
+
+
+@dataclass(frozen=True)
+class EntryLineSpec:
+    """One line to post: an account number (or ``Account``), a debit *or* a credit, the party
+    whose auxiliary account it is (required on collective accounts such as 411, refused
+    elsewhere), and an optional label (the entry's label otherwise)."""
+
+    account: object
+    debit: Decimal = ZERO
+    credit: Decimal = ZERO
+    party: object = None
+    label: str | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Posting
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class _Line:
+    account: Account
+    auxiliary: AuxiliaryAccount | None
+    debit: Decimal
+    credit: Decimal
+    label: str | None
+
+
+def _resolve_lines(organisation, specs: Sequence[EntryLineSpec]):
+    if len(specs) < 2:
+        raise AccountingError("Une écriture compte au moins deux lignes (un débit et un crédit).", "lines")
+    lines = []
+    for position, spec in enumerate(specs, start=1):
+        account = get_account(organisation, spec.account)
+        debit = clean_amount(spec.debit, f"Ligne {position} : le débit", allow_zero=True)
+        credit = clean_amount(spec.credit, f"Ligne {position} : le crédit", allow_zero=True)
+        if (debit > 0) == (credit > 0):
+            raise AccountingError(
+                f"Ligne {position} (compte {account.number}) : saisissez soit un débit, soit un crédit"
+                f"{'' if debit > 0 else ', non nul'}.", "lines")
+        auxiliary = None
+        if account.collective:
+            if spec.party is None:
+                raise AccountingError(
+                    f"Ligne {position} : le compte {account.number} est un compte collectif ; "
+                    "indiquez le tiers (adhérent, bénéficiaire, associé).", "lines")
+            auxiliary = auxiliary_account_for(organisation, spec.party, account)
+        elif spec.party is not None:
+            raise AccountingError(
+                f"Ligne {position} : le compte {account.number} n'est pas un compte de tiers ; "
+                "un tiers ne peut y être indiqué.", "lines")
+        label = " ".join(str(spec.label).split())[:200] if spec.label else None
+        lines.append(_Line(account, auxiliary, debit, credit, label))
+    total_debit = sum((line.debit for line in lines), ZERO)
+    total_credit = sum((line.credit for line in lines), ZERO)
+    if total_debit != total_credit:
+        raise AccountingError(
+            f"Écriture déséquilibrée : total des débits {_fr(total_debit)}, total des crédits "
+            f"{_fr(total_credit)} (écart {_fr(abs(total_debit - total_credit))}). Rien n'a été "
+            "enregistré.", "lines")
+    return lines, total_debit
+
+
+def _lock_sequence(organisation_id, fiscal_year):
+    """Lock the counter of the fiscal year (creating it) and return its last number."""
+    insert_unless_present(EntrySequence, organisation_id=organisation_id, fiscal_year=fiscal_year, last_number=0)
+    return db.session.execute(
+        select(EntrySequence.last_number).where(EntrySequence.organisation_id == organisation_id,
+                                                EntrySequence.fiscal_year == fiscal_year).with_for_update()
+    ).scalar_one()
+
+
+def _entry_by_source(organisation, source):
+    return db.session.scalar(select(JournalEntry).where(JournalEntry.organisation_id == organisation.id,
+                                                        JournalEntry.source == source))
+
+
+def reversal_of(entry):
+    """The entry that reversed ``entry``, if any."""
+    return db.session.scalar(select(JournalEntry).where(JournalEntry.reversal_of_id == entry.id))
+
+
+def _post(organisation, *, journal, entry_date, piece_ref, piece_date, label, lines, total, source,
+          event, reversal_of_entry=None, user=None, same_operation=None):
+    """Insert a draft, number it, post it. Returns ``(entry, created)``."""
+    if not isinstance(entry_date, date):
+        raise AccountingError("La date de l'écriture est obligatoire.", "entry_date")
+    check_open(organisation, entry_date)
+    fiscal_year = organisation.fiscal_year_of(entry_date)
+    last_number = _lock_sequence(organisation.id, fiscal_year)
+    if source is not None:
+        existing = _entry_by_source(organisation, source)
+        if existing is not None:
+            if reversal_of(existing) is not None:
+                raise AccountingError(
+                    f"L'opération « {source} » a déjà été comptabilisée (écriture {existing.reference}) puis "
+                    "contre-passée : comptabilisez la nouvelle opération sous une autre référence.", "source")
+            if same_operation is not None and not same_operation(existing):
+                raise AccountingError(
+                    f"L'opération « {source} » est déjà comptabilisée (écriture {existing.reference}) avec "
+                    "d'autres montants ou comptes : contre-passez-la avant d'en passer une autre.", "source")
+            return existing, False
+    entry = JournalEntry(
+        organisation_id=organisation.id, journal_id=journal.id, fiscal_year=fiscal_year,
+        entry_date=entry_date, piece_ref=piece_ref, piece_date=piece_date or entry_date, label=label,
+        status=EntryStatus.DRAFT.value, event=event, source=source,
+        reversal_of_id=reversal_of_entry.id if reversal_of_entry is not None else None,
+        created_by_id=current_actor_id(user),
+    )
+    entry.journal = journal
+    db.session.add(entry)
+    for position, line in enumerate(lines, start=1):
+        db.session.add(JournalLine(
+            entry=entry, organisation_id=organisation.id, position=position, account_id=line.account.id,
+            auxiliary_id=line.auxiliary.id if line.auxiliary else None, label=line.label,
+            debit=line.debit, credit=line.credit,
+        ))
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        if source is not None and _entry_by_source(organisation, source) is not None:
+            raise AccountingError(f"L'opération « {source} » vient d'être comptabilisée par ailleurs.",
+                                  "source") from None
+        raise
+    entry.number = last_number + 1
+    entry.status = EntryStatus.POSTED.value
+    db.session.execute(update(EntrySequence).where(
+        EntrySequence.organisation_id == organisation.id, EntrySequence.fiscal_year == fiscal_year,
+    ).values(last_number=entry.number))
+    db.session.flush()  # the database trigger checks the balance here
+    return entry, True
+
+
+def post_entry(organisation, journal, entry_date, piece_ref, label, lines: Sequence[EntryLineSpec],
+               source=None, piece_date=None, event=None, user=None):
+    """Post a balanced entry (manual entries, or any other module's entry). ``journal`` is a
+    code (``"OD"``) or a ``Journal``; ``lines`` are ``EntryLineSpec``. Raises ``AccountingError``:
+    unknown or inactive account or journal, unbalanced entry, zero/negative amount, a line with
+    both or neither debit and credit, a party missing on a collective account (or given on
+    another), a date in a closed period. Letters the auxiliary accounts touched when what is due
+    and what is paid balance."""
+    ensure_ledger(organisation)
+    journal = get_journal(organisation, journal)
+    piece_ref = _clean_text(piece_ref, "La référence de la pièce", 60, "piece_ref")
+    label = _clean_text(label, "Le libellé", 200, "label")
+    if source is not None:
+        source = _clean_text(source, "La source", 120, "source")
+    resolved, total = _resolve_lines(organisation, list(lines))
+
+    def same(existing):
+        return existing.journal_id == journal.id and existing.total == total
+
+    entry, created = _post(organisation, journal=journal, entry_date=entry_date, piece_ref=piece_ref,
+                           piece_date=piece_date, label=label, lines=resolved, total=total, source=source,
+                           event=event, user=user, same_operation=same)
+    if created:
+        _auto_letter_touched(organisation, entry)
+    return entry
+
+
+def event_accounts(organisation, event, payment_method=None):
+    """``(journal, debit_account, credit_account)`` the organisation's rules give ``event``."""
+    spec = rules.EVENTS.get(event)
+    if spec is None:
+        raise AccountingError(f"Événement comptable inconnu : « {event} ».", "event")
+    ensure_ledger(organisation)
+    rule = db.session.scalar(select(PostingRule).where(PostingRule.organisation_id == organisation.id,
+                                                       PostingRule.event == event))
+    if rule is None:  # an event added after the books were set up
+        rule = _default_rule(organisation, event)
+    if rule is None:
+        raise AccountingError(f"Aucune règle de comptabilisation pour « {spec.label} » : "
+                              "complétez les paramètres comptables.", "event")
+    treasury = None
+    if spec.treasury_side is not None:
+        method = payment_method or (None if spec.requires_payment_method else rules.DEFAULT_PAYMENT_METHOD)
+        if method is None:
+            raise AccountingError(f"{spec.label} : le moyen de paiement est obligatoire.", "payment_method")
+        if method not in rules.PAYMENT_METHODS:
+            raise AccountingError(f"Moyen de paiement inconnu : « {method} ».", "payment_method")
+        treasury = db.session.scalar(select(PaymentMethodRule).where(
+            PaymentMethodRule.organisation_id == organisation.id, PaymentMethodRule.method == method))
+        if treasury is None:
+            raise AccountingError(f"Aucun compte de trésorerie pour le moyen de paiement "
+                                  f"« {rules.PAYMENT_METHODS[method]} ».", "payment_method")
+    debit = treasury.account if spec.treasury_side == "debit" else rule.debit_account
+    credit = treasury.account if spec.treasury_side == "credit" else rule.credit_account
+    journal = treasury.journal if treasury is not None else rule.journal
+    if debit is None or credit is None or journal is None:
+        raise AccountingError(f"La règle de comptabilisation de « {spec.label} » est incomplète.", "event")
+    return journal, debit, credit
+
+
+@dataclass(frozen=True)
+class EventShare:
+    """One party's line of a business event shared among several parties (``post_event(...,
+    shares=[...])``): the party, its amount and an optional line label."""
+
+    party: object
+    amount: Decimal
+    label: str | None = None
+
+
+def _clean_shares(spec, shares):
+    cleaned, seen = [], set()
+    for share in shares:
+        if share.party is None:
+            raise AccountingError(f"{spec.label} : chaque part indique son tiers.", "party")
+        name = getattr(share.party, "display_name", None) or f"tiers {share.party.id}"
+        if share.party.id in seen:
+            raise AccountingError(f"{spec.label} : {name} a deux parts ; regroupez-les.", "party")
+        seen.add(share.party.id)
+        amount = clean_amount(share.amount, f"La part de {name}", allow_zero=True)
+        if amount:  # a zero share (allocate() may give one) has no line
+            cleaned.append(EventShare(share.party, amount, share.label))
+    if not cleaned:
+        raise AccountingError(f"{spec.label} : aucune part à comptabiliser (toutes sont nulles).", "amount")
+    return cleaned
+
+
+def post_event(organisation, event, *, amount=None, entry_date, party=None, shares=None, piece_ref, label,
+               payment_method=None, source=None, piece_date=None, user=None):
+    """Post the entry of a business event with the organisation's posting rules.
+
+    Events (``rules.EVENTS``): ``fee_due``, ``fee_paid``, ``fee_refund``, ``cheques_deposited``,
+    ``grant_committed``, ``grant_paid``, ``subsidy_received``, ``aci_income``,
+    ``sisa_distribution``, ``sisa_distribution_paid``, ``bank_fees``. ``party`` is required for
+    events that touch a third party's account (fees, grants, distribution); ``payment_method``
+    (``transfer``, ``cheque``, ``cash``, ``card``, ``direct_debit``) for ``fee_paid`` and
+    ``fee_refund``, and defaults to ``transfer`` for the other treasury events.
+
+    Two lines (``amount`` and ``party``), or, for an event that touches a third party's account,
+    one line per party: ``shares=[EventShare(party, amount, label=None), …]`` instead of
+    ``party``, e.g. a SISA distribution to 30 associates is one entry D 62261 (the total) /
+    C 4551 (each associate's auxiliary account, his share). The accounts and journal still come
+    from the rule; ``amount``, if given, must equal the sum of the shares; zero shares get no
+    line; a party may appear once. See the module docstring for ``source`` (idempotency: the
+    same event, total and shares per party is the same operation)."""
+    spec = rules.EVENTS.get(event)
+    if spec is None:
+        raise AccountingError(f"Événement comptable inconnu : « {event} ».", "event")
+    if shares is not None:
+        if party is not None:
+            raise AccountingError(f"{spec.label} : indiquez soit un tiers, soit des parts, pas les deux.", "party")
+        if not spec.needs_party:
+            raise AccountingError(f"{spec.label} : cet événement ne se répartit pas entre des tiers.", "party")
+        party_lines = _clean_shares(spec, shares)
+        total = sum((share.amount for share in party_lines), ZERO)
+        if amount is not None and clean_amount(amount) != total:
+            raise AccountingError(f"{spec.label} : le montant ({_fr(clean_amount(amount))}) n'est pas la somme des "
+                                  f"parts ({_fr(total)}).", "amount")
+        amount = total
+    else:
+        amount = clean_amount(amount)
+        if spec.needs_party and party is None:
+            raise AccountingError(f"{spec.label} : le tiers (adhérent, bénéficiaire ou associé) est obligatoire.",
+                                  "party")
+        if not spec.needs_party and party is not None:
+            raise AccountingError(f"{spec.label} : cet événement ne concerne pas un tiers.", "party")
+        party_lines = [EventShare(party, amount)] if party is not None else []
+    journal, debit_account, credit_account = event_accounts(organisation, event, payment_method)
+    accounts = {"debit": debit_account, "credit": credit_account}
+
+    def side_line(side, value, line_party=None, line_label=None):
+        return EntryLineSpec(accounts[side], debit=value if side == "debit" else ZERO,
+                             credit=value if side == "credit" else ZERO, party=line_party, label=line_label)
+
+    if spec.party_side is None:
+        specs = [side_line("debit", amount), side_line("credit", amount)]
+    else:
+        other_side = "credit" if spec.party_side == "debit" else "debit"
+        by_party = [side_line(spec.party_side, share.amount, share.party, share.label) for share in party_lines]
+        total_line = side_line(other_side, amount)
+        specs = by_party + [total_line] if spec.party_side == "debit" else [total_line] + by_party
+    for account, has_party in dict.fromkeys((spec_line.account, spec_line.party is not None) for spec_line in specs):
+        if account.collective and not has_party:
+            raise AccountingError(
+                f"La règle de « {spec.label} » utilise le compte collectif {account.number} sans tiers : "
+                "corrigez les paramètres comptables.", "event")
+        if not account.collective and has_party:
+            raise AccountingError(
+                f"La règle de « {spec.label} » doit porter le tiers sur un compte collectif (411, 467…), "
+                f"pas sur {account.number} : corrigez les paramètres comptables.", "event")
+    piece_ref = _clean_text(piece_ref, "La référence de la pièce", 60, "piece_ref")
+    label = _clean_text(label, "Le libellé", 200, "label")
+    if source is not None:
+        source = _clean_text(source, "La source", 120, "source")
+    resolved, total = _resolve_lines(organisation, specs)
+    expected_shares = sorted((share.party.id, share.amount) for share in party_lines)
+
+    def same(existing):
+        if existing.event != event or existing.total != amount:
+            return False
+        return expected_shares == sorted((line.auxiliary.party_id, line.debit + line.credit)
+                                         for line in existing.lines if line.auxiliary is not None)
+
+    entry, created = _post(organisation, journal=journal, entry_date=entry_date, piece_ref=piece_ref,
+                           piece_date=piece_date, label=label, lines=resolved, total=total, source=source,
+                           event=event, user=user, same_operation=same)
+    if created:
+        _auto_letter_touched(organisation, entry)
+    return entry
+
+
+def reverse_entry(entry, entry_date=None, label=None, user=None):
+    """Post the reversal (*contre-passation*) of a posted entry: the same lines with debit and
+    credit swapped, in the same journal, for the same piece. Dated ``entry_date``, by default
+    the original date if its period is still open, otherwise today. The original is never
+    modified; its auxiliary lines still unlettered are lettered with their mirror lines."""
+    from backoffice.organisations.models import Organisation
+
+    organisation = db.session.get(Organisation, entry.organisation_id)
+    if entry.status != EntryStatus.POSTED.value:
+        raise AccountingError("Seule une écriture comptabilisée peut être contre-passée.")
+    if entry.reversal_of_id is not None:
+        raise AccountingError(f"L'écriture {entry.reference} est elle-même une contre-passation : "
+                              "passez une nouvelle écriture.")
+    existing = reversal_of(entry)
+    if existing is not None:
+        raise AccountingError(f"L'écriture {entry.reference} a déjà été contre-passée "
+                              f"(écriture {existing.reference}).")
+    if entry_date is None:
+        entry_date = entry.entry_date if closed_period_containing(organisation, entry.entry_date) is None \
+            else date.today()
+    label = _clean_text(label or f"Contre-passation {entry.reference} – {entry.label}"[:200],
+                        "Le libellé", 200, "label")
+    lines = [_Line(line.account, line.auxiliary, line.credit, line.debit, line.label) for line in entry.lines]
+    reversal, _ = _post(organisation, journal=entry.journal, entry_date=entry_date, piece_ref=entry.piece_ref,
+                        piece_date=entry.piece_date, label=label, lines=lines, total=entry.total, source=None,
+                        event="reversal", reversal_of_entry=entry, user=user)
+    pairs = [(original, mirror) for original, mirror in zip(entry.lines, reversal.lines)
+             if original.auxiliary_id is not None and original.lettering_code is None]
+    for original, mirror in pairs:
+        letter_lines(organisation, [original, mirror], on=entry_date)
+    _auto_letter_touched(organisation, reversal)
+    return reversal
+
+
+def entry_is_locked(entry):
+    """True once validated (exported in a FEC, or its period closed)."""
+    return entry.validated_on is not None
