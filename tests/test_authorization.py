@@ -688,6 +688,27 @@ def _check(response, role, allowed, where):
     else:
         assert status == 403, f"{where}: {status}, expected 403"
 
+# General assemblies (backoffice/assemblies/views.py): board members and the treasurer run them.
+_AG = frozenset({"admin", "treasurer", "board"})
+ROUTES.update({f"assemblies.{name}": _AG for name in (
+    "index", "create", "show", "edit", "roll", "add_resolution", "edit_resolution", "delete_resolution", "convene",
+    "open_session", "close_session")})
+URL_ARGS.update({
+    **{f"assemblies.{name}": (lambda o: {"assembly_id": o.assembly.id}) for name in (
+        "show", "edit", "roll", "add_resolution", "convene", "open_session", "close_session")},
+    **{f"assemblies.{name}": (lambda o: {"assembly_id": o.assembly.id, "resolution_id": o.assembly.resolutions[0].id})
+       for name in ("edit_resolution", "delete_resolution")},
+})
+
+
+def _assembly(o):
+    from tests.assemblies.factories import assembly
+
+    return assembly(o.organisation)
+
+
+OBJECTS.update({"assembly": _assembly})  # an AGO of o.organisation in preparation, with two resolutions
+
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint", sorted(ROUTES))
@@ -738,3 +759,4 @@ def test_the_outbox_does_not_exist_with_real_mail(app, client, login_as, organis
     _sign_in(login_as, role, organisation, other_organisation)
     monkeypatch.setitem(app.config, "MAIL_BACKEND", "smtp")
     assert client.get(url).status_code == 404
+

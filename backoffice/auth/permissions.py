@@ -38,6 +38,8 @@ PERMISSIONS = {
     "membership.view": {A, T, B},
     "membership.manage": {A, T},
     "banking.manage": {A, T},
+    "assemblies.view": {A, T, B},
+    "assemblies.manage": {A, T, B},  # board members and the treasurer run assemblies
     "self.service": {M},
     "sisa.view": {A, T, B, C},
     "sisa.manage": {A, T},

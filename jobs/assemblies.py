@@ -1,0 +1,21 @@
+"""Jobs of general assemblies: the convocations (mails queued through the mail queue)."""
+from backoffice.assemblies import services
+from backoffice.assemblies.models import Assembly
+from backoffice.mail.services import external_url
+from jobs import task_job
+from jobs.membership import own_row
+
+
+@task_job(queue="bulk", timeout=1800)
+def send_convocations(task):
+    """Queue the convocation mail of every voter of assembly ``task.params['assembly_id']`` not
+    convoked yet (a second run sends nothing twice: ``convoked_at`` commits with the mails)."""
+    assembly = own_row(task, Assembly, task.params["assembly_id"])
+    link = external_url("self_service.member.home", org=task.organisation.slug)
+    queued, missing = services.send_convocations(assembly, link)
+    message = f"{queued} convocation(s) envoyée(s) par e-mail."
+    if missing:
+        names = ", ".join(v.party.display_name for v in missing[:10]) + ("…" if len(missing) > 10 else "")
+        message += f" {len(missing)} votant(s) sans adresse e-mail, à convoquer par courrier : {names}."
+    task.report_progress(1, 1, "Convocations envoyées")
+    task.message = message
