@@ -3,8 +3,8 @@ proxies, attendance, open votes, secret ballots apart from participations, and t
 
 The triggers are installed with the SQL of backoffice/assemblies/db_guards.py (statements()).
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-02
 
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0017'
-down_revision = '0016'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
