@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from backoffice.audit.services import current_actor_id
 from backoffice.banking import parsers
 from backoffice.banking.errors import AlreadyImported, BankingError
 from backoffice.banking.models import (DEFAULT_JOURNAL, DEFAULT_LEDGER_ACCOUNT, BankAccount, BankLineMatch,
@@ -174,7 +175,7 @@ def import_statement(account, filename, content, user=None):
         raise AlreadyImported(len(lines), max(imported_at.values()))
     statement = BankStatement(organisation_id=account.organisation_id, bank_account_id=account.id,
                               filename=(filename or "relevé")[:200], file_format=file_format, line_count=len(lines),
-                              created_by_id=getattr(user, "id", None))
+                              created_by_id=current_actor_id(user))
     db.session.add(statement)
     db.session.flush()
     new_lines = []

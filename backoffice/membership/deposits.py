@@ -4,6 +4,7 @@ from datetime import date
 from sqlalchemy import select
 
 from backoffice.accounting.sources import posting_source
+from backoffice.audit.services import current_actor_id
 from backoffice.documents import generated
 from backoffice.documents.kinds import document_kind
 from backoffice.extensions import db
@@ -34,7 +35,7 @@ def create_cheque_deposit(organisation, payment_ids, deposited_on=None, user=Non
     number = generated.allocate_number(organisation, DEPOSIT_SLIP_KIND).value  # locked: no duplicate, no gap
     deposit = ChequeDeposit(organisation_id=organisation.id, number=number, deposited_on=deposited_on or date.today(),
                             total=sum((c.amount for c in cheques), services.ZERO), cheque_count=len(cheques),
-                            created_by_id=getattr(user, "id", None))
+                            created_by_id=current_actor_id(user))
     db.session.add(deposit)
     db.session.flush()
     for cheque in cheques:

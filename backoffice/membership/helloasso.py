@@ -42,6 +42,7 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import func, select
 
+from backoffice.audit.services import current_actor_id
 from backoffice.extensions import db
 from backoffice.lifecycle import move
 from backoffice.member_portal.models import (CheckoutStatus, HelloAssoAccount, HelloAssoCheckout, UnmatchedPayment,
@@ -321,7 +322,7 @@ def create_checkout(membership, return_url, error_url, back_url, user=None):
         raise HelloAssoError("HelloAsso n'a pas créé le paiement (réponse incomplète). Réessayez plus tard.")
     checkout = HelloAssoCheckout(organisation_id=organisation.id, membership_id=membership.id,
                                  checkout_intent_id=int(intent_id), amount=amount, redirect_url=redirect_url[:500],
-                                 status=CheckoutStatus.CREATED, created_by_id=getattr(user, "id", None))
+                                 status=CheckoutStatus.CREATED, created_by_id=current_actor_id(user))
     db.session.add(checkout)
     db.session.flush()
     return checkout

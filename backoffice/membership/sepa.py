@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from backoffice.audit.services import current_actor_id
 from backoffice.banking import services as banking_services
 from backoffice.banking.sepa import DirectDebit, clean_creditor_identifier, direct_debit_file
 from backoffice.extensions import db
@@ -138,7 +139,7 @@ def create_run(organisation, memberships, collection_date, user=None):
     total = sum((m.balance for m in memberships), services.ZERO)
     run = DirectDebitRun(organisation_id=organisation.id, collection_date=collection_date,
                          status=DirectDebitRunStatus.DRAFT, message_id=f"MAILLAGE-{secrets.token_hex(8).upper()}",
-                         total=total, payment_count=len(memberships), created_by_id=getattr(user, "id", None))
+                         total=total, payment_count=len(memberships), created_by_id=current_actor_id(user))
     db.session.add(run)
     db.session.flush()
     for membership in memberships:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import joinedload
 
 from backoffice import money
 from backoffice.accounting.sources import posting_source
+from backoffice.audit.services import current_actor_id
 from backoffice.errors import ServiceError
 from backoffice.extensions import db
 from backoffice.lifecycle import move
@@ -672,7 +673,7 @@ def record_payment(membership, amount, method, paid_on=None, reference=None, che
         paid_on=paid_on or date.today(), reference=(reference or "").strip()[:100] or None,
         cheque_bank=(cheque_bank or "").strip()[:100] or None, payer_name=(payer_name or "").strip()[:200] or None,
         note=(note or "").strip()[:250] or None, source=source, idempotency_key=idempotency_key,
-        created_by_id=getattr(user, "id", None), mandate_id=getattr(mandate, "id", None),
+        created_by_id=current_actor_id(user), mandate_id=getattr(mandate, "id", None),
         direct_debit_run_id=getattr(direct_debit_run, "id", None),
     )
     _add_payment_row(payment, membership)
@@ -737,7 +738,7 @@ def reverse_payment(payment, on=None, reason=None, user=None, idempotency_key=No
         organisation_id=payment.organisation_id, membership_id=payment.membership_id, kind=PaymentKind.REVERSAL,
         method=payment.method, status=PaymentStatus.CONFIRMED, amount=-payment.amount, paid_on=on,
         reference=payment.reference, note=(reason or "").strip()[:250] or None, source="treasurer",
-        reverses_id=payment.id, idempotency_key=idempotency_key, created_by_id=getattr(user, "id", None),
+        reverses_id=payment.id, idempotency_key=idempotency_key, created_by_id=current_actor_id(user),
     )
     _add_payment_row(reversal, payment.membership, reversed_payment=payment)
     reversal.accounting_entry_id = ledger.reverse(
@@ -765,7 +766,7 @@ def refund(membership, amount, method, paid_on=None, reference=None, note=None, 
         organisation_id=membership.organisation_id, membership_id=membership.id, kind=PaymentKind.REFUND, method=method,
         status=PaymentStatus.CONFIRMED, amount=-amount, paid_on=paid_on or date.today(),
         reference=(reference or "").strip()[:100] or None, note=(note or "").strip()[:250] or None,
-        source="treasurer", idempotency_key=idempotency_key, created_by_id=getattr(user, "id", None),
+        source="treasurer", idempotency_key=idempotency_key, created_by_id=current_actor_id(user),
     )
     _add_payment_row(row, membership)
     row.accounting_entry_id = _post_payment(row)
@@ -794,7 +795,7 @@ def carry_over_credit(source, target, amount=None, on=None, user=None, idempoten
         raise MembershipError("Le montant dépasse l'avoir disponible.")
     on = on or date.today()
     common = dict(organisation_id=source.organisation_id, method=PaymentMethod.CREDIT,
-                  status=PaymentStatus.CONFIRMED, paid_on=on, source="credit", created_by_id=getattr(user, "id", None))
+                  status=PaymentStatus.CONFIRMED, paid_on=on, source="credit", created_by_id=current_actor_id(user))
     out = MembershipPayment(membership_id=source.id, kind=PaymentKind.CREDIT_OUT, amount=-amount,
                             related_membership_id=target.id, reference=target.payment_reference, **common)
     into = MembershipPayment(membership_id=target.id, kind=PaymentKind.PAYMENT, amount=amount,

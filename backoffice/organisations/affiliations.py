@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload, with_polymorphic
 
+from backoffice.errors import ServiceError
 from backoffice.extensions import db
 from backoffice.formatting import format_date_short
 from backoffice.organisations.models import Affiliation, AffiliationRole
@@ -23,12 +24,8 @@ SINGLE_HOLDER_ROLES = frozenset({Role.PRESIDENT, Role.VICE_PRESIDENT, Role.SECRE
 OFFICES = (Role.PRESIDENT, Role.TREASURER, Role.SECRETARY)
 
 
-class AffiliationError(ValueError):
+class AffiliationError(ServiceError):
     """An affiliation rule is broken; the message is French, ``field`` names the form field (or None)."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
 
 
 def current_condition(on, affiliation=Affiliation):

@@ -8,14 +8,156 @@ Create Date: 2026-11-23 13:09:52.658590
 from alembic import op
 import sqlalchemy as sa
 
-from backoffice.accounting import db_guards
-
 
 # revision identifiers, used by Alembic.
 revision = '0005'
 down_revision = '0001'
 branch_labels = None
 depends_on = None
+
+# The guard triggers as backoffice/accounting/db_guards.py wrote them at this revision, copied
+# here: a migration must not change when the application's code does (tests/foundation/
+# test_migrations.py checks that no migration imports it).
+_PG_GUARDS = (
+    """
+CREATE OR REPLACE FUNCTION accounting_entries_guard() RETURNS trigger LANGUAGE plpgsql AS $guard$
+DECLARE
+  line_count integer;
+  difference numeric;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.status <> 'draft' THEN
+      RAISE EXCEPTION 'Écriture refusée : elle doit être créée en brouillard puis comptabilisée une fois ses lignes saisies.' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+  ELSIF TG_OP = 'DELETE' THEN
+    IF OLD.status = 'posted' THEN
+      RAISE EXCEPTION 'Écriture comptabilisée : elle ne peut pas être supprimée, seulement contre-passée.' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN OLD;
+  END IF;
+  IF OLD.status = 'posted' THEN
+    IF NEW.status <> 'posted' OR (NEW.organisation_id, NEW.journal_id, NEW.fiscal_year, NEW.number, NEW.entry_date, NEW.piece_ref, NEW.piece_date, NEW.label, NEW.event, NEW.source, NEW.reversal_of_id) IS DISTINCT FROM (OLD.organisation_id, OLD.journal_id, OLD.fiscal_year, OLD.number, OLD.entry_date, OLD.piece_ref, OLD.piece_date, OLD.label, OLD.event, OLD.source, OLD.reversal_of_id) THEN
+      RAISE EXCEPTION 'Écriture comptabilisée : elle ne peut plus être modifiée ; passez une écriture de contre-passation.' USING ERRCODE = 'check_violation';
+    END IF;
+    IF OLD.validated_on IS NOT NULL AND NEW.validated_on IS DISTINCT FROM OLD.validated_on THEN
+      RAISE EXCEPTION 'Écriture validée : sa date de validation ne peut plus changer.' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+  END IF;
+  IF NEW.status = 'posted' THEN
+    SELECT count(*), coalesce(sum(debit), 0) - coalesce(sum(credit), 0)
+      INTO line_count, difference
+      FROM accounting_lines WHERE entry_id = NEW.id;
+    IF line_count < 2 OR difference <> 0 THEN
+      RAISE EXCEPTION 'Écriture déséquilibrée : le total des débits doit égaler le total des crédits (au moins deux lignes).' USING ERRCODE = 'check_violation';
+    END IF;
+  END IF;
+  RETURN NEW;
+END
+$guard$""",
+    """DROP TRIGGER IF EXISTS accounting_entries_guard ON accounting_entries""",
+    """CREATE TRIGGER accounting_entries_guard BEFORE INSERT OR UPDATE OR DELETE ON accounting_entries
+FOR EACH ROW EXECUTE FUNCTION accounting_entries_guard()""",
+    """
+CREATE OR REPLACE FUNCTION accounting_lines_guard() RETURNS trigger LANGUAGE plpgsql AS $guard$
+DECLARE
+  entry_status text;
+  entry_organisation integer;
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    SELECT status INTO entry_status FROM accounting_entries WHERE id = OLD.entry_id FOR SHARE;
+    IF entry_status = 'posted' THEN
+      RAISE EXCEPTION 'Écriture comptabilisée : elle ne peut pas être supprimée, seulement contre-passée.' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN OLD;
+  END IF;
+  IF TG_OP = 'UPDATE' THEN
+    IF NOT ((NEW.entry_id, NEW.organisation_id, NEW.position, NEW.account_id, NEW.auxiliary_id, NEW.label, NEW.debit, NEW.credit) IS DISTINCT FROM (OLD.entry_id, OLD.organisation_id, OLD.position, OLD.account_id, OLD.auxiliary_id, OLD.label, OLD.debit, OLD.credit)) THEN
+      RETURN NEW;  -- only the lettering changes: allowed at any time
+    END IF;
+    SELECT status INTO entry_status FROM accounting_entries WHERE id = OLD.entry_id FOR SHARE;
+    IF entry_status = 'posted' THEN
+      RAISE EXCEPTION 'Ligne d''une écriture comptabilisée : seul le lettrage peut changer.' USING ERRCODE = 'check_violation';
+    END IF;
+  END IF;
+  SELECT status, organisation_id INTO entry_status, entry_organisation
+    FROM accounting_entries WHERE id = NEW.entry_id FOR SHARE;
+  IF entry_status = 'posted' THEN
+    RAISE EXCEPTION 'Écriture comptabilisée : elle ne peut plus être modifiée ; passez une écriture de contre-passation.' USING ERRCODE = 'check_violation';
+  END IF;
+  IF NEW.organisation_id IS DISTINCT FROM entry_organisation
+     OR NEW.organisation_id IS DISTINCT FROM (SELECT organisation_id FROM accounting_accounts WHERE id = NEW.account_id)
+     OR (NEW.auxiliary_id IS NOT NULL AND NEW.organisation_id IS DISTINCT FROM
+         (SELECT organisation_id FROM accounting_auxiliary_accounts WHERE id = NEW.auxiliary_id)) THEN
+    RAISE EXCEPTION 'Ligne refusée : le compte, le compte auxiliaire et l''écriture doivent appartenir à la même organisation.' USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END
+$guard$""",
+    """DROP TRIGGER IF EXISTS accounting_lines_guard ON accounting_lines""",
+    """CREATE TRIGGER accounting_lines_guard BEFORE INSERT OR UPDATE OR DELETE ON accounting_lines
+FOR EACH ROW EXECUTE FUNCTION accounting_lines_guard()""",
+)
+
+_SQLITE_GUARDS = (
+    """CREATE TRIGGER IF NOT EXISTS accounting_entries_insert_draft BEFORE INSERT ON accounting_entries
+WHEN NEW.status <> 'draft'
+BEGIN SELECT RAISE(ABORT, 'Écriture refusée : elle doit être créée en brouillard puis comptabilisée une fois ses lignes saisies.'); END""",
+    """CREATE TRIGGER IF NOT EXISTS accounting_entries_post BEFORE UPDATE ON accounting_entries
+WHEN OLD.status = 'draft' AND NEW.status = 'posted' AND (
+  (SELECT count(*) FROM accounting_lines WHERE entry_id = NEW.id) < 2
+  OR (SELECT coalesce(sum(round(debit * 100)), 0) - coalesce(sum(round(credit * 100)), 0)
+      FROM accounting_lines WHERE entry_id = NEW.id) <> 0)
+BEGIN SELECT RAISE(ABORT, 'Écriture déséquilibrée : le total des débits doit égaler le total des crédits (au moins deux lignes).'); END""",
+    """CREATE TRIGGER IF NOT EXISTS accounting_entries_frozen BEFORE UPDATE ON accounting_entries
+WHEN OLD.status = 'posted' AND (NEW.status IS NOT OLD.status OR NEW.organisation_id IS NOT OLD.organisation_id OR NEW.journal_id IS NOT OLD.journal_id OR NEW.fiscal_year IS NOT OLD.fiscal_year OR NEW.number IS NOT OLD.number OR NEW.entry_date IS NOT OLD.entry_date OR NEW.piece_ref IS NOT OLD.piece_ref OR NEW.piece_date IS NOT OLD.piece_date OR NEW.label IS NOT OLD.label OR NEW.event IS NOT OLD.event OR NEW.source IS NOT OLD.source OR NEW.reversal_of_id IS NOT OLD.reversal_of_id)
+BEGIN SELECT RAISE(ABORT, 'Écriture comptabilisée : elle ne peut plus être modifiée ; passez une écriture de contre-passation.'); END""",
+    """CREATE TRIGGER IF NOT EXISTS accounting_entries_validated BEFORE UPDATE ON accounting_entries
+WHEN OLD.validated_on IS NOT NULL AND NEW.validated_on IS NOT OLD.validated_on
+BEGIN SELECT RAISE(ABORT, 'Écriture validée : sa date de validation ne peut plus changer.'); END""",
+    """CREATE TRIGGER IF NOT EXISTS accounting_entries_no_delete BEFORE DELETE ON accounting_entries
+WHEN OLD.status = 'posted'
+BEGIN SELECT RAISE(ABORT, 'Écriture comptabilisée : elle ne peut pas être supprimée, seulement contre-passée.'); END""",
+    """CREATE TRIGGER IF NOT EXISTS accounting_lines_insert BEFORE INSERT ON accounting_lines
+WHEN (SELECT status FROM accounting_entries WHERE id = NEW.entry_id) = 'posted'
+BEGIN SELECT RAISE(ABORT, 'Écriture comptabilisée : elle ne peut plus être modifiée ; passez une écriture de contre-passation.'); END""",
+    """CREATE TRIGGER IF NOT EXISTS accounting_lines_organisation BEFORE INSERT ON accounting_lines
+WHEN NEW.organisation_id IS NOT (SELECT organisation_id FROM accounting_entries WHERE id = NEW.entry_id)
+  OR NEW.organisation_id IS NOT (SELECT organisation_id FROM accounting_accounts WHERE id = NEW.account_id)
+  OR (NEW.auxiliary_id IS NOT NULL AND NEW.organisation_id IS NOT
+      (SELECT organisation_id FROM accounting_auxiliary_accounts WHERE id = NEW.auxiliary_id))
+BEGIN SELECT RAISE(ABORT, 'Ligne refusée : le compte, le compte auxiliaire et l''écriture doivent appartenir à la même organisation.'); END""",
+    """CREATE TRIGGER IF NOT EXISTS accounting_lines_update BEFORE UPDATE ON accounting_lines
+WHEN (NEW.entry_id IS NOT OLD.entry_id OR NEW.organisation_id IS NOT OLD.organisation_id OR NEW.position IS NOT OLD.position OR NEW.account_id IS NOT OLD.account_id OR NEW.auxiliary_id IS NOT OLD.auxiliary_id OR NEW.label IS NOT OLD.label OR NEW.debit IS NOT OLD.debit OR NEW.credit IS NOT OLD.credit)
+  AND ((SELECT status FROM accounting_entries WHERE id = OLD.entry_id) = 'posted' OR (SELECT status FROM accounting_entries WHERE id = NEW.entry_id) = 'posted')
+BEGIN SELECT RAISE(ABORT, 'Ligne d''une écriture comptabilisée : seul le lettrage peut changer.'); END""",
+    """CREATE TRIGGER IF NOT EXISTS accounting_lines_delete BEFORE DELETE ON accounting_lines
+WHEN (SELECT status FROM accounting_entries WHERE id = OLD.entry_id) = 'posted'
+BEGIN SELECT RAISE(ABORT, 'Écriture comptabilisée : elle ne peut pas être supprimée, seulement contre-passée.'); END""",
+)
+
+_PG_DROP_GUARDS = (
+    """DROP TRIGGER IF EXISTS accounting_lines_guard ON accounting_lines""",
+    """DROP TRIGGER IF EXISTS accounting_entries_guard ON accounting_entries""",
+    """DROP FUNCTION IF EXISTS accounting_lines_guard()""",
+    """DROP FUNCTION IF EXISTS accounting_entries_guard()""",
+)
+
+_SQLITE_DROP_GUARDS = (
+    """DROP TRIGGER IF EXISTS accounting_entries_insert_draft""",
+    """DROP TRIGGER IF EXISTS accounting_entries_post""",
+    """DROP TRIGGER IF EXISTS accounting_entries_frozen""",
+    """DROP TRIGGER IF EXISTS accounting_entries_validated""",
+    """DROP TRIGGER IF EXISTS accounting_entries_no_delete""",
+    """DROP TRIGGER IF EXISTS accounting_lines_insert""",
+    """DROP TRIGGER IF EXISTS accounting_lines_organisation""",
+    """DROP TRIGGER IF EXISTS accounting_lines_update""",
+    """DROP TRIGGER IF EXISTS accounting_lines_delete""",
+)
+
+GUARDS = {"postgresql": _PG_GUARDS, "sqlite": _SQLITE_GUARDS}
+DROP_GUARDS = {"postgresql": _PG_DROP_GUARDS, "sqlite": _SQLITE_DROP_GUARDS}
 
 
 def upgrade():
@@ -287,11 +429,11 @@ def downgrade():
 
 
 def install_guards():
-    """The triggers that keep posted entries balanced and untouchable (see db_guards)."""
-    for statement in db_guards.statements(op.get_bind().dialect.name):
+    """The triggers that keep posted entries balanced and untouchable (see accounting/db_guards.py)."""
+    for statement in GUARDS[op.get_bind().dialect.name]:
         op.execute(statement)
 
 
 def remove_guards():
-    for statement in db_guards.drop_statements(op.get_bind().dialect.name):
+    for statement in DROP_GUARDS[op.get_bind().dialect.name]:
         op.execute(statement)

@@ -20,6 +20,7 @@ def _feature_errors():
     from backoffice.membership.helloasso import HelloAssoError
     from backoffice.membership.services import DuplicateSubmission, MembershipError
     from backoffice.membership.statements import StatementFormatError
+    from backoffice.organisations.affiliations import AffiliationError
     from backoffice.organisations.services import LogoError, SettingsError
     from backoffice.people.importer import ImportFileError
     from backoffice.people.services import ImportRejected, PeopleError
@@ -29,9 +30,10 @@ def _feature_errors():
     from jobs import TaskFailed
 
     return [AccountingError, ExportError, FecError, AccountError, AuthError, LinkError, DocumentError,
-            PdfConversionError, RenderError, TemplateError, DocumentTemplateError, PortalError, HelloAssoError,
-            DuplicateSubmission, MembershipError, StatementFormatError, LogoError, SettingsError, ImportFileError,
-            ImportRejected, PeopleError, TransitionError, TaskError, TaskForbidden, ValidationError, TaskFailed]
+            PdfConversionError, RenderError, TemplateError, DocumentTemplateError, PortalError,
+            HelloAssoError, DuplicateSubmission, MembershipError, StatementFormatError, AffiliationError,
+            LogoError, SettingsError, ImportFileError, ImportRejected, PeopleError, TransitionError,
+            TaskError, TaskForbidden, ValidationError, TaskFailed]
 
 
 @pytest.mark.parametrize("error_class", _feature_errors(), ids=lambda cls: cls.__name__)

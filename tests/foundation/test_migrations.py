@@ -56,3 +56,45 @@ def test_upgrade_from_nothing_matches_models(database_url, tmp_path):
 def test_single_head(app):
     script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
     assert len(script.get_heads()) == 1, f"Several Alembic heads: {script.get_heads()}; merge them."
+
+
+def test_no_migration_imports_the_application():
+    """A migration is history: importing live code (``backoffice.…``) would make an old revision
+    run what the code says today. Trigger SQL and the like are copied into the revision."""
+    import ast
+    from pathlib import Path
+
+    offenders = []
+    for path in sorted((Path(__file__).parents[2] / "migrations" / "versions").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}: {name}" for name in names if name.split(".")[0] in ("backoffice", "jobs")]
+    assert not offenders, offenders
+
+
+@pytest.mark.no_db_transaction
+def test_migrated_guard_triggers_are_the_ones_the_models_install(database_url, tmp_path):
+    """The accounting guards of a migrated database are those ``db_guards`` installs with
+    ``create_all``: when db_guards changes, a new migration must carry the change."""
+    from backoffice.accounting import db_guards
+
+    with fresh_database_app(database_url, tmp_path) as app, app.app_context():
+        upgrade()
+        dialect = db.engine.dialect.name
+        with db.engine.connect() as connection:
+            if dialect == "sqlite":
+                migrated = set(connection.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'accounting_%'").scalars())
+            else:
+                migrated = {row for row in connection.exec_driver_sql(
+                    "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'accounting_%%' AND NOT tgisinternal").scalars()}
+        db.engine.dispose()
+    if dialect == "sqlite":
+        expected = {sql.replace("CREATE TRIGGER IF NOT EXISTS", "CREATE TRIGGER", 1)
+                    for sql in db_guards.statements("sqlite")}
+        normalise = lambda sql: " ".join(sql.replace("IF NOT EXISTS ", "").split())  # noqa: E731
+        assert len(migrated) == len(expected) > 0
+        assert {normalise(s) for s in migrated} == {normalise(s) for s in expected}
+    else:
+        assert migrated == {"accounting_entries_guard", "accounting_lines_guard"}
