@@ -619,6 +619,40 @@ OBJECTS.update({
 })
 ORGANISATION_KINDS.update({endpoint: "sisa" for endpoint in ROUTES if endpoint.startswith("sisa.")})
 
+# Equipment grants, staff side (backoffice/grants/views.py)
+_G_VIEW = frozenset({"admin", "treasurer", "board", "accountant"})
+_G_DECIDE = frozenset({"admin", "treasurer", "board"})
+_G_MANAGE = frozenset({"admin", "treasurer"})
+ROUTES.update({
+    **{f"grants.{name}": _G_VIEW for name in ("index", "programme", "applications", "application")},
+    **{f"grants.{name}": _G_DECIDE for name in ("approve", "reject", "cancel")},
+    **{f"grants.{name}": _G_MANAGE for name in (
+        "new_programme", "edit_programme", "new_application", "edit_application", "submit", "withdraw")},
+})
+URL_ARGS.update({
+    **{f"grants.{name}": (lambda o: {"programme_id": o.grant_programme.id}) for name in ("programme", "edit_programme")},
+    **{f"grants.{name}": (lambda o: {"application_id": o.grant_application.id}) for name in (
+        "application", "edit_application", "submit", "approve", "reject", "withdraw", "cancel")},
+})
+
+
+def _grant_programme(o):
+    from tests.grants.factories import dermatoscope_programme
+
+    return dermatoscope_programme(o.organisation)
+
+
+def _grant_application(o):
+    from tests.grants.factories import submitted
+
+    return submitted(o.organisation, o.grant_programme)
+
+
+OBJECTS.update({
+    "grant_programme": _grant_programme,  # the 2026 dermatoscope programme of o.organisation (6 000 €)
+    "grant_application": _grant_application,  # a submitted application of a paid member to it (600 €)
+})
+
 METHODS_TRIED = ("GET", "POST")
 
 

@@ -44,6 +44,10 @@ PERMISSIONS = {
     "sisa.view": {A, T, B, C},
     "sisa.manage": {A, T},
     "sisa.self": {M},
+    "grants.view": {A, T, B, C},
+    "grants.decide": {A, T, B},
+    "grants.manage": {A, T},
+    "grants.apply": {M},
 }
 
 

@@ -1,0 +1,16 @@
+"""Equipment grants (aides à l'équipement): programmes, applications, conventions, payments.
+
+A programme (``GrantProgramme``: envelope, funders, ceiling, dates, eligibility rules, the
+documents required at each step) receives applications (``GrantApplication``) from members
+(self-service) or from staff on their behalf; each application moves through
+``GRANT_LIFECYCLE`` (draft → submitted → approved/rejected → convention issued → signed → paid →
+equipment delivered → closed; withdrawn, cancelled, repayment claimed), every move recorded.
+
+Public surface for other features
+---------------------------------
+* ``backoffice.grants.services.budget(programme)`` → ``Budget`` (envelope, granted, committed,
+  paid, remaining, per funder);
+* ``backoffice.grants.services.eligibility(programme, party, on=…)`` → ``[Check]``;
+* the models ``GrantProgramme``, ``GrantApplication`` (read only: change them through the
+  services, statuses through ``backoffice.lifecycle.move``).
+"""

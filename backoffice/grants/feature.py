@@ -1,0 +1,17 @@
+from backoffice.features import ASSOCIATIONS, Feature, MenuEntry, Panel
+
+
+def _dashboard_panel(organisation):
+    from backoffice.grants.services import dashboard_figures
+
+    return dashboard_figures(organisation)
+
+
+FEATURE = Feature(
+    name="grants", label="Aides",
+    kinds=ASSOCIATIONS,  # a CPTS's programmes; a SISA redistributes, it does not grant
+    blueprints=("grants",),
+    menu=(MenuEntry("Aides", "grants.index", "grants.view", order=45),),
+    panels=(Panel("grants/_dashboard_panel.html", "grants.view", data=_dashboard_panel, order=20),),
+    permissions=frozenset({"grants.view", "grants.decide", "grants.manage", "grants.apply"}),
+)

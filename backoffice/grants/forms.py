@@ -1,0 +1,148 @@
+"""Forms of the grants screens (French labels and messages)."""
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, FieldList, Form, FormField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from backoffice.forms import REQUIRED, AmountField, FrenchDateField
+from backoffice.grants.models import DOCUMENT_STEPS, AttachmentKind, OnePer
+from backoffice.people.professions import PROFESSIONS
+
+NOT_REQUIRED = ""
+REQUIRABLE_DOCUMENTS = (AttachmentKind.QUOTE, AttachmentKind.TRAINING_CERTIFICATE, AttachmentKind.SIGNED_AGREEMENT,
+                        AttachmentKind.INVOICE)
+_STEP_CHOICES = {NOT_REQUIRED: "Non exigée"} | {s.value: f"Pour passer à « {s.label} »" for s in DOCUMENT_STEPS}
+
+
+class PercentField(StringField):
+    """A percentage typed the French way (``80``, ``80,5``) → ``self.rate`` (``Decimal``)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.rate = None
+        text = (self.data or "").replace("%", "").replace(",", ".").strip()
+        if text:
+            try:
+                self.rate = Decimal(text).quantize(Decimal("0.01"))
+            except InvalidOperation:
+                raise ValueError("Pourcentage invalide (par exemple 80).") from None
+            if not (Decimal(0) < self.rate <= 100):
+                raise ValueError("Un pourcentage entre 0 et 100.")
+
+
+class FunderForm(Form):
+    name = StringField("Financeur", validators=[Optional(), Length(max=200)])
+    amount = AmountField("Montant engagé")
+    reference = StringField("Référence de la décision", validators=[Optional(), Length(max=120)])
+
+
+class ProgrammeForm(FlaskForm):
+    name = StringField("Nom du programme", validators=[DataRequired(REQUIRED), Length(max=200)])
+    description = TextAreaField("Objet", validators=[Optional(), Length(max=4000)])
+    equipment_kind = StringField("Matériel financé", validators=[Optional(), Length(max=120)])
+    envelope = AmountField("Enveloppe budgétaire", validators=[InputRequired(REQUIRED)])
+    ceiling_amount = AmountField("Plafond par aide")
+    ceiling_rate = PercentField("Part du devis prise en charge (%)")
+    opens_on = FrenchDateField("Ouverture des demandes", validators=[Optional()])
+    closes_on = FrenchDateField("Clôture des demandes", validators=[Optional()])
+    requires_membership = BooleanField("Réservé aux adhérents à jour à la date de la demande", default=True)
+    requires_training = BooleanField("Formation exigée")
+    training_label = StringField("Formation exigée (intitulé)", validators=[Optional(), Length(max=200)])
+    one_per = SelectField("Limite", choices={o.value: o.label for o in OnePer}, default=OnePer.PROFESSIONAL.value)
+    professions = SelectMultipleField("Professions retenues (aucune : toutes)",
+                                      choices={p.code: p.label for p in PROFESSIONS})
+    funders = FieldList(FormField(FunderForm), min_entries=3, max_entries=8)
+    doc_quote = SelectField(AttachmentKind.QUOTE.label, choices=_STEP_CHOICES)
+    doc_training_certificate = SelectField(AttachmentKind.TRAINING_CERTIFICATE.label, choices=_STEP_CHOICES)
+    doc_signed_agreement = SelectField(AttachmentKind.SIGNED_AGREEMENT.label, choices=_STEP_CHOICES)
+    doc_invoice = SelectField(AttachmentKind.INVOICE.label, choices=_STEP_CHOICES)
+
+    def document_fields(self):
+        return [getattr(self, f"doc_{kind.value}") for kind in REQUIRABLE_DOCUMENTS]
+
+    def fill_from(self, programme):
+        """Show ``programme``'s settings (on a GET)."""
+        for name in ("name", "description", "equipment_kind", "opens_on", "closes_on", "requires_membership",
+                     "requires_training", "training_label"):
+            getattr(self, name).data = getattr(programme, name)
+        self.envelope.data = amount_text(programme.envelope)
+        self.ceiling_amount.data = amount_text(programme.ceiling_amount)
+        self.ceiling_rate.data = amount_text(programme.ceiling_rate)
+        self.one_per.data = programme.one_per.value
+        self.professions.data = list(programme.professions or [])
+        for kind in REQUIRABLE_DOCUMENTS:
+            getattr(self, f"doc_{kind.value}").data = (programme.required_documents or {}).get(kind.value, NOT_REQUIRED)
+        while len(self.funders.entries):
+            self.funders.pop_entry()
+        for funder in programme.funders:
+            self.funders.append_entry({"name": funder.name, "amount": amount_text(funder.amount),
+                                       "reference": funder.reference})
+        while len(self.funders.entries) < 3:
+            self.funders.append_entry()
+
+    def values(self):
+        """The programme's settings, for ``services.create_programme``/``update_programme``."""
+        return {
+            "name": self.name.data, "description": self.description.data or None,
+            "equipment_kind": (self.equipment_kind.data or "").strip() or None,
+            "envelope": self.envelope.amount, "ceiling_amount": self.ceiling_amount.amount,
+            "ceiling_rate": self.ceiling_rate.rate, "opens_on": self.opens_on.data, "closes_on": self.closes_on.data,
+            "requires_membership": self.requires_membership.data, "requires_training": self.requires_training.data,
+            "training_label": (self.training_label.data or "").strip() or None, "one_per": OnePer(self.one_per.data),
+            "professions": list(self.professions.data or []),
+            "required_documents": {kind.value: getattr(self, f"doc_{kind.value}").data for kind in REQUIRABLE_DOCUMENTS
+                                   if getattr(self, f"doc_{kind.value}").data != NOT_REQUIRED},
+            "funders": [(entry.form.name.data, entry.form.amount.data, entry.form.reference.data)
+                        for entry in self.funders.entries if (entry.form.name.data or "").strip()],
+        }
+
+
+def amount_text(value):
+    if value is None:
+        return ""
+    return f"{value:f}".replace(".", ",")
+
+
+class ApplicationForm(FlaskForm):
+    """An application: the practice, the equipment and its quote, the amount, the training."""
+
+    site_id = SelectField("Cabinet (lieu d'exercice)", coerce=int, validate_choice=False)
+    equipment_kind = StringField("Matériel", validators=[DataRequired(REQUIRED), Length(max=120)])
+    equipment_model = StringField("Modèle", validators=[Optional(), Length(max=200)])
+    supplier = StringField("Fournisseur", validators=[Optional(), Length(max=200)])
+    quoted_price = AmountField("Prix du devis (TTC)", validators=[InputRequired(REQUIRED)])
+    amount_requested = AmountField("Montant demandé", validators=[InputRequired(REQUIRED)])
+    training_on = FrenchDateField("Date de la formation suivie", validators=[Optional()])
+    note = TextAreaField("Commentaire", validators=[Optional(), Length(max=2000)])
+
+    def fill_from(self, application):
+        for name in ("equipment_kind", "equipment_model", "supplier", "training_on", "note"):
+            getattr(self, name).data = getattr(application, name)
+        self.site_id.data = application.site_id or 0
+        self.quoted_price.data = amount_text(application.quoted_price)
+        self.amount_requested.data = amount_text(application.amount_requested)
+
+    def values(self, sites):
+        """``sites``: {id: Site} the applicant may choose from."""
+        return {"site": sites.get(self.site_id.data), "equipment_kind": self.equipment_kind.data.strip(),
+                "equipment_model": (self.equipment_model.data or "").strip() or None,
+                "supplier": (self.supplier.data or "").strip() or None,
+                "quoted_price": self.quoted_price.amount, "amount_requested": self.amount_requested.amount,
+                "training_on": self.training_on.data, "note": self.note.data or None}
+
+
+class StaffApplicationForm(ApplicationForm):
+    """By staff, on a member's behalf: the applicant is chosen too."""
+
+    programme_id = SelectField("Programme", coerce=int, validators=[InputRequired(REQUIRED)])
+    applicant_id = SelectField("Demandeur", coerce=int, validators=[InputRequired(REQUIRED)])
+
+
+class ApproveForm(FlaskForm):
+    amount = AmountField("Montant accordé", validators=[InputRequired(REQUIRED)])
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField("Motif", validators=[DataRequired(REQUIRED), Length(max=500)])

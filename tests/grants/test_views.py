@@ -1,0 +1,89 @@
+"""Staff screens: a programme typed the French way, the lists, a decision and its refusal."""
+from decimal import Decimal
+
+from flask import url_for
+from sqlalchemy import select
+
+from backoffice.extensions import db
+from backoffice.grants.models import GrantProgramme, GrantStatus
+from tests.grants.factories import dermatoscope_programme, submitted
+
+
+def _url(endpoint, **values):
+    return url_for(endpoint, org="cpts-test", **values)
+
+
+def test_treasurer_creates_a_programme(app, client, login_as, organisation):
+    login_as("treasurer")
+    form = {"name": "Dermatoscopes 2026", "equipment_kind": "Dermatoscope", "envelope": "6 000,00",
+            "ceiling_amount": "600", "ceiling_rate": "80 %", "opens_on": "01/01/2026", "closes_on": "31/12/2026",
+            "requires_membership": "y", "requires_training": "y", "training_label": "Formation mélanome (DPC)",
+            "one_per": "professional", "professions": ["medecin_generaliste", "infirmier"],
+            "funders-0-name": "ARS Pays de la Loire — FIR", "funders-0-amount": "5 000", "funders-0-reference": "FIR-44",
+            "funders-1-name": "CPAM de Loire-Atlantique", "funders-1-amount": "1 000,00", "funders-1-reference": "",
+            "funders-2-name": "", "funders-2-amount": "", "doc_quote": "submitted", "doc_training_certificate": "",
+            "doc_signed_agreement": "agreement_signed", "doc_invoice": "paid"}
+    response = client.post(_url("grants.new_programme"), data=form)
+    assert response.status_code == 302
+    programme = db.session.scalar(select(GrantProgramme).where(GrantProgramme.organisation_id == organisation.id))
+    assert (programme.envelope, programme.ceiling_rate) == (Decimal("6000.00"), Decimal("80.00"))
+    assert [f.amount for f in programme.funders] == [Decimal("5000.00"), Decimal("1000.00")]
+    assert programme.required_documents == {"quote": "submitted", "signed_agreement": "agreement_signed",
+                                            "invoice": "paid"}
+    page = client.get(response.location).get_data(as_text=True)
+    assert "6\u202f000,00\u00a0€" in page and "600,00\u00a0€ ou 80 % du devis" in page
+    assert "Devis — pour passer à « Déposée »" in page
+
+
+def test_programme_refused_comes_back_as_typed(app, client, login_as, organisation):
+    login_as("treasurer")
+    response = client.post(_url("grants.new_programme"), data={
+        "name": "Dermatoscopes", "envelope": "six mille", "one_per": "professional",
+        "doc_quote": "", "doc_training_certificate": "", "doc_signed_agreement": "", "doc_invoice": ""})
+    assert response.status_code == 422
+    assert 'value="six mille"' in response.get_data(as_text=True)
+    assert db.session.scalar(select(GrantProgramme)) is None
+
+
+def test_applications_list_filters(app, client, login_as, organisation):
+    programme = dermatoscope_programme(organisation)
+    first, second = submitted(organisation, programme), submitted(organisation, programme)
+    from backoffice.grants import services
+
+    services.reject(second, "Hors territoire")
+    login_as("board")
+    page = client.get(_url("grants.applications", status="rejected")).get_data(as_text=True)
+    assert second.reference in page and first.reference not in page
+    assert "1 résultat" in page
+
+
+def test_board_approves_then_envelope_refusal_is_explained(app, client, login_as, organisation):
+    programme = dermatoscope_programme(organisation, envelope=Decimal("1000.00"))
+    first, second = submitted(organisation, programme), submitted(organisation, programme)
+    login_as("board")
+    detail = client.get(_url("grants.application", application_id=first.id)).get_data(as_text=True)
+    assert "Adhérent à jour" in detail and 'value="600,00"' in detail
+    response = client.post(_url("grants.approve", application_id=first.id), data={"amount": "600,00"})
+    assert response.status_code == 302
+    response = client.post(_url("grants.approve", application_id=second.id), data={"amount": "600,00"})
+    assert response.status_code == 422
+    assert "Enveloppe dépassée : il reste 400,00\u00a0€" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert (first.status, second.status) == (GrantStatus.APPROVED, GrantStatus.SUBMITTED)
+    assert db.session.get(GrantProgramme, programme.id).granted_total == Decimal("600.00")
+
+
+def test_staff_enters_an_application_for_a_member(app, client, login_as, organisation):
+    from tests.grants.factories import paid_member
+
+    programme = dermatoscope_programme(organisation)
+    member = paid_member(organisation, first_name="Gwenaëlle", last_name="Le Bihan")
+    login_as("treasurer")
+    response = client.post(_url("grants.new_application"), data={
+        "programme_id": programme.id, "applicant_id": member.id, "site_id": 0, "equipment_kind": "Dermatoscope",
+        "quoted_price": "749,90", "amount_requested": "599,92", "training_on": "03/02/2026"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    response = client.post(response.location.replace("/demandes/", "/demandes/", 1) + "/deposer")
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Gwenaëlle LE BIHAN" in page and "Déposée" in page
