@@ -24,6 +24,8 @@ from backoffice.auth.models import Role, RoleAssignment, User
 from backoffice.banking.models import BankAccount, BankLineMatch, BankStatement, BankStatementLine, PayeeBankDetails
 from backoffice.documents.models import DocumentSequence, DocumentTemplate, GeneratedDocument
 from backoffice.extensions import db
+from backoffice.grants.models import (AttachmentKind, GrantApplication, GrantAttachment, GrantFollowUp, GrantFunder,
+                                      GrantProgramme, GrantStatus)
 from backoffice.lifecycle import StatusChange
 from backoffice.mail.models import OutboxMessage, OutgoingMail
 from backoffice.member_portal.models import (
@@ -706,3 +708,71 @@ class SisaDistributionShareFactory(Factory):
     party_id = factory.LazyAttribute(_professional_id)
     amount = Decimal("982.58")
     detail = factory.LazyFunction(dict)
+
+
+# --- Equipment grants (backoffice/grants) -----------------------------------------------------
+
+class GrantProgrammeFactory(Factory):
+    class Meta:
+        model = GrantProgramme
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Dermatoscopes n° {n}")
+    equipment_kind = "Dermatoscope"
+    envelope = Decimal("6000.00")
+    granted_total = Decimal("0.00")
+    ceiling_amount = Decimal("600.00")
+    ceiling_rate = Decimal("80.00")
+    opens_on = date(2026, 1, 1)
+    closes_on = date(2026, 12, 31)
+    training_label = "Formation au dépistage du mélanome"
+    requires_training = True
+
+
+class GrantFunderFactory(Factory):
+    class Meta:
+        model = GrantFunder
+
+    programme = factory.SubFactory(GrantProgrammeFactory)
+    name = "ARS Pays de la Loire — FIR"
+    amount = Decimal("5000.00")
+    reference = factory.Sequence(lambda n: f"FIR 2026-{n:03d}")
+
+
+class GrantApplicationFactory(Factory):
+    class Meta:
+        model = GrantApplication
+
+    programme = factory.SubFactory(GrantProgrammeFactory)
+    organisation_id = factory.SelfAttribute("programme.organisation_id")
+    applicant = factory.SubFactory(ProfessionalFactory, profession="medecin_generaliste")
+    status = GrantStatus.DRAFT
+    equipment_kind = "Dermatoscope"
+    equipment_model = "HEINE DELTA 30"
+    quoted_price = Decimal("749.90")
+    amount_requested = Decimal("599.92")
+    training_on = date(2026, 2, 3)
+
+
+class GrantAttachmentFactory(Factory):
+    class Meta:
+        model = GrantAttachment
+
+    application = factory.SubFactory(GrantApplicationFactory)
+    kind = AttachmentKind.QUOTE
+    filename = "devis-dermatoscope.pdf"
+    content_type = "application/pdf"
+    size = 48213
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    stored_name = factory.Sequence(lambda n: f"devis-{n}.pdf")
+
+
+class GrantFollowUpFactory(Factory):
+    class Meta:
+        model = GrantFollowUp
+
+    application = factory.SubFactory(GrantApplicationFactory)
+    year = 2026
+    quarter = factory.Sequence(lambda n: n % 4 + 1)
+    screenings = 14
+    referrals = 2
