@@ -3,8 +3,8 @@ applications with their lifecycle, signature and payment, uploaded documents, qu
 
 The envelope is backed by ``ck_grant_programmes_within_envelope`` (granted_total <= envelope).
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-02
 
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0018'
-down_revision = '0017'
+revision = '0019'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
