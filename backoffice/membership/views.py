@@ -70,15 +70,19 @@ def _period_choices():
 
 
 def _current_period():
-    """The current period, created (with a copy of last year's grid) and committed on first use.
+    """The current period, or None while nobody has opened it (a GET never creates it: the
+    « Ouvrir la période » button of :func:`_no_period` posts to ``create_period``).
 
     Periods are read once per request (``_periods``): the list's filter shows them all anyway."""
     year = g.organisation.fiscal_year_of(date.today())
-    period = next((p for p in _periods() if p.year == year), None)
-    if period is None or not period.categories:
-        period = services.ensure_grid(services.current_period(g.organisation))
-        g.pop("membership_periods", None)
-    return period
+    return next((p for p in _periods() if p.year == year), None)
+
+
+def _no_period():
+    """The page of a membership screen before the current period is opened (not saved, no row)."""
+    periods = _periods()
+    return render_template("membership/no_period.html", year=g.organisation.fiscal_year_of(date.today()),
+                           periods=periods, previous=periods[0] if periods else None)
 
 
 @bp.app_template_filter("membership_money")
@@ -122,7 +126,9 @@ def _start(job, kind, label, params, dedupe_key=None):
 @permission_required(VIEW)
 def index():
     period = _current_period()
-    filters = stats.MemberFilters.from_args(request.args, default_period_id=period.id)
+    if period is None and not request.args.get("period", "").isdigit():
+        return _no_period()
+    filters = stats.MemberFilters.from_args(request.args, default_period_id=period.id if period else None)
     page = stats.member_page(g.organisation, filters, _page(), _per_page())
     selected_period = db.session.get(MembershipPeriod, filters.period_id)
     if selected_period is None or selected_period.organisation_id != g.organisation.id:
@@ -137,6 +143,8 @@ def index():
 @permission_required(VIEW)
 def dashboard():
     period = _current_period()
+    if period is None:
+        return _no_period()
     figures = stats.cached_overview(g.organisation, period)
     return render_template(
         "membership/dashboard.html", period=period, counts=figures.status_counts, colleges=figures.colleges,
@@ -178,6 +186,8 @@ def _plain(amount):
 @permission_required(MANAGE)
 def create():
     period = _current_period()
+    if period is None and not request.args.get("period", "").isdigit() and request.method == "GET":
+        return _no_period()
     form = forms.MembershipForm()
     form.period_id.choices = _period_choices()
     q = (request.args.get("q") or "").strip()
@@ -193,7 +203,10 @@ def create():
         chosen_period = get_or_404(MembershipPeriod, form.period_id.data)
     elif request.args.get("period", "").isdigit():
         chosen_period = get_or_404(MembershipPeriod, int(request.args["period"]))
-    services.ensure_grid(chosen_period)
+    if chosen_period is None:
+        return _no_period()
+    if request.method == "POST":  # a grid copied from the year before, when the form first needs it
+        services.ensure_grid(chosen_period)
     form.category_id.choices = {0: "— suggérée —", **{c.id: f"{c.label} ({_plain(c.amount) or '0'} €)"
                                                        for c in chosen_period.categories if c.active}}
     college_list = services.colleges(g.organisation)
@@ -375,10 +388,12 @@ def grid():
     current = _current_period()
     period_id = request.args.get("period", "")
     period = get_or_404(MembershipPeriod, int(period_id)) if period_id.isdigit() else current
+    if request.method == "POST" and not _can_manage():
+        abort(403)
+    if period is None:
+        return _no_period()
     form = forms.FeeCategoryForm()
     if request.method == "POST":
-        if not _can_manage():
-            abort(403)
         if form.validate_on_submit() and _apply(
                 lambda: services.set_fee_category(period, form.label.data, form.amount.amount,
                                                   CategoryKind(form.kind.data), position=form.position.data,
@@ -386,7 +401,7 @@ def grid():
                 f"Catégorie « {form.label.data} » ajoutée à la grille {period.label}.")[0]:
             return redirect(url_for(".grid", period=period.id))
     return render_template("membership/grid.html", period=period, periods=services.periods(g.organisation),
-                           form=form, period_form=forms.PeriodForm(year=current.year + 1))
+                           form=form, period_form=forms.PeriodForm(year=(current or period).year + 1))
 
 
 def _can_manage():
@@ -420,10 +435,12 @@ def create_period():
         return redirect(url_for(".grid"))
     if services.period_for_year(g.organisation, form.year.data, create=False) is not None:
         flash(f"La période {form.year.data} existe déjà.", "warning")
+    else:
+        flash(f"Période {form.year.data} ouverte.", "success")
     period = services.period_for_year(g.organisation, form.year.data)
     if form.copy_grid.data:
         services.ensure_grid(period)
-    return redirect(url_for(".grid", period=period.id))
+    return redirect(safe_back(url_for(".grid", period=period.id)))
 
 
 @bp.route("/periods/<int:period_id>/renewal", methods=["POST"])
@@ -765,7 +782,10 @@ def export():
     form = forms.ExportForm()
     if not form.validate_on_submit():
         abort(400)
-    period = _current_period()
+    period = _current_period() or next(iter(_periods()), None)  # the latest one, before the current is opened
+    if period is None:
+        flash("Aucune période d'adhésion n'est ouverte : rien à exporter.", "warning")
+        return redirect(url_for(".index"))
     filters = stats.MemberFilters.from_args(request.form, default_period_id=period.id)
     params = {"filters": filters.__dict__, "format": form.file_format.data}
     label = f"Export des adhérents ({form.file_format.data.upper()})"
