@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from backoffice.errors import ServiceError
-from backoffice.people.professions import PROFESSIONS, find_profession
+from backoffice.people.professions import PROFESSIONS, PROFESSIONS_BY_CODE, read_profession
 from backoffice.spreadsheets import write_csv
 from backoffice.validation import (
     ValidationError,
@@ -64,16 +64,19 @@ def fold(text):
 
 _HEADER_ALIASES = {
     "civility": ["civilite", "civ", "titre", "genre"],
-    "last_name": ["nom", "nom de famille", "nom d usage", "last name", "nom naissance"],
-    "first_name": ["prenom", "prenoms", "first name"],
-    "profession": ["profession", "metier", "specialite", "profession specialite", "categorie professionnelle"],
+    "last_name": ["nom", "nom de famille", "nom d usage", "last name", "nom naissance", "nom de naissance",
+                  "nom adherent", "nom du professionnel", "nom patronymique"],
+    "first_name": ["prenom", "prenoms", "first name", "prenom adherent"],
+    "profession": ["profession", "metier", "specialite", "profession specialite", "categorie professionnelle",
+                   "profession de sante", "fonction", "qualification", "discipline"],
     "rpps": ["rpps", "n rpps", "no rpps", "numero rpps", "num rpps", "identifiant rpps"],
     "adeli": ["adeli", "n adeli", "no adeli", "numero adeli", "num adeli"],
     "email": ["e mail", "email", "courriel", "mail", "adresse e mail", "adresse mail", "adresse electronique"],
-    "phone": ["telephone", "tel", "portable", "mobile", "telephone portable", "n telephone"],
+    "phone": ["telephone", "tel", "portable", "mobile", "telephone portable", "n telephone", "n de telephone",
+              "tel portable", "tel fixe", "telephone fixe", "gsm"],
     "address": ["adresse", "adresse postale", "adresse professionnelle", "rue"],
     "postcode": ["code postal", "cp", "code post"],
-    "commune": ["commune", "ville", "localite"],
+    "commune": ["commune", "ville", "localite", "commune d exercice", "ville d exercice", "commune du cabinet"],
     "site": ["lieu d exercice", "site", "msp", "cabinet", "lieu", "structure d exercice"],
 }
 HEADERS = {alias: key for key, aliases in _HEADER_ALIASES.items() for alias in aliases}
@@ -93,6 +96,8 @@ class Table:
     headers: list
     rows: list  # (line number in the file, list of cell texts)
     format: str
+    header_line: int = 1
+    notes: list = field(default_factory=list)  # (line, French sentence) of the rows left out
 
 
 @dataclass
@@ -101,7 +106,10 @@ class ImportRow:
     raw: dict
     values: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)
-    status: str = "error"  # create | update | unchanged | error
+    warnings: list = field(default_factory=list)  # imported all the same
+    status: str = "error"  # create | update | unchanged | error | merged (into ``merged_into``)
+    merged_into: int | None = None  # the line of the same person earlier in the file
+    profession_choices: tuple = ()  # an ambiguous profession: what the treasurer chooses from
     existing_id: int | None = None
     existing_name: str = ""
     changes: dict = field(default_factory=dict)  # field -> (old, new)
@@ -117,6 +125,10 @@ class ImportPlan:
     columns: dict  # field -> header as written in the file
     ignored_headers: list
     format: str
+    notes: list = field(default_factory=list)  # (line, sentence): title, sub-heading, total rows left out
+    headers: list = field(default_factory=list)  # the header row as written
+    mapping: dict = field(default_factory=dict)  # column index -> field key (None: not imported)
+    header_line: int = 1
 
     @property
     def has_errors(self):
@@ -128,6 +140,14 @@ class ImportPlan:
     @property
     def counts(self):
         return {status: self.count(status) for status in ("create", "update", "unchanged", "error")}
+
+    @property
+    def warning_count(self):
+        return sum(1 for row in self.rows if row.warnings)
+
+    @property
+    def layout(self):
+        return layout_of(self.headers)
 
 
 # ---------------------------------------------------------------- reading
@@ -196,8 +216,15 @@ def read_xlsx(data):
         workbook.close()
 
 
-def read_table(data, filename=""):
-    """The header and the non-empty rows of a CSV or XLSX file, recognised by content."""
+HEADER_SEARCH_ROWS = 30
+
+
+def read_table(data, filename="", overrides=None):
+    """The header and the rows below it of a CSV or XLSX file, recognised by content.
+
+    The header is the first row (among the first 30) naming the « Nom » column and another
+    known one: title rows and blank rows above it are left out, with a note.
+    """
     if not data:
         raise ImportFileError("Le fichier est vide.")
     if data.startswith(b"PK\x03\x04"):
@@ -209,21 +236,52 @@ def read_table(data, filename=""):
         raise ImportFileError("Format de fichier inconnu : envoyez un fichier CSV ou XLSX.")
     else:
         rows, kind = read_csv(data), "csv"
-    rows = [(number, [str(c).strip() for c in cells]) for number, cells in rows]
+    rows = [(number, [str(c).replace("\xa0", " ").strip() for c in cells]) for number, cells in rows]
     rows = [(number, cells) for number, cells in rows if any(cells)]
     if not rows:
         raise ImportFileError("Le fichier ne contient aucune ligne.")
-    (_, headers), body = rows[0], rows[1:]
+    position = find_header(rows, overrides)
+    (header_line, headers), body = rows[position], rows[position + 1:]
+    notes = [(number, f"« {_shorten(' '.join(c for c in cells if c))} » : titre au-dessus des en-têtes, ignoré.")
+             for number, cells in rows[:position]]
     if len(body) > MAX_ROWS:
         raise ImportFileError(f"Le fichier compte plus de {MAX_ROWS:,} lignes : découpez-le.".replace(",", "\u202f"))
-    return Table(headers=headers, rows=body, format=kind)
+    return Table(headers=headers, rows=body, format=kind, header_line=header_line, notes=notes)
 
 
-def map_columns(headers):
-    """Which column holds which field: ``({field: index}, [ignored headers])``."""
+def _shorten(text, limit=60):
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def find_header(rows, overrides=None):
+    """The position in ``rows`` of the header row: it names « Nom » and at least one other field."""
+    for position, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        columns, _ = map_columns(cells, (overrides or {}).get(layout_of(cells)))
+        if "last_name" in columns and len(columns) >= 2:
+            return position
+    raise ImportFileError("Aucune ligne d'en-têtes reconnue dans les 30 premières lignes : il faut une ligne "
+                          "qui nomme la colonne « Nom » et au moins une autre (« Prénom », « RPPS », « E-mail »…). "
+                          "Téléchargez le modèle pour voir les en-têtes attendus.")
+
+
+def layout_of(headers):
+    """A file layout's signature: its folded headers, in order (the same sheet saved again has the same)."""
+    return "|".join(fold(header) for header in headers).rstrip("|")[:500]
+
+
+def map_columns(headers, overrides=None):
+    """Which column holds which field: ``({field: index}, [ignored headers])``.
+
+    ``overrides`` (``{index: field or None}``, the treasurer's choices for this layout) win
+    over the recognised names; a field mapped twice raises ``ImportFileError``.
+    """
+    overrides = {int(k): v for k, v in (overrides or {}).items()}
     columns, ignored = {}, []
     for index, header in enumerate(headers):
-        key = HEADERS.get(fold(header))
+        key = overrides[index] if index in overrides else HEADERS.get(fold(header))
+        if key and key in columns and index in overrides:
+            raise ImportFileError(f"La colonne « {FIELD_LABELS.get(key, key)} » est choisie pour deux colonnes "
+                                  f"(« {headers[columns[key]]} » et « {header} ») : n'en gardez qu'une.")
         if key and key not in columns:
             columns[key] = index
         elif header:
@@ -257,7 +315,7 @@ def _check_cell(key, text, sites):
     if key == "civility":
         return "civility", clean_civility(text)
     if key == "profession":
-        profession = find_profession(text)
+        profession, _ = read_profession(text)
         if profession is None:
             suggestion = suggest_profession(text)
             hint = f" Vouliez-vous dire « {suggestion.label} » ?" if suggestion else ""
@@ -276,8 +334,8 @@ def _check_cell(key, text, sites):
         if key == "postcode" and text.isdigit() and len(text) == 4:
             text = "0" + text  # a spreadsheet dropped the leading zero of 01000
         return key, cleaners[key](text)
-    limit = {"last_name": 100, "first_name": 100, "address": 200, "commune": 100}[key]
-    if len(text) > limit:
+    limit = {"last_name": 100, "first_name": 100, "address": 200, "commune": 100}.get(key)
+    if limit and len(text) > limit:
         raise ValidationError(f"{FIELD_LABELS[key]} trop long ({limit} caractères au plus).")
     return key, text
 
@@ -306,30 +364,101 @@ def identity_keys(values):
 
 
 _KEY_LABELS = {"rpps": "même RPPS", "adeli": "même ADELI", "email": "même e-mail et même nom"}
+# Fields of the directory, the others (membership columns) are read by their own module.
+PERSON_FIELDS = frozenset(FIELD_LABELS)
+_TOTAL_WORDS = ("total", "sous total", "totaux", "total general", "nombre d adherents", "nb adherents", "somme")
 
 
-def check_rows(table, sites=None):
-    """Validate every row of ``table``; returns ``(rows, columns, ignored headers)``.
+def _skipped(raw, cells, columns):
+    """Why a row is not a person, in French (a sub-heading, a total), or None."""
+    filled = [cell for cell in cells if cell]
+    folded = [fold(cell) for cell in filled]
+    identified = any(raw.get(key) for key in ("rpps", "adeli", "email"))
+    if not identified and any(f.startswith(_TOTAL_WORDS) for f in folded):
+        return f"« {_shorten(' '.join(filled))} » : ligne de total, ignorée."
+    if not identified and len(filled) <= 2 and not raw.get("first_name"):
+        return f"« {_shorten(' '.join(filled))} » : intertitre, ignoré."
+    return None
 
-    A row's errors are French sentences; duplicates inside the file are errors
-    on the later row, naming the earlier one.
+
+def _territory_warning(values, territory):
+    postcode = values.get("postcode")
+    if not territory or not postcode:
+        return None
+    department = postcode[:3] if postcode.startswith("97") else postcode[:2]
+    if department in territory:
+        return None
+    where = f"{values.get('commune')} ({postcode})" if values.get("commune") else postcode
+    return (f"Commune hors du territoire : {where} n'est pas dans le département "
+            f"{' ou '.join(sorted(territory))} ; la ligne est importée quand même.")
+
+
+def _merge(first, row, key):
+    """``row`` is the same person as ``first`` (an earlier row): its values fill ``first``'s gaps."""
+    for name, value in row.values.items():
+        first.values.setdefault(name, value)
+    for name, value in row.raw.items():
+        if value and not first.raw.get(name):
+            first.raw[name] = value
+    row.status, row.merged_into = "merged", first.line
+    message = (f"Lignes {first.line} et {row.line} : la même personne ({_KEY_LABELS[key[0]]}), "
+               "réunies en une seule fiche.")
+    first.warnings.append(message)
+    row.warnings.append(message)
+
+
+def _conflicting(a, b):
+    """Two rows whose RPPS or ADELI differ are two people, whatever else they share."""
+    return any(a.values.get(k) and b.values.get(k) and a.values[k] != b.values[k] for k in ("rpps", "adeli"))
+
+
+def check_rows(table, sites=None, overrides=None, territory=None, profession_choices=None):
+    """Validate every row of ``table``; returns ``(rows, columns, ignored headers, notes)``.
+
+    A row's errors are French sentences and block the import; its warnings do not (a phone
+    number kept as typed, a commune outside ``territory`` — a set of département numbers —, an
+    ambiguous profession that ``profession_choices`` ({folded text: code}) does not settle).
+    The same person twice (same RPPS, same ADELI, or same e-mail and name) is merged into the
+    first row, with a warning naming both; rows with different identifiers stay apart.
+    Sub-heading and total rows are left out with a note.
     """
     sites = sites if sites is not None else SiteIndex()
-    columns, ignored = map_columns(table.headers)
+    columns, ignored = map_columns(table.headers, overrides)
     if "last_name" not in columns:
-        raise ImportFileError("Colonne « Nom » introuvable dans la première ligne du fichier. "
+        raise ImportFileError("Colonne « Nom » introuvable dans la ligne d'en-têtes du fichier. "
                               "Téléchargez le modèle pour voir les en-têtes attendus.")
-    rows, seen = [], {}
+    choices = profession_choices or {}
+    rows, seen, notes = [], {}, list(table.notes)
     for line, cells in table.rows:
         raw = {key: (cells[index] if index < len(cells) else "") for key, index in columns.items()}
+        reason = _skipped(raw, cells, columns)
+        if reason:
+            notes.append((line, reason))
+            continue
         row = ImportRow(line=line, raw=raw)
         for key, text in raw.items():
-            if not text:
+            if not text or key not in PERSON_FIELDS:
                 continue
+            if key == "profession":
+                profession, candidates = read_profession(text)
+                if profession is None and candidates:
+                    chosen = PROFESSIONS_BY_CODE.get(choices.get(fold(text)))
+                    if chosen is not None:
+                        row.values["profession"] = chosen.code
+                    else:
+                        row.profession_choices = candidates
+                        row.warnings.append(
+                            f"Profession « {text} » ambiguë : {' ou '.join(p.label for p in candidates)} ? "
+                            "Choisissez-la ci-dessous ; sans choix, elle reste vide.")
+                    continue
             try:
                 name, value = _check_cell(key, text, sites)
             except ValidationError as exc:
-                row.errors.append(str(exc))
+                if key == "phone":
+                    row.values["phone"] = text[:20]
+                    row.warnings.append(f"Téléphone « {text} » non reconnu : gardé tel quel.")
+                else:
+                    row.errors.append(str(exc))
             else:
                 row.values[name] = value
         if not raw.get("last_name"):
@@ -338,18 +467,23 @@ def check_rows(table, sites=None):
             row.errors.append("Prénom manquant.")
         if not raw.get("profession"):
             row.errors.append("Profession manquante.")
-        keys = identity_keys(row.values)
         if not any(raw.get(key) for key in ("rpps", "adeli", "email")):
             row.errors.append("Indiquez au moins le RPPS, l'ADELI ou l'e-mail, pour reconnaître la personne "
                               "lors d'un prochain import.")
-        for key in keys:
-            if key in seen:
-                row.errors.append(f"Doublon de la ligne {seen[key]} ({_KEY_LABELS[key[0]]}).")
-                break
-        for key in keys:
-            seen.setdefault(key, line)
+        warning = _territory_warning(row.values, territory)
+        if warning:
+            row.warnings.append(warning)
+        keys = identity_keys(row.values)
+        twin = next(((key, seen[key]) for key in keys if key in seen and not _conflicting(seen[key], row)), None)
+        if twin is not None and not row.errors and not twin[1].errors:
+            _merge(twin[1], row, twin[0])
+        elif twin is not None:
+            row.errors.append(f"Doublon de la ligne {twin[1].line} ({_KEY_LABELS[twin[0][0]]}).")
+        else:
+            for key in keys:
+                seen.setdefault(key, row)
         rows.append(row)
-    return rows, {key: table.headers[index] for key, index in columns.items()}, ignored
+    return rows, {key: table.headers[index] for key, index in columns.items()}, ignored, notes
 
 
 # ---------------------------------------------------------------- comparing with the directory
@@ -363,19 +497,24 @@ class Existing:
     values: dict  # STORED_FIELDS -> value
 
 
-def plan_import(table, existing, sites=None):
+def plan_import(table, existing, sites=None, overrides=None, territory=None, profession_choices=None):
     """Check ``table`` and compare it with ``existing`` (a list of ``Existing``).
 
     Matching: by RPPS, then ADELI, then e-mail + name. Empty cells never erase
     what the directory knows; a non-empty cell that differs is an update.
+    ``overrides`` ({layout: {column index: field}}), ``territory`` and ``profession_choices``:
+    see ``map_columns`` and ``check_rows``.
     """
-    rows, columns, ignored = check_rows(table, sites)
+    mapping_overrides = (overrides or {}).get(layout_of(table.headers))
+    rows, columns, ignored, notes = check_rows(table, sites, mapping_overrides, territory, profession_choices)
     index = {}
     for person in existing:
         for key in identity_keys(person.values):
             index.setdefault(key, person)
     matched_lines = {}
     for row in rows:
+        if row.status == "merged":
+            continue
         if row.errors:
             row.status = "error"
             continue
@@ -404,7 +543,10 @@ def plan_import(table, existing, sites=None):
             if value != old and not (name == "email" and old and value.lower() == old.lower()):
                 row.changes[name] = (old, value)
         row.status = "update" if row.changes else "unchanged"
-    return ImportPlan(rows=rows, columns=columns, ignored_headers=ignored, format=table.format)
+    mapping, _ = map_columns(table.headers, mapping_overrides)
+    return ImportPlan(rows=rows, columns=columns, ignored_headers=ignored, format=table.format, notes=notes,
+                      headers=table.headers, mapping={index: key for key, index in mapping.items()},
+                      header_line=table.header_line)
 
 
 def template_csv():

@@ -68,7 +68,7 @@ def test_every_bad_row_has_its_own_error():
         ["Mme", "Cle", "Berthe", "Infirmier", rpps(2)[:-1] + str((int(rpps(2)[-1]) + 1) % 10), "", "", "", ""],
         ["Mme", "Mail", "Carole", "Infirmier", "", "pas-un-email", "", "", ""],
         ["Mme", "Bon", "Alice", "Infirmier", rpps(1), "", "", "", ""],
-        ["M.", "Prof", "Denis", "Infirmiere liberale", rpps(4), "", "", "", ""],
+        ["M.", "Prof", "Denis", "Infirmier libre", rpps(4), "", "", "", ""],
         ["M.", "", "Sans nom", "Infirmier", rpps(6), "", "", "", ""],
         ["M.", "Sans", "Identifiant", "Infirmier", "", "", "", "", ""],
     ])
@@ -77,12 +77,13 @@ def test_every_bad_row_has_its_own_error():
     assert errors[2] == []
     assert errors[3] == ["Le numéro RPPS est invalide (clé de contrôle incorrecte)."]
     assert errors[4] == ["L'adresse e-mail est invalide."]
-    assert errors[5] == ["Doublon de la ligne 2 (même RPPS)."]
-    assert errors[6][0].startswith("Profession inconnue « Infirmiere liberale ».")
+    assert errors[5] == []  # the same person as line 2: merged (tests/people/test_workbook.py)
+    assert result.rows[3].status == "merged" and result.rows[3].merged_into == 2
+    assert errors[6][0].startswith("Profession inconnue « Infirmier libre ».")
     assert "Vouliez-vous dire « Infirmier » ?" in errors[6][0]
     assert errors[7] == ["Nom manquant."]
     assert "Indiquez au moins le RPPS" in errors[8][0]
-    assert result.has_errors and result.count("error") == 6 and result.count("create") == 1
+    assert result.has_errors and result.count("error") == 5 and result.count("create") == 1
 
 
 def test_duplicate_by_email_and_name_inside_the_file():
@@ -90,7 +91,8 @@ def test_duplicate_by_email_and_name_inside_the_file():
                       ["Mme", "Léger", "Anne", "Infirmier", "", "anne@example.org", "", "", ""],
                       ["Mme", "LEGER", "anne", "Infirmier", "", "ANNE@example.org", "", "", ""]])
     rows = plan(data).rows
-    assert rows[1].errors == ["Doublon de la ligne 2 (même e-mail et même nom)."]
+    assert rows[1].errors == [] and (rows[0].status, rows[1].status) == ("create", "merged")
+    assert rows[0].warnings == ["Lignes 2 et 3 : la même personne (même e-mail et même nom), réunies en une seule fiche."]
 
 
 def test_matching_existing_people_by_rpps_then_adeli_then_email_and_name():
@@ -167,7 +169,7 @@ def test_formula_looking_text_in_xlsx_is_kept_as_text():
     (b"%PDF-1.4 blah", "Format de fichier inconnu"),
     (b"PK\x03\x04 not really a zip", "Le classeur XLSX est illisible"),
     (b"\x00\x01\x02binary", "illisible"),
-    (b"Prenom;Profession\r\nAnne;IDE\r\n", "Colonne « Nom » introuvable"),
+    (b"Prenom;Profession\r\nAnne;IDE\r\n", "Aucune ligne d.en-têtes reconnue"),
     (b"\r\n;;\r\n", "aucune ligne"),
 ])
 def test_unreadable_files_have_a_clear_message(data, message):
