@@ -49,6 +49,8 @@ FIELDS = [
     ("site", "Lieu d'exercice"),
 ]
 FIELD_LABELS = dict(FIELDS)
+# What a column may be mapped to in the preview (the directory's fields).
+IMPORTABLE_FIELDS = FIELD_LABELS
 # What ends up on the Professional (the site column becomes site_id).
 STORED_FIELDS = ("civility", "last_name", "first_name", "profession", "rpps", "adeli", "email", "phone",
                  "address", "postcode", "commune", "site_id")
@@ -167,9 +169,10 @@ def decode_text(data):
 
 
 def sniff_delimiter(text):
-    """The separator of a CSV: the one the header line uses most (``;`` wins ties, as in France)."""
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {delimiter: header.count(delimiter) for delimiter in (";", ",", "\t")}
+    """The separator of a CSV: the one a line of its start (title rows may come first, the header
+    has the most columns) uses most (``;`` wins ties, as in France)."""
+    lines = [line for line in text.splitlines()[:HEADER_SEARCH_ROWS] if line.strip()] or [""]
+    counts = {delimiter: max(line.count(delimiter) for line in lines) for delimiter in (";", ",", "\t")}
     best = max(counts, key=lambda d: (counts[d], d == ";"))
     return best if counts[best] else ";"
 
@@ -237,6 +240,7 @@ def read_table(data, filename="", overrides=None):
     else:
         rows, kind = read_csv(data), "csv"
     rows = [(number, [str(c).replace("\xa0", " ").strip() for c in cells]) for number, cells in rows]
+    blank = [number for number, cells in rows if not any(cells)]
     rows = [(number, cells) for number, cells in rows if any(cells)]
     if not rows:
         raise ImportFileError("Le fichier ne contient aucune ligne.")
@@ -244,6 +248,9 @@ def read_table(data, filename="", overrides=None):
     (header_line, headers), body = rows[position], rows[position + 1:]
     notes = [(number, f"« {_shorten(' '.join(c for c in cells if c))} » : titre au-dessus des en-têtes, ignoré.")
              for number, cells in rows[:position]]
+    last = body[-1][0] if body else header_line
+    notes += [(number, "ligne vide, ignorée.") for number in blank if header_line < number < last]
+    notes.sort()
     if len(body) > MAX_ROWS:
         raise ImportFileError(f"Le fichier compte plus de {MAX_ROWS:,} lignes : découpez-le.".replace(",", "\u202f"))
     return Table(headers=headers, rows=body, format=kind, header_line=header_line, notes=notes)

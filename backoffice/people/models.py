@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.extensions import db
@@ -119,6 +119,21 @@ class Structure(Party):
     @property
     def structure_type_label(self):
         return STRUCTURE_TYPE_LABELS.get(self.structure_type, self.structure_type or "")
+
+
+class ImportLayout(TimestampMixin, db.Model):
+    """What the treasurer chose in an import's preview for one file layout of her organisation:
+    which column is which field (``columns``: ``{"index": field or null}``), and what an
+    ambiguous profession of her files means (``professions``: ``{folded text: code}``)."""
+
+    __tablename__ = "people_import_layouts"
+    __table_args__ = (UniqueConstraint("organisation_id", "layout", name="uq_people_import_layouts_org_layout"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    layout: Mapped[str] = mapped_column(String(500))  # importer.layout_of(headers)
+    columns: Mapped[dict] = mapped_column(JSON, default=dict)
+    professions: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
 def fold_for_search(text):

@@ -352,9 +352,9 @@ def _site_index():
     return importer.SiteIndex(db.session.execute(select(Site.id, Site.name)).all())
 
 
-def _existing_for(table):
+def _existing_for(table, layouts=None):
     """Snapshots of the professionals a file could match (by RPPS, ADELI or e-mail), in three queries."""
-    columns, _ = importer.map_columns(table.headers)
+    columns, _ = importer.map_columns(table.headers, (layouts or {}).get(importer.layout_of(table.headers)))
     found = {}
 
     def cells(key):
@@ -381,10 +381,67 @@ def _existing_for(table):
     ]
 
 
-def plan_people_import(data, filename=""):
-    """Read, check and compare an uploaded file with the directory; raises ``ImportFileError``."""
-    table = importer.read_table(data, filename)
-    return importer.plan_import(table, _existing_for(table), _site_index())
+def import_choices(organisation):
+    """What ``organisation``'s treasurer chose in earlier previews: ``({layout: columns}, professions)``."""
+    from backoffice.people.models import ImportLayout
+
+    if organisation is None:
+        return {}, {}
+    layouts, professions = {}, {}
+    for row in db.session.scalars(select(ImportLayout).where(ImportLayout.organisation_id == organisation.id)
+                                  .order_by(ImportLayout.updated_at)):
+        layouts[row.layout] = row.columns or {}
+        professions.update(row.professions or {})
+    return layouts, professions
+
+
+def save_import_choices(organisation, headers, columns, professions=None):
+    """Remember, for ``organisation`` and this file layout, which column is which field
+    (``{index: field or None}``) and what ambiguous professions mean (``{text: code}``).
+
+    Raises ``ImportRejected`` for an unknown field or a field chosen for two columns."""
+    from backoffice.people.models import ImportLayout
+
+    known = set(importer.IMPORTABLE_FIELDS)
+    columns = {str(int(index)): (field or None) for index, field in columns.items()}
+    chosen = [field for field in columns.values() if field]
+    if any(field not in known for field in chosen):
+        raise ImportRejected("Champ inconnu dans le choix des colonnes.")
+    if "last_name" not in chosen:
+        raise ImportRejected("Choisissez la colonne « Nom » : sans elle, personne ne peut être reconnu.")
+    try:
+        importer.map_columns(headers, columns)
+    except importer.ImportFileError as exc:
+        raise ImportRejected(str(exc)) from None
+    professions = {importer.fold(text): code for text, code in (professions or {}).items()
+                   if code in PROFESSIONS_BY_CODE}
+    layout = importer.layout_of(headers)
+    row = db.session.scalar(select(ImportLayout).where(ImportLayout.organisation_id == organisation.id,
+                                                       ImportLayout.layout == layout))
+    if row is None:
+        row = ImportLayout(organisation_id=organisation.id, layout=layout, columns={}, professions={})
+        db.session.add(row)
+    row.columns = columns
+    row.professions = {**(row.professions or {}), **professions}
+    db.session.flush()
+    return row
+
+
+def territory_of(organisation):
+    """The départements of ``organisation`` (from its postcode): a commune elsewhere is a warning."""
+    postcode = (getattr(organisation, "postcode", None) or "").strip()
+    if len(postcode) != 5:
+        return None
+    return {postcode[:3] if postcode.startswith("97") else postcode[:2]}
+
+
+def plan_people_import(data, filename="", organisation=None):
+    """Read, check and compare an uploaded file with the directory; raises ``ImportFileError``.
+    Given ``organisation``, its remembered column choices and territory apply."""
+    layouts, professions = import_choices(organisation)
+    table = importer.read_table(data, filename, layouts)
+    return importer.plan_import(table, _existing_for(table, layouts), _site_index(), overrides=layouts,
+                                territory=territory_of(organisation), profession_choices=professions)
 
 
 def apply_people_import(data, filename="", organisation=None):
@@ -395,7 +452,7 @@ def apply_people_import(data, filename="", organisation=None):
     row has an error; returns the plan that was applied.
     """
     try:
-        plan = plan_people_import(data, filename)
+        plan = plan_people_import(data, filename, organisation)
     except importer.ImportFileError as exc:
         raise ImportRejected(str(exc)) from None
     if plan.has_errors:

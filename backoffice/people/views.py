@@ -162,11 +162,60 @@ def _stored_or_404(token):
 def import_preview(token):
     stored = _stored_or_404(token)
     try:
-        plan = services.plan_people_import(stored.data, stored.filename)
+        plan = services.plan_people_import(stored.data, stored.filename, g.organisation)
     except importer.ImportFileError as exc:
         return render_template("people/import_preview.html", stored=stored, plan=None, file_error=str(exc)), 422
+    return _preview(stored, plan)
+
+
+def _preview(stored, plan):
     return render_template("people/import_preview.html", stored=stored, plan=plan, file_error=None,
-                           field_label=labels.field_label, format_value=labels.format_value)
+                           field_label=labels.field_label, format_value=labels.format_value,
+                           importable=importer.IMPORTABLE_FIELDS, ambiguous=_ambiguous_professions(plan))
+
+
+def _plan_without_choices(stored):
+    """The file read with the recognised names only (when a remembered choice no longer fits)."""
+    try:
+        return services.plan_people_import(stored.data, stored.filename)
+    except importer.ImportFileError:
+        return None
+
+
+def _ambiguous_professions(plan):
+    """``[(text as written, candidates)]`` of the ambiguous professions of the file, once each."""
+    seen = {}
+    for row in plan.rows:
+        if row.profession_choices:
+            seen.setdefault(importer.fold(row.raw.get("profession")), (row.raw.get("profession"), row.profession_choices))
+    return list(seen.values())
+
+
+@bp.route("/import/<token>/columns", methods=["POST"])
+@permission_required("people.import")
+def import_columns(token):
+    """The treasurer's choices in the preview (which column is which field, what an ambiguous
+    profession means), remembered for her organisation and this file layout."""
+    stored = _stored_or_404(token)
+    try:
+        plan = services.plan_people_import(stored.data, stored.filename, g.organisation)
+    except importer.ImportFileError:
+        plan = None
+    if plan is None or request.form.get("reset"):
+        plan = _plan_without_choices(stored)
+    if plan is None:
+        return redirect(url_for("people.import_preview", token=token))
+    columns = {index: request.form.get(f"column-{index}") or None for index in range(len(plan.headers))}
+    professions = {request.form.get(f"profession-text-{n}", ""): request.form.get(f"profession-{n}")
+                   for n in range(len(_ambiguous_professions(plan)))}
+    try:
+        with db.session.begin_nested():
+            services.save_import_choices(g.organisation, plan.headers, columns, professions)
+    except services.ImportRejected as exc:
+        status = show_refusal(exc)  # flashed before the page is drawn
+        return _preview(stored, plan), status
+    flash("Choix enregistrés : ils serviront aussi aux prochains fichiers de la même forme.", "success")
+    return redirect(url_for("people.import_preview", token=token))
 
 
 @bp.route("/import/<token>", methods=["POST"])
