@@ -723,17 +723,34 @@ def _check(response, role, allowed, where):
     else:
         assert status == 403, f"{where}: {status}, expected 403"
 
-# General assemblies (backoffice/assemblies/views.py): board members and the treasurer run them.
+# General assemblies (backoffice/assemblies/views.py): board members and the treasurer run them;
+# a member votes in those whose roll names him.
 _AG = frozenset({"admin", "treasurer", "board"})
-ROUTES.update({f"assemblies.{name}": _AG for name in (
-    "index", "create", "show", "edit", "roll", "add_resolution", "edit_resolution", "delete_resolution", "convene",
-    "open_session", "close_session")})
+_AG_DRAFT = ("show", "edit", "roll", "add_resolution", "convene", "open_session", "close_session")
+_AG_LIVE = ("proxies", "attendance", "quorum", "session", "results")
+_AG_MEMBER = ("member_assembly", "member_proxy", "member_revoke_proxy", "member_check_in", "member_results")
+ROUTES.update({
+    **{f"assemblies.{name}": _AG for name in (
+        "index", "create", *_AG_DRAFT, "edit_resolution", "delete_resolution", *_AG_LIVE, "revoke_proxy",
+        "check_in", "undo_check_in", "open_vote", "close_vote", "room_counts")},
+    **{f"assemblies.{name}": _MEMBER for name in ("mine", *_AG_MEMBER, "member_vote")},
+})
 URL_ARGS.update({
-    **{f"assemblies.{name}": (lambda o: {"assembly_id": o.assembly.id}) for name in (
-        "show", "edit", "roll", "add_resolution", "convene", "open_session", "close_session")},
+    **{f"assemblies.{name}": (lambda o: {"assembly_id": o.assembly.id}) for name in _AG_DRAFT},
     **{f"assemblies.{name}": (lambda o: {"assembly_id": o.assembly.id, "resolution_id": o.assembly.resolutions[0].id})
        for name in ("edit_resolution", "delete_resolution")},
+    **{f"assemblies.{name}": (lambda o: {"assembly_id": o.convened_assembly.id}) for name in (*_AG_LIVE, *_AG_MEMBER)},
+    "assemblies.revoke_proxy": lambda o: {"assembly_id": o.convened_assembly.id,
+                                          "proxy_id": o.convened_assembly_proxy.id},
+    **{f"assemblies.{name}": (lambda o: {"assembly_id": o.convened_assembly.id,
+                                         "voter_id": o.convened_assembly.voters[0].id})
+       for name in ("check_in", "undo_check_in")},
+    **{f"assemblies.{name}": (lambda o: {"assembly_id": o.convened_assembly.id,
+                                         "resolution_id": o.convened_assembly.resolutions[0].id})
+       for name in ("open_vote", "close_vote", "room_counts", "member_vote")},
 })
+SIGN_IN_AS.update({f"assemblies.{name}": {"member": lambda o: o.member_account}
+                   for name in ("mine", *_AG_MEMBER, "member_vote")})
 
 
 def _assembly(o):
@@ -742,7 +759,36 @@ def _assembly(o):
     return assembly(o.organisation)
 
 
-OBJECTS.update({"assembly": _assembly})  # an AGO of o.organisation in preparation, with two resolutions
+def _convened_assembly(o):
+    """An AGO of o.organisation convened on a roll of o.member_account's physician and two others."""
+    from backoffice.assemblies.models import AssemblyStatus, AssemblyVoter
+    from backoffice.extensions import db
+    from backoffice.lifecycle import move
+    from tests.assemblies.factories import assembly
+    from tests.factories import ProfessionalFactory
+
+    a = assembly(o.organisation, title="AGO convoquée")
+    parties = [o.member_account.party, ProfessionalFactory(), ProfessionalFactory()]
+    for party in parties:
+        db.session.add(AssemblyVoter(assembly_id=a.id, party_id=party.id, sort_name=party.sort_name, weight=1))
+    move(a, AssemblyStatus.CONVENED)
+    db.session.flush()
+    db.session.expire(a, ["voters"])
+    return a
+
+
+def _convened_assembly_proxy(o):
+    from backoffice.assemblies import voting
+
+    a = o.convened_assembly
+    return voting.give_proxy(a, a.voters[1], a.voters[2])
+
+
+OBJECTS.update({
+    "assembly": _assembly,  # an AGO of o.organisation in preparation, with two resolutions
+    "convened_assembly": _convened_assembly,
+    "convened_assembly_proxy": _convened_assembly_proxy,
+})
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -13,8 +13,9 @@ FEATURE = Feature(
     blueprints=("assemblies",),
     # « AG », the word members use: the bar must fit at 1 280 px (the organisation's name in the
     # switcher is cut at 11rem for it).
-    menu=(MenuEntry("AG", "assemblies.index", "assemblies.view", order=33),),
+    menu=(MenuEntry("AG", "assemblies.index", "assemblies.view", order=33),
+          MenuEntry("Mes AG", "assemblies.mine", "self.service", order=36)),
     panels=(Panel("assemblies/_dashboard_panel.html", "assemblies.view", data=_dashboard_panel, order=15),),
-    permissions=frozenset({"assemblies.view", "assemblies.manage"}),
+    permissions=frozenset({"assemblies.view", "assemblies.manage", "self.service"}),
     task_kinds=(TaskKind("assemblies.convocations", download="assemblies.manage"),),
 )

@@ -99,3 +99,28 @@ class ResolutionForm(FlaskForm):
 
 class ConveneForm(FlaskForm):
     late_ok = BooleanField("Convoquer même si le délai statutaire n'est pas respecté")
+
+
+class ProxyForm(FlaskForm):
+    """A paper proxy, keyboard-only: type a few letters of the giver's name in the list, Tab, the holder's, Entrée."""
+    giver = SelectField("Mandant (qui donne pouvoir)", coerce=int, validate_choice=False,
+                        validators=[DataRequired("Choisissez le mandant.")])
+    holder = SelectField("Mandataire (qui reçoit le pouvoir)", coerce=int, validate_choice=False)
+    blank = BooleanField("Pouvoir en blanc (au président)")
+
+
+class MemberProxyForm(FlaskForm):
+    holder = SelectField("Donner mon pouvoir à", coerce=int, validate_choice=False,
+                         validators=[DataRequired("Choisissez le membre qui votera pour vous.")])
+
+
+class RoomCountsForm(FlaskForm):
+    room_for = IntegerField("Pour", default=0, validators=[InputRequired(REQUIRED), NumberRange(0, 100000)])
+    room_against = IntegerField("Contre", default=0, validators=[InputRequired(REQUIRED), NumberRange(0, 100000)])
+    room_abstain = IntegerField("Abstentions", default=0, validators=[InputRequired(REQUIRED), NumberRange(0, 100000)])
+
+
+class VoteForm(FlaskForm):
+    right = IntegerField(validators=[InputRequired(REQUIRED)])
+    choice = SelectField(choices={"for": "Pour", "against": "Contre", "abstain": "Abstention"},
+                         validators=[InputRequired("Choisissez Pour, Contre ou Abstention.")])

@@ -3,12 +3,14 @@
 Views are thin: load (404 for another organisation's rows), authorise, validate, call a service,
 flash, redirect; the request's boundary commits.
 """
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
-from backoffice.assemblies import forms, services
-from backoffice.assemblies.models import Assembly, AssemblyError, AssemblyStatus, Resolution
-from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required
+from backoffice.assemblies import forms, services, voting
+from backoffice.assemblies.models import (Assembly, AssemblyError, AssemblyStatus, AssemblyVoter, Attendance,
+                                          AttendanceMode, Proxy, Resolution, ResolutionStatus)
+from backoffice.auth.permissions import can, get_or_404, org_blueprint, permission_required
 from backoffice.errors import show_refusal
 from backoffice.extensions import db
 from backoffice.lifecycle import history
@@ -158,12 +160,7 @@ def delete_resolution(assembly_id, resolution_id):
 
 
 def _resolution(assembly_id, resolution_id):
-    resolution = get_or_404(Resolution, resolution_id)
-    if resolution.assembly_id != assembly_id:
-        from flask import abort
-
-        abort(404)
-    return resolution
+    return _child(Resolution, resolution_id, assembly_id)
 
 
 @bp.route("/<int:assembly_id>/convene", methods=["POST"])
@@ -212,3 +209,271 @@ def _session_move(assembly_id, action, success):
     else:
         flash(success, "success")
     return redirect(url_for(".show", assembly_id=assembly.id))
+
+
+# --- proxies, attendance, session (secretary, treasurer, board) -----------------------------------
+
+def _attempt(action, success):
+    """Run ``action()`` in a savepoint; flash its refusal or ``success``; True when done."""
+    try:
+        with db.session.begin_nested():
+            result = action()
+    except AssemblyError as error:
+        show_refusal(error)
+        return False
+    flash(success(result) if callable(success) else success, "success")
+    return True
+
+
+def _voter_choices(assembly, blank_label):
+    return {0: blank_label} | {v.id: f"{v.party.display_name}" + (f" — {v.college_name}" if v.college_name else "")
+                               for v in assembly.voters}
+
+
+def _line(assembly, voter_id):
+    voter = db.session.get(AssemblyVoter, voter_id) if voter_id else None
+    return voter if voter is not None and voter.assembly_id == assembly.id else None
+
+
+@bp.route("/<int:assembly_id>/proxies", methods=["GET", "POST"])
+@permission_required(VIEW)
+def proxies(assembly_id):
+    assembly = get_or_404(Assembly, assembly_id)
+    form = forms.ProxyForm()
+    form.giver.choices = _voter_choices(assembly, "—")
+    form.holder.choices = _voter_choices(assembly, "—")
+    if request.method == "POST":
+        if not can(MANAGE):
+            abort(403)
+        if form.validate_on_submit():
+            giver, holder = _line(assembly, form.giver.data), _line(assembly, form.holder.data)
+            if _attempt(lambda: voting.give_proxy(assembly, giver, holder, blank=form.blank.data),
+                        lambda p: f"Pouvoir de {p.giver} à {p.holder} enregistré."):
+                return redirect(url_for(".proxies", assembly_id=assembly.id))
+    rows = db.session.scalars(select(Proxy).where(Proxy.assembly_id == assembly.id).order_by(Proxy.id.desc()))
+    return render_template("assemblies/proxies.html", assembly=assembly, form=form, proxies=list(rows)), \
+        (422 if request.method == "POST" else 200)
+
+
+@bp.route("/<int:assembly_id>/proxies/<int:proxy_id>/revoke", methods=["POST"])
+@permission_required(MANAGE)
+def revoke_proxy(assembly_id, proxy_id):
+    proxy = _child(Proxy, proxy_id, assembly_id)
+    _attempt(lambda: voting.revoke_proxy(proxy), "Pouvoir révoqué.")
+    return redirect(url_for(".proxies", assembly_id=assembly_id))
+
+
+def _child(model, ident, assembly_id):
+    row = get_or_404(model, ident)
+    if row.assembly_id != assembly_id:
+        abort(404)
+    return row
+
+
+@bp.route("/<int:assembly_id>/attendance")
+@permission_required(VIEW)
+def attendance(assembly_id):
+    from backoffice.people.models import fold_for_search
+
+    assembly = get_or_404(Assembly, assembly_id)
+    q = (request.args.get("q") or "").strip()
+    voters = assembly.voters
+    if q:
+        folded = fold_for_search(q)
+        voters = [v for v in voters if folded in fold_for_search(v.party.display_name)]
+    present = {a.voter_id: a for a in db.session.scalars(select(Attendance).where(Attendance.assembly_id == assembly.id))}
+    held = {}
+    for proxy in voting.standing_proxies(assembly):
+        held.setdefault(proxy.holder_id, []).append(proxy.giver)
+    return render_template("assemblies/attendance.html", assembly=assembly, voters=voters, present=present, q=q,
+                           held=held, quorum=voting.live_quorum(assembly))
+
+
+@bp.route("/<int:assembly_id>/attendance/<int:voter_id>", methods=["POST"])
+@permission_required(MANAGE)
+def check_in(assembly_id, voter_id):
+    voter = _child(AssemblyVoter, voter_id, assembly_id)
+    _attempt(lambda: voting.check_in(voter.assembly, voter), f"{voter} émargé(e).")
+    return redirect(url_for(".attendance", assembly_id=assembly_id, q=request.form.get("q") or None))
+
+
+@bp.route("/<int:assembly_id>/attendance/<int:voter_id>/undo", methods=["POST"])
+@permission_required(MANAGE)
+def undo_check_in(assembly_id, voter_id):
+    voter = _child(AssemblyVoter, voter_id, assembly_id)
+    row = db.session.scalar(select(Attendance).where(Attendance.voter_id == voter.id))
+    if row is not None:
+        _attempt(lambda: voting.undo_check_in(row), f"Émargement de {voter} annulé.")
+    return redirect(url_for(".attendance", assembly_id=assembly_id, q=request.form.get("q") or None))
+
+
+@bp.route("/<int:assembly_id>/quorum")
+@permission_required(VIEW)
+def quorum(assembly_id):
+    """The screen projected in the room: it refreshes itself."""
+    assembly = get_or_404(Assembly, assembly_id)
+    open_resolutions = [r for r in assembly.resolutions if r.status is ResolutionStatus.OPEN]
+    return render_template("assemblies/quorum.html", assembly=assembly, quorum=voting.live_quorum(assembly),
+                           open_resolutions=open_resolutions,
+                           voted={r.id: len(voting.voted_rights(r, assembly.voters)) for r in open_resolutions})
+
+
+@bp.route("/<int:assembly_id>/session")
+@permission_required(VIEW)
+def session(assembly_id):
+    assembly = get_or_404(Assembly, assembly_id)
+    weight = sum(v.weight for v in assembly.voters)
+    tallies = {r.id: voting.tally(r, weight) for r in assembly.resolutions if r.status is not ResolutionStatus.PENDING}
+    online = {r.id: voting.voted_names(r) for r in assembly.resolutions if r.status is ResolutionStatus.OPEN}
+    return render_template("assemblies/session.html", assembly=assembly, tallies=tallies, online=online,
+                           quorum=voting.live_quorum(assembly), room_form=forms.RoomCountsForm(formdata=None))
+
+
+def _resolution_action(assembly_id, resolution_id, action, success):
+    resolution = _resolution(assembly_id, resolution_id)
+    _attempt(lambda: action(resolution), success)
+    return redirect(url_for(".session", assembly_id=assembly_id) + f"#resolution-{resolution.id}")
+
+
+@bp.route("/<int:assembly_id>/resolutions/<int:resolution_id>/open-vote", methods=["POST"])
+@permission_required(MANAGE)
+def open_vote(assembly_id, resolution_id):
+    return _resolution_action(assembly_id, resolution_id, lambda r: voting.open_vote(r, current_user), "Vote ouvert.")
+
+
+@bp.route("/<int:assembly_id>/resolutions/<int:resolution_id>/close-vote", methods=["POST"])
+@permission_required(MANAGE)
+def close_vote(assembly_id, resolution_id):
+    return _resolution_action(assembly_id, resolution_id, lambda r: voting.close_vote(r, current_user),
+                              "Vote clos : le résultat est arrêté.")
+
+
+@bp.route("/<int:assembly_id>/resolutions/<int:resolution_id>/room-counts", methods=["POST"])
+@permission_required(MANAGE)
+def room_counts(assembly_id, resolution_id):
+    form = forms.RoomCountsForm()
+    if not form.validate_on_submit():
+        flash("Décomptes en salle : des nombres entiers positifs ou nuls.", "danger")
+        return redirect(url_for(".session", assembly_id=assembly_id)), 303
+    return _resolution_action(assembly_id, resolution_id,
+                              lambda r: voting.set_room_counts(r, form.room_for.data, form.room_against.data,
+                                                               form.room_abstain.data),
+                              "Décomptes de la salle enregistrés.")
+
+
+@bp.route("/<int:assembly_id>/results")
+@permission_required(VIEW)
+def results(assembly_id):
+    assembly = get_or_404(Assembly, assembly_id)
+    return render_template("assemblies/results.html", **_results_context(assembly), member_view=False)
+
+
+def _results_context(assembly):
+    weight = sum(v.weight for v in assembly.voters)
+    closed = [r for r in assembly.resolutions if r.status is ResolutionStatus.CLOSED]
+    return dict(assembly=assembly, quorum=voting.live_quorum(assembly),
+                tallies={r.id: voting.tally(r, weight) for r in closed}, closed=closed,
+                boards={r.id: voting.secret_board(r) for r in closed if r.secret})
+
+
+# --- the member's pages (self-service, on a phone) -----------------------------------------------
+
+SELF = "self.service"
+
+
+def _my_voter(assembly):
+    voter = voting.voter_of(assembly, current_user.party_id)
+    if voter is None:
+        abort(404)
+    return voter
+
+
+@bp.route("/mine")
+@permission_required(SELF)
+def mine():
+    rows = db.session.scalars(select(Assembly).join(AssemblyVoter).where(
+        Assembly.organisation_id == g.organisation.id, AssemblyVoter.party_id == current_user.party_id)
+        .order_by(Assembly.held_at.desc())) if current_user.party_id else []
+    return render_template("assemblies/member/index.html", assemblies=list(rows))
+
+
+@bp.route("/mine/<int:assembly_id>")
+@permission_required(SELF)
+def member_assembly(assembly_id):
+    assembly = get_or_404(Assembly, assembly_id)
+    me = _my_voter(assembly)
+    given = voting.proxy_given_by(me)
+    rights = voting.rights_of(assembly, me)
+    open_resolutions = [r for r in assembly.resolutions if r.status is ResolutionStatus.OPEN]
+    voted = {r.id: voting.voted_rights(r, rights) for r in open_resolutions}
+    proxy_form = forms.MemberProxyForm(formdata=None)
+    proxy_form.holder.choices = {0: "—"} | {v.id: v.party.display_name for v in assembly.voters if v.id != me.id}
+    present = me.id in voting.present_ids(assembly)
+    return render_template("assemblies/member/show.html", assembly=assembly, me=me, given=given, rights=rights,
+                           held=voting.proxies_held_by(me), open_resolutions=open_resolutions, voted=voted,
+                           proxy_form=proxy_form, present=present)
+
+
+@bp.route("/mine/<int:assembly_id>/proxy", methods=["POST"])
+@permission_required(SELF)
+def member_proxy(assembly_id):
+    assembly = get_or_404(Assembly, assembly_id)
+    me = _my_voter(assembly)
+    form = forms.MemberProxyForm()
+    form.holder.choices = {}
+    if form.validate_on_submit():
+        holder = _line(assembly, form.holder.data)
+        _attempt(lambda: voting.give_proxy(assembly, me, holder, source="online"),
+                 lambda p: f"Vous avez donné pouvoir à {p.holder}.")
+    else:
+        flash("Choisissez le membre qui votera pour vous.", "danger")
+    return redirect(url_for(".member_assembly", assembly_id=assembly.id))
+
+
+@bp.route("/mine/<int:assembly_id>/proxy/revoke", methods=["POST"])
+@permission_required(SELF)
+def member_revoke_proxy(assembly_id):
+    assembly = get_or_404(Assembly, assembly_id)
+    given = voting.proxy_given_by(_my_voter(assembly))
+    if given is not None:
+        _attempt(lambda: voting.revoke_proxy(given), "Pouvoir révoqué : vous votez vous-même.")
+    return redirect(url_for(".member_assembly", assembly_id=assembly.id))
+
+
+@bp.route("/mine/<int:assembly_id>/check-in", methods=["POST"])
+@permission_required(SELF)
+def member_check_in(assembly_id):
+    assembly = get_or_404(Assembly, assembly_id)
+    me = _my_voter(assembly)
+    _attempt(lambda: voting.check_in(assembly, me, AttendanceMode.ONLINE), "Vous êtes inscrit(e) présent(e) en ligne.")
+    return redirect(url_for(".member_assembly", assembly_id=assembly.id))
+
+
+@bp.route("/mine/<int:assembly_id>/resolutions/<int:resolution_id>/vote", methods=["POST"])
+@permission_required(SELF)
+def member_vote(assembly_id, resolution_id):
+    resolution = _resolution(assembly_id, resolution_id)
+    me = _my_voter(resolution.assembly)
+    form = forms.VoteForm()
+    if form.validate_on_submit():
+        right = _line(resolution.assembly, form.right.data)
+        label = "" if right is None or right.id == me.id else f" (pouvoir de {right})"
+        _attempt(lambda: voting.cast(resolution, right, me, form.choice.data),
+                 lambda receipt: f"Vote enregistré{label} sur la résolution {resolution.position}. "
+                                 f"Votre code de vérification : {receipt} — notez-le.")
+    else:
+        flash("Choisissez Pour, Contre ou Abstention.", "danger")
+    return redirect(url_for(".member_assembly", assembly_id=assembly_id) + f"#resolution-{resolution_id}")
+
+
+@bp.route("/mine/<int:assembly_id>/results")
+@permission_required(SELF)
+def member_results(assembly_id):
+    assembly = get_or_404(Assembly, assembly_id)
+    _my_voter(assembly)
+    context = _results_context(assembly)
+    found = None
+    if request.args.get("code") and request.args.get("resolution", "").isdigit():
+        resolution = next((r for r in context["closed"] if r.id == int(request.args["resolution"])), None)
+        found = (resolution, voting.find_receipt(resolution, request.args["code"])) if resolution else None
+    return render_template("assemblies/results.html", **context, member_view=True, found=found)

@@ -61,3 +61,8 @@ def assembly(organisation, resolutions=2, **overrides):
     for title in titles[:resolutions]:
         services.add_resolution(a, title, f"L'assemblée générale approuve : {title.lower()}.", MajorityRule.SIMPLE)
     return a
+
+
+def voter(assembly, last_name):
+    """The voter line of the member named ``last_name`` (as in ``PAID``)."""
+    return next(v for v in assembly.voters if last_name.upper() in v.party.display_name)

@@ -6,7 +6,7 @@ import pytest
 
 from backoffice.assemblies import services
 from backoffice.assemblies.models import (ASSEMBLY_LIFECYCLE, AssemblyError, AssemblyLifecycleError,
-                                          AssemblyStatus as S, MajorityRule)
+                                          AssemblyStatus as S)
 from backoffice.extensions import db
 from backoffice.lifecycle import all_transitions, forbidden_transitions, history, move
 from backoffice.membership import services as membership

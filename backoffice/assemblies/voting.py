@@ -1,0 +1,351 @@
+"""Proxies, attendance, the live quorum, votes (open and secret) and results (no HTTP).
+
+Rules (French refusals, :class:`AssemblyError`):
+
+- a proxy goes from a voter to another voter of the same assembly; the holder carries at most
+  ``max_proxies``; no proxy of a proxy (a holder who gave his own vote away cannot receive one,
+  a voter who carries proxies cannot give his away); one standing proxy per giver (a partial
+  unique index too); not once the giver has voted; revocable until the session opens. While
+  his proxy stands, the giver cannot vote himself;
+- a voting right (a voter's own, or one he carries by proxy) votes once per resolution: the
+  ``assembly_participations`` key, in the database; only while the resolution is open (a
+  trigger too);
+- a secret ballot goes into the resolution's chained box without its voter: the participation
+  and the ballot are two rows of two tables that share nothing (no id, no timestamp).
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from fractions import Fraction
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from backoffice.assemblies import rules
+from backoffice.assemblies.models import (AssemblyError, AssemblyStatus, AssemblyVoter, Attendance, AttendanceMode,
+                                          Choice, OpenVote, Participation, Proxy, Resolution, ResolutionStatus,
+                                          SecretBallot)
+from backoffice.extensions import db
+from backoffice.lifecycle import move
+from backoffice.models import utcnow
+
+A = AssemblyStatus
+LIVE = (A.CONVENED, A.IN_SESSION)
+
+
+def voter_of(assembly, party_or_id):
+    """The voter line of ``party`` (a Party or its id) in ``assembly``, or None (not on the roll)."""
+    if party_or_id is None:
+        return None
+    party_id = getattr(party_or_id, "id", party_or_id)
+    return db.session.scalar(select(AssemblyVoter).where(AssemblyVoter.assembly_id == assembly.id,
+                                                         AssemblyVoter.party_id == party_id))
+
+
+def _voter(assembly, voter, who="Ce membre"):
+    if voter is None or voter.assembly_id != assembly.id:
+        raise AssemblyError(f"{who} n'est pas sur la liste des votants de cette assemblée.")
+    return voter
+
+
+def chair(assembly):
+    """The voter line of the chair (the president at the assembly's date), or None."""
+    from backoffice.organisations.affiliations import Role, current_holder
+
+    president = current_holder(assembly.organisation, Role.PRESIDENT, assembly.held_at.date())
+    return voter_of(assembly, president) if president is not None else None
+
+
+def standing_proxies(assembly):
+    return list(db.session.scalars(select(Proxy).where(Proxy.assembly_id == assembly.id, Proxy.revoked_at.is_(None))
+                                   .order_by(Proxy.id)))
+
+
+def proxy_given_by(voter):
+    return db.session.scalar(select(Proxy).where(Proxy.giver_id == voter.id, Proxy.revoked_at.is_(None)))
+
+
+def proxies_held_by(voter):
+    return list(db.session.scalars(select(Proxy).where(Proxy.holder_id == voter.id, Proxy.revoked_at.is_(None))
+                                   .order_by(Proxy.id)))
+
+
+def _has_voted(voter):
+    return db.session.scalar(select(func.count()).select_from(Participation)
+                             .where(Participation.voter_id == voter.id)) > 0
+
+
+def give_proxy(assembly, giver, holder=None, *, blank=False, source="paper"):
+    """Record the proxy of ``giver`` to ``holder`` (voter lines); ``blank``: to the chair."""
+    if assembly.status not in LIVE:
+        raise AssemblyError("Les pouvoirs se donnent entre la convocation et la fin de la séance.")
+    _voter(assembly, giver, "Le mandant")
+    if blank:
+        holder = chair(assembly)
+        if holder is None:
+            raise AssemblyError("Pouvoir en blanc impossible : le président n'est pas sur la liste des votants.")
+    _voter(assembly, holder, "Le mandataire")
+    # Serialise the proxies of one holder (the cap) and of one giver: lock both voter lines.
+    db.session.execute(select(AssemblyVoter.id).where(AssemblyVoter.id.in_([giver.id, holder.id]))
+                       .order_by(AssemblyVoter.id).with_for_update())
+    if giver.id == holder.id:
+        raise AssemblyError("Un membre ne peut pas se donner pouvoir à lui-même.", field="holder")
+    if proxy_given_by(giver) is not None:
+        raise AssemblyError(f"{giver} a déjà donné pouvoir : révoquez d'abord ce pouvoir.", field="giver")
+    if _has_voted(giver):
+        raise AssemblyError(f"{giver} a déjà voté : il ne peut plus donner pouvoir.", field="giver")
+    if proxies_held_by(giver):
+        raise AssemblyError(f"{giver} porte des pouvoirs : il ne peut pas donner le sien (pas de pouvoir de "
+                            "pouvoir).", field="giver")
+    if proxy_given_by(holder) is not None:
+        raise AssemblyError(f"{holder} a lui-même donné pouvoir : il ne peut pas en recevoir (pas de pouvoir de "
+                            "pouvoir).", field="holder")
+    if len(proxies_held_by(holder)) >= assembly.max_proxies:
+        raise AssemblyError(f"{holder} porte déjà {assembly.max_proxies} pouvoir(s), le maximum des statuts.",
+                            field="holder")
+    proxy = Proxy(assembly_id=assembly.id, giver_id=giver.id, holder_id=holder.id, blank=blank, source=source)
+    db.session.add(proxy)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise AssemblyError(f"{giver} a déjà donné pouvoir.", field="giver") from None
+    return proxy
+
+
+def revoke_proxy(proxy):
+    if proxy.assembly.status is not A.CONVENED:
+        raise AssemblyError("Un pouvoir se révoque jusqu'à l'ouverture de la séance.")
+    if proxy.revoked_at is not None:
+        raise AssemblyError("Ce pouvoir est déjà révoqué.")
+    proxy.revoked_at = utcnow()
+    db.session.flush()
+
+
+# --- attendance and quorum ---------------------------------------------------------------------
+
+def check_in(assembly, voter, mode=AttendanceMode.ROOM):
+    if assembly.status not in LIVE:
+        raise AssemblyError("L'émargement se fait le jour de l'assemblée, avant sa clôture.")
+    _voter(assembly, voter)
+    existing = db.session.scalar(select(Attendance).where(Attendance.assembly_id == assembly.id,
+                                                          Attendance.voter_id == voter.id))
+    if existing is not None:
+        return existing
+    attendance = Attendance(assembly_id=assembly.id, voter_id=voter.id, mode=AttendanceMode(mode))
+    db.session.add(attendance)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:  # signed in at the same instant elsewhere: the same result
+        return db.session.scalar(select(Attendance).where(Attendance.assembly_id == assembly.id,
+                                                          Attendance.voter_id == voter.id))
+    return attendance
+
+
+def undo_check_in(attendance):
+    if attendance.assembly.status not in LIVE:
+        raise AssemblyError("L'émargement ne change plus : la séance est close.")
+    db.session.delete(attendance)
+    db.session.flush()
+
+
+def present_ids(assembly):
+    return set(db.session.scalars(select(Attendance.voter_id).where(Attendance.assembly_id == assembly.id)))
+
+
+def live_quorum(assembly):
+    """Present + represented (by a proxy whose holder is present) over the roll, weighted."""
+    weights = dict(db.session.execute(select(AssemblyVoter.id, AssemblyVoter.weight)
+                                      .where(AssemblyVoter.assembly_id == assembly.id)).all())
+    present = present_ids(assembly)
+    represented = sum(weights[p.giver_id] for p in standing_proxies(assembly)
+                      if p.holder_id in present and p.giver_id not in present)
+    required = (Fraction(assembly.quorum_numerator, assembly.quorum_denominator)
+                if assembly.has_quorum_rule else None)
+    return rules.quorum(required, sum(weights.values()), sum(weights[v] for v in present), represented)
+
+
+# --- votes ---------------------------------------------------------------------------------------
+
+def open_vote(resolution, user=None):
+    if resolution.assembly.status is not A.IN_SESSION:
+        raise AssemblyError("Les votes s'ouvrent pendant la séance.")
+    move(resolution, ResolutionStatus.OPEN, by=user)
+    db.session.flush()
+
+
+def close_vote(resolution, user=None):
+    """Close the vote: nothing can be voted or changed after (the database refuses it too)."""
+    if resolution.secret:
+        resolution.final_hash = _head(resolution)[1]
+    move(resolution, ResolutionStatus.CLOSED, by=user)
+    db.session.flush()
+
+
+def set_room_counts(resolution, votes_for, votes_against, abstentions):
+    """The show of hands in the room (weighted voices when collèges weigh), entered by the secretary."""
+    if resolution.status is not ResolutionStatus.OPEN:
+        raise AssemblyError("Les décomptes en salle se saisissent pendant que le vote est ouvert.")
+    if resolution.secret:
+        raise AssemblyError("Un vote à bulletin secret ne se fait pas à main levée.")
+    if min(votes_for, votes_against, abstentions) < 0:
+        raise AssemblyError("Un décompte est un nombre positif ou nul.", field="room_for")
+    resolution.room_for, resolution.room_against, resolution.room_abstain = votes_for, votes_against, abstentions
+    db.session.flush()
+
+
+def rights_of(assembly, voter):
+    """The voting rights ``voter`` uses: his own (unless he gave it away) and his proxies', as voter lines."""
+    own = [] if proxy_given_by(voter) is not None else [voter]
+    return own + [p.giver for p in proxies_held_by(voter)]
+
+
+def voted_rights(resolution, voters):
+    """The ids among ``voters`` that already voted on ``resolution``."""
+    ids = [v.id for v in voters]
+    return set(db.session.scalars(select(Participation.voter_id).where(
+        Participation.resolution_id == resolution.id, Participation.voter_id.in_(ids)))) if ids else set()
+
+
+GENESIS = "0" * 64
+
+
+def _head(resolution):
+    """(position, hash) of the last ballot of ``resolution``'s secret box (0, genesis when empty)."""
+    row = db.session.execute(select(SecretBallot.position, SecretBallot.hash).where(
+        SecretBallot.resolution_id == resolution.id).order_by(SecretBallot.position.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
+def ballot_hash(previous_hash, position, choice, weight, nonce):
+    return hashlib.sha256(f"{previous_hash}|{position}|{choice}|{weight}|{nonce}".encode()).hexdigest()
+
+
+def receipt_of(ballot_hash_hex):
+    """The receipt code a voter keeps: the first 60 bits of the ballot's hash, as XXXX-XXXX-XXXX."""
+    code = ballot_hash_hex[:12].upper()
+    return f"{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+def cast(resolution, right, by, choice):
+    """``by`` (a voter line) votes ``choice`` with the voting right ``right`` (his own or a proxy's
+    giver); returns the receipt code."""
+    assembly = resolution.assembly
+    choice = Choice(choice)
+    _voter(assembly, by, "Vous")
+    _voter(assembly, right, "Ce mandant")
+    # Lock the resolution: appends to its secret box are serialised, and a close waits for us.
+    db.session.execute(select(Resolution.id).where(Resolution.id == resolution.id).with_for_update())
+    db.session.refresh(resolution, ["status"])
+    if resolution.status is not ResolutionStatus.OPEN:
+        raise AssemblyError(f"Le vote de la résolution {resolution.position} n'est pas ouvert.")
+    if right.id == by.id:
+        if proxy_given_by(by) is not None:
+            raise AssemblyError("Vous avez donné pouvoir : votre mandataire vote pour vous.")
+    else:
+        proxy = proxy_given_by(right)
+        if proxy is None or proxy.holder_id != by.id:
+            raise AssemblyError(f"Vous ne portez pas le pouvoir de {right}.")
+    try:
+        with db.session.begin_nested():
+            db.session.add(Participation(resolution_id=resolution.id, voter_id=right.id))
+            db.session.flush()
+    except IntegrityError:
+        raise AssemblyError(f"Le vote de {'vous' if right.id == by.id else right} sur la résolution "
+                            f"{resolution.position} est déjà enregistré.") from None
+    if resolution.secret:
+        position, previous = _head(resolution)
+        nonce = secrets.token_hex(16)
+        digest = ballot_hash(previous, position + 1, choice.value, right.weight, nonce)
+        receipt = receipt_of(digest)
+        db.session.add(SecretBallot(resolution_id=resolution.id, position=position + 1, choice=choice,
+                                    weight=right.weight, nonce=nonce, previous_hash=previous, hash=digest,
+                                    receipt=receipt))
+    else:
+        receipt = receipt_of(secrets.token_hex(8))
+        db.session.add(OpenVote(resolution_id=resolution.id, voter_id=right.id, cast_by_id=by.id, choice=choice,
+                                weight=right.weight, receipt=receipt))
+    db.session.flush()
+    return receipt
+
+
+# --- results -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Tally:
+    online: dict      # {Choice: weighted count} voted online (open votes or secret ballots)
+    room: dict        # {Choice: weighted count} of the show of hands
+    result: rules.Result
+
+    @property
+    def total(self):
+        return {c: self.online.get(c, 0) + self.room.get(c, 0) for c in Choice}
+
+
+def tally(resolution, roll_weight=None):
+    """The counts of ``resolution`` (online + room) and its result under the assembly's rules."""
+    assembly = resolution.assembly
+    model = SecretBallot if resolution.secret else OpenVote
+    online = defaultdict(int, {Choice(c): n for c, n in db.session.execute(
+        select(model.choice, func.sum(model.weight)).where(model.resolution_id == resolution.id)
+        .group_by(model.choice)).all()})
+    room = {Choice.FOR: resolution.room_for, Choice.AGAINST: resolution.room_against,
+            Choice.ABSTAIN: resolution.room_abstain}
+    if roll_weight is None:
+        roll_weight = db.session.scalar(select(func.coalesce(func.sum(AssemblyVoter.weight), 0))
+                                        .where(AssemblyVoter.assembly_id == assembly.id))
+    chair_choice = None
+    if assembly.chair_casting_vote and not resolution.secret:
+        chair_voter = chair(assembly)
+        if chair_voter is not None:
+            chair_choice = db.session.scalar(select(OpenVote.choice).where(
+                OpenVote.resolution_id == resolution.id, OpenVote.voter_id == chair_voter.id))
+    total = {c: online.get(c, 0) + room.get(c, 0) for c in Choice}
+    result = rules.result(resolution.majority, total[Choice.FOR], total[Choice.AGAINST], total[Choice.ABSTAIN],
+                          voters=roll_weight, abstentions_count=assembly.abstentions_count,
+                          chair_casting_vote=assembly.chair_casting_vote,
+                          chair_choice=chair_choice.value if chair_choice else None)
+    return Tally(dict(online), room, result)
+
+
+def secret_board(resolution):
+    """The published board of a closed secret ballot: its ballots in chain order (no voter)."""
+    return list(db.session.scalars(select(SecretBallot).where(SecretBallot.resolution_id == resolution.id)
+                                   .order_by(SecretBallot.position)))
+
+
+def find_receipt(resolution, code):
+    """The ballot (secret) or vote (open) with receipt ``code`` on ``resolution``, or None."""
+    raw = "".join(ch for ch in (code or "").upper() if ch.isalnum())
+    code = f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+    model = SecretBallot if resolution.secret else OpenVote
+    return db.session.scalar(select(model).where(model.resolution_id == resolution.id, model.receipt == code))
+
+
+def verify_board(rows, final_hash=None):
+    """Recompute a published board: ``rows`` of (position, choice, weight, nonce, previous_hash, hash).
+
+    Returns ``(ok, tally, message)``: the chain must start at the genesis, follow itself, each
+    hash recomputed, positions 1, 2, 3… with none missing, and end at ``final_hash`` if given."""
+    previous, counts = GENESIS, defaultdict(int)
+    for expected, (position, choice, weight, nonce, previous_hash, digest) in enumerate(rows, start=1):
+        if int(position) != expected or previous_hash != previous:
+            return False, dict(counts), f"Chaîne rompue au bulletin {expected}."
+        if ballot_hash(previous_hash, int(position), choice, int(weight), nonce) != digest:
+            return False, dict(counts), f"Bulletin {position} altéré."
+        counts[choice] += int(weight)
+        previous = digest
+    if final_hash is not None and previous != final_hash:
+        return False, dict(counts), "Le dernier bulletin ne correspond pas à l'empreinte finale publiée."
+    return True, dict(counts), "Chaîne vérifiée."
+
+
+def voted_names(resolution):
+    """Who already voted online on ``resolution`` (so that the room does not count them twice), by name."""
+    return list(db.session.scalars(select(AssemblyVoter).join(Participation, Participation.voter_id == AssemblyVoter.id)
+                                   .where(Participation.resolution_id == resolution.id)
+                                   .order_by(AssemblyVoter.sort_name)))
