@@ -1,7 +1,7 @@
 """assemblies: general assemblies with their statutes' settings, frozen voter roll, resolutions,
 proxies, attendance, open votes, secret ballots apart from participations, and the vote guards
 
-The triggers are installed with the SQL of backoffice/assemblies/db_guards.py (statements()).
+The triggers' SQL is copied from backoffice/assemblies/db_guards.py as it is at this revision.
 
 Revision ID: 0018
 Revises: 0017
@@ -195,19 +195,64 @@ def upgrade():
     sa.PrimaryKeyConstraint('resolution_id', 'position', name=op.f('pk_assembly_secret_ballots')),
     sa.UniqueConstraint('hash', name=op.f('uq_assembly_secret_ballots_hash'))
     )
-    _guards("statements")
+    _guards(GUARDS)
 
 
-def _guards(which):
-    """Install (or drop) the vote guards, with the SQL of backoffice/assemblies/db_guards.py."""
-    from backoffice.assemblies import db_guards
+# The guards' SQL as backoffice/assemblies/db_guards.py wrote it at this revision (copied: a
+# migration never imports the application).
+GUARDS = {
+    'sqlite': [
+    "CREATE TRIGGER IF NOT EXISTS assembly_resolutions_closed BEFORE UPDATE ON assembly_resolutions\nWHEN OLD.status = 'closed' AND (NEW.status IS NOT OLD.status OR NEW.room_for IS NOT OLD.room_for OR NEW.room_against IS NOT OLD.room_against OR NEW.room_abstain IS NOT OLD.room_abstain OR NEW.final_hash IS NOT OLD.final_hash OR NEW.title IS NOT OLD.title OR NEW.text IS NOT OLD.text OR NEW.majority IS NOT OLD.majority OR NEW.secret IS NOT OLD.secret OR NEW.assembly_id IS NOT OLD.assembly_id)\nBEGIN SELECT RAISE(ABORT, 'Vote clos : le résultat de cette résolution ne peut plus changer.'); END",
+    "CREATE TRIGGER IF NOT EXISTS assembly_participations_open BEFORE INSERT ON assembly_participations\nWHEN (SELECT status FROM assembly_resolutions WHERE id = NEW.resolution_id) IS NOT 'open'\nBEGIN SELECT RAISE(ABORT, 'Vote refusé : le vote de cette résolution n''est pas ouvert.'); END",
+    "CREATE TRIGGER IF NOT EXISTS assembly_participations_frozen BEFORE UPDATE ON assembly_participations\nBEGIN SELECT RAISE(ABORT, 'Un bulletin enregistré ne peut plus être modifié.'); END",
+    "CREATE TRIGGER IF NOT EXISTS assembly_open_votes_open BEFORE INSERT ON assembly_open_votes\nWHEN (SELECT status FROM assembly_resolutions WHERE id = NEW.resolution_id) IS NOT 'open'\nBEGIN SELECT RAISE(ABORT, 'Vote refusé : le vote de cette résolution n''est pas ouvert.'); END",
+    "CREATE TRIGGER IF NOT EXISTS assembly_open_votes_frozen BEFORE UPDATE ON assembly_open_votes\nBEGIN SELECT RAISE(ABORT, 'Un bulletin enregistré ne peut plus être modifié.'); END",
+    "CREATE TRIGGER IF NOT EXISTS assembly_secret_ballots_open BEFORE INSERT ON assembly_secret_ballots\nWHEN (SELECT status FROM assembly_resolutions WHERE id = NEW.resolution_id) IS NOT 'open'\nBEGIN SELECT RAISE(ABORT, 'Vote refusé : le vote de cette résolution n''est pas ouvert.'); END",
+    "CREATE TRIGGER IF NOT EXISTS assembly_secret_ballots_frozen BEFORE UPDATE ON assembly_secret_ballots\nBEGIN SELECT RAISE(ABORT, 'Un bulletin enregistré ne peut plus être modifié.'); END",
+],
+    'postgresql': [
+    "\nCREATE OR REPLACE FUNCTION assembly_resolutions_guard() RETURNS trigger LANGUAGE plpgsql AS $guard$\nBEGIN\n  IF OLD.status = 'closed' AND (NEW.status, NEW.room_for, NEW.room_against, NEW.room_abstain, NEW.final_hash, NEW.title, NEW.text, NEW.majority, NEW.secret, NEW.assembly_id) IS DISTINCT FROM (OLD.status, OLD.room_for, OLD.room_against, OLD.room_abstain, OLD.final_hash, OLD.title, OLD.text, OLD.majority, OLD.secret, OLD.assembly_id) THEN\n    RAISE EXCEPTION 'Vote clos : le résultat de cette résolution ne peut plus changer.' USING ERRCODE = 'check_violation';\n  END IF;\n  RETURN NEW;\nEND\n$guard$",
+    'DROP TRIGGER IF EXISTS assembly_resolutions_guard ON assembly_resolutions',
+    'CREATE TRIGGER assembly_resolutions_guard BEFORE UPDATE ON assembly_resolutions\nFOR EACH ROW EXECUTE FUNCTION assembly_resolutions_guard()',
+    "\nCREATE OR REPLACE FUNCTION assembly_votes_guard() RETURNS trigger LANGUAGE plpgsql AS $guard$\nDECLARE\n  resolution_status text;\nBEGIN\n  IF TG_OP = 'UPDATE' THEN\n    RAISE EXCEPTION 'Un bulletin enregistré ne peut plus être modifié.' USING ERRCODE = 'check_violation';\n  END IF;\n  SELECT status INTO resolution_status FROM assembly_resolutions WHERE id = NEW.resolution_id FOR SHARE;\n  IF resolution_status IS DISTINCT FROM 'open' THEN\n    RAISE EXCEPTION 'Vote refusé : le vote de cette résolution n''est pas ouvert.' USING ERRCODE = 'check_violation';\n  END IF;\n  RETURN NEW;\nEND\n$guard$",
+    'DROP TRIGGER IF EXISTS assembly_participations_guard ON assembly_participations',
+    'CREATE TRIGGER assembly_participations_guard BEFORE INSERT OR UPDATE ON assembly_participations FOR EACH ROW EXECUTE FUNCTION assembly_votes_guard()',
+    "\nCREATE OR REPLACE FUNCTION assembly_votes_guard() RETURNS trigger LANGUAGE plpgsql AS $guard$\nDECLARE\n  resolution_status text;\nBEGIN\n  IF TG_OP = 'UPDATE' THEN\n    RAISE EXCEPTION 'Un bulletin enregistré ne peut plus être modifié.' USING ERRCODE = 'check_violation';\n  END IF;\n  SELECT status INTO resolution_status FROM assembly_resolutions WHERE id = NEW.resolution_id FOR SHARE;\n  IF resolution_status IS DISTINCT FROM 'open' THEN\n    RAISE EXCEPTION 'Vote refusé : le vote de cette résolution n''est pas ouvert.' USING ERRCODE = 'check_violation';\n  END IF;\n  RETURN NEW;\nEND\n$guard$",
+    'DROP TRIGGER IF EXISTS assembly_open_votes_guard ON assembly_open_votes',
+    'CREATE TRIGGER assembly_open_votes_guard BEFORE INSERT OR UPDATE ON assembly_open_votes FOR EACH ROW EXECUTE FUNCTION assembly_votes_guard()',
+    "\nCREATE OR REPLACE FUNCTION assembly_votes_guard() RETURNS trigger LANGUAGE plpgsql AS $guard$\nDECLARE\n  resolution_status text;\nBEGIN\n  IF TG_OP = 'UPDATE' THEN\n    RAISE EXCEPTION 'Un bulletin enregistré ne peut plus être modifié.' USING ERRCODE = 'check_violation';\n  END IF;\n  SELECT status INTO resolution_status FROM assembly_resolutions WHERE id = NEW.resolution_id FOR SHARE;\n  IF resolution_status IS DISTINCT FROM 'open' THEN\n    RAISE EXCEPTION 'Vote refusé : le vote de cette résolution n''est pas ouvert.' USING ERRCODE = 'check_violation';\n  END IF;\n  RETURN NEW;\nEND\n$guard$",
+    'DROP TRIGGER IF EXISTS assembly_secret_ballots_guard ON assembly_secret_ballots',
+    'CREATE TRIGGER assembly_secret_ballots_guard BEFORE INSERT OR UPDATE ON assembly_secret_ballots FOR EACH ROW EXECUTE FUNCTION assembly_votes_guard()',
+],
+}
+DROP_GUARDS = {
+    'sqlite': [
+    'DROP TRIGGER IF EXISTS assembly_resolutions_closed',
+    'DROP TRIGGER IF EXISTS assembly_participations_open',
+    'DROP TRIGGER IF EXISTS assembly_participations_frozen',
+    'DROP TRIGGER IF EXISTS assembly_open_votes_open',
+    'DROP TRIGGER IF EXISTS assembly_open_votes_frozen',
+    'DROP TRIGGER IF EXISTS assembly_secret_ballots_open',
+    'DROP TRIGGER IF EXISTS assembly_secret_ballots_frozen',
+],
+    'postgresql': [
+    'DROP TRIGGER IF EXISTS assembly_participations_guard ON assembly_participations',
+    'DROP TRIGGER IF EXISTS assembly_open_votes_guard ON assembly_open_votes',
+    'DROP TRIGGER IF EXISTS assembly_secret_ballots_guard ON assembly_secret_ballots',
+    'DROP TRIGGER IF EXISTS assembly_resolutions_guard ON assembly_resolutions',
+    'DROP FUNCTION IF EXISTS assembly_votes_guard()',
+    'DROP FUNCTION IF EXISTS assembly_resolutions_guard()',
+],
+}
 
-    for sql in getattr(db_guards, which)(op.get_bind().dialect.name):
+
+def _guards(statements):
+    for sql in statements[op.get_bind().dialect.name]:
         op.execute(sql)
 
 
 def downgrade():
-    _guards("drop_statements")
+    _guards(DROP_GUARDS)
     op.drop_table('assembly_secret_ballots')
     with op.batch_alter_table('assembly_proxies', schema=None) as batch_op:
         batch_op.drop_index('uq_assembly_proxies_standing', sqlite_where=sa.text('revoked_at IS NULL'), postgresql_where=sa.text('revoked_at IS NULL'))
