@@ -626,15 +626,26 @@ _G_DECIDE = frozenset({"admin", "treasurer", "board"})
 _G_MANAGE = frozenset({"admin", "treasurer"})
 ROUTES.update({
     **{f"grants.{name}": _G_VIEW for name in ("index", "programme", "applications", "application")},
-    **{f"grants.{name}": _G_DECIDE for name in ("approve", "reject", "cancel")},
+    **{f"grants.{name}": _G_DECIDE for name in ("approve", "reject", "cancel", "issue_agreement", "claim_repayment")},
     **{f"grants.{name}": _G_MANAGE for name in (
-        "new_programme", "edit_programme", "new_application", "edit_application", "submit", "withdraw")},
+        "new_programme", "edit_programme", "new_application", "edit_application", "submit", "withdraw", "upload",
+        "sign_scan", "deliver", "close")},
+    "grants.attachment": _G_VIEW | {"member"},  # and the applicant himself (SIGN_IN_AS), 404 for anyone else
+    # The member's own space: "member" signs in as the applicant of o.grant_application.
+    **{f"grants.member.{name}": _MEMBER for name in (
+        "index", "apply", "show", "upload", "submit", "sign", "withdraw")},
 })
+_G_APPLICATION_ROUTES = ("application", "edit_application", "submit", "approve", "reject", "withdraw", "cancel",
+                         "upload", "issue_agreement", "sign_scan", "deliver", "close", "claim_repayment",
+                         "member.show", "member.upload", "member.submit", "member.sign", "member.withdraw")
 URL_ARGS.update({
-    **{f"grants.{name}": (lambda o: {"programme_id": o.grant_programme.id}) for name in ("programme", "edit_programme")},
-    **{f"grants.{name}": (lambda o: {"application_id": o.grant_application.id}) for name in (
-        "application", "edit_application", "submit", "approve", "reject", "withdraw", "cancel")},
+    **{f"grants.{name}": (lambda o: {"programme_id": o.grant_programme.id}) for name in (
+        "programme", "edit_programme", "member.apply")},
+    **{f"grants.{name}": (lambda o: {"application_id": o.grant_application.id}) for name in _G_APPLICATION_ROUTES},
+    "grants.attachment": lambda o: {"attachment_id": o.grant_attachment.id},
 })
+SIGN_IN_AS.update({f"grants.{name}": {"member": lambda o: o.grant_applicant_account} for name in (
+    "attachment", "member.index", "member.apply", *(r for r in _G_APPLICATION_ROUTES if r.startswith("member.")))})
 
 
 def _grant_programme(o):
@@ -649,9 +660,25 @@ def _grant_application(o):
     return submitted(o.organisation, o.grant_programme)
 
 
+def _grant_applicant_account(o):
+    from backoffice.auth.services import grant_role
+
+    user = UserFactory(party_id=o.grant_application.applicant_id, full_name="Maëlys Le Gall")
+    grant_role(user, o.organisation, "member")
+    return user
+
+
+def _grant_attachment(o):
+    from backoffice.grants.attachments import add_attachment
+
+    return add_attachment(o.grant_application, "quote", "devis.pdf", b"%PDF-1.4\n%%EOF\n")
+
+
 OBJECTS.update({
     "grant_programme": _grant_programme,  # the 2026 dermatoscope programme of o.organisation (6 000 €)
     "grant_application": _grant_application,  # a submitted application of a paid member to it (600 €)
+    "grant_applicant_account": _grant_applicant_account,  # the member account of that applicant
+    "grant_attachment": _grant_attachment,  # a PDF quote of that application
 })
 
 METHODS_TRIED = ("GET", "POST")

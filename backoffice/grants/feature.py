@@ -1,4 +1,4 @@
-from backoffice.features import ASSOCIATIONS, Feature, MenuEntry, Panel
+from backoffice.features import ASSOCIATIONS, Feature, MenuEntry, Panel, TaskKind
 
 
 def _dashboard_panel(organisation):
@@ -11,7 +11,9 @@ FEATURE = Feature(
     name="grants", label="Aides",
     kinds=ASSOCIATIONS,  # a CPTS's programmes; a SISA redistributes, it does not grant
     blueprints=("grants",),
-    menu=(MenuEntry("Aides", "grants.index", "grants.view", order=45),),
+    menu=(MenuEntry("Aides", "grants.index", "grants.view", order=45),
+          MenuEntry("Mes aides", "grants.member.index", "grants.apply", order=36)),
     panels=(Panel("grants/_dashboard_panel.html", "grants.view", data=_dashboard_panel, order=20),),
     permissions=frozenset({"grants.view", "grants.decide", "grants.manage", "grants.apply"}),
+    task_kinds=(TaskKind("grants.agreement", download="grants.view"),),
 )

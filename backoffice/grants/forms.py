@@ -2,6 +2,7 @@
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, FieldList, Form, FormField, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -146,3 +147,24 @@ class ApproveForm(FlaskForm):
 
 class ReasonForm(FlaskForm):
     reason = StringField("Motif", validators=[DataRequired(REQUIRED), Length(max=500)])
+
+
+class UploadForm(FlaskForm):
+    kind = SelectField("Pièce", choices={k.value: k.label for k in AttachmentKind if k is not AttachmentKind.SIGNED_AGREEMENT})
+    file = FileField("Fichier (PDF, JPEG ou PNG)", validators=[FileRequired("Choisissez un fichier.")])
+
+
+class ScanForm(FlaskForm):
+    file = FileField("Convention signée (scan PDF, JPEG ou PNG)", validators=[FileRequired("Choisissez un fichier.")])
+
+
+class DeliveryForm(FlaskForm):
+    serial_number = StringField("Numéro de série", validators=[DataRequired(REQUIRED), Length(max=120)])
+    delivered_on = FrenchDateField("Livré le", validators=[Optional()])
+
+
+class MemberApplicationForm(ApplicationForm):
+    """The member's own application, with the quote (and the training certificate) at once."""
+
+    quote = FileField("Devis (PDF, JPEG ou PNG — une photo suffit)")
+    training_certificate = FileField("Attestation de formation")

@@ -3,14 +3,19 @@
 Views are thin: load (404 for another organisation's rows), authorise, validate, call a
 service, flash, redirect; the request's boundary commits, a refusal answers 422 and rolls back.
 """
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+import io
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required
 from backoffice.errors import ServiceError, show_refusal
 from backoffice.extensions import db
-from backoffice.grants import forms, services
-from backoffice.grants.models import DOCUMENT_STEPS, GRANT_LIFECYCLE, GrantApplication, GrantProgramme, GrantStatus
+from backoffice.grants import agreements, attachments, forms, services
+from backoffice.grants.models import (DOCUMENT_STEPS, GRANT_LIFECYCLE, AttachmentKind, GrantApplication, GrantAttachment, GrantProgramme,
+                                      GrantStatus)
 from backoffice.grants.services import GrantError
 from backoffice.lifecycle import history
 from backoffice.people.models import Party, Site
@@ -61,7 +66,8 @@ def new_programme():
                 values = form.values()
                 programme = services.create_programme(g.organisation, funders=values.pop("funders"), **values)
         except GrantError as error:
-            return render_template("grants/programme_form.html", form=form, programme=None), show_refusal(error, form)
+            status = show_refusal(error, form)
+            return render_template("grants/programme_form.html", form=form, programme=None), status
         flash(f"Programme « {programme.name} » créé.", "success")
         return redirect(url_for("grants.programme", programme_id=programme.id))
     status = 422 if form.errors else 200
@@ -91,8 +97,8 @@ def edit_programme(programme_id):
                 values = form.values()
                 services.update_programme(programme, funders=values.pop("funders"), **values)
         except GrantError as error:
-            return (render_template("grants/programme_form.html", form=form, programme=programme),
-                    show_refusal(error, form))
+            status = show_refusal(error, form)
+            return render_template("grants/programme_form.html", form=form, programme=programme), status
         flash("Programme enregistré.", "success")
         return redirect(url_for("grants.programme", programme_id=programme.id))
     status = 422 if form.errors else 200
@@ -143,8 +149,8 @@ def new_application():
                 application = services.create_application(g.organisation, programme, applicant,
                                                           **form.values(sites))
         except GrantError as error:
-            return render_template("grants/application_form.html", form=form, application=None), \
-                show_refusal(error, form)
+            status = show_refusal(error, form)
+            return render_template("grants/application_form.html", form=form, application=None), status
         flash(f"Demande {application.reference} enregistrée (brouillon).", "success")
         return redirect(url_for("grants.application", application_id=application.id))
     status = 422 if form.errors else 200
@@ -164,6 +170,8 @@ def _render_detail(application, status=200):
     return render_template("grants/application.html", application=application, checks=checks,
                            history=history(application), lifecycle=GRANT_LIFECYCLE, S=GrantStatus,
                            approve_form=approve_form, reason_form=forms.ReasonForm(), ceiling=ceiling,
+                           upload_form=forms.UploadForm(), scan_form=forms.ScanForm(), delivery_form=forms.DeliveryForm(),
+                           agreements=agreements.agreement_versions(application),
                            missing=services.missing_documents(application, GrantStatus.SUBMITTED)), status
 
 
@@ -187,8 +195,8 @@ def edit_application(application_id):
             with db.session.begin_nested():
                 services.update_application(application, **form.values(sites))
         except GrantError as error:
-            return render_template("grants/application_form.html", form=form, application=application), \
-                show_refusal(error, form)
+            status = show_refusal(error, form)
+            return render_template("grants/application_form.html", form=form, application=application), status
         flash("Demande enregistrée.", "success")
         return redirect(url_for("grants.application", application_id=application.id))
     status = 422 if form.errors else 200
@@ -246,3 +254,238 @@ bp.add_url_rule("/demandes/<int:application_id>/retirer", "withdraw", permission
     _reason_action(services.withdraw, "Demande retirée.")), methods=["POST"])
 bp.add_url_rule("/demandes/<int:application_id>/annuler", "cancel", permission_required(DECIDE)(
     _reason_action(services.cancel, "Aide annulée ; son montant revient à l'enveloppe.")), methods=["POST"])
+
+
+# --------------------------------------------------------------------------------------------
+# Documents: uploads, the convention, signature, delivery
+# --------------------------------------------------------------------------------------------
+
+def _upload(form):
+    data = form.file.data.read(attachments.max_bytes() + 1)
+    return form.file.data.filename, data
+
+
+@bp.route("/demandes/<int:application_id>/pieces", methods=["POST"])
+@permission_required(MANAGE)
+def upload(application_id):
+    application = get_or_404(GrantApplication, application_id)
+    form = forms.UploadForm()
+    if not form.validate_on_submit():
+        return _refuse(application, GrantError(" ".join(form.file.errors or form.kind.errors) or "Fichier refusé."))
+    filename, data = _upload(form)
+    return _act(application, lambda: attachments.add_attachment(application, form.kind.data, filename, data),
+                "Pièce enregistrée.")
+
+
+@bp.route("/pieces/<int:attachment_id>")
+@login_required
+def attachment(attachment_id):
+    """An uploaded document: to the applicant and to staff who may see grants; 404 otherwise."""
+    row = get_or_404(GrantAttachment, attachment_id)
+    if not attachments.may_view(current_user, row):
+        abort(404)
+    path = attachments.path_of(row)
+    if not path.is_file():
+        abort(404)
+    return send_file(io.BytesIO(path.read_bytes()), mimetype=row.content_type, as_attachment=True,
+                     download_name=row.filename, max_age=0)
+
+
+@bp.route("/demandes/<int:application_id>/convention", methods=["POST"])
+@permission_required(DECIDE)
+def issue_agreement(application_id):
+    application = get_or_404(GrantApplication, application_id)
+    if application.status not in (GrantStatus.APPROVED, GrantStatus.AGREEMENT_ISSUED):
+        return _refuse(application, GrantError(f"Pas de convention à émettre pour une demande "
+                                               f"« {application.status.label} »."))
+    from backoffice.tasks.services import start_task
+    from jobs.grants import grant_agreement
+
+    task = start_task(organisation=g.organisation, user=current_user, kind="grants.agreement",
+                      label=f"Convention {application.reference}", job=grant_agreement,
+                      params={"application_id": application.id}, dedupe_key=f"grants.agreement:{application.id}")
+    return redirect(url_for("tasks.show", task_id=task.id))
+
+
+@bp.route("/demandes/<int:application_id>/signature", methods=["POST"])
+@permission_required(MANAGE)
+def sign_scan(application_id):
+    application = get_or_404(GrantApplication, application_id)
+    form = forms.ScanForm()
+    if not form.validate_on_submit():
+        return _refuse(application, GrantError(" ".join(form.file.errors) or "Fichier refusé."))
+    filename, data = _upload(form)
+    return _act(application, lambda: agreements.sign_by_scan(application, filename, data, user=current_user),
+                "Convention signée enregistrée.")
+
+
+@bp.route("/demandes/<int:application_id>/livraison", methods=["POST"])
+@permission_required(MANAGE)
+def deliver(application_id):
+    application = get_or_404(GrantApplication, application_id)
+    form = forms.DeliveryForm()
+    if not form.validate_on_submit():
+        return _refuse(application, GrantError("Indiquez le numéro de série.", field="serial_number"))
+    return _act(application, lambda: services.record_delivery(application, form.serial_number.data,
+                                                              delivered_on=form.delivered_on.data),
+                "Livraison enregistrée.")
+
+
+@bp.route("/demandes/<int:application_id>/cloturer", methods=["POST"])
+@permission_required(MANAGE)
+def close(application_id):
+    application = get_or_404(GrantApplication, application_id)
+    return _act(application, lambda: services.close(application), "Demande clôturée.")
+
+
+bp.add_url_rule("/demandes/<int:application_id>/remboursement", "claim_repayment", permission_required(DECIDE)(
+    _reason_action(services.claim_repayment, "Remboursement demandé au bénéficiaire.")), methods=["POST"])
+
+
+# --------------------------------------------------------------------------------------------
+# The member's space: his applications, from a phone too (/o/<org>/aides/mon-espace/…)
+# --------------------------------------------------------------------------------------------
+
+member_bp = Blueprint("member", __name__, url_prefix="/mon-espace")
+APPLY = "grants.apply"
+
+
+def _own(application_id):
+    """The signed-in member's own application, else 404."""
+    application = get_or_404(GrantApplication, application_id)
+    if current_user.party_id is None or application.applicant_id != current_user.party_id:
+        abort(404)
+    return application
+
+
+def _me():
+    party = db.session.get(Party, current_user.party_id) if current_user.party_id else None
+    if party is None:
+        abort(404)
+    return party
+
+
+@member_bp.route("/")
+@permission_required(APPLY)
+def index():
+    party = _me()
+    rows = db.session.scalars(select(GrantApplication).where(
+        GrantApplication.organisation_id == g.organisation.id, GrantApplication.applicant_id == party.id)
+        .order_by(GrantApplication.id.desc())).all()
+    today = date.today()
+    open_programmes = [p for p in services.programmes(g.organisation) if p.is_open_on(today)]
+    return render_template("grants/member/index.html", applications=rows, programmes=open_programmes)
+
+
+@member_bp.route("/programmes/<int:programme_id>/demande", methods=["GET", "POST"])
+@permission_required(APPLY)
+def apply(programme_id):
+    """The member's application: the rules checked for him first, then the form with the quote."""
+    programme = get_or_404(GrantProgramme, programme_id)
+    party = _me()
+    form = forms.MemberApplicationForm()
+    sites = _sites()
+    form.site_id.choices = _site_choices(sites)
+    if request.method == "GET":
+        form.equipment_kind.data = programme.equipment_kind
+        form.site_id.data = getattr(party, "site_id", None) or 0
+    checks = services.eligibility(programme, party, site=sites.get(form.site_id.data),
+                                  training_on=form.training_on.data, on=date.today())
+    if form.validate_on_submit():
+        try:
+            with db.session.begin_nested():
+                application = services.create_application(g.organisation, programme, party, **form.values(sites))
+                if form.quote.data:
+                    filename, data = _upload_file(form.quote)
+                    attachments.add_attachment(application, AttachmentKind.QUOTE, filename, data, field="quote")
+                if form.training_certificate.data:
+                    filename, data = _upload_file(form.training_certificate)
+                    attachments.add_attachment(application, AttachmentKind.TRAINING_CERTIFICATE, filename, data,
+                                               field="training_certificate")
+        except GrantError as error:
+            status = show_refusal(error, form)
+            return render_template("grants/member/apply.html", form=form, programme=programme, checks=checks,
+                                   ceiling=services.ceiling_text(programme)), status
+        flash("Demande enregistrée : vérifiez-la puis déposez-la.", "success")
+        return redirect(url_for("grants.member.show", application_id=application.id))
+    status = 422 if form.errors else 200
+    return render_template("grants/member/apply.html", form=form, programme=programme, checks=checks,
+                           ceiling=services.ceiling_text(programme)), status
+
+
+def _upload_file(field):
+    return field.data.filename, field.data.read(attachments.max_bytes() + 1)
+
+
+def _render_own(application, status=200):
+    checks = services.eligibility(application.programme, application.applicant, site=application.site,
+                                  training_on=application.training_on,
+                                  on=application.submitted_on or date.today(), application=application)
+    return render_template("grants/member/show.html", application=application, checks=checks, S=GrantStatus,
+                           lifecycle=GRANT_LIFECYCLE, upload_form=forms.UploadForm(),
+                           agreements=agreements.agreement_versions(application),
+                           current_agreement=agreements.current_agreement(application),
+                           missing=services.missing_documents(application, GrantStatus.SUBMITTED),
+                           history=history(application)), status
+
+
+@member_bp.route("/demandes/<int:application_id>")
+@permission_required(APPLY)
+def show(application_id):
+    return _render_own(_own(application_id))
+
+
+def _member_act(application, action, success):
+    try:
+        with db.session.begin_nested():
+            action()
+    except ServiceError as error:
+        show_refusal(error)
+        db.session.refresh(application)
+        return _render_own(application, 422)
+    flash(success, "success")
+    return redirect(url_for("grants.member.show", application_id=application.id))
+
+
+@member_bp.route("/demandes/<int:application_id>/pieces", methods=["POST"])
+@permission_required(APPLY)
+def upload(application_id):
+    application = _own(application_id)
+    form = forms.UploadForm()
+    if not form.validate_on_submit():
+        show_refusal(GrantError(" ".join(form.file.errors or form.kind.errors) or "Fichier refusé."))
+        return _render_own(application, 422)
+    filename, data = _upload_file(form.file)
+    return _member_act(application, lambda: attachments.add_attachment(application, form.kind.data, filename, data),
+                       "Pièce enregistrée.")
+
+
+@member_bp.route("/demandes/<int:application_id>/deposer", methods=["POST"])
+@permission_required(APPLY)
+def submit(application_id):
+    application = _own(application_id)
+    return _member_act(application, lambda: services.submit(application),
+                       "Demande déposée : le bureau l'examinera à sa prochaine réunion.")
+
+
+@member_bp.route("/demandes/<int:application_id>/signer", methods=["POST"])
+@permission_required(APPLY)
+def sign(application_id):
+    """The beneficiary signs his convention online: the click, its date, his IP, the document's SHA-256."""
+    application = _own(application_id)
+    if request.form.get("accept") != "oui":
+        show_refusal(GrantError("Cochez « J'ai lu la convention et je l'accepte » pour la signer."))
+        return _render_own(application, 422)
+    return _member_act(application, lambda: agreements.sign_online(application, current_user, request.remote_addr),
+                       "Convention signée. Merci !")
+
+
+@member_bp.route("/demandes/<int:application_id>/retirer", methods=["POST"])
+@permission_required(APPLY)
+def withdraw(application_id):
+    application = _own(application_id)
+    reason = (request.form.get("reason") or "").strip() or "Retirée par le demandeur"
+    return _member_act(application, lambda: services.withdraw(application, reason), "Demande retirée.")
+
+
+bp.register_blueprint(member_bp)

@@ -1,0 +1,74 @@
+"""The documents of grants, found by ``backoffice.documents.kinds`` (``DOCUMENT_KINDS``).
+
+* ``grant_agreement``: the *convention d'attribution* of an approved application (subject: the
+  application), numbered per year (``2026-0007``); built by ``backoffice.grants.agreements``.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from backoffice.documents.kinds import DocumentKind, Numbering
+
+AGREEMENT_KIND = "grant_agreement"
+
+AGREEMENT_VARIABLES = frozenset({
+    "organisation",  # name, address (lines separated by "\n"), city, siren
+    "logo",  # DocumentImage or None
+    "president",  # who signs for the organisation (name), or the organisation's name
+    "beneficiary",  # name, profession, rpps, adeli, siret, address, email
+    "practice",  # name, address, commune of the practice equipped (or None)
+    "programme",  # name, description, funders (text), training
+    "equipment",  # kind, model, supplier, quoted_price (Decimal)
+    "grant",  # reference, amount (Decimal), decided_on, number
+    "conditions",  # [text] the obligations of the beneficiary
+    "place", "today",
+})
+
+CONDITIONS = (
+    "Le matériel financé est utilisé pour le dépistage et la prise en charge des patients du territoire.",
+    "Le bénéficiaire transmet chaque trimestre le suivi d'activité demandé par les financeurs "
+    "(dépistages réalisés, orientations vers un dermatologue).",
+    "L'aide est versée sur présentation de la facture acquittée, après signature de la présente convention.",
+    "Si le matériel n'est pas acquis, n'est pas utilisé ou est cédé, l'aide est remboursée à l'organisation.",
+)
+
+
+def sample_agreement():
+    return {
+        "organisation": {"name": "CPTS du Pays Blanc", "address": "12 rue de la Poste\n44350 Guérande",
+                         "city": "Guérande", "siren": "812 345 676"},
+        "logo": None, "president": "Dr Yann LE BRETON",
+        "beneficiary": {"name": "Dr Soazig LE GOFF", "profession": "Médecin généraliste", "rpps": "10101010108",
+                        "adeli": None, "siret": None, "address": "3 place du Marché\n44490 Le Croisic",
+                        "email": "s.legoff@example.org"},
+        "practice": {"name": "Cabinet médical du Croisic", "address": "3 place du Marché", "commune": "Le Croisic"},
+        "programme": {"name": "Dermatoscopes 2026", "funders": "ARS Pays de la Loire — FIR, CPAM de Loire-Atlantique",
+                      "description": "Améliorer le dépistage des mélanomes.", "training": "Formation au dépistage du mélanome"},
+        "equipment": {"kind": "Dermatoscope", "model": "HEINE DELTA 30", "supplier": "Medisafe",
+                      "quoted_price": Decimal("750.00")},
+        "grant": {"reference": "AIDE-00012", "amount": Decimal("600.00"), "decided_on": date(2026, 4, 7),
+                  "number": "2026-0007"},
+        "conditions": list(CONDITIONS), "place": "Guérande", "today": date(2026, 4, 8),
+    }
+
+
+def _applicant_downloads(user, document):
+    """The beneficiary downloads his own convention."""
+    from backoffice.extensions import db
+    from backoffice.grants.models import GrantApplication
+
+    if getattr(user, "party_id", None) is None or document.subject_type != "grant_applications":
+        return False
+    application = db.session.get(GrantApplication, document.subject_id)
+    return application is not None and application.applicant_id == user.party_id
+
+
+DOCUMENT_KINDS = [
+    DocumentKind(key=AGREEMENT_KIND, label="Convention d'attribution",
+                 description="Convention entre l'organisation et le bénéficiaire d'une aide à l'équipement : "
+                             "montant en chiffres et en lettres, conditions, signatures.",
+                 variables=AGREEMENT_VARIABLES, sample_context=sample_agreement,
+                 numbering=Numbering(per_year=True), download_permission="grants.view",
+                 may_download=_applicant_downloads),
+]

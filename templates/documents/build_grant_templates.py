@@ -1,0 +1,92 @@
+"""Build the grants Word templates of templates/documents/ with python-docx.
+
+Run from the repository root, then commit the .docx files::
+
+    .venv/bin/python templates/documents/build_grant_templates.py
+
+Same conventions as ``build_templates.py``: every Jinja tag is one run. The context is built by
+``backoffice.grants.agreements.agreement_context`` (variables: ``backoffice.grants.documents``).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from docx_helpers import add_para, build_all, fill_cell, new_document, set_footer, set_header  # noqa: E402
+
+
+def build_grant_agreement(path: Path) -> None:
+    """Convention d'attribution: both parties with their identifiers, the programme, the
+    equipment, the amount in figures and in words, the conditions, two signatures."""
+    doc = new_document()
+    set_header(doc, "{{ organisation.name }} — Convention n° {{ grant.number }}")
+    set_footer(doc, "Convention d'attribution {{ grant.number }} — {{ grant.reference }}")
+    add_para(doc, "{%p if logo %}")
+    add_para(doc, "{{ logo }}")
+    add_para(doc, "{%p endif %}")
+    add_para(doc, "Convention d'attribution d'une aide à l'équipement", style="Title", align=WD_ALIGN_PARAGRAPH.CENTER)
+    add_para(doc, "Programme « {{ programme.name }} » — convention n° {{ grant.number }}", align=WD_ALIGN_PARAGRAPH.CENTER)
+
+    add_para(doc, "Entre", bold=True, space_before=12)
+    add_para(doc, "{{ organisation.name }}, {{ organisation.address }}{%- if organisation.siren %}, SIREN {{ organisation.siren }}{%- endif %}, "
+                  "représentée par {{ president }}, ci-après « l'organisation »,")
+    add_para(doc, "Et", bold=True)
+    add_para(doc, "{{ beneficiary.name }}, {{ beneficiary.profession }}{%- if beneficiary.rpps %}, RPPS {{ beneficiary.rpps }}{%- endif %}"
+                  "{%- if beneficiary.adeli %}, ADELI {{ beneficiary.adeli }}{%- endif %}{%- if beneficiary.siret %}, SIRET {{ beneficiary.siret }}{%- endif %}"
+                  "{%- if beneficiary.address %}, {{ beneficiary.address }}{%- endif %}, ci-après « le bénéficiaire ».")
+
+    add_para(doc, "Article 1 — Objet", style="Heading 2")
+    add_para(doc, "{{ programme.description }}")
+    add_para(doc, "L'organisation accorde au bénéficiaire une aide pour l'acquisition du matériel suivant, "
+                  "destiné {%- if practice %} au cabinet {{ practice.name }} ({{ practice.commune }}){%- else %} à son exercice{%- endif %} :")
+    table = doc.add_table(rows=4, cols=2)
+    table.style = "Table Grid"
+    for row, (label, value) in zip(table.rows, [("Matériel", "{{ equipment.kind }}"),
+                                                ("Modèle", "{{ equipment.model }}"),
+                                                ("Fournisseur", "{{ equipment.supplier }}"),
+                                                ("Prix du devis", "{{ equipment.quoted_price|money }}")]):
+        fill_cell(row.cells[0], label, bold=True)
+        fill_cell(row.cells[1], value)
+
+    add_para(doc, "Article 2 — Montant", style="Heading 2")
+    add_para(doc, "Le montant de l'aide est de {{ grant.amount|money }}, soit {{ grant.amount|money_words }}, "
+                  "accordé le {{ grant.decided_on|date_fr }} (demande {{ grant.reference }}).", bold=True)
+    add_para(doc, "Financeurs du programme : {{ programme.funders }}.")
+
+    add_para(doc, "Article 3 — Engagements du bénéficiaire", style="Heading 2")
+    add_para(doc, "{%p for condition in conditions %}")
+    add_para(doc, "{{ condition }}", style="List Bullet")
+    add_para(doc, "{%p endfor %}")
+    add_para(doc, "{%p if programme.training %}")
+    add_para(doc, "Le bénéficiaire a suivi la formation exigée : {{ programme.training }}.")
+    add_para(doc, "{%p endif %}")
+
+    add_para(doc, "Fait à {{ place }}, le {{ today|date_fr }}, en deux exemplaires.", space_before=18)
+    signatures = doc.add_table(rows=2, cols=2)
+    fill_cell(signatures.rows[0].cells[0], "Pour l'organisation", bold=True)
+    fill_cell(signatures.rows[0].cells[1], "Le bénéficiaire", bold=True)
+    fill_cell(signatures.rows[1].cells[0], "{{ president }}")
+    fill_cell(signatures.rows[1].cells[1], "{{ beneficiary.name }}")
+    for paragraph in doc.paragraphs:
+        for run in paragraph.runs:
+            if run.font.size is None:
+                run.font.size = Pt(10.5)
+    doc.core_properties.title = "Convention d'attribution"
+    doc.save(path)
+
+
+TEMPLATES = {"grant_agreement.docx": build_grant_agreement}
+
+
+def main(argv=None) -> int:
+    return build_all(TEMPLATES, argv, HERE)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,96 @@
+"""The member's space: he applies with a photo of his quote, sees why he may not yet submit,
+submits, signs his convention online; nobody else sees his application or his files."""
+import html
+import io
+from datetime import date
+
+from flask import url_for
+from sqlalchemy import select
+
+from backoffice.extensions import db
+from backoffice.grants import services
+from backoffice.grants.models import GrantApplication, GrantAttachment, GrantStatus
+from tests.factories import ProfessionalFactory, SiteFactory, UserFactory
+from tests.grants.factories import dermatoscope_programme, paid_member, submitted
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+
+
+def _url(endpoint, **values):
+    return url_for(endpoint, org="cpts-test", **values)
+
+
+def _member(login_as, party):
+    return login_as("member", user=UserFactory(party_id=party.id, email=f"compte-{party.id}@example.org"))
+
+
+def test_member_applies_submits_and_signs(app, client, login_as, organisation, monkeypatch):
+    monkeypatch.setattr(services, "_today", lambda: date(2026, 3, 2))
+    programme = dermatoscope_programme(organisation, required_documents={"quote": "submitted"},
+                                       closes_on=None)
+    party = paid_member(organisation, first_name="Maëlys", last_name="Le Gall")
+    SiteFactory(name="Cabinet de Batz-sur-Mer", commune="Batz-sur-Mer")
+    _member(login_as, party)
+    page = client.get(_url("grants.member.apply", programme_id=programme.id)).get_data(as_text=True)
+    assert "Adhérent à jour" in page and "Indiquez la date à laquelle vous avez suivi" in page
+    response = client.post(_url("grants.member.apply", programme_id=programme.id), data={
+        "site_id": 0, "equipment_kind": "Dermatoscope", "equipment_model": "DermLite DL5",
+        "quoted_price": "750", "amount_requested": "600,00", "training_on": "2026-02-03",
+        "quote": (io.BytesIO(JPEG), "IMG_2041.jpeg")}, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    application = db.session.scalar(select(GrantApplication).where(GrantApplication.applicant_id == party.id))
+    assert [a.content_type for a in application.attachments] == ["image/jpeg"]
+    response = client.post(_url("grants.member.submit", application_id=application.id))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert application.status is GrantStatus.SUBMITTED
+    services.approve(application)
+    from backoffice.grants import agreements
+
+    agreements.issue_agreement(application)
+    page = client.get(_url("grants.member.show", application_id=application.id)).get_data(as_text=True)
+    assert "Signer en ligne" in page
+    refused = client.post(_url("grants.member.sign", application_id=application.id))
+    assert refused.status_code == 422 and "Cochez" in refused.get_data(as_text=True)
+    response = client.post(_url("grants.member.sign", application_id=application.id), data={"accept": "oui"},
+                           environ_base={"REMOTE_ADDR": "198.51.100.23"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert application.status is GrantStatus.AGREEMENT_SIGNED and application.signed_ip == "198.51.100.23"
+
+
+def test_a_non_pdf_quote_is_refused_and_nothing_is_saved(app, client, login_as, organisation):
+    programme = dermatoscope_programme(organisation, closes_on=None, opens_on=None)
+    party = paid_member(organisation)
+    _member(login_as, party)
+    response = client.post(_url("grants.member.apply", programme_id=programme.id), data={
+        "site_id": 0, "equipment_kind": "Dermatoscope", "quoted_price": "750", "amount_requested": "600",
+        "quote": (io.BytesIO(b"MZ\x90\x00 un executable"), "devis.pdf")}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "« devis.pdf » n'est ni un PDF, ni une image JPEG ou PNG." in html.unescape(response.get_data(as_text=True))
+    assert db.session.scalar(select(GrantApplication)) is None
+
+
+def test_files_and_pages_are_the_applicants_and_staffs_only(app, client, login_as, organisation):
+    programme = dermatoscope_programme(organisation)
+    application = submitted(organisation, programme)
+    from backoffice.grants import attachments
+
+    row = attachments.add_attachment(application, "quote", "devis.jpg", JPEG)
+    db.session.flush()
+    other = paid_member(organisation)
+    _member(login_as, other)
+    assert client.get(_url("grants.attachment", attachment_id=row.id)).status_code == 404
+    assert client.get(_url("grants.member.show", application_id=application.id)).status_code == 404
+    _member(login_as, application.applicant)
+    response = client.get(_url("grants.attachment", attachment_id=row.id))
+    assert response.status_code == 200 and response.data == JPEG
+    login_as("board")
+    assert client.get(_url("grants.attachment", attachment_id=row.id)).status_code == 200
+    login_as("treasurer", org=None)
+    from tests.factories import OrganisationFactory
+
+    login_as("treasurer", org=OrganisationFactory(slug="cpts-voisine"))
+    assert client.get(_url("grants.attachment", attachment_id=row.id)).status_code == 404
+    assert db.session.get(GrantAttachment, row.id) is not None
+    ProfessionalFactory()  # noqa: the directory stays untouched
