@@ -368,13 +368,14 @@ def _me():
 @member_bp.route("/")
 @permission_required(APPLY)
 def index():
-    party = _me()
+    party_id = current_user.party_id  # an account not linked to a directory entry has no application
     rows = db.session.scalars(select(GrantApplication).where(
-        GrantApplication.organisation_id == g.organisation.id, GrantApplication.applicant_id == party.id)
-        .order_by(GrantApplication.id.desc())).all()
+        GrantApplication.organisation_id == g.organisation.id, GrantApplication.applicant_id == party_id)
+        .order_by(GrantApplication.id.desc())).all() if party_id else []
     today = date.today()
     open_programmes = [p for p in services.programmes(g.organisation) if p.is_open_on(today)]
-    return render_template("grants/member/index.html", applications=rows, programmes=open_programmes)
+    return render_template("grants/member/index.html", applications=rows, programmes=open_programmes,
+                           linked=party_id is not None)
 
 
 @member_bp.route("/programmes/<int:programme_id>/demande", methods=["GET", "POST"])
