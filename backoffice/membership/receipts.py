@@ -39,8 +39,9 @@ from backoffice.people.models import PartyKind
 log = logging.getLogger(__name__)
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-# Memberships created by the demo seed get no receipt (and no mail) on their own.
-SILENT_SOURCES = {"demo"}
+# Memberships created by the demo seed or by a workbook import get no receipt (and no mail) on
+# their own: the import asks for them (request_receipt) only when the treasurer says so.
+SILENT_SOURCES = {"demo", "import"}
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,13 +13,17 @@ name like any other here (exports neutralise formulas when they write files).
 """
 import csv
 import difflib
+import hashlib
 import io
+import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from backoffice.errors import ServiceError
+from backoffice.money import parse_amount
 from backoffice.people.professions import PROFESSIONS, PROFESSIONS_BY_CODE, read_profession
 from backoffice.spreadsheets import write_csv
 from backoffice.validation import (
@@ -49,8 +53,16 @@ FIELDS = [
     ("site", "Lieu d'exercice"),
 ]
 FIELD_LABELS = dict(FIELDS)
-# What a column may be mapped to in the preview (the directory's fields).
-IMPORTABLE_FIELDS = FIELD_LABELS
+# The membership of the period chosen at the import, and its payment (people/memberships.py).
+MEMBERSHIP_FIELDS = [
+    ("member_number", "N° d'adhérent"),
+    ("amount", "Cotisation (montant)"),
+    ("paid_on", "Date du paiement"),
+    ("method", "Mode de paiement"),
+    ("payment_reference", "N° de chèque ou référence"),
+]
+# What a column may be mapped to in the preview.
+IMPORTABLE_FIELDS = {**FIELD_LABELS, **dict(MEMBERSHIP_FIELDS)}
 # What ends up on the Professional (the site column becomes site_id).
 STORED_FIELDS = ("civility", "last_name", "first_name", "profession", "rpps", "adeli", "email", "phone",
                  "address", "postcode", "commune", "site_id")
@@ -80,6 +92,17 @@ _HEADER_ALIASES = {
     "postcode": ["code postal", "cp", "code post"],
     "commune": ["commune", "ville", "localite", "commune d exercice", "ville d exercice", "commune du cabinet"],
     "site": ["lieu d exercice", "site", "msp", "cabinet", "lieu", "structure d exercice"],
+    "member_number": ["n adherent", "n d adherent", "no adherent", "numero adherent", "numero d adherent",
+                      "num adherent", "n membre", "numero de membre", "matricule", "id adherent", "code adherent"],
+    "amount": ["cotisation", "montant", "montant cotisation", "montant de la cotisation", "montant verse",
+               "montant regle", "montant paye", "somme versee", "somme", "tarif", "cotisation due", "a payer"],
+    "paid_on": ["date de reglement", "date reglement", "date de paiement", "date paiement", "date du paiement",
+                "date du reglement", "paye le", "regle le", "date d encaissement", "date encaissement",
+                "date versement", "date de versement", "date"],
+    "method": ["mode de reglement", "mode de paiement", "moyen de paiement", "moyen de reglement", "reglement",
+               "type de paiement", "paiement", "mode", "regle par", "paye par"],
+    "payment_reference": ["n cheque", "n de cheque", "numero de cheque", "numero cheque", "no cheque",
+                          "reference", "ref paiement", "reference paiement", "reference du paiement"],
 }
 HEADERS = {alias: key for key, aliases in _HEADER_ALIASES.items() for alias in aliases}
 
@@ -112,6 +135,8 @@ class ImportRow:
     status: str = "error"  # create | update | unchanged | error | merged (into ``merged_into``)
     merged_into: int | None = None  # the line of the same person earlier in the file
     profession_choices: tuple = ()  # an ambiguous profession: what the treasurer chooses from
+    membership: "MembershipCells | None" = None  # the membership columns of the row, read
+    membership_action: str = ""  # what the import does to its membership (people/memberships.py)
     existing_id: int | None = None
     existing_name: str = ""
     changes: dict = field(default_factory=dict)  # field -> (old, new)
@@ -131,6 +156,12 @@ class ImportPlan:
     headers: list = field(default_factory=list)  # the header row as written
     mapping: dict = field(default_factory=dict)  # column index -> field key (None: not imported)
     header_line: int = 1
+    membership_counts: dict = field(default_factory=dict)  # create | payment | unchanged
+    membership_done: dict = field(default_factory=dict)  # created | payments, once applied
+
+    @property
+    def has_memberships(self):
+        return any(row.membership is not None for row in self.rows)
 
     @property
     def has_errors(self):
@@ -276,6 +307,12 @@ def layout_of(headers):
     return "|".join(fold(header) for header in headers).rstrip("|")[:500]
 
 
+def header_field(header):
+    """The field a header names (« Cotisation 2026 », « Montant (€) » included), or None."""
+    folded = fold(header)
+    return HEADERS.get(folded) or HEADERS.get(re.sub(r"\b(19|20)\d\d\b", "", folded).strip()) or None
+
+
 def map_columns(headers, overrides=None):
     """Which column holds which field: ``({field: index}, [ignored headers])``.
 
@@ -285,7 +322,7 @@ def map_columns(headers, overrides=None):
     overrides = {int(k): v for k, v in (overrides or {}).items()}
     columns, ignored = {}, []
     for index, header in enumerate(headers):
-        key = overrides[index] if index in overrides else HEADERS.get(fold(header))
+        key = overrides[index] if index in overrides else header_field(header)
         if key and key in columns and index in overrides:
             raise ImportFileError(f"La colonne « {FIELD_LABELS.get(key, key)} » est choisie pour deux colonnes "
                                   f"(« {headers[columns[key]]} » et « {header} ») : n'en gardez qu'une.")
@@ -294,6 +331,119 @@ def map_columns(headers, overrides=None):
         elif header:
             ignored.append(header)
     return columns, ignored
+
+
+# ---------------------------------------------------------------- membership columns
+
+@dataclass
+class MembershipCells:
+    """What a row says of its membership of the period: a payment exists only with a date; a
+    method without a date is announced, not paid; an amount without a date is what is due."""
+
+    member_number: str | None = None
+    amount: Decimal | None = None
+    exempt: bool = False
+    paid_on: date | None = None
+    method: str | None = None  # a PaymentMethod value
+    method_text: str = ""
+    reference: str | None = None
+
+    @property
+    def paid(self):
+        return self.paid_on is not None and not self.exempt
+
+    @property
+    def announced(self):
+        return self.method is not None and self.paid_on is None and not self.exempt
+
+    def payment_key(self, *scope):
+        """The idempotency key of the payment this row records (the same row imported again
+        records nothing): the scope (organisation, period, person) and what the row says."""
+        text = "|".join(str(part) for part in (*scope, self.paid_on, self.amount, self.method, self.reference or ""))
+        return "import:" + hashlib.sha256(text.encode()).hexdigest()[:48]
+
+    def describe(self):
+        """A French sentence for the preview."""
+        from backoffice.formatting import format_money
+
+        if self.exempt:
+            return "exonérée"
+        amount = format_money(self.amount) if self.amount is not None else "le montant de la grille"
+        if self.paid:
+            return f"payée {amount} le {self.paid_on:%d/%m/%Y} ({_METHOD_LABELS[self.method]})"
+        if self.announced:
+            return f"{amount} dû, {_METHOD_LABELS[self.method].lower()} annoncé (pas encore payé)"
+        return f"{amount} dû, non payée"
+
+
+_EXEMPT_WORDS = {"exonere", "exoneree", "exo", "exonerer", "gratuit", "gratuite", "offert", "offerte", "exempte",
+                 "exemptee", "membre d honneur"}
+_METHODS = {
+    "cheque": ("cheque", "cheques", "chq", "ch", "chque", "cheque bancaire"),
+    "cash": ("especes", "espece", "liquide", "cash", "esp", "numeraire"),
+    "transfer": ("virement", "vir", "vrt", "virement bancaire", "vir bancaire", "virt"),
+    "card": ("carte", "cb", "carte bancaire", "carte bleue", "helloasso", "hello asso", "en ligne", "paiement en ligne",
+             "internet", "paypal", "sumup", "tpe"),
+    "direct_debit": ("prelevement", "prelevement sepa", "sepa", "prlv", "prel"),
+}
+METHOD_WORDS = {word: method for method, words in _METHODS.items() for word in words}
+_METHOD_LABELS = {"cheque": "chèque", "cash": "espèces", "transfer": "virement", "card": "carte / en ligne",
+                  "direct_debit": "prélèvement"}
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def read_payment_date(text):
+    """A payment date as a sheet holds it: a real date (read as ISO), ``dd/mm/yyyy``,
+    ``d/m/yyyy``, ``dd/mm/yy`` (also with ``-`` or ``.``), or an Excel day number."""
+    text = text.strip()
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.]+)?", text)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        match = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", text)
+        if match is None:
+            if re.fullmatch(r"\d{5}", text) and 30000 < int(text) < 70000:
+                return _EXCEL_EPOCH + timedelta(days=int(text))
+            raise ValidationError(f"Date de paiement illisible « {text} » (jj/mm/aaaa).")
+        day, month, year = (int(g) for g in match.groups())
+        if year < 100:
+            year += 2000
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValidationError(f"Date de paiement impossible « {text} ».") from None
+
+
+def read_membership_cells(raw):
+    """The row's membership columns read, or ``ValidationError`` (French) for an unreadable one."""
+    cells = MembershipCells(member_number=(raw.get("member_number") or "").strip()[:30] or None)
+    amount = (raw.get("amount") or "").strip()
+    if amount:
+        if fold(amount) in _EXEMPT_WORDS:
+            cells.exempt = True
+        else:
+            try:
+                cells.amount = parse_amount(amount, what="La cotisation")
+            except ServiceError as exc:
+                raise ValidationError(str(exc)) from None
+            if cells.amount < 0:
+                raise ValidationError(f"Cotisation négative « {amount} ».")
+    method = (raw.get("method") or "").strip()
+    if method:
+        cells.method_text = method
+        folded = fold(method)
+        cells.method = METHOD_WORDS.get(folded) or next(
+            (METHOD_WORDS[word] for word in folded.split() if word in METHOD_WORDS), None)
+        if cells.method is None:
+            raise ValidationError(f"Mode de paiement inconnu « {method} » (chèque, espèces, virement, carte, "
+                                  "HelloAsso, prélèvement).")
+    paid_on = (raw.get("paid_on") or "").strip()
+    if paid_on:
+        cells.paid_on = read_payment_date(paid_on)
+        if cells.method is None:
+            raise ValidationError("Date de paiement sans mode de paiement : indiquez chèque, espèces, virement…")
+    cells.reference = (raw.get("payment_reference") or "").strip()[:100] or None
+    return cells
 
 
 # ---------------------------------------------------------------- checking
@@ -477,6 +627,11 @@ def check_rows(table, sites=None, overrides=None, territory=None, profession_cho
         if not any(raw.get(key) for key in ("rpps", "adeli", "email")):
             row.errors.append("Indiquez au moins le RPPS, l'ADELI ou l'e-mail, pour reconnaître la personne "
                               "lors d'un prochain import.")
+        if any(raw.get(key) for key, _ in MEMBERSHIP_FIELDS):
+            try:
+                row.membership = read_membership_cells(raw)
+            except ValidationError as exc:
+                row.errors.append(str(exc))
         warning = _territory_warning(row.values, territory)
         if warning:
             row.warnings.append(warning)

@@ -435,51 +435,75 @@ def territory_of(organisation):
     return {postcode[:3] if postcode.startswith("97") else postcode[:2]}
 
 
-def plan_people_import(data, filename="", organisation=None):
+def plan_people_import(data, filename="", organisation=None, period=None):
     """Read, check and compare an uploaded file with the directory; raises ``ImportFileError``.
-    Given ``organisation``, its remembered column choices and territory apply."""
+    Given ``organisation``, its remembered column choices and territory apply, and with
+    ``period`` each row says what it would do to its membership (``row.membership_action``)."""
+    from backoffice.people import memberships
+
     layouts, professions = import_choices(organisation)
     table = importer.read_table(data, filename, layouts)
-    return importer.plan_import(table, _existing_for(table, layouts), _site_index(), overrides=layouts,
+    plan = importer.plan_import(table, _existing_for(table, layouts), _site_index(), overrides=layouts,
                                 territory=territory_of(organisation), profession_choices=professions)
+    if organisation is not None:
+        memberships.annotate(organisation, plan, period)
+    return plan
 
 
-def apply_people_import(data, filename="", organisation=None):
+def apply_people_import(data, filename="", organisation=None, period=None, send_receipts=False, user=None):
     """Re-read and re-check the file, then create and update professionals — all or nothing;
-    given ``organisation``, every professional of the file joins its directory (a contact).
+    given ``organisation``, every professional of the file joins its directory (a contact), and
+    given ``period``, the membership columns create its memberships and record their payments
+    (``people.memberships``; receipts e-mailed only if ``send_receipts``).
 
     Raises ``ImportRejected`` (nothing stored) if the file is unreadable or any
     row has an error; returns the plan that was applied.
     """
+    from backoffice.membership.services import MembershipError
+    from backoffice.people import memberships
+
     try:
-        plan = plan_people_import(data, filename, organisation)
+        plan = plan_people_import(data, filename, organisation, period)
     except importer.ImportFileError as exc:
         raise ImportRejected(str(exc)) from None
     if plan.has_errors:
         raise ImportRejected(
             f"{plan.count('error')} ligne(s) comportent des erreurs : rien n'a été importé. Corrigez le fichier "
             "et envoyez-le de nouveau.")
+    try:
+        with db.session.begin_nested():  # a refused membership undoes the whole import
+            parties = _apply_people(plan, organisation)
+            if organisation is not None and period is not None:
+                plan.membership_done = memberships.apply(organisation, plan, period, parties,
+                                                         send_receipts=send_receipts, user=user)
+    except MembershipError as exc:
+        raise ImportRejected(f"Rien n'a été importé. {exc}") from None
+    return plan
+
+
+def _apply_people(plan, organisation):
+    """Create and update the professionals of ``plan``; returns ``{line: professional}``."""
+    ids = [row.existing_id for row in plan.rows if row.existing_id is not None]
     by_id = {}
-    ids = [row.existing_id for row in plan.rows if row.status == "update"]
-    if ids:
-        by_id = {p.id: p for p in db.session.scalars(select(Professional).where(Professional.id.in_(ids)))}
-    listed = []
+    for start in range(0, len(ids), 500):
+        by_id.update({p.id: p for p in db.session.scalars(
+            select(Professional).where(Professional.id.in_(ids[start:start + 500])))})
+    parties = {}
     for row in plan.rows:
         if row.status == "create":
             person = Professional(**row.values)
             db.session.add(person)
-            listed.append(person)
-        elif row.status == "update":
+        elif row.status in ("update", "unchanged"):
             person = by_id[row.existing_id]
             for name, (_, new) in row.changes.items():
                 setattr(person, name, new)
-            listed.append(person)
-        elif row.existing_id is not None:
-            listed.append(row.existing_id)
+        else:
+            continue
+        parties[row.line] = person
     db.session.flush()
     if organisation is not None:
-        add_contacts(organisation, [p if isinstance(p, int) else p.id for p in listed])
-    return plan
+        add_contacts(organisation, [person.id for person in parties.values()])
+    return parties
 
 
 def add_contacts(organisation, party_ids):

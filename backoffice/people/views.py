@@ -1,4 +1,5 @@
 from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from backoffice.audit import labels
 from backoffice.auth.permissions import org_blueprint, permission_required
@@ -157,21 +158,37 @@ def _stored_or_404(token):
     return stored
 
 
+def _periods():
+    """The organisation's membership periods (latest first) and the one chosen (``?period=``,
+    else the current one): read only, a GET creates no period."""
+    from backoffice.membership import services as membership
+
+    periods = membership.periods(g.organisation)
+    wanted = request.values.get("period", type=int)
+    chosen = next((p for p in periods if p.id == wanted), None) if wanted else None
+    if chosen is None and not wanted:
+        current = membership.current_period(g.organisation, create=False)
+        chosen = current or (periods[0] if periods else None)
+    return periods, chosen
+
+
 @bp.route("/import/<token>", methods=["GET"])
 @permission_required("people.import")
 def import_preview(token):
     stored = _stored_or_404(token)
+    periods, period = _periods()
     try:
-        plan = services.plan_people_import(stored.data, stored.filename, g.organisation)
+        plan = services.plan_people_import(stored.data, stored.filename, g.organisation, period)
     except importer.ImportFileError as exc:
         return render_template("people/import_preview.html", stored=stored, plan=None, file_error=str(exc)), 422
-    return _preview(stored, plan)
+    return _preview(stored, plan, periods, period)
 
 
-def _preview(stored, plan):
+def _preview(stored, plan, periods=(), period=None):
     return render_template("people/import_preview.html", stored=stored, plan=plan, file_error=None,
                            field_label=labels.field_label, format_value=labels.format_value,
-                           importable=importer.IMPORTABLE_FIELDS, ambiguous=_ambiguous_professions(plan))
+                           importable=importer.IMPORTABLE_FIELDS, ambiguous=_ambiguous_professions(plan),
+                           periods=periods, period=period)
 
 
 def _plan_without_choices(stored):
@@ -222,15 +239,21 @@ def import_columns(token):
 @permission_required("people.import")
 def import_confirm(token):
     stored = _stored_or_404(token)
+    _, period = _periods()
     try:
-        plan = services.apply_people_import(stored.data, stored.filename, organisation=g.organisation)
-    except services.ImportRejected as exc:  # raised before anything is written
+        plan = services.apply_people_import(stored.data, stored.filename, organisation=g.organisation,
+                                            period=period, send_receipts=bool(request.form.get("send_receipts")),
+                                            user=current_user)
+    except services.ImportRejected as exc:  # its savepoint undid whatever had been written
         flash(str(exc), "danger")
-        return redirect(url_for("people.import_preview", token=token))
+        return redirect(url_for("people.import_preview", token=token, period=getattr(period, "id", None)))
     services.discard_import(g.organisation, token)
     counts = plan.counts
+    done = plan.membership_done
+    memberships = (f" Adhésions {period.label} : {done['created']} créée(s), {done['payments']} paiement(s) "
+                   "enregistré(s)." if done else "")
     flash(f"Import terminé : {counts['create']} fiche(s) créée(s), {counts['update']} mise(s) à jour, "
-          f"{counts['unchanged']} inchangée(s).", "success")
+          f"{counts['unchanged']} inchangée(s).{memberships}", "success")
     return redirect(url_for("people.index"))
 
 

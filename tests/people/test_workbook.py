@@ -96,16 +96,17 @@ def test_columns_not_imported_are_listed():
     result = plan(workbook_xlsx())
     assert result.columns == {"civility": "Civ.", "last_name": "NOM", "first_name": "Prénom",
                               "profession": "Profession", "rpps": "N° RPPS", "email": "Courriel", "phone": "Tél.",
-                              "postcode": "CP", "commune": "Ville"}
-    assert "Observations" in result.ignored_headers
+                              "postcode": "CP", "commune": "Ville", "member_number": "N° adhérent",
+                              "amount": "Cotisation", "paid_on": "Date de règlement", "method": "Mode de règlement"}
+    assert result.ignored_headers == ["Observations"]
 
 
 def test_a_column_remapped_by_the_treasurer(workbook):
     """She says that « Ville » is not to be imported and « Observations » is the address."""
     layout = plan(workbook).layout
     result = plan(workbook, overrides={layout: {"9": None, "13": "address", **{str(i): k for i, k in {
-        1: "civility", 2: "last_name", 3: "first_name", 4: "profession", 5: "rpps", 6: "email", 7: "phone",
-        8: "postcode"}.items()}}})
+        0: "member_number", 1: "civility", 2: "last_name", 3: "first_name", 4: "profession", 5: "rpps", 6: "email",
+        7: "phone", 8: "postcode", 10: "amount", 11: "paid_on", 12: "method"}.items()}}})
     rows = by_line(result)
     assert "commune" not in rows[6].values and rows[8].values["address"] == "relance faite"
     assert "Ville" in result.ignored_headers and result.mapping[13] == "address"
@@ -162,3 +163,38 @@ def test_the_same_name_without_a_shared_identifier_stays_two_people():
                       ["M.", "Martin", "Paul", "MK", "", "paul.martin@example.fr"]])
     rows = plan(data).rows
     assert [r.status for r in rows] == ["create", "create"] and not rows[1].warnings
+
+
+def test_the_membership_columns_of_each_row(workbook):
+    """A payment only with a date; a method without a date is announced; « Exonéré » is exempt;
+    amounts as numbers or as text; Excel dates and text dates."""
+    from datetime import date
+    from decimal import Decimal
+
+    rows = by_line(plan(workbook))
+    cells = {line: row.membership for line, row in rows.items()}
+    assert (cells[6].member_number, cells[6].amount, cells[6].paid_on, cells[6].method) == (
+        "A-001", Decimal("50.00"), date(2026, 1, 15), "cheque")
+    assert (cells[7].amount, cells[7].paid_on, cells[7].method, cells[7].paid) == (
+        Decimal("30.00"), date(2026, 1, 15), "transfer", True)
+    assert (cells[8].amount, cells[8].paid, cells[8].announced) == (Decimal("30.00"), False, False)
+    assert (cells[9].method, cells[9].paid, cells[9].announced) == ("cash", False, True)
+    assert cells[12].exempt and not cells[12].paid
+    assert (cells[13].paid_on, cells[13].method) == (date(2026, 2, 3), "card")          # « 3/2/26 », HelloAsso
+    assert (cells[14].amount, cells[14].paid_on, cells[14].method) == (Decimal("30.00"), date(2026, 2, 2), "card")
+    assert (cells[15].announced, cells[15].method) == (True, "cheque")
+    assert cells[9].describe().replace("\xa0", " ") == "30,00 € dû, espèces annoncé (pas encore payé)"
+    assert cells[6].describe().replace("\xa0", " ") == "payée 50,00 € le 15/01/2026 (chèque)"
+
+
+@pytest.mark.parametrize("column, text, message", [
+    (10, "trente euros", "La cotisation est invalide : « trente euros »"),
+    (11, "mi-janvier", "Date de paiement illisible « mi-janvier » (jj/mm/aaaa)."),
+    (11, "31/02/2026", "Date de paiement impossible « 31/02/2026 »."),
+    (12, "bitcoin", "Mode de paiement inconnu « bitcoin »"),
+])
+def test_an_unreadable_membership_cell_is_an_error_of_its_row(column, text, message):
+    rows = workbook_rows()
+    rows[12][column] = text  # line 13
+    row = by_line(plan(workbook_xlsx(rows)))[13]
+    assert row.status == "error" and row.errors[0].startswith(message)

@@ -1,0 +1,138 @@
+"""The workbook's memberships and payments for the chosen period: created through membership's
+services, payments dated as the sheet says and posted, no receipt mail unless asked, and a
+re-import that changes nothing (a later version only its differences)."""
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from backoffice.extensions import db
+from backoffice.member_portal.models import MembershipReceipt
+from backoffice.membership import services as membership
+from backoffice.membership.models import CategoryKind, Membership, MembershipPayment, MembershipStatus
+from backoffice.people.models import Professional
+from tests.people.helpers import rpps
+from tests.people.test_import import token_of, upload
+from tests.people.workbooks import workbook_csv, workbook_rows, workbook_xlsx
+
+
+@pytest.fixture
+def period(organisation):
+    period = membership.period_for_year(organisation, 2026)
+    membership.set_fee_category(period, "Médecin", Decimal("50.00"), CategoryKind.PHYSICIAN)
+    membership.set_fee_category(period, "Autre professionnel de santé", Decimal("30.00"),
+                                CategoryKind.OTHER_PROFESSIONAL)
+    return period
+
+
+@pytest.fixture
+def treasurer(login_as):
+    return login_as("treasurer")
+
+
+def preview(client, token, period):
+    response = client.get(f"/o/cpts-test/people/import/{token}?period={period.id}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def confirm(client, token, period, **data):
+    response = client.post(f"/o/cpts-test/people/import/{token}", data={"period": period.id, **data})
+    assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def state(period):
+    """{person's last name + first name: (status, amount due, [(paid on, amount, method)])}"""
+    result = {}
+    for m in db.session.scalars(select(Membership).where(Membership.period_id == period.id)):
+        payments = db.session.scalars(select(MembershipPayment).where(MembershipPayment.membership_id == m.id)
+                                      .order_by(MembershipPayment.paid_on)).all()
+        key = f"{m.party.last_name} {m.party.first_name} {m.party.rpps[-3:]}"
+        result[key] = (m.status, m.amount_due, [(p.paid_on, p.amount, p.method.value) for p in payments])
+    return result
+
+
+EXPECTED = {
+    f"Le Goff Yann {rpps(2)[-3:]}": (MembershipStatus.PAID, Decimal("50.00"),
+                                     [(date(2026, 1, 15), Decimal("50.00"), "cheque")]),
+    f"Morvan Claire {rpps(1)[-3:]}": (MembershipStatus.PAID, Decimal("30.00"),
+                                      [(date(2026, 1, 15), Decimal("30.00"), "transfer")]),
+    f"Martin Paul {rpps(10)[-3:]}": (MembershipStatus.AWAITING_PAYMENT, Decimal("30.00"), []),
+    f"Martin Paul {rpps(11)[-3:]}": (MembershipStatus.AWAITING_PAYMENT, Decimal("30.00"), []),
+    f"Hérault Zoé {rpps(3)[-3:]}": (MembershipStatus.EXEMPT, Decimal("30.00"), []),
+    f"Riou Anne {rpps(4)[-3:]}": (MembershipStatus.PAID, Decimal("30.00"), [(date(2026, 2, 3), Decimal("30.00"), "card")]),
+    f"Bléas Soizic {rpps(5)[-3:]}": (MembershipStatus.PAID, Decimal("30.00"),
+                                     [(date(2026, 2, 2), Decimal("30.00"), "card")]),
+    f"Kerjean Loïc {rpps(6)[-3:]}": (MembershipStatus.AWAITING_PAYMENT, Decimal("30.00"), []),
+}
+
+
+def test_the_workbook_creates_memberships_and_payments_for_the_period(client, treasurer, period, outbox):
+    token = token_of(upload(client, workbook_xlsx(), "adherents-2026.xlsx"))
+    html = preview(client, token, period)
+    assert "8 adhésion(s) à créer, 0 paiement(s) à enregistrer, 1 déjà enregistrée(s)" in html
+    assert "Adhésion 2026 à créer : payée 50,00\xa0€ le 15/01/2026 (chèque)" in html
+    assert db.session.scalar(select(func.count()).select_from(Membership)) == 0  # the preview writes nothing
+
+    done = confirm(client, token, period)
+    assert "Adhésions 2026 : 8 créée(s), 4 paiement(s) enregistré(s)." in done
+    assert state(period) == EXPECTED
+    payments = db.session.scalars(select(MembershipPayment)).all()
+    assert all(p.accounting_entry_id is not None and p.source == "import" for p in payments)
+    paul = db.session.scalar(select(Membership).join(Professional, Membership.party_id == Professional.id)
+                             .where(Professional.rpps == rpps(11)))
+    assert paul.note == "N° d'adhérent A-004 · Règlement annoncé dans le tableau : Espèces"
+    assert db.session.scalar(select(func.count()).select_from(MembershipReceipt)) == 0  # none asked for
+    assert outbox() == []
+
+
+def test_importing_the_same_workbook_again_changes_nothing(client, treasurer, period):
+    confirm(client, token_of(upload(client, workbook_xlsx(), "adherents-2026.xlsx")), period)
+    before = state(period), db.session.scalar(select(func.count()).select_from(MembershipPayment))
+    again = token_of(upload(client, workbook_csv(), "adherents-2026.csv"))  # the same sheet saved as CSV
+    html = preview(client, again, period)
+    assert re.search(r'id="count-unchanged">8<', html) and re.search(r'id="count-create">0<', html)
+    assert "0 adhésion(s) à créer, 0 paiement(s) à enregistrer, 9 déjà enregistrée(s)" in html
+    confirm(client, again, period)
+    assert (state(period), db.session.scalar(select(func.count()).select_from(MembershipPayment))) == before
+
+
+def test_a_later_version_applies_only_its_differences(client, treasurer, period):
+    confirm(client, token_of(upload(client, workbook_xlsx(), "adherents-2026.xlsx")), period)
+    rows = workbook_rows()
+    rows[7][11], rows[7][12] = "10/03/2026", "Virement"    # line 8: Paul Martin (A-003) has paid
+    rows[14][11] = "12/03/26"                              # line 15: Loïc's announced cheque came in
+    later = token_of(upload(client, workbook_xlsx(rows), "adherents-2026-mars.xlsx"))
+    html = preview(client, later, period)
+    assert "0 adhésion(s) à créer, 2 paiement(s) à enregistrer, 7 déjà enregistrée(s)" in html
+    assert "Paiement à enregistrer : payée 30,00\xa0€ le 10/03/2026 (virement)" in html
+    confirm(client, later, period)
+    expected = dict(EXPECTED)
+    expected[f"Martin Paul {rpps(10)[-3:]}"] = (MembershipStatus.PAID, Decimal("30.00"),
+                                                [(date(2026, 3, 10), Decimal("30.00"), "transfer")])
+    expected[f"Kerjean Loïc {rpps(6)[-3:]}"] = (MembershipStatus.PAID, Decimal("30.00"),
+                                                [(date(2026, 3, 12), Decimal("30.00"), "cheque")])
+    assert state(period) == expected
+
+
+def test_receipts_are_sent_only_when_the_treasurer_asks(client, treasurer, period):
+    confirm(client, token_of(upload(client, workbook_xlsx(), "adherents-2026.xlsx")), period, send_receipts="1")
+    receipts = db.session.scalars(select(MembershipReceipt)).all()
+    assert len(receipts) == 4
+
+
+def test_a_refused_membership_imports_nothing(client, treasurer, organisation):
+    """An empty fee grid and a row without an amount: the membership cannot be created, and
+    neither the people nor the other memberships are kept."""
+    empty = membership.period_for_year(organisation, 2025)
+    rows = workbook_rows()
+    rows[7][10] = ""  # line 8: no amount, and the 2025 grid is empty
+    token = token_of(upload(client, workbook_xlsx(rows), "adherents-2025.xlsx"))
+    response = client.post(f"/o/cpts-test/people/import/{token}", data={"period": empty.id}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Rien n&#39;a été importé. Ligne 8 (Paul MARTIN)" in html
+    assert db.session.scalar(select(func.count()).select_from(Professional)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Membership)) == 0
