@@ -1,7 +1,7 @@
 """factory_boy factories bound to the current test session: one per model (checked by
 tests/test_factories.py), with realistic French values. They write rows as they are, around the
 services: a test of a rule goes through the service; a factory sets the scene."""
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import factory
@@ -18,6 +18,19 @@ from backoffice.accounting.models import (
     Ledger,
     PaymentMethodRule,
     PostingRule,
+)
+from backoffice.assemblies.models import (
+    Assembly,
+    AssemblyExclusion,
+    AssemblyVoter,
+    Attendance,
+    Choice,
+    OpenVote,
+    Participation,
+    Proxy,
+    Resolution,
+    ResolutionStatus,
+    SecretBallot,
 )
 from backoffice.audit.models import AuditEntry
 from backoffice.auth.models import Role, RoleAssignment, User
@@ -776,3 +789,100 @@ class GrantFollowUpFactory(Factory):
     quarter = factory.Sequence(lambda n: n % 4 + 1)
     screenings = 14
     referrals = 2
+
+
+# --- assemblies -----------------------------------------------------------------------------
+
+class AssemblyFactory(Factory):
+    """An AGO in draft (``assemblies.services`` convenes it, freezes its roll and opens votes)."""
+
+    class Meta:
+        model = Assembly
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    title = "Assemblée générale ordinaire 2026"
+    held_at = datetime(2026, 6, 8, 18, 30)
+    cut_off = date(2026, 5, 20)
+
+
+class AssemblyVoterFactory(Factory):
+    class Meta:
+        model = AssemblyVoter
+
+    assembly = factory.SubFactory(AssemblyFactory)
+    party = factory.SubFactory(ProfessionalFactory)
+
+
+class AssemblyExclusionFactory(Factory):
+    class Meta:
+        model = AssemblyExclusion
+
+    assembly = factory.SubFactory(AssemblyFactory)
+    party = factory.SubFactory(ProfessionalFactory)
+    reason = "not_paid"
+    reason_label = "Cotisation non payée"
+
+
+class ResolutionFactory(Factory):
+    class Meta:
+        model = Resolution
+
+    assembly = factory.SubFactory(AssemblyFactory)
+    title = "Approbation des comptes de l'exercice 2025"
+
+
+class OpenResolutionFactory(ResolutionFactory):
+    """A resolution whose vote is open: the database takes ballots only for those."""
+
+    status = ResolutionStatus.OPEN
+
+
+class AttendanceFactory(Factory):
+    class Meta:
+        model = Attendance
+
+    voter = factory.SubFactory(AssemblyVoterFactory)
+    assembly = factory.SelfAttribute("voter.assembly")
+
+
+class ProxyFactory(Factory):
+    """Loïc gives his *pouvoir* to Anne."""
+
+    class Meta:
+        model = Proxy
+
+    giver = factory.SubFactory(AssemblyVoterFactory)
+    assembly = factory.SelfAttribute("giver.assembly")
+    holder = factory.SubFactory(AssemblyVoterFactory, assembly=factory.SelfAttribute("..assembly"))
+
+
+class ParticipationFactory(Factory):
+    class Meta:
+        model = Participation
+
+    resolution = factory.SubFactory(OpenResolutionFactory)
+    voter = factory.SubFactory(AssemblyVoterFactory, assembly=factory.SelfAttribute("..resolution.assembly"))
+
+
+class OpenVoteFactory(Factory):
+    class Meta:
+        model = OpenVote
+
+    resolution = factory.SubFactory(OpenResolutionFactory)
+    voter = factory.SubFactory(AssemblyVoterFactory, assembly=factory.SelfAttribute("..resolution.assembly"))
+    cast_by_id = factory.SelfAttribute("voter.id")
+    choice = Choice.FOR
+    receipt = factory.Sequence(lambda n: f"V-{n:06d}")
+
+
+class SecretBallotFactory(Factory):
+    class Meta:
+        model = SecretBallot
+
+    resolution = factory.SubFactory(OpenResolutionFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    choice = Choice.AGAINST
+    nonce = factory.Sequence(lambda n: f"{n:032x}")
+    previous_hash = "0" * 64
+    hash = factory.Sequence(lambda n: f"{n:064x}")
+    receipt = factory.Sequence(lambda n: f"S-{n:06d}")
