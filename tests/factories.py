@@ -64,7 +64,7 @@ from backoffice.membership.models import (
 )
 from backoffice.models import utcnow
 from backoffice.organisations.models import Affiliation, AffiliationRole, Organisation, OrganisationKind
-from backoffice.people.models import Professional, Site, Structure
+from backoffice.people.models import ImportLayout, Professional, Site, Structure
 from backoffice.sisa.models import (SisaAssociate, SisaAttendance, SisaDeduction, SisaDistribution,
                                     SisaDistributionShare, SisaIncome, SisaKey, SisaMeeting, SisaMissionPoints,
                                     SisaScenario)
@@ -137,6 +137,18 @@ class ProfessionalFactory(Factory):
     email = factory.Sequence(lambda n: f"pro{n}@example.org")
     commune = "Guérande"
     postcode = "44350"
+
+
+class ImportLayoutFactory(Factory):
+    """The columns of a treasurer's spreadsheet, remembered for the next import."""
+
+    class Meta:
+        model = ImportLayout
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    layout = factory.Sequence(lambda n: f"nom|prénom|profession|e-mail|n° {n}")
+    columns = factory.LazyFunction(lambda: {"0": "last_name", "1": "first_name", "2": "profession", "3": "email"})
+    professions = factory.LazyFunction(lambda: {"IDE": "infirmier", "Kiné": "masseur_kinesitherapeute"})
 
 
 class StructureFactory(Factory):
