@@ -1,4 +1,6 @@
-"""Membership's errors (French messages for the user); ``services`` re-exports them."""
+"""Membership's errors (French messages for the user), and the amount reader that raises them;
+``services`` re-exports them."""
+from backoffice import money
 from backoffice.errors import ServiceError
 from backoffice.lifecycle import LifecycleError
 
@@ -9,3 +11,19 @@ class MembershipError(ServiceError):
 
 class MembershipStatusError(LifecycleError, MembershipError):
     """A status move that a membership machine (membership, payment, direct-debit run) refuses."""
+
+
+class DuplicateSubmission(MembershipError):
+    """The same form (idempotency key) was already recorded; ``payment`` is the first record."""
+
+    def __init__(self, payment):
+        super().__init__("Ce paiement a déjà été enregistré (formulaire envoyé deux fois).")
+        self.payment = payment
+
+
+def clean_amount(value, allow_zero=False):
+    """A positive amount with at most two decimals, as ``Decimal`` (``backoffice.money``)."""
+    try:
+        return money.clean_amount(value, allow_zero=allow_zero)
+    except ServiceError as exc:
+        raise MembershipError(str(exc)) from None

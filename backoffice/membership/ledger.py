@@ -14,7 +14,7 @@ from backoffice.extensions import db
 
 def post(organisation, event, **kwargs):
     """Post ``event`` (fee_due, fee_paid, fee_refund, cheques_deposited) and return the entry id."""
-    from backoffice.membership.services import MembershipError  # services imports this module
+    from backoffice.membership.errors import MembershipError
 
     try:
         return accounting.post_event(organisation, event, **kwargs).id

@@ -66,7 +66,7 @@ NO_MATCH = Match(None)
 
 def reference_pattern(prefixes):
     """A regex finding compacted references (``ADH267KQ4M``) of the given prefixes."""
-    from backoffice.membership.services import REFERENCE_ALPHABET, REFERENCE_LENGTH
+    from backoffice.membership.memberships import REFERENCE_ALPHABET, REFERENCE_LENGTH
 
     alternatives = "|".join(sorted({re.escape(compact(p)) for p in prefixes if p}, key=len, reverse=True)) or "ADH"
     return re.compile(rf"(?=((?:{alternatives})\d{{2}}[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}))")

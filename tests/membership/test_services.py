@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from backoffice.membership import services
+from backoffice.membership import memberships, services
 from backoffice.membership.models import (CategoryKind, MembershipStatus as S, PaymentKind, PaymentMethod,
                                           PaymentStatus)
 from backoffice.membership.services import MembershipError
@@ -289,7 +289,7 @@ def test_paid_hook_runs_once(membership):
         services.record_payment(membership, "30", "cash")
         services.record_payment(membership, "5", "cash")
     finally:
-        services._PAID_HOOKS.remove(hook)
+        memberships._PAID_HOOKS.remove(hook)
     assert seen == [membership.id]
 
 

@@ -1,0 +1,353 @@
+"""Memberships: their status machine and hooks, payment references, creating, exempting,
+cancelling and reinstating a membership, and its amounts and status derived from its payments
+(``recompute``). Public through ``backoffice.membership.services``.
+"""
+import secrets
+from datetime import date
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+
+from backoffice.accounting.sources import posting_source
+from backoffice.extensions import db
+from backoffice.lifecycle import move
+from backoffice.membership import ledger
+from backoffice.membership.errors import MembershipError, clean_amount
+from backoffice.membership.models import (MEMBERSHIP_LIFECYCLE, OPEN_STATUSES, REINSTATE, Membership,
+                                          MembershipPeriod, MembershipStatus, PaymentStatus)
+from backoffice.membership.periods import get_settings, suggest_category
+from backoffice.membership.roll import paid_since
+from backoffice.models import ZERO
+
+S = MembershipStatus
+
+
+# --------------------------------------------------------------------------------------------
+# State machines
+# --------------------------------------------------------------------------------------------
+
+# The tables live with the models (``models.MEMBERSHIP_LIFECYCLE``, ``PAYMENT_LIFECYCLE``): a
+# status changes only through ``backoffice.lifecycle.move`` (recorded in ``status_changes``).
+
+def can_transition(current, target):
+    return MEMBERSHIP_LIFECYCLE.allows(current, target)
+
+
+def _set_status(membership, target, reason=None):
+    """Move ``membership`` to ``target`` (nothing when it is there already)."""
+    if membership.status != target:
+        move(membership, target, reason=reason)
+
+
+def derived_status(amount_due, amount_paid):
+    """The payment status that amounts imply: paid when amount paid ≥ amount due."""
+    if amount_paid >= amount_due:
+        return S.PAID
+    if amount_paid > 0:
+        return S.PARTIALLY_PAID
+    return S.AWAITING_PAYMENT
+
+
+# --------------------------------------------------------------------------------------------
+# Hooks
+# --------------------------------------------------------------------------------------------
+
+_PAID_HOOKS = []
+
+
+def register_paid_hook(fn):
+    """Call ``fn(membership)`` whenever a membership becomes paid (inside the transaction)."""
+    if fn not in _PAID_HOOKS:
+        _PAID_HOOKS.append(fn)
+    return fn
+
+
+_CREATED_HOOKS = []
+
+
+def register_created_hook(fn):
+    """Call ``fn(membership)`` whenever a membership is created (inside the transaction).
+
+    Used by the member side: the member gets an account (``member_portal.services``).
+    """
+    if fn not in _CREATED_HOOKS:
+        _CREATED_HOOKS.append(fn)
+    return fn
+
+
+# No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a reference read over the phone or typed from paper stays right.
+REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+REFERENCE_LENGTH = 5
+
+
+def new_payment_reference(prefix, year):
+    """A fresh unique payment reference such as ``ADH26-7KQ4M``."""
+    for _ in range(50):
+        code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+        reference = f"{prefix}{year % 100:02d}-{code}"
+        if not db.session.scalar(select(exists().where(Membership.payment_reference == reference))):
+            return reference
+    raise MembershipError("Impossible de générer une référence de paiement unique.")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------------------------
+# Memberships
+# --------------------------------------------------------------------------------------------
+
+def _membership_label(membership):
+    return f"Cotisation {membership.period.label} {membership.party.display_name}"[:200]
+
+
+def create_membership(organisation, party, period, category=None, college=None, amount_due=None,
+                      joined_on=None, source="treasurer", note=None):
+    """Make ``party`` a member of ``organisation`` for ``period``; posts ``fee_due``.
+
+    ``category`` defaults to the suggestion, ``amount_due`` to the category's amount. A second
+    membership for the same period is refused (and a unique constraint backs it), except when
+    the party's membership of the period was cancelled: that one is reinstated with these
+    values (``reinstate_membership``; same row, same payment reference).
+    """
+    if period.organisation_id != organisation.id:
+        raise MembershipError("Cette période n'appartient pas à l'organisation.")
+    existing = membership_of(organisation, party, period)
+    if existing is not None and existing.status is not S.CANCELLED:
+        raise MembershipError(
+            f"{party.display_name} a déjà une adhésion pour {period.label} "
+            f"({existing.status.label.lower()}) : impossible d'en créer une deuxième.")
+    if category is None:
+        category = suggest_category(party, period)
+    category, college, amount_due = _checked_terms(organisation, period, category, college, amount_due)
+    if existing is not None:
+        return reinstate_membership(existing, category=category, college=college, amount_due=amount_due,
+                                    joined_on=joined_on or date.today(), source=source, note=note)
+    settings = get_settings(organisation)
+    membership = Membership(
+        organisation_id=organisation.id, party=party, period=period, category=category, college=college,
+        amount_due=amount_due, amount_paid=ZERO, credit=ZERO,
+        status=S.PAID if amount_due == 0 else S.AWAITING_PAYMENT,
+        payment_reference=new_payment_reference(settings.reference_prefix, period.starts_on.year),
+        joined_on=joined_on or date.today(), source=source, note=note,
+    )
+    if amount_due == 0:
+        membership.paid_on = membership.joined_on
+    try:
+        with db.session.begin_nested():
+            db.session.add(membership)
+            db.session.flush()
+    except IntegrityError:
+        raise MembershipError(f"{party.display_name} a déjà une adhésion pour {period.label}.") from None
+    membership.fee_due_entry_id = _post_fee_due(membership)
+    db.session.flush()
+    for hook in list(_CREATED_HOOKS):
+        hook(membership)
+    if membership.status is S.PAID:
+        _run_paid_hooks(membership)
+    return membership
+
+
+def _checked_terms(organisation, period, category, college, amount_due):
+    """(category, college, amount due) of a membership of ``period``, checked; the amount
+    defaults to the category's."""
+    if category is not None and category.period_id != period.id:
+        raise MembershipError("Cette catégorie ne fait pas partie de la grille de la période.")
+    if college is not None and college.organisation_id != organisation.id:
+        raise MembershipError("Ce collège n'appartient pas à l'organisation.")
+    if amount_due is None:
+        if category is None:
+            raise MembershipError(f"La grille de cotisations {period.label} est vide : indiquez un montant.")
+        amount_due = category.amount
+    return category, college, clean_amount(amount_due, allow_zero=True)
+
+
+def reinstate_membership(membership, category=None, college=None, amount_due=None, joined_on=None, source=None,
+                         note=None, on=None):
+    """Reopen a cancelled membership (a cancellation made by mistake, a member who comes back
+    for the same period): awaiting payment again, ``fee_due`` posted again.
+
+    Same row, same payment reference. ``category`` and ``college`` default to the membership's
+    own, ``amount_due`` to the category's amount in the grid today (the membership's former
+    amount when it has no category); ``joined_on``, ``source`` and ``note`` are kept unless
+    given. The cancellation date and reason are cleared: the audit trail keeps them, and the
+    books keep the reversed entry. Anything but a cancelled membership is refused.
+    """
+    if membership.status is not S.CANCELLED:
+        raise MembershipError(
+            f"{membership.party.display_name} a déjà une adhésion pour {membership.period.label} "
+            f"({membership.status.label.lower()}) : elle n'est pas annulée, rien à rétablir.")
+    if membership.amount_paid != 0 or _has_pending(membership):  # cancel_membership keeps it so; never trust it
+        raise MembershipError("Cette adhésion annulée porte des paiements : impossible de la rétablir.")
+    category = category or membership.category
+    if amount_due is None and category is None:
+        amount_due = membership.amount_due
+    category, college, amount_due = _checked_terms(membership.organisation, membership.period, category,
+                                                   college or membership.college, amount_due)
+    _set_status(membership, REINSTATE[1])
+    membership.category, membership.college, membership.amount_due = category, college, amount_due
+    membership.cancelled_on = membership.cancellation_reason = None
+    membership.exemption_reason = membership.exempted_on = None
+    if joined_on is not None:
+        membership.joined_on = joined_on
+    if source is not None:
+        membership.source = source
+    if note is not None:
+        membership.note = note
+    # The cancellation reversed the fee due (or the exemption before it did): post it again,
+    # under a source of its own (``_post_fee_due`` keys it on the reversed entry).
+    membership.fee_due_entry_id = _post_fee_due(membership, entry_date=on or date.today())
+    db.session.flush()
+    for hook in list(_CREATED_HOOKS):  # the member's account, as for a new membership
+        hook(membership)
+    recompute(membership)  # a free category: paid at once (and the paid hooks run)
+    return membership
+
+
+def _post_fee_due(membership, entry_date=None):
+    """Post the fee due; a second posting (exemption lifted, category changed, reinstated) gets
+    its own source, since the accounting module refuses to re-post a reversed source."""
+    if membership.amount_due == 0:
+        return None
+    # After a reversal, the reversed entry's id tells the postings of one membership apart.
+    again = () if membership.fee_due_entry_id is None else (membership.fee_due_entry_id,)
+    source = posting_source(Membership, membership.id, *again)
+    return ledger.post(membership.organisation, "fee_due", amount=membership.amount_due,
+                       entry_date=entry_date or membership.joined_on,
+                       party=membership.party, piece_ref=membership.payment_reference,
+                       label=_membership_label(membership), source=source)
+
+
+def _reverse_fee_due(membership, on, label):
+    if membership.fee_due_entry_id is not None:
+        ledger.reverse(membership.fee_due_entry_id, entry_date=on, label=label)
+
+
+def exempt_membership(membership, reason, on=None):
+    """Exempt a membership with nothing paid (the fee is no longer due: ``fee_due`` reversed)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise MembershipError("Indiquez le motif de l'exonération.")
+    if membership.status is not S.AWAITING_PAYMENT:
+        raise MembershipError("Seule une adhésion en attente de paiement, sans paiement reçu, peut être exonérée.")
+    _set_status(membership, S.EXEMPT, reason=reason[:250])
+    membership.exemption_reason = reason[:250]
+    membership.exempted_on = on or date.today()
+    _reverse_fee_due(membership, on or date.today(), f"Exonération — {_membership_label(membership)}"[:200])
+    db.session.flush()
+    return membership
+
+
+def lift_exemption(membership, on=None):
+    """Undo an exemption: the fee is due again (``fee_due`` posted again)."""
+    if membership.status is not S.EXEMPT:
+        raise MembershipError("Cette adhésion n'est pas exonérée.")
+    _set_status(membership, S.AWAITING_PAYMENT)
+    membership.exemption_reason = membership.exempted_on = None
+    membership.fee_due_entry_id = _post_fee_due(membership, entry_date=on or date.today())
+    db.session.flush()
+    return membership
+
+
+def cancel_membership(membership, reason, on=None):
+    """Cancel a membership with no money on it (refund or reverse payments first)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise MembershipError("Indiquez le motif de l'annulation.")
+    if membership.status is S.CANCELLED:
+        raise MembershipError("Cette adhésion est déjà annulée.")
+    if membership.amount_paid != 0 or _has_pending(membership):
+        raise MembershipError("Cette adhésion a des paiements : remboursez-les ou annulez-les avant d'annuler l'adhésion.")
+    was_exempt = membership.status is S.EXEMPT
+    _set_status(membership, S.CANCELLED, reason=reason[:250])
+    on = on or date.today()
+    membership.cancelled_on, membership.cancellation_reason = on, reason[:250]
+    if not was_exempt:
+        _reverse_fee_due(membership, on, f"Annulation — {_membership_label(membership)}"[:200])
+    db.session.flush()
+    return membership
+
+
+def change_category(membership, category, amount_due=None):
+    """Move an unpaid membership to another category of its grid (amount due follows)."""
+    if membership.status is not S.AWAITING_PAYMENT:
+        raise MembershipError("La catégorie ne peut changer que sur une adhésion en attente de paiement.")
+    if category.period_id != membership.period_id:
+        raise MembershipError("Cette catégorie ne fait pas partie de la grille de la période.")
+    new_amount = clean_amount(category.amount if amount_due is None else amount_due, allow_zero=True)
+    on = date.today()
+    _reverse_fee_due(membership, on, f"Changement de catégorie — {_membership_label(membership)}"[:200])
+    membership.category, membership.amount_due = category, new_amount
+    membership.fee_due_entry_id = _post_fee_due(membership, entry_date=on)
+    recompute(membership)
+    return membership
+
+
+def membership_history(organisation, party):
+    """Every membership of ``party`` in ``organisation``, latest period first, payments loaded."""
+    from sqlalchemy.orm import selectinload
+
+    return list(db.session.scalars(
+        select(Membership).join(MembershipPeriod, Membership.period_id == MembershipPeriod.id)
+        .where(Membership.organisation_id == organisation.id, Membership.party_id == party.id)
+        .options(selectinload(Membership.payments), selectinload(Membership.category),
+                 selectinload(Membership.college))
+        .order_by(MembershipPeriod.year.desc())))
+
+
+def membership_of(organisation, party, period):
+    return db.session.scalar(select(Membership).where(
+        Membership.organisation_id == organisation.id, Membership.party_id == party.id,
+        Membership.period_id == period.id))
+
+
+def find_by_reference(reference):
+    """The membership whose payment reference is ``reference`` (spaces and case tolerated)."""
+    from backoffice.membership.matching import compact
+
+    wanted = compact(reference)
+    if len(wanted) < 8:
+        return None
+    normalised = wanted[:-REFERENCE_LENGTH] + "-" + wanted[-REFERENCE_LENGTH:]
+    return db.session.scalar(select(Membership).where(Membership.payment_reference == normalised))
+
+
+# --------------------------------------------------------------------------------------------
+# Derived amounts and status (after every payment row)
+# --------------------------------------------------------------------------------------------
+
+def _has_pending(membership):
+    return any(p.status is PaymentStatus.PENDING for p in membership.payments)
+
+
+def recompute(membership):
+    """Bring ``amount_paid``, ``credit``, ``paid_on`` and the derived status up to date."""
+    paid = sum((p.amount for p in membership.payments if p.status is PaymentStatus.CONFIRMED), ZERO)
+    membership.amount_paid = paid
+    membership.credit = max(paid - membership.amount_due, ZERO)
+    if membership.status in (S.EXEMPT, S.CANCELLED):
+        db.session.flush()
+        return membership
+    target = derived_status(membership.amount_due, paid)
+    became_paid = target is S.PAID and membership.status is not S.PAID
+    _set_status(membership, target)
+    if target is S.PAID:
+        membership.paid_on = paid_since(
+            membership.amount_due, [(p.paid_on, p.amount) for p in membership.payments
+                                    if p.status is PaymentStatus.CONFIRMED], default=membership.joined_on)
+    else:
+        membership.paid_on = None
+    db.session.flush()
+    if became_paid:
+        _run_paid_hooks(membership)
+    return membership
+
+
+def _run_paid_hooks(membership):
+    for hook in list(_PAID_HOOKS):
+        hook(membership)
+
+
+def open_memberships(organisation, period=None):
+    """Memberships still expecting money (awaiting or partially paid)."""
+    query = select(Membership).where(Membership.organisation_id == organisation.id, Membership.status.in_(OPEN_STATUSES))
+    if period is not None:
+        query = query.where(Membership.period_id == period.id)
+    return list(db.session.scalars(query))
