@@ -19,7 +19,7 @@ rolls back what the refused call had done::
 
 A view that redirects after a refusal instead (a button without a form to show again) commits
 at the end of the request: the refused call must leave nothing behind (run it in a savepoint,
-``with db.session.begin_nested():``, as ``membership.views._apply`` does).
+``with db.session.begin_nested():``, as ``membership.views.common._apply`` does).
 """
 from __future__ import annotations
 

@@ -116,7 +116,7 @@ OBJECTS = {
     "outbox_message": _outbox_message,
 }
 
-# Membership, treasurer side (backoffice/membership/views.py)
+# Membership, treasurer side (backoffice/membership/views/)
 _M_VIEW = frozenset({"admin", "treasurer", "board"})
 _M_MANAGE = frozenset({"admin", "treasurer"})
 ROUTES.update({

@@ -1,0 +1,49 @@
+"""Cheques waiting for a deposit slip, and the slips."""
+
+from flask import flash, g, render_template, request
+from flask_login import current_user
+
+from backoffice.auth.permissions import get_or_404, permission_required
+from backoffice.extensions import db
+from backoffice.membership import deposits, forms, services
+from backoffice.membership.services import MembershipError
+from backoffice.membership.views.common import MANAGE, bp, _fail, _start
+
+
+# --------------------------------------------------------------------------------------------
+# Cheques
+# --------------------------------------------------------------------------------------------
+
+@bp.route("/cheques", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def cheques():
+    form = forms.ChequeDepositForm()
+    if form.validate_on_submit():
+        try:
+            with db.session.begin_nested():
+                deposit = deposits.create_cheque_deposit(g.organisation, request.form.getlist("payment_ids"),
+                                                         form.deposited_on.data, user=current_user)
+        except (MembershipError, ValueError) as exc:
+            _fail(exc if isinstance(exc, MembershipError) else MembershipError("Sélection invalide."))
+        else:
+            from jobs.membership import cheque_deposit_slip
+
+            flash(f"Bordereau n° {deposit.number} : {deposit.cheque_count} chèque(s), les chèques sont marqués remis.",
+                  "success")
+            return _start(cheque_deposit_slip, "membership.cheque_deposit",
+                          f"Bordereau de remise de chèques n° {deposit.number}", {"deposit_id": deposit.id},
+                          dedupe_key=f"membership.cheque_deposit:{deposit.id}")
+    deposit_rows = deposits.deposits(g.organisation)
+    return render_template("membership/cheques.html", form=form, cheques=services.undeposited_cheques(g.organisation),
+                           deposits=deposit_rows, slips=deposits.slip_documents(g.organisation, deposit_rows))
+
+
+@bp.route("/cheques/deposits/<int:deposit_id>/slip", methods=["POST"])
+@permission_required(MANAGE)
+def regenerate_slip(deposit_id):
+    from backoffice.membership.models import ChequeDeposit
+    from jobs.membership import cheque_deposit_slip
+
+    deposit = get_or_404(ChequeDeposit, deposit_id)
+    return _start(cheque_deposit_slip, "membership.cheque_deposit", f"Bordereau de remise de chèques n° {deposit.number}",
+                  {"deposit_id": deposit.id}, dedupe_key=f"membership.cheque_deposit:{deposit.id}")

@@ -1,0 +1,165 @@
+"""Bank statements: import, column mapping, review of the suggested matches."""
+import secrets
+from pathlib import Path
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from backoffice.auth.permissions import get_or_404, permission_required
+from backoffice.extensions import db
+from backoffice.membership import forms, statements
+from backoffice.banking.models import LineStatus as StatementLineStatus
+from backoffice.errors import ServiceError
+from backoffice.people.models import fold_for_search
+from backoffice.membership.views.common import MANAGE, _apply, bp, _fail
+
+
+# --------------------------------------------------------------------------------------------
+# Bank statements
+# --------------------------------------------------------------------------------------------
+
+def _pending_dir():
+    return Path(current_app.config["STORAGE_DIR"]) / str(g.organisation.id) / "membership" / "pending-statements"
+
+
+def _keep_upload(content):
+    folder = _pending_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(16)
+    (folder / f"{token}.bin").write_bytes(content)
+    return token
+
+
+def _pending_upload(token):
+    if not token or not all(ch.isalnum() or ch in "-_" for ch in token):
+        return None
+    path = _pending_dir() / f"{token}.bin"
+    return path if path.is_file() else None
+
+
+def _after_import(outcome):
+    """``outcome``: the import recorded, or ``statements.AlreadyImported`` (nothing recorded)."""
+    if isinstance(outcome, statements.AlreadyImported):
+        flash(str(outcome), "info")
+    else:
+        flash(f"{outcome.new_line_count} opération(s) nouvelle(s) sur {outcome.line_count} importée(s).", "success")
+    return redirect(url_for(".review_statement"))
+
+
+@bp.route("/statements", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def statements_index():
+    form = forms.StatementUploadForm()
+    if form.validate_on_submit():
+        upload = form.statement.data
+        content = upload.read()
+        try:
+            with db.session.begin_nested():  # a refusal undoes only what the service did
+                statement = statements.import_statement(g.organisation, upload.filename, content, user=current_user)
+        except statements.MappingNeeded as exc:
+            flash(str(exc), "info")
+            return redirect(url_for(".statement_mapping", token=_keep_upload(content)))
+        except statements.AlreadyImported as exc:
+            return _after_import(exc)
+        except ServiceError as exc:
+            _fail(exc)
+            form.statement.errors = [str(exc)]
+        else:
+            return _after_import(statement)
+    imports = statements.recent_statements(g.organisation)
+    return render_template("membership/statements.html", form=form, imports=imports,
+                           waiting=len(statements.lines_to_review(g.organisation)))
+
+
+@bp.route("/statements/mapping", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def statement_mapping():
+    token = request.values.get("token", "")
+    path = _pending_upload(token)
+    if path is None:
+        flash("Le fichier n'est plus disponible : déposez-le à nouveau.", "warning")
+        return redirect(url_for(".statements_index"))
+    content = path.read_bytes()
+    try:
+        columns = statements.csv_columns(content)
+    except ServiceError as exc:
+        path.unlink(missing_ok=True)
+        flash(str(exc), "danger")
+        return redirect(url_for(".statements_index"))
+    form = forms.MappingForm(token=token)
+    form.set_columns(columns)
+    if request.method == "GET":
+        saved = statements.saved_mapping(g.organisation)
+        for key in statements.MAPPING_FIELDS:
+            guess = saved.get(key) if saved.get(key) in columns else _guess_column(key, columns)
+            getattr(form, key).data = guess or ""
+    if form.validate_on_submit():
+        mapping = {key: getattr(form, key).data for key in statements.MAPPING_FIELDS}
+
+        def save_and_import():
+            statements.save_csv_mapping(g.organisation, mapping, columns)
+            try:
+                return statements.import_statement(g.organisation, "relevé.csv", content, user=current_user)
+            except statements.AlreadyImported as exc:
+                return exc  # the columns chosen are kept all the same
+
+        ok, statement = _apply(save_and_import)
+        if ok:
+            path.unlink(missing_ok=True)
+            return _after_import(statement)
+    preview = statements.preview_rows(content)
+    return render_template("membership/statement_mapping.html", form=form, preview=preview)
+
+
+_GUESSES = {
+    "date": ("date operation", "date", "date comptable"),
+    "label": ("libelle", "libelle operation", "intitule", "description"),
+    "amount": ("montant", "montant eur", "montant(eur)"),
+    "debit": ("debit", "debit euros", "debit eur"),
+    "credit": ("credit", "credit euros", "credit eur"),
+    "reference": ("reference", "ref"),
+}
+
+
+def _guess_column(key, columns):
+    folded = {fold_for_search(c): c for c in columns}
+    for guess in _GUESSES[key]:
+        if guess in folded:
+            return folded[guess]
+    return ""
+
+
+@bp.route("/statements/review", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def review_statement():
+    if request.method == "POST":
+        typed = {int(line_id): request.form.get(f"membership_reference_{line_id}", "")
+                 for line_id in request.form.getlist("confirm") if line_id.isdigit()}
+        if not typed:
+            flash("Cochez au moins une opération à rapprocher.", "warning")
+            return redirect(url_for(".review_statement"))
+        ok, _ = _apply(lambda: statements.confirm_lines(
+                           g.organisation, statements.resolve_typed_memberships(g.organisation, typed),
+                           user=current_user),
+                       lambda payments: f"{len(payments)} paiement(s) enregistré(s) par virement.")
+        if ok:
+            return redirect(url_for(".review_statement"))
+        # Refused: the same screen with what the treasurer ticked and typed, to correct one line.
+        entered = {int(name.rsplit("_", 1)[1]): value for name, value in request.form.items()
+                   if name.startswith("membership_reference_") and name.rsplit("_", 1)[1].isdigit()}
+        return _review_page(entered=entered, ticked=set(typed)), 422
+    return _review_page()
+
+
+def _review_page(entered=None, ticked=None):
+    return render_template("membership/statement_review.html", lines=statements.lines_to_review(g.organisation),
+                           open_members=statements.open_membership_choices(g.organisation),
+                           Status=StatementLineStatus, entered=entered or {}, ticked=ticked)
+
+
+@bp.route("/statements/lines/<int:line_id>/ignore", methods=["POST"])
+@permission_required(MANAGE)
+def ignore_line(line_id):
+    line = get_or_404(statements.BankStatementLine, line_id)
+    _apply(lambda: statements.ignore_line(line), "Opération ignorée.")
+    return redirect(url_for(".review_statement"))
