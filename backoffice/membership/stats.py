@@ -92,7 +92,8 @@ def _filter_conditions(organisation, filters):
         folded = fold_for_search(filters.q)
         term = f"%{folded.replace('%', '').replace('_', '')}%"
         conditions.append(party.sort_name.like(term) | Membership.payment_reference.ilike(f"%{filters.q}%")
-                          | party.email.ilike(f"%{filters.q}%"))
+                          | party.email.ilike(f"%{filters.q}%")
+                          | Membership.note.ilike(f"%{filters.q}%"))  # the member number a workbook gave
     return conditions, bool(filters.q)
 
 

@@ -136,3 +136,20 @@ def test_a_refused_membership_imports_nothing(client, treasurer, organisation):
     assert "Rien n&#39;a été importé. Ligne 8 (Paul MARTIN)" in html
     assert db.session.scalar(select(func.count()).select_from(Professional)) == 0
     assert db.session.scalar(select(func.count()).select_from(Membership)) == 0
+
+
+def test_the_member_number_is_kept_and_searchable(client, treasurer, period):
+    confirm(client, token_of(upload(client, workbook_xlsx(), "adherents-2026.xlsx")), period)
+    html = client.get(f"/o/cpts-test/membership/?period={period.id}&q=A-004").get_data(as_text=True)
+    assert html.count("MARTIN") >= 1 and "MORVAN" not in html and "LE GOFF" not in html
+
+
+def test_the_same_person_twice_with_two_payments_has_both(client, treasurer, period):
+    """Lines 7 and 11 are Claire Morvan: an identical payment is recorded once, a different one too."""
+    rows = workbook_rows()
+    rows[10][10], rows[10][11], rows[10][12] = "20", "20/02/2026", "Espèces"  # line 11: a second payment
+    confirm(client, token_of(upload(client, workbook_xlsx(rows), "adherents-2026.xlsx")), period)
+    claire = state(period)[f"Morvan Claire {rpps(1)[-3:]}"]
+    assert claire[2] == [(date(2026, 1, 15), Decimal("30.00"), "transfer"),
+                         (date(2026, 2, 20), Decimal("20.00"), "cash")]
+    assert claire[0] is MembershipStatus.PAID
