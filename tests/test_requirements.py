@@ -82,3 +82,36 @@ def test_development_tools_stay_out_of_the_runtime_lock():
     assert {"pytest", "honcho", "playwright", "hypothesis", "factory-boy"} & set(locked) == set()
     assert closure(f"{name}=={version}" for name, version in pins("requirements-dev.txt").items()) <= (
         set(locked) | set(pins("requirements-dev.txt"))), "a development tool's dependency is not pinned"
+
+
+#: Runtime packages the application uses without importing them, and how.
+USED_WITHOUT_IMPORT = {
+    "gunicorn": "the Procfile's web process",
+    "psycopg": "SQLAlchemy's PostgreSQL driver, named by the postgresql+psycopg:// URL (config.py)",
+}
+
+
+def _modules_of(package):
+    providers = metadata.packages_distributions()
+    return {module for module, distributions in providers.items()
+            if package in {canonicalize_name(d) for d in distributions}}
+
+
+def test_every_declared_package_is_used_by_the_application():
+    """A package in requirements.in that nothing imports is dead weight in every deployment
+    (a test-only one belongs in requirements-dev.txt)."""
+    imported = top_level_imports(APPLICATION)
+    declared = {canonicalize_name(Requirement(line).name) for line in requirement_lines("requirements.in")}
+    unused = sorted(name for name in declared - set(USED_WITHOUT_IMPORT) if not _modules_of(name) & imported)
+    assert unused == [], "declared in requirements.in but imported by nothing in the application"
+    assert set(USED_WITHOUT_IMPORT) <= declared, "USED_WITHOUT_IMPORT names a package requirements.in lacks"
+
+
+def test_every_development_package_is_used():
+    """A pin of requirements-dev.txt is imported by the tests, benchmarks or scripts, or is
+    needed by one that is (a plugin's dependency), or runs a tool (honcho)."""
+    dev = pins("requirements-dev.txt")
+    imported = top_level_imports(("tests", "bench", "scripts"))
+    direct = {name for name in dev if _modules_of(name) & imported} | {"honcho", "pytest-playwright"}
+    needed = closure(f"{name}=={dev[name]}" for name in direct)
+    assert sorted(set(dev) - needed) == [], "pinned in requirements-dev.txt but used by nothing"

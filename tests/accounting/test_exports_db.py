@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice.accounting import exporting, reporting, services
-from backoffice.accounting.fec import FEC_COLUMNS, read_fec
+from backoffice.accounting.fec import FEC_COLUMNS
+from tests.accounting.fec_reader import read_fec
 from backoffice.accounting.models import ExportRecord, JournalEntry
 from backoffice.accounting.services import AccountingError, EntryLineSpec
 from backoffice.extensions import db

@@ -18,12 +18,12 @@ from backoffice.accounting.fec import (
     clean_text,
     fec_filename,
     fec_notice,
-    read_fec,
     write_fec,
     write_fec_file,
 )
 
 from . import DAY, make_entries, make_entry, make_line
+from .fec_reader import read_fec
 
 
 def fec_text(lines, **options):
