@@ -19,3 +19,29 @@ def send_convocations(task):
         message += f" {len(missing)} votant(s) sans adresse e-mail, à convoquer par courrier : {names}."
     task.report_progress(1, 1, "Convocations envoyées")
     task.message = message
+
+
+@task_job(queue="default", timeout=600)
+def assembly_minutes(task):
+    """The procès-verbal of assembly ``task.params['assembly_id']``, kept as a durable document; the
+    task's result is a copy, for its page's download link."""
+    from backoffice.assemblies.minutes import issue_minutes
+
+    assembly = own_row(task, Assembly, task.params["assembly_id"])
+    document = issue_minutes(assembly, task=task)
+    with task.result_file(document.filename) as f:
+        f.write(document.abspath().read_bytes())
+    task.report_progress(1, 1, "Procès-verbal établi")
+
+
+@task_job(queue="default", timeout=300)
+def assembly_results(task):
+    """The results of assembly ``task.params['assembly_id']`` as CSV (French) or XLSX."""
+    from backoffice.assemblies.minutes import RESULTS_HEADER, results_rows
+    from backoffice.spreadsheets import write_table
+
+    assembly = own_row(task, Assembly, task.params["assembly_id"])
+    file_format = "xlsx" if task.params.get("format") == "xlsx" else "csv"
+    with task.result_file(f"resultats-ag-{assembly.held_at:%Y-%m-%d}.{file_format}") as f:
+        write_table(file_format, RESULTS_HEADER, results_rows(assembly), f, title="Résultats")
+    task.report_progress(1, 1, "Résultats exportés")

@@ -754,7 +754,8 @@ def _check(response, role, allowed, where):
 # a member votes in those whose roll names him.
 _AG = frozenset({"admin", "treasurer", "board"})
 _AG_DRAFT = ("show", "edit", "roll", "add_resolution", "convene", "open_session", "close_session")
-_AG_LIVE = ("proxies", "attendance", "quorum", "session", "results")
+_AG_LIVE = ("proxies", "attendance", "quorum", "session", "results", "minutes", "export_results",
+            "second_convocation")
 _AG_MEMBER = ("member_assembly", "member_proxy", "member_revoke_proxy", "member_check_in", "member_results")
 ROUTES.update({
     **{f"assemblies.{name}": _AG for name in (

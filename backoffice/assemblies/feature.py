@@ -17,5 +17,7 @@ FEATURE = Feature(
           MenuEntry("Mes AG", "assemblies.mine", "self.service", order=36)),
     panels=(Panel("assemblies/_dashboard_panel.html", "assemblies.view", data=_dashboard_panel, order=15),),
     permissions=frozenset({"assemblies.view", "assemblies.manage", "self.service"}),
-    task_kinds=(TaskKind("assemblies.convocations", download="assemblies.manage"),),
+    task_kinds=(TaskKind("assemblies.convocations", download="assemblies.manage"),
+                TaskKind("assemblies.minutes", download="assemblies.view"),
+                TaskKind("assemblies.results", download="assemblies.view")),
 )

@@ -124,3 +124,11 @@ class VoteForm(FlaskForm):
     right = IntegerField(validators=[InputRequired(REQUIRED)])
     choice = SelectField(choices={"for": "Pour", "against": "Contre", "abstain": "Abstention"},
                          validators=[InputRequired("Choisissez Pour, Contre ou Abstention.")])
+
+
+class SecondConvocationForm(FlaskForm):
+    held_at = FrenchDateTimeField("Date et heure de la seconde assemblée", validators=[InputRequired(REQUIRED)])
+
+
+class ExportForm(FlaskForm):
+    file_format = SelectField("Format", choices={"csv": "CSV (tableur)", "xlsx": "Excel (XLSX)"}, default="csv")

@@ -279,3 +279,34 @@ def next_assembly(organisation):
     return db.session.scalar(select(Assembly).where(
         Assembly.organisation_id == organisation.id,
         Assembly.status.in_([S.DRAFT, S.CONVENED, S.IN_SESSION])).order_by(Assembly.held_at, Assembly.id).limit(1))
+
+
+def second_convocation(first, held_at, place=None, video_link=None):
+    """A second convocation of ``first``, whose quorum failed: the same agenda and settings, in
+    preparation; without quorum when the statutes say so (``second_without_quorum``)."""
+    from backoffice.assemblies.voting import live_quorum
+
+    if first.convocation != 1 or first.status not in (S.CLOSED, S.MINUTES_ISSUED):
+        raise AssemblyError("Une seconde convocation suit une première assemblée close.")
+    if live_quorum(first).reached:
+        raise AssemblyError("Le quorum de la première assemblée était atteint : pas de seconde convocation.")
+    if db.session.scalar(select(Assembly.id).where(Assembly.first_id == first.id)) is not None:
+        raise AssemblyError("La seconde convocation de cette assemblée existe déjà.")
+    values = {k: getattr(first, k) for k in SETTINGS} | {"held_at": held_at, "title": f"{first.title} (seconde convocation)"}
+    if place is not None or video_link is not None:
+        values |= {"place": place, "video_link": video_link}
+    if first.second_without_quorum:
+        values |= {"quorum_numerator": None, "quorum_denominator": None}
+    if held_at <= first.held_at:
+        raise AssemblyError("La seconde convocation se tient après la première.", field="held_at")
+    second = create_assembly(first.organisation, **values)
+    second.convocation, second.first_id = 2, first.id
+    for r in first.resolutions:
+        add_resolution(second, r.title, r.text, r.majority, r.secret)
+    db.session.flush()
+    return second
+
+
+def second_of(assembly):
+    """The second convocation made from ``assembly``, or None."""
+    return db.session.scalar(select(Assembly).where(Assembly.first_id == assembly.id))

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from backoffice.assemblies import forms, services, voting
+from backoffice.assemblies import minutes as minutes_module
 from backoffice.assemblies.models import (Assembly, AssemblyError, AssemblyStatus, AssemblyVoter, Attendance,
                                           AttendanceMode, Proxy, Resolution, ResolutionStatus)
 from backoffice.auth.permissions import can, get_or_404, org_blueprint, permission_required
@@ -86,10 +87,18 @@ def _settings_page(assembly, save, success):
 @permission_required(VIEW)
 def show(assembly_id):
     assembly = get_or_404(Assembly, assembly_id)
-    return render_template("assemblies/show.html", assembly=assembly, roll=services.roll(assembly),
-                           resolution_form=forms.ResolutionForm(formdata=None), convene_form=forms.ConveneForm(),
-                           warning=services.notice_warning(assembly) if assembly.status is AssemblyStatus.DRAFT
-                           else None, history=history(assembly))
+    return render_template("assemblies/show.html", **_show_context(assembly, forms.ResolutionForm(formdata=None)))
+
+
+def _show_context(assembly, resolution_form):
+    after = assembly.status in (AssemblyStatus.CLOSED, AssemblyStatus.MINUTES_ISSUED)
+    return dict(assembly=assembly, roll=services.roll(assembly), resolution_form=resolution_form,
+                convene_form=forms.ConveneForm(), history=history(assembly),
+                warning=services.notice_warning(assembly) if assembly.status is AssemblyStatus.DRAFT else None,
+                quorum=voting.live_quorum(assembly) if after else None,
+                minutes=minutes_module.current_minutes(assembly) if after else None,
+                second=services.second_of(assembly), second_form=forms.SecondConvocationForm(formdata=None),
+                export_form=forms.ExportForm(formdata=None))
 
 
 @bp.route("/<int:assembly_id>/edit", methods=["GET", "POST"])
@@ -121,9 +130,7 @@ def add_resolution(assembly_id):
         else:
             flash("Résolution ajoutée.", "success")
             return redirect(url_for(".show", assembly_id=assembly.id) + "#ordre-du-jour")
-    return render_template("assemblies/show.html", assembly=assembly, roll=services.roll(assembly),
-                           resolution_form=form, convene_form=forms.ConveneForm(), warning=None,
-                           history=history(assembly)), 422
+    return render_template("assemblies/show.html", **_show_context(assembly, form)), 422
 
 
 @bp.route("/<int:assembly_id>/resolutions/<int:resolution_id>/edit", methods=["GET", "POST"])
@@ -477,3 +484,53 @@ def member_results(assembly_id):
         resolution = next((r for r in context["closed"] if r.id == int(request.args["resolution"])), None)
         found = (resolution, voting.find_receipt(resolution, request.args["code"])) if resolution else None
     return render_template("assemblies/results.html", **context, member_view=True, found=found)
+
+
+# --- after the session: minutes, results, second convocation --------------------------------------
+
+@bp.route("/<int:assembly_id>/minutes", methods=["POST"])
+@permission_required(MANAGE)
+def minutes(assembly_id):
+    from backoffice.tasks.services import start_task
+    from jobs.assemblies import assembly_minutes
+
+    assembly = get_or_404(Assembly, assembly_id)
+    if assembly.status not in (AssemblyStatus.CLOSED, AssemblyStatus.MINUTES_ISSUED):
+        flash("Le procès-verbal s'établit une fois la séance close.", "danger")
+        return redirect(url_for(".show", assembly_id=assembly.id))
+    task = start_task(g.organisation, current_user, "assemblies.minutes", f"Procès-verbal — {assembly.title}",
+                      assembly_minutes, params={"assembly_id": assembly.id},
+                      dedupe_key=f"assemblies.minutes:{assembly.id}")
+    return redirect(url_for("tasks.show", task_id=task.id))
+
+
+@bp.route("/<int:assembly_id>/results/export", methods=["POST"])
+@permission_required(VIEW)
+def export_results(assembly_id):
+    from backoffice.tasks.services import start_task
+    from jobs.assemblies import assembly_results
+
+    assembly = get_or_404(Assembly, assembly_id)
+    form = forms.ExportForm()
+    file_format = form.file_format.data if form.validate_on_submit() else "csv"
+    task = start_task(g.organisation, current_user, "assemblies.results", f"Résultats — {assembly.title}",
+                      assembly_results, params={"assembly_id": assembly.id, "format": file_format})
+    return redirect(url_for("tasks.show", task_id=task.id))
+
+
+@bp.route("/<int:assembly_id>/second", methods=["POST"])
+@permission_required(MANAGE)
+def second_convocation(assembly_id):
+    assembly = get_or_404(Assembly, assembly_id)
+    form = forms.SecondConvocationForm()
+    if not form.validate_on_submit():
+        flash("Indiquez la date et l'heure de la seconde assemblée (par exemple 22/06/2026 18:30).", "danger")
+        return redirect(url_for(".show", assembly_id=assembly.id))
+    try:
+        with db.session.begin_nested():
+            second = services.second_convocation(assembly, form.held_at.data)
+    except AssemblyError as error:
+        show_refusal(error)
+        return redirect(url_for(".show", assembly_id=assembly.id))
+    flash("Seconde convocation créée avec le même ordre du jour : vérifiez-la, puis convoquez.", "success")
+    return redirect(url_for(".show", assembly_id=second.id))

@@ -1,0 +1,57 @@
+"""The documents of assemblies, found by ``backoffice.documents.kinds`` (``DOCUMENT_KINDS``).
+
+* ``assembly_minutes``: the procès-verbal of a closed assembly (subject: the assembly), numbered
+  per year (``2026-0001``); built by ``minutes_context`` in ``jobs/assemblies.py``.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from backoffice.documents.kinds import DocumentKind, Numbering
+
+MINUTES_KIND = "assembly_minutes"
+
+MINUTES_VARIABLES = frozenset({
+    "organisation",   # name, address, city
+    "logo",           # DocumentImage or None
+    "assembly",       # title, kind, convocation ("première" / "seconde"), date, time, place, video_link, cut_off
+    "attendance",     # voters, present, represented, counted, weight_note ("" or "voix pondérées par collège")
+    "quorum",         # rule ("1/4 des votants…" / "Sans quorum"), needed, reached (bool), sentence
+    "resolutions",    # [{position, title, text, majority, ballot, votes_for, votes_against, abstentions, adopted, result}]
+    "present",        # [{name, college, mode, proxies}] present voters, with the proxies each carried
+    "president",      # name or ""
+    "secretary",      # name or ""
+    "issued_on",      # date
+})
+
+
+def sample_minutes():
+    return {
+        "organisation": {"name": "CPTS du Pays Blanc", "address": "12 rue de la Poste\n44350 Guérande",
+                         "city": "Guérande"},
+        "logo": None,
+        "assembly": {"title": "Assemblée générale ordinaire 2026", "kind": "Assemblée générale ordinaire",
+                     "convocation": "première", "date": date(2026, 6, 8), "time": "18 h 30",
+                     "place": "Salle des fêtes de Saint-Brevin-les-Pins", "video_link": "",
+                     "cut_off": date(2026, 5, 20)},
+        "attendance": {"voters": 85, "present": 31, "represented": 12, "counted": 43, "weight_note": ""},
+        "quorum": {"rule": "1/4 des votants présents ou représentés", "needed": 22, "reached": True,
+                   "sentence": "Le quorum est atteint : l'assemblée peut valablement délibérer."},
+        "resolutions": [{"position": 1, "title": "Approbation des comptes 2025",
+                         "text": "L'assemblée générale approuve les comptes de l'exercice 2025.",
+                         "majority": "Majorité simple des suffrages exprimés", "ballot": "à main levée et en ligne",
+                         "votes_for": 40, "votes_against": 1, "abstentions": 2, "adopted": True,
+                         "result": "Adoptée"}],
+        "present": [{"name": "Anne LE FLOCH", "college": "Libéraux", "mode": "En salle",
+                     "proxies": "Zoé ĆWIKŁA, Loïc KERJEAN"}],
+        "president": "Anne LE FLOCH", "secretary": "Yann LE GALL", "issued_on": date(2026, 6, 9),
+    }
+
+
+DOCUMENT_KINDS = [
+    DocumentKind(key=MINUTES_KIND, label="Procès-verbal d'assemblée générale",
+                 description="Présences, quorum, chaque résolution avec son texte, ses voix et son résultat, "
+                             "signé du président et du secrétaire.",
+                 variables=MINUTES_VARIABLES, sample_context=sample_minutes, numbering=Numbering(per_year=True),
+                 download_permission="assemblies.view"),
+]
