@@ -22,3 +22,37 @@ def grant_agreement(task):
         f.write(document.abspath().read_bytes())
     task.message = f"Convention n° {document.number} (version {document.version}) émise."
     task.report_progress(1, 1, "Convention émise")
+
+
+@task_job(queue="default", timeout=300)
+def grant_transfers(task):
+    """The pain.001 file paying the signed applications ``task.params['application_ids']`` on
+    ``task.params['execution_date']``; they are recorded as paid on that date with the file."""
+    from datetime import date
+
+    from backoffice.grants import payments
+
+    execution_date = date.fromisoformat(task.params["execution_date"])
+    try:
+        xml, paid = payments.transfer_file(task.organisation, task.params["application_ids"], execution_date)
+    except GrantError as exc:
+        raise TaskFailed(str(exc)) from exc
+    with task.result_file(f"virements-aides-{execution_date.isoformat()}.xml") as f:
+        f.write(xml)
+    task.message = f"{len(paid)} virement(s) pour {sum(a.amount_paid for a in paid)} € : remettez le fichier à la banque."
+    task.report_progress(1, 1, "Fichier de virements prêt")
+
+
+@task_job(queue="default", timeout=600)
+def grant_report(task):
+    """The funder's report of programme ``task.params['programme_id']`` (CSV or XLSX): one row per
+    grant (commune, profession, amounts, equipment) and its quarterly activity."""
+    from backoffice.grants import reports
+    from backoffice.grants.models import GrantProgramme
+
+    programme = own_row(task, GrantProgramme, task.params["programme_id"])
+    fmt = task.params.get("format", "xlsx")
+    with task.result_file(f"rapport-{reports.slug(programme.name)}.{fmt}") as f:
+        count = reports.write_report(programme, fmt, f)
+    task.message = f"Rapport de {count} aide(s)."
+    task.report_progress(1, 1, "Rapport prêt")

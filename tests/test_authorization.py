@@ -629,7 +629,8 @@ ROUTES.update({
     **{f"grants.{name}": _G_DECIDE for name in ("approve", "reject", "cancel", "issue_agreement", "claim_repayment")},
     **{f"grants.{name}": _G_MANAGE for name in (
         "new_programme", "edit_programme", "new_application", "edit_application", "submit", "withdraw", "upload",
-        "sign_scan", "deliver", "close")},
+        "sign_scan", "deliver", "close", "pay", "payments_index", "payee", "transfers", "funding_received")},
+    "grants.report": _G_VIEW,
     "grants.attachment": _G_VIEW | {"member"},  # and the applicant himself (SIGN_IN_AS), 404 for anyone else
     # The member's own space: "member" signs in as the applicant of o.grant_application.
     **{f"grants.member.{name}": _MEMBER for name in (
@@ -643,6 +644,11 @@ URL_ARGS.update({
         "programme", "edit_programme", "member.apply")},
     **{f"grants.{name}": (lambda o: {"application_id": o.grant_application.id}) for name in _G_APPLICATION_ROUTES},
     "grants.attachment": lambda o: {"attachment_id": o.grant_attachment.id},
+    "grants.pay": lambda o: {"application_id": o.grant_signed_application.id},
+    "grants.payee": lambda o: {"party_id": o.grant_signed_application.applicant_id},
+    "grants.funding_received": lambda o: {"programme_id": o.grant_programme.id,
+                                          "funder_id": o.grant_programme.funders[0].id},
+    "grants.report": lambda o: {"programme_id": o.grant_programme.id},
 })
 SIGN_IN_AS.update({f"grants.{name}": {"member": lambda o: o.grant_applicant_account} for name in (
     "attachment", "member.index", "member.apply", *(r for r in _G_APPLICATION_ROUTES if r.startswith("member.")))})
@@ -674,7 +680,19 @@ def _grant_attachment(o):
     return add_attachment(o.grant_application, "quote", "devis.pdf", b"%PDF-1.4\n%%EOF\n")
 
 
+def _grant_signed_application(o):
+    from backoffice.grants import agreements, services
+    from tests.grants.factories import submitted
+
+    application = submitted(o.organisation, o.grant_programme)
+    services.approve(application)
+    agreements.issue_agreement(application)
+    agreements.sign_by_scan(application, "convention.pdf", b"%PDF-1.4\n%%EOF\n")
+    return application
+
+
 OBJECTS.update({
+    "grant_signed_application": _grant_signed_application,  # approved, convention issued and signed (scan)
     "grant_programme": _grant_programme,  # the 2026 dermatoscope programme of o.organisation (6 000 €)
     "grant_application": _grant_application,  # a submitted application of a paid member to it (600 €)
     "grant_applicant_account": _grant_applicant_account,  # the member account of that applicant

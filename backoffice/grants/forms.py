@@ -168,3 +168,25 @@ class MemberApplicationForm(ApplicationForm):
 
     quote = FileField("Devis (PDF, JPEG ou PNG — une photo suffit)")
     training_certificate = FileField("Attestation de formation")
+
+
+class PaymentForm(FlaskForm):
+    paid_on = FrenchDateField("Versée le", validators=[Optional()])
+    invoice_reference = StringField("N° de la facture", validators=[Optional(), Length(max=120)])
+
+
+class PayeeForm(FlaskForm):
+    iban = StringField("IBAN", validators=[DataRequired(REQUIRED), Length(max=42)])
+    bic = StringField("BIC", validators=[Optional(), Length(max=11)])
+
+
+class TransferForm(FlaskForm):
+    execution_date = FrenchDateField("Date d'exécution", validators=[InputRequired(REQUIRED)])
+
+
+class FundingForm(FlaskForm):
+    received_on = FrenchDateField("Reçue le", validators=[InputRequired(REQUIRED)])
+
+
+class ReportForm(FlaskForm):
+    file_format = SelectField("Format", choices={"xlsx": "Excel (XLSX)", "csv": "CSV"}, default="xlsx")

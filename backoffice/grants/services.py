@@ -374,6 +374,9 @@ def approve(application, amount=None, *, by=None, on=None) -> GrantApplication:
     application.amount_granted = amount
     application.decided_on = on or _today()
     db.session.flush()
+    from backoffice.grants.payments import post_commitment  # payments imports this module
+
+    post_commitment(application)
     _notify(application, S.APPROVED)
     return application
 
@@ -400,6 +403,9 @@ def cancel(application, reason, *, by=None) -> GrantApplication:
     move(application, S.CANCELLED, by=by, reason=reason)
     programme.granted_total -= application.amount_granted or ZERO
     db.session.flush()
+    from backoffice.grants.payments import reverse_commitment
+
+    reverse_commitment(application)
     _notify(application, S.CANCELLED, reason)
     return application
 

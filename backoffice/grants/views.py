@@ -13,7 +13,7 @@ from sqlalchemy import select
 from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required
 from backoffice.errors import ServiceError, show_refusal
 from backoffice.extensions import db
-from backoffice.grants import agreements, attachments, forms, services
+from backoffice.grants import agreements, attachments, forms, payments, services
 from backoffice.grants.models import (DOCUMENT_STEPS, GRANT_LIFECYCLE, AttachmentKind, GrantApplication, GrantAttachment, GrantProgramme,
                                       GrantStatus)
 from backoffice.grants.services import GrantError
@@ -81,7 +81,8 @@ def programme(programme_id):
     required = [(kind, status) for status in DOCUMENT_STEPS for kind in programme.documents_for(status)]
     return render_template("grants/programme.html", programme=programme, budget=services.budget(programme),
                            ceiling=services.ceiling_text(programme), statuses=list(GrantStatus),
-                           required_documents=required)
+                           required_documents=required, funding_form=forms.FundingForm(formdata=None),
+                           report_form=forms.ReportForm(formdata=None))
 
 
 @bp.route("/programmes/<int:programme_id>/modifier", methods=["GET", "POST"])
@@ -171,6 +172,7 @@ def _render_detail(application, status=200):
                            history=history(application), lifecycle=GRANT_LIFECYCLE, S=GrantStatus,
                            approve_form=approve_form, reason_form=forms.ReasonForm(), ceiling=ceiling,
                            upload_form=forms.UploadForm(), scan_form=forms.ScanForm(), delivery_form=forms.DeliveryForm(),
+                           payment_form=forms.PaymentForm(formdata=None, paid_on=date.today()),
                            agreements=agreements.agreement_versions(application),
                            missing=services.missing_documents(application, GrantStatus.SUBMITTED)), status
 
@@ -490,3 +492,110 @@ def withdraw(application_id):
 
 
 bp.register_blueprint(member_bp)
+
+
+# --------------------------------------------------------------------------------------------
+# Money: the payment on the invoice, the SEPA transfers, the funding received, the report
+# --------------------------------------------------------------------------------------------
+
+@bp.route("/demandes/<int:application_id>/versement", methods=["POST"])
+@permission_required(MANAGE)
+def pay(application_id):
+    application = get_or_404(GrantApplication, application_id)
+    form = forms.PaymentForm()
+    if not form.validate_on_submit():
+        return _refuse(application, GrantError("Date de versement invalide (jj/mm/aaaa)."))
+    return _act(application, lambda: payments.record_payment(application, paid_on=form.paid_on.data,
+                                                              invoice_reference=form.invoice_reference.data),
+                "Versement enregistré et comptabilisé.")
+
+
+def _render_payments(status=200, payee_forms=None):
+    rows = payments.payable(g.organisation)
+    payee_forms = payee_forms or {}
+    for application, _ in rows:
+        payee_forms.setdefault(application.applicant_id, forms.PayeeForm(prefix=f"p{application.applicant_id}",
+                                                                         formdata=None))
+    return render_template("grants/payments.html", rows=rows, payee_forms=payee_forms,
+                           transfer_form=forms.TransferForm(formdata=None, execution_date=date.today())), status
+
+
+@bp.route("/versements")
+@permission_required(MANAGE)
+def payments_index():
+    return _render_payments()
+
+
+@bp.route("/versements/coordonnees/<int:party_id>", methods=["POST"])
+@permission_required(MANAGE)
+def payee(party_id):
+    from backoffice.banking import services as banking
+    from backoffice.banking.errors import BankingError
+
+    party = db.get_or_404(Party, party_id)
+    if not any(a.applicant_id == party.id for a, _ in payments.payable(g.organisation)):
+        abort(404)
+    form = forms.PayeeForm(prefix=f"p{party.id}")
+    if form.validate_on_submit():
+        try:
+            with db.session.begin_nested():
+                banking.set_payee_details(g.organisation, party, form.iban.data, form.bic.data or None)
+        except BankingError as error:
+            status = show_refusal(error, form)
+            return _render_payments(status, {party.id: form})
+        flash(f"Coordonnées bancaires de {party.display_name} enregistrées.", "success")
+        return redirect(url_for("grants.payments_index"))
+    return _render_payments(422, {party.id: form})
+
+
+@bp.route("/versements/virements", methods=["POST"])
+@permission_required(MANAGE)
+def transfers():
+    form = forms.TransferForm()
+    ids = [int(value) for value in request.form.getlist("application_id") if value.isdigit()]
+    if not form.validate_on_submit() or not ids:
+        show_refusal(GrantError("Choisissez les aides à verser et la date d'exécution."))
+        return _render_payments(422)
+    from backoffice.tasks.services import start_task
+    from jobs.grants import grant_transfers
+
+    task = start_task(organisation=g.organisation, user=current_user, kind="grants.transfers",
+                      label=f"Virements des aides ({len(ids)})", job=grant_transfers,
+                      params={"application_ids": ids, "execution_date": form.execution_date.data.isoformat()})
+    return redirect(url_for("tasks.show", task_id=task.id))
+
+
+@bp.route("/programmes/<int:programme_id>/financeurs/<int:funder_id>/recu", methods=["POST"])
+@permission_required(MANAGE)
+def funding_received(programme_id, funder_id):
+    programme = get_or_404(GrantProgramme, programme_id)
+    funder = next((f for f in programme.funders if f.id == funder_id), None)
+    if funder is None:
+        abort(404)
+    form = forms.FundingForm()
+    if not form.validate_on_submit():
+        show_refusal(GrantError("Date de réception invalide (jj/mm/aaaa)."))
+        return redirect(url_for("grants.programme", programme_id=programme.id)), 303
+    try:
+        with db.session.begin_nested():
+            payments.record_funding(funder, form.received_on.data)
+    except GrantError as error:
+        show_refusal(error)
+        return redirect(url_for("grants.programme", programme_id=programme.id)), 303
+    flash(f"Subvention de {funder.name} comptabilisée.", "success")
+    return redirect(url_for("grants.programme", programme_id=programme.id))
+
+
+@bp.route("/programmes/<int:programme_id>/rapport", methods=["POST"])
+@permission_required(VIEW)
+def report(programme_id):
+    programme = get_or_404(GrantProgramme, programme_id)
+    form = forms.ReportForm()
+    fmt = form.file_format.data if form.validate_on_submit() else "xlsx"
+    from backoffice.tasks.services import start_task
+    from jobs.grants import grant_report
+
+    task = start_task(organisation=g.organisation, user=current_user, kind="grants.report",
+                      label=f"Rapport financeurs — {programme.name}", job=grant_report,
+                      params={"programme_id": programme.id, "format": fmt})
+    return redirect(url_for("tasks.show", task_id=task.id))

@@ -52,7 +52,12 @@ def committed_programme(app, db):
 
 
 @pytest.mark.no_db_transaction
-def test_concurrent_approvals_never_exceed_the_envelope(app, db, committed_programme):
+def test_concurrent_approvals_never_exceed_the_envelope(app, db, committed_programme, monkeypatch):
+    # The commitment entries are left out: committed entries of a throw-away organisation cannot be
+    # deleted afterwards (the books' guards), and the accounting's numbering races are its own tests'.
+    from backoffice.grants import payments
+
+    monkeypatch.setattr(payments, "post_commitment", lambda application: None)
     organisation_id, programme_id = committed_programme
     application_ids = db.session.scalars(select(GrantApplication.id).where(
         GrantApplication.programme_id == programme_id).order_by(GrantApplication.id)).all()

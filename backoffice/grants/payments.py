@@ -1,0 +1,147 @@
+"""Money of grants: the accounting entries, the payment on the invoice, the SEPA transfers, the
+funding received.
+
+Entries go through the accounting module's posting rules (``post_event``), each with its own
+``posting_source`` so that a retried job or a double click posts once:
+
+* approval: ``grant_committed`` D 6571 / C 467 (the beneficiary's auxiliary account), source
+  ``grant_applications:<id>:commitment``; a cancellation reverses it;
+* payment: ``grant_paid`` D 467 / C 512, source ``grant_applications:<id>:payment`` (lettered
+  against the commitment on 467 by the accounting module);
+* a funder's money received: ``subsidy_received`` D 512 / C 741, source ``grant_funders:<id>:received``.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from backoffice.accounting import services as accounting
+from backoffice.accounting.errors import AccountingError
+from backoffice.extensions import db
+from backoffice.formatting import format_money
+from backoffice.grants.models import AttachmentKind, GrantApplication, GrantFunder, GrantStatus
+from backoffice.grants.services import GrantError, _notify, _require_documents
+from backoffice.lifecycle import move
+from backoffice.money import clean_amount
+
+S = GrantStatus
+
+
+def _post(organisation, event, **kwargs):
+    try:
+        return accounting.post_event(organisation, event, **kwargs)
+    except AccountingError as exc:
+        raise GrantError(f"Écriture comptable impossible : {exc}") from exc
+
+
+def _label(application, what):
+    return f"{what} {application.reference} — {application.applicant.display_name}"[:200]
+
+
+def post_commitment(application):
+    """The commitment of an approved application (D 6571 / C 467 beneficiary)."""
+    return _post(application.programme.organisation, "grant_committed", amount=application.amount_granted,
+                 party=application.applicant, entry_date=application.decided_on or date.today(),
+                 piece_ref=application.reference, label=_label(application, "Aide attribuée"),
+                 source=accounting.posting_source(GrantApplication, application.id, "commitment"))
+
+
+def reverse_commitment(application):
+    """A cancelled grant: its commitment is reversed (when it was posted)."""
+    from sqlalchemy import select
+
+    from backoffice.accounting.models import JournalEntry as Entry
+
+    source = accounting.posting_source(GrantApplication, application.id, "commitment")
+    entry = db.session.scalar(select(Entry).where(Entry.organisation_id == application.organisation_id,
+                                                  Entry.source == source))
+    if entry is not None:
+        try:
+            accounting.reverse_entry(entry, label=_label(application, "Annulation de l'aide"))
+        except AccountingError as exc:
+            raise GrantError(f"Écriture comptable impossible : {exc}") from exc
+
+
+def record_payment(application, *, paid_on=None, amount=None, invoice_reference=None, by=None):
+    """The grant paid on the invoice: only after the convention is signed, for the amount granted.
+
+    Posts D 467 / C 512 and moves the application to « Versée »."""
+    if application.status is not S.AGREEMENT_SIGNED:
+        raise GrantError("Le versement suit la signature de la convention : la demande est "
+                         f"« {application.status.label} ».")
+    amount = application.amount_granted if amount in (None, "") else clean_amount(amount, field="amount")
+    if amount != application.amount_granted:
+        raise GrantError(f"Le versement est du montant accordé ({format_money(application.amount_granted)}).",
+                         field="amount")
+    _require_documents(application, S.PAID)
+    paid_on = paid_on or date.today()
+    _post(application.programme.organisation, "grant_paid", amount=amount, party=application.applicant,
+          entry_date=paid_on, piece_ref=(invoice_reference or application.reference)[:60],
+          label=_label(application, "Aide versée"),
+          source=accounting.posting_source(GrantApplication, application.id, "payment"))
+    move(application, S.PAID, by=by)
+    application.amount_paid, application.paid_on = amount, paid_on
+    application.invoice_reference = (invoice_reference or "").strip() or None
+    db.session.flush()
+    _notify(application, S.PAID)
+    return application
+
+
+def payable(organisation, programme=None):
+    """Signed applications waiting for their payment, with the beneficiary's bank details (or None)."""
+    from sqlalchemy import select
+
+    from backoffice.banking import services as banking
+
+    query = select(GrantApplication).where(GrantApplication.organisation_id == organisation.id,
+                                           GrantApplication.status == S.AGREEMENT_SIGNED)
+    if programme is not None:
+        query = query.where(GrantApplication.programme_id == programme.id)
+    rows = list(db.session.scalars(query.order_by(GrantApplication.id)))
+    details = banking.payee_details_for(organisation, {a.applicant_id for a in rows})
+    return [(a, details.get(a.applicant_id)) for a in rows]
+
+
+def transfer_file(organisation, application_ids, execution_date) -> tuple[bytes, list[GrantApplication]]:
+    """The pain.001 paying the signed applications ``application_ids`` on ``execution_date``, and
+    those applications recorded as paid on that date (inside a job: file and payments commit
+    together). Refused, naming him, when a beneficiary has no valid bank details."""
+    from backoffice.banking import sepa
+    from backoffice.banking import services as banking
+    from backoffice.banking.errors import BankingError
+
+    wanted = set(application_ids)
+    rows = [(a, d) for a, d in payable(organisation) if a.id in wanted]
+    if not rows:
+        raise GrantError("Aucune aide signée à verser parmi celles choisies.")
+    missing = [a.applicant.display_name for a, d in rows if d is None]
+    if missing:
+        raise GrantError("Coordonnées bancaires manquantes : " + ", ".join(missing) + ".")
+    account = banking.default_account(organisation)
+    if account is None:
+        raise GrantError("L'organisation n'a pas de compte bancaire : renseignez-le dans les paramètres.")
+    try:
+        xml = sepa.credit_transfer_file(account, [
+            (details, application.amount_granted, application.reference,
+             f"{application.programme.name} - aide {application.reference}")
+            for application, details in rows], execution_date)
+    except BankingError as exc:
+        raise GrantError(str(exc)) from exc
+    for application, _ in rows:
+        record_payment(application, paid_on=execution_date, invoice_reference=application.reference)
+    return xml, [a for a, _ in rows]
+
+
+def record_funding(funder: GrantFunder, received_on, *, amount=None):
+    """A funder's money received on the bank account (D 512 / C 741), once."""
+    amount = funder.amount if amount in (None, "") else clean_amount(amount, field="amount")
+    programme = funder.programme
+    entry = _post(programme.organisation, "subsidy_received", amount=amount, entry_date=received_on,
+                  piece_ref=(funder.reference or f"SUBV-{funder.id}")[:60],
+                  label=f"Subvention {funder.name} — {programme.name}"[:200],
+                  source=accounting.posting_source(GrantFunder, funder.id, "received"))
+    funder.received_on, funder.accounting_entry_id = received_on, entry.id
+    db.session.flush()
+    return entry
+
+
