@@ -629,7 +629,7 @@ ROUTES.update({
     **{f"grants.{name}": _G_DECIDE for name in ("approve", "reject", "cancel", "issue_agreement", "claim_repayment")},
     **{f"grants.{name}": _G_MANAGE for name in (
         "new_programme", "edit_programme", "new_application", "edit_application", "submit", "withdraw", "upload",
-        "sign_scan", "deliver", "close", "pay", "payments_index", "payee", "transfers", "funding_received")},
+        "sign_scan", "deliver", "close", "pay", "payments_index", "payee", "transfers", "funding_received", "dedicated_funds")},
     "grants.report": _G_VIEW,
     "grants.attachment": _G_VIEW | {"member"},  # and the applicant himself (SIGN_IN_AS), 404 for anyone else
     # The member's own space: "member" signs in as the applicant of o.grant_application.
@@ -649,6 +649,7 @@ URL_ARGS.update({
     "grants.funding_received": lambda o: {"programme_id": o.grant_programme.id,
                                           "funder_id": o.grant_programme.funders[0].id},
     "grants.report": lambda o: {"programme_id": o.grant_programme.id},
+    "grants.dedicated_funds": lambda o: {"programme_id": o.grant_programme.id},
 })
 SIGN_IN_AS.update({f"grants.{name}": {"member": lambda o: o.grant_applicant_account} for name in (
     "attachment", "member.index", "member.apply", *(r for r in _G_APPLICATION_ROUTES if r.startswith("member.")))})

@@ -145,3 +145,58 @@ def record_funding(funder: GrantFunder, received_on, *, amount=None):
     return entry
 
 
+
+
+# --- Fonds dédiés (ANC 2018-06): the unspent funding carried at year-end, used the next year ---
+
+def _granted_in(programme, year):
+    from sqlalchemy import extract, func, select
+
+    from backoffice.grants.models import GRANTED_STATUSES
+
+    return db.session.scalar(select(func.coalesce(func.sum(GrantApplication.amount_granted), 0)).where(
+        GrantApplication.programme_id == programme.id, GrantApplication.status.in_(GRANTED_STATUSES),
+        extract("year", GrantApplication.decided_on) == year)) or Decimal("0")
+
+
+def unspent_funding(programme, year) -> Decimal:
+    """The funding received in ``year`` that the grants decided in ``year`` did not use."""
+    received = sum((f.amount for f in programme.funders if f.received_on and f.received_on.year == year), Decimal("0"))
+    return max(Decimal("0.00"), (received - Decimal(_granted_in(programme, year))).quantize(Decimal("0.01")))
+
+
+def carry_dedicated_funds(programme, year):
+    """At the close of ``year``: the unspent funding set aside, D 6894 / C 194 (once per year).
+    Returns the entry, or None when everything was used."""
+    from backoffice.accounting.posting import EntryLineSpec
+
+    amount = unspent_funding(programme, year)
+    if not amount:
+        return None
+    try:
+        return accounting.post_entry(
+            programme.organisation, "OD", date(year, 12, 31), f"FD-{year}-{programme.id}",
+            f"Fonds dédiés {year} — {programme.name}"[:200],
+            [EntryLineSpec("6894", debit=amount), EntryLineSpec("194", credit=amount)],
+            source=accounting.posting_source(programme, programme.id, "dedicated", year))
+    except AccountingError as exc:
+        raise GrantError(f"Écriture comptable impossible : {exc}") from exc
+
+
+def use_dedicated_funds(programme, year, on=None):
+    """In ``year``, the funds carried from ``year - 1`` taken back as far as the year's grants used
+    them, D 194 / C 7894 (once per year). Returns the entry, or None."""
+    from backoffice.accounting.posting import EntryLineSpec
+
+    carried = unspent_funding(programme, year - 1)
+    amount = min(carried, Decimal(_granted_in(programme, year))).quantize(Decimal("0.01"))
+    if amount <= 0:
+        return None
+    try:
+        return accounting.post_entry(
+            programme.organisation, "OD", on or date(year, 12, 31), f"FD-{year - 1}-{programme.id}",
+            f"Utilisation des fonds dédiés {year - 1} — {programme.name}"[:200],
+            [EntryLineSpec("194", debit=amount), EntryLineSpec("7894", credit=amount)],
+            source=accounting.posting_source(programme, programme.id, "dedicated-use", year))
+    except AccountingError as exc:
+        raise GrantError(f"Écriture comptable impossible : {exc}") from exc

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required
 from backoffice.errors import ServiceError, show_refusal
 from backoffice.extensions import db
+from backoffice.formatting import format_money
 from backoffice.grants import agreements, attachments, forms, payments, services
 from backoffice.grants.models import (DOCUMENT_STEPS, GRANT_LIFECYCLE, AttachmentKind, GrantApplication, GrantAttachment, GrantProgramme,
                                       GrantStatus)
@@ -30,6 +31,16 @@ VIEW, DECIDE, MANAGE = "grants.view", "grants.decide", "grants.manage"
 def grants_profession_label(code):
     profession = PROFESSIONS_BY_CODE.get(code)
     return profession.label if profession else code
+
+
+def _start(job_name, kind, label, params, dedupe_key=None):
+    """Start the task of ``jobs.grants.<job_name>`` and show its page (handed over after the commit)."""
+    import jobs.grants
+    from backoffice.tasks.services import start_task
+
+    task = start_task(organisation=g.organisation, user=current_user, kind=kind, label=label,
+                      job=getattr(jobs.grants, job_name), params=params, dedupe_key=dedupe_key)
+    return redirect(url_for("tasks.show", task_id=task.id))
 
 
 def _page():
@@ -300,13 +311,8 @@ def issue_agreement(application_id):
     if application.status not in (GrantStatus.APPROVED, GrantStatus.AGREEMENT_ISSUED):
         return _refuse(application, GrantError(f"Pas de convention à émettre pour une demande "
                                                f"« {application.status.label} »."))
-    from backoffice.tasks.services import start_task
-    from jobs.grants import grant_agreement
-
-    task = start_task(organisation=g.organisation, user=current_user, kind="grants.agreement",
-                      label=f"Convention {application.reference}", job=grant_agreement,
-                      params={"application_id": application.id}, dedupe_key=f"grants.agreement:{application.id}")
-    return redirect(url_for("tasks.show", task_id=task.id))
+    return _start("grant_agreement", "grants.agreement", f"Convention {application.reference}",
+                  {"application_id": application.id}, dedupe_key=f"grants.agreement:{application.id}")
 
 
 @bp.route("/demandes/<int:application_id>/signature", methods=["POST"])
@@ -556,13 +562,8 @@ def transfers():
     if not form.validate_on_submit() or not ids:
         show_refusal(GrantError("Choisissez les aides à verser et la date d'exécution."))
         return _render_payments(422)
-    from backoffice.tasks.services import start_task
-    from jobs.grants import grant_transfers
-
-    task = start_task(organisation=g.organisation, user=current_user, kind="grants.transfers",
-                      label=f"Virements des aides ({len(ids)})", job=grant_transfers,
-                      params={"application_ids": ids, "execution_date": form.execution_date.data.isoformat()})
-    return redirect(url_for("tasks.show", task_id=task.id))
+    return _start("grant_transfers", "grants.transfers", f"Virements des aides ({len(ids)})",
+                  {"application_ids": ids, "execution_date": form.execution_date.data.isoformat()})
 
 
 @bp.route("/programmes/<int:programme_id>/financeurs/<int:funder_id>/recu", methods=["POST"])
@@ -592,10 +593,28 @@ def report(programme_id):
     programme = get_or_404(GrantProgramme, programme_id)
     form = forms.ReportForm()
     fmt = form.file_format.data if form.validate_on_submit() else "xlsx"
-    from backoffice.tasks.services import start_task
-    from jobs.grants import grant_report
+    return _start("grant_report", "grants.report", f"Rapport financeurs — {programme.name}",
+                  {"programme_id": programme.id, "format": fmt})
 
-    task = start_task(organisation=g.organisation, user=current_user, kind="grants.report",
-                      label=f"Rapport financeurs — {programme.name}", job=grant_report,
-                      params={"programme_id": programme.id, "format": fmt})
-    return redirect(url_for("tasks.show", task_id=task.id))
+
+@bp.route("/programmes/<int:programme_id>/fonds-dedies", methods=["POST"])
+@permission_required(MANAGE)
+def dedicated_funds(programme_id):
+    """At the year-end: the unspent funding carried (D 6894 / C 194), and last year's used (D 194 / C 7894)."""
+    programme = get_or_404(GrantProgramme, programme_id)
+    year = request.form.get("year", "")
+    if not (year.isdigit() and 2000 < int(year) < 2100):
+        show_refusal(GrantError("Indiquez l'exercice (par exemple 2026)."))
+        return redirect(url_for("grants.programme", programme_id=programme.id)), 303
+    year = int(year)
+    try:
+        with db.session.begin_nested():
+            used = payments.use_dedicated_funds(programme, year)
+            carried = payments.carry_dedicated_funds(programme, year)
+    except GrantError as error:
+        show_refusal(error)
+        return redirect(url_for("grants.programme", programme_id=programme.id)), 303
+    flash(f"Exercice {year} : " + "; ".join(filter(None, [
+        f"fonds dédiés reportés {format_money(carried.total)}" if carried else "aucun fonds dédié à reporter",
+        f"fonds dédiés {year - 1} utilisés {format_money(used.total)}" if used else None])) + ".", "success")
+    return redirect(url_for("grants.programme", programme_id=programme.id))

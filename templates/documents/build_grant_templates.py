@@ -13,12 +13,11 @@ import sys
 from pathlib import Path
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from docx_helpers import add_para, build_all, fill_cell, new_document, set_footer, set_header  # noqa: E402
+from docx_helpers import add_para, build_all, fill_cell, finish, new_document, set_footer, set_header  # noqa: E402
 
 
 def build_grant_agreement(path: Path) -> None:
@@ -73,12 +72,7 @@ def build_grant_agreement(path: Path) -> None:
     fill_cell(signatures.rows[0].cells[1], "Le bénéficiaire", bold=True)
     fill_cell(signatures.rows[1].cells[0], "{{ president }}")
     fill_cell(signatures.rows[1].cells[1], "{{ beneficiary.name }}")
-    for paragraph in doc.paragraphs:
-        for run in paragraph.runs:
-            if run.font.size is None:
-                run.font.size = Pt(10.5)
-    doc.core_properties.title = "Convention d'attribution"
-    doc.save(path)
+    finish(doc, path, "Convention d'attribution")
 
 
 TEMPLATES = {"grant_agreement.docx": build_grant_agreement}

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Cm, Pt
+from docx.shared import Cm
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from docx_helpers import add_para, build_all, fill_cell, new_document, set_header  # noqa: E402
+from docx_helpers import add_para, build_all, fill_cell, finish, new_document, set_header  # noqa: E402
 
 
 def build_cheque_deposit_slip(path: Path) -> None:
@@ -74,12 +74,7 @@ def build_cheque_deposit_slip(path: Path) -> None:
     add_para(doc, "Fait à {{ place }}, le {{ deposit.date|date_fr }}.", space_before=18)
     add_para(doc, "Signature du remettant :", space_before=6)
     add_para(doc, "{{ depositor }}", align=WD_ALIGN_PARAGRAPH.RIGHT, bold=True, space_before=36)
-    for paragraph in doc.paragraphs:
-        for run in paragraph.runs:
-            if run.font.size is None:
-                run.font.size = Pt(10.5)
-    doc.core_properties.title = "Bordereau de remise de chèques"
-    doc.save(path)
+    finish(doc, path, "Bordereau de remise de chèques")
 
 
 TEMPLATES = {"cheque_deposit_slip.docx": build_cheque_deposit_slip}

@@ -86,3 +86,13 @@ def build_all(templates, argv, default_dir: Path) -> int:
         build(outdir / name)
         print(outdir / name)
     return 0
+
+
+def finish(doc, path: Path, title: str, size: float = 10.5) -> None:
+    """Give every run without its own size ``size`` points, set the title, save to ``path``."""
+    for paragraph in doc.paragraphs:
+        for run in paragraph.runs:
+            if run.font.size is None:
+                run.font.size = Pt(size)
+    doc.core_properties.title = title
+    doc.save(path)

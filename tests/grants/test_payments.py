@@ -115,3 +115,22 @@ def test_funder_report(organisation, programme):
     assert grants[0][:4] == ("Demande", "Bénéficiaire", "Profession", "Commune")
     assert grants[1][0] == application.reference and grants[1][2] == "Médecin généraliste"
     assert list(book["Activité"].iter_rows(values_only=True))[1][2:] == (2026, "T2", 31, 3)
+
+
+def test_dedicated_funds_at_year_end_equal_the_unspent_funding_then_are_used(organisation):
+    from tests.grants.factories import dermatoscope_programme
+
+    programme = dermatoscope_programme(organisation, closes_on=date(2027, 12, 31))
+    payments.record_funding(programme.funders[0], date(2026, 2, 20))            # 5 000 € received in 2026
+    services.approve(submitted(organisation, programme), on=date(2026, 4, 7))    # 600 € used in 2026
+    services.approve(submitted(organisation, programme), Decimal("450.00"), on=date(2026, 6, 2))
+    assert payments.unspent_funding(programme, 2026) == Decimal("3950.00")
+    payments.carry_dedicated_funds(programme, 2026)
+    payments.carry_dedicated_funds(programme, 2026)                              # once
+    accounts = reporting.trial_balance(organisation, *YEAR).by_account()
+    assert (accounts["6894"].balance, accounts["194"].balance) == (Decimal("3950.00"), Decimal("-3950.00"))
+    late = submitted(organisation, programme)
+    services.approve(late, on=date(2027, 2, 1))
+    payments.use_dedicated_funds(programme, 2027, on=date(2027, 2, 1))
+    accounts = reporting.trial_balance(organisation, date(2026, 1, 1), date(2027, 12, 31)).by_account()
+    assert (accounts["194"].balance, accounts["7894"].balance) == (Decimal("-3350.00"), Decimal("-600.00"))

@@ -1,4 +1,5 @@
 """Staff screens: a programme typed the French way, the lists, a decision and its refusal."""
+from datetime import date
 from decimal import Decimal
 
 from flask import url_for
@@ -87,3 +88,14 @@ def test_staff_enters_an_application_for_a_member(app, client, login_as, organis
     assert response.status_code == 302
     page = client.get(response.location).get_data(as_text=True)
     assert "Gwenaëlle LE BIHAN" in page and "Déposée" in page
+
+
+def test_dedicated_funds_button(app, client, login_as, organisation):
+    from backoffice.grants import payments
+
+    programme = dermatoscope_programme(organisation)
+    payments.record_funding(programme.funders[1], date(2026, 3, 1))
+    login_as("treasurer")
+    response = client.post(_url("grants.dedicated_funds", programme_id=programme.id), data={"year": "2026"},
+                           follow_redirects=True)
+    assert "fonds dédiés reportés 1\u202f000,00\u00a0€" in response.get_data(as_text=True)
