@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from flask import url_for
 
+from backoffice.organisations.models import OrganisationKind
 from tests.factories import UserFactory
 
 ROLES = ("anonymous", "member", "accountant", "board", "treasurer", "admin", "outsider")
@@ -544,15 +545,20 @@ ROUTES.update({
     **{f"sisa.{name}": _SISA_MANAGE for name in (
         "add_income", "add_deduction", "remove_deduction", "post_deductions", "edit_associate", "create_scenario",
         "edit_scenario", "remove_points", "new_meeting", "edit_meeting", "delete_meeting", "import_meetings",
-        "import_meetings_preview", "import_meetings_confirm")},
+        "import_meetings_preview", "import_meetings_confirm", "prepare_version", "freeze", "discard", "mark_paid",
+        "start_statements", "start_transfer_file")},
     "sisa.meetings": STAFF,
+    "sisa.distributions": STAFF,
+    "sisa.distribution": STAFF,
     "sisa.points": {"GET": STAFF, "POST": _SISA_MANAGE},
     "sisa.my_figures": _MEMBER,
 })
 URL_ARGS.update({
     **{f"sisa.{name}": (lambda o: {"year": 2025}) for name in (
         "year", "add_income", "add_deduction", "post_deductions", "associates", "keys", "create_scenario", "points",
-        "simulation", "meetings", "new_meeting")},
+        "simulation", "meetings", "new_meeting", "distributions", "prepare_version")},
+    **{f"sisa.{name}": (lambda o: {"distribution_id": o.sisa_distribution.id}) for name in (
+        "distribution", "freeze", "discard", "mark_paid", "start_statements", "start_transfer_file")},
     **{f"sisa.{name}": (lambda o: {"meeting_id": o.sisa_meeting.id}) for name in ("edit_meeting", "delete_meeting")},
     **{f"sisa.{name}": (lambda o: {"token": o.sisa_import_token}) for name in (
         "import_meetings_preview", "import_meetings_confirm")},
@@ -610,7 +616,18 @@ def _sisa_import_token(o):
                                  .encode(), "presences.csv")
 
 
+def _sisa_distribution(o):
+    from datetime import date
+
+    from backoffice.sisa import services
+
+    o.sisa_associate  # noqa: B018  (the one associate it pays)
+    services.record_income(o.organisation, 2025, "advance", "Avance ACI 2025", date(2025, 4, 30), "1 000,00")
+    return services.freeze(services.prepare_version(o.organisation, 2025, o.sisa_scenario), date(2025, 12, 31))
+
+
 OBJECTS.update({
+    "sisa_distribution": _sisa_distribution,  # version 1 of 2025, validated
     "sisa_meeting": _sisa_meeting,
     "sisa_import_token": _sisa_import_token,  # a stored meetings file whose one line is valid
     "sisa_associate": _sisa_associate,  # an associate (affiliation) of the test organisation
@@ -618,7 +635,7 @@ OBJECTS.update({
     "sisa_scenario": _sisa_scenario,  # 2025, one key: 100 % equal
     "sisa_points": _sisa_points,
 })
-ORGANISATION_KINDS.update({endpoint: "sisa" for endpoint in ROUTES if endpoint.startswith("sisa.")})
+ORGANISATION_KINDS.update({endpoint: OrganisationKind.SISA for endpoint in ROUTES if endpoint.startswith("sisa.")})
 
 # Equipment grants, staff side (backoffice/grants/views.py)
 _G_VIEW = frozenset({"admin", "treasurer", "board", "accountant"})

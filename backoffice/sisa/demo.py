@@ -1,5 +1,6 @@
 """Demo of the SISA Pôle de Santé Libéral du Pays de Mayenne, 2025: ACI advance and balance, an
-ETP programme, deductions, mission points, a year of coordination meetings and three keys.
+ETP programme, deductions (posted), mission points, a year of coordination meetings, three keys
+in two scenarios, the associates' bank details (one missing) and a validated distribution.
 
 Deterministic (fixed seed) and idempotent: nothing is added once the year has income. Everything
 goes through the services, so the books get their entries as in real use.
@@ -54,7 +55,21 @@ def pays_de_mayenne(organisation):
     services.set_keys(variant, [services.KeyRow("Part égale", "20", "equal", True),
                                 services.KeyRow("Temps de coordination", "60", "hours"),
                                 services.KeyRow("Missions", "20", "points")])
+    _bank_details(organisation, parties, rng)
+    services.post_deductions(organisation, YEAR, date(2025, 12, 31))
+    services.freeze(services.prepare_version(organisation, YEAR, scenario), date(2025, 12, 31))
     db.session.flush()
+
+
+def _bank_details(organisation, parties, rng):
+    """A valid IBAN for every associate but one (the transfer file then names who is missing)."""
+    from schwifty import IBAN
+
+    for party in parties[:-1]:
+        iban = IBAN.generate("FR", bank_code=rng.choice(["1790600032", "3000400031", "1027800001", "2004101005"]),
+                             account_code=f"{rng.randrange(10 ** 10, 10 ** 11)}")
+        services.save_associate(organisation, party, iban=iban.compact,
+                                capital_share=Decimal("150.00") if rng.random() < 0.5 else None)
 
 
 def _meetings(organisation, rows, rng):

@@ -1,4 +1,4 @@
-from backoffice.features import Feature, MenuEntry
+from backoffice.features import Feature, MenuEntry, TaskKind
 from backoffice.organisations.models import OrganisationKind
 
 FEATURE = Feature(
@@ -8,4 +8,6 @@ FEATURE = Feature(
     menu=(MenuEntry("Répartition ACI", "sisa.index", "sisa.view", order=30),
           MenuEntry("Mes heures", "sisa.my_figures", "sisa.self", order=35)),
     permissions=frozenset({"sisa.view", "sisa.manage", "sisa.self"}),
+    task_kinds=(TaskKind("sisa.statements", download="sisa.manage"),
+                TaskKind("sisa.transfer_file", download="sisa.manage")),  # every associate's IBAN
 )

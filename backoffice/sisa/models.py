@@ -11,10 +11,12 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric, String,
-                        UniqueConstraint)
+                        UniqueConstraint, event, inspect, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from backoffice.errors import ServiceError
 from backoffice.extensions import db
+from backoffice.lifecycle import Lifecycle
 from backoffice.formatting import format_date_short, format_money
 from backoffice.models import Money, TimestampMixin
 
@@ -355,3 +357,59 @@ class SisaDistributionShare(db.Model):
 
     distribution = relationship(SisaDistribution, back_populates="shares")
     party = relationship("Party")
+
+
+def _on_distribution_move(distribution, source, target, reason):
+    if target == DistributionStatus.FROZEN:
+        from backoffice.models import utcnow
+
+        distribution.frozen_at = utcnow()
+
+
+DISTRIBUTION_LIFECYCLE = Lifecycle("sisa_distribution", {
+    DistributionStatus.DRAFT: {DistributionStatus.FROZEN},
+    DistributionStatus.FROZEN: {DistributionStatus.PAID, DistributionStatus.SUPERSEDED},
+    DistributionStatus.PAID: {DistributionStatus.SUPERSEDED},
+    DistributionStatus.SUPERSEDED: set(),
+}, noun="la répartition", on_move=_on_distribution_move,
+   verbs={(DistributionStatus.DRAFT, DistributionStatus.FROZEN): "Valider",
+          (DistributionStatus.FROZEN, DistributionStatus.PAID): "Marquer payée"})
+DISTRIBUTION_LIFECYCLE.bind(SisaDistribution)
+
+
+class FrozenDistributionChanged(ServiceError):
+    """Code tried to change what a validated distribution computed (its inputs or amounts)."""
+
+
+_FROZEN_COLUMNS = ("inputs", "distributable", "year", "version", "scenario_name")
+
+
+@event.listens_for(SisaDistribution, "before_update")
+def _keep_frozen_distribution(mapper, connection, distribution):
+    state = inspect(distribution)
+    before = state.attrs.status.history.deleted or [distribution.status]
+    if before[0] == DistributionStatus.DRAFT.value:
+        return
+    for name in _FROZEN_COLUMNS:
+        if state.attrs[name].history.has_changes():
+            raise FrozenDistributionChanged("Une répartition validée ne peut plus être modifiée : créez une nouvelle "
+                                            "version qui la remplace.")
+
+
+def _status_of(connection, distribution_id):
+    return connection.scalar(select(SisaDistribution.status).where(SisaDistribution.id == distribution_id))
+
+
+@event.listens_for(SisaDistributionShare, "before_update")
+def _keep_frozen_share(mapper, connection, share):
+    changed = any(inspect(share).attrs[name].history.has_changes() for name in ("amount", "party_id"))
+    if changed and _status_of(connection, share.distribution_id) != DistributionStatus.DRAFT.value:
+        raise FrozenDistributionChanged("Une répartition validée ne peut plus être modifiée : créez une nouvelle "
+                                        "version qui la remplace.")
+
+
+@event.listens_for(SisaDistributionShare, "before_delete")
+def _keep_frozen_share_row(mapper, connection, share):
+    if _status_of(connection, share.distribution_id) not in (None, DistributionStatus.DRAFT.value):
+        raise FrozenDistributionChanged("Une répartition validée ne peut plus être modifiée : créez une nouvelle "
+                                        "version qui la remplace.")

@@ -5,6 +5,7 @@ Every function flushes and never commits (the request, job or command commits). 
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -13,8 +14,8 @@ from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from sqlalchemy import func, select
 
-from backoffice.accounting.services import (AccountingError, EntryLineSpec, ensure_ledger, get_account, post_entry,
-                                            post_event, posting_source)
+from backoffice.accounting.services import (AccountingError, EntryLineSpec, EventShare, ensure_ledger, get_account,
+                                            post_entry, post_event, posting_source)
 from backoffice.banking import services as banking
 from backoffice.errors import ServiceError
 from backoffice.extensions import db
@@ -635,3 +636,240 @@ def apply_meeting_import(organisation, data, filename=""):
         db.session.add(meeting)
     db.session.flush()
     return plan
+
+
+# --------------------------------------------------------------------------------------------
+# Distributions: versions, validation, posting, payment
+# --------------------------------------------------------------------------------------------
+
+def distributions(organisation, year):
+    from backoffice.sisa.models import SisaDistribution
+
+    return list(db.session.scalars(select(SisaDistribution).where(
+        SisaDistribution.organisation_id == organisation.id, SisaDistribution.year == year).order_by(
+        SisaDistribution.version.desc())))
+
+
+def current_version(organisation, year):
+    """The validated version in force for ``year`` (frozen or paid, not superseded), or None."""
+    from backoffice.sisa.models import DistributionStatus
+
+    return next((d for d in distributions(organisation, year)
+                 if d.status in (DistributionStatus.FROZEN.value, DistributionStatus.PAID.value)), None)
+
+
+def prepare_version(organisation, year, scenario):
+    """A draft version of ``year``'s distribution with ``scenario``'s keys: its inputs and
+    amounts stored; it supersedes the version in force once validated."""
+    from backoffice.audit.services import current_actor_id
+    from backoffice.sisa.models import DistributionStatus, SisaDistribution, SisaDistributionShare
+
+    existing = distributions(organisation, year)
+    if any(d.status == DistributionStatus.DRAFT.value for d in existing):
+        raise SisaError(f"Une version brouillon de la répartition {year} existe déjà : validez-la ou supprimez-la.")
+    try:
+        result = calculation.compute(inputs_for(organisation, year, scenario))
+    except DistributionError as error:
+        raise SisaError(str(error)) from None
+    current = current_version(organisation, year)
+    distribution = SisaDistribution(
+        organisation_id=organisation.id, year=year, version=max((d.version for d in existing), default=0) + 1,
+        status=DistributionStatus.DRAFT.value, scenario_name=scenario.name, distributable=result.inputs.distributable,
+        inputs=result.inputs.to_json(), supersedes_id=current.id if current else None,
+        created_by_id=current_actor_id())
+    distribution.shares = [SisaDistributionShare(party_id=row.associate.party_id, amount=row.total,
+                                                 detail=_share_detail(row)) for row in result.associates]
+    db.session.add(distribution)
+    db.session.flush()
+    return distribution
+
+
+def _share_detail(row):
+    return {"days": row.days, "hours": str(row.associate.hours), "points": str(row.associate.points),
+            "keys": {str(position): str(amount) for position, amount in row.by_key.items()}}
+
+
+def discard_draft(distribution):
+    from backoffice.sisa.models import DistributionStatus
+
+    if distribution.status != DistributionStatus.DRAFT.value:
+        raise SisaError("Seule une version brouillon peut être supprimée : une version validée est conservée.")
+    db.session.delete(distribution)
+    db.session.flush()
+
+
+def recompute(distribution):
+    """The distribution computed again from its stored inputs (years later: the same cents)."""
+    return calculation.compute(Inputs.from_json(distribution.inputs))
+
+
+def recomputes_identically(distribution):
+    stored = {share.party_id: share.amount for share in distribution.shares}
+    return {pid: row.total for pid, row in recompute(distribution).by_party().items()} == stored
+
+
+def differences(distribution):
+    """[(party id, name, previous amount or None, amount, difference)] against the version it
+    supersedes (the whole amount for a first version), by name."""
+    names = {a["party_id"]: a["name"] for a in distribution.inputs["associates"]}
+    previous = {s.party_id: s.amount for s in distribution.supersedes.shares} if distribution.supersedes else {}
+    if distribution.supersedes:
+        names.update({a["party_id"]: a["name"] for a in distribution.supersedes.inputs["associates"]})
+    new = {s.party_id: s.amount for s in distribution.shares}
+    rows = []
+    for pid in set(previous) | set(new):
+        old, amount = previous.get(pid), new.get(pid, ZERO)
+        rows.append((pid, names.get(pid, str(pid)), old, amount, amount - (old or ZERO)))
+    return sorted(rows, key=lambda r: (r[1].casefold(), r[0]))
+
+
+def parties_by_id(party_ids):
+    from backoffice.people.models import Party
+
+    return {p.id: p for p in db.session.scalars(select(Party).where(Party.id.in_(list(party_ids))))}
+
+
+def freeze(distribution, entry_date):
+    """Validate a draft: its amounts are checked against its stored inputs, it is posted (a first
+    version: D 62261 the total / C 4551 per associate; a correction: only the differences) and
+    the version it corrects is superseded."""
+    from backoffice.lifecycle import move
+    from backoffice.sisa.models import DistributionStatus, SisaDistribution
+
+    if distribution.status != DistributionStatus.DRAFT.value:
+        raise SisaError(f"La version {distribution.version} est déjà validée : elle ne peut plus changer.")
+    if not recomputes_identically(distribution):
+        raise SisaError("Les montants enregistrés ne correspondent plus au calcul : préparez une nouvelle version.")
+    previous = distribution.supersedes
+    organisation = _organisation(distribution)
+    label = f"Répartition ACI {distribution.year} v{distribution.version} ({distribution.scenario_name})"[:200]
+    piece = f"SISA-{distribution.year}-V{distribution.version}"
+    source = posting_source(SisaDistribution, distribution.id)
+    try:
+        if previous is None:
+            parties = parties_by_id(s.party_id for s in distribution.shares)
+            distribution.entry = post_event(
+                organisation, "sisa_distribution", entry_date=entry_date, piece_ref=piece, label=label, source=source,
+                shares=[EventShare(parties[s.party_id], s.amount) for s in distribution.shares if s.amount > 0])
+        else:
+            distribution.entry = _post_differences(organisation, distribution, entry_date, piece, label, source)
+    except AccountingError as error:
+        raise _refuse(error) from None
+    if previous is not None:
+        move(previous, DistributionStatus.SUPERSEDED, reason=f"Remplacée par la version {distribution.version}")
+    move(distribution, DistributionStatus.FROZEN)
+    db.session.flush()
+    return distribution
+
+
+def _organisation(distribution):
+    from backoffice.organisations.models import Organisation
+
+    return db.session.get(Organisation, distribution.organisation_id)
+
+
+def _post_differences(organisation, distribution, entry_date, piece, label, source):
+    from backoffice.accounting.services import event_accounts
+
+    journal, charge, associates_account = event_accounts(organisation, "sisa_distribution")
+    diffs = [(pid, diff) for pid, _, _, _, diff in differences(distribution) if diff]
+    if not diffs:
+        return None
+    parties = parties_by_id(pid for pid, _ in diffs)
+    lines = [EntryLineSpec(associates_account, credit=diff, party=parties[pid]) if diff > 0 else
+             EntryLineSpec(associates_account, debit=-diff, party=parties[pid]) for pid, diff in diffs]
+    net = sum((diff for _, diff in diffs), ZERO)
+    if net > 0:
+        lines.insert(0, EntryLineSpec(charge, debit=net))
+    elif net < 0:
+        lines.insert(0, EntryLineSpec(charge, credit=-net))
+    return post_entry(organisation, journal, entry_date, piece, f"Correction : {label}"[:200], lines, source=source,
+                      event="sisa_distribution")
+
+
+def payable(distribution):
+    """{party id: what is still to pay him}: his amount less what earlier versions paid him
+    (negative: he was overpaid and owes it back)."""
+    paid = defaultdict(lambda: ZERO)
+    earlier = distribution.supersedes
+    while earlier is not None:
+        for share in earlier.shares:
+            paid[share.party_id] += Decimal(share.detail.get("paid", "0"))
+        earlier = earlier.supersedes
+    amounts = {s.party_id: s.amount for s in distribution.shares}
+    return {pid: amounts.get(pid, ZERO) - paid[pid] for pid in set(amounts) | set(paid)}
+
+
+def transfers(distribution):
+    """[(party, PayeeBankDetails, amount)] of the positive amounts to pay; ``SisaError`` naming
+    every associate without bank details."""
+    from backoffice.sisa.models import DistributionStatus
+
+    if distribution.status != DistributionStatus.FROZEN.value:
+        raise SisaError("Seule une version validée et pas encore payée donne lieu à des virements.")
+    due = {pid: amount for pid, amount in payable(distribution).items() if amount > 0}
+    organisation = _organisation(distribution)
+    details = banking.payee_details_for(organisation, list(due))
+    parties = parties_by_id(due)
+    missing = sorted(parties[pid].display_name for pid in due if pid not in details)
+    if missing:
+        raise SisaError(f"Coordonnées bancaires manquantes pour {len(missing)} associé(s) : {', '.join(missing)}. "
+                        "Complétez leur IBAN avant de produire le fichier de virements.")
+    return sorted(((parties[pid], details[pid], amount) for pid, amount in due.items()),
+                  key=lambda t: (t[0].sort_name, t[0].id))
+
+
+def transfer_file(distribution, execution_date):
+    """The pain.001 paying every associate his amount in one upload (banking.sepa, schema-valid)."""
+    from backoffice.banking import sepa
+
+    rows = transfers(distribution)
+    if not rows:
+        raise SisaError("Aucun montant à virer pour cette version.")
+    account = banking.default_account(_organisation(distribution))
+    if account is None or not account.iban:
+        raise SisaError("La SISA n'a pas de compte bancaire par défaut avec un IBAN : complétez-le.")
+    try:
+        return sepa.credit_transfer_file(account, [
+            (details, amount, f"SISA{distribution.year}V{distribution.version}P{party.id}",
+             f"Repartition ACI {distribution.year} v{distribution.version}") for party, details, amount in rows],
+            execution_date)
+    except ServiceError as error:
+        raise _refuse(error) from None
+
+
+def mark_paid(distribution, paid_on):
+    """The transfers went out: D 4551 per associate / C bank (lettering his account), each
+    share's paid amount kept, the version paid."""
+    from backoffice.lifecycle import move
+    from backoffice.sisa.models import DistributionStatus, SisaDistribution
+
+    rows = transfers(distribution)
+    if rows:
+        try:
+            post_event(
+                _organisation(distribution), "sisa_distribution_paid", entry_date=paid_on,
+                piece_ref=f"SISA-{distribution.year}-V{distribution.version}-VIR",
+                label=f"Virement répartition ACI {distribution.year} v{distribution.version}",
+                shares=[EventShare(party, amount) for party, _, amount in rows],
+                source=posting_source(SisaDistribution, distribution.id, "paid"))
+        except AccountingError as error:
+            raise _refuse(error) from None
+    paid = {party.id: amount for party, _, amount in rows}
+    for share in distribution.shares:
+        share.detail = {**share.detail, "paid": str(paid.get(share.party_id, ZERO))}
+    distribution.paid_on = paid_on
+    move(distribution, DistributionStatus.PAID)
+    db.session.flush()
+    return distribution
+
+
+def shares_of(organisation, party):
+    """The shares of ``party`` in the validated versions in force (his own figures), by year."""
+    from backoffice.sisa.models import DistributionStatus, SisaDistribution, SisaDistributionShare
+
+    return list(db.session.execute(
+        select(SisaDistribution, SisaDistributionShare).join(SisaDistributionShare.distribution).where(
+            SisaDistribution.organisation_id == organisation.id, SisaDistributionShare.party_id == party.id,
+            SisaDistribution.status.in_([DistributionStatus.FROZEN.value, DistributionStatus.PAID.value]))
+        .order_by(SisaDistribution.year.desc())))

@@ -15,7 +15,8 @@ from backoffice.people import services as people_services
 from backoffice.people.forms import ImportForm
 from backoffice.sisa.forms import (KEY_ROWS, AssociateForm, DeductionForm, IncomeForm, KeysForm, MeetingForm,
                                    PointsForm, PostDeductionsForm, ScenarioForm)
-from backoffice.sisa.models import SisaDeduction, SisaIncome, SisaMeeting, SisaMissionPoints, SisaScenario
+from backoffice.sisa.models import (SisaDeduction, SisaDistribution, SisaIncome, SisaMeeting, SisaMissionPoints,
+                                   SisaScenario)
 
 bp = org_blueprint("sisa", __name__, url_prefix="/sisa")
 
@@ -394,6 +395,138 @@ def import_meetings_confirm(token):
     return redirect(url_for(".meetings", year=years[-1]))
 
 
+# --- distributions: versions, validation, payment, outputs ------------------------------------
+
+@bp.route("/<int:year>/repartitions")
+@permission_required(VIEW)
+def distributions(year):
+    return render_template("sisa/distributions.html", year=_check_year(year),
+                           versions=services.distributions(g.organisation, year),
+                           scenarios=services.scenarios(g.organisation, year))
+
+
+@bp.route("/<int:year>/repartitions", methods=["POST"])
+@permission_required(MANAGE)
+def prepare_version(year):
+    chosen = {s.id: s for s in services.scenarios(g.organisation, _check_year(year))}
+    scenario = chosen.get(request.form.get("scenario", type=int))
+    try:
+        if scenario is None:
+            raise services.SisaError(f"Choisissez un scénario de clés de {year}.", "scenario")
+        with db.session.begin_nested():
+            distribution = services.prepare_version(g.organisation, year, scenario)
+    except ServiceError as error:
+        show_refusal(error)
+        return redirect(url_for(".distributions", year=year))
+    flash(f"Version {distribution.version} préparée : vérifiez-la, puis validez-la.", "success")
+    return redirect(url_for(".distribution", distribution_id=distribution.id))
+
+
+@bp.route("/repartitions/<int:distribution_id>")
+@permission_required(VIEW)
+def distribution(distribution_id):
+    from backoffice.documents import generated
+    from backoffice.sisa.documents import STATEMENT_KIND
+
+    version = get_or_404(SisaDistribution, distribution_id)
+    return render_template("sisa/distribution.html", distribution=version, year=version.year,
+                           differences=services.differences(version), identical=services.recomputes_identically(version),
+                           payable=services.payable(version),
+                           documents=generated.current_documents(g.organisation, STATEMENT_KIND, version.shares),
+                           today=date.today())
+
+
+def _act(distribution_id, action, success):
+    """Run ``action(distribution)`` in a savepoint; a refusal is flashed; back to the version."""
+    version = get_or_404(SisaDistribution, distribution_id)
+    try:
+        with db.session.begin_nested():
+            result = action(version)
+    except ServiceError as error:
+        show_refusal(error)
+        return redirect(url_for(".distribution", distribution_id=version.id))
+    if isinstance(result, str):
+        return redirect(result)
+    flash(success, "success")
+    return redirect(url_for(".distribution", distribution_id=version.id))
+
+
+def _date_field(name):
+    from backoffice.forms import DATE_ERROR
+
+    text = (request.form.get(name) or "").strip()
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            from datetime import datetime
+
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise services.SisaError(DATE_ERROR, name)
+
+
+@bp.route("/repartitions/<int:distribution_id>/valider", methods=["POST"])
+@permission_required(MANAGE)
+def freeze(distribution_id):
+    return _act(distribution_id, lambda d: services.freeze(d, _date_field("entry_date")) and None,
+                "Répartition validée et comptabilisée : elle ne peut plus changer.")
+
+
+@bp.route("/repartitions/<int:distribution_id>/supprimer", methods=["POST"])
+@permission_required(MANAGE)
+def discard(distribution_id):
+    def action(version):
+        year = version.year
+        services.discard_draft(version)
+        flash(f"Version brouillon {year} supprimée.", "success")
+        return url_for(".distributions", year=year)
+
+    return _act(distribution_id, action, "")
+
+
+@bp.route("/repartitions/<int:distribution_id>/payee", methods=["POST"])
+@permission_required(MANAGE)
+def mark_paid(distribution_id):
+    return _act(distribution_id, lambda d: services.mark_paid(d, _date_field("paid_on")) and None,
+                "Virements comptabilisés : la répartition est payée.")
+
+
+def _start(version, job, kind, label, params):
+    from backoffice.tasks.services import start_task
+
+    task = start_task(organisation=g.organisation, user=current_user, kind=kind, label=label, job=job,
+                      params={"distribution_id": version.id, **params},
+                      dedupe_key=f"{kind}:{version.id}")
+    return url_for("tasks.show", task_id=task.id)
+
+
+@bp.route("/repartitions/<int:distribution_id>/releves", methods=["POST"])
+@permission_required(MANAGE)
+def start_statements(distribution_id):
+    from jobs.sisa import statements
+
+    def action(version):
+        if version.status == "draft":
+            raise services.SisaError("Validez la répartition avant d'en produire les relevés.")
+        return _start(version, statements, "sisa.statements", f"Relevés {version.year} v{version.version}", {})
+
+    return _act(distribution_id, action, "")
+
+
+@bp.route("/repartitions/<int:distribution_id>/virements", methods=["POST"])
+@permission_required(MANAGE)
+def start_transfer_file(distribution_id):
+    from jobs.sisa import transfer_file
+
+    def action(version):
+        services.transfers(version)  # refused now, in French, rather than in the job
+        execution_date = _date_field("execution_date")
+        return _start(version, transfer_file, "sisa.transfer_file", f"Virements {version.year} v{version.version}",
+                      {"execution_date": execution_date.isoformat()})
+
+    return _act(distribution_id, action, "")
+
+
 # --- the associate's own figures -----------------------------------------------------------
 
 @bp.route("/mon-espace")
@@ -403,8 +536,14 @@ def my_figures():
     year = request.args.get("annee", type=int) or date.today().year
     associate = party is not None and services.is_associate(g.organisation, party)
     meetings = services.meetings_attended(g.organisation, party, year) if associate else []
+    shares = services.shares_of(g.organisation, party) if associate else []
+    from backoffice.documents import generated
+    from backoffice.sisa.documents import STATEMENT_KIND
+
+    documents = generated.current_documents(g.organisation, STATEMENT_KIND, [share for _, share in shares])
     return render_template("sisa/my_figures.html", party=party, associate=associate, year=year, meetings=meetings,
-                           total_minutes=sum(m.duration_minutes for m in meetings))
+                           total_minutes=sum(m.duration_minutes for m in meetings), shares=shares,
+                           documents=documents)
 
 
 @bp.context_processor

@@ -1,0 +1,69 @@
+"""Build the SISA Word template of templates/documents/ with python-docx.
+
+Run from the repository root, then commit the .docx file::
+
+    .venv/bin/python templates/documents/build_sisa_templates.py
+
+Same conventions as ``build_templates.py``: every Jinja tag is one run. The context is built by
+``backoffice.sisa.documents.statement_context`` (variables in ``STATEMENT_VARIABLES``).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from docx_helpers import add_para, build_all, fill_cell, new_document, set_header  # noqa: E402
+
+
+def build_sisa_statement(path: Path) -> None:
+    """Relevé individuel de répartition: the associate, his presence, one row per key, the total."""
+    doc = new_document()
+    set_header(doc, "{{ organisation.name }} — Répartition {{ distribution.year }}")
+    add_para(doc, "{%p if logo %}")
+    add_para(doc, "{{ logo }}")
+    add_para(doc, "{%p endif %}")
+    add_para(doc, "{{ organisation.name }}", bold=True, size=13)
+    add_para(doc, "{{ organisation.address }}")
+    add_para(doc, "Relevé individuel de répartition de la rémunération d'équipe {{ distribution.year }}",
+             style="Title", align=WD_ALIGN_PARAGRAPH.CENTER)
+    add_para(doc, "{{ associate.name }} — {{ associate.profession }}", bold=True)
+    add_para(doc, "Version {{ distribution.version }} validée le {{ distribution.frozen_on|date_fr }} "
+                  "(clés : {{ distribution.scenario }}){%if distribution.supersedes %}, qui remplace la version "
+                  "{{ distribution.supersedes }}{% endif %}.")
+    add_para(doc, "Montant réparti entre les associés : {{ distribution.distributable|money }}.")
+    add_para(doc, "Votre présence : {{ presence.days }} jours d'associé dans l'année, {{ presence.hours }} heures "
+                  "de coordination, {{ presence.points }} points de missions.", space_before=6)
+    table = doc.add_table(rows=4, cols=5)
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, ("Clé", "%", "Base", "Montant de la clé", "Votre part")):
+        fill_cell(cell, text, bold=True)
+    fill_cell(table.rows[1].cells[0], "{%tr for key in keys %}")
+    row = table.rows[2].cells
+    fill_cell(row[0], "{{ key.label }}")
+    fill_cell(row[1], "{{ key.percentage }} %")
+    fill_cell(row[2], "{{ key.basis }}")
+    fill_cell(row[3], "{{ key.amount|money }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    fill_cell(row[4], "{{ key.share|money }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    fill_cell(table.rows[3].cells[0], "{%tr endfor %}")
+    add_para(doc, "Total de votre part : {{ total|money }}, soit {{ total|money_words }}.", bold=True, space_before=10)
+    add_para(doc, "Comment ce montant est calculé", bold=True, space_before=10)
+    add_para(doc, "{{ method }}")
+    add_para(doc, "Fait à {{ place }}, le {{ issued_on|date_fr }}.", space_before=18)
+    doc.core_properties.title = "Relevé individuel de répartition"
+    doc.save(path)
+
+
+TEMPLATES = {"sisa_statement.docx": build_sisa_statement}
+
+
+def main(argv=None) -> int:
+    return build_all(TEMPLATES, argv, HERE)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,78 @@
+"""A distribution through the screens: prepared, validated, statements issued by the job (durable
+documents), the transfer file, payment; an associate downloads his own statement only."""
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from backoffice.documents.models import GeneratedDocument
+from backoffice.extensions import db
+from backoffice.sisa import services
+from backoffice.sisa.models import SisaDistribution
+from backoffice.sisa.services import KeyRow
+from backoffice.tasks.models import Task
+from tests.factories import UserFactory
+from tests.sisa.test_distributions import IBANS
+
+
+def _prepared_year(sisa, associates):
+    services.record_income(sisa, 2025, "advance", "Avance ACI 2025", date(2025, 4, 30), Decimal("10000.00"))
+    scenario = services.create_scenario(sisa, 2025, "Règlement intérieur")
+    services.set_keys(scenario, [KeyRow("Part égale", "100", "equal", True)])
+    for party, iban in zip(vars(associates).values(), IBANS):
+        services.save_associate(sisa, party, iban=iban)
+    return scenario
+
+
+def test_prepare_validate_statements_transfer_and_pay(client, login_as, sisa, associates):
+    scenario = _prepared_year(sisa, associates)
+    treasurer = login_as("treasurer", org=sisa)
+    response = client.post("/o/sisa-test/sisa/2025/repartitions", data={"scenario": scenario.id})
+    distribution = db.session.scalar(select(SisaDistribution))
+    assert response.headers["Location"].endswith(f"/repartitions/{distribution.id}")
+    page = client.get(f"/o/sisa-test/sisa/repartitions/{distribution.id}").get_data(as_text=True)
+    assert "Brouillon" in page and "mêmes montants, au centime près" in page
+    response = client.post(f"/o/sisa-test/sisa/repartitions/{distribution.id}/valider", data={"entry_date": "2025-12-31"})
+    assert response.status_code == 302
+    db.session.refresh(distribution)
+    assert distribution.status == "frozen" and distribution.entry is not None
+
+    response = client.post(f"/o/sisa-test/sisa/repartitions/{distribution.id}/releves")
+    assert "/tasks/" in response.headers["Location"]
+    task = db.session.scalar(select(Task).where(Task.kind == "sisa.statements"))
+    assert task.status == "done", task.message
+    documents = db.session.scalars(select(GeneratedDocument).where(GeneratedDocument.kind == "sisa_statement")).all()
+    assert len(documents) == 4 and all(d.number.startswith("2025-") for d in documents)
+
+    response = client.post(f"/o/sisa-test/sisa/repartitions/{distribution.id}/virements",
+                           data={"execution_date": "2026-01-20"})
+    transfer = db.session.scalar(select(Task).where(Task.kind == "sisa.transfer_file"))
+    assert transfer.status == "done", transfer.message
+    response = client.post(f"/o/sisa-test/sisa/repartitions/{distribution.id}/payee", data={"paid_on": "2026-01-22"})
+    db.session.refresh(distribution)
+    assert distribution.status == "paid"
+
+    # The associate sees his own figures and statement, not anyone else's.
+    share = next(s for s in distribution.shares if s.party_id == associates.helene.id)
+    own = next(d for d in documents if d.subject_id == share.id)
+    other = next(d for d in documents if d.subject_id != share.id)
+    login_as("member", org=sisa, user=UserFactory(party=associates.helene))
+    page = client.get("/o/sisa-test/sisa/mon-espace?annee=2025").get_data(as_text=True)
+    assert "mon relevé" in page and f"/documents/files/{own.id}" in page
+    assert client.get(f"/o/sisa-test/documents/files/{own.id}").status_code == 200
+    assert client.get(f"/o/sisa-test/documents/files/{other.id}").status_code in (403, 404)
+    assert client.get(f"/o/sisa-test/sisa/repartitions/{distribution.id}").status_code == 403
+    assert treasurer is not None
+
+
+def test_a_transfer_file_refused_names_the_associate_without_iban(client, login_as, sisa, associates):
+    from backoffice.banking.models import PayeeBankDetails
+
+    scenario = _prepared_year(sisa, associates)
+    db.session.delete(db.session.query(PayeeBankDetails).filter_by(party_id=associates.soizic.id).one())
+    distribution = services.freeze(services.prepare_version(sisa, 2025, scenario), date(2025, 12, 31))
+    login_as("treasurer", org=sisa)
+    response = client.post(f"/o/sisa-test/sisa/repartitions/{distribution.id}/virements",
+                           data={"execution_date": "2026-01-20"}, follow_redirects=True)
+    assert "Coordonnées bancaires manquantes pour 1 associé(s) : Soizic LE GOFF" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Task).where(Task.kind == "sisa.transfer_file")) is None
