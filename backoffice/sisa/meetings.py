@@ -10,8 +10,8 @@ separated by « ; » or line breaks, are several attendees)::
                |       |                        |      | Paul Chevalier    |               ← blank: same meeting
     Total      | 3 h   |                        |      |                   |               ← total lines: skipped
 
-The file is read by the people import's reader (``people.importer.read_table``: CSV in UTF-8 or
-Windows-1252 with any separator, or XLSX); the header is the first row naming a date and an
+The file is read by the people import's readers (``people.importer.read_csv``/``read_xlsx``: CSV in
+UTF-8 or Windows-1252 with any separator, or XLSX); the header is the first row naming a date and an
 attendee (or an RPPS/ADELI) column. Dates as ``04/03/2025``, ``4/3/25``, ``2025-03-04``,
 ``4 mars 2025`` or an Excel serial number written as text; durations as ``1h30``, ``90 min``,
 ``1:30``, ``1,5`` (hours; a bare number above 12 is minutes, as is any number in a column
@@ -30,7 +30,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from backoffice.people.importer import fold, read_table
+from backoffice.people.importer import fold, read_csv, read_xlsx
 from backoffice.sisa.models import MeetingKind
 
 MAX_MINUTES = 24 * 60
@@ -219,9 +219,7 @@ def _find_header(rows):
 
 def read_meeting_rows(data, filename=""):
     """(columns {key: index}, minutes column?, ignored headers, data rows [(line, cells)], skipped lines, format)."""
-    table = read_table(data, filename)  # raises people.importer.ImportFileError (a ServiceError)
-    first_line = (table.rows[0][0] - 1) if table.rows else 1
-    rows = [(first_line, table.headers), *table.rows]
+    rows, kind = _read_rows(data)
     header_index = _find_header(rows)
     skipped = [line for line, _ in rows[:header_index]]
     header_line, headers = rows[header_index]
@@ -240,7 +238,25 @@ def read_meeting_rows(data, filename=""):
             skipped.append(line)
             continue
         body.append((line, cells))
-    return columns, minutes_column, ignored, body, skipped, table.format
+    return columns, minutes_column, ignored, body, skipped, kind
+
+
+def _read_rows(data):
+    """The non-blank rows ``[(line, cells)]`` and the format of a CSV or XLSX file, read by the
+    people import's readers (its ``read_table`` looks for the people's own header)."""
+    if not data:
+        raise MeetingFileError("Le fichier est vide.")
+    if data.startswith(b"PK\x03\x04"):
+        rows, kind = read_xlsx(data), "xlsx"
+    elif data.startswith((b"\xd0\xcf\x11\xe0", b"%PDF", b"\x89", b"\xff")):
+        raise MeetingFileError("Format de fichier non pris en charge : enregistrez-le en CSV ou en classeur .xlsx.")
+    else:
+        rows, kind = read_csv(data), "csv"
+    rows = [(line, [str(c).replace("\xa0", " ").strip() for c in cells]) for line, cells in rows]
+    rows = [(line, cells) for line, cells in rows if any(cells)]
+    if not rows:
+        raise MeetingFileError("Le fichier ne contient aucune ligne.")
+    return rows, kind
 
 
 def plan_meetings(data, filename, index, existing=frozenset()):
