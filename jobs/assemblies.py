@@ -1,5 +1,6 @@
 """Jobs of general assemblies: the convocations (mails queued through the mail queue)."""
 from backoffice.assemblies import services
+from backoffice.extensions import db
 from backoffice.assemblies.models import Assembly
 from backoffice.mail.services import external_url
 from jobs import task_job
@@ -45,3 +46,19 @@ def assembly_results(task):
     with task.result_file(f"resultats-ag-{assembly.held_at:%Y-%m-%d}.{file_format}") as f:
         write_table(file_format, RESULTS_HEADER, results_rows(assembly), f, title="Résultats")
     task.report_progress(1, 1, "Résultats exportés")
+
+
+@task_job(queue="default", timeout=300)
+def secret_board(task):
+    """The published board of the secret ballot ``task.params['resolution_id']`` as CSV, final hash last."""
+    from backoffice.assemblies.minutes import BOARD_HEADER, board_rows
+    from backoffice.assemblies.models import Resolution
+    from backoffice.spreadsheets import write_table
+    from jobs import TaskFailed
+
+    resolution = db.session.get(Resolution, task.params["resolution_id"])
+    if resolution is None or resolution.assembly.organisation_id != task.organisation_id:
+        raise TaskFailed("L'élément demandé n'existe plus.")
+    with task.result_file(f"bulletins-secrets-resolution-{resolution.position}.csv") as f:
+        write_table("csv", BOARD_HEADER, board_rows(resolution), f)
+    task.report_progress(1, 1, "Tableau des bulletins publié")

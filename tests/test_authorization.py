@@ -796,7 +796,7 @@ _AG_MEMBER = ("member_assembly", "member_proxy", "member_revoke_proxy", "member_
 ROUTES.update({
     **{f"assemblies.{name}": _AG for name in (
         "index", "create", *_AG_DRAFT, "edit_resolution", "delete_resolution", *_AG_LIVE, "revoke_proxy",
-        "check_in", "undo_check_in", "open_vote", "close_vote", "room_counts")},
+        "check_in", "undo_check_in", "open_vote", "close_vote", "room_counts", "export_board")},
     **{f"assemblies.{name}": _MEMBER for name in ("mine", *_AG_MEMBER, "member_vote")},
 })
 URL_ARGS.update({
@@ -811,7 +811,7 @@ URL_ARGS.update({
        for name in ("check_in", "undo_check_in")},
     **{f"assemblies.{name}": (lambda o: {"assembly_id": o.convened_assembly.id,
                                          "resolution_id": o.convened_assembly.resolutions[0].id})
-       for name in ("open_vote", "close_vote", "room_counts", "member_vote")},
+       for name in ("open_vote", "close_vote", "room_counts", "member_vote", "export_board")},
 })
 SIGN_IN_AS.update({f"assemblies.{name}": {"member": lambda o: o.member_account}
                    for name in ("mine", *_AG_MEMBER, "member_vote")})

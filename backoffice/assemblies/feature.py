@@ -19,5 +19,6 @@ FEATURE = Feature(
     permissions=frozenset({"assemblies.view", "assemblies.manage", "self.service"}),
     task_kinds=(TaskKind("assemblies.convocations", download="assemblies.manage"),
                 TaskKind("assemblies.minutes", download="assemblies.view"),
-                TaskKind("assemblies.results", download="assemblies.view")),
+                TaskKind("assemblies.results", download="assemblies.view"),
+                TaskKind("assemblies.secret_board", download="assemblies.view")),
 )

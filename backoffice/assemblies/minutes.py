@@ -98,3 +98,19 @@ def issue_minutes(assembly, task=None):
 
 def current_minutes(assembly):
     return generated.current_document(assembly.organisation, MINUTES_KIND, assembly)
+
+
+BOARD_HEADER = ("Position", "Code de vérification", "Choix", "Code du choix", "Voix", "Aléa", "Empreinte précédente",
+                "Empreinte")
+FINAL_ROW_LABEL = "Empreinte finale"
+
+
+def board_rows(resolution):
+    """The published board of a closed secret ballot, then a last row carrying the final hash: with
+    it alone anyone recomputes the chain (sha256 of « previous|position|choice code|weight|nonce »)
+    and the tally."""
+    if not resolution.secret or resolution.status is not ResolutionStatus.CLOSED:
+        raise AssemblyError("Le tableau des bulletins se publie pour un vote à bulletin secret clos.")
+    rows = [(b.position, b.receipt, b.choice.label, b.choice.value, b.weight, b.nonce, b.previous_hash, b.hash)
+            for b in voting.secret_board(resolution)]
+    return rows + [(FINAL_ROW_LABEL, "", "", "", "", "", "", resolution.final_hash)]

@@ -534,3 +534,19 @@ def second_convocation(assembly_id):
         return redirect(url_for(".show", assembly_id=assembly.id))
     flash("Seconde convocation créée avec le même ordre du jour : vérifiez-la, puis convoquez.", "success")
     return redirect(url_for(".show", assembly_id=second.id))
+
+
+@bp.route("/<int:assembly_id>/resolutions/<int:resolution_id>/board", methods=["POST"])
+@permission_required(VIEW)
+def export_board(assembly_id, resolution_id):
+    from backoffice.tasks.services import start_task
+    from jobs.assemblies import secret_board
+
+    resolution = _resolution(assembly_id, resolution_id)
+    if not resolution.secret or resolution.status is not ResolutionStatus.CLOSED:
+        flash("Le tableau des bulletins se publie pour un vote à bulletin secret clos.", "danger")
+        return redirect(url_for(".results", assembly_id=assembly_id))
+    task = start_task(g.organisation, current_user, "assemblies.secret_board",
+                      f"Bulletins secrets — résolution {resolution.position}", secret_board,
+                      params={"resolution_id": resolution.id}, dedupe_key=f"assemblies.secret_board:{resolution.id}")
+    return redirect(url_for("tasks.show", task_id=task.id))

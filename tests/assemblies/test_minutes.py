@@ -85,3 +85,27 @@ def test_no_second_convocation_when_the_quorum_was_reached(ag):
     _held(ag)
     with pytest.raises(AssemblyError, match="était atteint"):
         services.second_convocation(ag, datetime(2026, 6, 22, 18, 30))
+
+
+def test_published_board_is_verified_from_the_csv_alone(client, login_as, ag):
+    from tests.assemblies.verify_board import verify
+
+    services.open_session(ag)
+    r = ag.resolutions[1]
+    voting.open_vote(r)
+    for name, choice in [("Le Floch", Choice.FOR), ("Guérin", Choice.AGAINST), ("Le Gall", Choice.FOR),
+                         ("Nédélec", Choice.ABSTAIN)]:
+        v = f.voter(ag, name)
+        voting.cast(r, v, v, choice)
+    voting.close_vote(r)
+    login_as("board")
+    client.post(f"/o/cpts-test/assemblies/{ag.id}/resolutions/{r.id}/board")
+    task = db.session.query(Task).filter_by(kind="assemblies.secret_board").one()
+    db.session.refresh(task)
+    text = task.result_abspath().read_text(encoding="utf-8-sig")
+    assert verify(text) == (True, {"for": 2, "against": 1, "abstain": 1}, "Chaîne vérifiée.")
+    lines = text.splitlines(keepends=True)
+    assert not verify("".join(lines[:2] + lines[3:]))[0]                       # a ballot removed
+    assert not verify("".join(lines[:-2] + lines[-1:]))[0]                     # the last ballot removed
+    altered = text.replace(";Contre;against;", ";Pour;for;")
+    assert altered != text and not verify(altered)[0]                          # a choice altered
