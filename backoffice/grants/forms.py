@@ -3,9 +3,9 @@ from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, FieldList, Form, FormField, SelectField, SelectMultipleField, StringField,
-                     TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import (BooleanField, FieldList, Form, FormField, IntegerField, SelectField, SelectMultipleField,
+                     StringField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from backoffice.forms import REQUIRED, AmountField, FrenchDateField
 from backoffice.grants.models import DOCUMENT_STEPS, AttachmentKind, OnePer
@@ -190,3 +190,12 @@ class FundingForm(FlaskForm):
 
 class ReportForm(FlaskForm):
     file_format = SelectField("Format", choices={"xlsx": "Excel (XLSX)", "csv": "CSV"}, default="xlsx")
+
+
+class FollowUpForm(FlaskForm):
+    year = IntegerField("Année", validators=[InputRequired(REQUIRED), NumberRange(2000, 2100)])
+    quarter = SelectField("Trimestre", coerce=int, choices={1: "T1", 2: "T2", 3: "T3", 4: "T4"})
+    screenings = IntegerField("Dépistages réalisés", validators=[InputRequired(REQUIRED), NumberRange(0, 100000)])
+    referrals = IntegerField("Orientations vers un dermatologue", validators=[InputRequired(REQUIRED),
+                                                                              NumberRange(0, 100000)])
+    comment = TextAreaField("Commentaire", validators=[Optional(), Length(max=1000)])

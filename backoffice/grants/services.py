@@ -558,3 +558,43 @@ def dashboard_figures(organisation):
         GrantApplication.organisation_id == organisation.id, GrantApplication.status == S.SUBMITTED))
     return {"programmes": [(p, p.envelope, p.granted_total, p.remaining) for p in rows if p.is_open_on(today)
                            or p.granted_total], "pending": pending}
+
+
+# --------------------------------------------------------------------------------------------
+# Follow-up: the activity the beneficiary reports each quarter
+# --------------------------------------------------------------------------------------------
+
+FOLLOW_UP_STATUSES = (S.PAID, S.DELIVERED, S.CLOSED)
+
+
+def report_follow_up(application, year, quarter, screenings, referrals, *, comment=None, user=None):
+    """The beneficiary's activity for one quarter; a quarter already reported is refused."""
+    from backoffice.grants.models import GrantFollowUp
+
+    if application.status not in FOLLOW_UP_STATUSES:
+        raise GrantError("Le suivi d'activité commence une fois l'aide versée.")
+    if quarter not in (1, 2, 3, 4):
+        raise GrantError("Choisissez un trimestre (1 à 4).", field="quarter")
+    if screenings is None or screenings < 0 or referrals is None or referrals < 0:
+        raise GrantError("Indiquez des nombres positifs ou nuls.", field="screenings")
+    if referrals > screenings:
+        raise GrantError("Les orientations ne peuvent pas dépasser les dépistages.", field="referrals")
+    if (year, quarter) > (_today().year, (_today().month - 1) // 3 + 1):
+        raise GrantError(f"Le trimestre T{quarter} {year} n'est pas encore commencé.", field="quarter")
+    existing = db.session.scalar(select(GrantFollowUp).where(
+        GrantFollowUp.application_id == application.id, GrantFollowUp.year == year, GrantFollowUp.quarter == quarter))
+    if existing is not None:
+        raise GrantError(f"Le trimestre T{quarter} {year} est déjà déclaré ({existing.screenings} dépistages).",
+                         field="quarter")
+    row = GrantFollowUp(application=application, year=year, quarter=quarter, screenings=screenings,
+                        referrals=referrals, comment=(comment or "").strip() or None, reported_by_id=_actor_id(user))
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def follow_ups(application):
+    from backoffice.grants.models import GrantFollowUp
+
+    return list(db.session.scalars(select(GrantFollowUp).where(GrantFollowUp.application_id == application.id)
+                                   .order_by(GrantFollowUp.year, GrantFollowUp.quarter)))

@@ -185,6 +185,7 @@ def _render_detail(application, status=200):
                            upload_form=forms.UploadForm(), scan_form=forms.ScanForm(), delivery_form=forms.DeliveryForm(),
                            payment_form=forms.PaymentForm(formdata=None, paid_on=date.today()),
                            agreements=agreements.agreement_versions(application),
+                           follow_ups=services.follow_ups(application),
                            missing=services.missing_documents(application, GrantStatus.SUBMITTED)), status
 
 
@@ -435,7 +436,10 @@ def _render_own(application, status=200):
                            agreements=agreements.agreement_versions(application),
                            current_agreement=agreements.current_agreement(application),
                            missing=services.missing_documents(application, GrantStatus.SUBMITTED),
-                           history=history(application)), status
+                           history=history(application), follow_ups=services.follow_ups(application),
+                           follow_up_form=forms.FollowUpForm(formdata=None, year=date.today().year,
+                                                             quarter=(date.today().month - 1) // 3 + 1),
+                           follow_up_open=application.status in services.FOLLOW_UP_STATUSES), status
 
 
 @member_bp.route("/demandes/<int:application_id>")
@@ -487,6 +491,20 @@ def sign(application_id):
         return _render_own(application, 422)
     return _member_act(application, lambda: agreements.sign_online(application, current_user, request.remote_addr),
                        "Convention signée. Merci !")
+
+
+@member_bp.route("/demandes/<int:application_id>/suivi", methods=["POST"])
+@permission_required(APPLY)
+def follow_up(application_id):
+    """The beneficiary reports a quarter's activity (screenings, referrals)."""
+    application = _own(application_id)
+    form = forms.FollowUpForm()
+    if not form.validate_on_submit():
+        show_refusal(GrantError("Suivi incomplet : " + " ".join(e for errors in form.errors.values() for e in errors)))
+        return _render_own(application, 422)
+    return _member_act(application, lambda: services.report_follow_up(
+        application, form.year.data, form.quarter.data, form.screenings.data, form.referrals.data,
+        comment=form.comment.data), f"Suivi du T{form.quarter.data} {form.year.data} enregistré. Merci !")
 
 
 @member_bp.route("/demandes/<int:application_id>/retirer", methods=["POST"])

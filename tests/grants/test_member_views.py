@@ -94,3 +94,25 @@ def test_files_and_pages_are_the_applicants_and_staffs_only(app, client, login_a
     assert client.get(_url("grants.attachment", attachment_id=row.id)).status_code == 404
     assert db.session.get(GrantAttachment, row.id) is not None
     ProfessionalFactory()  # noqa: the directory stays untouched
+
+
+def test_beneficiary_reports_a_quarter_once(app, client, login_as, organisation, monkeypatch):
+    from backoffice.grants import agreements, payments
+    from backoffice.grants.models import GrantFollowUp
+
+    monkeypatch.setattr(services, "_today", lambda: date(2026, 7, 3))
+    programme = dermatoscope_programme(organisation)
+    application = submitted(organisation, programme)
+    services.approve(application)
+    agreements.issue_agreement(application)
+    agreements.sign_by_scan(application, "convention.pdf", b"%PDF-1.4\n%%EOF\n")
+    payments.record_payment(application, paid_on=date(2026, 5, 12))
+    _member(login_as, application.applicant)
+    form = {"year": "2026", "quarter": "2", "screenings": "31", "referrals": "3"}
+    assert client.post(_url("grants.member.follow_up", application_id=application.id), data=form).status_code == 302
+    again = client.post(_url("grants.member.follow_up", application_id=application.id), data=form)
+    assert again.status_code == 422
+    assert "Le trimestre T2 2026 est déjà déclaré (31 dépistages)." in html.unescape(again.get_data(as_text=True))
+    future = client.post(_url("grants.member.follow_up", application_id=application.id), data=form | {"quarter": "4"})
+    assert future.status_code == 422 and "pas encore commencé" in html.unescape(future.get_data(as_text=True))
+    assert [(f.quarter, f.screenings) for f in db.session.scalars(select(GrantFollowUp))] == [(2, 31)]
