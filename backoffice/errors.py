@@ -13,7 +13,8 @@ rolls back what the refused call had done::
     try:
         services.save_settings(g.organisation, **form.values())
     except ServiceError as error:
-        return render_template("…/settings.html", form=form), show_refusal(error, form)
+        status = show_refusal(error, form)  # first: the page shows the message it attaches
+        return render_template("…/settings.html", form=form), status
     flash("Paramètres enregistrés.", "success")
     return redirect(url_for(".settings"))
 
