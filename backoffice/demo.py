@@ -27,7 +27,7 @@ ORGANISATIONS = [
         siren="798765434", siret="79876543400013",
         address="1 place de l'Europe", postcode="53100", city="Mayenne",
         email="contact@psl-paysdemayenne.fr", phone="+33243000000",
-        iban="FR7617906000320003312345617", bic="AGRIFRPP879", fiscal_year_start_month=1,
+        iban="FR7617906000320003312345605", bic="AGRIFRPP879", fiscal_year_start_month=1,
     ),
 ]
 

@@ -44,3 +44,14 @@ def test_demo_figures_and_idempotence(pays_blanc):
     assert db.session.scalar(select(func.count()).select_from(MembershipPayment)
                              .where(MembershipPayment.accounting_entry_id.is_(None))) == 0
     assert {l.status.value for l in db.session.scalars(select(BankStatementLine))} == {"suggested", "unmatched"}
+
+
+def test_every_demo_bank_account_has_a_valid_iban(pays_blanc):
+    from schwifty import IBAN
+
+    from backoffice.banking.models import BankAccount
+
+    accounts = db.session.scalars(select(BankAccount).where(BankAccount.iban.is_not(None))).all()
+    assert len(accounts) >= 2  # the CPTS's and the SISA's at least
+    for account in accounts:
+        IBAN(account.iban)  # raises on a wrong checksum or length
