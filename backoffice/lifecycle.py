@@ -57,7 +57,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backoffice.errors import ServiceError
 from backoffice.extensions import db
-from backoffice.models import utcnow
+from backoffice.models import UnscopedModelError, organisation_id_of, utcnow
 
 
 class LifecycleError(ServiceError):
@@ -216,7 +216,7 @@ class Lifecycle:
         finally:
             _moving.reset(token)
         change = StatusChange(subject_table=obj.__tablename__, subject_id=obj.id,
-                              organisation_id=getattr(obj, "organisation_id", None),
+                              organisation_id=_organisation_id(obj),
                               from_status=source.value, to_status=target.value, changed_by_id=_user_id(by),
                               changed_at=utcnow(), reason=reason)
         db.session.add(change)
@@ -280,3 +280,12 @@ def all_transitions(machine: Lifecycle) -> list[tuple]:
 def forbidden_transitions(machine: Lifecycle) -> list[tuple]:
     """Every refused ``(source, target)`` pair, staying in place included."""
     return [(s, t) for s, t in product(machine.transitions, repeat=2) if t not in machine.transitions[s]]
+
+
+def _organisation_id(obj):
+    """The organisation a moved row belongs to, through its parents for a child row (an
+    assembly's resolution): its history goes with the organisation. None for a row of none."""
+    try:
+        return organisation_id_of(obj)
+    except UnscopedModelError:
+        return None

@@ -233,3 +233,14 @@ def test_resolution_forbidden_transitions(ag, source, target):
         move(r, step)
     with pytest.raises(AssemblyError, match="Impossible de passer le vote"):
         move(r, target)
+
+
+def test_a_resolution_s_moves_are_recorded_in_its_organisation_s_history(ag):
+    from backoffice.lifecycle import history
+
+    _in_session(ag)
+    resolution = ag.resolutions[0]
+    voting.open_vote(resolution)
+    db.session.flush()
+    (change,) = history(resolution)
+    assert (change.to_status, change.organisation_id) == (ResolutionStatus.OPEN.value, ag.organisation_id)

@@ -167,7 +167,8 @@ def test_a_refused_move_inside_a_savepoint_leaves_no_trace(make):
             move(application, D)
     db.session.refresh(application)
     assert application.status == S
-    assert db.session.scalar(select(StatusChange).where(StatusChange.subject_id == application.id)) is None
+    assert db.session.scalar(select(StatusChange).where(StatusChange.subject_table == Application.__tablename__,
+                                                StatusChange.subject_id == application.id)) is None
 
 
 def test_lock_if_status_follows_the_committed_status(make):
