@@ -253,28 +253,38 @@ def read_xlsx(data):
 HEADER_SEARCH_ROWS = 30
 
 
-def read_table(data, filename="", overrides=None):
-    """The header and the rows below it of a CSV or XLSX file, recognised by content.
-
-    The header is the first row (among the first 30) naming the « Nom » column and another
-    known one: title rows and blank rows above it are left out, with a note.
-    """
+def read_rows(data, error=None):
+    """The non-blank rows ``[(line, cells)]`` of a CSV or XLSX upload (recognised by content,
+    cells as text without NBSP), its format and the numbers of its blank lines; refuses an
+    empty or unreadable file with ``error`` (an ``ImportFileError`` by default), in French.
+    Every spreadsheet import reads its file through it (people, SISA meetings)."""
+    error = error or ImportFileError
     if not data:
-        raise ImportFileError("Le fichier est vide.")
+        raise error("Le fichier est vide.")
     if data.startswith(b"PK\x03\x04"):
         rows, kind = read_xlsx(data), "xlsx"
     elif data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileError("Les classeurs Excel 97-2003 (.xls) ne sont pas pris en charge : "
-                              "enregistrez le fichier au format .xlsx ou CSV.")
+        raise error("Les classeurs Excel 97-2003 (.xls) ne sont pas pris en charge : "
+                    "enregistrez le fichier au format .xlsx ou CSV.")
     elif data.startswith(b"%PDF") or data[:1] in (b"\x89", b"\xff"):
-        raise ImportFileError("Format de fichier inconnu : envoyez un fichier CSV ou XLSX.")
+        raise error("Format de fichier inconnu : envoyez un fichier CSV ou XLSX.")
     else:
         rows, kind = read_csv(data), "csv"
     rows = [(number, [str(c).replace("\xa0", " ").strip() for c in cells]) for number, cells in rows]
     blank = [number for number, cells in rows if not any(cells)]
     rows = [(number, cells) for number, cells in rows if any(cells)]
     if not rows:
-        raise ImportFileError("Le fichier ne contient aucune ligne.")
+        raise error("Le fichier ne contient aucune ligne.")
+    return rows, kind, blank
+
+
+def read_table(data, filename="", overrides=None):
+    """The header and the rows below it of a CSV or XLSX file, recognised by content.
+
+    The header is the first row (among the first 30) naming the « Nom » column and another
+    known one: title rows and blank rows above it are left out, with a note.
+    """
+    rows, kind, blank = read_rows(data)
     position = find_header(rows, overrides)
     (header_line, headers), body = rows[position], rows[position + 1:]
     notes = [(number, f"« {_shorten(' '.join(c for c in cells if c))} » : titre au-dessus des en-têtes, ignoré.")
@@ -389,29 +399,50 @@ _METHODS = {
 METHOD_WORDS = {word: method for method, words in _METHODS.items() for word in words}
 _METHOD_LABELS = {"cheque": "chèque", "cash": "espèces", "transfer": "virement", "card": "carte / en ligne",
                   "direct_debit": "prélèvement"}
-_EXCEL_EPOCH = date(1899, 12, 30)
+_MONTHS = {"janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
+           "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12}
 
 
-def read_payment_date(text):
-    """A payment date as a sheet holds it: a real date (read as ISO), ``dd/mm/yyyy``,
-    ``d/m/yyyy``, ``dd/mm/yy`` (also with ``-`` or ``.``), or an Excel day number."""
-    text = text.strip()
-    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.]+)?", text)
+def read_sheet_date(text):
+    """A date as French spreadsheets hold it, or None: ISO (a real date cell), ``dd/mm/yyyy``,
+    ``d/m/yy`` (also with ``-`` or ``.``), ``4 mars 2025`` (« mardi 4 mars 2025 »), or an Excel
+    day number written as text."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+)?", text)
     if match:
-        year, month, day = (int(g) for g in match.groups())
-    else:
-        match = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", text)
-        if match is None:
-            if re.fullmatch(r"\d{5}", text) and 30000 < int(text) < 70000:
-                return _EXCEL_EPOCH + timedelta(days=int(text))
-            raise ValidationError(f"Date de paiement illisible « {text} » (jj/mm/aaaa).")
-        day, month, year = (int(g) for g in match.groups())
-        if year < 100:
-            year += 2000
+        year, month, day = map(int, match.groups())
+        return _date(year, month, day)
+    match = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", text)
+    if match:
+        day, month, year = map(int, match.groups())
+        return _date(year + 2000 if year < 100 else year, month, day)
+    if re.fullmatch(r"\d{5}(?:[.,]0+)?", text):  # an Excel serial number written as text
+        serial = int(re.split(r"[.,]", text)[0])
+        return date(1899, 12, 30) + timedelta(days=serial) if 20000 < serial < 80000 else None
+    words = fold(text).split()
+    match = re.fullmatch(r"(?:\w+ )?(\d{1,2})(?:er)? (\w+) (\d{4})", " ".join(words))
+    if match and match.group(2) in _MONTHS:
+        return _date(int(match.group(3)), _MONTHS[match.group(2)], int(match.group(1)))
+    return None
+
+
+def _date(year, month, day):
     try:
         return date(year, month, day)
     except ValueError:
-        raise ValidationError(f"Date de paiement impossible « {text} ».") from None
+        return None
+
+
+def read_payment_date(text):
+    """A payment date as a sheet holds it (:func:`read_sheet_date`); refused in French."""
+    paid_on = read_sheet_date(text)
+    if paid_on is None:
+        looks_like_a_date = re.fullmatch(r"\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}", text.strip())
+        raise ValidationError(f"Date de paiement impossible « {text.strip()} »." if looks_like_a_date
+                              else f"Date de paiement illisible « {text.strip()} » (jj/mm/aaaa).")
+    return paid_on
 
 
 def read_membership_cells(raw):

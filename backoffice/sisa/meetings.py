@@ -10,7 +10,7 @@ separated by « ; » or line breaks, are several attendees)::
                |       |                        |      | Paul Chevalier    |               ← blank: same meeting
     Total      | 3 h   |                        |      |                   |               ← total lines: skipped
 
-The file is read by the people import's readers (``people.importer.read_csv``/``read_xlsx``: CSV in
+The file is read by the people import's readers (``people.importer.read_rows``: CSV in
 UTF-8 or Windows-1252 with any separator, or XLSX); the header is the first row naming a date and an
 attendee (or an RPPS/ADELI) column. Dates as ``04/03/2025``, ``4/3/25``, ``2025-03-04``,
 ``4 mars 2025`` or an Excel serial number written as text; durations as ``1h30``, ``90 min``,
@@ -28,9 +28,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
-from backoffice.people.importer import fold, read_csv, read_xlsx
+from backoffice.people.importer import fold, read_rows, read_sheet_date
 from backoffice.sisa.models import MeetingKind
 
 MAX_MINUTES = 24 * 60
@@ -51,9 +51,6 @@ HEADERS = {alias: key for key, aliases in _HEADERS.items() for alias in aliases}
 _KINDS = [("concertation", MeetingKind.RCP), ("rcp", MeetingKind.RCP), ("protocole", MeetingKind.PROTOCOL),
           ("formation", MeetingKind.TRAINING), ("cpts", MeetingKind.CPTS)]
 _TITLES = {"dr", "docteur", "pr", "professeur", "mme", "madame", "m", "mr", "monsieur", "mlle", "me"}
-_MONTHS = {"janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
-           "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12}
-
 
 class MeetingFileError(ValueError):
     """The file as a whole cannot be read (French message)."""
@@ -138,36 +135,6 @@ class MeetingPlan:
 
 # ---------------------------------------------------------------- cells
 
-def parse_date(text):
-    """A date as French spreadsheets write it, or None."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+)?", text)
-    if match:
-        year, month, day = map(int, match.groups())
-        return _date(year, month, day)
-    match = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", text)
-    if match:
-        day, month, year = map(int, match.groups())
-        return _date(year + 2000 if year < 100 else year, month, day)
-    if re.fullmatch(r"\d{5}(?:[.,]0+)?", text):  # an Excel serial number written as text
-        serial = int(re.split(r"[.,]", text)[0])
-        return date(1899, 12, 30) + timedelta(days=serial) if 20000 < serial < 80000 else None
-    words = fold(text).split()
-    match = re.fullmatch(r"(?:\w+ )?(\d{1,2})(?:er)? (\w+) (\d{4})", " ".join(words))
-    if match and match.group(2) in _MONTHS:
-        return _date(int(match.group(3)), _MONTHS[match.group(2)], int(match.group(1)))
-    return None
-
-
-def _date(year, month, day):
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
 def parse_duration(text, minutes_column=False):
     """Minutes of ``1h30``, ``1 h``, ``90 min``, ``1:30``, ``1,5`` (hours; minutes if the column
     says so or the number is above 12), or None when unreadable."""
@@ -219,7 +186,7 @@ def _find_header(rows):
 
 def read_meeting_rows(data, filename=""):
     """(columns {key: index}, minutes column?, ignored headers, data rows [(line, cells)], skipped lines, format)."""
-    rows, kind = _read_rows(data)
+    rows, kind, _blank = read_rows(data, MeetingFileError)
     header_index = _find_header(rows)
     skipped = [line for line, _ in rows[:header_index]]
     header_line, headers = rows[header_index]
@@ -241,24 +208,6 @@ def read_meeting_rows(data, filename=""):
     return columns, minutes_column, ignored, body, skipped, kind
 
 
-def _read_rows(data):
-    """The non-blank rows ``[(line, cells)]`` and the format of a CSV or XLSX file, read by the
-    people import's readers (its ``read_table`` looks for the people's own header)."""
-    if not data:
-        raise MeetingFileError("Le fichier est vide.")
-    if data.startswith(b"PK\x03\x04"):
-        rows, kind = read_xlsx(data), "xlsx"
-    elif data.startswith((b"\xd0\xcf\x11\xe0", b"%PDF", b"\x89", b"\xff")):
-        raise MeetingFileError("Format de fichier non pris en charge : enregistrez-le en CSV ou en classeur .xlsx.")
-    else:
-        rows, kind = read_csv(data), "csv"
-    rows = [(line, [str(c).replace("\xa0", " ").strip() for c in cells]) for line, cells in rows]
-    rows = [(line, cells) for line, cells in rows if any(cells)]
-    if not rows:
-        raise MeetingFileError("Le fichier ne contient aucune ligne.")
-    return rows, kind
-
-
 def plan_meetings(data, filename, index, existing=frozenset()):
     """Every data line of the file checked, and the meetings it would create.
 
@@ -276,7 +225,7 @@ def plan_meetings(data, filename, index, existing=frozenset()):
         date_text, duration_text = cell(cells, "date"), cell(cells, "duration")
         theme_text, kind_text = " ".join(cell(cells, "theme").split()), cell(cells, "kind")
         if date_text:
-            line.held_on = parse_date(date_text)
+            line.held_on = read_sheet_date(date_text)
             if line.held_on is None:
                 line.errors.append(f"Ligne {number} : date illisible « {date_text} » (jj/mm/aaaa).")
         elif previous is not None:

@@ -1,8 +1,10 @@
 """A treasurer's own workbook read as she saved it: where the header is, which rows are people,
 what each column and each profession means, who is who (tests/people/workbooks.py)."""
+from datetime import date
+
 import pytest
 
-from backoffice.people.importer import ImportFileError, plan_import, read_table
+from backoffice.people.importer import ImportFileError, plan_import, read_payment_date, read_table
 from tests.people.helpers import csv_bytes, rpps
 from tests.people.workbooks import HEADER, workbook_csv, workbook_rows, workbook_xlsx
 
@@ -168,7 +170,6 @@ def test_the_same_name_without_a_shared_identifier_stays_two_people():
 def test_the_membership_columns_of_each_row(workbook):
     """A payment only with a date; a method without a date is announced; « Exonéré » is exempt;
     amounts as numbers or as text; Excel dates and text dates."""
-    from datetime import date
     from decimal import Decimal
 
     rows = by_line(plan(workbook))
@@ -198,3 +199,11 @@ def test_an_unreadable_membership_cell_is_an_error_of_its_row(column, text, mess
     rows[12][column] = text  # line 13
     row = by_line(plan(workbook_xlsx(rows)))[13]
     assert row.status == "error" and row.errors[0].startswith(message)
+
+
+@pytest.mark.parametrize("text, paid_on", [
+    ("15/01/2026", date(2026, 1, 15)), ("3/2/26", date(2026, 2, 3)), ("2026-01-15", date(2026, 1, 15)),
+    ("46037", date(2026, 1, 15)), ("jeudi 15 janvier 2026", date(2026, 1, 15)), ("1er février 2026", date(2026, 2, 1)),
+])
+def test_a_payment_date_is_read_as_the_sheets_of_the_other_imports_are(text, paid_on):
+    assert read_payment_date(text) == paid_on

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from backoffice.errors import ServiceError
 from backoffice.extensions import db
 from backoffice.sisa import services
-from backoffice.sisa.meetings import parse_date, parse_duration
+from backoffice.people.importer import read_sheet_date as parse_date
+from backoffice.sisa.meetings import parse_duration
 from backoffice.sisa.models import SisaAttendance, SisaMeeting
 
 TREASURER_CSV = """Temps de coordination 2025;;;;;
@@ -139,3 +140,18 @@ def test_a_meeting_ticked_on_screen_keeps_associates_of_that_day_only(sisa, asso
                           party_ids=[a.helene.id, a.paul.id])
     assert sorted(x.party_id for x in meeting.attendances) == sorted([a.helene.id, a.paul.id])
     assert services.minutes_by_party(sisa, 2025) == {a.helene.id: 90, a.paul.id: 90}
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "Le fichier est vide."),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "Les classeurs Excel 97-2003 (.xls) ne sont pas pris en charge"),
+    (b"%PDF-1.4 compte rendu", "Format de fichier inconnu : envoyez un fichier CSV ou XLSX."),
+    (b";;\r\n;;\r\n", "Le fichier ne contient aucune ligne."),
+])
+def test_a_file_that_is_no_spreadsheet_is_refused_in_french(data, message):
+    import re
+
+    from backoffice.sisa.meetings import MeetingFileError, read_meeting_rows
+
+    with pytest.raises(MeetingFileError, match=re.escape(message)):
+        read_meeting_rows(data, "reunions.xls")
