@@ -117,10 +117,13 @@ class Lifecycle:
     (``{(source, target): "Annuler"}``); ``reason_required`` lists the targets that need a reason;
     ``on_move(obj, source, target, reason)`` runs after each move; ``error`` is the
     :class:`LifecycleError` subclass raised (so a feature's views catch their own errors).
+    ``history=False`` keeps the table and its refusals but records no ``status_changes`` row:
+    only for rows that are their own record of who and when (a journal entry carries its author,
+    time and number, and there are hundreds of thousands of them).
     """
 
     def __init__(self, name, transitions, *, status_attr="status", noun=None, labels=None, verbs=None,
-                 reason_required=(), on_move=None, error=LifecycleError):
+                 reason_required=(), on_move=None, error=LifecycleError, history=True):
         self.name = name
         self.transitions = {source: frozenset(targets) for source, targets in transitions.items()}
         states = list(self.transitions)
@@ -143,6 +146,7 @@ class Lifecycle:
         self.reason_required = frozenset(reason_required)
         self.on_move = on_move
         self.error = error
+        self.records_history = history
         self.model = None
 
     def __repr__(self):
@@ -198,8 +202,9 @@ class Lifecycle:
         current = self.current(obj)
         return current is not None and self.allows(current, target)
 
-    def move(self, obj, target, *, by=None, reason=None) -> StatusChange:
-        """Move ``obj`` to ``target`` (see the module's docstring); returns the recorded change."""
+    def move(self, obj, target, *, by=None, reason=None) -> StatusChange | None:
+        """Move ``obj`` to ``target`` (see the module's docstring); returns the recorded change
+        (None for a machine without history)."""
         target = self.state(target)
         if inspect(obj).has_identity is False:  # a new object: its id (and default status) come with the flush
             db.session.flush()
@@ -215,11 +220,13 @@ class Lifecycle:
             setattr(obj, self.status_attr, target)
         finally:
             _moving.reset(token)
-        change = StatusChange(subject_table=obj.__tablename__, subject_id=obj.id,
-                              organisation_id=_organisation_id(obj),
-                              from_status=source.value, to_status=target.value, changed_by_id=_user_id(by),
-                              changed_at=utcnow(), reason=reason)
-        db.session.add(change)
+        change = None
+        if self.records_history:
+            change = StatusChange(subject_table=obj.__tablename__, subject_id=obj.id,
+                                  organisation_id=_organisation_id(obj),
+                                  from_status=source.value, to_status=target.value, changed_by_id=_user_id(by),
+                                  changed_at=utcnow(), reason=reason)
+            db.session.add(change)
         if self.on_move is not None:
             self.on_move(obj, source, target, reason)
         return change
@@ -259,7 +266,7 @@ def lifecycle_of(obj_or_model) -> Lifecycle:
     raise LookupError(f"no lifecycle governs {model.__name__}")
 
 
-def move(obj, target, *, by=None, reason=None) -> StatusChange:
+def move(obj, target, *, by=None, reason=None) -> StatusChange | None:
     """Move ``obj`` to ``target`` through its model's lifecycle (see the module's docstring)."""
     return lifecycle_of(obj).move(obj, target, by=by, reason=reason)
 

@@ -14,6 +14,7 @@ from rq import get_current_job
 from sqlalchemy import select
 
 from backoffice.extensions import db
+from backoffice.lifecycle import move
 from backoffice.mail import services
 from backoffice.mail.models import MailStatus, OutgoingMail
 from backoffice.models import utcnow
@@ -133,7 +134,7 @@ def _withdraw_jobs(mail_ids) -> None:
 
 
 def _mark_sent(mail: OutgoingMail) -> None:
-    mail.status = MailStatus.SENT
+    move(mail, MailStatus.SENT)
     mail.sent_at = utcnow()
     mail.attempts += 1
     mail.last_error = None

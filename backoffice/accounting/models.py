@@ -40,15 +40,30 @@ from sqlalchemy import (
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from backoffice.accounting.errors import AccountingError
 from backoffice.accounting.rules import EVENTS, PAYMENT_METHODS
 from backoffice.extensions import db
+from backoffice.lifecycle import Lifecycle, LifecycleError
 from backoffice.formatting import format_money
 from backoffice.models import ZERO, Money, TimestampMixin, utcnow
 
 
 class EntryStatus(StrEnum):
-    DRAFT = "draft"
-    POSTED = "posted"
+    DRAFT = "draft"    # only between its insert and its numbering, inside one posting
+    POSTED = "posted"  # numbered and immutable: corrected by a reversal, never edited
+
+    @property
+    def label(self):
+        return {"draft": "Brouillon", "posted": "Comptabilisée"}[self.value]
+
+
+class EntryStatusError(AccountingError, LifecycleError):
+    """A refused move of an entry's status (posting a posted entry again)."""
+
+
+# The entry's own columns say who posted it, when, under which number: no history row per entry.
+ENTRY_LIFECYCLE = Lifecycle("journal_entry", {EntryStatus.DRAFT: {EntryStatus.POSTED}, EntryStatus.POSTED: set()},
+                            noun="l'écriture", error=EntryStatusError, history=False)
 
 
 class JournalKind(StrEnum):
@@ -183,6 +198,7 @@ class AuxiliaryAccount(TimestampMixin, db.Model):
         return f"{self.number} {self.label}"
 
 
+@ENTRY_LIFECYCLE.bind
 class JournalEntry(TimestampMixin, db.Model):
     """An entry (*écriture*): balanced lines in one journal, on one date, for one piece."""
 

@@ -38,6 +38,7 @@ from backoffice.accounting.models import (
 from backoffice.accounting.settings import _default_rule
 from backoffice.audit.services import current_actor_id
 from backoffice.extensions import db
+from backoffice.lifecycle import move
 from backoffice.models import ZERO, insert_unless_present
 
 
@@ -165,7 +166,7 @@ def _post(organisation, *, journal, entry_date, piece_ref, piece_date, label, li
                                   "source") from None
         raise
     entry.number = last_number + 1
-    entry.status = EntryStatus.POSTED.value
+    move(entry, EntryStatus.POSTED)
     db.session.execute(update(EntrySequence).where(
         EntrySequence.organisation_id == organisation.id, EntrySequence.fiscal_year == fiscal_year,
     ).values(last_number=entry.number))

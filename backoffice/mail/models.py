@@ -5,6 +5,7 @@ from sqlalchemy import CheckConstraint, DateTime, Enum, ForeignKey, Index, Integ
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backoffice.extensions import db
+from backoffice.lifecycle import Lifecycle
 from backoffice.models import utcnow
 
 
@@ -27,7 +28,21 @@ class MailStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # given up after the retries; ``last_error`` says why
 
+    @property
+    def label(self):
+        return {"queued": "En attente", "sent": "Envoyé", "failed": "Abandonné"}[self.value]
 
+
+# A mail is sent once or given up once: a failed one is written again, never re-sent as it was
+# (its body, which may carry a sign-in link, is emptied when it is given up).
+MAIL_LIFECYCLE = Lifecycle("outgoing_mail", {
+    MailStatus.QUEUED: {MailStatus.SENT, MailStatus.FAILED},
+    MailStatus.SENT: set(),
+    MailStatus.FAILED: set(),
+}, noun="le message")
+
+
+@MAIL_LIFECYCLE.bind
 class OutgoingMail(db.Model):
     """A mail asked for by a web request, delivered by a job after the request's commit.
 

@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import delete, func, select
 
 from backoffice.extensions import db, rq
+from backoffice.lifecycle import StatusChange, move
 from backoffice.mail.models import MailStatus, OutboxMessage, OutgoingMail
 from backoffice.models import utcnow
 from backoffice.transactions import after_commit
@@ -227,15 +228,19 @@ KEEP_FINISHED = timedelta(days=30)
 def purge_finished_mails(now=None) -> int:
     """Delete sent and failed mails older than :data:`KEEP_FINISHED`; returns how many. Commits."""
     limit = (now or utcnow()) - KEEP_FINISHED
-    deleted = db.session.execute(delete(OutgoingMail).where(
-        OutgoingMail.status.in_([MailStatus.SENT, MailStatus.FAILED]), OutgoingMail.created_at < limit)).rowcount
+    finished = select(OutgoingMail.id).where(
+        OutgoingMail.status.in_([MailStatus.SENT, MailStatus.FAILED]), OutgoingMail.created_at < limit)
+    # Their history goes with them: a status change naming a deleted mail tells nobody anything.
+    db.session.execute(delete(StatusChange).where(
+        StatusChange.subject_table == OutgoingMail.__tablename__, StatusChange.subject_id.in_(finished)))
+    deleted = db.session.execute(delete(OutgoingMail).where(OutgoingMail.id.in_(finished))).rowcount
     db.session.commit()
     return deleted
 
 
 def give_up(mail: OutgoingMail, error: str) -> None:
     """Give ``mail`` up with ``error``; its body (maybe a sign-in link) is not kept."""
-    mail.status = MailStatus.FAILED
+    move(mail, MailStatus.FAILED, reason=error[:500])
     mail.last_error = error[:500]
     mail.body = ""
 

@@ -26,7 +26,7 @@ from backoffice.extensions import rq
 
 ROOT = Path(__file__).resolve().parents[2]
 # Tables a test of this package may commit rows into, children first.
-CLEANED = ("tasks", "document_templates", "audit_entries", "role_assignments", "users", "parties", "sites",
+CLEANED = ("status_changes", "tasks", "document_templates", "audit_entries", "role_assignments", "users", "parties", "sites",
            "organisations")
 
 
