@@ -66,7 +66,9 @@ def letter_lines(organisation, lines: Iterable[JournalLine], on=None):
             f"Lettrage impossible : les lignes ne s'équilibrent pas (débits {_fr(debit)}, crédits "
             f"{_fr(credit)}).", "lines")
     code = _next_lettering_code(organisation)
-    when = on or date.today()
+    # Never before the latest line it letters: a payment received in December for next year's fee
+    # (dated the period's first day, ``cutoff``) is lettered in the fee's year.
+    when = max([on or date.today()] + [line.entry.entry_date for line in lines])
     for line in lines:
         line.lettering_code = code
         line.lettering_date = when

@@ -23,6 +23,11 @@ The public API other modules call::
     entry = post_entry(organisation, journal="OD", entry_date=..., piece_ref=..., label=...,
                        lines=[EntryLineSpec("411", debit=Decimal("50.00"), party=p), ...])
     reversal = reverse_entry(entry)
+    # An operation of a period (a fee, the ACI of a year) is booked in the fiscal year of its
+    # period (``cutoff``: dated the period's first day when made before it…):
+    when = attach(organisation, period.starts_on, period.ends_on, date.today())   # .entry_date, .advance
+    receipt, when = post_period_income(organisation, "aci_income", amount=..., received_on=...,
+                                       period_start=..., period_end=..., piece_ref=..., label=..., source=...)
 
 Every function flushes and never commits: the view, job or command that called it commits once.
 Errors are ``AccountingError`` with a French message (``field`` names the form field when one
@@ -53,6 +58,7 @@ from backoffice.accounting.books import (
     get_account,
     get_journal,
 )
+from backoffice.accounting.cutoff import Attachment, advances_received, attach, post_period_income
 from backoffice.accounting.errors import AccountingError
 from backoffice.accounting.lettering import auto_letter, letter_lines, lettering_code, unletter
 from backoffice.accounting.periods import (
@@ -96,6 +102,10 @@ __all__ = [
     "ensure_ledger",
     "get_account",
     "get_journal",
+    "Attachment",
+    "advances_received",
+    "attach",
+    "post_period_income",
     "AccountingError",
     "auto_letter",
     "letter_lines",

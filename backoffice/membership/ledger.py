@@ -22,6 +22,16 @@ def post(organisation, event, **kwargs):
         raise MembershipError(f"Écriture comptable impossible : {exc}") from exc
 
 
+def attach(organisation, period, on):
+    """Where an operation of membership ``period`` made ``on`` is booked (``accounting.cutoff``)."""
+    from backoffice.membership.errors import MembershipError
+
+    try:
+        return accounting.attach(organisation, period.starts_on, period.ends_on, on)
+    except AccountingError as exc:
+        raise MembershipError(f"Écriture comptable impossible : {exc}") from exc
+
+
 def reverse(entry_id, entry_date=None, label=None):
     """Reverse the journal entry ``entry_id``; returns the reversing entry's id (None if none)."""
     from backoffice.membership.services import MembershipError

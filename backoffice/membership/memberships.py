@@ -210,14 +210,21 @@ def _post_fee_due(membership, entry_date=None):
     again = () if membership.fee_due_entry_id is None else (membership.fee_due_entry_id,)
     source = posting_source(Membership, membership.id, *again)
     return ledger.post(membership.organisation, "fee_due", amount=membership.amount_due,
-                       entry_date=entry_date or membership.joined_on,
+                       entry_date=fee_entry_date(membership, entry_date or membership.joined_on),
                        party=membership.party, piece_ref=membership.payment_reference,
                        label=_membership_label(membership), source=source)
 
 
+def fee_entry_date(membership, on):
+    """The date of a fee's entry (or of its reversal) made ``on``: the fee is income of its
+    period's fiscal year (``accounting.cutoff``) — a 2027 fee called in December 2026 is dated
+    the period's first day; money the member paid before stays a credit on his account."""
+    return ledger.attach(membership.organisation, membership.period, on).entry_date
+
+
 def _reverse_fee_due(membership, on, label):
     if membership.fee_due_entry_id is not None:
-        ledger.reverse(membership.fee_due_entry_id, entry_date=on, label=label)
+        ledger.reverse(membership.fee_due_entry_id, entry_date=fee_entry_date(membership, on), label=label)
 
 
 def exempt_membership(membership, reason, on=None):

@@ -15,7 +15,7 @@ from schwifty.exceptions import SchwiftyException
 from sqlalchemy import func, select
 
 from backoffice.accounting.services import (AccountingError, EntryLineSpec, EventShare, ensure_ledger, get_account,
-                                            post_entry, post_event, posting_source)
+                                            post_entry, post_event, post_period_income, posting_source)
 from backoffice.banking import services as banking
 from backoffice.errors import ServiceError
 from backoffice.extensions import db
@@ -160,7 +160,9 @@ def income(organisation, year):
 
 def record_income(organisation, year, kind, label, received_on, amount):
     """Record a payment received for ``year`` and post its entry (ACI: D bank / C 7061; other
-    team funding: D bank / C 74), once (source ``sisa_income:<id>``)."""
+    team funding: D bank / C 74), once (source ``sisa_income:<id>``), in the fiscal year of the
+    ACI year (calendar): received the next year while that year is open, through 4687 *produits
+    à recevoir*; received before it, through 487 *produits constatés d'avance*."""
     kind = IncomeKind(kind)
     amount = clean_amount(amount, what="Le montant reçu")
     label = " ".join((label or "").split()) or f"{kind.label} {year}"
@@ -174,9 +176,12 @@ def record_income(organisation, year, kind, label, received_on, amount):
     db.session.add(row)
     db.session.flush()
     try:
-        row.entry = post_event(organisation, INCOME_EVENTS[kind], amount=amount, entry_date=received_on,
-                               piece_ref=f"SISA-{year}-R{row.id}", label=f"{label} (exercice {year})"[:200],
-                               source=posting_source(SisaIncome, row.id))
+        # Income of the ACI year whatever the day it comes (``accounting.cutoff``): the balance of
+        # 2025 paid in April 2026 is income of 2025 (D 4687 at 31/12/2025, then the bank against 4687).
+        row.entry, _ = post_period_income(
+            organisation, INCOME_EVENTS[kind], amount=amount, received_on=received_on,
+            period_start=date(year, 1, 1), period_end=date(year, 12, 31), piece_ref=f"SISA-{year}-R{row.id}",
+            label=f"{label} (exercice {year})"[:200], source=posting_source(SisaIncome, row.id))
     except AccountingError as error:
         raise _refuse(error) from None
     db.session.flush()
