@@ -12,7 +12,8 @@ Choices worth knowing (accountants can change every account on the settings page
 * ``fee_due`` D 411 (the member's auxiliary account) / C 756 *Cotisations*; ``fee_paid`` D the
   treasury account of the payment method / C 411; ``fee_refund`` the reverse of ``fee_paid``.
 * Treasury by payment method: transfer, card and direct debit → 512 in BQ; cheque → 5112
-  *Chèques à encaisser* in BQ (the deposit slip then moves 5112 to 512); cash → 530 in CA.
+  *Chèques à encaisser* in BQ (the deposit slip then moves 5112 to 512); cash → 530 in CA;
+  HelloAsso → 517 *plateformes de paiement* in BQ (its payout then moves 517 to 512).
 * ``cheques_deposited`` D 512 / C 5112 in BQ: one entry per deposit slip for its total, which
   is the one line the bank statement shows. Both sides are plain accounts of the rule (not the
   treasury of a payment method): an accountant who moves cheques to another account than 5112
@@ -45,6 +46,7 @@ PAYMENT_METHODS = {
     "cash": "Espèces",
     "card": "Carte bancaire",
     "direct_debit": "Prélèvement SEPA",
+    "helloasso": "HelloAsso",
 }
 
 
@@ -119,6 +121,8 @@ DEFAULT_PAYMENT_RULES = {
     "direct_debit": ("512", "BQ"),
     "cheque": ("5112", "BQ"),
     "cash": ("530", "CA"),
+    # HelloAsso's payout, one transfer for many members, moves 517 to 512 from the statement.
+    "helloasso": ("517", "BQ"),
 }
 
 DEFAULT_JOURNALS = (

@@ -36,6 +36,8 @@ class PaymentForm(FlaskForm):
     cheque_bank = StringField("Banque du chèque", validators=[Optional(), Length(max=100)])
     payer_name = StringField("Payeur, s'il n'est pas le membre", validators=[Optional(), Length(max=200)])
     note = StringField("Note", validators=[Optional(), Length(max=250)])
+    # Shown only when services.unusual_payment found something to confirm.
+    confirmed = BooleanField("Je confirme ce paiement")
     form_key = HiddenField()
 
 
@@ -56,7 +58,9 @@ class ReasonForm(FlaskForm):
 
 
 class ReversalForm(FlaskForm):
-    reason = StringField("Motif de l'annulation", validators=[DataRequired(REQUIRED), Length(max=250)])
+    reason = StringField("Motif de la contre-passation", validators=[DataRequired(REQUIRED), Length(max=250)])
+    # The day the bank returned the money, often weeks after the payment: the entry is dated so.
+    reversed_on = FrenchDateField("Date de la contre-passation", default=date.today, validators=[Optional()])
     form_key = HiddenField()
 
 

@@ -454,7 +454,7 @@ def _record_payments(membership, order, paid):
     for payment in paid:
         try:
             recorded.append(services.record_payment(
-                membership, from_cents(payment["amount"]), PaymentMethod.CARD, paid_on=_parse_date(payment.get("date")),
+                membership, from_cents(payment["amount"]), PaymentMethod.HELLOASSO, paid_on=_parse_date(payment.get("date")),
                 reference=f"HelloAsso {payment.get('id')}", payer_name=_payer_name(order),
                 note=f"Commande HelloAsso {order.get('id')}", source=SOURCE,
                 idempotency_key=f"{SOURCE}:{payment.get('id')}"))
@@ -537,14 +537,14 @@ def open_unmatched_count(organisation):
 
 
 def resolve_unmatched(unmatched, membership, user=None):
-    """Attach an unmatched payment to ``membership``: the payment is recorded (card) once."""
+    """Attach an unmatched payment to ``membership``: the payment is recorded (HelloAsso) once."""
     if unmatched.status is not UnmatchedStatus.OPEN:
         raise MembershipError("Ce paiement a déjà été traité.")
     if membership.organisation_id != unmatched.organisation_id:
         raise MembershipError("Cette adhésion n'appartient pas à l'organisation.")
     try:
         payment = services.record_payment(
-            membership, unmatched.amount, PaymentMethod.CARD, paid_on=unmatched.paid_on,
+            membership, unmatched.amount, PaymentMethod.HELLOASSO, paid_on=unmatched.paid_on,
             reference=f"HelloAsso {unmatched.external_id}", payer_name=unmatched.payer_name,
             note=f"Commande HelloAsso {unmatched.order_id} (rapprochée à la main)", source=SOURCE,
             idempotency_key=unmatched.idempotency_key, user=user)

@@ -101,6 +101,9 @@ class PaymentMethod(StrEnum):
     CASH = "cash"
     CARD = "card"
     DIRECT_DEBIT = "direct_debit"
+    # Paid online through HelloAsso, which pays the association out later in one transfer:
+    # the money waits in 517 (payment platforms) until that payout reaches the bank.
+    HELLOASSO = "helloasso"
     # Credit moved from another membership of the same member: no money moves, so no entry.
     CREDIT = "credit"
 
@@ -108,7 +111,7 @@ class PaymentMethod(StrEnum):
     def label(self):
         return {
             "transfer": "Virement", "cheque": "Chèque", "cash": "Espèces", "card": "Carte bancaire",
-            "direct_debit": "Prélèvement SEPA", "credit": "Avoir",
+            "direct_debit": "Prélèvement SEPA", "helloasso": "HelloAsso", "credit": "Avoir",
         }[self.value]
 
 

@@ -91,8 +91,6 @@ def record_payment(membership, amount, method, paid_on=None, reference=None, che
     twin = _existing_by_key(membership.organisation_id, idempotency_key)
     if twin is not None:
         raise DuplicateSubmission(twin)
-    if method is PaymentMethod.CHEQUE and not (reference or "").strip():
-        raise MembershipError("Indiquez le numéro du chèque.")
     payment = MembershipPayment(
         organisation_id=membership.organisation_id, membership_id=membership.id, kind=PaymentKind.PAYMENT, method=method,
         status=PaymentStatus.PENDING if pending else PaymentStatus.CONFIRMED, amount=amount,
@@ -135,6 +133,31 @@ def fail_payment(payment, reason=None):
     return payment
 
 
+def unusual_payment(membership, amount, method, paid_on, idempotency_key=None) -> list[str]:
+    """What is odd about recording this payment, for the treasurer to confirm before it is
+    recorded (French sentences; empty when nothing is): far more than what is still due (a typo
+    of 500 for 50, or the whole family's fees on one member), or the same payment as one already
+    recorded for this member on that day (a double entry, or a second cheque?)."""
+    if _existing_by_key(membership.organisation_id, idempotency_key) is not None:
+        return []  # the same form sent twice: record_payment says it is recorded already
+    amount, method = clean_amount(amount), PaymentMethod(method)
+    paid_on = paid_on or date.today()
+    warnings = []
+    due = membership.balance
+    if amount > 2 * due:
+        warnings.append(f"Ce paiement de {format_money_plain(amount)} € dépasse de loin ce qui reste dû "
+                        f"({format_money_plain(due)} €) : le surplus restera en avoir sur le compte du membre.")
+    twins = [p for p in membership.payments
+             if p.kind is PaymentKind.PAYMENT and p.status is PaymentStatus.CONFIRMED and not p.is_reversed
+             and p.amount == amount and p.method is method
+             and (p.paid_on == paid_on or (p.created_at and p.created_at.date() == date.today()))]
+    if twins:
+        warnings.append(f"Un paiement identique ({format_money_plain(amount)} €, {method.label.lower()}, du "
+                        f"{twins[0].paid_on:%d/%m/%Y}) est déjà enregistré pour ce membre : est-ce bien un "
+                        "second paiement ?")
+    return warnings
+
+
 def reverse_payment(payment, on=None, reason=None, user=None, idempotency_key=None):
     """Cancel a confirmed payment or refund: a reversing row (opposite amount) and a reversed entry.
 
@@ -160,6 +183,9 @@ def reverse_payment(payment, on=None, reason=None, user=None, idempotency_key=No
     if twin is not None:
         raise DuplicateSubmission(twin)
     on = on or date.today()
+    if on < payment.paid_on:
+        raise MembershipError(f"La contre-passation ne peut pas précéder le paiement du "
+                              f"{payment.paid_on:%d/%m/%Y}.", field="reversed_on")
     reversal = MembershipPayment(
         organisation_id=payment.organisation_id, membership_id=payment.membership_id, kind=PaymentKind.REVERSAL,
         method=payment.method, status=PaymentStatus.CONFIRMED, amount=-payment.amount, paid_on=on,

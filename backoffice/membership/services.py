@@ -41,7 +41,7 @@ from backoffice.membership.memberships import (  # noqa: F401 - the public surfa
     lift_exemption, cancel_membership, change_category, membership_history, membership_of,
     find_by_reference, recompute, open_memberships)
 from backoffice.membership.payments import (  # noqa: F401 - the public surface
-    record_payment, confirm_payment, fail_payment, reverse_payment, refund,
+    record_payment, confirm_payment, fail_payment, reverse_payment, refund, unusual_payment,
     carry_over_credit, apply_available_credit, undeposited_cheques)
 from backoffice.membership.models import MEMBERSHIP_TRANSITIONS, PAYMENT_TRANSITIONS, REINSTATE  # noqa: F401
 from backoffice.models import ZERO  # noqa: F401 - callers compute balances with it

@@ -392,13 +392,14 @@ _METHODS = {
     "cheque": ("cheque", "cheques", "chq", "ch", "chque", "cheque bancaire"),
     "cash": ("especes", "espece", "liquide", "cash", "esp", "numeraire"),
     "transfer": ("virement", "vir", "vrt", "virement bancaire", "vir bancaire", "virt"),
-    "card": ("carte", "cb", "carte bancaire", "carte bleue", "helloasso", "hello asso", "en ligne", "paiement en ligne",
+    "card": ("carte", "cb", "carte bancaire", "carte bleue", "en ligne", "paiement en ligne",
              "internet", "paypal", "sumup", "tpe"),
+    "helloasso": ("helloasso", "hello asso", "hello-asso", "ha"),
     "direct_debit": ("prelevement", "prelevement sepa", "sepa", "prlv", "prel"),
 }
 METHOD_WORDS = {word: method for method, words in _METHODS.items() for word in words}
 _METHOD_LABELS = {"cheque": "chèque", "cash": "espèces", "transfer": "virement", "card": "carte / en ligne",
-                  "direct_debit": "prélèvement"}
+                  "direct_debit": "prélèvement", "helloasso": "HelloAsso"}
 _MONTHS = {"janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
            "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12}
 

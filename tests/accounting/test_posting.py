@@ -36,6 +36,7 @@ CPTS_RULES = [
     ("fee_paid", "transfer", "BQ", "512", "411", "credit"),
     ("fee_paid", "card", "BQ", "512", "411", "credit"),
     ("fee_paid", "direct_debit", "BQ", "512", "411", "credit"),
+    ("fee_paid", "helloasso", "BQ", "517", "411", "credit"),
     ("fee_paid", "cheque", "BQ", "5112", "411", "credit"),
     ("fee_paid", "cash", "CA", "530", "411", "credit"),
     ("fee_refund", "transfer", "BQ", "411", "512", "debit"),

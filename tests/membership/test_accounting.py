@@ -37,7 +37,8 @@ def test_fee_due_posted(membership):
 
 
 @pytest.mark.parametrize("method, treasury", [("transfer", "512"), ("cheque", "5112"), ("cash", "530"),
-                                              ("card", "512"), ("direct_debit", "512")])
+                                              ("card", "512"), ("direct_debit", "512"),
+                                              ("helloasso", "517")])
 def test_fee_paid_by_method_and_lettered(membership, method, treasury):
     from backoffice.accounting.models import PaymentMethodRule
 

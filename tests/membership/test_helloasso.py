@@ -111,7 +111,7 @@ def notify(client, name="notification_order.json", **changes):
 
 def card_payments(membership):
     return list(_db.session.scalars(select(MembershipPayment).where(
-        MembershipPayment.membership_id == membership.id, MembershipPayment.method == PaymentMethod.CARD)))
+        MembershipPayment.membership_id == membership.id, MembershipPayment.method == PaymentMethod.HELLOASSO)))
 
 
 # --------------------------------------------------------------------------------------------

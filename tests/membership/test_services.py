@@ -304,9 +304,9 @@ def test_find_by_reference(membership):
     assert services.find_by_reference(ref.lower().replace("-", " ")) is membership
 
 
-def test_cheque_needs_number(membership):
-    with pytest.raises(MembershipError, match="numéro du chèque"):
-        services.record_payment(membership, "50", PaymentMethod.CHEQUE)
+def test_a_cheque_may_be_recorded_without_its_number(membership):
+    payment = services.record_payment(membership, "50", PaymentMethod.CHEQUE, date(2026, 2, 1))
+    assert payment.reference is None and payment.method is PaymentMethod.CHEQUE
 
 
 def test_unpaid_deposited_cheque_is_refunded_by_transfer_as_the_refusal_says(organisation, membership):

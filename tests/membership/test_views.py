@@ -124,7 +124,7 @@ def test_reverse_payment_through_form(client, treasurer, membership):
     payment = services.record_payment(membership, "50", "transfer", date(2026, 2, 1))
     response = client.post(f"/o/cpts-test/membership/payments/{payment.id}/reverse",
                            data={"reason": "Virement rejeté", "form_key": "rev-1"}, follow_redirects=True)
-    assert "Paiement annulé" in response.get_data(as_text=True)
+    assert "Paiement contre-passé" in response.get_data(as_text=True)
     _db.session.expire_all()
     assert membership.status is MembershipStatus.AWAITING_PAYMENT
     assert [p.amount for p in membership.payments] == [Decimal("50.00"), Decimal("-50.00")]

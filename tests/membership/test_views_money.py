@@ -458,7 +458,7 @@ def test_cancelled_payment_posts_the_opposite_entry(client, treasurer, membershi
     assert original == {"5112": (Decimal("50.00"), 0, None), "411": (0, Decimal("50.00"), physician.id)}
     response = client.post(f"{BASE}/payments/{payment.id}/reverse", data={"reason": "Chèque sans provision",
                                                                           "form_key": "rev"}, follow_redirects=True)
-    assert ("success", "Paiement annulé : une écriture d'annulation a été enregistrée.") in flashes(response)
+    assert ("success", "Paiement contre-passé : une écriture de contre-passation a été enregistrée.") in flashes(response)
     reversal = payments_of(membership)[1]
     assert (reversal.kind, reversal.amount, reversal.reverses_id) == (PaymentKind.REVERSAL, Decimal("-50.00"),
                                                                       payment.id)
@@ -554,3 +554,56 @@ def test_mandate_refused_keeps_what_was_typed(client, treasurer, membership):
     response = client.post(url, data={"iban": "FR76 3000 4000 0312 3456 7890 143", "bic": "BNPAFRPPXXX",
                                       "debtor_name": "Anne Le Floch", "signed_on": "2026-01-20"})
     assert response.status_code == 302 and count(SepaMandate) == 1
+
+
+def test_a_reversal_is_dated_the_day_the_treasurer_gives(client, treasurer, membership):
+    payment = services.record_payment(membership, "50", "transfer", date(2026, 2, 1))
+    page = client.get(f"{BASE}/members/{membership.id}").text
+    assert ">Contre-passer</summary>" in page and f'min="{date(2026, 2, 1).isoformat()}"' in page
+    client.post(f"{BASE}/payments/{payment.id}/reverse",
+                data={"reason": "Virement rejeté par la banque", "reversed_on": "2026-03-10", "form_key": "rev-date"})
+    reversal = payments_of(membership)[1]
+    assert reversal.paid_on == date(2026, 3, 10)
+    assert _db.session.get(JournalEntry, reversal.accounting_entry_id).entry_date == date(2026, 3, 10)
+
+
+def test_a_reversal_before_its_payment_is_refused(client, treasurer, membership):
+    payment = services.record_payment(membership, "50", "transfer", date(2026, 2, 1))
+    response = client.post(f"{BASE}/payments/{payment.id}/reverse", follow_redirects=True,
+                           data={"reason": "Erreur", "reversed_on": "31/01/2026", "form_key": "rev-early"})
+    assert ("danger", "La contre-passation ne peut pas précéder le paiement du 01/02/2026.") in flashes(response)
+    assert len(payments_of(membership)) == 1
+
+
+def _pay(client, membership, **values):
+    data = {"amount": "50,00", "method": "cheque", "paid_on": "2026-02-01", "reference": "", "form_key": ""} | values
+    return client.post(f"{BASE}/members/{membership.id}/payments", data=data, follow_redirects=True)
+
+
+def test_a_payment_far_above_what_is_due_asks_for_confirmation(client, treasurer, membership):
+    response = _pay(client, membership, amount="500,00")
+    assert response.status_code == 422
+    assert ("warning", "Ce paiement de 500,00 € dépasse de loin ce qui reste dû (50,00 €) : le surplus restera "
+                       "en avoir sur le compte du membre.") in flashes(response)
+    assert 'name="confirmed"' in response.text and 'value="500,00"' in response.text  # the form as typed
+    assert payments_of(membership) == []
+    confirmed = _pay(client, membership, amount="500,00", confirmed="y")
+    assert confirmed.status_code == 200
+    assert [p.amount for p in payments_of(membership)] == [Decimal("500.00")]
+
+
+def test_the_same_payment_twice_asks_for_confirmation(client, treasurer, membership):
+    services.record_payment(membership, "20", "cheque", date(2026, 2, 1), reference="0012345")
+    response = _pay(client, membership, amount="20,00", reference="0012346")
+    assert response.status_code == 422
+    assert ("warning", "Un paiement identique (20,00 €, chèque, du 01/02/2026) est déjà enregistré pour ce membre : "
+                       "est-ce bien un second paiement ?") in flashes(response)
+    assert len(payments_of(membership)) == 1
+    assert _pay(client, membership, amount="20,00", reference="0012346", confirmed="y").status_code == 200
+    assert len(payments_of(membership)) == 2
+
+
+def test_an_ordinary_payment_asks_nothing(client, treasurer, membership):
+    assert services.unusual_payment(membership, "50", "transfer", date(2026, 2, 1)) == []
+    response = _pay(client, membership, amount="30,00")
+    assert response.status_code == 200 and not [m for m in flashes(response) if m[0] == "warning"]

@@ -181,7 +181,7 @@ def test_the_membership_columns_of_each_row(workbook):
     assert (cells[8].amount, cells[8].paid, cells[8].announced) == (Decimal("30.00"), False, False)
     assert (cells[9].method, cells[9].paid, cells[9].announced) == ("cash", False, True)
     assert cells[12].exempt and not cells[12].paid
-    assert (cells[13].paid_on, cells[13].method) == (date(2026, 2, 3), "card")          # « 3/2/26 », HelloAsso
+    assert (cells[13].paid_on, cells[13].method) == (date(2026, 2, 3), "helloasso")     # « 3/2/26 », HelloAsso
     assert (cells[14].amount, cells[14].paid_on, cells[14].method) == (Decimal("30.00"), date(2026, 2, 2), "card")
     assert (cells[15].announced, cells[15].method) == (True, "cheque")
     assert cells[9].describe().replace("\xa0", " ") == "30,00 € dû, espèces annoncé (pas encore payé)"

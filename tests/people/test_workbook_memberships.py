@@ -63,7 +63,7 @@ EXPECTED = {
     f"Martin Paul {rpps(10)[-3:]}": (MembershipStatus.AWAITING_PAYMENT, Decimal("30.00"), []),
     f"Martin Paul {rpps(11)[-3:]}": (MembershipStatus.AWAITING_PAYMENT, Decimal("30.00"), []),
     f"Hérault Zoé {rpps(3)[-3:]}": (MembershipStatus.EXEMPT, Decimal("30.00"), []),
-    f"Riou Anne {rpps(4)[-3:]}": (MembershipStatus.PAID, Decimal("30.00"), [(date(2026, 2, 3), Decimal("30.00"), "card")]),
+    f"Riou Anne {rpps(4)[-3:]}": (MembershipStatus.PAID, Decimal("30.00"), [(date(2026, 2, 3), Decimal("30.00"), "helloasso")]),
     f"Bléas Soizic {rpps(5)[-3:]}": (MembershipStatus.PAID, Decimal("30.00"),
                                      [(date(2026, 2, 2), Decimal("30.00"), "card")]),
     f"Kerjean Loïc {rpps(6)[-3:]}": (MembershipStatus.AWAITING_PAYMENT, Decimal("30.00"), []),

@@ -55,7 +55,7 @@ def show(membership_id):
     return _show_page(get_or_404(Membership, membership_id))
 
 
-def _show_page(membership, payment_form=None, refund_form=None, mandate_form=None, refused=None):
+def _show_page(membership, payment_form=None, refund_form=None, mandate_form=None, refused=None, confirm=None):
     """The membership page; a payment, refund or mandate form refused comes back as typed, with
     its errors, unfolded (``refused`` names it)."""
     history = services.membership_history(g.organisation, membership.party)
@@ -71,19 +71,20 @@ def _show_page(membership, payment_form=None, refund_form=None, mandate_form=Non
                            payment_form=payment_form, refund_form=refund_form, reason_form=forms.ReasonForm(),
                            reversal_form=forms.ReversalForm(form_key=forms.new_form_key()),
                            mandate_form=mandate_form or forms.MandateForm(), credit_targets=credit_targets,
-                           carry_form_key=forms.new_form_key(), refused=refused,
+                           carry_form_key=forms.new_form_key(), refused=refused, confirm=confirm,
                            categories=[c for c in membership.period.categories if c.active])
 
 
 
 
-def _refused(membership, form, message=None):
+def _refused(membership, form, message=None, confirm=None):
     """The membership page again with ``form`` as the treasurer typed it (its errors under its
-    fields; a service's refusal is already flashed): bad input loses nothing."""
+    fields; a service's refusal is already flashed): bad input loses nothing. ``confirm`` lists
+    what the treasurer must confirm before the form is accepted."""
     if message:
         flash(message, "danger")
     kind = _SHOWN_FORMS[type(form)]
-    return _show_page(membership, refused=kind, **{kind: form}), 422
+    return _show_page(membership, refused=kind, confirm=confirm, **{kind: form}), 422
 
 
 _SHOWN_FORMS = {forms.PaymentForm: "payment_form", forms.RefundForm: "refund_form", forms.MandateForm: "mandate_form"}

@@ -23,6 +23,13 @@ def record_payment(membership_id):
     form = forms.PaymentForm()
     if not form.validate_on_submit():
         return _refused(membership, form, "Le paiement n'a pas été enregistré : corrigez les champs signalés.")
+    if not form.confirmed.data:
+        warnings = services.unusual_payment(membership, form.amount.amount, form.method.data, form.paid_on.data,
+                                           idempotency_key=form.form_key.data or None)
+        if warnings:
+            for warning in warnings:
+                flash(warning, "warning")
+            return _refused(membership, form, None, confirm=warnings)
     ok, _ = _apply(lambda: services.record_payment(
                        membership, form.amount.amount, form.method.data, form.paid_on.data,
                        reference=form.reference.data, cheque_bank=form.cheque_bank.data,
@@ -40,12 +47,13 @@ def reverse_payment(payment_id):
     payment = get_or_404(MembershipPayment, payment_id)
     form = forms.ReversalForm()
     if not form.validate_on_submit():
-        flash("Indiquez le motif de l'annulation.", "danger")
+        flash("Indiquez le motif de la contre-passation" + (
+            f" ; {form.reversed_on.errors[0]}" if form.reversed_on.errors else "") + ".", "danger")
         return _back(payment.membership)
-    _apply(lambda: services.reverse_payment(payment, reason=form.reason.data, user=current_user,
-                                            idempotency_key=form.form_key.data or None),
-           "Paiement annulé : une écriture d'annulation a été enregistrée.",
-           duplicate="Cette annulation a déjà été enregistrée.")
+    _apply(lambda: services.reverse_payment(payment, on=form.reversed_on.data, reason=form.reason.data,
+                                            user=current_user, idempotency_key=form.form_key.data or None),
+           "Paiement contre-passé : une écriture de contre-passation a été enregistrée.",
+           duplicate="Cette contre-passation a déjà été enregistrée.")
     return _back(payment.membership)
 
 
