@@ -34,7 +34,8 @@ from backoffice.assemblies.models import (
 )
 from backoffice.audit.models import AuditEntry
 from backoffice.auth.models import Role, RoleAssignment, User
-from backoffice.banking.models import BankAccount, BankLineMatch, BankStatement, BankStatementLine, PayeeBankDetails
+from backoffice.banking.models import (BankAccount, BankLabelRule, BankLineMatch, BankStatement, BankStatementLine,
+                                       PayeeBankDetails)
 from backoffice.documents.models import DocumentSequence, DocumentTemplate, GeneratedDocument
 from backoffice.extensions import db
 from backoffice.grants.models import (AttachmentKind, GrantApplication, GrantAttachment, GrantFollowUp, GrantFunder,
@@ -289,6 +290,16 @@ class BankLineMatchFactory(Factory):
     target_kind = "grant_applications"
     target_id = 1
     amount = factory.SelfAttribute("line.amount")
+
+
+class BankLabelRuleFactory(Factory):
+    class Meta:
+        model = BankLabelRule
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    keyword = "MAIF"
+    folded_keyword = "maif"
+    account_number = "616"
 
 
 class PayeeBankDetailsFactory(Factory):

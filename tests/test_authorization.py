@@ -536,6 +536,54 @@ URL_ARGS.update({f"banking.{name}": (lambda o: {"account_id": o.bank_account.id}
 OBJECTS.update({
     "bank_account": lambda o: o.organisation.default_bank_account,  # the test organisation's (its IBAN)
 })
+# Bank reconciliation and the rules remembered by label (backoffice/banking/views.py).
+ROUTES.update({f"banking.{name}": frozenset({"admin", "treasurer"}) for name in (
+    "reconciliation_page", "auto_reconcile", "reconcile_line", "book_line", "undo_match", "statement_balance",
+    "reconciliation_statement", "rules", "new_rule", "edit_rule", "delete_rule")})
+URL_ARGS.update({
+    "banking.reconciliation_page": lambda o: {"account_id": o.bank_account.id},
+    "banking.auto_reconcile": lambda o: {"account_id": o.bank_account.id},
+    "banking.reconcile_line": lambda o: {"line_id": o.bank_line.id},
+    "banking.book_line": lambda o: {"line_id": o.bank_line.id},
+    "banking.undo_match": lambda o: {"match_id": o.bank_match.id},
+    "banking.statement_balance": lambda o: {"statement_id": o.bank_line.statement_id},
+    "banking.reconciliation_statement": lambda o: {"statement_id": o.bank_line.statement_id},
+    "banking.edit_rule": lambda o: {"rule_id": o.label_rule.id},
+    "banking.delete_rule": lambda o: {"rule_id": o.label_rule.id},
+})
+
+
+def _bank_line(o):
+    from datetime import date
+    from decimal import Decimal
+
+    from tests.factories import BankStatementFactory, BankStatementLineFactory
+
+    statement = BankStatementFactory(bank_account=o.bank_account, closing_date=date(2026, 2, 28),
+                                     closing_balance=Decimal("-4.90"))
+    return BankStatementLineFactory(statement=statement, amount=Decimal("-4.90"), label="FRAIS TENUE DE COMPTE")
+
+
+def _bank_match(o):
+    from decimal import Decimal
+
+    from tests.factories import BankLineMatchFactory, BankStatementLineFactory
+
+    line = BankStatementLineFactory(statement=o.bank_line.statement, amount=Decimal("12.00"), status="matched")
+    return BankLineMatchFactory(line=line, target_kind="accounting_lines", target_id=999999)
+
+
+def _label_rule(o):
+    from tests.factories import BankLabelRuleFactory
+
+    return BankLabelRuleFactory(organisation=o.organisation)
+
+
+OBJECTS.update({
+    "bank_line": _bank_line,  # a debit of the default account's statement, unreconciled
+    "bank_match": _bank_match,  # a line reconciled with a line of the books (undone by the POST)
+    "label_rule": _label_rule,  # « MAIF » → 616
+})
 
 # SISA remuneration (backoffice/sisa/views.py): its pages serve SISAs only, so the test
 # organisation is a SISA for them (ORGANISATION_KINDS).

@@ -29,8 +29,25 @@ Public surface (everything else is private):
     Payees: ``set_payee_details(organisation, party, iban, bic=None, holder_name=None)``,
     ``payee_details(organisation, party)``, ``payee_details_for(organisation, party_ids)``.
 
+``backoffice.banking.reconciliation`` (bank reconciliation against the ``512…`` lines of the books)
+    ``position(bank_account, as_of=None)`` (every statement line with what the books account for,
+    the lines of the books not on the statement), ``auto_reconcile(bank_account, by=None)`` (same
+    amount, dates ≤ ``DATE_TOLERANCE`` days apart, one candidate each way), ``reconcile(line,
+    journal_line_id, by=None)``, ``unreconcile(match)``, ``candidates(open_line, ledger_open)``,
+    ``reconciliation_statement(bank_account, as_of, stated_balance=None)`` (the état de
+    rapprochement), ``statement_check(statement)`` / ``check(statement)`` (refused in French when it
+    does not add up), ``set_closing_balance(statement, day, amount)``, and for the closing
+    checklist ``unreconciled_lines(organisation, start, end)``. A line matched to a feature's row
+    (a membership payment) is reconciled through that row's posting (``source`` ``"<table>:<id>"``).
+
+``backoffice.banking.booking``: ``book_line(line, account_number, label=None, remember=None,
+    by=None)`` (an entry in the account's journal, D/C its ``512…`` against the account, reconciled
+    with the line), ``bookable_account``, rules remembered by label: ``rules(organisation)``,
+    ``save_rule(organisation, keyword, account_number, rule=None)``, ``delete_rule(rule)``,
+    ``proposed_rule(rules, line)``, ``suggested_keyword(line)``.
+
 ``backoffice.banking.parsers`` (pure): ``read_statement(content, mapping)`` → ``(format,
-    lines)``, ``parse_csv``, ``parse_camt053``, ``csv_columns``, ``parse_amount``, ``fingerprints``.
+    lines)``, ``closing_balance(content, mapping)`` → ``(date, amount)`` or None, ``parse_csv``, ``parse_camt053``, ``csv_columns``, ``parse_amount``, ``fingerprints``.
 
 ``backoffice.banking.sepa``: ``credit_transfer_file(bank_account, [(payee_details, amount,
     end_to_end_id, remittance_text)], execution_date)`` → pain.001.001.03 bytes;

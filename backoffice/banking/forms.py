@@ -1,8 +1,9 @@
 """Forms of the bank accounts screens (French labels; the rules are the services')."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField
+from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from backoffice.forms import DATE_ERROR, FrenchDateField
 from backoffice.banking.models import DEFAULT_JOURNAL, DEFAULT_LEDGER_ACCOUNT
 
 
@@ -18,3 +19,27 @@ class BankAccountForm(FlaskForm):
 
     def values(self):
         return {name: getattr(self, name).data for name in ("name", "iban", "bic", "journal_code", "ledger_account")}
+
+
+class ReconcileForm(FlaskForm):
+    """The line of the books the treasurer picks for a statement line (the service checks it)."""
+    journal_line_id = IntegerField("Écriture", validators=[Optional()])
+
+
+class BookLineForm(FlaskForm):
+    account_number = StringField("Compte", validators=[Optional(), Length(max=20)])
+    label = StringField("Libellé de l'écriture", validators=[Optional(), Length(max=200)])
+    remember = BooleanField("Retenir pour les prochains relevés")
+    keyword = StringField("Quand le libellé contient", validators=[Optional(), Length(max=100)])
+
+
+class ClosingBalanceForm(FlaskForm):
+    closing_date = FrenchDateField("Date du solde", validators=[DataRequired(DATE_ERROR)])
+    closing_balance = StringField("Solde du relevé", validators=[DataRequired("Indiquez le solde du relevé.")])
+
+
+class LabelRuleForm(FlaskForm):
+    keyword = StringField("Quand le libellé contient", validators=[DataRequired("Indiquez un mot du libellé."),
+                                                                    Length(max=100)])
+    account_number = StringField("Comptabiliser au compte", validators=[DataRequired("Indiquez le compte."),
+                                                                         Length(max=20)])

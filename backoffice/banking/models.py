@@ -10,6 +10,8 @@ lines and what each line was matched to, and the bank details of the parties it 
   table (``target_kind``, e.g. ``membership_payments``) and id, with the part of the line's
   amount it accounts for (a split is several matches). A line whose matches add up to its
   amount is ``matched``.
+* ``bank_label_rules``: what the treasurer booked lines of a given label to (« MAIF » → 616),
+  proposed again for the next statements (``reconciliation``).
 * ``payee_bank_details``: the IBAN/BIC of a party the organisation pays (a grant beneficiary,
   a SISA associate) — per organisation, never on the shared directory.
 """
@@ -96,6 +98,10 @@ class BankStatement(TimestampMixin, db.Model):
     line_count: Mapped[int] = mapped_column(Integer, default=0)        # lines in the file
     new_line_count: Mapped[int] = mapped_column(Integer, default=0)    # lines not seen before
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The balance the bank gives at the end of the statement (read from the file's « Solde au… »
+    # line or CAMT's CLBD, or typed by the treasurer): what reconciliation checks the books against.
+    closing_date: Mapped[date | None] = mapped_column(Date)
+    closing_balance: Mapped[Decimal | None] = mapped_column(Money)
 
     bank_account = relationship(BankAccount)
     lines = relationship("BankStatementLine", back_populates="statement", order_by="BankStatementLine.id")
@@ -173,6 +179,11 @@ class BankLineMatch(db.Model):
         CheckConstraint("amount <> 0", name="amount_not_zero"),
         UniqueConstraint("line_id", "target_kind", "target_id", name="uq_bank_line_matches_line_target"),
         Index("ix_bank_line_matches_target", "target_kind", "target_id"),
+        # A line of the books is on the bank statement once: reconciliation matches each 512
+        # line of an entry (``accounting_lines``) to one statement line at most.
+        Index("uq_bank_line_matches_accounting_line", "target_id", unique=True,
+              sqlite_where=text("target_kind = 'accounting_lines'"),
+              postgresql_where=text("target_kind = 'accounting_lines'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -185,6 +196,25 @@ class BankLineMatch(db.Model):
     matched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     line = relationship(BankStatementLine, back_populates="matches")
+
+
+class BankLabelRule(TimestampMixin, db.Model):
+    """« Lines whose label says ``keyword`` are booked to ``account_number`` »: remembered when
+    the treasurer books a line, proposed (never applied unseen) on the next statements."""
+
+    __tablename__ = "bank_label_rules"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("organisation_id", "folded_keyword", name="uq_bank_label_rules_org_keyword"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    keyword: Mapped[str] = mapped_column(String(100))          # as typed: « MAIF »
+    folded_keyword: Mapped[str] = mapped_column(String(100))   # its folded words: « maif »
+    account_number: Mapped[str] = mapped_column(String(20))    # an account of the chart: « 616 »
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    def __str__(self):
+        return f"Règle « {self.keyword} » → {self.account_number}"
 
 
 class PayeeBankDetails(TimestampMixin, db.Model):

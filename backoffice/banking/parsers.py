@@ -302,6 +302,74 @@ def fingerprints(lines):
     return result
 
 
+# The closing balance's row of a CSV (« Solde au 31/03/2026 », « Nouveau solde créditeur »,
+# « Solde final »), folded; an opening balance (« Ancien solde », « Solde initial », « Solde
+# précédent ») is not it.
+CLOSING_ROW = re.compile(r"^(?:nouveau solde|solde (?:au|final|fin|de fin|crediteur|debiteur|comptable|en date|euros|eur))\b")
+_AMOUNT_AT_END = re.compile(r"([+-]?\s*\d[\d \u00a0\u202f.]*,\d{2}|[+-]?\d+\.\d{2})\s*(?:€|eur)?\s*$", re.I)
+_DATE_IN_TEXT = re.compile(r"\b(\d{2}/\d{2}/\d{4})\b")
+
+
+def _amount_in(cell):
+    """The amount a cell holds or ends with (« 14 268,07 », « Solde : 14 268,07 € »), else None."""
+    found = _AMOUNT_AT_END.search(cell or "")
+    if not found:
+        return None
+    try:
+        return money.parse_amount(found.group(1).replace(" ", "").replace("\u00a0", "").replace("\u202f", ""))
+    except ServiceError:
+        return None
+
+
+def closing_balance(content, mapping=None):
+    """``(date, amount)`` of the closing balance a statement file states, or None (best effort:
+    never raises). CAMT.053: the ``Bal`` of type ``CLBD``. CSV: a « Solde au jj/mm/aaaa » row,
+    above the header or among the operations, whose last amount is the balance (« débiteur »
+    makes it negative); the latest such row wins. ``date`` is None when the row names none."""
+    try:
+        if detect_format(content) == "camt053":
+            return _camt_closing_balance(content)
+        rows = csv_rows(decode(content))
+    except (BankingError, ValueError):
+        return None
+    found = None
+    for row in rows:
+        text = " ".join(cell for cell in row if cell)
+        folded = " ".join(fold_words(text))
+        if not CLOSING_ROW.match(folded):
+            continue
+        amount = next((a for a in map(_amount_in, reversed([c for c in row if c])) if a is not None), None)
+        if amount is None:
+            continue
+        if "debiteur" in folded.split() and amount > 0:
+            amount = -amount
+        dates = _DATE_IN_TEXT.findall(text)
+        day = parse_date(dates[-1]) if dates else None
+        if found is None or day is None or found[0] is None or day >= found[0]:
+            found = (day, amount)
+    return found
+
+
+def _camt_closing_balance(content):
+    from lxml import etree
+
+    try:
+        root = etree.fromstring(content, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return None
+    for balance in _findall(root, "BkToCstmrStmt/Stmt/Bal"):
+        if (_text(balance, "Tp/CdOrPrtry/Cd") or "").upper() != "CLBD":
+            continue
+        amount = parse_amount(_text(balance, "Amt"))
+        if amount is None:
+            return None
+        if (_text(balance, "CdtDbtInd") or "CRDT") == "DBIT":
+            amount = -amount
+        day = _text(balance, "Dt/Dt") or (_text(balance, "Dt/DtTm") or "")[:10]
+        return (parse_date(day) if day else None), amount
+    return None
+
+
 def read_statement(content, mapping=None):
     """(format, lines) of a statement file; raises ``StatementFormatError`` / ``MappingNeeded``."""
     file_format = detect_format(content)

@@ -189,6 +189,10 @@ def import_statement(account, filename, content, user=None):
             counterparty=line.counterparty, fingerprint=fingerprint, status=L.UNMATCHED))
     db.session.add_all(new_lines)
     statement.new_line_count = len(new_lines)
+    stated = parsers.closing_balance(content, account.statement_csv_mapping)
+    if stated is not None:  # a file without a balance line: the treasurer types it on reconciliation
+        statement.closing_date = stated[0] or max(line.booked_on for line in lines)
+        statement.closing_balance = stated[1]
     db.session.flush()
     return statement
 

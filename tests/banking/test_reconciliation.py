@@ -1,0 +1,388 @@
+"""Bank reconciliation of a real-looking Crédit Mutuel statement (March 2026, cp1252, account
+details above the header, debit and credit columns, French decimals, « Nouveau solde » line)
+against the books of the CPTS: automatic matching, ambiguity left alone, matching by hand,
+booking from the statement with a rule remembered by label, the balance check and the
+état de rapprochement."""
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from backoffice.accounting.models import JournalEntry
+from backoffice.accounting.services import EntryLineSpec, ensure_ledger, post_entry
+from backoffice.banking import booking, reconciliation, services as banking
+from backoffice.banking.models import BankLabelRule, BankLineMatch
+from backoffice.banking.reconciliation import ReconciliationError
+from backoffice.extensions import db
+from backoffice.formatting import format_money
+from tests.factories import BankStatementLineFactory
+
+DATA = Path(__file__).parent / "data"
+MAPPING = {"date": "Date", "label": "Libellé", "debit": "Débit", "credit": "Crédit"}
+D = Decimal
+
+
+def _post(organisation, journal, day, piece, label, debit, credit, amount):
+    return post_entry(organisation, journal, day, piece, label,
+                      [EntryLineSpec(debit, debit=D(amount)), EntryLineSpec(credit, credit=D(amount))])
+
+
+@pytest.fixture
+def books(organisation):
+    """The CPTS's books before the March statement arrives: the opening balance, a cheque
+    deposit, two fees of 30 € by transfer three days apart, the coordinator's salary paid, a
+    cheque to the accountant not yet cashed. And Anne Le Floch's 2026 membership."""
+    from backoffice.membership import services as membership
+    from backoffice.membership.models import CategoryKind
+    from tests.factories import ProfessionalFactory
+
+    ensure_ledger(organisation)
+    entries = {
+        "opening": _post(organisation, "AN", date(2026, 1, 1), "AN-2026", "À-nouveaux 2026", "512", "110", "10000.00"),
+        "cheques": _post(organisation, "BQ", date(2026, 3, 16), "REMISE-0000012", "Remise de chèques n° 0000012",
+                         "512", "5112", "90.00"),
+        "fee_18": _post(organisation, "BQ", date(2026, 3, 18), "VIR-MARTIN-1", "Cotisation Dr Paul Martin",
+                        "512", "756", "30.00"),
+        "fee_22": _post(organisation, "BQ", date(2026, 3, 22), "VIR-MARTIN-2", "Cotisation Cabinet Martin",
+                        "512", "756", "30.00"),
+        "salary": _post(organisation, "BQ", date(2026, 3, 24), "PAIE-2026-03", "Salaire mars – coordinatrice",
+                        "6411", "512", "2180.00"),
+        "cheque_out": _post(organisation, "BQ", date(2026, 3, 28), "CHQ-4521", "Chèque n° 4521 – expert-comptable",
+                            "6226", "512", "300.00"),
+    }
+    period = membership.period_for_year(organisation, 2026)
+    category = membership.set_fee_category(period, "Médecin", D("50.00"), CategoryKind.PHYSICIAN)
+    anne = ProfessionalFactory(first_name="Anne", last_name="Le Floch", profession="medecin_generaliste")
+    fee = membership.create_membership(organisation, anne, period, category=category, joined_on=date(2026, 1, 10))
+    fee.payment_reference = "ADH26-7KQ4M"
+    db.session.flush()
+    entries["membership"] = fee
+    return entries
+
+
+@pytest.fixture
+def account(organisation, books):
+    account = banking.default_account(organisation)
+    banking.save_csv_mapping(account, MAPPING, ["Date", "Date valeur", "Libellé", "Débit", "Crédit"])
+    return account
+
+
+def _import(account, name):
+    return banking.import_statement(account, name, (DATA / name).read_bytes())
+
+
+@pytest.fixture
+def march(organisation, account, books):
+    """The March statement imported, and Anne's transfer confirmed as her payment (the
+    membership review screen's work): a payment whose posting hit 512."""
+    from backoffice.membership import statements
+
+    statement = _import(account, "credit_mutuel_mars_2026.csv")
+    credits = [line for line in statement.lines if line.is_credit]
+    statements.suggest_matches(organisation, credits)
+    anne = next(line for line in credits if "ADH26-7KQ4M" in line.label)
+    assert anne.suggested_id == books["membership"].id
+    statements.confirm_lines(organisation, {anne.id: books["membership"].id})
+    return statement
+
+
+def line_of(statement, text):
+    return next(line for line in statement.lines if text in line.label)
+
+
+def open_labels(account):
+    return [o.line.label for o in reconciliation.position(account).open_lines]
+
+
+def reconciled_with(account, line):
+    state = reconciliation.position(account)
+    return [link.journal_line_id for o in state.lines if o.line.id == line.id for link in o.links]
+
+
+def bank_line_of(entry):
+    return next(line for line in entry.lines if line.account.number == "512")
+
+
+def test_the_statement_keeps_its_closing_balance(march):
+    assert (march.line_count, march.closing_date, march.closing_balance) == (10, date(2026, 3, 31), D("16586.42"))
+
+
+def test_a_membership_payment_is_reconciled_through_its_posting(account, march):
+    anne = line_of(march, "ANNE LE FLOCH")
+    (journal_line_id,) = reconciled_with(account, anne)
+    link = next(l for o in reconciliation.position(account).lines for l in o.links if o.line.id == anne.id)
+    assert not link.direct and [m.target_kind for m in anne.matches] == ["membership_payments"]
+    entry = db.session.scalar(select(JournalEntry).where(
+        JournalEntry.source == f"membership_payments:{anne.matches[0].target_id}"))
+    assert journal_line_id == bank_line_of(entry).id
+
+
+def test_auto_reconcile_matches_amount_and_date_and_leaves_ambiguity_alone(account, march, books):
+    assert reconciliation.auto_reconcile(account) == 2
+    cheques, salary, martin = (line_of(march, "REMISE CHEQUES"), line_of(march, "SALAIRE"),
+                               line_of(march, "CABINET MARTIN"))
+    assert reconciled_with(account, cheques) == [bank_line_of(books["cheques"]).id]  # 16/03 vs 17/03
+    assert reconciled_with(account, salary) == [bank_line_of(books["salary"]).id]    # 24/03 vs 25/03, a debit
+    assert reconciled_with(account, martin) == []       # two fees of 30 € within the tolerance: the treasurer's call
+    assert cheques.matches[0].target_kind == "accounting_lines" and cheques.matches[0].matched_by_id is None
+    assert open_labels(account) == [
+        "PRLV SEPA MAIF ASSURANCE ASSOCIATION ECH 03/26", "FRAIS TENUE DE COMPTE MARS",
+        "VIR SEPA RECU ARS PAYS DE LA LOIRE SUBVENTION FIR 2026", "PRLV SEPA URSSAF PAYS DE LA LOIRE COTISATIONS 02/26",
+        "VIR INTERNE VERS LIVRET A ASSOCIATION", "VIR SEPA RECU CABINET MARTIN", "COMMISSION D'INTERVENTION"]
+    # Run again: nothing more, nothing twice.
+    assert reconciliation.auto_reconcile(account) == 0
+
+
+def test_one_entry_for_two_lines_or_a_date_too_far_is_left_alone(organisation, account, books):
+    statement = _import(account, "credit_mutuel_mars_2026.csv")
+    twins = [BankStatementLineFactory(statement=statement, booked_on=day, amount=D("-25.00"), label="CB LA POSTE",
+                                      status="unmatched") for day in (date(2026, 4, 6), date(2026, 4, 8))]
+    far = BankStatementLineFactory(statement=statement, booked_on=date(2026, 4, 20), amount=D("-61.00"),
+                                   label="CB PAPETERIE", status="unmatched")
+    _post(organisation, "BQ", date(2026, 4, 7), "CB-0407", "Timbres", "626", "512", "25.00")
+    _post(organisation, "BQ", date(2026, 4, 10), "CB-0410", "Fournitures", "6064", "512", "61.00")
+    reconciliation.auto_reconcile(account)
+    assert [reconciled_with(account, line) for line in (*twins, far)] == [[], [], []]
+
+
+def test_matching_by_hand_and_its_refusals(account, march, books):
+    martin = line_of(march, "CABINET MARTIN")
+    state = reconciliation.position(account)
+    open_martin = next(o for o in state.open_lines if o.line.id == martin.id)
+    assert [c.piece_ref for c in reconciliation.candidates(open_martin, state.ledger_open)][:2] == [
+        "VIR-MARTIN-1", "VIR-MARTIN-2"]
+    fee_22 = bank_line_of(books["fee_22"])
+
+    with pytest.raises(ReconciliationError, match="en sens inverse"):
+        reconciliation.reconcile(martin, bank_line_of(books["cheque_out"]).id)
+    with pytest.raises(ReconciliationError, match="n'est pas au compte 512"):
+        reconciliation.reconcile(martin, next(l for l in books["fee_22"].lines if l.account.number == "756").id)
+    with pytest.raises(ReconciliationError, match="dépasse ce qui reste"):
+        reconciliation.reconcile(line_of(march, "FRAIS TENUE"), bank_line_of(books["cheque_out"]).id)
+
+    reconciliation.reconcile(martin, fee_22.id)
+    assert reconciled_with(account, martin) == [fee_22.id] and martin.status.value == "matched"
+    with pytest.raises(ReconciliationError, match="déjà"):
+        reconciliation.reconcile(line_of(march, "REMISE CHEQUES"), fee_22.id)
+    ledger_open = [l.piece_ref for l in reconciliation.position(account).ledger_open]
+    assert "VIR-MARTIN-1" in ledger_open and "VIR-MARTIN-2" not in ledger_open
+
+    reconciliation.unreconcile(martin.matches[0])
+    assert reconciled_with(account, martin) == [] and martin.status.value != "matched"
+
+
+def test_booking_from_the_statement_remembers_the_label(organisation, account, march):
+    maif = line_of(march, "MAIF")
+    assert booking.suggested_keyword(maif) == "MAIF"
+    entry = booking.book_line(maif, "616", remember="MAIF")
+    assert (entry.journal.code, entry.entry_date, entry.label, entry.source) == (
+        "BQ", date(2026, 3, 2), "PRLV SEPA MAIF ASSURANCE ASSOCIATION ECH 03/26", f"bank_statement_lines:{maif.id}")
+    assert [(l.account.number, l.debit, l.credit) for l in entry.lines] == [
+        ("616", D("154.20"), D("0.00")), ("512", D("0.00"), D("154.20"))]
+    assert reconciled_with(account, maif) == [bank_line_of(entry).id]
+    assert [(r.keyword, r.folded_keyword, r.account_number) for r in booking.rules(organisation)] == [
+        ("MAIF", "maif", "616")]
+
+    ars = booking.book_line(line_of(march, "ARS PAYS"), "741")   # money in: D 512 / C 741
+    assert [(l.account.number, l.debit) for l in ars.lines] == [("512", D("12000.00")), ("741", D("0.00"))]
+
+    april = _import(account, "credit_mutuel_avril_2026.csv")
+    rules = booking.rules(organisation)
+    proposed = booking.proposed_rule(rules, line_of(april, "MAIF"))
+    assert proposed is not None and proposed.account_number == "616"
+    assert booking.proposed_rule(rules, line_of(april, "FRAIS")) is None
+    booking.book_line(line_of(april, "MAIF"), proposed.account_number)   # the treasurer confirms
+    assert reconciled_with(account, line_of(april, "MAIF"))
+
+
+def test_the_longest_keyword_wins_and_a_tie_proposes_nothing(organisation, account, march):
+    booking.save_rule(organisation, "URSSAF", "431")
+    booking.save_rule(organisation, "urssaf pays de la loire", "6451")
+    booking.save_rule(organisation, "Frais", "627")
+    urssaf = line_of(march, "URSSAF")
+    assert booking.proposed_rule(booking.rules(organisation), urssaf).account_number == "6451"
+    assert booking.save_rule(organisation, "  URSSAF ", "6451").account_number == "6451"  # the same rule, updated
+    assert db.session.scalar(select(func.count()).select_from(BankLabelRule)) == 3
+
+
+@pytest.mark.parametrize("number, message", [
+    ("6169", "Le compte 6169 n'existe pas dans le plan comptable"),
+    ("", "Indiquez le compte"),
+    ("411", "est un compte de tiers"),
+    ("512", "est celui de la banque elle-même"),
+])
+def test_a_booking_on_an_account_that_cannot_take_it_writes_nothing(account, march, number, message):
+    maif = line_of(march, "MAIF")
+    entries = db.session.scalar(select(func.count()).select_from(JournalEntry))
+    with pytest.raises(ReconciliationError, match=message) as caught:
+        with db.session.begin_nested():
+            booking.book_line(maif, number, remember="MAIF")
+    assert caught.value.field == "account_number"
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == entries
+    assert not maif.matches and db.session.scalar(select(func.count()).select_from(BankLabelRule)) == 0
+
+
+def test_a_line_already_reconciled_is_not_booked(account, march):
+    with pytest.raises(ReconciliationError, match="déjà rapprochée"):
+        booking.book_line(line_of(march, "ANNE LE FLOCH"), "756")
+
+
+@pytest.mark.parametrize("keyword, message", [("PRLV SEPA", "toutes sortes d'opérations"), ("x", "deux lettres")])
+def test_a_rule_needs_a_keyword_naming_someone(organisation, keyword, message):
+    with pytest.raises(ReconciliationError, match=message):
+        booking.save_rule(organisation, keyword, "616")
+
+
+def _book_everything(account, march, books):
+    reconciliation.auto_reconcile(account)
+    reconciliation.reconcile(line_of(march, "CABINET MARTIN"), bank_line_of(books["fee_22"]).id)
+    for text, number in (("MAIF", "616"), ("FRAIS TENUE", "627"), ("ARS PAYS", "741"), ("URSSAF", "431"),
+                         ("VIR INTERNE", "580"), ("COMMISSION", "627")):
+        booking.book_line(line_of(march, text), number)
+
+
+def test_the_balance_check_shows_both_balances_and_what_explains_them(account, march, books):
+    before = reconciliation.statement_check(march)
+    assert before.adds_up and len(before.bank_not_in_ledger) == 9   # everything listed: it adds up already
+
+    _book_everything(account, march, books)
+    result = reconciliation.check(march)
+    assert result.ledger_balance == D("16316.42") and result.stated_balance == D("16586.42")
+    assert [(l.entry_date, l.piece_ref, l.amount) for l in result.ledger_not_in_bank] == [
+        (date(2026, 3, 18), "VIR-MARTIN-1", D("30.00")), (date(2026, 3, 28), "CHQ-4521", D("-300.00"))]
+    assert result.bank_not_in_ledger == []
+    assert result.expected_bank_balance == D("16586.42") and result.difference == 0
+    assert result.message.startswith(
+        f"Solde du relevé au 31/03/2026 : {format_money(D('16586.42'))} ; solde comptable du 512 à cette date : "
+        f"{format_money(D('16316.42'))} ; différence {format_money(D('270.00'))}.")
+    assert reconciliation.unreconciled_lines(account.organisation, date(2026, 1, 1), date(2026, 12, 31)) == []
+
+
+def test_a_reconciliation_that_does_not_add_up_is_refused_in_french(account, march, books):
+    _book_everything(account, march, books)
+    reconciliation.set_closing_balance(march, date(2026, 3, 31), "16 568,42")   # two digits swapped
+    with pytest.raises(ReconciliationError) as caught:
+        reconciliation.check(march)
+    assert f"écart inexpliqué de {format_money(D('-18.00'))}" in str(caught.value)
+    assert f"Solde du relevé au 31/03/2026 : {format_money(D('16568.42'))}" in str(caught.value)
+    with pytest.raises(ReconciliationError, match="deux décimales|illisible|montant"):
+        reconciliation.set_closing_balance(march, date(2026, 3, 31), "16 568,425")
+
+
+def test_the_etat_at_a_date_counts_only_what_both_sides_had_then(account, march, books):
+    _book_everything(account, march, books)
+    at_20 = reconciliation.reconciliation_statement(account, date(2026, 3, 20))
+    # The salary (entry 24/03, bank 25/03) and the cheque to the accountant are after the date.
+    assert [l.piece_ref for l in at_20.ledger_not_in_bank] == ["VIR-MARTIN-1"]
+    assert at_20.ledger_balance == D("10000.00") + D("50.00") + D("90.00") + D("30.00") - D("154.20") - D("4.90") \
+        + D("12000.00") - D("1236.48") - D("2000.00")
+    assert at_20.expected_bank_balance == D("18774.42")   # 10 000 and the statement's lines up to 20/03
+
+
+def test_unreconciled_lines_are_what_the_closing_checklist_counts(organisation, account, march):
+    lines = reconciliation.unreconciled_lines(organisation, date(2026, 3, 1), date(2026, 3, 31))
+    assert len(lines) == 9 and line_of(march, "ANNE") not in lines     # Anne's through her payment's posting
+    banking.ignore_line(line_of(march, "COMMISSION"))                  # ignored is not in the books either
+    assert len(reconciliation.unreconciled_lines(organisation, date(2026, 3, 1), date(2026, 3, 31))) == 9
+    assert reconciliation.unreconciled_lines(organisation, date(2026, 4, 1), date(2026, 4, 30)) == []
+    assert db.session.scalar(select(func.count()).select_from(BankLineMatch)) == 1
+
+
+# --------------------------------------------------------------------------------------------
+# The screens
+# --------------------------------------------------------------------------------------------
+
+URL = "/o/cpts-test/banking"
+
+
+@pytest.fixture
+def treasurer(login_as):
+    return login_as("treasurer")
+
+
+def test_the_page_shows_what_is_left_the_check_and_the_proposed_account(client, organisation, account, march,
+                                                                         treasurer):
+    booking.save_rule(organisation, "MAIF", "616")
+    html = client.get(f"{URL}/accounts/{account.id}/reconciliation").get_data(as_text=True)
+    assert "Opérations du relevé non rapprochées (9)" in html
+    assert "proposé par la règle « MAIF »" in html and 'value="616"' in html
+    assert "Solde du relevé au 31/03/2026" in html and "Produire l'état de rapprochement" in html
+    assert "ANNE LE FLOCH" not in html.split("non rapprochées")[1].split("Écritures du 512")[0]
+    assert "CHQ-4521" in html   # a cheque not cashed yet: in the books, not on the bank
+
+
+def test_auto_then_book_with_a_rule_then_refusal_on_the_screen(client, organisation, account, march, treasurer):
+    response = client.post(f"{URL}/accounts/{account.id}/reconciliation/auto", follow_redirects=True)
+    assert "2 opération(s) rapprochée(s) automatiquement" in response.get_data(as_text=True)
+
+    maif = line_of(march, "MAIF")
+    response = client.post(f"{URL}/lines/{maif.id}/book", data={"account_number": "6169", "remember": "y",
+                                                                 "keyword": "MAIF"}, follow_redirects=True)
+    assert "Le compte 6169 n&#39;existe pas dans le plan comptable" in response.get_data(as_text=True)
+    assert not maif.matches and booking.rules(organisation) == []
+
+    response = client.post(f"{URL}/lines/{maif.id}/book", data={"account_number": "616", "remember": "y",
+                                                                 "keyword": "MAIF"}, follow_redirects=True)
+    assert "Règle retenue : « MAIF »" in response.get_data(as_text=True)
+    assert reconciled_with(account, maif)
+    assert [r.keyword for r in booking.rules(organisation)] == ["MAIF"]
+
+
+def test_matching_by_hand_and_undoing_it_on_the_screen(client, account, march, books, treasurer):
+    martin = line_of(march, "CABINET MARTIN")
+    fee_22 = bank_line_of(books["fee_22"])
+    response = client.post(f"{URL}/lines/{martin.id}/reconcile", data={"journal_line_id": fee_22.id},
+                           follow_redirects=True)
+    assert "Opération du 20/03/2026 rapprochée." in response.get_data(as_text=True)
+    response = client.post(f"{URL}/matches/{martin.matches[0].id}/undo", follow_redirects=True)
+    assert "Rapprochement défait." in response.get_data(as_text=True) and not martin.matches
+
+
+def test_the_rules_screen_edits_and_deletes(client, organisation, treasurer):
+    response = client.post(f"{URL}/rules/new", data={"keyword": "URSSAF", "account_number": "4311"})
+    assert response.status_code == 422 and "n&#39;existe pas" in response.get_data(as_text=True)
+    client.post(f"{URL}/rules/new", data={"keyword": "URSSAF", "account_number": "431"})
+    (rule,) = booking.rules(organisation)
+    client.post(f"{URL}/rules/{rule.id}", data={"keyword": "URSSAF PAYS DE LA LOIRE", "account_number": "431"})
+    assert (rule.keyword, rule.folded_keyword) == ("URSSAF PAYS DE LA LOIRE", "urssaf pays de la loire")
+    assert "URSSAF PAYS DE LA LOIRE" in client.get(f"{URL}/rules").get_data(as_text=True)
+    client.post(f"{URL}/rules/{rule.id}/delete")
+    assert booking.rules(organisation) == []
+
+
+def test_the_closing_balance_typed_by_the_treasurer(client, account, march, treasurer):
+    response = client.post(f"{URL}/statements/{march.id}/balance",
+                           data={"closing_date": "31/03/2026", "closing_balance": "16 568,42"}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Solde du relevé enregistré." in html and "le rapprochement ne tombe pas juste" in html
+    assert march.closing_balance == D("16568.42")
+    response = client.post(f"{URL}/statements/{march.id}/etat", follow_redirects=True)
+    assert "écart inexpliqué" in response.get_data(as_text=True)
+
+
+def test_the_etat_de_rapprochement_is_a_workbook_made_by_a_task(client, account, march, books, treasurer):
+    from openpyxl import load_workbook
+
+    from backoffice.tasks.models import Task
+
+    _book_everything(account, march, books)
+    response = client.post(f"{URL}/statements/{march.id}/etat")
+    task = db.session.scalar(select(Task).where(Task.kind == "banking.reconciliation"))
+    assert response.headers["Location"].endswith(f"/tasks/{task.id}")
+    assert task.status.value == "done", task.message
+    assert "2 écriture(s) non passée(s) en banque" in task.message
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "etat-rapprochement-compte-courant-2026-03-31.xlsx" in page
+    workbook = load_workbook(task.result_abspath())
+    assert workbook.sheetnames == ["État de rapprochement", "Écritures non en banque", "Opérations non en compta"]
+    summary = {row[0]: row[1] for row in workbook["État de rapprochement"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Solde comptable du 512 au 31/03/2026"] == 16316.42
+    assert summary["À déduire : écritures non passées en banque (débits)"] == -30
+    assert summary["À ajouter : écritures non passées en banque (crédits)"] == 300
+    assert summary["Solde bancaire selon la comptabilité au 31/03/2026"] == 16586.42
+    assert summary["Solde du relevé au 31/03/2026"] == 16586.42 and summary["Écart"] == 0
+    ledger = list(workbook["Écritures non en banque"].iter_rows(min_row=2, values_only=True))
+    assert [(row[2], row[4], row[5]) for row in ledger] == [("VIR-MARTIN-1", 30, None), ("CHQ-4521", None, 300)]
+    assert list(workbook["Opérations non en compta"].iter_rows(min_row=2, values_only=True)) == []
