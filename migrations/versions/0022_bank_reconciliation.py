@@ -1,8 +1,8 @@
 """banking: bank reconciliation — a statement's closing balance, rules remembered by label, a
 line of the books reconciled with one statement line at most
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-03
 
 Two columns on bank_statements, one new table, one partial unique index.
@@ -12,8 +12,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0021'
-down_revision = '0020'
+revision = '0022'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
