@@ -132,14 +132,36 @@ def transfer_file(organisation, application_ids, execution_date) -> tuple[bytes,
     return xml, [a for a, _ in rows]
 
 
+def _funding_period(programme, received_on):
+    """The period a programme's funding is for: the programme's dates (its opening to its
+    closing), the day received for what the programme leaves open."""
+    start = programme.opens_on or received_on
+    return start, programme.closes_on or max(start, received_on)
+
+
+def funding_year(programme, received_on):
+    """The fiscal year a programme's funding received ``received_on`` is income of
+    (``accounting.cutoff``): a subsidy for a programme that opens next year is income of next
+    year (487 until then); one received after the programme's last year, of that year while it
+    is open (4687)."""
+    return accounting.attach(programme.organisation, *_funding_period(programme, received_on), received_on).fiscal_year
+
+
 def record_funding(funder: GrantFunder, received_on, *, amount=None):
-    """A funder's money received on the bank account (D 512 / C 741), once."""
+    """A funder's money received on the bank account (D 512 / C 741), once, as income of the
+    programme's fiscal year (``funding_year``: through 487 or 4687 when received outside it)."""
     amount = funder.amount if amount in (None, "") else clean_amount(amount, field="amount")
     programme = funder.programme
-    entry = _post(programme.organisation, "subsidy_received", amount=amount, entry_date=received_on,
-                  piece_ref=(funder.reference or f"SUBV-{funder.id}")[:60],
-                  label=f"Subvention {funder.name} — {programme.name}"[:200],
-                  source=accounting.posting_source(GrantFunder, funder.id, "received"))
+    try:
+        entry, _ = accounting.post_period_income(
+            programme.organisation, "subsidy_received", amount=amount, received_on=received_on,
+            period_start=_funding_period(programme, received_on)[0],
+            period_end=_funding_period(programme, received_on)[1],
+            piece_ref=(funder.reference or f"SUBV-{funder.id}")[:60],
+            label=f"Subvention {funder.name} — {programme.name}"[:200],
+            source=accounting.posting_source(GrantFunder, funder.id, "received"))
+    except AccountingError as exc:
+        raise GrantError(f"Écriture comptable impossible : {exc}") from exc
     funder.received_on, funder.accounting_entry_id = received_on, entry.id
     db.session.flush()
     return entry
@@ -150,18 +172,22 @@ def record_funding(funder: GrantFunder, received_on, *, amount=None):
 # --- Fonds dédiés (ANC 2018-06): the unspent funding carried at year-end, used the next year ---
 
 def _granted_in(programme, year):
-    from sqlalchemy import extract, func, select
+    """The grants decided in fiscal ``year`` (a grant is a charge of the year it is decided)."""
+    from sqlalchemy import func, select
 
     from backoffice.grants.models import GRANTED_STATUSES
 
+    start, end = programme.organisation.fiscal_year_bounds(year)
     return db.session.scalar(select(func.coalesce(func.sum(GrantApplication.amount_granted), 0)).where(
         GrantApplication.programme_id == programme.id, GrantApplication.status.in_(GRANTED_STATUSES),
-        extract("year", GrantApplication.decided_on) == year)) or Decimal("0")
+        GrantApplication.decided_on >= start, GrantApplication.decided_on <= end)) or Decimal("0")
 
 
 def unspent_funding(programme, year) -> Decimal:
-    """The funding received in ``year`` that the grants decided in ``year`` did not use."""
-    received = sum((f.amount for f in programme.funders if f.received_on and f.received_on.year == year), Decimal("0"))
+    """The funding that is income of fiscal ``year`` (``funding_year``) that the grants decided in
+    ``year`` did not use."""
+    received = sum((f.amount for f in programme.funders
+                    if f.received_on and funding_year(programme, f.received_on) == year), Decimal("0"))
     return max(Decimal("0.00"), (received - Decimal(_granted_in(programme, year))).quantize(Decimal("0.01")))
 
 
@@ -175,7 +201,7 @@ def carry_dedicated_funds(programme, year):
         return None
     try:
         return accounting.post_entry(
-            programme.organisation, "OD", date(year, 12, 31), f"FD-{year}-{programme.id}",
+            programme.organisation, "OD", programme.organisation.fiscal_year_bounds(year)[1], f"FD-{year}-{programme.id}",
             f"Fonds dédiés {year} — {programme.name}"[:200],
             [EntryLineSpec("6894", debit=amount), EntryLineSpec("194", credit=amount)],
             source=accounting.posting_source(programme, programme.id, "dedicated", year))
@@ -194,7 +220,8 @@ def use_dedicated_funds(programme, year, on=None):
         return None
     try:
         return accounting.post_entry(
-            programme.organisation, "OD", on or date(year, 12, 31), f"FD-{year - 1}-{programme.id}",
+            programme.organisation, "OD", on or programme.organisation.fiscal_year_bounds(year)[1],
+            f"FD-{year - 1}-{programme.id}",
             f"Utilisation des fonds dédiés {year - 1} — {programme.name}"[:200],
             [EntryLineSpec("194", debit=amount), EntryLineSpec("7894", credit=amount)],
             source=accounting.posting_source(programme, programme.id, "dedicated-use", year))

@@ -134,3 +134,38 @@ def test_dedicated_funds_at_year_end_equal_the_unspent_funding_then_are_used(org
     payments.use_dedicated_funds(programme, 2027, on=date(2027, 2, 1))
     accounts = reporting.trial_balance(organisation, date(2026, 1, 1), date(2027, 12, 31)).by_account()
     assert (accounts["194"].balance, accounts["7894"].balance) == (Decimal("-3350.00"), Decimal("-600.00"))
+
+
+def _balances(organisation, year):
+    start, end = organisation.fiscal_year_bounds(year)
+    return {number: row.balance for number, row in reporting.trial_balance(organisation, start, end).by_account().items()}
+
+
+def test_funding_received_before_the_programme_year_is_income_of_that_year(organisation):
+    """Cut-off: the FIR of a 2027 programme paid in December 2026 waits in 487 (produits
+    constatés d'avance) and is income of 2027; the fonds dédiés count it in 2027."""
+    from tests.grants.factories import dermatoscope_programme
+
+    programme = dermatoscope_programme(organisation, name="Dermatoscopes 2027", opens_on=date(2027, 1, 15),
+                                       closes_on=date(2027, 12, 31))
+    entry = payments.record_funding(programme.funders[0], date(2026, 12, 14))
+    assert entry.entry_date == date(2026, 12, 14)
+    assert _balances(organisation, 2026) == {"487": Decimal("-5000.00"), "512": Decimal("5000.00")}
+    assert _balances(organisation, 2027) == {"487": Decimal("5000.00"), "741": Decimal("-5000.00")}
+    assert payments.funding_year(programme, date(2026, 12, 14)) == 2027
+    assert payments.unspent_funding(programme, 2026) == Decimal("0.00")
+    assert payments.unspent_funding(programme, 2027) == Decimal("5000.00")
+    assert payments.carry_dedicated_funds(programme, 2026) is None
+
+
+def test_dedicated_funds_follow_a_fiscal_year_starting_in_july(db):
+    from tests.factories import OrganisationFactory
+    from tests.grants.factories import dermatoscope_programme
+
+    organisation = OrganisationFactory(slug="cpts-juillet", name="CPTS de Juillet", fiscal_year_start_month=7)
+    programme = dermatoscope_programme(organisation, opens_on=date(2026, 7, 1), closes_on=date(2027, 6, 30))
+    payments.record_funding(programme.funders[0], date(2027, 5, 3))              # fiscal 2026 (07/2026–06/2027)
+    assert payments.unspent_funding(programme, 2026) == Decimal("5000.00")
+    assert payments.unspent_funding(programme, 2027) == Decimal("0.00")
+    entry = payments.carry_dedicated_funds(programme, 2026)
+    assert entry.entry_date == date(2027, 6, 30) and entry.fiscal_year == 2026

@@ -192,3 +192,21 @@ def test_simulation_queries_do_not_grow_with_the_associates(sisa, associates, co
         affiliate(ProfessionalFactory(), sisa, Role.ASSOCIATE, date(2020, 1, 1))
     db.session.flush()
     assert count() == few
+
+
+def test_the_aci_balance_received_the_next_spring_is_income_of_the_aci_year(sisa, associates):
+    """Cut-off: the balance of the ACI 2025 paid in April 2026 is turnover of 2025 (a receivable
+    4687 at 31/12/2025), not of 2026, while 2025 is not closed."""
+    from backoffice.accounting import reporting
+
+    services.record_income(sisa, 2025, "advance", "Avance ACI 2025", date(2025, 4, 30), D("40000.00"))
+    balance = services.record_income(sisa, 2025, "balance", "Solde ACI 2025", date(2026, 4, 15), D("26666.67"))
+    assert balance.entry.entry_date == date(2026, 4, 15)
+    assert _lines(balance.entry) == [("4687", D("0.00"), D("26666.67"), None), ("512", D("26666.67"), D("0.00"), None)]
+
+    def income(year):
+        rows = reporting.trial_balance(sisa, date(year, 1, 1), date(year, 12, 31)).by_account()
+        return {number: row.balance for number, row in rows.items() if number[0] in "47"}
+
+    assert income(2025) == {"4687": D("26666.67"), "7061": D("-66666.67")}
+    assert income(2026) == {"4687": D("-26666.67")}
