@@ -159,10 +159,12 @@ def save_csv_mapping(account, mapping, columns):
 def import_statement(account, filename, content, user=None):
     """Store the new lines of a statement file of ``account`` (all ``unmatched``).
 
-    Returns the ``BankStatement`` (at least one new line). Raises ``StatementFormatError``
+    Lines the books already hold (same amount, close date, one candidate each way) are reconciled
+    at once (``reconciliation.auto_reconcile``). Returns the ``BankStatement`` (at least one new
+    line). Raises ``StatementFormatError``
     (nothing stored), ``MappingNeeded`` (CSV columns unknown) or ``AlreadyImported`` (every
     line already stored for this account: nothing recorded, not even a statement).
-    Three queries and the inserts, whatever the number of lines.
+    Three queries and the inserts, whatever the number of lines, then reconciliation's.
     """
     file_format, lines = parsers.read_statement(content, account.statement_csv_mapping)
     prints = parsers.fingerprints(lines)
@@ -194,6 +196,9 @@ def import_statement(account, filename, content, user=None):
         statement.closing_date = stated[0] or max(line.booked_on for line in lines)
         statement.closing_balance = stated[1]
     db.session.flush()
+    from backoffice.banking import reconciliation  # it builds on these services
+
+    reconciliation.auto_reconcile(account, by=user)  # what the books already hold, sure matches only
     return statement
 
 

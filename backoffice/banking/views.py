@@ -99,6 +99,17 @@ def _account_statements(account):
                                    .order_by(BankStatement.id.desc()).limit(24)))
 
 
+@bp.route("/reconciliation")
+@permission_required(MANAGE)
+def reconciliation_index():
+    """The default account's reconciliation (the accounts list when there is none)."""
+    account = services.default_account(g.organisation)
+    if account is None:
+        flash("Ajoutez d'abord le compte bancaire de l'organisation.", "info")
+        return redirect(url_for(".accounts"))
+    return redirect(url_for(".reconciliation_page", account_id=account.id))
+
+
 @bp.route("/accounts/<int:account_id>/reconciliation")
 @permission_required(MANAGE)
 def reconciliation_page(account_id):
