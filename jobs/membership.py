@@ -1,11 +1,13 @@
-"""Membership jobs of the treasurer: cheque deposit slip, pain.008 file, member list export.
+"""Membership jobs of the treasurer: cheque deposit slip, pain.008 file, member list export,
+renewal of last period's members.
 
 Each job receives its ``Task`` row (ids in ``task.params``), writes one result file and lets
 errors propagate (the runner fails the task with the French message).
 """
 from backoffice.extensions import db
 from backoffice.membership import deposits, sepa, stats
-from backoffice.membership.models import ChequeDeposit, DirectDebitRun
+from backoffice.membership import renewals
+from backoffice.membership.models import ChequeDeposit, DirectDebitRun, MembershipPeriod
 from jobs import TaskFailed, task_job
 
 
@@ -52,3 +54,14 @@ def export_members(task):
     with task.result_file(f"{name}.{file_format}") as f:
         write_table(file_format, deposits.EXPORT_HEADER, rows, f, title="Adhérents")
     task.report_progress(1, 1, "Export terminé")
+
+
+@task_job(queue="default", timeout=1800)
+def renew_memberships(task):
+    """The memberships of period ``task.params['period_id']`` for the members ``party_ids`` of the
+    previous period, all or none (a refusal fails the task and creates nothing)."""
+    period = own_row(task, MembershipPeriod, task.params["period_id"])
+    created = renewals.renew_memberships(period, task.params["party_ids"],
+                                         progress=lambda done, total: task.report_progress(done, total))
+    task.report_progress(len(created), len(created), "Adhésions créées")
+    task.message = f"{len(created)} adhésion(s) {period.label} créée(s), cotisations appelées."

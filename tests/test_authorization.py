@@ -131,7 +131,7 @@ ROUTES.update({
         "lift_exemption", "change_category", "edit_category", "create_period", "toggle_renewal", "colleges",
         "settings", "cheques", "regenerate_slip", "statements_index", "statement_mapping", "review_statement",
         "ignore_line", "direct_debit", "direct_debit_run", "direct_debit_run_file", "collect_run", "reject_debit",
-        "create_mandate", "revoke_mandate", "remind")},
+        "create_mandate", "revoke_mandate", "remind", "renew")},
 })
 URL_ARGS.update({
     **{f"membership.{name}": (lambda o: {"membership_id": o.membership.id}) for name in (
@@ -140,6 +140,7 @@ URL_ARGS.update({
     "membership.reverse_payment": lambda o: {"payment_id": o.membership_payment.id},
     "membership.edit_category": lambda o: {"category_id": o.membership.category_id},
     "membership.toggle_renewal": lambda o: {"period_id": o.membership.period_id},
+    "membership.renew": lambda o: {"period_id": o.membership.period_id},
     "membership.regenerate_slip": lambda o: {"deposit_id": o.cheque_deposit.id},
     "membership.ignore_line": lambda o: {"line_id": o.statement_line.id},
     "membership.direct_debit_run": lambda o: {"run_id": o.debit_run.id},

@@ -19,6 +19,7 @@ FEATURE = Feature(
         TaskKind("membership.export", download="membership.view"),
         TaskKind("membership.cheque_deposit", download="membership.manage"),
         TaskKind("membership.direct_debit", download="membership.manage"),  # members' IBANs
+        TaskKind("membership.renewal", download="membership.manage"),
     ),
 )
 

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from backoffice.forms import REQUIRED, AmountField, FrenchDateField
 from backoffice.membership.models import TREASURER_METHODS, CategoryKind, PaymentMethod
+from backoffice.membership.renewals import WHO as RENEWAL_WHO
 from backoffice.spreadsheets import FORMATS as SPREADSHEET_FORMATS
 
 
@@ -51,6 +52,16 @@ class RefundForm(FlaskForm):
     reference = StringField("Référence", id="refund-reference", validators=[Optional(), Length(max=100)])
     note = StringField("Note", id="refund-note", validators=[Optional(), Length(max=250)])
     form_key = HiddenField()
+
+
+class RenewalFilterForm(FlaskForm):
+    """Who to renew (a GET filter: no CSRF token in the address)."""
+
+    class Meta:
+        csrf = False
+
+    who = SelectField("Qui", choices=RENEWAL_WHO, default="all")
+    college = SelectField("Collège", coerce=int, validate_choice=False, default=0)
 
 
 class ReasonForm(FlaskForm):

@@ -195,6 +195,13 @@ def pick_category(categories, kind):
     return active[0] if active else None
 
 
+def previous_period(period) -> MembershipPeriod | None:
+    """The organisation's period before ``period`` (the latest earlier one), if any."""
+    return db.session.scalar(select(MembershipPeriod).where(
+        MembershipPeriod.organisation_id == period.organisation_id, MembershipPeriod.year < period.year)
+        .order_by(MembershipPeriod.year.desc()).limit(1))
+
+
 def suggest_category(party, period):
     """The suggested ``FeeCategory`` of ``period`` for ``party`` (None if the grid is empty)."""
     first = not has_previous_membership(party, period)

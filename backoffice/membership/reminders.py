@@ -34,6 +34,7 @@ from backoffice.mail.services import external_url, render_mail
 from backoffice.membership import services
 from backoffice.membership.models import (OPEN_STATUSES, Membership, MembershipPeriod, MembershipStatus)
 from backoffice.membership.services import MembershipError
+from backoffice.membership.periods import previous_period
 from backoffice.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -120,12 +121,6 @@ class Reminder:
         return reminder_kind_label(self.kind)
 
 
-def _previous_period(period):
-    return db.session.scalar(select(MembershipPeriod).where(
-        MembershipPeriod.organisation_id == period.organisation_id, MembershipPeriod.year < period.year)
-        .order_by(MembershipPeriod.year.desc()).limit(1))
-
-
 def renewal_targets(organisation, today, notice_days, create=True):
     """Periods whose renewal is announced on ``today``: starting within ``notice_days`` (or
     started, until their due date), open to renewal. The next period is created (with the
@@ -163,7 +158,7 @@ def _quiet(history, today):
 
 
 def _renewal_candidates(organisation, target):
-    previous = _previous_period(target)
+    previous = previous_period(target)
     if previous is None:
         return []
     other = aliased(Membership)

@@ -33,13 +33,15 @@ from backoffice.membership.errors import (  # noqa: F401 - the public surface
 from backoffice.membership.periods import (  # noqa: F401 - the public surface
     get_settings, set_due_days, period_for_year, current_period, periods,
     renewal_periods, set_fee_category, copy_grid, ensure_grid, colleges,
-    save_college, suggest_category_kind, pick_category, suggest_category, suggest_college,
+    save_college, suggest_category_kind, pick_category, previous_period, suggest_category, suggest_college,
     has_previous_membership)
 from backoffice.membership.memberships import (  # noqa: F401 - the public surface
     can_transition, derived_status, register_paid_hook, register_created_hook, REFERENCE_ALPHABET,
     REFERENCE_LENGTH, new_payment_reference, create_membership, reinstate_membership, exempt_membership,
     lift_exemption, cancel_membership, change_category, membership_history, membership_of,
     find_by_reference, recompute, open_memberships)
+from backoffice.membership.renewals import (  # noqa: F401 - the public surface
+    WHO as RENEWAL_WHO, renew_memberships, renewal_candidates)
 from backoffice.membership.payments import (  # noqa: F401 - the public surface
     record_payment, confirm_payment, fail_payment, reverse_payment, refund, unusual_payment,
     carry_over_credit, apply_available_credit, undeposited_cheques)

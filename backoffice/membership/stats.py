@@ -18,6 +18,7 @@ from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from backoffice.extensions import db
 from backoffice.membership.models import (GOOD_STANDING_STATUSES, College, FeeCategory, Membership,
                                           MembershipPayment, MembershipPeriod, MembershipStatus)
+from backoffice.membership.periods import previous_period
 from backoffice.models import ZERO
 from backoffice.people.models import Party, fold_for_search
 from backoffice.transactions import after_commit
@@ -429,18 +430,12 @@ def _redis(url):
     return _REDIS[url]
 
 
-def _previous_period(period):
-    return db.session.scalar(select(MembershipPeriod).where(
-        MembershipPeriod.organisation_id == period.organisation_id, MembershipPeriod.year < period.year)
-        .order_by(MembershipPeriod.year.desc()).limit(1))
-
-
 def lapsed_query(organisation, period):
     """Members of the previous period (paid, exempt or partially paid) with no membership of
     ``period`` but a cancelled one: they have not renewed. A cancelled membership does not close
     the period (renewing reinstates it), so the one-click reminder
     (``reminders.send_reminder``) asks them to renew, as it does for those with none."""
-    previous = _previous_period(period)
+    previous = previous_period(period)
     if previous is None:
         return None
     party = party_entity()
@@ -493,7 +488,7 @@ def lapsed_page(organisation, period, page=1, per_page=20, periods=None):
     if periods is not None:
         has_previous = any(p.organisation_id == period.organisation_id and p.year < period.year for p in periods)
     else:
-        has_previous = _previous_period(period) is not None
+        has_previous = previous_period(period) is not None
     if not has_previous:
         return None
     return _IdPagination(page=page, per_page=per_page, error_out=False, ids=lapsed_ids(organisation, period))

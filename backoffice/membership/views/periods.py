@@ -8,7 +8,7 @@ from backoffice.extensions import db
 from backoffice.membership import forms, sepa, services
 from backoffice.errors import ServiceError
 from backoffice.membership.models import CategoryKind, FeeCategory, MembershipPeriod
-from backoffice.membership.views.common import (MANAGE, VIEW, _apply, bp, _can_manage, _current_period, _fail,
+from backoffice.membership.views.common import (MANAGE, VIEW, _apply, _start, bp, _can_manage, _current_period, _fail,
                                                 _no_period, _plain, safe_back)
 
 
@@ -120,3 +120,34 @@ def _moved_due_dates(periods):
         return ""
     dates = ", ".join(f"{p.label} au {formatting.format_date_fr(p.due_on)}" for p in periods)
     return f" Échéance déplacée : {dates} (les relances après l'échéance en partent)."
+
+
+@bp.route("/periods/<int:period_id>/renew", methods=["GET", "POST"])
+@permission_required(MANAGE)
+def renew(period_id):
+    """Last period's members to renew for ``period``: filter, tick, then a job creates them."""
+    from jobs.membership import renew_memberships
+
+    period = get_or_404(MembershipPeriod, period_id)
+    filters = forms.RenewalFilterForm(request.args)
+    colleges = services.colleges(g.organisation)
+    filters.college.choices = {0: "Tous"} | {c.id: c.name for c in colleges}
+    who = filters.who.data if filters.who.data in services.RENEWAL_WHO else "all"
+    candidates = services.renewal_candidates(period, who=who, college_id=filters.college.data or None)
+    if request.method == "POST":
+        chosen = [int(v) for v in request.form.getlist("party_id") if v.isdigit()]
+        shown = {c.previous.party_id for c in candidates}
+        if not chosen:
+            flash("Cochez au moins un membre à renouveler.", "danger")
+        elif not set(chosen) <= shown:
+            flash("La liste a changé depuis son affichage (un membre a été inscrit entre-temps) : vérifiez-la "
+                  "et validez à nouveau.", "danger")
+        else:
+            return _start(renew_memberships, "membership.renewal",
+                          f"Renouvellement de {len(chosen)} adhésion(s) {period.label}",
+                          {"period_id": period.id, "party_ids": sorted(chosen)},
+                          dedupe_key=f"membership.renewal:{period.id}")
+    return render_template("membership/renew.html", period=period, filters=filters, candidates=candidates,
+                           previous=services.previous_period(period),
+                           empty_grid=not any(c.active for c in period.categories)), \
+        (422 if request.method == "POST" else 200)
