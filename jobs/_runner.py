@@ -93,6 +93,13 @@ def _execute(task: Task, job=None) -> int:
     return task_id
 
 
+def warm_up() -> None:
+    """The runner's first statements, run once on task 0 by the worker before it forks (see
+    :func:`jobs.warm_up_jobs`): they find nothing, no row is read or locked."""
+    lock_if_status(0, TaskStatus.QUEUED)
+    db.session.get(Task, 0)
+
+
 class _Cancelled(Exception):
     """The task's row is no longer ``running`` when the job ends (it was cancelled)."""
 

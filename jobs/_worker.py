@@ -44,13 +44,21 @@ class ForkWorker(Worker):
     @staticmethod
     def _prepare_once():
         """What every job would otherwise redo in its child: SQLAlchemy configures the mappers
-        on the first query (about 0.35 s here), the runner is imported on the first task, and
-        the first garbage collection copies the inherited heap."""
+        on the first query (about 0.35 s here) and compiles each statement the first time it
+        runs (those of every job, a few milliseconds: :func:`jobs.warm_up_jobs`), the runner is
+        imported on the first task, redis-py reads its own package metadata for each new
+        connection (a child's first command opens one: about 3 ms), and the first garbage
+        collection copies the inherited heap."""
+        from redis.driver_info import DriverInfo
         from sqlalchemy.orm import configure_mappers
 
-        import jobs._runner  # noqa: F401 - imported here once rather than in every child
+        from jobs import warm_up_jobs
 
         configure_mappers()
+        warm_up_jobs()
+        for queue in rq_extension.queues.values():
+            # Resolved once here, the pool's connections of every child reuse it.
+            queue.connection.connection_pool.connection_kwargs.setdefault("driver_info", DriverInfo())
         # What exists now is shared with every child: out of the collector's sight, so that a
         # collection in a child does not touch (and copy) every page of the application.
         gc.freeze()

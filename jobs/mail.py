@@ -43,7 +43,7 @@ def deliver_mail(mail_id: int):
     waiting for their first attempt, on the same connection (:func:`deliver_waiting_mails`),
     and takes their own jobs off the queue. A mail being retried is left to its own job's delays.
     """
-    mail = db.session.scalar(select(OutgoingMail).where(OutgoingMail.id == mail_id).with_for_update())
+    mail = _lock_mail(mail_id)
     if mail is None or mail.status is not MailStatus.QUEUED:
         status = mail.status.value if mail is not None else "gone"
         db.session.rollback()
@@ -62,6 +62,16 @@ def deliver_mail(mail_id: int):
         if get_current_job() is not None:  # in a worker; inline (a web request, a test): this mail only
             deliver_waiting_mails(connection)
     return MailStatus.SENT.value
+
+
+def _lock_mail(mail_id: int) -> OutgoingMail | None:
+    return db.session.scalar(select(OutgoingMail).where(OutgoingMail.id == mail_id).with_for_update())
+
+
+def warm_up() -> None:
+    """What every delivery job runs first, run once by the worker before it forks (see
+    :func:`jobs.warm_up_jobs`): mail 0 does not exist, nothing is locked."""
+    _lock_mail(0)
 
 
 def deliver_waiting_mails(connection, seconds: float | None = None) -> int:

@@ -79,6 +79,49 @@ def test_a_job_runs_in_a_forked_child_on_its_own_database_connection(app, org, r
         assert connection.execute(text("select pg_backend_pid()")).scalar() == parent_backend
 
 
+def test_the_worker_compiles_what_every_job_runs_before_it_forks(app, org):
+    # A forked child inherits the compiled statements: those the runner and a mail's delivery
+    # run first must be there already, or every job compiles them again.
+    from jobs._runner import run_task
+    from jobs.mail import deliver_mail
+
+    cache = db.engine._compiled_cache
+    cache.clear()
+    make_worker(app)
+    assert len(cache) >= 3
+    compiled = len(cache)
+    assert run_task(0) is None  # the runner's first statements (no task 0: nothing happens)
+    assert deliver_mail(0) == "gone"
+    assert len(cache) == compiled
+
+
+def test_the_worker_starts_when_the_warm_up_cannot_reach_the_database(app, monkeypatch, caplog):
+    from sqlalchemy.exc import OperationalError
+
+    import jobs._runner
+
+    def unreachable():
+        raise OperationalError("UPDATE tasks …", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(jobs._runner, "warm_up", unreachable)
+    assert isinstance(make_worker(app), ForkWorker)
+    assert "jobs._runner.warm_up skipped" in caplog.text
+    assert db.session.execute(text("select 1")).scalar() == 1  # rolled back, usable
+
+
+def test_a_childs_new_redis_connection_does_not_read_the_package_metadata_again(app, monkeypatch):
+    import redis.utils
+
+    make_worker(app)
+    reads = []
+    monkeypatch.setattr(redis.utils, "get_lib_version", lambda: reads.append(1) or "0")
+    pool = rq.get_queue(queue_name("mail")).connection.connection_pool
+    pool.reset()  # what redis-py does in a forked child
+    connection = pool.make_connection()
+    assert reads == [] and connection.driver_info is pool.connection_kwargs["driver_info"]
+    connection.disconnect()
+
+
 def test_two_jobs_in_sequence_use_the_application_built_once(org, run_worker):
     first, second = (start(org, jobs.describe_the_process, label=f"Job {n}").id for n in (1, 2))
     run_worker()
