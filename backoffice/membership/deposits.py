@@ -1,4 +1,5 @@
 """Cheque deposit slips (*bordereaux de remise de chèques*) and the member list export."""
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -14,6 +15,46 @@ from backoffice.membership.models import (ChequeDeposit, MembershipPayment, Paym
                                           PaymentStatus)
 from backoffice.membership.services import MembershipError
 from backoffice.people.models import Professional
+
+
+@dataclass(frozen=True)
+class Cheque:
+    """One paper cheque: the payments it makes (one per membership it pays, e.g. a couple's or a
+    practice's members paid with one cheque, recorded with the same number, bank and date)."""
+
+    payments: tuple
+
+    @property
+    def ids(self):
+        return [p.id for p in self.payments]
+
+    @property
+    def amount(self):
+        return sum((p.amount for p in self.payments), services.ZERO)
+
+    @property
+    def first(self):
+        return self.payments[0]
+
+    @property
+    def drawer(self):
+        names = list(dict.fromkeys(p.membership.party.display_name for p in self.payments))
+        return self.first.payer_name or " et ".join(names)
+
+    @property
+    def members(self):
+        return [p.membership.party.display_name for p in self.payments]
+
+
+def group_cheques(payments) -> list[Cheque]:
+    """The cheques these cheque payments were made with, in the payments' order: payments with
+    the same cheque number, bank and date are one cheque; a payment without a number is its own."""
+    groups = {}
+    for payment in payments:
+        number = (payment.reference or "").replace(" ", "").upper()
+        key = (number, (payment.cheque_bank or "").strip().lower(), payment.paid_on) if number else payment.id
+        groups.setdefault(key, []).append(payment)
+    return [Cheque(tuple(group)) for group in groups.values()]
 
 
 def create_cheque_deposit(organisation, payment_ids, deposited_on=None, user=None):
@@ -32,10 +73,15 @@ def create_cheque_deposit(organisation, payment_ids, deposited_on=None, user=Non
         raise MembershipError("Certains chèques sélectionnés ne sont plus à remettre (déjà remis ou annulés) : "
                               "rechargez la page.")
     cheques = [available[i] for i in ids]
+    for cheque in group_cheques(available.values()):
+        chosen = [i for i in cheque.ids if i in ids]
+        if chosen and len(chosen) < len(cheque.ids):
+            raise MembershipError(f"Le chèque n° {cheque.first.reference} paie plusieurs adhésions "
+                                  f"({', '.join(cheque.members)}) : remettez-le en entier.")
     number = generated.allocate_number(organisation, DEPOSIT_SLIP_KIND).value  # locked: no duplicate, no gap
     deposit = ChequeDeposit(organisation_id=organisation.id, number=number, deposited_on=deposited_on or date.today(),
-                            total=sum((c.amount for c in cheques), services.ZERO), cheque_count=len(cheques),
-                            created_by_id=current_actor_id(user))
+                            total=sum((c.amount for c in cheques), services.ZERO),
+                            cheque_count=len(group_cheques(cheques)), created_by_id=current_actor_id(user))
     db.session.add(deposit)
     db.session.flush()
     for cheque in cheques:
@@ -83,10 +129,6 @@ def deposits(organisation):
                                    .order_by(ChequeDeposit.number.desc())))
 
 
-def _drawer(payment):
-    return payment.payer_name or payment.membership.party.display_name
-
-
 def deposit_context(organisation, deposit, depositor=None):
     """Variables of the ``cheque_deposit_slip`` Word template (every key always present;
     amounts are ``Decimal`` and dates ``date``: the template formats them). The documents
@@ -101,10 +143,11 @@ def deposit_context(organisation, deposit, depositor=None):
     return {
         "organisation": organisation_context(organisation),
         "account": {"iban": _spaced(organisation.iban), "bic": organisation.bic or ""},
-        "deposit": {"number": deposit.number, "date": deposit.deposited_on, "count": len(cheques),
+        "deposit": {"number": deposit.number, "date": deposit.deposited_on, "count": len(group_cheques(cheques)),
                     "total": deposit.total},
-        "cheques": [{"position": n, "number": c.reference or "", "bank": c.cheque_bank or "", "drawer": _drawer(c),
-                     "date": c.paid_on, "amount": c.amount} for n, c in enumerate(cheques, 1)],
+        "cheques": [{"position": n, "number": c.first.reference or "", "bank": c.first.cheque_bank or "",
+                     "drawer": c.drawer, "date": c.first.paid_on, "amount": c.amount}
+                    for n, c in enumerate(group_cheques(cheques), 1)],
         "place": organisation.city or "",
         "depositor": depositor or (treasurer.display_name if treasurer is not None else organisation.name),
     }

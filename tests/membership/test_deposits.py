@@ -119,3 +119,45 @@ def test_deposit_from_the_cheques_page_is_posted(client, login_as, organisation,
     [entry] = deposit_entries(organisation)
     assert entry.total == Decimal("70.00") and entry.entry_date == DEPOSITED_ON
     assert balance_of(organisation, "5112") == 0
+
+
+@pytest.fixture
+def family_cheque(organisation, membership, nurse, period):
+    """One cheque of 80 € (n° 0098765, Crédit Mutuel) paying two memberships, and another cheque."""
+    other = services.create_membership(organisation, nurse, period)
+    return [services.record_payment(membership, "50", "cheque", date(2026, 2, 1), reference="0098765",
+                                    cheque_bank="Crédit Mutuel", payer_name="Anne Le Floch"),
+            services.record_payment(other, "30", "cheque", date(2026, 2, 1), reference="0098 765",
+                                    cheque_bank="crédit mutuel ", payer_name="Anne Le Floch"),
+            services.record_payment(other, "20", "cheque", date(2026, 2, 1), reference="1111111")]
+
+
+def test_a_cheque_paying_two_memberships_is_one_cheque_on_the_slip(organisation, family_cheque):
+    [family, single] = deposits.group_cheques(services.undeposited_cheques(organisation))
+    assert (family.amount, family.ids, family.drawer) == (Decimal("80.00"), [p.id for p in family_cheque[:2]],
+                                                          "Anne Le Floch")
+    assert (single.amount, single.ids) == (Decimal("20.00"), [family_cheque[2].id])
+    deposit = deposits.create_cheque_deposit(organisation, [p.id for p in family_cheque], DEPOSITED_ON)
+    assert (deposit.cheque_count, deposit.total) == (2, Decimal("100.00"))
+    context = deposits.deposit_context(organisation, deposit)
+    assert context["deposit"]["count"] == 2
+    assert [(c["number"], c["amount"]) for c in context["cheques"]] == [("0098765", Decimal("80.00")),
+                                                                         ("1111111", Decimal("20.00"))]
+
+
+def test_half_a_cheque_cannot_be_deposited(organisation, family_cheque):
+    with pytest.raises(MembershipError, match="Le chèque n° 0098765 paie plusieurs adhésions .* remettez-le en entier"):
+        deposits.create_cheque_deposit(organisation, [family_cheque[0].id], DEPOSITED_ON)
+    assert _db.session.scalar(select(func.count()).select_from(ChequeDeposit)) == 0
+
+
+def test_the_cheques_page_shows_one_box_per_cheque(client, login_as, organisation, family_cheque):
+    login_as("treasurer")
+    page = client.get("/o/cpts-test/membership/cheques").text
+    assert page.count('name="payment_ids"') == 2
+    assert f'value="{family_cheque[0].id},{family_cheque[1].id}"' in page
+    response = client.post("/o/cpts-test/membership/cheques", data={
+        "payment_ids": [f"{family_cheque[0].id},{family_cheque[1].id}"], "deposited_on": "2026-02-03"})
+    assert response.status_code == 302
+    deposit = _db.session.scalar(select(ChequeDeposit))
+    assert (deposit.cheque_count, deposit.total) == (1, Decimal("80.00"))

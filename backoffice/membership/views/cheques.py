@@ -21,8 +21,10 @@ def cheques():
     if form.validate_on_submit():
         try:
             with db.session.begin_nested():
-                deposit = deposits.create_cheque_deposit(g.organisation, request.form.getlist("payment_ids"),
-                                                         form.deposited_on.data, user=current_user)
+                # A cheque's box carries the ids of every payment it makes ("12,13").
+                payment_ids = [i for value in request.form.getlist("payment_ids") for i in value.split(",")]
+                deposit = deposits.create_cheque_deposit(g.organisation, payment_ids, form.deposited_on.data,
+                                                         user=current_user)
         except (MembershipError, ValueError) as exc:
             _fail(exc if isinstance(exc, MembershipError) else MembershipError("Sélection invalide."))
         else:
@@ -34,7 +36,8 @@ def cheques():
                           f"Bordereau de remise de chèques n° {deposit.number}", {"deposit_id": deposit.id},
                           dedupe_key=f"membership.cheque_deposit:{deposit.id}")
     deposit_rows = deposits.deposits(g.organisation)
-    return render_template("membership/cheques.html", form=form, cheques=services.undeposited_cheques(g.organisation),
+    return render_template("membership/cheques.html", form=form,
+                           cheques=deposits.group_cheques(services.undeposited_cheques(g.organisation)),
                            deposits=deposit_rows, slips=deposits.slip_documents(g.organisation, deposit_rows))
 
 
