@@ -150,6 +150,16 @@ class Development(Config):
     PREFERRED_URL_SCHEME = "http"
     HSTS = False
 
+    @classmethod
+    def settings(cls, environ=None):
+        """The links of mails sent by the worker point at the development server, on its ``PORT``
+        (``make run`` starts it on 5000 unless told otherwise), when no PUBLIC_BASE_URL is given."""
+        environ = os.environ if environ is None else environ
+        values = super().settings(environ)
+        if not values.get("PUBLIC_BASE_URL"):
+            values["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{environ.get('PORT') or 5000}"
+        return values
+
 
 class Testing(Config):
     TESTING = True

@@ -3,7 +3,8 @@
 set -u
 BIN=.venv/bin
 PORT=${PORT:-5000}
-if redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG || $BIN/python -c "import redis,sys; redis.Redis.from_url('${REDIS_URL:-redis://127.0.0.1:6379/0}', socket_connect_timeout=1).ping()" 2>/dev/null; then
+# The Redis the application will use (REDIS_URL, else the local default) is the one asked.
+if $BIN/python -c "import redis; redis.Redis.from_url('${REDIS_URL:-redis://127.0.0.1:6379/0}', socket_connect_timeout=1).ping()" 2>/dev/null; then
   PROCESSES="web worker scheduler"
   echo "Redis answers: documents and exports run in a separate worker; periodic jobs in the scheduler."
 else

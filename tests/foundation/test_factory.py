@@ -87,3 +87,19 @@ def test_every_audited_model_reads_well_in_the_audit_trail(app):
         and not any("__str__" in vars(klass) for klass in mapper.class_.__mro__ if klass.__module__.startswith("backoffice"))
     ]
     assert unreadable == []
+
+
+def test_development_links_follow_the_port_of_the_development_server():
+    from config import Development
+
+    assert Development.settings({})["PUBLIC_BASE_URL"] == "http://127.0.0.1:5000"
+    assert Development.settings({"PORT": "8042"})["PUBLIC_BASE_URL"] == "http://127.0.0.1:8042"
+    assert Development.settings({"PORT": "8042", "PUBLIC_BASE_URL": "https://cpts.example"})[
+        "PUBLIC_BASE_URL"] == "https://cpts.example"
+
+
+def test_run_dev_asks_the_redis_of_redis_url():
+    from pathlib import Path
+
+    script = (Path(__file__).parents[2] / "scripts" / "run-dev.sh").read_text()
+    assert "redis-cli -h 127.0.0.1" not in script and "${REDIS_URL:-redis://127.0.0.1:6379/0}" in script
