@@ -21,6 +21,7 @@ from sqlalchemy import select
 from backoffice.auth.models import Role, User
 from backoffice.auth.services import create_user, find_user_by_email, grant_role, new_nonce, signed_link_user
 from backoffice.extensions import db
+from backoffice.formatting import format_money
 from backoffice.mail.services import external_url, render_mail
 from backoffice.membership import helloasso, receipts, services
 from backoffice.membership.models import MembershipStatus
@@ -107,6 +108,23 @@ class OrganisationOverview:
     @property
     def open_memberships(self):
         return [m for m in self.history if m.is_open]
+
+    def owed_sentence(self, period):
+        """What the member still owes on earlier memberships, told to him as he renews for ``period``."""
+        return owed_sentence(owed_before(self.history, period))
+
+
+def owed_before(history, period):
+    return [m for m in history if m.is_open and m.balance > 0 and m.period.year < period.year]
+
+
+def owed_sentence(memberships) -> str | None:
+    """« Il vous reste 20,00 € à régler sur votre adhésion 2025. » (None when nothing is owed)."""
+    if not memberships:
+        return None
+    first, *others = [(format_money(m.balance), m.period.label) for m in memberships]
+    rest = "".join(f" et {amount} sur votre adhésion {label}" for amount, label in others)
+    return f"Il vous reste {first[0]} à régler sur votre adhésion {first[1]}{rest}."
 
 
 def overview(user, organisation, today=None):

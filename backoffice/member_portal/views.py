@@ -174,6 +174,10 @@ def renew(period_id):
         done = dict(list(done.items())[-9:])
         done[form.form_key.data] = membership.id
         session[RENEWAL_KEYS] = done
+    owed = portal.owed_sentence(portal.owed_before(membership_services.membership_history(
+        g.organisation, current_user.party), period))
+    if owed:
+        flash(owed, "warning")
     if membership.balance <= 0:
         flash(f"Votre adhésion {period.label} est enregistrée et réglée par votre avoir "
               f"de {format_money(credit)}.", "success")

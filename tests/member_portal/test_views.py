@@ -337,3 +337,29 @@ def test_contact_pages_are_for_members_only(client, organisation, login_as):
 def test_member_menu_entry(client, organisation, as_anne):
     page = client.get("/o/cpts-test/espace-adherent/").get_data(as_text=True)
     assert 'href="/o/cpts-test/espace-adherent/">Mon adhésion</a>' in page
+
+
+def test_a_member_who_still_owes_last_year_is_told_so_when_he_renews(client, organisation, anne, anne_last_year,
+                                                                     as_anne, current_period):
+    services.refund(anne_last_year, Decimal("20.00"), "transfer", anne_last_year.period.starts_on)
+    owed = f"Il vous reste 20,00\u00a0€ à régler sur votre adhésion {anne_last_year.period.label}."
+    page = text(client.get("/o/cpts-test/espace-adherent/"))
+    assert owed in page
+    response = client.post(f"/o/cpts-test/espace-adherent/renouveler/{current_period.id}",
+                           data={"form_key": "owed"}, follow_redirects=True)
+    assert owed in text(response)
+    assert memberships_of(anne, current_period) == 1
+
+
+def test_a_member_who_owes_nothing_is_told_nothing(client, anne_last_year, as_anne, current_period):
+    assert "Il vous reste" not in text(client.get("/o/cpts-test/espace-adherent/"))
+
+
+def test_what_is_owed_on_several_years_is_said_in_one_sentence(organisation, anne, anne_last_year, last_period):
+    from backoffice.member_portal.services import owed_sentence
+
+    older = services.create_membership(organisation, anne, make_grid(organisation, last_period.year - 1))
+    services.refund(anne_last_year, Decimal("20.00"), "transfer", last_period.starts_on)
+    assert owed_sentence([anne_last_year, older]) == (
+        f"Il vous reste 20,00\u00a0€ à régler sur votre adhésion {last_period.label} et "
+        f"{older.amount_due:.2f}\u00a0€ sur votre adhésion {older.period.label}.".replace(".00\u00a0", ",00\u00a0"))
