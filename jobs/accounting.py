@@ -34,3 +34,36 @@ def export_accounting(task):
         shutil.copyfileobj(source, target, 1 << 20)
     task.log.info("exported %s (%d lines, sha256 %s)", record.filename, record.line_count, record.sha256)
     task.message = f"Export terminé : {record.filename} ({record.line_count} lignes)."
+
+
+ANNUAL_FORMATS = ("xlsx", "docx", "pdf")
+
+
+@task_job(queue="default", timeout=900)
+def annual_accounts_file(task):
+    """Params: ``year``, ``format`` (xlsx|docx|pdf). Result: the annual accounts of the year —
+    the workbook (compte de résultat, bilan actif and passif, budget against actual), or the
+    Word document ``annual_accounts`` (the statements, the budget and the rapport financier to
+    complete), converted to PDF by LibreOffice when asked."""
+    from backoffice.accounting import annual_files
+    from backoffice.accounting.documents import ANNUAL_ACCOUNTS_KIND
+    from backoffice.documents.errors import DocumentError
+    from backoffice.documents.services import render_document
+
+    year, fmt = int(task.params["year"]), task.params["format"]
+    if fmt not in ANNUAL_FORMATS:
+        raise TaskFailed(f"Format inconnu : {fmt}.")
+    filename = f"comptes-annuels-{task.organisation.slug}-{year}.{fmt}"
+    if fmt == "xlsx":
+        with task.result_file(filename) as target:
+            annual_files.write_workbook(task.organisation, year, target)
+    else:
+        context = annual_files.document_context(task.organisation, year)
+        try:
+            data = render_document(task.organisation, ANNUAL_ACCOUNTS_KIND, context, pdf=fmt == "pdf")
+        except DocumentError as error:  # a broken uploaded template, LibreOffice missing: say so
+            raise TaskFailed(str(error)) from None
+        with task.result_file(filename) as target:
+            target.write(data)
+    task.report_progress(1, 1, "Comptes annuels prêts")
+    task.message = f"Comptes annuels {year} prêts : {filename}."

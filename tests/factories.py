@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import factory
 
+from backoffice.accounting.budget import BudgetLine
 from backoffice.accounting.models import (
     Account,
     AuxiliaryAccount,
@@ -628,6 +629,17 @@ class ExportRecordFactory(Factory):
     sha256 = "0" * 64
 
 
+class BudgetLineFactory(Factory):
+    class Meta:
+        model = BudgetLine
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    fiscal_year = 2026
+    account_prefix = factory.Sequence(lambda n: f"62{n:02d}")
+    label = "Honoraires de l'expert-comptable"
+    amount = Decimal("1800.00")
+
+
 # --- SISA remuneration (backoffice/sisa) -------------------------------------------------------
 
 
@@ -909,3 +921,4 @@ class SecretBallotFactory(Factory):
     previous_hash = "0" * 64
     hash = factory.Sequence(lambda n: f"{n:064x}")
     receipt = factory.Sequence(lambda n: f"S-{n:06d}")
+

@@ -279,6 +279,28 @@ OBJECTS.update({
     "accounting_journal": _accounting_journal,  # an unused journal (VT) of o.organisation
 })
 
+# Annual accounts and budget (backoffice/accounting/annual_views.py)
+ROUTES.update({
+    "accounting.annual_accounts": _A_VIEW,
+    "accounting.annual_export": _A_EXPORT,
+    "accounting.budget_page": {"GET": _A_VIEW, "POST": _A_EDIT},
+    "accounting.delete_budget_line": _A_EDIT,
+})
+URL_ARGS["accounting.delete_budget_line"] = lambda o: {"line_id": o.accounting_budget_line.id}
+
+
+def _accounting_budget_line(o):
+    from decimal import Decimal
+
+    from backoffice.accounting.budget import set_budget_line
+    from backoffice.accounting.services import ensure_ledger
+
+    ensure_ledger(o.organisation)
+    return set_budget_line(o.organisation, 2026, "6226", Decimal("1800.00"))
+
+
+OBJECTS["accounting_budget_line"] = _accounting_budget_line  # 1 800 € on 6226 in 2026 for o.organisation
+
 # Directory and organisation settings (backoffice/people/views.py, backoffice/organisations/views.py)
 _P_VIEW = frozenset({"admin", "treasurer", "board"})
 _P_EDIT = frozenset({"admin", "treasurer"})

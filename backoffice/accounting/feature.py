@@ -4,5 +4,6 @@ FEATURE = Feature(
     name="accounting", label="Comptabilité",
     menu=(MenuEntry("Comptabilité", "accounting.index", "accounting.view", order=40),),
     permissions=frozenset({"accounting.view", "accounting.edit", "accounting.export", "accounting.settings"}),
-    task_kinds=(TaskKind("accounting.export", download="accounting.export"),),
+    task_kinds=(TaskKind("accounting.export", download="accounting.export"),
+                TaskKind("accounting.annual", download="accounting.export")),
 )

@@ -1,11 +1,11 @@
 """Forms of the accounting screens (labels and messages in French)."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from backoffice.accounting.exporting import FORMATS, REPORTS
 from backoffice.accounting.models import JOURNAL_KIND_LABELS
-from backoffice.forms import DATE_ERROR, REQUIRED, FrenchDateField
+from backoffice.forms import DATE_ERROR, REQUIRED, AmountField, FrenchDateField
 
 
 class EntryLineForm(Form):
@@ -89,3 +89,24 @@ class JournalEditForm(FlaskForm):
 
 class PlainForm(FlaskForm):
     """Only the CSRF token: for forms whose fields are built by the template."""
+
+
+class BudgetLineForm(FlaskForm):
+    """A line of the budget prévisionnel: an account or a group (prefix), an amount."""
+
+    account = StringField("Compte ou groupe de comptes", validators=[DataRequired(REQUIRED), Length(max=20)],
+                          render_kw={"list": "accounts-list", "autocomplete": "off", "inputmode": "numeric"})
+    label = StringField("Libellé (facultatif)", validators=[Optional(), Length(max=200)])
+    amount = AmountField("Montant budgété", allow_zero=True, validators=[InputRequired(REQUIRED)],
+                         render_kw={"inputmode": "decimal"})
+    submit = SubmitField("Enregistrer la ligne")
+
+
+class AnnualExportForm(FlaskForm):
+    """Which file of the annual accounts to build (a task)."""
+
+    year = HiddenField(validators=[DataRequired()])
+    fmt = SelectField("Fichier", choices={"xlsx": "Classeur XLSX (comptes annuels et budget)",
+                                          "docx": "Document Word (comptes annuels et rapport financier)",
+                                          "pdf": "PDF (comptes annuels et rapport financier)"})
+    submit = SubmitField("Préparer le fichier")

@@ -661,3 +661,7 @@ def init_command(slug):
     ledger = services.ensure_ledger(organisation)
     db.session.commit()
     click.echo(f"{organisation.name} : comptabilité prête ({rules.CHARTS[ledger.chart]}).")
+
+
+# The annual accounts and budget screens live in their own module, on this blueprint.
+from backoffice.accounting import annual_views  # noqa: E402,F401
