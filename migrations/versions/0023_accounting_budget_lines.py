@@ -1,7 +1,7 @@
 """accounting: the budget prévisionnel, an amount per account or group of accounts and fiscal year
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-03
 
 One new table.
@@ -11,8 +11,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0021'
-down_revision = '0020'
+revision = '0023'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 
