@@ -3,6 +3,10 @@ accounts, and a year of operations that do not come from membership (which posts
 an ARS subsidy, the dermatoscope grants, bank fees and the accountant's fees for the CPTS; the
 ACI remuneration, its distribution to associates and the running costs for the SISA.
 
+Every operation is booked in the fiscal year it belongs to (``accounting.cutoff``): the SISA's
+ACI 2025 balance and its distribution, received and decided in 2026, are income and charge of
+2025; the accountant's fees for 2025 are accrued at 31/12/2025.
+
 Idempotent: every entry is posted with a ``source`` (``demo:…``), so a second seed finds it
 and changes nothing. No period is closed (the membership demo posts after this step).
 """
@@ -50,23 +54,33 @@ def cpts_books(organisation):
     for month in range(1, 11):
         post(organisation, "bank_fees", amount=Decimal("8.90"), entry_date=date(YEAR, month, 28),
              piece_ref=f"REL-{YEAR}-{month:02d}", label="Frais de tenue de compte", source=f"demo:cpts:fees-{month}")
+    # The accountant's fees for closing 2025 are a charge of 2025 (cut-off): an accrual at the
+    # year end (D 6226 / C 408 factures non parvenues), the invoice paid in June against 408.
+    services.post_entry(organisation, "OD", date(YEAR - 1, 12, 31), "FNP-2025-COMPTA",
+                        "Cabinet Atlantique – honoraires 2025 (facture non parvenue)",
+                        _lines(("6226", "1440.00", "0"), ("408", "0", "1440.00")), source="demo:cpts:accountant-accrual")
     services.post_entry(organisation, "BQ", date(YEAR, 6, 3), "FAC-2026-117", "Cabinet Atlantique – honoraires 2025",
-                        _lines(("6226", "1440.00", "0"), ("512", "0", "1440.00")), source="demo:cpts:accountant")
+                        _lines(("408", "1440.00", "0"), ("512", "0", "1440.00")), source="demo:cpts:accountant")
     services.post_entry(organisation, "BQ", date(YEAR, 6, 8), "FAC-TR-0608", "Traiteur – assemblée générale",
                         _lines(("6257", "612.50", "0"), ("512", "0", "612.50")), source="demo:cpts:ag")
 
 
 def sisa_books(organisation):
     post = services.post_event
-    post(organisation, "aci_income", amount=Decimal("62000.00"), entry_date=date(YEAR, 4, 15),
-         piece_ref="CPAM53-ACI-2025-SOLDE", label="CPAM de la Mayenne – ACI MSP, solde 2025",
-         source="demo:sisa:aci-2025-solde")
+    # The balance of the ACI 2025, paid in April 2026, is turnover of 2025 (cut-off): D 4687 /
+    # C 7061 at 31/12/2025, then the bank against 4687.
+    aci_2025 = (date(YEAR - 1, 1, 1), date(YEAR - 1, 12, 31))
+    services.post_period_income(organisation, "aci_income", amount=Decimal("62000.00"), received_on=date(YEAR, 4, 15),
+                                period_start=aci_2025[0], period_end=aci_2025[1], piece_ref="CPAM53-ACI-2025-SOLDE",
+                                label="CPAM de la Mayenne – ACI MSP, solde 2025", source="demo:sisa:aci-2025-solde")
     services.post_entry(organisation, "BQ", date(YEAR, 4, 30), "FAC-LOG-2026", "Logiciel pluriprofessionnel",
                         _lines(("651", "2400.00", "0"), ("512", "0", "2400.00")), source="demo:sisa:software")
     associates = _professionals("53", 6)
     for n, associate in enumerate(associates, start=1):
         share = Decimal("4500.00") + Decimal(250 * n)
-        post(organisation, "sisa_distribution", amount=share, entry_date=date(YEAR, 5, 31), party=associate,
+        # The associates' shares of the ACI 2025 are a charge of 2025, like its income.
+        post(organisation, "sisa_distribution", amount=share,
+             entry_date=services.attach(organisation, *aci_2025, date(YEAR, 5, 31)).entry_date, party=associate,
              piece_ref="REPART-ACI-2025", label=f"Répartition ACI 2025 – {associate.display_name}",
              source=f"demo:sisa:share-{n}")
         if n <= 4:

@@ -8,7 +8,9 @@ entries (``fee_due``, ``fee_paid``) exactly as in real use.
 2026 (the current year): 85 members — most paid (transfer or cheque, a few cheques still to
 deposit), some awaiting payment, a few partially paid, one exempt, one overpayment kept as
 credit; 2025 and 2024: fewer members, all paid, some of whom did not renew in 2026 (the
-"lapsed" list). A small bank statement waits in the matching screen.
+"lapsed" list). A small bank statement waits in the matching screen. 2027: the first 12
+renewals, called in November 2026 and mostly paid then — income of 2027, a credit on the
+members' accounts at the end of 2026 (the cut-off, ``accounting.cutoff``).
 """
 import random
 from datetime import date, timedelta
@@ -37,6 +39,7 @@ COLLEGES = [("Libéraux", "Professionnels de santé libéraux", "professional"),
             ("Structures", "MSP, EHPAD, SSIAD, pharmacies en société…", "structure"),
             ("Usagers", "Représentants des usagers", None)]
 MEMBERS_2026 = 85
+RENEWALS_2027 = 12
 BANKS = ["Crédit Agricole", "Crédit Mutuel", "CIC", "Banque Populaire", "Caisse d'Épargne", "LCL", "BNP Paribas"]
 
 
@@ -126,7 +129,27 @@ def pays_blanc(organisation):
                                            max(c.paid_on for c in to_deposit) + timedelta(days=3))
         if year == 2026 and created:
             _statement(organisation, created[70:79])
+    _renewals_2027(organisation, members[2026][:RENEWALS_2027])
     db.session.flush()
+
+
+def _renewals_2027(organisation, parties):
+    """November 2026: the first renewals for 2027, most already paid. The fees are income of 2027
+    (dated 1 January 2027, ``accounting.cutoff``); the money received in 2026 is a credit on each
+    member's account at the end of 2026, never income of 2026."""
+    rng = random.Random(SEED + 2027)  # its own draw: the years above keep their figures
+    period = services.period_for_year(organisation, 2027)
+    colleges = services.colleges(organisation)
+    for index, party in enumerate(parties):
+        if services.membership_of(organisation, party, period) is not None:
+            continue
+        joined = date(2026, 11, 2) + timedelta(days=rng.randint(0, 12))
+        membership = services.create_membership(organisation, party, period, joined_on=joined, source="demo",
+                                                college=services.suggest_college(party, colleges))
+        if index < RENEWALS_2027 - 4 and membership.amount_due > 0:  # the last four still to pay
+            services.record_payment(membership, membership.amount_due, "transfer",
+                                    joined + timedelta(days=rng.randint(1, 10)),
+                                    reference=f"VIR {membership.payment_reference}", source="demo")
 
 
 def _statement(organisation, awaiting):

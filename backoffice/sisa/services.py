@@ -14,8 +14,9 @@ from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from sqlalchemy import func, select
 
-from backoffice.accounting.services import (AccountingError, EntryLineSpec, EventShare, ensure_ledger, get_account,
-                                            post_entry, post_event, post_period_income, posting_source)
+from backoffice.accounting.services import (AccountingError, EntryLineSpec, EventShare, attach, ensure_ledger,
+                                            get_account, post_entry, post_event, post_period_income,
+                                            posting_source)
 from backoffice.banking import services as banking
 from backoffice.errors import ServiceError
 from backoffice.extensions import db
@@ -180,12 +181,24 @@ def record_income(organisation, year, kind, label, received_on, amount):
         # 2025 paid in April 2026 is income of 2025 (D 4687 at 31/12/2025, then the bank against 4687).
         row.entry, _ = post_period_income(
             organisation, INCOME_EVENTS[kind], amount=amount, received_on=received_on,
-            period_start=date(year, 1, 1), period_end=date(year, 12, 31), piece_ref=f"SISA-{year}-R{row.id}",
+            period_start=aci_period(year)[0], period_end=aci_period(year)[1], piece_ref=f"SISA-{year}-R{row.id}",
             label=f"{label} (exercice {year})"[:200], source=posting_source(SisaIncome, row.id))
     except AccountingError as error:
         raise _refuse(error) from None
     db.session.flush()
     return row
+
+
+def aci_period(year):
+    """The period of the ACI of ``year``: the calendar year of the Assurance Maladie's contract."""
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def aci_entry_date(organisation, year, on):
+    """The date of a charge of the ACI ``year`` (a deduction, the associates' shares) posted
+    ``on``: in the ACI year's fiscal year like its income (``accounting.cutoff``) — the 2025
+    distribution frozen in May 2026 is dated 31/12/2025 while 2025 is open."""
+    return attach(organisation, *aci_period(year), on).entry_date
 
 
 def total_income(organisation, year):
@@ -289,7 +302,8 @@ def post_deductions(organisation, year, entry_date):
         if deduction.entry_id is not None or deduction.account_number is None:
             continue
         try:
-            entry = post_entry(organisation, "OD", entry_date, f"SISA-{year}-D{deduction.id}",
+            entry = post_entry(organisation, "OD", aci_entry_date(organisation, year, entry_date),
+                               f"SISA-{year}-D{deduction.id}",
                                f"{deduction.label} – retenue sur la rémunération d'équipe {year}"[:200],
                                [EntryLineSpec(deduction.account_number, debit=amount),
                                 EntryLineSpec(ACCRUED_ACCOUNT, credit=amount)],
@@ -750,6 +764,7 @@ def freeze(distribution, entry_date):
     label = f"Répartition ACI {distribution.year} v{distribution.version} ({distribution.scenario_name})"[:200]
     piece = f"SISA-{distribution.year}-V{distribution.version}"
     source = posting_source(SisaDistribution, distribution.id)
+    entry_date = aci_entry_date(organisation, distribution.year, entry_date)
     try:
         if previous is None:
             parties = parties_by_id(s.party_id for s in distribution.shares)

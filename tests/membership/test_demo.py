@@ -34,7 +34,7 @@ def test_demo_figures_and_idempotence(pays_blanc):
     assert _counts() == before
     by_year = dict(db.session.execute(select(MembershipPeriod.year, func.count()).join(Membership.period)
                                       .group_by(MembershipPeriod.year)).all())
-    assert by_year == {2024: 55, 2025: 74, 2026: 85}
+    assert by_year == {2024: 55, 2025: 74, 2026: 85, 2027: 12}
     period = db.session.scalar(select(MembershipPeriod).where(MembershipPeriod.year == 2026))
     statuses = Counter(db.session.scalars(select(Membership.status).where(Membership.period_id == period.id)))
     assert statuses == {S.PAID: 71, S.AWAITING_PAYMENT: 9, S.PARTIALLY_PAID: 4, S.EXEMPT: 1}

@@ -110,3 +110,19 @@ def test_one_draft_at_a_time_and_a_draft_can_be_discarded(sisa, associates, year
         services.prepare_version(sisa, 2025, year_2025)
     services.discard_draft(draft)
     assert services.distributions(sisa, 2025) == []
+
+
+def test_a_distribution_frozen_the_next_year_is_a_charge_of_its_aci_year(sisa, associates, year_2025):
+    """Cut-off: the shares of the ACI 2025 (and its deductions) frozen in May 2026 are dated
+    31/12/2025 while 2025 is open, like the 2025 income; once 2025 is closed, the day frozen."""
+    from backoffice.accounting import services as accounting
+
+    services.add_deduction(sisa, 2025, "software", "Logiciel", amount=D("500.00"))
+    (deduction,) = services.post_deductions(sisa, 2025, date(2026, 5, 20))
+    assert deduction.entry_date == date(2025, 12, 31)
+    frozen = services.freeze(services.prepare_version(sisa, 2025, year_2025), date(2026, 5, 31))
+    assert (frozen.entry.entry_date, frozen.entry.fiscal_year) == (date(2025, 12, 31), 2025)
+    accounting.close_period(sisa, "year", 2025)
+    services.add_mission_points(sisa, 2025, associates.helene, "Protocole plaies chroniques", "3")
+    second = services.freeze(services.prepare_version(sisa, 2025, year_2025), date(2026, 6, 2))
+    assert second.entry.entry_date == date(2026, 6, 2)
