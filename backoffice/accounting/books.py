@@ -102,6 +102,26 @@ def get_account(organisation, number, *, for_posting=True):
     return account
 
 
+def chart_account(organisation, number):
+    """The account ``number`` of the organisation; one of its chart's accounts missing from books
+    set up before the chart gained it (own funds such as 1062 or 115 were added later) is
+    created now. For writing paths only: a page that reads never calls it."""
+    account = db.session.scalar(select(Account).where(Account.organisation_id == organisation.id,
+                                                      Account.number == str(number)))
+    if account is not None:
+        return get_account(organisation, account)
+    ledger = ensure_ledger(organisation)
+    row = next((row for row in rules.chart_rows(ledger.chart) if row[0] == str(number)), None)
+    if row is None:
+        return get_account(organisation, number)  # the French refusal of an unknown account
+    account = Account(organisation_id=organisation.id, number=row[0], label=row[1], collective=row[2])
+    db.session.add(account)
+    db.session.flush()
+    log.info("account %s of chart %s added to the books of organisation %s", row[0], ledger.chart,
+             organisation.id)
+    return account
+
+
 def get_journal(organisation, code):
     if isinstance(code, Journal):
         journal = code

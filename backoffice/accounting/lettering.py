@@ -9,6 +9,7 @@ from typing import Iterable
 from sqlalchemy import select, update
 
 from backoffice.accounting.books import ensure_ledger, _fr
+from backoffice.accounting.rules import OPENING_EVENT
 from backoffice.accounting.errors import AccountingError
 from backoffice.accounting.models import AuxiliaryAccount, EntryStatus, JournalEntry, JournalLine, Ledger
 from backoffice.extensions import db
@@ -101,12 +102,43 @@ def _unlettered(organisation, auxiliary_id):
         .with_for_update(of=JournalLine)).unique())
 
 
+def opening_years(organisation):
+    """The fiscal years that have (or had: a replaced one counts) an AN entry
+    (``backoffice.accounting.opening``), ascending."""
+    return sorted(set(db.session.scalars(select(JournalEntry.fiscal_year).distinct().where(
+        JournalEntry.organisation_id == organisation.id, JournalEntry.event == OPENING_EVENT,
+        JournalEntry.status == EntryStatus.POSTED.value))))
+
+
+def lettering_segments(organisation, lines):
+    """``lines`` split into the runs of fiscal years that may be lettered together: a year with
+    an AN entry starts a new run, since its AN line carries the older open items of the
+    auxiliary account (lettering stays inside each year; the old items stay open in their year).
+    Lines of a single fiscal year are one run, without a query."""
+    years = {line.entry.fiscal_year for line in lines}
+    if len(years) <= 1:
+        return [lines] if lines else []
+    openings = [year for year in opening_years(organisation) if min(years) < year <= max(years)]
+    runs = {}
+    for line in lines:
+        start = max((year for year in openings if year <= line.entry.fiscal_year), default=None)
+        runs.setdefault(start, []).append(line)
+    return list(runs.values())
+
+
 def auto_letter(organisation, auxiliary, on=None):
     """Letter what balances on an auxiliary account: first each debit with the oldest credit of
     the same amount (a fee and its payment), then the shortest run of remaining lines, in date
-    order, whose debits equal their credits (two fees paid at once). Returns the codes."""
+    order, whose debits equal their credits (two fees paid at once); never across the opening
+    (AN) of a fiscal year (``lettering_segments``). Returns the codes."""
     aux_id = auxiliary.id if isinstance(auxiliary, AuxiliaryAccount) else auxiliary
-    lines = _unlettered(organisation, aux_id)
+    codes = []
+    for lines in lettering_segments(organisation, _unlettered(organisation, aux_id)):
+        codes += _auto_letter_run(organisation, lines, on)
+    return codes
+
+
+def _auto_letter_run(organisation, lines, on):
     codes = []
     credits = [line for line in lines if line.credit > 0]
     for debit in [line for line in lines if line.debit > 0]:

@@ -83,6 +83,11 @@ EVENTS = {
 
 DEFAULT_PAYMENT_METHOD = "transfer"
 
+#: The ``event`` of the entries that are no business event: the opening balances (AN) of a fiscal
+#: year and the allocation of a year's result (``backoffice.accounting.opening``).
+OPENING_EVENT = "opening"
+ALLOCATION_EVENT = "result_allocation"
+
 #: Default accounts of each event per chart: (debit, credit, journal); None where the
 #: treasury decides.
 DEFAULT_RULES = {

@@ -1,4 +1,5 @@
 """Fixtures of the ledger tests: organisations with their books set up, parties."""
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
@@ -56,3 +57,21 @@ def post_fee(books, member):
         return due, payment
 
     return post
+
+
+@contextmanager
+def example_rolled_back():
+    """One hypothesis example in a savepoint, undone afterwards (the function-scoped fixtures are
+    shared by every example)."""
+    from backoffice.extensions import db
+
+    savepoint = db.session.begin_nested()
+    try:
+        yield
+    finally:
+        savepoint.rollback()
+        # Rows of this example are gone, but objects the session *loaded* (not created) inside the
+        # savepoint stay in its identity map, and SQLite reuses their ids in the next example.
+        for obj in list(db.session.identity_map.values()):
+            if type(obj).__module__ == "backoffice.accounting.models":
+                db.session.expunge(obj)

@@ -12,6 +12,7 @@ from backoffice.accounting import reporting, services
 from backoffice.accounting.models import JournalEntry, JournalLine
 from backoffice.accounting.services import AccountingError, EntryLineSpec
 from backoffice.extensions import db
+from tests.accounting.conftest import example_rolled_back
 
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2)
 days = st.dates(min_value=date(2025, 1, 1), max_value=date(2026, 12, 31))
@@ -78,16 +79,8 @@ def _check_books(organisation):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(operations)
 def test_any_sequence_of_operations_keeps_the_books_balanced(books, member, other_member, ops):
-    savepoint = db.session.begin_nested()
-    try:
+    with example_rolled_back():
         posted = []
         for operation in ops:
             _apply(books, [member, other_member], posted, operation)
         _check_books(books)
-    finally:
-        savepoint.rollback()
-        # Rows of this example are gone, but objects the session *loaded* (not created) inside the
-        # savepoint stay in its identity map, and SQLite reuses their ids in the next example.
-        for obj in list(db.session.identity_map.values()):
-            if type(obj).__module__ == "backoffice.accounting.models":
-                db.session.expunge(obj)
