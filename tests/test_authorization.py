@@ -222,9 +222,10 @@ _A_EXPORT = frozenset({"admin", "treasurer", "accountant"})
 _A_SETTINGS = frozenset({"admin", "treasurer"})
 ROUTES.update({
     **{f"accounting.{name}": _A_VIEW for name in (
-        "index", "balance", "ledger", "journal", "entry", "lettering", "periods")},
+        "index", "balance", "ledger", "journal", "entry", "lettering", "periods", "openings")},
     **{f"accounting.{name}": _A_EDIT for name in (
-        "new_entry", "reverse", "letter", "auto_letter", "unletter", "close_period")},
+        "new_entry", "reverse", "letter", "auto_letter", "unletter", "close_period", "generate_opening",
+        "allocate_result")},
     **{f"accounting.{name}": _A_EXPORT for name in ("exports", "export_file", "export_notice")},
     **{f"accounting.{name}": _A_SETTINGS for name in (
         "edit_account", "delete_account", "edit_journal", "settings", "open_books")},
@@ -239,6 +240,8 @@ URL_ARGS.update({
     "accounting.edit_account": lambda o: {"account_id": o.accounting_account.id},
     "accounting.delete_account": lambda o: {"account_id": o.accounting_account.id},
     "accounting.edit_journal": lambda o: {"journal_id": o.accounting_journal.id},
+    "accounting.generate_opening": lambda o: {"year": 2027},
+    "accounting.allocate_result": lambda o: {"year": 2027},
 })
 
 

@@ -110,3 +110,16 @@ class AnnualExportForm(FlaskForm):
                                           "docx": "Document Word (comptes annuels et rapport financier)",
                                           "pdf": "PDF (comptes annuels et rapport financier)"})
     submit = SubmitField("Préparer le fichier")
+
+
+class ResultAllocationForm(FlaskForm):
+    """The AG's decision on the previous year's result (*affectation du résultat*)."""
+
+    decided_on = FrenchDateField("Date de l'assemblée", validators=[DataRequired(DATE_ERROR)])
+    resolution = SelectField("Résolution votée", coerce=str, validators=[Optional()], validate_choice=False)
+    to_carry_forward = StringField("Report à nouveau (110 si excédent, 119 si déficit)",
+                                   validators=[Optional(), Length(max=20)], render_kw={"inputmode": "decimal"})
+    reserve_account = SelectField("Compte de réserves", coerce=str, validators=[Optional()], validate_choice=False)
+    to_reserves = StringField("Montant affecté en réserves", validators=[Optional(), Length(max=20)],
+                              render_kw={"inputmode": "decimal"})
+    submit = SubmitField("Enregistrer l'affectation")

@@ -665,3 +665,5 @@ def init_command(slug):
 
 # The annual accounts and budget screens live in their own module, on this blueprint.
 from backoffice.accounting import annual_views  # noqa: E402,F401
+# The opening screen's routes live beside their rules; importing them registers them on ``bp``.
+from backoffice.accounting import opening_views  # noqa: E402,F401
