@@ -12,6 +12,9 @@ A declaration says:
 - ``menu``: its entries of the organisation's menu (label, endpoint, permission, order);
 - ``panels``: its panels of the organisation's dashboard (a template included with
   ``panel_data``, what ``data(organisation)`` returned; None hides the panel);
+- ``party_panels``: its panels of a person's or structure's page in the directory, the same
+  way with ``data(organisation, party)`` (membership shows the person's memberships there,
+  without the directory knowing membership);
 - ``permissions``: the keys of ``backoffice.auth.permissions.PERMISSIONS`` (the one table of
   who may do what) that it uses: unknown keys fail at start-up;
 - ``task_kinds``: the kinds of task it starts and who may download their result: a permission
@@ -69,6 +72,7 @@ class Feature:
     blueprints: tuple[str, ...] = ()  # blueprint names (a nested one as "parent.child")
     menu: tuple[MenuEntry, ...] = ()
     panels: tuple[Panel, ...] = ()
+    party_panels: tuple[Panel, ...] = ()  # data(organisation, party)
     permissions: frozenset[str] = frozenset()
     task_kinds: tuple[TaskKind, ...] = ()
 
@@ -159,11 +163,21 @@ def menu(organisation, user) -> list[MenuEntry | MenuGroup]:
 def panels(organisation, user) -> list[tuple[Panel, Any]]:
     """``(panel, its data)`` of the dashboard, for ``user``, in order; a panel whose data is None
     is left out (nothing to show yet)."""
+    return _shown(organisation, user, "panels", organisation)
+
+
+def party_panels(organisation, user, party) -> list[tuple[Panel, Any]]:
+    """``(panel, its data)`` of ``party``'s directory page, for ``user``, in order (as :func:`panels`)."""
+    return _shown(organisation, user, "party_panels", organisation, party)
+
+
+def _shown(organisation, user, attribute, *data_args):
     granted = granted_permissions(organisation, user)
     shown = []
     for panel in sorted((panel for feature in features() if feature.serves(organisation)
-                         for panel in feature.panels if panel.permission in granted), key=lambda p: p.order):
-        data = panel.data(organisation) if panel.data is not None else {}
+                         for panel in getattr(feature, attribute) if panel.permission in granted),
+                        key=lambda p: p.order):
+        data = panel.data(*data_args) if panel.data is not None else {}
         if data is not None:
             shown.append((panel, data))
     return shown
@@ -176,7 +190,8 @@ def check(app, declared=None) -> None:
 
     seen_kinds = set()
     for feature in declared if declared is not None else features():
-        used = set(feature.permissions) | {e.permission for e in feature.menu} | {p.permission for p in feature.panels}
+        used = set(feature.permissions) | {e.permission for e in feature.menu} | {
+            p.permission for p in feature.panels + feature.party_panels}
         used |= {k.download if isinstance(k.download, str) else getattr(k.download, "permission", None)
                  for k in feature.task_kinds} - {None}
         unknown = used - set(PERMISSIONS)

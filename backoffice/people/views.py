@@ -5,6 +5,7 @@ from backoffice.audit import labels
 from backoffice.auth.permissions import org_blueprint, permission_required
 from backoffice.errors import show_refusal
 from backoffice.extensions import db
+from backoffice.features import party_panels
 from backoffice.organisations.affiliations import add_contact
 from backoffice.people import importer, services
 from backoffice.people.forms import ImportForm, ProfessionalForm, SiteForm, StructureForm
@@ -58,7 +59,8 @@ def detail(party_id):
     related = services.related_to(g.organisation, party)
     entries = services.history("parties", party.id) if related else []
     return render_template("people/detail.html", party=party, related=related,
-                           history=[(e, labels.describe(e)) for e in entries])
+                           history=[(e, labels.describe(e)) for e in entries],
+                           panels=party_panels(g.organisation, current_user, party) if related else [])
 
 
 @bp.route("/<int:party_id>/add-to-directory", methods=["POST"])
