@@ -564,11 +564,12 @@ OBJECTS.update({
 })
 # Bank reconciliation and the rules remembered by label (backoffice/banking/views.py).
 ROUTES.update({f"banking.{name}": frozenset({"admin", "treasurer"}) for name in (
-    "reconciliation_index", "reconciliation_page", "auto_reconcile", "reconcile_line", "book_line", "undo_match", "statement_balance",
+    "reconciliation_index", "reconciliation_page", "auto_reconcile", "book_proposed", "reconcile_line", "book_line", "undo_match", "statement_balance",
     "reconciliation_statement", "rules", "new_rule", "edit_rule", "delete_rule")})
 URL_ARGS.update({
     "banking.reconciliation_page": lambda o: {"account_id": o.bank_account.id},
     "banking.auto_reconcile": lambda o: {"account_id": o.bank_account.id},
+    "banking.book_proposed": lambda o: {"account_id": o.bank_account.id},
     "banking.reconcile_line": lambda o: {"line_id": o.bank_line.id},
     "banking.book_line": lambda o: {"line_id": o.bank_line.id},
     "banking.undo_match": lambda o: {"match_id": o.bank_match.id},

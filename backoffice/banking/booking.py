@@ -116,6 +116,27 @@ def book_line(line, account_number, label=None, remember=None, by=None):
     return entry
 
 
+def book_proposed(bank_account, line_ids, by=None):
+    """Book each of ``line_ids`` (statement lines of ``bank_account``) to the account its rule
+    proposes — the treasurer ticked them on the screen. Refused, naming the line, when one has no
+    proposal any more; the caller rolls back the whole submission. Returns the entries."""
+    all_rules = rules(bank_account.organisation)
+    wanted = {int(line_id) for line_id in line_ids}
+    lines = list(db.session.scalars(select(BankStatementLine).where(
+        BankStatementLine.bank_account_id == bank_account.id, BankStatementLine.id.in_(wanted))
+        .order_by(BankStatementLine.booked_on, BankStatementLine.id)))
+    if len(lines) != len(wanted):
+        raise ReconciliationError("Opération du relevé introuvable.")
+    entries = []
+    for line in lines:
+        rule = proposed_rule(all_rules, line)
+        if rule is None:
+            raise ReconciliationError(f"Aucune règle ne propose de compte pour l'opération du "
+                                      f"{line.booked_on:%d/%m/%Y} « {line.label} » : rien n'a été comptabilisé.")
+        entries.append(book_line(line, rule.account_number, by=by))
+    return entries
+
+
 # --------------------------------------------------------------------------------------------
 # Rules remembered by label
 # --------------------------------------------------------------------------------------------

@@ -122,6 +122,7 @@ def reconciliation_page(account_id):
     rules = booking.rules(g.organisation)
     open_lines = [(o, reconciliation.candidates(o, state.ledger_open), booking.proposed_rule(rules, o.line),
                    booking.suggested_keyword(o.line)) for o in state.open_lines]
+    proposals = sum(1 for _, _, rule, _ in open_lines if rule is not None)
     recent = [link for o in state.lines for link in o.links if link.direct][-15:]
     by_id = {o.line.id: o.line for o in state.lines}
     balance_form = ClosingBalanceForm(obj=statement) if statement else None
@@ -132,6 +133,7 @@ def reconciliation_page(account_id):
         statements=statements, statement=statement, check=reconciliation.statement_check(statement) if statement
         else None, open_lines=open_lines, ledger_open=state.ledger_open, recent=recent, lines_by_id=by_id,
         balance_form=balance_form, reconcile_form=ReconcileForm(), book_form=BookLineForm(),
+        ledger_missing=reconciliation.ledger_account(account) is None, proposals=proposals,
         tolerance=reconciliation.DATE_TOLERANCE)
 
 
@@ -143,6 +145,19 @@ def auto_reconcile(account_id):
              lambda done: f"{done} opération(s) rapprochée(s) automatiquement (même montant, dates à "
                           f"{reconciliation.DATE_TOLERANCE} jours au plus, une seule écriture possible). "
                           "Les autres attendent votre choix.")
+    return _back(account.id)
+
+
+@bp.route("/accounts/<int:account_id>/reconciliation/book-proposed", methods=["POST"])
+@permission_required(MANAGE)
+def book_proposed(account_id):
+    account = get_or_404(BankAccount, account_id)
+    line_ids = [value for value in request.form.getlist("line") if value.isdigit()]
+    if not line_ids:
+        flash("Cochez les opérations à comptabiliser selon leur règle.", "danger")
+    else:
+        _attempt(lambda: booking.book_proposed(account, line_ids, by=current_user),
+                 lambda entries: f"{len(entries)} opération(s) comptabilisée(s) selon leur règle et rapprochée(s).")
     return _back(account.id)
 
 

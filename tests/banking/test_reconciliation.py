@@ -390,3 +390,41 @@ def test_the_etat_de_rapprochement_is_a_workbook_made_by_a_task(client, account,
     ledger = list(workbook["Écritures non en banque"].iter_rows(min_row=2, values_only=True))
     assert [(row[2], row[4], row[5]) for row in ledger] == [("VIR-MARTIN-1", 30, None), ("CHQ-4521", None, 300)]
     assert list(workbook["Opérations non en compta"].iter_rows(min_row=2, values_only=True)) == []
+
+
+def test_a_transfer_between_own_accounts_goes_through_580_on_both_statements(client, organisation, account, march,
+                                                                              treasurer):
+    from backoffice.accounting.reporting import trial_balance
+    from backoffice.accounting.services import add_account
+
+    savings = banking.create_account(organisation, "Livret A associatif", "FR7610278060310002020600117",
+                                     "CMCIFR2A", journal_code="BQ", ledger_account="5122")
+    page = client.get(f"{URL}/accounts/{savings.id}/reconciliation").get_data(as_text=True)
+    assert "Le compte 5122 n'existe pas encore dans le plan comptable" in page
+    add_account(organisation, "5122", "Banque – Livret A")
+    statement = BankStatementLineFactory(
+        statement__bank_account=savings, booked_on=date(2026, 3, 16), amount=D("2000.00"),
+        label="VIR INTERNE DEPUIS COMPTE COURANT", status="unmatched").statement
+    booking.book_line(line_of(march, "VIR INTERNE"), "580")
+    booking.book_line(line_of(statement, "VIR INTERNE"), "580")
+    rows = {row.account_number: row.balance for row in
+            trial_balance(organisation, date(2026, 1, 1), date(2026, 12, 31)).rows}
+    assert rows["580"] == 0 and rows["5122"] == D("2000.00")
+    assert reconciliation.position(savings).open_lines == []
+
+
+def test_the_lines_a_rule_proposes_are_booked_together_or_not_at_all(client, organisation, account, march,
+                                                                     treasurer):
+    booking.save_rule(organisation, "MAIF", "616")
+    booking.save_rule(organisation, "URSSAF", "431")
+    maif, urssaf, frais = line_of(march, "MAIF"), line_of(march, "URSSAF"), line_of(march, "FRAIS TENUE")
+    response = client.post(f"{URL}/accounts/{account.id}/reconciliation/book-proposed",
+                           data={"line": [maif.id, urssaf.id, frais.id]}, follow_redirects=True)
+    assert "Aucune règle ne propose de compte pour l&#39;opération du 05/03/2026" in response.get_data(as_text=True)
+    assert not maif.matches and not urssaf.matches
+    response = client.post(f"{URL}/accounts/{account.id}/reconciliation/book-proposed",
+                           data={"line": [maif.id, urssaf.id]}, follow_redirects=True)
+    assert "2 opération(s) comptabilisée(s) selon leur règle" in response.get_data(as_text=True)
+    assert [m.target_kind for m in maif.matches + urssaf.matches] == ["accounting_lines"] * 2
+    entry = db.session.scalar(select(JournalEntry).where(JournalEntry.source == f"bank_statement_lines:{urssaf.id}"))
+    assert [(l.account.number, l.debit) for l in entry.lines] == [("431", D("1236.48")), ("512", D("0.00"))]
