@@ -423,6 +423,13 @@ class ExportRecord(db.Model):
     def format_label(self):
         return {"fec": "FEC", "csv": "CSV", "xlsx": "XLSX"}.get(self.fmt, self.fmt)
 
+    @property
+    def encoding_label(self):
+        """The encoding as a treasurer reads it (Python's codec names are not for users)."""
+        name = (self.encoding or "").lower().replace("_", "-")
+        return {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 avec BOM", "cp1252": "Windows-1252",
+                "iso8859-15": "ISO-8859-15", "iso-8859-15": "ISO-8859-15"}.get(name, "") if name else ""
+
     def __str__(self):
         return f"Export {self.format_label} {self.filename}"
 
