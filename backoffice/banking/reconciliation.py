@@ -17,7 +17,9 @@ in and out, against the lines of the books on that account's ledger account (``5
 
 Reconciliation starts with the account's first imported statement line: lines of the books
 dated earlier (less the tolerance), and the opening entries (*à-nouveaux*, journal of kind
-« opening »), are taken as already in the bank's balance.
+« opening »), are taken as already in the bank's balance. The ledger balance at a date counts
+from the latest fiscal year that opens with an AN in force (``accounting.opening``), since
+that AN carries the years before; a line of an earlier year still not on the bank stays listed.
 
 Services flush, never commit; refusals are ``ReconciliationError`` (a ``BankingError``).
 """
@@ -115,18 +117,24 @@ def ledger_lines(bank_account, start=None, end=None):
 
 
 def ledger_balance(bank_account, as_of):
-    """Balance (debit − credit) of the bank's ledger account at the end of ``as_of``, every
-    posted entry included (opening entries too)."""
+    """Balance (debit − credit) of the bank's ledger account at the end of ``as_of``: from the
+    latest fiscal year up to ``as_of``'s that opens with an AN entry in force (which carries the
+    years before it), else every posted entry up to ``as_of``."""
     from backoffice.accounting.models import EntryStatus, JournalEntry, JournalLine
+    from backoffice.accounting.opening import years_in_force
 
     account = ledger_account(bank_account)
     if account is None:
         return ZERO
-    total = db.session.scalar(
-        select(func.sum(JournalLine.debit - JournalLine.credit))
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(JournalLine.organisation_id == account.organisation_id, JournalLine.account_id == account.id,
-               JournalEntry.status == EntryStatus.POSTED.value, JournalEntry.entry_date <= as_of))
+    organisation = bank_account.organisation
+    opened = [year for year in years_in_force(organisation) if year <= organisation.fiscal_year_of(as_of)]
+    query = (select(func.sum(JournalLine.debit - JournalLine.credit))
+             .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+             .where(JournalLine.organisation_id == account.organisation_id, JournalLine.account_id == account.id,
+                    JournalEntry.status == EntryStatus.POSTED.value, JournalEntry.entry_date <= as_of))
+    if opened:  # the AN of that year stands for every entry before it
+        query = query.where(JournalEntry.fiscal_year >= max(opened))
+    total = db.session.scalar(query)
     return ZERO if total is None else Decimal(total).quantize(Decimal("0.01"))
 
 

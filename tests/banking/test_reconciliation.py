@@ -428,3 +428,16 @@ def test_the_lines_a_rule_proposes_are_booked_together_or_not_at_all(client, org
     assert [m.target_kind for m in maif.matches + urssaf.matches] == ["accounting_lines"] * 2
     entry = db.session.scalar(select(JournalEntry).where(JournalEntry.source == f"bank_statement_lines:{urssaf.id}"))
     assert [(l.account.number, l.debit) for l in entry.lines] == [("431", D("1236.48")), ("512", D("0.00"))]
+
+
+def test_the_ledger_balance_of_a_new_year_starts_from_its_opening_entry(organisation, account, march, books):
+    from backoffice.accounting import opening
+
+    _book_everything(account, march, books)
+    assert reconciliation.ledger_balance(account, date(2026, 12, 31)) == D("16316.42")
+    opening.generate_opening(organisation, 2027)            # provisional: 2026 is still open
+    _post(organisation, "BQ", date(2027, 1, 4), "FRAIS-01", "Frais de tenue de compte janvier", "627", "512", "4.90")
+    assert reconciliation.ledger_balance(account, date(2027, 1, 31)) == D("16311.52")   # not 2026 twice
+    january = reconciliation.reconciliation_statement(account, date(2027, 1, 31))
+    # The AN is no bank movement; the 2026 items not on the bank are still listed, and the 2027 line.
+    assert [l.piece_ref for l in january.ledger_not_in_bank] == ["VIR-MARTIN-1", "CHQ-4521", "FRAIS-01"]
