@@ -14,28 +14,11 @@ BANK_HEADER = ("Date", "Libellé", "Référence", "Crédit", "Débit")
 
 def statement_sheets(result):
     """The three ``Sheet`` of an état de rapprochement (``ReconciliationStatement``)."""
-    from backoffice.models import ZERO
     from backoffice.spreadsheets import Sheet
 
     account = result.bank_account
-    day = f"{result.as_of:%d/%m/%Y}"
-    # No label starts with + − or =: a spreadsheet would take it for a formula (and the writer
-    # neutralises such text with a visible quote).
-    summary = [
-        (f"Compte bancaire : {account.name} ({account.grouped_iban or 'IBAN non renseigné'})", None),
-        (f"Solde comptable du {account.ledger_account} au {day}", result.ledger_balance),
-        ("À déduire : écritures non passées en banque (débits)", -sum((l.amount for l in result.ledger_not_in_bank
-                                                           if l.amount > 0), ZERO)),
-        ("À ajouter : écritures non passées en banque (crédits)", -sum((l.amount for l in result.ledger_not_in_bank
-                                                           if l.amount < 0), ZERO)),
-        ("À ajouter : opérations du relevé non comptabilisées (crédits)", sum((o.left for o in result.bank_not_in_ledger
-                                                                     if o.left > 0), ZERO)),
-        ("À déduire : opérations du relevé non comptabilisées (débits)", sum((o.left for o in result.bank_not_in_ledger
-                                                                    if o.left < 0), ZERO)),
-        (f"Solde bancaire selon la comptabilité au {day}", result.expected_bank_balance),
-        (f"Solde du relevé au {day}", result.stated_balance),
-        ("Écart", result.difference),
-    ]
+    summary = [(f"Compte bancaire : {account.name} ({account.grouped_iban or 'IBAN non renseigné'})", None),
+               *result.summary()]
     ledger = [(l.entry_date, l.reference, l.piece_ref, l.label, l.amount if l.amount > 0 else None,
                -l.amount if l.amount < 0 else None) for l in result.ledger_not_in_bank]
     bank = [(o.line.booked_on, o.line.label, o.line.reference, o.left if o.left > 0 else None,

@@ -408,6 +408,27 @@ class ReconciliationStatement:
     def adds_up(self):
         return self.difference == 0
 
+    def summary(self):
+        """``[(label, amount)]``: the état as it is read, line by line, on screen and in the file.
+        No label starts with + − or = (a spreadsheet would take it for a formula)."""
+        day = f"{self.as_of:%d/%m/%Y}"
+        ledger = [line.amount for line in self.ledger_not_in_bank]
+        bank = [o.left for o in self.bank_not_in_ledger]
+
+        def total(amounts, positive):
+            return sum((a for a in amounts if (a > 0) == positive), ZERO)
+
+        return [
+            (f"Solde comptable du {self.bank_account.ledger_account} au {day}", self.ledger_balance),
+            ("À déduire : écritures non passées en banque (débits)", -total(ledger, True)),
+            ("À ajouter : écritures non passées en banque (crédits)", -total(ledger, False)),
+            ("À ajouter : opérations du relevé non comptabilisées (crédits)", total(bank, True)),
+            ("À déduire : opérations du relevé non comptabilisées (débits)", total(bank, False)),
+            (f"Solde bancaire selon la comptabilité au {day}", self.expected_bank_balance),
+            (f"Solde du relevé au {day}", self.stated_balance),
+            ("Écart", self.difference),
+        ]
+
     @property
     def message(self):
         """The balance check in French: both balances, their difference, and whether the items

@@ -314,6 +314,8 @@ def test_the_page_shows_what_is_left_the_check_and_the_proposed_account(client, 
     assert "Solde du relevé au 31/03/2026" in html and "Produire l'état de rapprochement" in html
     assert "ANNE LE FLOCH" not in html.split("non rapprochées")[1].split("Écritures du 512")[0]
     assert "CHQ-4521" in html   # a cheque not cashed yet: in the books, not on the bank
+    assert "À ajouter : écritures non passées en banque (crédits)</th><td class=\"text-end\">300,00" in html.replace(
+        "\u202f", " ").replace("\xa0", " ")
 
 
 def test_auto_then_book_with_a_rule_then_refusal_on_the_screen(client, organisation, account, march, treasurer):
