@@ -120,6 +120,7 @@ def register_template_helpers(app):
 
     from backoffice import formatting
     from backoffice.auth.permissions import can
+    from backoffice.organisations.affiliations import treasurer_title
     from backoffice.validation import format_phone
 
     app.jinja_env.filters.update(
@@ -129,7 +130,9 @@ def register_template_helpers(app):
         date_short=formatting.format_date_short,
         datetime_short=lambda value: format_datetime(value, "dd/MM/yyyy HH:mm") if value else "",
         phone=format_phone,
+        of_name=formatting.of_name,
     )
+    app.jinja_env.globals.update(by_civility=formatting.by_civility, treasurer_title=treasurer_title)
 
     @app.context_processor
     def inject_globals():

@@ -165,3 +165,52 @@ def format_date_short(value) -> str:
         return ""
     day = _as_date(value)
     return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+
+
+# --- French wording -------------------------------------------------------------------------
+
+# The first word of an organisation's name decides its article: « de la CPTS du Pays Blanc »,
+# « du Pôle de santé… », « de l'Association… ».
+_FEMININE_HEADS = {"cpts", "sisa", "msp", "maison", "communaute", "association", "societe", "federation", "union",
+                   "plateforme", "mutuelle", "clinique", "selarl", "scm"}
+_MASCULINE_HEADS = {"pole", "centre", "groupement", "cabinet", "reseau", "gie", "syndicat", "collectif", "comite"}
+
+
+def _folded_first_word(name: str) -> str:
+    import unicodedata
+
+    word = (name.split() or [""])[0]
+    return "".join(c for c in unicodedata.normalize("NFD", word.lower()) if not unicodedata.combining(c))
+
+
+def of_name(name) -> str:
+    """``« CPTS du Pays Blanc »`` → ``« de la CPTS du Pays Blanc »``; ``« Pôle de santé… »`` →
+    ``« du Pôle de santé… »``; a name of unknown kind → ``« de … »`` (``« d'… »`` before a vowel)."""
+    name = str(name or "").strip()
+    head = _folded_first_word(name)
+    if head[:1] and head[:1] in "aeiouy":
+        return f"de l'{name}" if head in _FEMININE_HEADS | _MASCULINE_HEADS else f"d'{name}"
+    if head in _FEMININE_HEADS:
+        return f"de la {name}"
+    if head in _MASCULINE_HEADS:
+        return f"du {name}"
+    return f"de {name}"
+
+
+def is_feminine(party) -> bool | None:
+    """From the person's civility: True for « Mme », False for « M. », None when unknown (« Dr »)."""
+    civility = (getattr(party, "civility", None) or "").strip().lower().rstrip(".")
+    if civility in ("mme", "mlle", "madame", "mademoiselle"):
+        return True
+    if civility in ("m", "mr", "monsieur"):
+        return False
+    return None
+
+
+def by_civility(party, masculine: str, feminine: str, unknown: str | None = None) -> str:
+    """``by_civility(anne, "adhérent", "adhérente")``: the word that agrees with the person
+    (``unknown``, default the masculine, when the civility says nothing)."""
+    feminine_party = is_feminine(party)
+    if feminine_party is None:
+        return masculine if unknown is None else unknown
+    return feminine if feminine_party else masculine

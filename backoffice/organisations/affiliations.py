@@ -56,6 +56,14 @@ def current_holder(organisation, role, on=None):
     return found[0].party if found else None
 
 
+def treasurer_title(organisation, on=None) -> str:
+    """« la trésorière », « le trésorier », or both when the office is vacant or the civility unknown."""
+    from backoffice.formatting import by_civility
+
+    holder = current_holder(organisation, Role.TREASURER, on)
+    return by_civility(holder, "le trésorier", "la trésorière", unknown="le trésorier ou la trésorière")
+
+
 def affiliations(organisation, roles=None, since=None):
     """Every affiliation of ``organisation`` (of ``roles``; ended after ``since`` or running), party
     loaded, by name: e.g. the associates of a year with their entry and exit dates."""

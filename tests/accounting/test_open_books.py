@@ -23,11 +23,11 @@ def test_a_page_of_books_not_opened_says_so_and_writes_nothing(client, login_as,
     response = client.get(BASE + path)
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 200
-    assert "La comptabilité de CPTS de Test n'est pas encore ouverte." in page
+    assert "La comptabilité de la CPTS de Test n'est pas encore ouverte." in page
     assert "Plan comptable des associations" in page
     may_open = role in ("admin", "treasurer")
     assert ("Ouvrir la comptabilité</button>" in page) is may_open
-    assert ("Un administrateur ou le trésorier peut l'ouvrir." in page) is not may_open
+    assert ("Un administrateur ou le trésorier ou la trésorière peut l'ouvrir." in page) is not may_open
     assert db.session.get(Ledger, organisation.id) is None and _count(Account, organisation) == 0
 
 
