@@ -222,7 +222,7 @@ _A_EXPORT = frozenset({"admin", "treasurer", "accountant"})
 _A_SETTINGS = frozenset({"admin", "treasurer"})
 ROUTES.update({
     **{f"accounting.{name}": _A_VIEW for name in (
-        "index", "balance", "ledger", "journal", "entry", "lettering", "periods", "openings")},
+        "index", "balance", "ledger", "journal", "entry", "lettering", "periods", "openings", "closing")},
     **{f"accounting.{name}": _A_EDIT for name in (
         "new_entry", "reverse", "letter", "auto_letter", "unletter", "close_period", "generate_opening",
         "allocate_result")},
@@ -231,6 +231,7 @@ ROUTES.update({
         "edit_account", "delete_account", "edit_journal", "settings", "open_books")},
     "accounting.accounts": {"GET": _A_VIEW, "POST": _A_SETTINGS},
     "accounting.journals": {"GET": _A_VIEW, "POST": _A_SETTINGS},
+    "accounting.close_year": frozenset({"admin", "treasurer"}),
 })
 URL_ARGS.update({
     "accounting.entry": lambda o: {"entry_id": o.accounting_entry.id},
@@ -242,6 +243,7 @@ URL_ARGS.update({
     "accounting.edit_journal": lambda o: {"journal_id": o.accounting_journal.id},
     "accounting.generate_opening": lambda o: {"year": 2027},
     "accounting.allocate_result": lambda o: {"year": 2027},
+    "accounting.close_year": lambda o: {"year": 2026},
 })
 
 

@@ -20,8 +20,17 @@ Why triggers on a *draft → posted* switch, rather than a check at commit:
 * On PostgreSQL the line triggers lock the entry row (``FOR SHARE``), so a line cannot be
   slipped into an entry while another transaction posts it.
 
+* A **closed fiscal year** (a ``kind = 'year'`` row of ``accounting_closed_periods``) is
+  frozen whole: a trigger refuses inserting, changing or deleting an entry dated in it (its
+  date before or after the change), and inserting, changing — the lettering included, which
+  the FEC of the year shows — or deleting a line of such an entry; another refuses changing or
+  deleting the closed-year row itself (a closing is irreversible). The closing
+  (``backoffice.accounting.closing``) validates and numbers the year's entries *before* it
+  inserts that row. A closed *month* only refuses new postings (``books.check_open``).
+
 ``statements(dialect)`` is used both by ``create_all`` (through ``attach``) and by the
-migration, so tests and production run the same triggers.
+migration, so tests and production run the same triggers (the closed-year triggers are also
+listed apart in ``closed_year_statements`` for the migration that added them).
 """
 import contextlib
 
@@ -43,6 +52,15 @@ MSG_VALIDATED = "Écriture validée : sa date de validation ne peut plus changer
 MSG_POSTED_DELETE = "Écriture comptabilisée : elle ne peut pas être supprimée, seulement contre-passée."
 MSG_LINE_FROZEN = "Ligne d'une écriture comptabilisée : seul le lettrage peut changer."
 MSG_LINE_ORGANISATION = "Ligne refusée : le compte, le compte auxiliaire et l'écriture doivent appartenir à la même organisation."
+MSG_CLOSED_YEAR = "Exercice clôturé : aucune écriture ne peut y être passée, modifiée ou lettrée."
+MSG_CLOSING_FINAL = "Clôture d'exercice définitive : elle ne peut être ni modifiée ni supprimée."
+
+# "Is this (organisation, date) in a closed fiscal year?", for the triggers.
+_IN_CLOSED_YEAR = ("EXISTS (SELECT 1 FROM accounting_closed_periods p WHERE p.organisation_id = {org} "
+                   "AND p.kind = 'year' AND {day} BETWEEN p.start_date AND p.end_date)")
+_ENTRY_IN_CLOSED_YEAR = ("EXISTS (SELECT 1 FROM accounting_entries e JOIN accounting_closed_periods p "
+                         "ON p.organisation_id = e.organisation_id AND p.kind = 'year' "
+                         "AND e.entry_date BETWEEN p.start_date AND p.end_date WHERE e.id = {entry})")
 
 
 def _q(message):
@@ -144,6 +162,120 @@ FOR EACH ROW EXECUTE FUNCTION accounting_lines_guard()""",
     ]
 
 
+def _closed_year_conditions():
+    """The entry's old and new date, the line's old and new entry: in a closed year?"""
+    return (_IN_CLOSED_YEAR.format(org="OLD.organisation_id", day="OLD.entry_date"),
+            _IN_CLOSED_YEAR.format(org="NEW.organisation_id", day="NEW.entry_date"),
+            _ENTRY_IN_CLOSED_YEAR.format(entry="OLD.entry_id"), _ENTRY_IN_CLOSED_YEAR.format(entry="NEW.entry_id"))
+
+
+def _pg_closed_year_statements():
+    """``(on the entries and lines, on the closed periods)``."""
+    entry_old, entry_new, line_old, line_new = _closed_year_conditions()
+    return [
+        f"""
+CREATE OR REPLACE FUNCTION accounting_closed_year_guard() RETURNS trigger LANGUAGE plpgsql AS $guard$
+BEGIN
+  IF TG_TABLE_NAME = 'accounting_entries' THEN
+    IF (TG_OP <> 'INSERT' AND {entry_old}) OR (TG_OP <> 'DELETE' AND {entry_new}) THEN
+      RAISE EXCEPTION {_q(MSG_CLOSED_YEAR)} USING ERRCODE = 'check_violation';
+    END IF;
+  ELSE
+    IF (TG_OP <> 'INSERT' AND {line_old}) OR (TG_OP <> 'DELETE' AND {line_new}) THEN
+      RAISE EXCEPTION {_q(MSG_CLOSED_YEAR)} USING ERRCODE = 'check_violation';
+    END IF;
+  END IF;
+  IF TG_OP = 'DELETE' THEN
+    RETURN OLD;
+  END IF;
+  RETURN NEW;
+END
+$guard$""",
+        "DROP TRIGGER IF EXISTS accounting_entries_closed_year ON accounting_entries",
+        """CREATE TRIGGER accounting_entries_closed_year BEFORE INSERT OR UPDATE OR DELETE ON accounting_entries
+FOR EACH ROW EXECUTE FUNCTION accounting_closed_year_guard()""",
+        "DROP TRIGGER IF EXISTS accounting_lines_closed_year ON accounting_lines",
+        """CREATE TRIGGER accounting_lines_closed_year BEFORE INSERT OR UPDATE OR DELETE ON accounting_lines
+FOR EACH ROW EXECUTE FUNCTION accounting_closed_year_guard()""",
+    ], [
+        f"""
+CREATE OR REPLACE FUNCTION accounting_closings_guard() RETURNS trigger LANGUAGE plpgsql AS $guard$
+BEGIN
+  IF OLD.kind = 'year' THEN
+    RAISE EXCEPTION {_q(MSG_CLOSING_FINAL)} USING ERRCODE = 'check_violation';
+  END IF;
+  IF TG_OP = 'DELETE' THEN
+    RETURN OLD;
+  END IF;
+  RETURN NEW;
+END
+$guard$""",
+        "DROP TRIGGER IF EXISTS accounting_closed_periods_final ON accounting_closed_periods",
+        """CREATE TRIGGER accounting_closed_periods_final BEFORE UPDATE OR DELETE ON accounting_closed_periods
+FOR EACH ROW EXECUTE FUNCTION accounting_closings_guard()""",
+    ]
+
+
+def _sqlite_closed_year_statements():
+    """``(on the entries and lines, on the closed periods)``."""
+    entry_old, entry_new, line_old, line_new = _closed_year_conditions()
+    refuse = f"BEGIN SELECT RAISE(ABORT, {_q(MSG_CLOSED_YEAR)}); END"
+    final = f"BEGIN SELECT RAISE(ABORT, {_q(MSG_CLOSING_FINAL)}); END"
+    return [
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_entries_closed_year_insert BEFORE INSERT ON accounting_entries
+WHEN {entry_new}
+{refuse}""",
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_entries_closed_year_update BEFORE UPDATE ON accounting_entries
+WHEN {entry_old} OR {entry_new}
+{refuse}""",
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_entries_closed_year_delete BEFORE DELETE ON accounting_entries
+WHEN {entry_old}
+{refuse}""",
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_lines_closed_year_insert BEFORE INSERT ON accounting_lines
+WHEN {line_new}
+{refuse}""",
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_lines_closed_year_update BEFORE UPDATE ON accounting_lines
+WHEN {line_old} OR {line_new}
+{refuse}""",
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_lines_closed_year_delete BEFORE DELETE ON accounting_lines
+WHEN {line_old}
+{refuse}""",
+    ], [
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_closed_periods_final_update BEFORE UPDATE ON accounting_closed_periods
+WHEN OLD.kind = 'year'
+{final}""",
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_closed_periods_final_delete BEFORE DELETE ON accounting_closed_periods
+WHEN OLD.kind = 'year'
+{final}""",
+    ]
+
+
+_SQLITE_CLOSED_YEAR_TRIGGERS = (
+    "accounting_entries_closed_year_insert", "accounting_entries_closed_year_update",
+    "accounting_entries_closed_year_delete", "accounting_lines_closed_year_insert",
+    "accounting_lines_closed_year_update", "accounting_lines_closed_year_delete",
+    "accounting_closed_periods_final_update", "accounting_closed_periods_final_delete",
+)
+
+
+def closed_year_statements(dialect_name):
+    """The SQL of the closed-year guards alone (part of ``statements``): ``(on the entries and
+    lines, on the closed periods)``."""
+    if dialect_name == "postgresql":
+        return _pg_closed_year_statements()
+    if dialect_name == "sqlite":
+        return _sqlite_closed_year_statements()
+    raise NotImplementedError(f"no accounting guards for {dialect_name}")
+
+
+def _ledger_statements(dialect_name):
+    if dialect_name == "postgresql":
+        return _pg_statements()
+    if dialect_name == "sqlite":
+        return _sqlite_statements()
+    raise NotImplementedError(f"no accounting guards for {dialect_name}")
+
+
 def _sqlite_statements():
     entry_status = "(SELECT status FROM accounting_entries WHERE id = {ref}.entry_id)"
     return [
@@ -193,22 +325,24 @@ _SQLITE_TRIGGERS = (
 
 def statements(dialect_name):
     """The SQL that installs the guards on ``dialect_name`` (``postgresql`` or ``sqlite``)."""
-    if dialect_name == "postgresql":
-        return _pg_statements()
-    if dialect_name == "sqlite":
-        return _sqlite_statements()
-    raise NotImplementedError(f"no accounting guards for {dialect_name}")
+    on_books, on_closings = closed_year_statements(dialect_name)
+    return _ledger_statements(dialect_name) + on_books + on_closings
 
 
 def drop_statements(dialect_name):
     if dialect_name == "postgresql":
         return [
+            "DROP TRIGGER IF EXISTS accounting_closed_periods_final ON accounting_closed_periods",
+            "DROP TRIGGER IF EXISTS accounting_lines_closed_year ON accounting_lines",
+            "DROP TRIGGER IF EXISTS accounting_entries_closed_year ON accounting_entries",
+            "DROP FUNCTION IF EXISTS accounting_closings_guard()",
+            "DROP FUNCTION IF EXISTS accounting_closed_year_guard()",
             "DROP TRIGGER IF EXISTS accounting_lines_guard ON accounting_lines",
             "DROP TRIGGER IF EXISTS accounting_entries_guard ON accounting_entries",
             "DROP FUNCTION IF EXISTS accounting_lines_guard()",
             "DROP FUNCTION IF EXISTS accounting_entries_guard()",
         ]
-    return [f"DROP TRIGGER IF EXISTS {name}" for name in _SQLITE_TRIGGERS]
+    return [f"DROP TRIGGER IF EXISTS {name}" for name in _SQLITE_TRIGGERS + _SQLITE_CLOSED_YEAR_TRIGGERS]
 
 
 def _escape(sql):
@@ -216,11 +350,15 @@ def _escape(sql):
     return sql.replace("%", "%%")
 
 
-def attach(entries_table, lines_table):
-    """Install the guards when ``create_all`` creates the lines table (the later of the two)."""
+def attach(entries_table, lines_table, closed_periods_table):
+    """Install the guards when ``create_all`` creates the lines table (the later of the two)
+    and the closed periods table."""
     for dialect in ("postgresql", "sqlite"):
-        for sql in statements(dialect):
+        on_books, on_closings = closed_year_statements(dialect)
+        for sql in _ledger_statements(dialect) + on_books:
             event.listen(lines_table, "after_create", DDL(_escape(sql)).execute_if(dialect=dialect))
+        for sql in on_closings:
+            event.listen(closed_periods_table, "after_create", DDL(_escape(sql)).execute_if(dialect=dialect))
 
 
 @contextlib.contextmanager

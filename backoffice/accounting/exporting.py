@@ -10,15 +10,21 @@ What an export does:
 
 1. Refuses, with a French message and without writing anything, an unknown format, report or
    encoding, a period with no entries, and (FEC) an organisation without a valid SIREN.
-2. FEC only: validates the fiscal year's entries not yet validated (``validated_on`` = today,
-   they are locked from then on: the FEC's ValidDate is never empty).
+2. FEC only — **never validates an entry**. The FEC of a *closed* fiscal year is
+   **definitive**: definitive numbers (given at the closing in date order), the labels kept
+   at the closing, its entries validated by the closing; the same bytes at every export (in
+   UTF-8 its SHA-256 is checked against the one the closing kept). The FEC of an *open* year
+   is **provisional**: posting numbers, today's labels, ValidDate empty for the entries not yet
+   validated; its notice and its history row say so. The definitive FEC is the closing itself
+   (``closing.close_fiscal_year``, behind its confirmation).
 3. Writes the file under ``STORAGE_DIR/<organisation>/accounting/exports/<random>/`` through a
    temporary file renamed on success (the writers do it), and for the FEC its description
-   notice next to it; then copies it to ``path`` if one is given (the command line).
-4. Records an ``ExportRecord`` (date, author, period, format, SHA-256, file).
+   notice next to it; then copies both to ``path`` if one is given (the command line: the
+   notice beside the file, ``<name>_notice.txt``).
+4. Records an ``ExportRecord`` (date, author, period, format, definitive or provisional,
+   SHA-256, file).
 
-It flushes and does not commit: the caller commits once, so the validation stamps and the
-history row land together. An error inside ``export_to_path`` removes what it wrote; a rollback
+It flushes and does not commit: the caller commits once. An error inside ``export_to_path`` removes what it wrote; a rollback
 by the caller *after* it returned leaves the stored copy without a history row (never served,
 since downloads go through the history).
 """
@@ -27,7 +33,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
@@ -48,13 +53,13 @@ from backoffice.accounting.exports import (
     write_csv,
     write_xlsx,
 )
-from backoffice.accounting.fec import fec_filename, fec_notice, write_fec_file
-from backoffice.accounting.models import ExportRecord
+from backoffice.accounting import closing as closings, rules
+from backoffice.accounting.fec import NoticeBooks, fec_filename, fec_notice, write_fec_file
+from backoffice.accounting.models import ExportRecord, Journal, Ledger
 from backoffice.accounting.services import (
     AccountingError,
     collective_numbers,
     has_entries,
-    validate_entries,
 )
 from backoffice.audit.services import current_actor_id
 from backoffice.extensions import db
@@ -206,10 +211,10 @@ def export_to_path(organisation, year, fmt, path=None, report=None, encoding=Non
         record = _write(organisation, int(year), fmt, report, codec, start, end, stored, filename, user, progress,
                         written)
         if target is not None:
-            with open(stored, "rb") as source, atomic_binary_file(target) as copy:
-                shutil.copyfileobj(source, copy, 1 << 20)
-            written.append(target)
+            _copy(stored, target, written)
             record.output_path = str(target.resolve())
+            if record.notice_path:
+                _copy(absolute(record.notice_path), notice_path_for(target), written)
         record.origin, record.task_id = origin, task_id
         db.session.add(record)
         db.session.flush()
@@ -222,6 +227,59 @@ def export_to_path(organisation, year, fmt, path=None, report=None, encoding=Non
     return record
 
 
+def _copy(source_path, target, written):
+    with open(source_path, "rb") as source, atomic_binary_file(target) as copy:
+        shutil.copyfileobj(source, copy, 1 << 20)
+    written.append(target)
+
+
+def notice_path_for(path):
+    """The notice beside a FEC: ``<SIREN>FEC<date>_notice.txt``."""
+    path = Path(path)
+    return path.with_name(path.stem + "_notice.txt")
+
+
+def software_version():
+    """The version of Maillage (``pyproject.toml``), for the notice."""
+    import tomllib
+
+    try:
+        with open(Path(__file__).resolve().parents[2] / "pyproject.toml", "rb") as handle:
+            return tomllib.load(handle)["project"]["version"]
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+AUXILIARY_NUMBERING = (
+    "un compte auxiliaire par tiers et par compte collectif, numéroté d'une lettre puis du numéro du tiers "
+    "sur six chiffres (A000042 : adhérent sur 411 ; T : bénéficiaire d'une aide sur 467 ; S : associé sur 455 ; "
+    "F : fournisseur sur 401 ; P : salarié sur 421), complété de -2, -3… si le tiers a plusieurs comptes ; "
+    "CompAuxNum et CompAuxLib ne figurent que sur les comptes collectifs.")
+
+VALIDATION_POLICY = (
+    "une écriture est enregistrée équilibrée, numérotée sans rupture par exercice (numéro d'enregistrement) et "
+    "aussitôt figée : la base de données refuse toute modification ou suppression, une erreur se corrige par une "
+    "écriture de contre-passation. La clôture d'un mois interdit d'y enregistrer. La clôture de l'exercice, "
+    "irréversible, valide toutes ses écritures (ValidDate), leur donne leur numéro définitif dans l'ordre "
+    "chronologique des dates d'écriture (EcritureNum du FEC définitif), fige le lettrage et les libellés, et "
+    "conserve l'empreinte SHA-256 du FEC définitif ; la base de données refuse ensuite toute écriture, "
+    "modification ou lettrage dans l'exercice. Un FEC d'exercice ouvert est provisoire et ne valide rien.")
+
+
+def notice_books(organisation, closing=None):
+    """What the notice says of the books (``fec.NoticeBooks``)."""
+    ledger = db.session.get(Ledger, organisation.id)
+    journals = db.session.scalars(select(Journal).where(Journal.organisation_id == organisation.id)
+                                  .order_by(Journal.code))
+    labels = closing.labels["journals"] if closing is not None and closing.labels else {}
+    return NoticeBooks(
+        journals=[(j.code, labels.get(j.code, j.label), j.kind_label) for j in journals],
+        chart=rules.CHARTS.get(ledger.chart, ledger.chart) if ledger is not None else "",
+        auxiliary_numbering=AUXILIARY_NUMBERING, validation_policy=VALIDATION_POLICY,
+        closed_on=closings.paris_date(closing.closed_at) if closing is not None else None,
+        closed_sha256=closing.fec_sha256 if closing is not None else None)
+
+
 def _write(organisation, year, fmt, report, codec, start, end, stored, filename, user, progress, written):
     total = reporting.export_line_count(organisation, start, end) if progress else None
     record = ExportRecord(
@@ -229,21 +287,35 @@ def _write(organisation, year, fmt, report, codec, start, end, stored, filename,
         end_date=end, fmt=fmt, report=report, encoding=codec, filename=filename, created_at=utcnow(),
     )
     if fmt == "fec":
-        record.entries_validated = validate_entries(organisation, start, end, user=user)
-        lines = _progress(reporting.stream_export_lines(organisation, start, end, "entry"), total, progress)
+        closing = closings.year_closing(organisation, year)
+        if closing is not None:
+            lines = closings.definitive_lines(organisation, start, end, closing.labels)
+        else:
+            lines = reporting.stream_export_lines(organisation, start, end, "entry")
         written.append(stored)
-        summary = write_fec_file(lines, stored, encoding=codec, collective_prefixes=collective_numbers(organisation),
-                                 first_number=1, period=(start, end))
-        notice = stored.with_name(stored.stem + "_notice.txt")
+        summary = write_fec_file(_progress(lines, total, progress), stored, encoding=codec,
+                                 collective_prefixes=collective_numbers(organisation), first_number=1,
+                                 period=(start, end), provisional=closing is None)
+        if closing is not None and codec == "utf-8" and closing.fec_sha256 \
+                and summary.sha256 != closing.fec_sha256:
+            raise AccountingError(
+                f"Le FEC de l'exercice clôturé ne correspond plus à l'empreinte conservée à sa clôture "
+                f"({closing.fec_sha256}) : rien n'a été exporté ; signalez-le à l'assistance.")
+        notice = notice_path_for(stored)
         text = fec_notice(summary, producer=organisation.name, siren=organisation.siren, fiscal_year_start=start,
-                          fiscal_year_end=end, filename=filename, generated_at=datetime.now())
+                          fiscal_year_end=end, filename=filename, generated_at=utcnow(),
+                          software_version=software_version(), books=notice_books(organisation, closing))
         with atomic_binary_file(notice) as handle:
             handle.write(text.encode("utf-8"))
         written.append(notice)
         record.notice_path = str(notice.relative_to(storage_root()))
+        record.definitive = closing is not None
         record.sha256, record.byte_count, record.line_count = summary.sha256, summary.byte_count, summary.line_count
-        record.message = (f"{summary.entry_count} écritures, {summary.line_count} lignes ; "
-                          f"{record.entries_validated} écritures validées par cet export.")
+        record.message = (f"FEC {'définitif' if closing is not None else 'provisoire (exercice non clôturé)'} : "
+                          f"{summary.entry_count} écritures, {summary.line_count} lignes.")
+        if summary.replaced_chars:
+            record.message += (f" {summary.replaced_chars} caractère(s) écrit(s) sous leur équivalent "
+                               "ISO-8859-15.")
     elif fmt == "csv":
         order = "account" if report == "ledger" else "entry"
         if report == "balance":

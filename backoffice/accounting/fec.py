@@ -11,9 +11,13 @@ File format written here:
 * dates ``YYYYMMDD``; amounts with a comma decimal, no thousands separator, always two
   decimals (``1234,50``, ``0,00``); debit and credit in two columns, never negative;
 * encoding: UTF-8 without BOM by default (accepted by the administration), or ISO-8859-15
-  (the historical choice) with ``encoding="iso-8859-15"``. A character ISO-8859-15 cannot
-  hold makes the export fail (``FecError``, rule ``encoding``): the FEC is a legal record, we
-  do not replace characters in it.
+  (the historical choice) with ``encoding="iso-8859-15"``. In ISO-8859-15 a character the
+  encoding cannot hold is written as its Latin-9 equivalent (``LATIN9_EQUIVALENTS``: typographic
+  dashes become ``-``, curly quotes ``'`` or ``"``, the ellipsis ``...``, thin and narrow
+  no-break spaces a space or a no-break space; other letters lose their accent through their
+  Unicode decomposition, ``Ŝ`` → ``S``; what remains becomes ``?``): the product's own labels
+  are full of them, and a posted entry cannot be corrected. The export never fails on a
+  character; ``FecSummary.replaced_chars`` counts the replacements and the notice says so.
 
 The writer checks, while streaming, the rules listed in ``write_fec``; the first broken rule
 raises ``FecError`` with a French message naming the entry. Use ``write_fec_file``, which
@@ -23,9 +27,11 @@ nothing behind.
 from __future__ import annotations
 
 import codecs
+import contextvars
 import csv
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -77,6 +83,48 @@ DEFAULT_COLLECTIVE_PREFIXES = ("401", "411", "421", "467")
 
 FEC_ENCODINGS = {"utf-8": "UTF-8 (sans BOM)", "iso8859-15": "ISO-8859-15 (Latin-9)"}
 
+#: What a character ISO-8859-15 cannot hold becomes in a Latin-9 FEC (see the module docstring).
+LATIN9_EQUIVALENTS = {
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58\ufe63\uff0d", "-"),
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u2035\u02bc\u02b9\uff07", "'"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u2036\uff02", '"'),
+    "\u2039": "<", "\u203a": ">",
+    "\u2026": "...", "\u2022": "-", "\u2027": "-",
+    **dict.fromkeys("\u202f\u2007\u2060", "\u00a0"),
+    **dict.fromkeys("\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u205f\u3000", " "),
+    **dict.fromkeys("\u200b\u200c\u200d\ufeff\u00ad", ""),
+    "\u2122": "TM", "\u2192": "->", "\u2190": "<-", "\u2264": "<=", "\u2265": ">=", "\u2260": "!=",
+    "\u2030": "pour mille", "\u2116": "No",
+}
+
+_replaced_in_fec: contextvars.ContextVar = contextvars.ContextVar("maillage_fec_replaced")
+
+
+def latin9_equivalent(char: str) -> str:
+    """The Latin-9 text written for ``char``, a character ISO-8859-15 cannot hold."""
+    known = LATIN9_EQUIVALENTS.get(char)
+    if known is not None:
+        return known
+    decomposed = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    try:
+        decomposed.encode("iso8859-15")
+    except UnicodeEncodeError:
+        return "?"
+    return decomposed or "?"
+
+
+def _latin9_replace(error: UnicodeError):
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    text = error.object[error.start:error.end]
+    counter = _replaced_in_fec.get(None)
+    if counter is not None:
+        counter[0] += len(text)
+    return "".join(latin9_equivalent(char) for char in text), error.end
+
+
+codecs.register_error("maillage.latin9", _latin9_replace)
+
 _SUFFIX_RE = re.compile(r"^(.*?)(\d+)$")
 _UNSAFE_TEXT_RE = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029|]")
 
@@ -102,6 +150,8 @@ class FecSummary:
     encoding: str          # normalised codec name: "utf-8" or "iso8859-15"
     first_date: Optional[date]
     last_date: Optional[date]
+    replaced_chars: int = 0   # ISO-8859-15: characters written as their Latin-9 equivalent
+    provisional: bool = False  # written with provisional=True (ValidDate may be empty)
 
 
 def fec_filename(siren: str, closing_date: date) -> str:
@@ -184,7 +234,8 @@ class _Sequence:
 def write_fec(lines: Iterable[ExportLine], fileobj, *, encoding: str = "utf-8",
               collective_prefixes: Sequence[str] = DEFAULT_COLLECTIVE_PREFIXES,
               first_number: Optional[int] = 1,
-              period: Optional[Tuple[date, date]] = None) -> FecSummary:
+              period: Optional[Tuple[date, date]] = None,
+              provisional: bool = False) -> FecSummary:
     """Write the FEC of ``lines`` (ordered by entry number, then line) to the *binary* file
     object ``fileobj``, validating while streaming. Returns a ``FecSummary``.
 
@@ -200,13 +251,16 @@ def write_fec(lines: Iterable[ExportLine], fileobj, *, encoding: str = "utf-8",
       their numeric suffix must go ``first_number``, +1, +1… (``2026-000001``,
       ``2026-000002``…). ``first_number=None`` accepts any start (e.g. a partial extract);
     * ``required``: empty JournalCode, JournalLib, EcritureNum, EcritureDate, CompteNum,
-      CompteLib, PieceRef, PieceDate, EcritureLib or ValidDate (after cleaning);
+      CompteLib, PieceRef, PieceDate, EcritureLib or ValidDate (after cleaning) — ValidDate may
+      be empty in a ``provisional`` FEC (an open year, whose entries are validated at its
+      closing);
     * ``aux``: CompAuxNum/CompAuxLib on an account whose number does not start with one of
       ``collective_prefixes``, or one of the two without the other;
     * ``lettering``: EcritureLet without DateLet or the reverse;
     * ``currency``: Montantdevise without Idevise or the reverse;
     * ``period``: with ``period=(start, end)``, an EcritureDate outside it;
-    * ``encoding``: a character the chosen encoding cannot hold;
+    * ``encoding``: never raised any more: in ISO-8859-15 a character it cannot hold is
+      written as its Latin-9 equivalent (see the module docstring);
     * ``empty``: no line at all ("aucune écriture pour cet exercice").
 
     A float amount or a date field that is not a ``date`` is a bug in the caller: ``TypeError``.
@@ -218,8 +272,10 @@ def write_fec(lines: Iterable[ExportLine], fileobj, *, encoding: str = "utf-8",
     codec = _normalise_encoding(encoding)
     prefixes = tuple(collective_prefixes)
     sink = HashingWriter(fileobj)
-    stream = text_stream(sink, codec)
-    state = _State(first_number)
+    stream = text_stream(sink, codec, "strict" if codec == "utf-8" else "maillage.latin9")
+    state = _State(first_number, provisional)
+    replaced = [0]
+    token = _replaced_in_fec.set(replaced)
     try:
         writer = csv.writer(stream, delimiter="\t", lineterminator="\r\n",
                             quoting=csv.QUOTE_NONE, quotechar=None, escapechar=None)
@@ -234,6 +290,7 @@ def write_fec(lines: Iterable[ExportLine], fileobj, *, encoding: str = "utf-8",
                 "encoding", state.entry) from None
         stream.flush()
     finally:
+        _replaced_in_fec.reset(token)
         stream.detach()
     if state.line_count == 0:
         raise FecError("Aucune écriture pour cet exercice : le FEC serait vide.", "empty")
@@ -241,7 +298,8 @@ def write_fec(lines: Iterable[ExportLine], fileobj, *, encoding: str = "utf-8",
         line_count=state.line_count, entry_count=state.entry_count,
         total_debit=state.total_debit, total_credit=state.total_credit,
         sha256=sink.hexdigest(), byte_count=sink.byte_count, encoding=codec,
-        first_date=state.first_date, last_date=state.last_date,
+        first_date=state.first_date, last_date=state.last_date, replaced_chars=replaced[0],
+        provisional=provisional,
     )
 
 
@@ -258,9 +316,10 @@ class _State:
     """What the streaming validation keeps between lines: the current entry only."""
 
     __slots__ = ("sequence", "entry", "line_count", "entry_count", "total_debit",
-                 "total_credit", "first_date", "last_date")
+                 "total_credit", "first_date", "last_date", "provisional")
 
-    def __init__(self, first_number):
+    def __init__(self, first_number, provisional=False):
+        self.provisional = provisional
         self.sequence = _Sequence(first_number)
         self.entry = None
         self.line_count = 0
@@ -358,14 +417,18 @@ def _fec_rows_checked(lines, state: _State, prefixes: tuple, period):
         else:
             lettering_text, lettering_date_text = _lettering(number, lettering, lettering_date)
         if validation_date is None:
-            _missing(number, account, (("ValidDate", ""),))
+            if not state.provisional:
+                _missing(number, account, (("ValidDate", ""),))
+            validation_text = ""
+        else:
+            validation_text = fdate(validation_date)
         if currency_amount is None and currency is None:
             currency_amount_text = currency_text = ""
         else:
             currency_amount_text, currency_text = _currency(number, currency_amount, currency)
         yield (head[0], head[1], head[2], head[3], account_text, account_label_text, aux_text,
                aux_label_text, head[4], head[5], label_text, debit_text, credit_text,
-               lettering_text, lettering_date_text, fdate(validation_date),
+               lettering_text, lettering_date_text, validation_text,
                currency_amount_text, currency_text)
     if current is not _NO_ENTRY:
         if entry_debit != entry_credit:
@@ -490,14 +553,48 @@ def _currency(number, currency_amount, currency) -> Tuple[str, str]:
 # Description notice and reader
 # --------------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class NoticeBooks:
+    """What the notice says of the books themselves (``fec_notice(..., books=...)``): the
+    journals ``(code, label, kind)``, the chart of accounts, how auxiliary accounts are
+    numbered, the validation and closing policy, and whether the year is closed (``closed_on``,
+    a date; ``None``: open, the FEC is provisional)."""
+
+    journals: Sequence[Tuple[str, str, str]] = ()
+    chart: str = ""
+    auxiliary_numbering: str = ""
+    validation_policy: str = ""
+    closed_on: Optional[date] = None
+    closed_sha256: Optional[str] = None
+
+
+PARIS = "Europe/Paris"
+
+
+def paris_time(moment: datetime) -> datetime:
+    """``moment`` in Europe/Paris (a naive datetime is taken as already in Paris time)."""
+    from zoneinfo import ZoneInfo
+
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(ZoneInfo(PARIS))
+
+
 def fec_notice(summary: FecSummary, *, producer: str, siren: str, fiscal_year_start: date,
                fiscal_year_end: date, filename: Optional[str] = None,
-               software: str = "Maillage", generated_at: Optional[datetime] = None) -> str:
-    """The description notice (*notice descriptive*) that goes with the FEC: a short French
-    plain-text document describing who produced the file, for which fiscal year, and how to
-    read it (encoding, separator, columns, number of lines, SHA-256 fingerprint)."""
+               software: str = "Maillage", generated_at: Optional[datetime] = None,
+               software_version: Optional[str] = None, books: Optional[NoticeBooks] = None) -> str:
+    """The description notice (*notice descriptive*) that goes with the FEC: a French
+    plain-text document saying who produced the file, for which fiscal year, whether it is
+    **definitive** (a closed year) or **provisional** (an open year: ``summary.provisional``),
+    how to read it (encoding, separator, columns, number of lines, SHA-256 fingerprint), and,
+    given ``books``, the journals, the chart of accounts, the auxiliary numbering and the
+    validation and closing policy. Times are given in Europe/Paris."""
     name = filename or fec_filename(siren, fiscal_year_end)
-    when = f"le {generated_at:%d/%m/%Y à %H:%M}" if generated_at else ""
+    when = ""
+    if generated_at:
+        local = paris_time(generated_at)
+        when = f"le {local:%d/%m/%Y à %H:%M} (heure de Paris)"
     width = max(len(column) for column in FEC_COLUMNS)
     columns = "\n".join(
         f"  {position:2d}. {column:<{width}}  {FEC_COLUMN_MEANINGS[column]}"
@@ -507,18 +604,48 @@ def fec_notice(summary: FecSummary, *, producer: str, siren: str, fiscal_year_st
     if summary.first_date and summary.last_date:
         span = (f"Écritures datées du {summary.first_date:%d/%m/%Y} "
                 f"au {summary.last_date:%d/%m/%Y}.\n")
+    if summary.provisional:
+        status = ("FEC PROVISOIRE : l'exercice n'est pas clôturé. Les écritures peuvent encore être "
+                  "complétées (jamais modifiées : une erreur se corrige par contre-passation) ; leur "
+                  "numérotation et leur validation définitives sont attribuées à la clôture. ValidDate "
+                  "est vide pour les écritures non encore validées. Ce fichier ne vaut pas FEC "
+                  "définitif de l'exercice.\n")
+    else:
+        status = "FEC DÉFINITIF : l'exercice est clôturé ; ses écritures sont validées et figées.\n"
+        if books is not None and books.closed_on:
+            status += f"Exercice clôturé le {books.closed_on:%d/%m/%Y}.\n"
+    replaced = ""
+    if summary.replaced_chars:
+        replaced = (f"{summary.replaced_chars} caractère(s) absent(s) de l'ISO-8859-15 (tirets et guillemets "
+                    "typographiques, points de suspension, espaces fines…) ont été écrits sous leur "
+                    "équivalent Latin-9 (-, ', \", ..., espace).\n")
+    version = f" version {software_version}" if software_version else ""
+    description = ""
+    if books is not None:
+        journals = "\n".join(f"  {code:<6} {label} ({kind})" for code, label, kind in books.journals)
+        description = (
+            "\nORGANISATION DE LA COMPTABILITÉ\n"
+            + (f"Plan comptable : {books.chart}.\n" if books.chart else "")
+            + ("Journaux :\n" + journals + "\n" if journals else "")
+            + (f"Comptes auxiliaires : {books.auxiliary_numbering}\n" if books.auxiliary_numbering else "")
+            + (f"Validation et clôture : {books.validation_policy}\n" if books.validation_policy else "")
+        )
     return (
         "NOTICE DESCRIPTIVE DU FICHIER DES ÉCRITURES COMPTABLES (FEC)\n"
         "Article A47 A-1 du livre des procédures fiscales\n"
+        "\n"
+        f"{status}"
         "\n"
         f"Entité : {producer}\n"
         f"SIREN : {siren}\n"
         f"Exercice : du {fiscal_year_start:%d/%m/%Y} au {fiscal_year_end:%d/%m/%Y}\n"
         f"Fichier : {name}\n"
-        f"Produit par le logiciel {software}{(' ' + when) if when else ''}.\n"
+        f"Produit par le logiciel {software}{version}{(' ' + when) if when else ''}.\n"
+        f"{description}"
         "\n"
         "FORMAT\n"
         f"Encodage : {FEC_ENCODINGS.get(summary.encoding, summary.encoding)}.\n"
+        f"{replaced}"
         "Fichier texte à champs séparés par une tabulation ; fin de ligne CR LF ; "
         "aucun guillemet.\n"
         "La première ligne contient les noms des 18 champs ; chaque ligne suivante est une "
@@ -531,8 +658,11 @@ def fec_notice(summary: FecSummary, *, producer: str, siren: str, fiscal_year_st
         "Montants exprimés en euros ; Montantdevise et Idevise sont vides pour les écritures "
         "en euros.\n"
         "Numérotation des écritures : une séquence unique et continue pour l'exercice, tous "
-        "journaux confondus.\n"
-        "\n"
+        "journaux confondus"
+        + (" ; dans un FEC provisoire, le numéro d'enregistrement (ordre de saisie).\n"
+           if summary.provisional else
+           ", attribuée à la clôture dans l'ordre chronologique des dates d'écriture.\n")
+        + "\n"
         "CHAMPS\n"
         f"{columns}\n"
         "\n"

@@ -44,6 +44,15 @@ class ClosePeriodForm(FlaskForm):
     month = HiddenField()
 
 
+class CloseYearForm(FlaskForm):
+    """The confirmation of a fiscal year's closing: the box must be ticked."""
+
+    confirm = BooleanField("Je confirme la clôture définitive de l'exercice : ses écritures seront validées et "
+                           "numérotées définitivement, et plus aucune écriture ne pourra y être passée, modifiée "
+                           "ou lettrée.", validators=[DataRequired("Cochez la case pour confirmer la clôture.")])
+    submit = SubmitField("Clôturer définitivement l'exercice")
+
+
 class ExportForm(FlaskForm):
     year = SelectField("Exercice", coerce=int)
     fmt = SelectField("Format", choices=dict(FORMATS))

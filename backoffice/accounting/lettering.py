@@ -9,6 +9,7 @@ from typing import Iterable
 from sqlalchemy import select, update
 
 from backoffice.accounting.books import ensure_ledger, _fr
+from backoffice.accounting.closing import last_closed_day, refuse_if_in_closed_year
 from backoffice.accounting.rules import OPENING_EVENT
 from backoffice.accounting.errors import AccountingError
 from backoffice.accounting.models import AuxiliaryAccount, EntryStatus, JournalEntry, JournalLine, Ledger
@@ -46,7 +47,9 @@ def _next_lettering_code(organisation):
 
 def letter_lines(organisation, lines: Iterable[JournalLine], on=None):
     """Letter ``lines`` together (manual lettering): posted lines of the same account and
-    auxiliary account, none lettered yet, whose debits equal their credits. Returns the code."""
+    auxiliary account, none lettered yet, none in a closed fiscal year, whose debits equal their
+    credits. Returns the code. The lettering date is ``on`` (today by default), or the latest
+    date of the lettered lines if later (a lettering cannot precede the line that completes it)."""
     lines = list(lines)
     if len(lines) < 2:
         raise AccountingError("Sélectionnez au moins deux lignes à lettrer.", "lines")
@@ -66,6 +69,7 @@ def letter_lines(organisation, lines: Iterable[JournalLine], on=None):
         raise AccountingError(
             f"Lettrage impossible : les lignes ne s'équilibrent pas (débits {_fr(debit)}, crédits "
             f"{_fr(credit)}).", "lines")
+    refuse_if_in_closed_year(organisation, lines)
     code = _next_lettering_code(organisation)
     # Never before the latest line it letters: a payment received in December for next year's fee
     # (dated the period's first day, ``cutoff``) is lettered in the fee's year.
@@ -83,6 +87,7 @@ def unletter(organisation, code):
         JournalLine.organisation_id == organisation.id, JournalLine.lettering_code == code)))
     if not lines:
         raise AccountingError(f"Aucune ligne lettrée « {code} ».", "code")
+    refuse_if_in_closed_year(organisation, lines, action="délettrée")
     for line in lines:
         line.lettering_code = None
         line.lettering_date = None
@@ -93,11 +98,17 @@ def unletter(organisation, code):
 def _unlettered(organisation, auxiliary_id):
     """The unlettered posted lines of an auxiliary account, locked (PostgreSQL) so that two
     transactions lettering the same account do not letter the same line twice: the second
-    waits, then no longer sees what the first lettered."""
-    return list(db.session.scalars(
+    waits, then no longer sees what the first lettered. Lines of closed fiscal years are left
+    out: they are frozen (their open items are carried by the opening balances)."""
+    stmt = (
         select(JournalLine).join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
         .where(JournalLine.organisation_id == organisation.id, JournalLine.auxiliary_id == auxiliary_id,
-               JournalLine.lettering_code.is_(None), JournalEntry.status == EntryStatus.POSTED.value)
+               JournalLine.lettering_code.is_(None), JournalEntry.status == EntryStatus.POSTED.value))
+    frozen_until = last_closed_day(organisation.id)
+    if frozen_until is not None:
+        stmt = stmt.where(JournalEntry.entry_date > frozen_until)
+    return list(db.session.scalars(
+        stmt
         .order_by(JournalEntry.entry_date, JournalEntry.fiscal_year, JournalEntry.number, JournalLine.id)
         .with_for_update(of=JournalLine)).unique())
 

@@ -31,6 +31,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    JSON,
     Integer,
     String,
     Text,
@@ -216,6 +217,8 @@ class JournalEntry(TimestampMixin, db.Model):
             postgresql_where=text("source IS NOT NULL"), sqlite_where=text("source IS NOT NULL"),
         ),
         Index("ix_accounting_entries_org_date", "organisation_id", "entry_date"),
+        Index("uq_accounting_entries_org_year_final_number", "organisation_id", "fiscal_year", "final_number",
+              unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -235,6 +238,9 @@ class JournalEntry(TimestampMixin, db.Model):
     # Set when the entry is validated (FEC export or period closing); the entry is locked from then on.
     validated_on: Mapped[date | None] = mapped_column(Date)
     validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The definitive number, given at the closing of the fiscal year: 1, 2, 3… in the order of
+    # the entry dates (then of ``number``); the EcritureNum of the closed year's FEC.
+    final_number: Mapped[int | None] = mapped_column(Integer)
 
     journal = relationship(Journal)
     lines = relationship("JournalLine", back_populates="entry", order_by="JournalLine.position")
@@ -361,7 +367,10 @@ class PaymentMethodRule(TimestampMixin, db.Model):
 
 class ClosedPeriod(db.Model):
     """A closed month or fiscal year: no entry may be posted in it any more, and its entries
-    are validated (locked)."""
+    are validated (locked). A closed fiscal year (``kind="year"``, made by
+    ``closing.close_fiscal_year``) is frozen by the database (``db_guards``) and keeps what
+    makes its FEC reproducible: the labels of its accounts, journals and auxiliary accounts as
+    they were at the closing (``labels``) and the SHA-256 of its FEC in UTF-8 (``fec_sha256``)."""
 
     __tablename__ = "accounting_closed_periods"
     __audited__ = True
@@ -378,10 +387,17 @@ class ClosedPeriod(db.Model):
     end_date: Mapped[date] = mapped_column(Date)
     closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Fiscal years only (see the class docstring).
+    fiscal_year: Mapped[int | None] = mapped_column(Integer)
+    entry_count: Mapped[int | None] = mapped_column(Integer)
+    fec_sha256: Mapped[str | None] = mapped_column(String(64))
+    labels: Mapped[dict | None] = mapped_column(JSON)
 
     closed_by = relationship("User")
 
     def __str__(self):
+        if self.kind == "year":
+            return f"Exercice clos du {self.start_date:%d/%m/%Y} au {self.end_date:%d/%m/%Y}"
         return f"Période close du {self.start_date:%d/%m/%Y} au {self.end_date:%d/%m/%Y}"
 
 
@@ -413,6 +429,9 @@ class ExportRecord(db.Model):
     byte_count: Mapped[int] = mapped_column(Integer, default=0)
     line_count: Mapped[int] = mapped_column(Integer, default=0)
     entries_validated: Mapped[int] = mapped_column(Integer, default=0)
+    # A FEC of a closed fiscal year is definitive; of an open year, provisional (its entries
+    # are not validated by it, its notice says so). False for CSV and XLSX.
+    definitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     origin: Mapped[str] = mapped_column(String(20), default="web")  # web | cli
     task_id: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str | None] = mapped_column(Text)
@@ -429,6 +448,13 @@ class ExportRecord(db.Model):
         name = (self.encoding or "").lower().replace("_", "-")
         return {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 avec BOM", "cp1252": "Windows-1252",
                 "iso8859-15": "ISO-8859-15", "iso-8859-15": "ISO-8859-15"}.get(name, "") if name else ""
+
+    @property
+    def status_label(self):
+        """« définitif » or « provisoire » for a FEC, ``None`` otherwise."""
+        if self.fmt != "fec":
+            return None
+        return "définitif" if self.definitive else "provisoire"
 
     def __str__(self):
         return f"Export {self.format_label} {self.filename}"
@@ -493,4 +519,4 @@ def _refuse_changes_to_posted_entries(session, flush_context, instances):
 # (tests, ``seed-demo --reset``) installs them as the migration does.
 from backoffice.accounting import db_guards  # noqa: E402
 
-db_guards.attach(JournalEntry.__table__, JournalLine.__table__)
+db_guards.attach(JournalEntry.__table__, JournalLine.__table__, ClosedPeriod.__table__)

@@ -47,15 +47,18 @@ def validate_entries(organisation, start, end, user=None):
 
 def close_period(organisation, kind, year, month=None, user=None):
     """Close a month (``kind="month"``, ``month`` 1–12 of calendar ``year``) or the fiscal year
-    starting in ``year`` (``kind="year"``): nothing may be posted in it any more and its entries
-    are validated (locked). Refuses a period already closed."""
+    starting in ``year`` (``kind="year"``: ``closing.close_fiscal_year``, its checks and
+    definitive numbering): nothing may be posted in it any more and its entries are validated
+    (locked). Refuses a period already closed."""
     ensure_ledger(organisation)
+    if kind == "year":
+        from backoffice.accounting.closing import close_fiscal_year
+
+        return close_fiscal_year(organisation, year, user=user)
     if kind == "month":
         if not month or not 1 <= int(month) <= 12:
             raise AccountingError("Mois invalide.", "month")
         start, end = month_bounds(int(year), int(month))
-    elif kind == "year":
-        start, end = organisation.fiscal_year_bounds(int(year))
     else:
         raise AccountingError("Type de période inconnu.", "kind")
     already = db.session.scalar(select(ClosedPeriod).where(

@@ -23,6 +23,7 @@ from backoffice.accounting.books import (
     get_account,
     get_journal,
 )
+from backoffice.accounting.closing import last_closed_day
 from backoffice.accounting.errors import AccountingError
 from backoffice.accounting.lettering import _auto_letter_touched, letter_lines
 from backoffice.accounting.models import (
@@ -371,8 +372,12 @@ def reverse_entry(entry, entry_date=None, label=None, user=None):
     reversal, _ = _post(organisation, journal=entry.journal, entry_date=entry_date, piece_ref=entry.piece_ref,
                         piece_date=entry.piece_date, label=label, lines=lines, total=entry.total, source=None,
                         event="reversal", reversal_of_entry=entry, user=user)
+    # An original in a closed fiscal year is frozen, lettering included: its reversal stays open
+    # in the new year (the opening balances carry the original's open item).
+    frozen_until = last_closed_day(organisation.id)
     pairs = [(original, mirror) for original, mirror in zip(entry.lines, reversal.lines)
-             if original.auxiliary_id is not None and original.lettering_code is None]
+             if original.auxiliary_id is not None and original.lettering_code is None
+             and (frozen_until is None or entry.entry_date > frozen_until)]
     for original, mirror in pairs:
         letter_lines(organisation, [original, mirror], on=entry_date)
     _auto_letter_touched(organisation, reversal)

@@ -303,11 +303,13 @@ def unlettered_count(organisation):
 # The stream the exports are written from
 # --------------------------------------------------------------------------------------------
 
-def export_lines_select(organisation, start, end, order="entry"):
+def export_lines_select(organisation, start, end, order="entry", final=False):
     """A Core ``SELECT`` of the posted lines dated ``start``–``end`` whose rows have the fields
     of ``exports.ExportLine`` in its order (so a row is used as one, by attribute or by
     position). ``order``: ``entry`` (number, then line: journal and FEC) or ``account``
-    (account number, date, number: general ledger)."""
+    (account number, date, number: general ledger). ``final``: the entry number is the
+    definitive one given at the closing of the year (``final_number``, in date order), and
+    ``entry`` orders by it (the FEC of a closed year)."""
     line = JournalLine.__table__
     entry = JournalEntry.__table__
     account = Account.__table__
@@ -317,7 +319,7 @@ def export_lines_select(organisation, start, end, order="entry"):
         select(
             journal.c.code.label("journal_code"),
             journal.c.label.label("journal_label"),
-            entry.c.number.label("entry_number"),
+            (entry.c.final_number if final else entry.c.number).label("entry_number"),
             entry.c.entry_date.label("entry_date"),
             account.c.number.label("account_number"),
             account.c.label.label("account_label"),
@@ -346,13 +348,15 @@ def export_lines_select(organisation, start, end, order="entry"):
     if order == "account":
         return stmt.order_by(account.c.number, entry.c.entry_date, entry.c.fiscal_year, entry.c.number,
                              line.c.position)
+    if final:
+        return stmt.order_by(entry.c.fiscal_year, entry.c.final_number, line.c.position)
     return stmt.order_by(entry.c.fiscal_year, entry.c.number, line.c.position)
 
 
-def stream_export_lines(organisation, start, end, order="entry", chunk=STREAM_CHUNK):
+def stream_export_lines(organisation, start, end, order="entry", chunk=STREAM_CHUNK, final=False):
     """Iterate the lines of ``export_lines_select`` ``chunk`` rows at a time (a server-side
     cursor on PostgreSQL): memory does not grow with the number of lines."""
-    result = db.session.execute(export_lines_select(organisation, start, end, order),
+    result = db.session.execute(export_lines_select(organisation, start, end, order, final),
                                 execution_options={"yield_per": chunk})
     try:
         yield from result

@@ -1,9 +1,11 @@
 """Accounting screens under ``/o/<org>/accounting/`` and the ``flask accounting`` commands.
 
 Who may do what: everyone with ``accounting.view`` (admin, treasurer, board, accountant) reads
-the books; ``accounting.export`` (admin, treasurer, accountant) starts exports and downloads
-them; ``accounting.edit`` (admin, treasurer) posts manual entries, reverses, letters and closes
-periods; ``accounting.settings`` (admin, treasurer) edits the chart, journals and posting rules.
+the books (and the closing checklist of a fiscal year); ``accounting.export`` (admin, treasurer,
+accountant) starts exports and downloads them; ``accounting.edit`` (admin, treasurer) posts manual
+entries, reverses, letters and closes months; ``accounting.close`` (admin, treasurer) closes a
+fiscal year; ``accounting.settings`` (admin, treasurer) edits the chart, journals and posting
+rules.
 """
 from datetime import date
 
@@ -12,12 +14,13 @@ from flask import abort, flash, g, redirect, render_template, request, send_file
 from flask_login import current_user
 from sqlalchemy import select
 
-from backoffice.accounting import exporting, reporting, rules, services
+from backoffice.accounting import closing as closings, exporting, reporting, rules, services
 from backoffice.accounting.errors import AccountingError
 from backoffice.accounting.forms import (
     AccountEditForm,
     AccountForm,
     ClosePeriodForm,
+    CloseYearForm,
     ExportForm,
     JournalEditForm,
     JournalForm,
@@ -409,11 +412,42 @@ def close_period():
     if not form.validate() or not form.year.data.isdigit() or (form.month.data and not form.month.data.isdigit()):
         abort(400)
     year = int(form.year.data)
+    if form.kind.data == "year":  # a fiscal year closes from its checklist, behind its confirmation
+        return redirect(url_for("accounting.closing", year=year))
     _apply(lambda: services.close_period(g.organisation, form.kind.data, year,
                                          int(form.month.data) if form.month.data else None),
            lambda period: f"{period} : clôture enregistrée ; ses écritures sont validées.")
     fiscal_year = g.organisation.fiscal_year_of(date(year, int(form.month.data), 1)) if form.month.data else year
     return redirect(url_for("accounting.periods", year=fiscal_year))
+
+
+@bp.route("/closing")
+@permission_required("accounting.view")
+def closing():
+    """The closing checklist of a fiscal year, then its confirmation form (or, once closed,
+    what the closing kept)."""
+    _books()
+    year = _year()
+    done = closings.year_closing(g.organisation, year)
+    checks = [] if done else closings.closing_checklist(g.organisation, year)
+    return render_template("accounting/closing.html", checks=checks, closing=done,
+                           refused=any(check.refuses for check in checks), form=CloseYearForm(formdata=None),
+                           closed_on=closings.paris_date(done.closed_at) if done else None,
+                           **_context(year=year, period=g.organisation.fiscal_year_bounds(year)))
+
+
+@bp.route("/closing/<int:year>", methods=["POST"])
+@permission_required("accounting.close")
+def close_year(year):
+    form = CloseYearForm()
+    if not form.validate():
+        for error in form.confirm.errors or ["Formulaire expiré : recommencez."]:
+            flash(error, "danger")
+        return redirect(url_for("accounting.closing", year=year))
+    _apply(lambda: closings.close_fiscal_year(g.organisation, year),
+           lambda period: f"{period} : clôture définitive enregistrée ({period.entry_count} écritures validées et "
+                          "numérotées). Son FEC est désormais définitif.")
+    return redirect(url_for("accounting.closing", year=year))
 
 
 # --------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ PERMISSIONS = {
     "accounting.edit": {A, T},
     "accounting.export": {A, T, C},
     "accounting.settings": {A, T},
+    "accounting.close": {A, T},  # closing a fiscal year: irreversible
     "membership.view": {A, T, B},
     "membership.manage": {A, T},
     "banking.manage": {A, T},

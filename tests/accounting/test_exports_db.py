@@ -60,10 +60,10 @@ def test_fec_from_the_database_matches_the_trial_balance(year_of_books, out):
     assert set(totals.index) == set(trial)
     for number, row in totals.iterrows():
         assert (row["Debit"], row["Credit"]) == (trial[number].debit, trial[number].credit), number
-    # One fiscal year, numbered 1..n without gap, every line validated today.
+    # One fiscal year, numbered 1..n without gap; an open year: provisional, nothing validated.
     numbers = sorted({int(n) for n in frame["EcritureNum"]})
     assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == 11
-    assert set(frame["ValidDate"]) == {date.today().strftime("%Y%m%d")}
+    assert set(frame["ValidDate"]) == {""}
     assert frame["EcritureDate"].str.startswith("2026").all()
     # Auxiliary accounts only on collective accounts; text fields cleaned.
     aux_lines = frame[frame["CompAuxNum"] != ""]
@@ -72,29 +72,36 @@ def test_fec_from_the_database_matches_the_trial_balance(year_of_books, out):
     assert "=HYPERLINK(\"http://x\")" in set(frame["EcritureLib"])  # a data file: no spreadsheet quote
     # Lettering travels with the lines.
     assert set(frame.loc[frame["CompteNum"] == "411", "EcritureLet"]) == {"AA", "AB", "AC"}
-    # Entries of 2026 are now locked; the 2025 one is not.
+    # A provisional export never validates an entry.
     assert db.session.scalar(select(func.count()).select_from(JournalEntry).where(
-        JournalEntry.organisation_id == year_of_books.id, JournalEntry.validated_on.is_(None))) == 1
-    assert record.entries_validated == 11 and record.line_count == len(frame)
+        JournalEntry.organisation_id == year_of_books.id, JournalEntry.validated_on.is_not(None))) == 0
+    assert record.entries_validated == 0 and record.line_count == len(frame)
+    assert not record.definitive and "provisoire" in record.message
     notice = exporting.absolute(record.notice_path).read_text(encoding="utf-8")
     assert record.sha256 in notice and "812345676" in notice and "du 01/01/2026 au 31/12/2026" in notice
+    assert "FEC PROVISOIRE" in notice and "heure de Paris" in notice
+    # The command line and the copy to a folder put the notice beside the file.
+    assert (out / "812345676FEC20261231_notice.txt").read_text(encoding="utf-8") == notice
     stored = exporting.absolute(record.stored_path)
     assert stored.read_bytes() == path.read_bytes()
 
 
-def test_second_fec_of_the_same_year_validates_nothing_more(year_of_books, out):
+def test_provisional_fecs_validate_nothing(year_of_books, out):
     first = exporting.export_to_path(year_of_books, 2026, "fec", out / "a.txt")
     second = exporting.export_to_path(year_of_books, 2026, "fec", out / "b.txt")
-    assert (first.entries_validated, second.entries_validated) == (11, 0)
+    assert (first.entries_validated, second.entries_validated) == (0, 0)
     assert first.sha256 == second.sha256
+    assert (out / "a_notice.txt").is_file()
 
 
 def test_fec_in_latin_9(books, out):
     services.post_event(books, "bank_fees", amount=Decimal("3.50"), entry_date=date(2026, 2, 1), piece_ref="R",
                         label="Frais de tenue de compte – février")
-    with pytest.raises(AccountingError, match="caractère « – » impossible à écrire en ISO-8859-15"):
-        exporting.export_to_path(books, 2026, "fec", out / "fec.txt", encoding="iso-8859-15")
-    assert list(out.iterdir()) == []
+    record = exporting.export_to_path(books, 2026, "fec", out / "fec.txt", encoding="iso-8859-15")
+    assert "Frais de tenue de compte - février" in (out / "fec.txt").read_bytes().decode("iso-8859-15")
+    assert "2 caractère(s) écrit(s) sous leur équivalent ISO-8859-15" in record.message
+    notice = exporting.absolute(record.notice_path).read_text(encoding="utf-8")
+    assert "2 caractère(s) absent(s) de l'ISO-8859-15" in notice
     services.post_event(books, "bank_fees", amount=Decimal("3.50"), entry_date=date(2025, 2, 1), piece_ref="R",
                         label="Frais de tenue de compte (février, 5 €)")
     record = exporting.export_to_path(books, 2025, "fec", out / "fec.txt", encoding="iso-8859-15")

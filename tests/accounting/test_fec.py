@@ -329,15 +329,31 @@ def test_quotes_survive_the_pandas_round_trip():
 
 # --- encoding --------------------------------------------------------------------------
 
-def test_iso_8859_15_holds_euro_and_oe_and_refuses_the_rest():
+def test_iso_8859_15_holds_euro_and_oe_and_maps_the_rest_to_latin_9():
     buffer = io.BytesIO()
     summary = write_fec(iter(make_entry(1, "1.00", label="Œuvre 5 €")), buffer,
                         encoding="ISO-8859-15")
-    assert summary.encoding == "iso8859-15"
+    assert summary.encoding == "iso8859-15" and summary.replaced_chars == 0
     assert "Œuvre 5 €" in buffer.getvalue().decode("iso-8859-15")
-    error = rejected(make_entries(1) + make_entry(2, "1.00", label="Ŝ"), "encoding",
-                     encoding="iso-8859-15")
-    assert error.entry == 2 and "Ŝ" in str(error)
+    label = "Cotisation 2026 – « Dr D’Arvor » — “ACI”… 1\u202f234\u2009€ Ŝ ™"
+    buffer = io.BytesIO()
+    summary = write_fec(iter(make_entries(1) + make_entry(2, "1.00", label=label)), buffer,
+                        encoding="iso-8859-15")
+    text = buffer.getvalue().decode("iso-8859-15")
+    assert "Cotisation 2026 - « Dr D'Arvor » - \"ACI\"... 1\u00a0234 € S TM" in text
+    assert summary.replaced_chars == 2 * 10  # two lines of entry 2, ten characters each
+
+
+@pytest.mark.parametrize("char, latin9", [
+    ("\u2013", "-"), ("\u2014", "-"), ("\u2212", "-"), ("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'),
+    ("\u201d", '"'), ("\u201e", '"'), ("\u2026", "..."), ("\u202f", "\u00a0"), ("\u2009", " "), ("\u200b", ""),
+    ("\u0177", "y"), ("\u2603", "?"),
+])
+def test_latin_9_equivalents(char, latin9):
+    from backoffice.accounting.fec import latin9_equivalent
+
+    assert latin9_equivalent(char) == latin9
+    latin9.encode("iso8859-15")
 
 
 def test_other_encodings_are_refused():

@@ -94,8 +94,16 @@ def test_manual_lettering_and_unlettering(books, member, post_fee):
         services.unletter(books, "ZZ")
 
 
-def test_lettering_is_allowed_on_validated_entries(books, member, post_fee):
+def test_lettering_is_allowed_on_validated_entries_of_a_closed_month(books, member, post_fee):
     due, paid = post_fee(paid=True)
-    services.close_period(books, "year", 2026)
+    services.close_period(books, "month", 2026, 1)
     assert services.unletter(books, "AA") == 2
     assert services.letter_lines(books, [due.lines[0], paid.lines[1]]) == "AB"
+
+
+def test_lettering_of_a_closed_fiscal_year_is_frozen(books, member, post_fee):
+    due, paid = post_fee(paid=True)
+    services.close_period(books, "year", 2026)
+    with pytest.raises(AccountingError, match="exercice clôturé .* ne peut plus être délettrée"):
+        services.unletter(books, "AA")
+    assert due.lines[0].lettering_code == "AA"

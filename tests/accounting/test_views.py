@@ -23,7 +23,7 @@ def treasurer(login_as, books):
 
 
 @pytest.mark.parametrize("path", ["/", "/balance", "/ledger", "/ledger?account=411", "/ledger?account=512",
-                                  "/journal", "/journal?journal=BQ&q=Règlement", "/lettering", "/periods",
+                                  "/journal", "/journal?journal=BQ&q=Règlement", "/lettering", "/periods", "/closing",
                                   "/exports", "/accounts", "/accounts?q=512", "/journals", "/settings", "/entries/new"])
 def test_pages_render_with_books(client, treasurer, post_fee, path):
     post_fee(paid=True)
@@ -264,3 +264,43 @@ def test_accountant_sees_no_edit_buttons(client, login_as, post_fee):
     page = _text(client.get(f"{BASE}/entries/{due.id}"))
     assert "Contre-passer" not in page
     assert "Saisir une écriture" not in _text(client.get(BASE + "/journal"))
+
+
+def test_closing_checklist_then_the_confirmed_closing(client, treasurer, books, post_fee):
+    post_fee(day=date(2026, 11, 15))  # a fee still due: a warning, not a refusal
+    page = _text(client.get(BASE + "/closing?year=2026"))
+    for expected in ("Points de contrôle", "Exercices précédents", "Écritures en brouillard", "Dates hors exercice",
+                     "Rapprochement bancaire", "Lettrage des comptes adhérents", "Chèques à remettre",
+                     "1 ligne de compte adhérent (411) non lettrée", "À vérifier", "irréversible",
+                     "Clôturer définitivement l&#39;exercice"):
+        assert expected in page, expected
+    unconfirmed = client.post(BASE + "/closing/2026", data={}, follow_redirects=True)
+    assert "Cochez la case pour confirmer la clôture" in _text(unconfirmed)
+    assert db.session.scalar(select(func.count()).select_from(ClosedPeriod)) == 0
+    done = client.post(BASE + "/closing/2026", data={"confirm": "y"}, follow_redirects=True)
+    assert "clôture définitive enregistrée (1 écritures validées" in _text(done)
+    assert "Exercice clôturé le" in _text(done) and "Empreinte SHA-256 du FEC définitif" in _text(done)
+    assert db.session.scalar(select(ClosedPeriod.kind)) == "year"
+    again = client.post(BASE + "/closing/2026", data={"confirm": "y"}, follow_redirects=True)
+    assert "déjà clôturé" in _text(again)
+
+
+def test_closing_refused_with_a_year_before_still_open(client, treasurer, books, post_fee):
+    post_fee(day=date(2025, 6, 1))
+    page = _text(client.get(BASE + "/closing?year=2026"))
+    assert "Bloquant" in page and "impossible tant que des points bloquants" in page
+    refused = client.post(BASE + "/closing/2026", data={"confirm": "y"}, follow_redirects=True)
+    assert "exercice du 01/01/2026 au 31/12/2026 refusée" in _text(refused)
+    assert db.session.scalar(select(func.count()).select_from(ClosedPeriod)) == 0
+
+
+def test_a_fiscal_year_is_not_closed_from_the_periods_form(client, treasurer, books):
+    response = client.post(BASE + "/periods/close", data={"kind": "year", "year": "2026"})
+    assert response.status_code == 302 and "/closing?year=2026" in response.headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(ClosedPeriod)) == 0
+
+
+@pytest.mark.parametrize("role, expected", [("accountant", 403), ("board", 403), ("admin", 302)])
+def test_only_admin_and_treasurer_close_a_year(client, login_as, books, role, expected):
+    login_as(role)
+    assert client.post(BASE + "/closing/2026", data={"confirm": "y"}).status_code == expected
