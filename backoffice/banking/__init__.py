@@ -42,7 +42,8 @@ Public surface (everything else is private):
 
 ``backoffice.banking.booking``: ``book_line(line, account_number, label=None, remember=None,
     by=None)`` (an entry in the account's journal, D/C its ``512…`` against the account, reconciled
-    with the line), ``bookable_account``, rules remembered by label: ``rules(organisation)``,
+    with the line), ``book_proposed(bank_account, line_ids, by=None)`` (the ticked lines, each to
+    its rule's account, all or nothing), ``bookable_account``, rules remembered by label: ``rules(organisation)``,
     ``save_rule(organisation, keyword, account_number, rule=None)``, ``delete_rule(rule)``,
     ``proposed_rule(rules, line)``, ``suggested_keyword(line)``.
 
