@@ -207,3 +207,27 @@ def test_the_deposit_slip_total_follows_the_selected_cheques(live_app, page, sig
     page.locator("input[data-amount='20.00']").uncheck()
     expect(count).to_have_text("1 chèque")
     expect(total).to_have_text(re.compile(r"12,50\s€"))
+
+
+def receipt_ready_last_year(anne_id):
+    """Anne's receipt of last year, made (as the document job would)."""
+    from backoffice.membership import receipts, services
+    from backoffice.organisations.models import Organisation
+    from backoffice.people.models import Party
+
+    organisation = db.session.scalar(select(Organisation).where(Organisation.slug == "cpts-test"))
+    membership = services.membership_of(organisation, db.session.get(Party, anne_id),
+                                        services.period_for_year(organisation, YEAR - 1))
+    receipts.generate(receipts.ensure_receipt(membership, mail_wanted=False))
+
+
+def test_on_a_phone_the_history_keeps_the_receipt_link_on_screen(live_app, page):
+    anne_id = live_app.run(seed_world)
+    live_app.run(receipt_ready_last_year, anne_id)
+    page.set_viewport_size({"width": 320, "height": 640})
+    sign_in_with_link(page, ANNE)
+    link = page.get_by_role("region", name="CPTS de Test").get_by_role("link", name="Télécharger l'attestation")
+    expect(link).to_be_visible()
+    box = link.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 320  # on screen, no sideways scrolling
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
