@@ -1,8 +1,8 @@
-"""Jobs of general assemblies: the convocations (mails queued through the mail queue)."""
+"""Jobs of general assemblies: the convocations (mails queued through the mail queue, and Word
+documents zipped for printing), the minutes, the results and the secret ballots' board."""
 from backoffice.assemblies import services
 from backoffice.extensions import db
 from backoffice.assemblies.models import Assembly
-from backoffice.mail.services import external_url
 from jobs import task_job
 from jobs.membership import own_row
 
@@ -11,15 +11,35 @@ from jobs.membership import own_row
 def send_convocations(task):
     """Queue the convocation mail of every voter of assembly ``task.params['assembly_id']`` not
     convoked yet (a second run sends nothing twice: ``convoked_at`` commits with the mails)."""
+    from backoffice.assemblies.convocations import voting_link
+
     assembly = own_row(task, Assembly, task.params["assembly_id"])
-    link = external_url("self_service.member.home", org=task.organisation.slug)
-    queued, missing = services.send_convocations(assembly, link)
+    queued, missing = services.send_convocations(assembly, voting_link)
     message = f"{queued} convocation(s) envoyée(s) par e-mail."
     if missing:
         names = ", ".join(v.party.display_name for v in missing[:10]) + ("…" if len(missing) > 10 else "")
         message += f" {len(missing)} votant(s) sans adresse e-mail, à convoquer par courrier : {names}."
     task.report_progress(1, 1, "Convocations envoyées")
     task.message = message
+
+
+@task_job(queue="bulk", timeout=1800)
+def convocation_documents(task):
+    """One Word convocation per voter of assembly ``task.params['assembly_id']`` (with his
+    personal voting link and the proxy form), each kept as a durable document about his roll
+    line; the task's result is the ZIP of them all, for printing."""
+    import zipfile
+
+    from backoffice.assemblies import convocations
+
+    assembly = own_row(task, Assembly, task.params["assembly_id"])
+    with task.result_file(convocations.archive_name(assembly)) as f, \
+            zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as archive:
+        count = convocations.issue_convocations(assembly, archive, task=task)
+    task.message = f"{count} convocation(s) Word à imprimer, avec le pouvoir de chacun."
+    warning = convocations.late_notice(assembly)
+    if warning:
+        task.message += f" Attention : {warning}"
 
 
 @task_job(queue="default", timeout=600)

@@ -874,8 +874,9 @@ _AG_MEMBER = ("member_assembly", "member_proxy", "member_revoke_proxy", "member_
 ROUTES.update({
     **{f"assemblies.{name}": _AG for name in (
         "index", "create", *_AG_DRAFT, "edit_resolution", "delete_resolution", *_AG_LIVE, "revoke_proxy",
-        "check_in", "undo_check_in", "open_vote", "close_vote", "room_counts", "export_board")},
-    **{f"assemblies.{name}": _MEMBER for name in ("mine", *_AG_MEMBER, "member_vote")},
+        "check_in", "undo_check_in", "open_vote", "close_vote", "room_counts", "export_board",
+        "convocation_documents")},
+    **{f"assemblies.{name}": _MEMBER for name in ("mine", *_AG_MEMBER, "member_vote", "member_link")},
 })
 URL_ARGS.update({
     **{f"assemblies.{name}": (lambda o: {"assembly_id": o.assembly.id}) for name in _AG_DRAFT},
@@ -890,9 +891,18 @@ URL_ARGS.update({
     **{f"assemblies.{name}": (lambda o: {"assembly_id": o.convened_assembly.id,
                                          "resolution_id": o.convened_assembly.resolutions[0].id})
        for name in ("open_vote", "close_vote", "room_counts", "member_vote", "export_board")},
+    "assemblies.convocation_documents": lambda o: {"assembly_id": o.convened_assembly.id},
+    "assemblies.member_link": lambda o: _member_voting_link(o.convened_assembly, o.member_account),
 })
 SIGN_IN_AS.update({f"assemblies.{name}": {"member": lambda o: o.member_account}
-                   for name in ("mine", *_AG_MEMBER, "member_vote")})
+                   for name in ("mine", *_AG_MEMBER, "member_vote", "member_link")})
+
+
+def _member_voting_link(assembly, account):
+    from backoffice.assemblies.convocations import voting_token
+
+    voter = next(v for v in assembly.voters if v.party_id == account.party_id)
+    return {"assembly_id": assembly.id, "token": voting_token(voter)}
 
 
 def _assembly(o):

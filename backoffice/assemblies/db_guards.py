@@ -12,7 +12,7 @@ from sqlalchemy import DDL, event
 
 VOTE_TABLES = ("assembly_participations", "assembly_open_votes", "assembly_secret_ballots")
 RESOLUTION_FROZEN = ("status", "room_for", "room_against", "room_abstain", "final_hash", "title", "text",
-                     "majority", "secret", "assembly_id")
+                     "majority", "secret", "assembly_id", "casting_vote")
 MSG_NOT_OPEN = "Vote refusé : le vote de cette résolution n'est pas ouvert."
 MSG_FROZEN = "Un bulletin enregistré ne peut plus être modifié."
 MSG_CLOSED = "Vote clos : le résultat de cette résolution ne peut plus changer."

@@ -1,5 +1,5 @@
 """Demo assemblies of the CPTS du Pays Blanc: the 2026 AGO (held, quorum reached, proxies, online
-and in-room votes, a secret ballot, its minutes) and an AGE on the statutes whose quorum failed,
+and in-room votes, a secret ballot online and on paper, its minutes) and an AGE on the statutes whose quorum failed,
 followed by its second convocation (to come).
 
 Idempotent: an assembly is recognised by its title; nothing is redone once it exists.
@@ -64,14 +64,15 @@ def _hold(rng, assembly, present_share, proxies, online_share):
     online = present[:round(len(present) * online_share)]
     for resolution in assembly.resolutions:
         voting.open_vote(resolution)
-        for voter in (present if resolution.secret else online):
+        for voter in online:
             for right in voting.rights_of(assembly, voter):
                 choice = rng.choices([Choice.FOR, Choice.AGAINST, Choice.ABSTAIN], [85, 7, 8])[0]
                 voting.cast(resolution, right, voter, choice)
-        if not resolution.secret:
-            room = sum(len(voting.rights_of(assembly, v)) for v in present[len(online):])
-            against, abstain = rng.randint(0, 2), rng.randint(0, 2)
-            voting.set_room_counts(resolution, max(room - against - abstain, 0), against, abstain)
+        # The others: a show of hands, or paper ballots in the urn for a secret vote (the tellers' totals).
+        room = sum(len(voting.rights_of(assembly, v)) for v in present[len(online):])
+        against = min(rng.randint(0, 2), room)
+        abstain = min(rng.randint(0, 2), room - against)
+        voting.set_room_counts(resolution, room - against - abstain, against, abstain)
         voting.close_vote(resolution)
     services.close_session(assembly)
 

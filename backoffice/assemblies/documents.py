@@ -2,6 +2,9 @@
 
 * ``assembly_minutes``: the procès-verbal of a closed assembly (subject: the assembly), numbered
   per year (``2026-0001``); built by ``minutes_context`` in ``jobs/assemblies.py``.
+* ``assembly_convocation``: a voter's convocation, with the agenda, his personal voting link and
+  the proxy form to fill and sign (subject: his line of the frozen roll, not numbered); built by
+  ``convocations.convocation_context``, rendered by the ``convocation_documents`` job.
 """
 from __future__ import annotations
 
@@ -25,7 +28,23 @@ MINUTES_VARIABLES = frozenset({
 })
 
 
-def sample_minutes():
+CONVOCATION_KIND = "assembly_convocation"
+
+CONVOCATION_VARIABLES = frozenset({
+    "organisation",   # name, address, city
+    "logo",           # DocumentImage or None
+    "assembly",       # title, kind, convocation, date, time, place, video_link, cut_off, quorum (a sentence)
+    "agenda",         # [{position, title, text, majority, ballot}]
+    "voter",          # name, salutation, address, email, college
+    "voting_link",    # the voter's personal link to his assembly page
+    "proxy",          # max_proxies, blank_holder (« au président de séance »)
+    "signatory",      # role (« Le président »), name
+    "issued_on",      # date
+})
+
+
+def _sample_heading(**assembly):
+    """The organisation and assembly of both samples (``assembly``: what differs)."""
     return {
         "organisation": {"name": "CPTS du Pays Blanc", "address": "12 rue de la Poste\n44350 Guérande",
                          "city": "Guérande"},
@@ -33,7 +52,27 @@ def sample_minutes():
         "assembly": {"title": "Assemblée générale ordinaire 2026", "kind": "Assemblée générale ordinaire",
                      "convocation": "première", "date": date(2026, 6, 8), "time": "18 h 30",
                      "place": "Salle des fêtes de Saint-Brevin-les-Pins", "video_link": "",
-                     "cut_off": date(2026, 5, 20)},
+                     "cut_off": date(2026, 5, 20)} | assembly,
+    }
+
+
+def sample_convocation():
+    return _sample_heading(video_link="https://visio.example.org/ag",
+                           quorum="L'assemblée délibère valablement si 1/4 des votants sont présents ou représentés.") | {
+        "agenda": [{"position": 1, "title": "Approbation des comptes 2025",
+                    "text": "L'assemblée générale approuve les comptes de l'exercice 2025.",
+                    "majority": "Majorité simple des suffrages exprimés", "ballot": "à main levée et en ligne"}],
+        "voter": {"name": "Zoé ĆWIKŁA", "salutation": "Madame, Monsieur", "address": "3 rue des Salines\n44350 Guérande",
+                  "email": "zoe.cwikla@example.org", "college": "Libéraux"},
+        "voting_link": "https://maillage.example.org/o/cpts-du-pays-blanc/assemblies/mine/1/v/abc",
+        "proxy": {"max_proxies": 2, "blank_holder": "au président de séance"},
+        "signatory": {"role": "Le président", "name": "Anne LE FLOCH"},
+        "issued_on": date(2026, 5, 21),
+    }
+
+
+def sample_minutes():
+    return _sample_heading() | {
         "attendance": {"voters": 85, "present": 31, "represented": 12, "counted": 43, "weight_note": ""},
         "quorum": {"rule": "1/4 des votants présents ou représentés", "needed": 22, "reached": True,
                    "sentence": "Le quorum est atteint : l'assemblée peut valablement délibérer."},
@@ -54,4 +93,9 @@ DOCUMENT_KINDS = [
                              "signé du président et du secrétaire.",
                  variables=MINUTES_VARIABLES, sample_context=sample_minutes, numbering=Numbering(per_year=True),
                  download_permission="assemblies.view"),
+    DocumentKind(key=CONVOCATION_KIND, label="Convocation à l'assemblée générale",
+                 description="Une convocation par votant : date, lieu, lien de visioconférence, ordre du jour, son "
+                             "lien personnel de vote en ligne et le pouvoir à remplir et signer.",
+                 variables=CONVOCATION_VARIABLES, sample_context=sample_convocation,
+                 download_permission="assemblies.manage"),
 ]

@@ -18,6 +18,7 @@ FEATURE = Feature(
     panels=(Panel("assemblies/_dashboard_panel.html", "assemblies.view", data=_dashboard_panel, order=15),),
     permissions=frozenset({"assemblies.view", "assemblies.manage", "self.service"}),
     task_kinds=(TaskKind("assemblies.convocations", download="assemblies.manage"),
+                TaskKind("assemblies.convocation_documents", download="assemblies.manage"),
                 TaskKind("assemblies.minutes", download="assemblies.view"),
                 TaskKind("assemblies.results", download="assemblies.view"),
                 TaskKind("assemblies.secret_board", download="assemblies.view")),

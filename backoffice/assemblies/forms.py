@@ -120,6 +120,10 @@ class RoomCountsForm(FlaskForm):
     room_abstain = IntegerField("Abstentions", default=0, validators=[InputRequired(REQUIRED), NumberRange(0, 100000)])
 
 
+class CastingVoteForm(FlaskForm):
+    casting_vote = SelectField(choices={"": "Non déclarée", "for": "Pour", "against": "Contre"})
+
+
 class VoteForm(FlaskForm):
     right = IntegerField(validators=[InputRequired(REQUIRED)])
     choice = SelectField(choices={"for": "Pour", "against": "Contre", "abstain": "Abstention"},

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, Integer, String,
-                        Text, UniqueConstraint)
+                        Text, UniqueConstraint, false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.extensions import db
@@ -263,6 +263,9 @@ class Resolution(TimestampMixin, db.Model):
     room_abstain: Mapped[int] = mapped_column(Integer, default=0)
     # The secret ballot box's last hash (the chain's head), set when the vote closes.
     final_hash: Mapped[str | None] = mapped_column(String(64))
+    # The chair's casting vote declared in the room (for / against), used on a tie when the
+    # statutes give him one and he did not vote online on an open ballot.
+    casting_vote: Mapped[Choice | None] = mapped_column(_enum(Choice, 10))
 
     assembly = relationship(Assembly, back_populates="resolutions")
 
@@ -362,7 +365,10 @@ class OpenVote(db.Model):
 
 class SecretBallot(db.Model):
     """A ballot in a secret ballot box: what was voted, never who. Append-only and chained:
-    ``hash`` = sha256(previous hash, position, choice, weight, nonce); the receipt derives from it."""
+    ``hash`` = sha256(previous hash, position, choice, weight, nonce); the receipt derives from it.
+
+    A ``paper`` record is the tellers' count of one choice of the paper ballots of the room,
+    chained when the vote closes (``weight``: that total): aggregate, it names nobody."""
 
     __tablename__ = "assembly_secret_ballots"
     __scoped_through__ = "resolution"
@@ -377,6 +383,7 @@ class SecretBallot(db.Model):
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     receipt: Mapped[str] = mapped_column(String(20))
+    paper: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     resolution = relationship(Resolution)
 

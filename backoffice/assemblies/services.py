@@ -128,6 +128,7 @@ class ExcludedLine:
     party: object
     reason_label: str
     detail: str
+    id: int | None = None  # the frozen exclusion's row (None while the roll is live)
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def roll(assembly):
     cut-off (every member excluded with why)."""
     if assembly.roll_frozen:
         return Roll([RollLine(v.party, v.college_name, v.weight) for v in assembly.voters],
-                    [ExcludedLine(e.party, e.reason_label, e.detail) for e in assembly.exclusions], True)
+                    [ExcludedLine(e.party, e.reason_label, e.detail, e.id) for e in assembly.exclusions], True)
     organisation = assembly.organisation
     voters = [RollLine(party, membership.college.name if membership.college else None,
                        weight_of(assembly, membership.college_id))
@@ -179,6 +180,43 @@ def freeze_roll(assembly):
                                          reason=e.reason.value, reason_label=e.reason.label, detail=e.detail[:250]))
     db.session.flush()
     db.session.expire(assembly, ["voters", "exclusions"])
+
+
+def regularise(assembly, exclusion):
+    """Put back on the frozen roll a member left off it whose payment, made by the cut-off, was
+    recorded after the convocation (the treasurer records it with its real date first).
+
+    Refused once the session is open, and when the memberships still say that he was not in good
+    standing at the cut-off (a payment after it does not regularise). Audited: the new roll line
+    and the removed exclusion are audited rows, with the acting user. Returns the voter line."""
+    if exclusion.assembly_id != assembly.id:
+        raise AssemblyError("Ce membre n'est pas dans la liste de cette assemblée.")
+    if assembly.status is S.DRAFT:
+        raise AssemblyError("La liste des votants n'est pas encore arrêtée : elle suit déjà les paiements "
+                            "enregistrés.")
+    if assembly.status is not S.CONVENED:
+        raise AssemblyError("La séance est ouverte : la liste des votants ne change plus, la régularisation "
+                            "devait se faire avant.")
+    organisation, party = assembly.organisation, exclusion.party
+    cut_off = format_date_fr(assembly.cut_off)
+    standing = next((s for s in members_in_good_standing(organisation, assembly.cut_off, college=assembly.college_id)
+                     if s.party.id == party.id), None)
+    if standing is None:
+        why = next((e for e in roll_exclusions(organisation, assembly.cut_off, college=assembly.college_id)
+                    if e.party.id == party.id), None)
+        reason = f"{why.reason.label.lower()} ({why.detail})" if why else exclusion.reason_label.lower()
+        raise AssemblyError(f"{party.display_name} n'était pas à jour de sa cotisation au {cut_off} : {reason}. "
+                            f"Seul un paiement fait au plus tard le {cut_off} le remet sur la liste des votants.")
+    membership = standing.membership
+    voter = AssemblyVoter(assembly_id=assembly.id, party_id=party.id, membership_id=membership.id,
+                          sort_name=party.sort_name, college_id=membership.college_id,
+                          college_name=membership.college.name if membership.college else None,
+                          weight=weight_of(assembly, membership.college_id))
+    db.session.add(voter)
+    db.session.delete(exclusion)
+    db.session.flush()
+    db.session.expire(assembly, ["voters", "exclusions"])
+    return voter
 
 
 # --- convocation and session --------------------------------------------------------------------
@@ -257,7 +295,8 @@ def convocation_mail(assembly, voter, link):
 
 def send_convocations(assembly, link):
     """Queue the convocation mail of every voter not convoked yet (idempotent); returns
-    ``(queued, without_email)``."""
+    ``(queued, without_email)``. ``link``: the URL the mail gives, or ``link(voter)`` (his
+    personal voting link)."""
     from backoffice.mail.services import queue_mail
 
     queued, missing = 0, []
@@ -267,7 +306,7 @@ def send_convocations(assembly, link):
         if not voter.party.email:
             missing.append(voter)
             continue
-        queue_mail(voter.party.email, *convocation_mail(assembly, voter, link))
+        queue_mail(voter.party.email, *convocation_mail(assembly, voter, link(voter) if callable(link) else link))
         voter.convoked_at = utcnow()
         queued += 1
     db.session.flush()

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from backoffice.assemblies import forms, services, voting
 from backoffice.assemblies import minutes as minutes_module
-from backoffice.assemblies.models import (Assembly, AssemblyError, AssemblyStatus, AssemblyVoter, Attendance,
-                                          AttendanceMode, Proxy, Resolution, ResolutionStatus)
+from backoffice.assemblies.models import (Assembly, AssemblyError, AssemblyExclusion, AssemblyStatus, AssemblyVoter,
+                                          Attendance, AttendanceMode, Proxy, Resolution, ResolutionStatus)
 from backoffice.auth.permissions import can, get_or_404, org_blueprint, permission_required
 from backoffice.errors import show_refusal
 from backoffice.extensions import db
@@ -116,6 +116,25 @@ def roll(assembly_id):
     return render_template("assemblies/roll.html", assembly=assembly, roll=services.roll(assembly))
 
 
+@bp.route("/<int:assembly_id>/roll/<int:exclusion_id>/regularise", methods=["POST"])
+@permission_required(MANAGE)
+def regularise(assembly_id, exclusion_id):
+    """A late regularisation: the member paid by the cut-off, his payment was recorded after the
+    convocation; he joins the frozen roll and gets his convocation mail."""
+    from backoffice.tasks.services import start_task
+    from jobs.assemblies import send_convocations
+
+    exclusion = _child(AssemblyExclusion, exclusion_id, assembly_id)
+    assembly = exclusion.assembly
+    if _attempt(lambda: services.regularise(assembly, exclusion),
+                lambda v: f"{v.party.display_name} est ajouté(e) à la liste des votants ; sa convocation part "
+                          "par e-mail (imprimez à nouveau les convocations s'il la veut sur papier)."):
+        start_task(g.organisation, current_user, "assemblies.convocations", f"Convocations — {assembly.title}",
+                   send_convocations, params={"assembly_id": assembly.id},
+                   dedupe_key=f"assemblies.convocations:{assembly.id}")
+    return redirect(url_for(".roll", assembly_id=assembly_id))
+
+
 @bp.route("/<int:assembly_id>/resolutions", methods=["POST"])
 @permission_required(MANAGE)
 def add_resolution(assembly_id):
@@ -192,6 +211,23 @@ def convene(assembly_id):
         flash(warning, "warning")
     flash(f"Liste des votants arrêtée ({len(assembly.voters)} votants) ; les convocations partent.", "success")
     return redirect(url_for(".show", assembly_id=assembly.id))
+
+
+@bp.route("/<int:assembly_id>/convocations/documents", methods=["POST"])
+@permission_required(MANAGE)
+def convocation_documents(assembly_id):
+    """The Word convocations of every voter, zipped for printing (a job; its page has the ZIP)."""
+    from backoffice.tasks.services import start_task
+    from jobs.assemblies import convocation_documents as job
+
+    assembly = get_or_404(Assembly, assembly_id)
+    if assembly.status is not AssemblyStatus.CONVENED:
+        flash("Les convocations s'impriment une fois la liste des votants arrêtée, avant la séance.", "danger")
+        return redirect(url_for(".show", assembly_id=assembly.id))
+    task = start_task(g.organisation, current_user, "assemblies.convocation_documents",
+                      f"Convocations à imprimer — {assembly.title}", job, params={"assembly_id": assembly.id},
+                      dedupe_key=f"assemblies.convocation_documents:{assembly.id}")
+    return redirect(url_for("tasks.show", task_id=task.id))
 
 
 @bp.route("/<int:assembly_id>/open", methods=["POST"])
@@ -332,7 +368,10 @@ def session(assembly_id):
     weight = sum(v.weight for v in assembly.voters)
     tallies = {r.id: voting.tally(r, weight) for r in assembly.resolutions if r.status is not ResolutionStatus.PENDING}
     online = {r.id: voting.voted_names(r) for r in assembly.resolutions if r.status is ResolutionStatus.OPEN}
+    room_voices = {r.id: voting.room_voices(r) for r in assembly.resolutions
+                   if r.secret and r.status is ResolutionStatus.OPEN}
     return render_template("assemblies/session.html", assembly=assembly, tallies=tallies, online=online,
+                           room_voices=room_voices,
                            quorum=voting.live_quorum(assembly), room_form=forms.RoomCountsForm(formdata=None))
 
 
@@ -358,14 +397,29 @@ def close_vote(assembly_id, resolution_id):
 @bp.route("/<int:assembly_id>/resolutions/<int:resolution_id>/room-counts", methods=["POST"])
 @permission_required(MANAGE)
 def room_counts(assembly_id, resolution_id):
+    """The show of hands of an open vote, or the tellers' totals of a secret one's paper ballots."""
     form = forms.RoomCountsForm()
     if not form.validate_on_submit():
         flash("Décomptes en salle : des nombres entiers positifs ou nuls.", "danger")
         return redirect(url_for(".session", assembly_id=assembly_id)), 303
+    secret = _resolution(assembly_id, resolution_id).secret
     return _resolution_action(assembly_id, resolution_id,
                               lambda r: voting.set_room_counts(r, form.room_for.data, form.room_against.data,
                                                                form.room_abstain.data),
-                              "Décomptes de la salle enregistrés.")
+                              "Dépouillement des bulletins papier enregistré." if secret
+                              else "Décomptes de la salle enregistrés.")
+
+
+@bp.route("/<int:assembly_id>/resolutions/<int:resolution_id>/casting-vote", methods=["POST"])
+@permission_required(MANAGE)
+def casting_vote(assembly_id, resolution_id):
+    form = forms.CastingVoteForm()
+    if not form.validate_on_submit():
+        flash("Voix prépondérante : pour, contre, ou non déclarée.", "danger")
+        return redirect(url_for(".session", assembly_id=assembly_id)), 303
+    return _resolution_action(assembly_id, resolution_id,
+                              lambda r: voting.set_casting_vote(r, form.casting_vote.data or None),
+                              "Voix prépondérante du président enregistrée.")
 
 
 @bp.route("/<int:assembly_id>/results")
@@ -419,6 +473,23 @@ def member_assembly(assembly_id):
     return render_template("assemblies/member/show.html", assembly=assembly, me=me, given=given, rights=rights,
                            held=voting.proxies_held_by(me), open_resolutions=open_resolutions, voted=voted,
                            proxy_form=proxy_form, present=present)
+
+
+@bp.route("/mine/<int:assembly_id>/v/<token>")
+@permission_required(SELF)
+def member_link(assembly_id, token):
+    """The personal voting link of a printed convocation: once signed in, its voter lands on his
+    page of the assembly; the link of someone else opens nothing."""
+    from backoffice.assemblies.convocations import voter_id_from_token
+
+    assembly = get_or_404(Assembly, assembly_id)
+    voter = _line(assembly, voter_id_from_token(assembly, token))
+    if voter is None:
+        abort(404)
+    if voter.party_id != current_user.party_id:
+        flash(f"Ce lien de vote est celui de {voter} : connectez-vous avec votre propre compte.", "danger")
+        return redirect(url_for(".mine"))
+    return redirect(url_for(".member_assembly", assembly_id=assembly.id))
 
 
 @bp.route("/mine/<int:assembly_id>/proxy", methods=["POST"])

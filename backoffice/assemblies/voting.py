@@ -179,23 +179,84 @@ def open_vote(resolution, user=None):
 
 
 def close_vote(resolution, user=None):
-    """Close the vote: nothing can be voted or changed after (the database refuses it too)."""
+    """Close the vote: nothing can be voted or changed after (the database refuses it too).
+
+    A secret ballot's paper count (the tellers' totals of the room) goes into its box first, one
+    chained record per choice, so that the final hash covers it and the published board's
+    tally is the result's."""
     if resolution.secret:
+        db.session.execute(select(Resolution.id).where(Resolution.id == resolution.id).with_for_update())
+        for choice, count in room_counts(resolution).items():
+            if count:
+                _append(resolution, choice, count, paper=True)
         resolution.final_hash = _head(resolution)[1]
     move(resolution, ResolutionStatus.CLOSED, by=user)
     db.session.flush()
 
 
+def room_counts(resolution):
+    return {Choice.FOR: resolution.room_for, Choice.AGAINST: resolution.room_against,
+            Choice.ABSTAIN: resolution.room_abstain}
+
+
+def room_voices(resolution):
+    """The weighted voices the room holds on ``resolution``: the voters signed in the room, for
+    their own right (unless given away) and the proxies they carry, less the rights already
+    used online (so that nobody is counted twice)."""
+    assembly = resolution.assembly
+    in_room = set(db.session.scalars(select(Attendance.voter_id).where(
+        Attendance.assembly_id == assembly.id, Attendance.mode == AttendanceMode.ROOM)))
+    proxies = standing_proxies(assembly)
+    given = {p.giver_id for p in proxies}
+    rights = {v for v in in_room if v not in given} | {p.giver_id for p in proxies if p.holder_id in in_room}
+    used = set(db.session.scalars(select(Participation.voter_id).where(Participation.resolution_id == resolution.id)))
+    weights = dict(db.session.execute(select(AssemblyVoter.id, AssemblyVoter.weight)
+                                      .where(AssemblyVoter.assembly_id == assembly.id)).all())
+    return sum(weights[v] for v in rights - used)
+
+
 def set_room_counts(resolution, votes_for, votes_against, abstentions):
-    """The show of hands in the room (weighted voices when collèges weigh), entered by the secretary."""
+    """The room's count, entered by the secretary (weighted voices when collèges weigh): the show
+    of hands of an open vote, or the tellers' totals of the paper ballots of a secret one (at most
+    the voices the room holds that did not vote online: :func:`room_voices`)."""
     if resolution.status is not ResolutionStatus.OPEN:
         raise AssemblyError("Les décomptes en salle se saisissent pendant que le vote est ouvert.")
-    if resolution.secret:
-        raise AssemblyError("Un vote à bulletin secret ne se fait pas à main levée.")
     if min(votes_for, votes_against, abstentions) < 0:
         raise AssemblyError("Un décompte est un nombre positif ou nul.", field="room_for")
+    if resolution.secret:
+        voices = room_voices(resolution)
+        if votes_for + votes_against + abstentions > voices:
+            raise AssemblyError(f"{votes_for + votes_against + abstentions} bulletins papier dépouillés, mais la salle "
+                                f"ne compte que {voices} voix qui n'ont pas voté en ligne : recomptez l'urne.",
+                                field="room_for")
     resolution.room_for, resolution.room_against, resolution.room_abstain = votes_for, votes_against, abstentions
     db.session.flush()
+
+
+def set_casting_vote(resolution, choice):
+    """The chair's casting vote declared in the room (for / against), used on a tie; ``None``
+    withdraws it. On an open ballot the chair who voted online has cast it already."""
+    assembly = resolution.assembly
+    if not assembly.chair_casting_vote:
+        raise AssemblyError("Les statuts ne donnent pas de voix prépondérante au président.")
+    if resolution.status is not ResolutionStatus.OPEN:
+        raise AssemblyError("La voix prépondérante se déclare pendant que le vote est ouvert.")
+    choice = Choice(choice) if choice else None
+    if choice is Choice.ABSTAIN:
+        raise AssemblyError("La voix prépondérante départage : pour ou contre.", field="casting_vote")
+    if choice is not None and not resolution.secret and _chair_online_choice(resolution) is not None:
+        raise AssemblyError("Le président a voté en ligne : c'est ce vote qui départage une égalité.",
+                            field="casting_vote")
+    resolution.casting_vote = choice
+    db.session.flush()
+
+
+def _chair_online_choice(resolution):
+    chair_voter = chair(resolution.assembly)
+    if chair_voter is None:
+        return None
+    return db.session.scalar(select(OpenVote.choice).where(OpenVote.resolution_id == resolution.id,
+                                                           OpenVote.voter_id == chair_voter.id))
 
 
 def rights_of(assembly, voter):
@@ -219,6 +280,22 @@ def _head(resolution):
     row = db.session.execute(select(SecretBallot.position, SecretBallot.hash).where(
         SecretBallot.resolution_id == resolution.id).order_by(SecretBallot.position.desc()).limit(1)).first()
     return (row[0], row[1]) if row else (0, GENESIS)
+
+
+def _append(resolution, choice, weight, paper=False):
+    """Chain a record onto ``resolution``'s secret box (its row locked by the caller); returns its receipt."""
+    position, previous = _head(resolution)
+    nonce = secrets.token_hex(16)
+    digest = ballot_hash(previous, position + 1, Choice(choice).value, weight, nonce)
+    receipt = PAPER_RECEIPT if paper else receipt_of(digest)
+    db.session.add(SecretBallot(resolution_id=resolution.id, position=position + 1, choice=Choice(choice),
+                                weight=weight, nonce=nonce, previous_hash=previous, hash=digest, receipt=receipt,
+                                paper=paper))
+    db.session.flush()
+    return receipt
+
+
+PAPER_RECEIPT = "URNE EN SALLE"
 
 
 def ballot_hash(previous_hash, position, choice, weight, nonce):
@@ -258,13 +335,7 @@ def cast(resolution, right, by, choice):
         raise AssemblyError(f"Le vote de {'vous' if right.id == by.id else right} sur la résolution "
                             f"{resolution.position} est déjà enregistré.") from None
     if resolution.secret:
-        position, previous = _head(resolution)
-        nonce = secrets.token_hex(16)
-        digest = ballot_hash(previous, position + 1, choice.value, right.weight, nonce)
-        receipt = receipt_of(digest)
-        db.session.add(SecretBallot(resolution_id=resolution.id, position=position + 1, choice=choice,
-                                    weight=right.weight, nonce=nonce, previous_hash=previous, hash=digest,
-                                    receipt=receipt))
+        receipt = _append(resolution, choice, right.weight)
     else:
         receipt = receipt_of(secrets.token_hex(8))
         db.session.add(OpenVote(resolution_id=resolution.id, voter_id=right.id, cast_by_id=by.id, choice=choice,
@@ -290,20 +361,19 @@ def tally(resolution, roll_weight=None):
     """The counts of ``resolution`` (online + room) and its result under the assembly's rules."""
     assembly = resolution.assembly
     model = SecretBallot if resolution.secret else OpenVote
+    # The paper records of a closed secret box are the room's counts, already below.
+    online_only = (SecretBallot.paper.is_(False),) if resolution.secret else ()
     online = defaultdict(int, {Choice(c): n for c, n in db.session.execute(
-        select(model.choice, func.sum(model.weight)).where(model.resolution_id == resolution.id)
+        select(model.choice, func.sum(model.weight)).where(model.resolution_id == resolution.id, *online_only)
         .group_by(model.choice)).all()})
-    room = {Choice.FOR: resolution.room_for, Choice.AGAINST: resolution.room_against,
-            Choice.ABSTAIN: resolution.room_abstain}
+    room = room_counts(resolution)
     if roll_weight is None:
         roll_weight = db.session.scalar(select(func.coalesce(func.sum(AssemblyVoter.weight), 0))
                                         .where(AssemblyVoter.assembly_id == assembly.id))
     chair_choice = None
-    if assembly.chair_casting_vote and not resolution.secret:
-        chair_voter = chair(assembly)
-        if chair_voter is not None:
-            chair_choice = db.session.scalar(select(OpenVote.choice).where(
-                OpenVote.resolution_id == resolution.id, OpenVote.voter_id == chair_voter.id))
+    if assembly.chair_casting_vote:
+        # His own open vote online, else what he declared in the room (the only way on a secret ballot).
+        chair_choice = (None if resolution.secret else _chair_online_choice(resolution)) or resolution.casting_vote
     total = {c: online.get(c, 0) + room.get(c, 0) for c in Choice}
     result = rules.result(resolution.majority, total[Choice.FOR], total[Choice.AGAINST], total[Choice.ABSTAIN],
                           voters=roll_weight, abstentions_count=assembly.abstentions_count,

@@ -1,12 +1,14 @@
-"""Build templates/documents/assembly_minutes.docx (procès-verbal d'assemblée générale) with python-docx.
+"""Build the assembly templates with python-docx: templates/documents/assembly_minutes.docx
+(procès-verbal d'assemblée générale) and assembly_convocation.docx (a voter's convocation with its
+proxy form).
 
 Run from the repository root, then commit the .docx file::
 
     .venv/bin/python templates/documents/build_assembly_minutes.py
 
 Same conventions as ``build_templates.py``: every tag is one run. The context is documented in
-``backoffice/assemblies/documents.py`` (``MINUTES_VARIABLES``), built by
-``backoffice.assemblies.minutes.minutes_context``.
+``backoffice/assemblies/documents.py`` (``MINUTES_VARIABLES``, ``CONVOCATION_VARIABLES``), built by
+``backoffice.assemblies.minutes.minutes_context`` and ``backoffice.assemblies.convocations.convocation_context``.
 """
 from __future__ import annotations
 
@@ -17,16 +19,22 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from docx_helpers import add_para, fill_cell, new_document, set_footer, set_header  # noqa: E402
+from docx_helpers import add_para, build_all, fill_cell, new_document, set_footer, set_header  # noqa: E402
 
 
-def build_assembly_minutes(path: Path) -> None:
+def _letterhead(what):
+    """A new document with the header, footer and logo both assembly documents share."""
     doc = new_document()
-    set_header(doc, "{{ organisation.name }} — procès-verbal")
+    set_header(doc, "{{ organisation.name }} — " + what)
     set_footer(doc, "{{ organisation.name }} — {{ assembly.title }}")
     add_para(doc, "{%p if logo %}")
     add_para(doc, "{{ logo }}")
     add_para(doc, "{%p endif %}")
+    return doc
+
+
+def build_assembly_minutes(path: Path) -> None:
+    doc = _letterhead("procès-verbal")
     add_para(doc, "Procès-verbal de l'{{ assembly.kind|lower }}", style="Title")
     add_para(doc, "{{ assembly.title }} ({{ assembly.convocation }} convocation)", bold=True)
     add_para(doc, "Le {{ assembly.date|date_fr }} à {{ assembly.time }}, les membres de {{ organisation.name }} se "
@@ -65,7 +73,61 @@ def build_assembly_minutes(path: Path) -> None:
     doc.save(path)
 
 
+def build_assembly_convocation(path: Path) -> None:
+    doc = _letterhead("convocation")
+    add_para(doc, "{{ organisation.name }}", bold=True)
+    add_para(doc, "{{ organisation.address }}")
+    add_para(doc, "{{ voter.name }}", bold=True, align=WD_ALIGN_PARAGRAPH.RIGHT, space_before=12)
+    add_para(doc, "{{ voter.address }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    add_para(doc, "{{ organisation.city }}, le {{ issued_on|date_fr }}", align=WD_ALIGN_PARAGRAPH.RIGHT,
+             space_before=12)
+    add_para(doc, "Convocation à l'{{ assembly.kind|lower }}", style="Title")
+    add_para(doc, "{{ assembly.title }} ({{ assembly.convocation }} convocation)", bold=True)
+    add_para(doc, "{{ voter.salutation }},", space_before=8)
+    add_para(doc, "Vous êtes convoqué(e) à l'{{ assembly.kind|lower }} de {{ organisation.name }}, "
+                  "le {{ assembly.date|date_fr }} à {{ assembly.time }}"
+                  "{% if assembly.place %}, {{ assembly.place }}{% endif %}.")
+    add_para(doc, "{%p if assembly.video_link %}")
+    add_para(doc, "L'assemblée se tient aussi en visioconférence : {{ assembly.video_link }}")
+    add_para(doc, "{%p endif %}")
+    add_para(doc, "Vous y votez comme membre à jour de sa cotisation au {{ assembly.cut_off|date_fr }}"
+                  "{% if voter.college %} (collège « {{ voter.college }} »){% endif %}. {{ assembly.quorum }}")
+    add_para(doc, "Ordre du jour", style="Heading 1")
+    add_para(doc, "{%p for r in agenda %}")
+    add_para(doc, "{{ r.position }}. {{ r.title }}", bold=True, space_before=6)
+    add_para(doc, "{{ r.text }}")
+    add_para(doc, "Vote {{ r.ballot }} ; {{ r.majority|lower }}.")
+    add_para(doc, "{%p endfor %}")
+    add_para(doc, "Voter en ligne", style="Heading 1")
+    add_para(doc, "Pendant la séance, vous votez depuis votre téléphone ou votre ordinateur, pour vous et pour les "
+                  "pouvoirs que vous portez, à votre lien personnel :")
+    add_para(doc, "{{ voting_link }}", bold=True)
+    add_para(doc, "Connectez-vous avec votre adresse e-mail ({{ voter.email }}) : un lien de connexion vous y est "
+                  "envoyé. Chaque vote vous donne un code de vérification à conserver.")
+    add_para(doc, "{{ signatory.role }}, {{ signatory.name }}", align=WD_ALIGN_PARAGRAPH.RIGHT, space_before=18)
+    doc.add_page_break()
+    add_para(doc, "Pouvoir", style="Title")
+    add_para(doc, "{{ assembly.title }} du {{ assembly.date|date_fr }}", bold=True)
+    add_para(doc, "Je soussigné(e) {{ voter.name }}, membre de {{ organisation.name }}, donne pouvoir à "
+                  "M. / Mme ………………………………………………………………, membre à jour de sa cotisation, de me représenter à "
+                  "l'{{ assembly.kind|lower }} du {{ assembly.date|date_fr }}, de signer la feuille de présence "
+                  "et de voter en mon nom sur les résolutions de l'ordre du jour.", space_before=12)
+    add_para(doc, "Un membre porte au plus {{ proxy.max_proxies }} pouvoir(s) ; un pouvoir sans nom de mandataire "
+                  "(« en blanc ») est donné {{ proxy.blank_holder }}. Un membre qui a lui-même donné pouvoir ne peut "
+                  "pas en recevoir. Vous pouvez aussi donner pouvoir en ligne, à votre lien personnel.")
+    add_para(doc, "Fait à ………………………………, le ………………………………", space_before=18)
+    add_para(doc, "Signature, précédée de la mention manuscrite « Bon pour pouvoir » :", space_before=12)
+    add_para(doc, "")
+    add_para(doc, "")
+    add_para(doc, "À remettre au secrétariat avant l'ouverture de la séance, ou à confier à votre mandataire.",
+             size=9, space_before=36)
+    doc.core_properties.title = "Convocation à l'assemblée générale"
+    doc.save(path)
+
+
+TEMPLATES = {"assembly_minutes.docx": build_assembly_minutes,
+             "assembly_convocation.docx": build_assembly_convocation}
+
+
 if __name__ == "__main__":
-    target = HERE / "assembly_minutes.docx"
-    build_assembly_minutes(target)
-    print(f"written {target}")
+    sys.exit(build_all(TEMPLATES, sys.argv[1:], HERE))

@@ -66,3 +66,15 @@ def assembly(organisation, resolutions=2, **overrides):
 def voter(assembly, last_name):
     """The voter line of the member named ``last_name`` (as in ``PAID``)."""
     return next(v for v in assembly.voters if last_name.upper() in v.party.display_name)
+
+
+def board_csv(client, login_as, assembly, resolution):
+    """The published board of a closed secret ballot, as its job writes it (CSV text)."""
+    from backoffice.extensions import db
+    from backoffice.tasks.models import Task
+
+    login_as("board")
+    client.post(f"/o/cpts-test/assemblies/{assembly.id}/resolutions/{resolution.id}/board")
+    task = db.session.query(Task).filter_by(kind="assemblies.secret_board").one()
+    db.session.refresh(task)
+    return task.result_abspath().read_text(encoding="utf-8-sig")

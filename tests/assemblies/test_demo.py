@@ -26,7 +26,10 @@ def test_demo_assemblies(pays_blanc):
     assert minutes.current_minutes(ago) is not None
     assert len(voting.standing_proxies(ago)) == 12
     assert all(voting.tally(r).result.adopted for r in ago.resolutions)
-    assert voting.secret_board(ago.resolutions[3])
+    board = voting.secret_board(ago.resolutions[3])
+    assert any(not b.paper for b in board) and any(b.paper for b in board)  # online and paper ballots, one chain
+    assert voting.verify_board([(b.position, b.choice.value, b.weight, b.nonce, b.previous_hash, b.hash)
+                                for b in board], ago.resolutions[3].final_hash)[0]
     assert age.status is AssemblyStatus.CLOSED and not voting.live_quorum(age).reached
     assert (second.status, second.convocation, second.first_id, second.quorum_label) == (
         AssemblyStatus.DRAFT, 2, age.id, "Sans quorum")

@@ -98,11 +98,7 @@ def test_published_board_is_verified_from_the_csv_alone(client, login_as, ag):
         v = f.voter(ag, name)
         voting.cast(r, v, v, choice)
     voting.close_vote(r)
-    login_as("board")
-    client.post(f"/o/cpts-test/assemblies/{ag.id}/resolutions/{r.id}/board")
-    task = db.session.query(Task).filter_by(kind="assemblies.secret_board").one()
-    db.session.refresh(task)
-    text = task.result_abspath().read_text(encoding="utf-8-sig")
+    text = f.board_csv(client, login_as, ag, r)
     assert verify(text) == (True, {"for": 2, "against": 1, "abstain": 1}, "Chaîne vérifiée.")
     lines = text.splitlines(keepends=True)
     assert not verify("".join(lines[:2] + lines[3:]))[0]                       # a ballot removed
