@@ -1,8 +1,8 @@
 """assemblies: paper ballots of a secret vote chained into its box, the chair's casting vote
 declared in the room
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-12-03
 
 ``assembly_secret_ballots.paper`` marks the tellers' totals chained when a secret vote closes;
@@ -15,8 +15,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0024'
-down_revision = '0023'
+revision = '0025'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
