@@ -16,10 +16,12 @@ Conventions chosen for spreadsheets opened in France:
   ``cp1252`` is offered for old tools (see ``write_csv`` for characters it cannot hold).
 * XLSX: real numeric cells for amounts (format ``#,##0.00``) and real date cells
   (``DD/MM/YYYY``), written with openpyxl's write-only mode (rows go straight to disk).
-* Formula injection (OWASP "CSV Injection", CWE-1236): every *text* cell that begins with
-  ``=``, ``+``, ``-``, ``@``, tab, CR or LF is prefixed with a single quote by ``neutralise``,
-  in CSV and XLSX alike. Amounts are numbers, never text, so ``Decimal("-12.00")`` stays the
-  number ``-12,00``.
+* Formula injection (OWASP "CSV Injection", CWE-1236): in CSV every *text* cell that begins
+  with ``=``, ``+``, ``-``, ``@``, tab, CR or LF is prefixed with a single quote by
+  ``neutralise`` (a CSV has no cell types: the spreadsheet guesses). In XLSX such a value is
+  written as it is, as an explicit *string* cell (``t="inlineStr"``), which no spreadsheet
+  evaluates: no literal apostrophe shows in the cell. Amounts are numbers, never text, so
+  ``Decimal("-12.00")`` stays the number ``-12,00``.
 * Every writer given a path writes to a temporary file in the same directory and renames it
   over the target only on success (``os.replace`` is atomic on POSIX): a failed export leaves
   neither a half-written file nor a temporary file behind. Given a binary file object instead
@@ -140,8 +142,9 @@ FORMULA_TRIGGERS = frozenset("=+-@\t\r\n")
 def neutralise(text: str) -> str:
     """Prefix a text cell that a spreadsheet would take for a formula with a single quote.
 
-    Used for every text cell of the CSV and XLSX writers (not for the FEC, which is a data
-    interchange file read by accounting software, where the quote would corrupt the data).
+    Used for every text cell of the CSV writer (not for XLSX, whose string cells are never
+    evaluated, nor for the FEC, a data interchange file read by accounting software, where the
+    quote would corrupt the data).
     """
     if text[:1] in FORMULA_TRIGGERS:
         return "'" + text
@@ -388,8 +391,9 @@ def write_xlsx(sheets: Iterable[Sheet], target: Target) -> dict:
 
     openpyxl's write-only mode streams rows to disk, so memory stays bounded. ``Decimal`` and
     ``int`` become numeric cells (amounts, i.e. ``Decimal``, formatted ``#,##0.00``), dates
-    become date cells formatted ``DD/MM/YYYY``, text is neutralised against formula injection
-    and stripped of the control characters XML cannot hold.
+    become date cells formatted ``DD/MM/YYYY``, text is stripped of the control characters XML
+    cannot hold; text that a spreadsheet would take for a formula is an explicit string cell
+    (never evaluated, shown as typed, without the CSV's apostrophe).
     """
     from openpyxl import Workbook
 
@@ -438,9 +442,13 @@ def _fill_workbook(workbook, sheets) -> dict:
         ws.freeze_panes = "A2"
 
         def text_cell(value: str, ws=ws):
-            value = neutralise(value)
             if not value.isprintable():
                 value = ILLEGAL_CHARACTERS_RE.sub("", value)
+            if value[:1] in FORMULA_TRIGGERS:
+                # openpyxl would store "=…" as a formula: force a string cell instead.
+                cell = WriteOnlyCell(ws, value=value)
+                cell.data_type = "s"
+                return cell
             return value
 
         def amount_cell(value, ws=ws):
@@ -454,7 +462,11 @@ def _fill_workbook(workbook, sheets) -> dict:
             return cell
 
         def header_cell(value, ws=ws):
-            cell = WriteOnlyCell(ws, value=text_cell(str(value)))
+            text = str(value)
+            if not text.isprintable():
+                text = ILLEGAL_CHARACTERS_RE.sub("", text)
+            cell = WriteOnlyCell(ws, value=text)
+            cell.data_type = "s"
             cell.font = bold
             return cell
 

@@ -59,17 +59,22 @@ def test_csv_neutralises_the_header_too():
     assert read_csv_rows(data) == [["'=cmd", "ok"]]
 
 
-def test_xlsx_neutralises_text_cells_but_not_amounts(tmp_path):
+def test_xlsx_writes_formula_like_text_as_string_cells_without_apostrophe(tmp_path):
+    import zipfile
+
     path = tmp_path / "export.xlsx"
     rows = [(text, Decimal("-12.50"), date(2026, 3, 14)) for text in INJECTIONS + SAFE]
     write_xlsx([Sheet("Injection", ("=Libellé", "Montant", "Date"), iter(rows))], path)
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml and "'=" not in xml         # no formula, no apostrophe
     sheet = openpyxl.load_workbook(path)["Injection"]
-    assert sheet["A1"].value == "'=Libellé"
+    assert sheet["A1"].value == "=Libellé" and sheet["A1"].data_type == "s"
     for index, text in enumerate(INJECTIONS + SAFE, start=2):
         cell = sheet.cell(index, 1)
-        expected = "'" + text if text in INJECTIONS else text
         assert cell.data_type != "f"                     # never a formula
-        assert (cell.value or "") == expected
+        assert (cell.value or "") == text
+        if text in INJECTIONS:
+            assert cell.data_type == "s"
         amount = sheet.cell(index, 2)
         assert amount.data_type == "n" and amount.value == -12.5
         assert amount.number_format == "#,##0.00"
@@ -195,7 +200,7 @@ def test_write_table_xlsx_numbers_dates_and_accents(tmp_path):
     assert [cell.value for cell in sheet[3]][:2] == ["Lefèvre-Nguyễn", "Hélène"]
     assert sheet["D3"].data_type == "n" and sheet["D3"].value == 1234.5
     assert sheet["D4"].value == -12.5 and sheet["D4"].number_format == "#,##0.00"
-    assert sheet["C4"].value == "'=2+5" and sheet["C4"].data_type == "s"
+    assert sheet["C4"].value == "=2+5" and sheet["C4"].data_type == "s"  # a string, never a formula
     assert sheet["E2"].is_date and sheet["E2"].value == datetime(2026, 1, 15)
     assert sheet["F2"].value == "Oui"
     assert os.listdir(tmp_path) == ["adherents.xlsx"]
