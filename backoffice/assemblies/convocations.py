@@ -127,6 +127,11 @@ def issue_convocations(assembly, archive, task=None, issued_on=None):
     return len(voters)
 
 
+def current_convocation(voter):
+    """The voter's convocation in force, or None (not printed yet)."""
+    return generated.current_document(voter.assembly.organisation, CONVOCATION_KIND, voter)
+
+
 def current_convocations(assembly):
     """``{voter id: convocation in force}`` of the assembly's roll."""
     return generated.current_documents(assembly.organisation, CONVOCATION_KIND, assembly.voters)

@@ -43,6 +43,17 @@ CONVOCATION_VARIABLES = frozenset({
 })
 
 
+def _voter_owns_convocation(user, document):
+    """A member downloads his own convocation (and its proxy form) from his space."""
+    from backoffice.assemblies.models import AssemblyVoter
+    from backoffice.extensions import db
+
+    if getattr(user, "party_id", None) is None or document.subject_type != "assembly_voters":
+        return False
+    voter = db.session.get(AssemblyVoter, document.subject_id)
+    return voter is not None and voter.party_id == user.party_id
+
+
 def _sample_heading(**assembly):
     """The organisation and assembly of both samples (``assembly``: what differs)."""
     return {
@@ -97,5 +108,5 @@ DOCUMENT_KINDS = [
                  description="Une convocation par votant : date, lieu, lien de visioconférence, ordre du jour, son "
                              "lien personnel de vote en ligne et le pouvoir à remplir et signer.",
                  variables=CONVOCATION_VARIABLES, sample_context=sample_convocation,
-                 download_permission="assemblies.manage"),
+                 download_permission="assemblies.manage", may_download=_voter_owns_convocation),
 ]

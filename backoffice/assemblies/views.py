@@ -7,7 +7,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from backoffice.assemblies import forms, services, voting
+from backoffice.assemblies import convocations, forms, services, voting
 from backoffice.assemblies import minutes as minutes_module
 from backoffice.assemblies.models import (Assembly, AssemblyError, AssemblyExclusion, AssemblyStatus, AssemblyVoter,
                                           Attendance, AttendanceMode, Proxy, Resolution, ResolutionStatus)
@@ -471,6 +471,7 @@ def member_assembly(assembly_id):
     proxy_form.holder.choices = {0: "—"} | {v.id: v.party.display_name for v in assembly.voters if v.id != me.id}
     present = me.id in voting.present_ids(assembly)
     return render_template("assemblies/member/show.html", assembly=assembly, me=me, given=given, rights=rights,
+                           convocation=convocations.current_convocation(me),
                            held=voting.proxies_held_by(me), open_resolutions=open_resolutions, voted=voted,
                            proxy_form=proxy_form, present=present)
 
@@ -480,10 +481,8 @@ def member_assembly(assembly_id):
 def member_link(assembly_id, token):
     """The personal voting link of a printed convocation: once signed in, its voter lands on his
     page of the assembly; the link of someone else opens nothing."""
-    from backoffice.assemblies.convocations import voter_id_from_token
-
     assembly = get_or_404(Assembly, assembly_id)
-    voter = _line(assembly, voter_id_from_token(assembly, token))
+    voter = _line(assembly, convocations.voter_id_from_token(assembly, token))
     if voter is None:
         abort(404)
     if voter.party_id != current_user.party_id:

@@ -149,3 +149,20 @@ def test_the_personal_link_opens_its_voter_page_only(client, login_as, organisat
     page = client.get(path, follow_redirects=True).get_data(as_text=True)
     assert "Ce lien de vote est celui de Anne LE FLOCH" in page
     assert client.get(path[:-3] + "xyz").status_code == 404  # an altered token opens nothing
+
+
+def test_a_member_downloads_his_own_convocation_only(client, login_as, organisation, period):
+    f.roll_world(organisation, period)
+    a = f.assembly(organisation)
+    services.convene(a, on=date(2026, 5, 21))
+    db.session.commit()
+    _run_job(client, login_as, a)
+    anne, zoe = f.voter(a, "Le Floch"), f.voter(a, "Ćwikła")
+    mine, theirs = (convocations.current_convocation(v) for v in (anne, zoe))
+    user = db.session.scalar(select(User).where(User.party_id == anne.party_id)) or UserFactory(party_id=anne.party_id)
+    login_as("member", user=user)
+    page = client.get(f"/o/cpts-test/assemblies/mine/{a.id}").get_data(as_text=True)
+    assert f"/files/{mine.id}" in page and "Ma convocation, avec le pouvoir à imprimer" in page
+    response = client.get(f"/o/cpts-test/documents/files/{mine.id}")
+    assert response.status_code == 200 and "Anne LE FLOCH" in _text(response.data)
+    assert client.get(f"/o/cpts-test/documents/files/{theirs.id}").status_code == 403
