@@ -1,4 +1,5 @@
-"""SISA remuneration jobs: the statements of a distribution version and its transfer file.
+"""SISA remuneration jobs: the statements of a distribution version, its summary table and its
+transfer file.
 
 Each receives its ``Task`` row (the distribution id in ``task.params``), writes one result
 file and lets errors propagate (the runner fails the task with the French message).
@@ -55,3 +56,16 @@ def transfer_file(task):
     with task.result_file(f"virements-repartition-{distribution.year}-v{distribution.version}.xml") as f:
         f.write(xml)
     task.report_progress(1, 1, "Fichier de virements produit")
+
+
+@task_job(queue="default", timeout=300)
+def summary(task):
+    """The summary table of the version (CSV in French conventions, or XLSX)."""
+    from backoffice.spreadsheets import write_table
+
+    distribution = _distribution(task)
+    header, rows = services.summary_table(distribution)
+    file_format = "xlsx" if task.params.get("format") == "xlsx" else "csv"
+    with task.result_file(f"repartition-{distribution.year}-v{distribution.version}.{file_format}") as f:
+        write_table(file_format, header, rows, f, title=f"Répartition {distribution.year}")
+    task.report_progress(1, 1, "Tableau produit")

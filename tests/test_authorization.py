@@ -623,7 +623,7 @@ ROUTES.update({
         "add_income", "add_deduction", "remove_deduction", "post_deductions", "edit_associate", "create_scenario",
         "edit_scenario", "remove_points", "new_meeting", "edit_meeting", "delete_meeting", "import_meetings",
         "import_meetings_preview", "import_meetings_confirm", "prepare_version", "freeze", "discard", "mark_paid",
-        "start_statements", "start_transfer_file")},
+        "start_statements", "start_summary", "start_transfer_file")},
     "sisa.meetings": STAFF,
     "sisa.distributions": STAFF,
     "sisa.distribution": STAFF,
@@ -635,7 +635,7 @@ URL_ARGS.update({
         "year", "add_income", "add_deduction", "post_deductions", "associates", "keys", "create_scenario", "points",
         "simulation", "meetings", "new_meeting", "distributions", "prepare_version")},
     **{f"sisa.{name}": (lambda o: {"distribution_id": o.sisa_distribution.id}) for name in (
-        "distribution", "freeze", "discard", "mark_paid", "start_statements", "start_transfer_file")},
+        "distribution", "freeze", "discard", "mark_paid", "start_statements", "start_summary", "start_transfer_file")},
     **{f"sisa.{name}": (lambda o: {"meeting_id": o.sisa_meeting.id}) for name in ("edit_meeting", "delete_meeting")},
     **{f"sisa.{name}": (lambda o: {"token": o.sisa_import_token}) for name in (
         "import_meetings_preview", "import_meetings_confirm")},

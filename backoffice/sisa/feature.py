@@ -9,5 +9,6 @@ FEATURE = Feature(
           MenuEntry("Mes heures", "sisa.my_figures", "sisa.self", order=35)),
     permissions=frozenset({"sisa.view", "sisa.manage", "sisa.self"}),
     task_kinds=(TaskKind("sisa.statements", download="sisa.manage"),
+                TaskKind("sisa.summary", download="sisa.manage"),
                 TaskKind("sisa.transfer_file", download="sisa.manage")),  # every associate's IBAN
 )

@@ -748,6 +748,26 @@ def parties_by_id(party_ids):
     return {p.id: p for p in db.session.scalars(select(Party).where(Party.id.in_(list(party_ids))))}
 
 
+def summary_table(distribution):
+    """``(header, rows)`` of a distribution version's summary (every associate, by name: his days
+    of presence, hours, mission points, each key's part, his total), and a total row; amounts as
+    ``Decimal`` for the spreadsheet writers to format the French way."""
+    keys = sorted(distribution.inputs["keys"], key=lambda k: k["position"])
+    header = (["Associé", "Profession", "Jours de présence", "Heures", "Points de mission"]
+              + [f"{k['label']} ({k['percentage'].replace('.', ',')} %)" for k in keys] + ["Total"])
+    parties = parties_by_id(s.party_id for s in distribution.shares)
+    shares = sorted(distribution.shares, key=lambda s: (parties[s.party_id].sort_name, s.party_id))
+    rows, totals = [], [Decimal(0)] * len(keys)
+    for share in shares:
+        party, detail = parties[share.party_id], share.detail
+        parts = [Decimal(detail["keys"].get(str(k["position"]), "0")) for k in keys]
+        totals = [t + p for t, p in zip(totals, parts)]
+        rows.append([party.display_name, getattr(party, "profession_label", "") or "", detail["days"],
+                     Decimal(detail["hours"]), Decimal(detail["points"]), *parts, share.amount])
+    rows.append(["Total", "", None, None, None, *totals, sum((s.amount for s in shares), Decimal(0))])
+    return header, rows
+
+
 def freeze(distribution, entry_date):
     """Validate a draft: its amounts are checked against its stored inputs, it is posted (a first
     version: D 62261 the total / C 4551 per associate; a correction: only the differences) and

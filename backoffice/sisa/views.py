@@ -513,6 +513,21 @@ def start_statements(distribution_id):
     return _act(distribution_id, action, "")
 
 
+@bp.route("/repartitions/<int:distribution_id>/tableau", methods=["POST"])
+@permission_required(MANAGE)
+def start_summary(distribution_id):
+    from jobs.sisa import summary
+
+    def action(version):
+        if version.status == "draft":
+            raise services.SisaError("Validez la répartition avant d'en produire le tableau.")
+        file_format = "xlsx" if request.form.get("format") == "xlsx" else "csv"
+        return _start(version, summary, "sisa.summary", f"Tableau de la répartition {version.year} v{version.version}",
+                      {"format": file_format})
+
+    return _act(distribution_id, action, "")
+
+
 @bp.route("/repartitions/<int:distribution_id>/virements", methods=["POST"])
 @permission_required(MANAGE)
 def start_transfer_file(distribution_id):

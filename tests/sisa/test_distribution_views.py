@@ -76,3 +76,27 @@ def test_a_transfer_file_refused_names_the_associate_without_iban(client, login_
                            data={"execution_date": "2026-01-20"}, follow_redirects=True)
     assert "Coordonnées bancaires manquantes pour 1 associé(s) : Soizic LE GOFF" in response.get_data(as_text=True)
     assert db.session.scalar(select(Task).where(Task.kind == "sisa.transfer_file")) is None
+
+
+def test_the_summary_table_of_a_validated_version(client, login_as, sisa, associates):
+    import openpyxl
+
+    scenario = _prepared_year(sisa, associates)
+    login_as("treasurer", org=sisa)
+    distribution = services.prepare_version(sisa, 2025, scenario)
+    refused = client.post(f"/o/sisa-test/sisa/repartitions/{distribution.id}/tableau", data={"format": "xlsx"},
+                          follow_redirects=True)
+    assert "Validez la répartition avant d&#39;en produire le tableau." in refused.text
+    services.freeze(distribution, date(2025, 12, 31))
+    client.post(f"/o/sisa-test/sisa/repartitions/{distribution.id}/tableau", data={"format": "xlsx"})
+    task = db.session.scalar(select(Task).where(Task.kind == "sisa.summary"))
+    assert task.status == "done", task.message
+    sheet = openpyxl.load_workbook(task.result_abspath()).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][:5] == ["Associé", "Profession", "Jours de présence", "Heures", "Points de mission"]
+    assert rows[0][5:] == ["Part égale (100,00 %)", "Total"]
+    body, total = rows[1:-1], rows[-1]
+    assert [r[0] for r in body] == ["Hélène BROCHARD", "Paul CHEVALIER", "Erwan FOUQUET", "Soizic LE GOFF"]  # by name
+    assert body[2][1:3] == ["Pharmacien", 199]  # joined during the year: fewer days of presence
+    assert sum(Decimal(str(r[-1])) for r in body) == Decimal("10000.00") == Decimal(str(total[-1]))
+    assert total[0] == "Total"
