@@ -223,6 +223,7 @@ def reconciliation_statement(statement_id):
     from jobs.banking import reconciliation_statement as job
 
     statement = get_or_404(BankStatement, statement_id)
+    fmt = "docx" if request.form.get("format") == "docx" else "xlsx"
     try:
         result = reconciliation.check(statement)  # refused here already: no task for a file that cannot be
     except BankingError as exc:
@@ -231,8 +232,8 @@ def reconciliation_statement(statement_id):
                                 statement=statement.id))
     task = start_task(organisation=g.organisation, user=current_user, kind="banking.reconciliation",
                       label=f"État de rapprochement {statement.bank_account.name} au {result.as_of:%d/%m/%Y}",
-                      job=job, params={"statement_id": statement.id},
-                      dedupe_key=f"banking.reconciliation:{statement.id}")
+                      job=job, params={"statement_id": statement.id, "format": fmt},
+                      dedupe_key=f"banking.reconciliation:{statement.id}:{fmt}")
     return redirect(url_for("tasks.show", task_id=task.id))
 
 

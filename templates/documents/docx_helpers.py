@@ -62,6 +62,20 @@ def fill_cell(cell, text, *, bold=False, align=None):
         paragraph.alignment = align
 
 
+def loop_table(doc, headers, loop, cells, right=()):
+    """A table of a header row, then one row per item ``r`` of ``loop`` (``{%tr for … %}`` rows
+    around the row of ``cells``); the columns whose index is in ``right`` aligned right."""
+    table = doc.add_table(rows=4, cols=len(headers))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, headers):
+        fill_cell(cell, text, bold=True)
+    fill_cell(table.rows[1].cells[0], f"{{%tr for r in {loop} %}}")
+    for index, (cell, text) in enumerate(zip(table.rows[2].cells, cells)):
+        fill_cell(cell, text, align=WD_ALIGN_PARAGRAPH.RIGHT if index in right else None)
+    fill_cell(table.rows[3].cells[0], "{%tr endfor %}")
+    return table
+
+
 def set_header(doc, text, align=WD_ALIGN_PARAGRAPH.RIGHT):
     """The page header: ``text`` (aligned right unless told)."""
     header = doc.sections[0].header.paragraphs[0]

@@ -443,3 +443,23 @@ def test_the_ledger_balance_of_a_new_year_starts_from_its_opening_entry(organisa
     january = reconciliation.reconciliation_statement(account, date(2027, 1, 31))
     # The AN is no bank movement; the 2026 items not on the bank are still listed, and the 2027 line.
     assert [l.piece_ref for l in january.ledger_not_in_bank] == ["VIR-MARTIN-1", "CHQ-4521", "FRAIS-01"]
+
+
+def test_the_etat_de_rapprochement_in_word(client, account, march, books, treasurer):
+    from docx import Document
+
+    from backoffice.tasks.models import Task
+
+    _book_everything(account, march, books)
+    client.post(f"{URL}/statements/{march.id}/etat", data={"format": "docx"})
+    task = db.session.scalar(select(Task).where(Task.kind == "banking.reconciliation"))
+    assert task.status.value == "done", task.message
+    assert task.result_filename == "etat-rapprochement-compte-courant-2026-03-31.docx"
+    document = Document(task.result_abspath())
+    text = "\n".join(p.text for p in document.paragraphs).replace("\u202f", " ").replace("\xa0", " ")
+    assert "État de rapprochement bancaire" in text and "Le compte est rapproché" not in text
+    assert "différence 270,00 €" in text
+    cells = [[c.text.replace("\u202f", " ").replace("\xa0", " ") for c in row.cells]
+             for table in document.tables for row in table.rows]
+    assert ["Solde bancaire selon la comptabilité au 31/03/2026", "16 586,42 €"] in cells
+    assert any(row[2] == "CHQ-4521" and row[5] == "300,00 €" for row in cells if len(row) == 6)
