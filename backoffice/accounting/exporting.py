@@ -39,17 +39,19 @@ from flask import current_app
 from sqlalchemy import select
 
 from backoffice.accounting import reporting
-from backoffice.accounting.exports import (
+from backoffice.accounting.exports import (  # noqa: F401  (the headers, for callers and tests)
+    AUX_BALANCE_HEADER,
+    AUX_LEDGER_HEADER,
     JOURNAL_HEADER,
     LEDGER_HEADER,
     TRIAL_BALANCE_HEADER,
     ExportError,
+    Sheet,
     atomic_binary_file,
+    auxiliary_balance_rows,
+    auxiliary_ledger_rows,
     general_ledger_rows,
-    general_ledger_sheet,
-    journal_sheet,
     trial_balance_rows,
-    trial_balance_sheet,
     write_csv,
     write_xlsx,
 )
@@ -67,7 +69,10 @@ from backoffice.models import utcnow
 from backoffice.organisations.storage import file_sha256
 
 FORMATS = {"fec": "FEC (fichier des écritures comptables)", "csv": "CSV (tableur)", "xlsx": "XLSX (Excel)"}
-REPORTS = {"journal": "Journal", "ledger": "Grand livre", "balance": "Balance"}
+REPORTS = {"journal": "Journal", "ledger": "Grand livre", "balance": "Balance",
+           "aux_balance": "Balance auxiliaire", "aux_ledger": "Grand livre auxiliaire"}
+REPORT_SLUGS = {"journal": "journal", "ledger": "grand-livre", "balance": "balance",
+                "aux_balance": "balance-auxiliaire", "aux_ledger": "grand-livre-auxiliaire"}
 XLSX_ALL = "all"
 
 #: Encodings offered per format → codec name given to the writer.
@@ -119,8 +124,7 @@ def export_filename(organisation, year, fmt, report, start, end):
             raise AccountingError(
                 f"Le SIREN de {organisation.name} est absent ou invalide : il est obligatoire pour nommer le "
                 "FEC. Renseignez-le dans les paramètres de l'organisation.", "siren") from None
-    what = "comptabilite" if report == XLSX_ALL else {"journal": "journal", "ledger": "grand-livre",
-                                                       "balance": "balance"}[report]
+    what = "comptabilite" if report == XLSX_ALL else REPORT_SLUGS[report]
     return f"{organisation.slug}-{what}-{start:%Y%m%d}-{end:%Y%m%d}.{fmt}"
 
 
@@ -132,7 +136,7 @@ def _check_options(fmt, report, encoding):
     elif report is None:
         report = XLSX_ALL if fmt == "xlsx" else "journal"
     elif report not in REPORTS and not (fmt == "xlsx" and report == XLSX_ALL):
-        raise AccountingError(f"État inconnu : « {report} » (journal, ledger ou balance).", "report")
+        raise AccountingError(f"État inconnu : « {report} » ({', '.join(REPORTS)}).", "report")
     encoding = (encoding or DEFAULT_ENCODING[fmt]).lower()
     codec = ENCODINGS[fmt].get(encoding)
     if codec is None:
@@ -172,18 +176,33 @@ def _reporting(rows, total, callback, every):
     callback(done, total, "Lignes exportées")
 
 
-def _sheets(organisation, report, start, end, progress, total):
+def _report_table(organisation, report, start, end, progress, total):
+    """``(title, header, rows)`` of a CSV/XLSX report (every one but the journal streams from
+    ``reporting``; the ledgers carry the balances brought into a period that starts after the
+    first day of its fiscal year)."""
     def lines(order):
         return _progress(reporting.stream_export_lines(organisation, start, end, order), total, progress)
 
+    opening_label = f"Solde au {start:%d/%m/%Y}"
+    if report == "journal":
+        return REPORTS[report], JOURNAL_HEADER, lines("entry")
+    if report == "ledger":
+        return REPORTS[report], LEDGER_HEADER, general_ledger_rows(
+            lines("account"), reporting.carried_balances(organisation, start), opening_label)
+    if report == "aux_ledger":
+        return REPORTS[report], AUX_LEDGER_HEADER, auxiliary_ledger_rows(
+            lines("auxiliary"), reporting.carried_balances(organisation, start, by_auxiliary=True), opening_label)
+    if report == "aux_balance":
+        return REPORTS[report], AUX_BALANCE_HEADER, auxiliary_balance_rows(
+            reporting.auxiliary_balance_rows(organisation, start, end))
+    return REPORTS[report], TRIAL_BALANCE_HEADER, trial_balance_rows(
+        reporting.balance_export_rows(organisation, start, end))
+
+
+def _sheets(organisation, report, start, end, progress, total):
     wanted = ("journal", "ledger", "balance") if report == XLSX_ALL else (report,)
     for name in wanted:
-        if name == "journal":
-            yield journal_sheet(lines("entry"))
-        elif name == "ledger":
-            yield general_ledger_sheet(lines("account"))
-        else:
-            yield trial_balance_sheet(reporting.balance_export_rows(organisation, start, end))
+        yield Sheet(*_report_table(organisation, name, start, end, progress, total))
 
 
 def export_to_path(organisation, year, fmt, path=None, report=None, encoding=None, user=None, start=None,
@@ -317,16 +336,7 @@ def _write(organisation, year, fmt, report, codec, start, end, stored, filename,
             record.message += (f" {summary.replaced_chars} caractère(s) écrit(s) sous leur équivalent "
                                "ISO-8859-15.")
     elif fmt == "csv":
-        order = "account" if report == "ledger" else "entry"
-        if report == "balance":
-            rows = trial_balance_rows(reporting.balance_export_rows(organisation, start, end))
-            header = TRIAL_BALANCE_HEADER
-        else:
-            lines = _progress(reporting.stream_export_lines(organisation, start, end, order), total, progress)
-            if report == "ledger":
-                rows, header = general_ledger_rows(lines), LEDGER_HEADER
-            else:
-                rows, header = lines, JOURNAL_HEADER
+        _, header, rows = _report_table(organisation, report, start, end, progress, total)
         written.append(stored)
         summary = write_csv(rows, header, stored, encoding=codec)
         record.sha256, record.byte_count, record.line_count = summary.sha256, stored.stat().st_size, summary.row_count

@@ -97,7 +97,14 @@ JOURNAL_HEADER = (
 
 LEDGER_HEADER = (
     "Compte", "Libellé compte", "Date", "Journal", "N° écriture", "Pièce", "Libellé",
-    "Débit", "Crédit", "Solde",
+    "Débit", "Crédit", "Solde", "Lettrage", "Date lettrage",
+)
+
+AUX_LEDGER_HEADER = ("Compte collectif", "Compte auxiliaire", "Libellé auxiliaire") + LEDGER_HEADER[2:]
+
+AUX_BALANCE_HEADER = (
+    "Compte collectif", "Compte auxiliaire", "Libellé auxiliaire", "À-nouveau débit", "À-nouveau crédit",
+    "Débit", "Crédit", "Solde débiteur", "Solde créditeur",
 )
 
 TRIAL_BALANCE_HEADER = (
@@ -112,55 +119,113 @@ def journal_rows(lines: Iterable[ExportLine]) -> Iterator[tuple]:
         yield line
 
 
-def general_ledger_rows(lines: Iterable[ExportLine]) -> Iterator[tuple]:
+def general_ledger_rows(lines: Iterable[ExportLine], openings: Optional[dict] = None,
+                        opening_label: str = "Solde d'ouverture") -> Iterator[tuple]:
     """The general ledger (*grand livre*), columns of ``LEDGER_HEADER``.
 
     ``lines`` must be ordered by account number, then entry date, then entry number (the
     caller's query orders them; this function only checks it and raises ``ExportError`` if an
-    account comes back or dates go backwards within an account). For each account: its lines
-    with the running balance (debit minus credit: positive is a debit balance), then a
-    subtotal row whose label is ``Total compte <n°>``; a last row ``Total général``.
-    Memory: the set of accounts already seen (to detect unsorted input), nothing per line.
+    account comes back or dates go backwards within an account). For each account: its opening
+    row when ``openings`` (``{account_number: (account_label, balance)}``, the balance carried
+    into the period) gives one, labelled ``opening_label``; its lines with the running balance
+    (debit minus credit: positive is a debit balance, starting from the opening one) and their
+    lettering; then a subtotal row ``Total compte <n°>`` (the period's debits and credits, the
+    closing balance); a last row ``Total général``. An account with an opening balance and no
+    line in the period still gets its two rows. Memory: the accounts already seen and the
+    openings, nothing per line.
     """
+    openings = dict(openings or {})
+    pending = sorted(openings)
     seen: set = set()
-    account = label = None
-    last_date = None
-    acc_debit = acc_credit = total_debit = total_credit = ZERO
-    for line in lines:
-        if line.account_number != account:
-            if account is not None:
-                yield (account, label, None, None, None, None, f"Total compte {account}",
-                       acc_debit, acc_credit, acc_debit - acc_credit)
-                total_debit += acc_debit
-                total_credit += acc_credit
-            account = line.account_number
-            if account in seen:
+    totals = [ZERO, ZERO, ZERO]  # debit, credit, balance
+
+    def account_rows(account, label, movements):
+        """Opening row, lines, subtotal of one account; ``movements`` yields (line, running)."""
+        opening = openings.get(account, (label, ZERO))[1]
+        if account in openings:
+            yield (account, label, None, None, None, None, opening_label, None, None, opening, None, None)
+        debit = credit = ZERO
+        for line in movements:
+            debit += line.debit
+            credit += line.credit
+            yield (account, label, line.entry_date, line.journal_code, line.entry_number, line.piece_ref,
+                   line.label, line.debit, line.credit, opening + debit - credit, line.lettering_code,
+                   line.lettering_date)
+        totals[0] += debit
+        totals[1] += credit
+        totals[2] += opening + debit - credit
+        yield (account, label, None, None, None, None, f"Total compte {account}", debit, credit,
+               opening + debit - credit, None, None)
+
+    def only_opening(upto):
+        while pending and (upto is None or pending[0] < upto):
+            number = pending.pop(0)
+            if number not in seen:
+                seen.add(number)
+                yield from account_rows(number, openings[number][0], iter(()))
+
+    def of_account(first, rest):
+        """The lines of ``first``'s account: ``first``, then ``rest`` until another account
+        starts (kept in ``state``)."""
+        last_date = first.entry_date
+        yield first
+        for line in rest:
+            if line.account_number != first.account_number:
+                state[0] = line
+                return
+            if line.entry_date < last_date:
                 raise ExportError(
-                    f"Grand livre : lignes non triées par compte (le compte {account} "
-                    "apparaît à deux endroits)."
-                )
-            seen.add(account)
-            label = line.account_label
+                    f"Grand livre : lignes du compte {first.account_number} non triées par date "
+                    f"(écriture {line.entry_number}).")
             last_date = line.entry_date
-            acc_debit = acc_credit = ZERO
-        elif line.entry_date < last_date:
+            yield line
+        state[0] = None
+
+    iterator = iter(lines)
+    state = [next(iterator, None)]
+    while state[0] is not None:
+        first = state[0]
+        account = first.account_number
+        if account in seen:
             raise ExportError(
-                f"Grand livre : lignes du compte {account} non triées par date "
-                f"(écriture {line.entry_number})."
-            )
-        else:
-            last_date = line.entry_date
-        acc_debit += line.debit
-        acc_credit += line.credit
-        yield (account, label, line.entry_date, line.journal_code, line.entry_number,
-               line.piece_ref, line.label, line.debit, line.credit, acc_debit - acc_credit)
-    if account is not None:
-        yield (account, label, None, None, None, None, f"Total compte {account}",
-               acc_debit, acc_credit, acc_debit - acc_credit)
-        total_debit += acc_debit
-        total_credit += acc_credit
-    yield (None, None, None, None, None, None, "Total général",
-           total_debit, total_credit, total_debit - total_credit)
+                f"Grand livre : lignes non triées par compte (le compte {account} apparaît à deux endroits).")
+        yield from only_opening(account)
+        seen.add(account)
+        if account in pending:
+            pending.remove(account)
+        yield from account_rows(account, first.account_label, of_account(first, iterator))
+    yield from only_opening(None)
+    yield (None, None, None, None, None, None, "Total général", totals[0], totals[1], totals[2], None, None)
+
+
+def auxiliary_ledger_rows(lines: Iterable[ExportLine], openings: Optional[dict] = None,
+                          opening_label: str = "Solde d'ouverture") -> Iterator[tuple]:
+    """The auxiliary ledger (*grand livre auxiliaire*, one member's account after another),
+    columns of ``AUX_LEDGER_HEADER``: ``general_ledger_rows`` grouped by auxiliary account
+    (``lines`` ordered by auxiliary number, then date, then entry; ``openings`` keyed by
+    auxiliary number), each row led by the collective account."""
+    collective: dict = {}
+
+    def by_auxiliary(lines):
+        for line in lines:
+            collective[line.aux_number] = line.account_number
+            yield ExportLine(*line)._replace(account_number=line.aux_number, account_label=line.aux_label)
+
+    for row in general_ledger_rows(by_auxiliary(lines), openings, opening_label):
+        yield (collective.get(row[0]), *row)
+
+
+def auxiliary_balance_rows(rows: Iterable[tuple]) -> Iterator[tuple]:
+    """The auxiliary trial balance, columns of ``AUX_BALANCE_HEADER``, from ``(account, aux,
+    label, an_debit, an_credit, debit, credit)`` rows, then a ``Total`` row."""
+    sums = [ZERO] * 6
+    for account, aux, label, an_debit, an_credit, debit, credit in rows:
+        balance = an_debit + debit - an_credit - credit
+        values = (an_debit, an_credit, debit, credit, balance if balance > 0 else ZERO,
+                  -balance if balance < 0 else ZERO)
+        sums = [total + value for total, value in zip(sums, values)]
+        yield (account, aux, label, *values)
+    yield (None, None, "Total", *sums)
 
 
 def trial_balance_totals(lines: Iterable[ExportLine]) -> dict:

@@ -348,6 +348,9 @@ def export_lines_select(organisation, start, end, order="entry", final=False):
     if order == "account":
         return stmt.order_by(account.c.number, entry.c.entry_date, entry.c.fiscal_year, entry.c.number,
                              line.c.position)
+    if order == "auxiliary":  # the lines of auxiliary accounts only, by auxiliary account
+        return stmt.where(line.c.auxiliary_id.is_not(None)).order_by(
+            aux.c.number, entry.c.entry_date, entry.c.fiscal_year, entry.c.number, line.c.position)
     if final:
         return stmt.order_by(entry.c.fiscal_year, entry.c.final_number, line.c.position)
     return stmt.order_by(entry.c.fiscal_year, entry.c.number, line.c.position)
@@ -370,6 +373,61 @@ def export_line_count(organisation, start, end):
         .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
         .where(JournalEntry.organisation_id == organisation.id, JournalEntry.status == POSTED,
                JournalEntry.entry_date >= start, JournalEntry.entry_date <= end))
+
+
+def carried_balances(organisation, start, by_auxiliary=False):
+    """What the fiscal year of ``start`` carries into ``start`` (its posted lines dated before
+    it, the opening entry included): ``{account number: (label, debit minus credit)}``, or per
+    auxiliary account number with ``by_auxiliary``; empty when ``start`` is the first day of
+    the year (the opening entry is then a line of the period)."""
+    first, _ = organisation.fiscal_year_bounds(organisation.fiscal_year_of(start))
+    if start <= first:
+        return {}
+    key = (AuxiliaryAccount.number, AuxiliaryAccount.label) if by_auxiliary else (Account.number, Account.label)
+    stmt = (
+        select(*key, func.sum(JournalLine.debit) - func.sum(JournalLine.credit))
+        .select_from(JournalLine)
+        .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
+        .join(Account, JournalLine.account_id == Account.id)
+        .where(JournalEntry.organisation_id == organisation.id, JournalEntry.status == POSTED,
+               JournalEntry.entry_date >= first, JournalEntry.entry_date < start)
+        .group_by(*key)
+    )
+    if by_auxiliary:
+        stmt = stmt.join(AuxiliaryAccount, JournalLine.auxiliary_id == AuxiliaryAccount.id)
+    return {number: (label, _money(balance)) for number, label, balance in db.session.execute(stmt) if balance}
+
+
+def auxiliary_balance_rows(organisation, start, end):
+    """The auxiliary trial balance (*balance auxiliaire*): per auxiliary account, its
+    collective account, number and label, the opening entry's debit and credit (à-nouveaux,
+    ``rules.OPENING_EVENT``) and the other debits and credits of ``start``–``end``, by
+    collective account then auxiliary number: ``[(account, aux, label, an_debit, an_credit,
+    debit, credit)]``."""
+    from sqlalchemy import case
+
+    from backoffice.accounting.rules import OPENING_EVENT
+
+    opening = JournalEntry.event == OPENING_EVENT
+
+    def part(column, wanted):
+        return func.sum(case((opening if wanted else ~opening, column), else_=0))
+
+    stmt = (
+        select(Account.number, AuxiliaryAccount.number, AuxiliaryAccount.label,
+               part(JournalLine.debit, True), part(JournalLine.credit, True),
+               part(JournalLine.debit, False), part(JournalLine.credit, False))
+        .select_from(JournalLine)
+        .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
+        .join(Account, JournalLine.account_id == Account.id)
+        .join(AuxiliaryAccount, JournalLine.auxiliary_id == AuxiliaryAccount.id)
+        .where(JournalEntry.organisation_id == organisation.id, JournalEntry.status == POSTED,
+               JournalEntry.entry_date >= start, JournalEntry.entry_date <= end)
+        .group_by(Account.number, AuxiliaryAccount.number, AuxiliaryAccount.label)
+        .order_by(Account.number, AuxiliaryAccount.number)
+    )
+    return [(account, aux, label, *(_money(v) for v in values))
+            for account, aux, label, *values in db.session.execute(stmt)]
 
 
 def balance_export_rows(organisation, start, end):

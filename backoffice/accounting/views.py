@@ -666,7 +666,7 @@ def _organisation_or_fail(slug):
 @click.option("--format", "fmt", type=click.Choice(sorted(exporting.FORMATS)), required=True)
 @click.option("--output", type=click.Path(dir_okay=True, writable=True), required=True,
               help="Fichier ou dossier de destination (le nom normalisé est utilisé dans un dossier).")
-@click.option("--report", type=click.Choice(["journal", "ledger", "balance", "all"]), default=None,
+@click.option("--report", type=click.Choice([*exporting.REPORTS, "all"]), default=None,
               help="État pour CSV/XLSX (défaut : journal en CSV, les trois en XLSX).")
 @click.option("--encoding", default=None, help="FEC : utf-8 ou iso-8859-15 ; CSV : utf-8 (avec BOM) ou cp1252.")
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Début (CSV/XLSX).")

@@ -94,10 +94,27 @@ def test_general_ledger_running_balance_and_subtotals():
                                               Decimal("40.00"), Decimal("40.00")]
     subtotal = account_411[-1]
     assert subtotal[6] == "Total compte 411000"
-    assert subtotal[7:] == (Decimal("140.00"), Decimal("100.00"), Decimal("40.00"))
+    assert subtotal[7:] == (Decimal("140.00"), Decimal("100.00"), Decimal("40.00"), None, None)
     total = rows[-1]
     assert total[6] == "Total général"
     assert total[7] == total[8] == Decimal("240.00") and total[9] == 0
+
+
+def test_general_ledger_carries_openings_and_lettering():
+    lines = ledger_lines()
+    lines[0] = lines[0]._replace(lettering_code="AA", lettering_date=date(2026, 2, 1))
+    openings = {"411000": ("Adhérents", Decimal("25.00")), "401000": ("Fournisseurs", Decimal("-10.00"))}
+    rows = list(general_ledger_rows(iter(lines), openings, "Solde au 01/01/2026"))
+    assert rows[:2] == [
+        ("401000", "Fournisseurs", None, None, None, None, "Solde au 01/01/2026", None, None, Decimal("-10.00"),
+         None, None),
+        ("401000", "Fournisseurs", None, None, None, None, "Total compte 401000", Decimal("0.00"), Decimal("0.00"),
+         Decimal("-10.00"), None, None)]
+    account_411 = [row for row in rows if row[0] == "411000"]
+    assert account_411[0][6] == "Solde au 01/01/2026" and account_411[0][9] == Decimal("25.00")
+    assert account_411[1][9] == Decimal("125.00") and account_411[1][10:] == ("AA", date(2026, 2, 1))
+    assert account_411[-1][9] == Decimal("65.00")
+    assert rows[-1][9] == Decimal("15.00")  # the openings carried, the period balanced
 
 
 def test_general_ledger_refuses_unsorted_lines():

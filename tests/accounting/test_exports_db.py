@@ -241,3 +241,36 @@ def test_export_form_refuses_an_empty_year(books, client, login_as):
                                                                     "report": "journal", "encoding": "utf-8"})
     assert response.status_code == 422
     assert "Aucune écriture" in response.data.decode()
+
+
+def test_ledger_carries_lettering_and_the_balance_brought_into_a_period(year_of_books, out):
+    exporting.export_to_path(year_of_books, 2026, "csv", out / "gl.csv", report="ledger",
+                             start=date(2026, 2, 1), end=date(2026, 12, 31))
+    rows = [line.split(";") for line in (out / "gl.csv").read_bytes().decode("utf-8-sig").split("\r\n") if line]
+    assert rows[0][-3:] == ["Solde", "Lettrage", "Date lettrage"]
+    # January's fee and its payment balance each other: no balance carried on 411.
+    assert not any(row[0] == "411" and row[6] == "Solde au 01/02/2026" for row in rows)
+    bank = next(row for row in rows if row[0] == "512" and row[6] == "Solde au 01/02/2026")
+    assert bank[9] == "50,00"  # January's transfer, carried
+    lettered = [row for row in rows if row[0] == "411" and row[10]]
+    assert lettered and all(row[11].endswith("/2026") for row in lettered)
+
+
+def test_auxiliary_balance_and_ledger(year_of_books, out, member, other_member):
+    from openpyxl import load_workbook
+
+    exporting.export_to_path(year_of_books, 2026, "csv", out / "ba.csv", report="aux_balance")
+    rows = [line.split(";") for line in (out / "ba.csv").read_bytes().decode("utf-8-sig").split("\r\n") if line]
+    assert rows[0] == list(exporting.AUX_BALANCE_HEADER)
+    by_aux = {row[1]: row for row in rows[1:-1]}
+    assert {row[0] for row in rows[1:-1]} == {"411", "467"}
+    marie = next(row for row in rows[1:-1] if row[0] == "411" and "Marie" in row[2])
+    assert marie[3:] == ["0,00", "0,00", "50,00", "50,00", "0,00", "0,00"]  # no AN yet; paid
+    assert rows[-1][2] == "Total" and rows[-1][7] == rows[-1][8] == "0,00"  # every account settled
+    record = exporting.export_to_path(year_of_books, 2026, "xlsx", out / "gla.xlsx", report="aux_ledger")
+    assert record.filename == "cpts-test-grand-livre-auxiliaire-20260101-20261231.xlsx"
+    sheet = list(load_workbook(out / "gla.xlsx", read_only=True)["Grand livre auxiliaire"].iter_rows(values_only=True))
+    assert sheet[0] == exporting.AUX_LEDGER_HEADER
+    totals = [row for row in sheet if row[7] and str(row[7]).startswith("Total compte")]
+    assert {row[0] for row in totals} == {"411", "467"} and len(totals) == len(by_aux)
+    assert sheet[-1][7] == "Total général"
