@@ -1,4 +1,5 @@
-"""Accounting jobs: the exports for accountants (FEC, CSV, XLSX).
+"""Accounting jobs: the exports for accountants (FEC, CSV, XLSX), and the annual accounts for the
+AG (``annual_accounts_file``: XLSX, Word, PDF).
 
 The export itself is ``backoffice.accounting.exporting.export_to_path`` (also used by
 ``flask accounting export``): it streams the lines from the database into the writers, keeps

@@ -265,19 +265,29 @@ def _money(value):
     return ZERO if value is None else Decimal(value).quantize(Decimal("0.01"))
 
 
-def year_balances(organisation, start, end) -> list[Balance]:
+def account_numbers(organisation) -> dict:
+    """``{account id: number}`` of the organisation's chart."""
+    return dict(db.session.execute(select(Account.id, Account.number)
+                                   .where(Account.organisation_id == organisation.id)).all())
+
+
+def year_balances(organisation, start, end, numbers=None) -> list[Balance]:
     """Debit and credit totals per account and auxiliary account of the posted lines dated
-    ``start``–``end``: the one query the statements are made of."""
+    ``start``–``end``: the one grouped query the statements are made of. It groups by the
+    lines' own integer columns (no join to the chart, which would group by text); the account
+    numbers come from the organisation's chart, a few hundred rows."""
     stmt = (
-        select(Account.number, JournalLine.auxiliary_id, func.sum(JournalLine.debit), func.sum(JournalLine.credit))
-        .select_from(JournalLine)
+        select(JournalLine.account_id, JournalLine.auxiliary_id, func.sum(JournalLine.debit), func.sum(JournalLine.credit))
         .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
-        .join(Account, JournalLine.account_id == Account.id)
         .where(JournalEntry.organisation_id == organisation.id, JournalEntry.status == POSTED,
                JournalEntry.entry_date >= start, JournalEntry.entry_date <= end)
-        .group_by(Account.number, JournalLine.auxiliary_id)
+        .group_by(JournalLine.account_id, JournalLine.auxiliary_id)
     )
-    return [Balance(number, aux, _money(debit), _money(credit)) for number, aux, debit, credit in db.session.execute(stmt)]
+    totals = db.session.execute(stmt).all()
+    if not totals:
+        return []
+    numbers = numbers if numbers is not None else account_numbers(organisation)
+    return [Balance(numbers[account_id], aux, _money(debit), _money(credit)) for account_id, aux, debit, credit in totals]
 
 
 # --------------------------------------------------------------------------------------------
@@ -444,23 +454,24 @@ def build(organisation, year, current_balances, previous_balances, opening_missi
 
 def opening_missing(organisation, year, previous_balances) -> bool:
     """True when the previous year has balance-sheet balances but ``year`` has no entry in an
-    opening (AN) journal: the bilan then shows the year's movements only."""
+    opening (AN) journal on its first day: the bilan then shows the year's movements only.
+    (The AN is dated on day one, so the look is one day of the entries' date index.)"""
     if not any(b.balance and b.account_number[:1] in "12345" for b in previous_balances):
         return False
-    start, end = organisation.fiscal_year_bounds(year)
+    start, _ = organisation.fiscal_year_bounds(year)
     found = db.session.scalar(
         select(JournalEntry.id).join(Journal, JournalEntry.journal_id == Journal.id)
-        .where(JournalEntry.organisation_id == organisation.id, JournalEntry.status == POSTED,
-               Journal.kind == JournalKind.OPENING.value, JournalEntry.entry_date >= start,
-               JournalEntry.entry_date <= end).limit(1))
+        .where(JournalEntry.organisation_id == organisation.id, JournalEntry.entry_date == start,
+               JournalEntry.status == POSTED, Journal.kind == JournalKind.OPENING.value).limit(1))
     return found is None
 
 
 def annual_accounts(organisation, year) -> AnnualAccounts:
     """The compte de résultat and the bilan of fiscal year ``year`` with ``year - 1`` beside:
-    two grouped queries (and one look for the AN entry)."""
-    current = year_balances(organisation, *organisation.fiscal_year_bounds(year))
-    previous = year_balances(organisation, *organisation.fiscal_year_bounds(year - 1))
+    two grouped queries, the chart's numbers and one look for the AN entry."""
+    numbers = account_numbers(organisation)
+    current = year_balances(organisation, *organisation.fiscal_year_bounds(year), numbers)
+    previous = year_balances(organisation, *organisation.fiscal_year_bounds(year - 1), numbers)
     return build(organisation, year, current, previous, opening_missing(organisation, year, previous))
 
 

@@ -86,7 +86,7 @@ def workbook_sheets(accounts, report):
         if kind == "heading":
             budget_sheet.append(("", item.label.upper(), "rubrique", None, None, None, None))
             continue
-        budget_sheet.append((item.prefix, item.label, HEADINGS[kind], item.budget, item.actual,
+        budget_sheet.append((item.prefix if kind == "line" else "", item.label, HEADINGS[kind], item.budget, item.actual,
                              item.gap if item.budget is not None else None,
                              item.gap_percent))
     return [
@@ -228,7 +228,7 @@ def document_context_from(organisation_context, accounts, report, treasurer, pla
         "assets": _table(assets_rows(accounts), with_gross=True),
         "liabilities": _table(liabilities_rows(accounts)),
         "budget": [{"kind": kind,
-                    "prefix": "" if kind == "heading" else item.prefix,
+                    "prefix": item.prefix if kind == "line" else "",
                     "label": item.label.upper() if kind == "heading" else item.label,
                     "budget": "" if kind == "heading" else _money_or_blank(item.budget),
                     "actual": "" if kind == "heading" else format_money(item.actual),
@@ -260,13 +260,14 @@ def sample_context():
 
     B = annual.Balance
     d = Decimal
-    current = [B("512", None, d("61234.50"), d("30000.00")), B("411", 1, d("30.00"), ZERO),
+    current = [B("411", 1, d("30.00"), ZERO),
                B("411", 2, ZERO, d("50.00")), B("756", None, ZERO, d("4280.00")), B("745", None, ZERO, d("42000.00")),
                B("741", None, ZERO, d("15000.00")), B("441", None, d("5000.00"), ZERO),
                B("6411", None, d("33600.00"), ZERO), B("6451", None, d("13800.00"), ZERO),
                B("431", None, ZERO, d("1760.00")), B("6132", None, d("5400.00"), ZERO),
                B("6894", None, d("6000.00"), ZERO), B("194", None, ZERO, d("6000.00")),
-               B("102", None, ZERO, d("10000.00"))]
+               B("102", None, ZERO, d("10000.00")), B("110", None, ZERO, d("14000.00"))]
+    current.append(B("512", None, -sum((b.balance for b in current), ZERO), ZERO))  # a balanced year
     previous = [B("512", None, d("24000.00"), ZERO), B("102", None, ZERO, d("10000.00")),
                 B("110", None, ZERO, d("14000.00"))]
     fake = SimpleNamespace(id=0, fiscal_year_bounds=lambda y: (date(y, 1, 1), date(y, 12, 31)))
