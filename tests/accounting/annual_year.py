@@ -2,7 +2,7 @@
 ``post_event`` / ``post_entry`` (fees called and paid, one paid in advance, ACI and FIR
 subsidies with fonds dédiés, the coordinator's salary and social charges, rent, insurance,
 bank fees, the accountant with an accrual, a grant committed and paid, equipment and its
-depreciation, and the AN of 2026 carrying 2025's balances)."""
+depreciation); the AN of 2026 is ``accounting.opening.generate_opening``'s."""
 from __future__ import annotations
 
 from datetime import date
@@ -88,24 +88,3 @@ def post_year(org, year, members, supplier, *, advance_payer=None):
     # Interest on the savings account.
     _entry(org, date(year, 12, 31), f"INT-{year}", "Intérêts livret", L("512", debit=D("37.12")),
            L("768", credit=D("37.12")), journal="BQ")
-
-
-def post_opening(org, year, balances):
-    """The AN of ``year`` from the previous year's ``annual.year_balances`` (classes 1–5 per
-    account and auxiliary account; the result to 120 or 129)."""
-    from backoffice.accounting.models import AuxiliaryAccount
-    from backoffice.extensions import db
-
-    lines, result = [], D("0.00")
-    for row in balances:
-        if not row.balance:
-            continue
-        if row.account_number[:1] in "67":
-            result += row.balance
-            continue
-        party = db.session.get(AuxiliaryAccount, row.auxiliary_id).party if row.auxiliary_id else None
-        side = {"debit": row.balance} if row.balance > 0 else {"credit": -row.balance}
-        lines.append(L(row.account_number, party=party, **side))
-    if result:  # debit minus credit of classes 6-7: negative is an excédent
-        lines.append(L("120", credit=-result) if result < 0 else L("129", debit=result))
-    return _entry(org, date(year, 1, 1), f"AN-{year}", f"À-nouveaux {year}", *lines, journal="AN")

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from backoffice.accounting import annual, reporting, rules
+from backoffice.accounting import annual, opening, reporting, rules
 from backoffice.accounting.annual import LINE_BY_KEY, PLACEMENTS, SECTION_BY_KEY, placement
-from tests.accounting.annual_year import post_opening, post_year
+from tests.accounting.annual_year import post_year
 
 D = Decimal
 
@@ -66,8 +66,7 @@ def cpts_books(books, db):
     members = [ProfessionalFactory(first_name=f"Prénom{n}", last_name=f"Adhérent{n}") for n in range(6)]
     supplier = StructureFactory(name="Bureau Vallée Nantes")
     post_year(books, 2025, members, supplier, advance_payer=members[3])
-    start, end = books.fiscal_year_bounds(2025)
-    post_opening(books, 2026, annual.year_balances(books, start, end))
+    opening.generate_opening(books, 2026)  # the AN of 2026: 2025's balances, its result to 120
     post_year(books, 2026, members, supplier)
     return books
 
@@ -148,6 +147,17 @@ def test_the_previous_year_is_beside(cpts_books):
     assert current.result.previous == previous.result.current
     assert current.total_assets.previous == previous.total_assets.current
     assert current.is_balanced and previous.is_balanced
+
+
+def test_closing_the_year_changes_no_figure(cpts_books):
+    from backoffice.accounting.closing import close_fiscal_year
+
+    before = annual.annual_accounts(cpts_books, 2025)
+    close_fiscal_year(cpts_books, 2025)
+    after = annual.annual_accounts(cpts_books, 2025)
+    assert after.lines == before.lines and after.is_balanced
+    # The definitive AN carries the same balances: 2026 still balances, 2025's result pending.
+    assert annual.annual_accounts(cpts_books, 2026).lines["pending_result"].current == before.result.current
 
 
 def test_a_year_without_its_opening_entry_is_flagged(books, member):

@@ -7,10 +7,10 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from backoffice.accounting import annual, budget
+from backoffice.accounting import annual, budget, opening
 from backoffice.accounting.annual_files import sample_context
 from backoffice.documents.engine.pdf import pdf_available
-from tests.accounting.annual_year import post_opening, post_year
+from tests.accounting.annual_year import post_year
 from tests.tasks.conftest import start_and_commit
 
 D = Decimal
@@ -23,7 +23,7 @@ def cpts_books(books, db):
     members = [ProfessionalFactory(first_name=f"Prénom{n}", last_name=f"Adhérent{n}") for n in range(4)]
     supplier = StructureFactory(name="Bureau Vallée Nantes")
     post_year(books, 2025, members, supplier, advance_payer=members[3])
-    post_opening(books, 2026, annual.year_balances(books, *books.fiscal_year_bounds(2025)))
+    opening.generate_opening(books, 2026)
     post_year(books, 2026, members, supplier)
     budget.set_budget_line(books, 2026, "64", D("50000.00"), label="Salaires et charges")
     budget.set_budget_line(books, 2026, "6226", D("1800.00"))
