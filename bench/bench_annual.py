@@ -141,7 +141,8 @@ def run(database, url, storage, line_count, quick):
         if ours_ms > TARGET_MS and not quick:
             failures.append(database)
         log(f"[{database}] annual accounts of {produced} lines (and the previous year beside): {ours_ms:.0f} ms vs "
-            f"baseline (plain SUM … GROUP BY account of the same lines) {base_ms:.0f} ms, ratio {ratio:.2f}; {verdict}")
+            f"baseline (plain SUM … GROUP BY account of the same lines) {base_ms:.0f} ms, ratio {ratio:.2f}; {verdict} "
+            f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: the target is for a machine at rest)")
         if not quick:
             from bench.results import record
 
