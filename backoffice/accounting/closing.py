@@ -239,16 +239,13 @@ def check_unlettered_member_lines(organisation, year):
 
 
 def check_undeposited_cheques(organisation, year):
-    """Warning: members' cheques received in the year (or before) and not yet deposited."""
-    from backoffice.membership.models import MembershipPayment, PaymentKind, PaymentMethod, PaymentStatus
+    """Warning: members' cheques received by the end of the year and not yet deposited
+    (membership's own list; one cheque paying several memberships counts once)."""
+    from backoffice.membership.deposits import group_cheques
+    from backoffice.membership.services import undeposited_cheques
 
     _, end = organisation.fiscal_year_bounds(int(year))
-    reversed_ids = select(MembershipPayment.reverses_id).where(MembershipPayment.reverses_id.is_not(None))
-    count = db.session.scalar(select(func.count()).select_from(MembershipPayment).where(
-        MembershipPayment.organisation_id == organisation.id, MembershipPayment.kind == PaymentKind.PAYMENT,
-        MembershipPayment.method == PaymentMethod.CHEQUE, MembershipPayment.status == PaymentStatus.CONFIRMED,
-        MembershipPayment.cheque_deposit_id.is_(None), MembershipPayment.paid_on <= end,
-        MembershipPayment.id.not_in(reversed_ids)))
+    count = len(group_cheques([p for p in undeposited_cheques(organisation) if p.paid_on <= end]))
     message = (f"{_plural(count, 'chèque reçu non remis', 'chèques reçus non remis')} en banque au "
                f"{end:%d/%m/%Y} (compte de chèques à encaisser)." if count
                else "Aucun chèque en attente de remise.")

@@ -113,8 +113,12 @@ def test_check_undeposited_cheques(books):
     from backoffice.membership.models import PaymentMethod
     from tests.factories import ChequeDepositFactory, MembershipPaymentFactory
 
+    couple = MembershipPaymentFactory(membership__period__organisation=books, method=PaymentMethod.CHEQUE,
+                                      paid_on=date(2026, 12, 28), reference="1234567", cheque_bank="CIC")
+    MembershipPaymentFactory(membership__period=couple.membership.period, method=PaymentMethod.CHEQUE,
+                             paid_on=date(2026, 12, 28), reference="1234 567", cheque_bank="CIC")  # the same cheque
     MembershipPaymentFactory(membership__period__organisation=books, method=PaymentMethod.CHEQUE,
-                             paid_on=date(2026, 12, 28))
+                             paid_on=date(2027, 1, 4))  # received after the year
     deposit = ChequeDepositFactory(organisation=books)
     MembershipPaymentFactory(membership__period__organisation=books, method=PaymentMethod.CHEQUE,
                              paid_on=date(2026, 12, 1), cheque_deposit=deposit)

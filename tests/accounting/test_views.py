@@ -281,6 +281,8 @@ def test_closing_checklist_then_the_confirmed_closing(client, treasurer, books, 
     assert "clôture définitive enregistrée (1 écritures validées" in _text(done)
     assert "Exercice clôturé le" in _text(done) and "Empreinte SHA-256 du FEC définitif" in _text(done)
     assert db.session.scalar(select(ClosedPeriod.kind)) == "year"
+    entry = db.session.scalar(select(JournalEntry))
+    assert "N° définitif" in _text(client.get(BASE + f"/entries/{entry.id}"))
     again = client.post(BASE + "/closing/2026", data={"confirm": "y"}, follow_redirects=True)
     assert "déjà clôturé" in _text(again)
 
