@@ -43,6 +43,19 @@ def convocation_documents(task):
 
 
 @task_job(queue="default", timeout=600)
+def attendance_sheet(task):
+    """The feuille d'émargement of assembly ``task.params['assembly_id']`` (Word, with the
+    proxies), kept as a durable document; the task's result is a copy."""
+    from backoffice.assemblies.convocations import issue_attendance_sheet
+
+    assembly = own_row(task, Assembly, task.params["assembly_id"])
+    document = issue_attendance_sheet(assembly, task=task)
+    with task.result_file(document.filename) as f:
+        f.write(document.abspath().read_bytes())
+    task.report_progress(1, 1, "Feuille d'émargement établie")
+
+
+@task_job(queue="default", timeout=600)
 def assembly_minutes(task):
     """The procès-verbal of assembly ``task.params['assembly_id']``, kept as a durable document; the
     task's result is a copy, for its page's download link."""

@@ -875,7 +875,7 @@ ROUTES.update({
     **{f"assemblies.{name}": _AG for name in (
         "index", "create", *_AG_DRAFT, "edit_resolution", "delete_resolution", *_AG_LIVE, "revoke_proxy",
         "check_in", "undo_check_in", "open_vote", "close_vote", "room_counts", "export_board",
-        "convocation_documents")},
+        "convocation_documents", "attendance_sheet")},
     **{f"assemblies.{name}": _MEMBER for name in ("mine", *_AG_MEMBER, "member_vote", "member_link")},
 })
 URL_ARGS.update({
@@ -892,6 +892,7 @@ URL_ARGS.update({
                                          "resolution_id": o.convened_assembly.resolutions[0].id})
        for name in ("open_vote", "close_vote", "room_counts", "member_vote", "export_board")},
     "assemblies.convocation_documents": lambda o: {"assembly_id": o.convened_assembly.id},
+    "assemblies.attendance_sheet": lambda o: {"assembly_id": o.convened_assembly.id},
     "assemblies.member_link": lambda o: _member_voting_link(o.convened_assembly, o.member_account),
 })
 SIGN_IN_AS.update({f"assemblies.{name}": {"member": lambda o: o.member_account}

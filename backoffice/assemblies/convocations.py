@@ -14,7 +14,7 @@ from datetime import date
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from backoffice.assemblies.documents import CONVOCATION_KIND
+from backoffice.assemblies.documents import ATTENDANCE_SHEET_KIND, CONVOCATION_KIND
 from backoffice.assemblies.models import AssemblyError, AssemblyStatus
 from backoffice.documents import generated
 
@@ -143,3 +143,42 @@ def late_notice(assembly):
 
     return notice_warning(assembly, assembly.convened_on or date.today())
 
+
+
+def attendance_sheet_context(assembly, issued_on=None):
+    """The feuille d'émargement: the whole roll to sign, with the proxies each voter carries and
+    whether he has signed in yet, then the standing proxies."""
+    from backoffice.assemblies.models import Attendance
+    from backoffice.assemblies.voting import standing_proxies
+    from backoffice.extensions import db
+    from sqlalchemy import select
+
+    common = assembly_context(assembly, issued_on or date.today())
+    modes = dict(db.session.execute(select(Attendance.voter_id, Attendance.mode)
+                                    .where(Attendance.assembly_id == assembly.id)).all())
+    proxies = standing_proxies(assembly)
+    held = {}
+    for proxy in proxies:
+        held.setdefault(proxy.holder_id, []).append(proxy.giver.party.display_name)
+    return {
+        "organisation": common["organisation"], "assembly": common["assembly"], "issued_on": common["issued_on"],
+        "totals": {"voters": len(assembly.voters), "proxies": len(proxies)},
+        "voters": [{"name": v.party.display_name, "college": v.college_name or "", "weight": v.weight,
+                    "proxies": ", ".join(held.get(v.id, [])), "present": modes[v.id].label if v.id in modes else ""}
+                   for v in assembly.voters],
+        "proxies": [{"giver": p.giver.party.display_name, "holder": p.holder.party.display_name,
+                     "how": ("En blanc" if p.blank else "En ligne" if p.source == "online" else "Papier")}
+                    for p in sorted(proxies, key=lambda p: p.giver.sort_name)],
+    }
+
+
+def issue_attendance_sheet(assembly, task=None):
+    """Render the attendance sheet and keep it as the new version of the assembly's document."""
+    from backoffice.documents.services import DOCX_MIMETYPE, render_document
+
+    if assembly.status not in (AssemblyStatus.CONVENED, AssemblyStatus.IN_SESSION):
+        raise AssemblyError("La feuille d'émargement s'établit entre la convocation et la fin de la séance.")
+    data = render_document(assembly.organisation, ATTENDANCE_SHEET_KIND, attendance_sheet_context(assembly))
+    return generated.issue_document(assembly.organisation, ATTENDANCE_SHEET_KIND, assembly, data,
+                                    mimetype=DOCX_MIMETYPE, task=task,
+                                    filename=f"emargement-{assembly.kind.short.lower()}-{assembly.held_at:%Y-%m-%d}.docx")

@@ -5,6 +5,9 @@
 * ``assembly_convocation``: a voter's convocation, with the agenda, his personal voting link and
   the proxy form to fill and sign (subject: his line of the frozen roll, not numbered); built by
   ``convocations.convocation_context``, rendered by the ``convocation_documents`` job.
+* ``assembly_attendance_sheet``: the feuille d'émargement (the roll to sign, with the proxies each
+  voter carries; subject: the assembly, not numbered, a new version each time it is made);
+  built by ``convocations.attendance_sheet_context``.
 """
 from __future__ import annotations
 
@@ -41,6 +44,29 @@ CONVOCATION_VARIABLES = frozenset({
     "signatory",      # role (« Le président »), name
     "issued_on",      # date
 })
+
+
+ATTENDANCE_SHEET_KIND = "assembly_attendance_sheet"
+
+ATTENDANCE_SHEET_VARIABLES = frozenset({
+    "organisation",   # name, address, city
+    "logo",           # DocumentImage or None
+    "assembly",       # title, convocation, date, time, place, video_link, cut_off
+    "totals",         # voters, proxies
+    "voters",         # [{name, college, weight, proxies, present}] the whole roll, by name
+    "proxies",        # [{giver, holder, how}] the standing proxies
+    "issued_on",      # date
+})
+
+
+def sample_attendance_sheet():
+    return _sample_heading() | {
+        "totals": {"voters": 85, "proxies": 12},
+        "voters": [{"name": "Anne LE FLOCH", "college": "Libéraux", "weight": 1, "proxies": "Zoé ĆWIKŁA",
+                    "present": "En salle"}],
+        "proxies": [{"giver": "Zoé ĆWIKŁA", "holder": "Anne LE FLOCH", "how": "Papier"}],
+        "issued_on": date(2026, 6, 8),
+    }
 
 
 def _voter_owns_convocation(user, document):
@@ -109,4 +135,9 @@ DOCUMENT_KINDS = [
                              "lien personnel de vote en ligne et le pouvoir à remplir et signer.",
                  variables=CONVOCATION_VARIABLES, sample_context=sample_convocation,
                  download_permission="assemblies.manage", may_download=_voter_owns_convocation),
+    DocumentKind(key=ATTENDANCE_SHEET_KIND, label="Feuille d'émargement d'assemblée générale",
+                 description="La liste des votants à signer le jour de l'assemblée, avec les pouvoirs que chacun "
+                             "porte, et la liste des pouvoirs donnés.",
+                 variables=ATTENDANCE_SHEET_VARIABLES, sample_context=sample_attendance_sheet,
+                 download_permission="assemblies.view"),
 ]

@@ -19,6 +19,7 @@ FEATURE = Feature(
     permissions=frozenset({"assemblies.view", "assemblies.manage", "self.service"}),
     task_kinds=(TaskKind("assemblies.convocations", download="assemblies.manage"),
                 TaskKind("assemblies.convocation_documents", download="assemblies.manage"),
+                TaskKind("assemblies.attendance_sheet", download="assemblies.view"),
                 TaskKind("assemblies.minutes", download="assemblies.view"),
                 TaskKind("assemblies.results", download="assemblies.view"),
                 TaskKind("assemblies.secret_board", download="assemblies.view")),

@@ -217,16 +217,23 @@ def convene(assembly_id):
 @permission_required(MANAGE)
 def convocation_documents(assembly_id):
     """The Word convocations of every voter, zipped for printing (a job; its page has the ZIP)."""
-    from backoffice.tasks.services import start_task
     from jobs.assemblies import convocation_documents as job
 
-    assembly = get_or_404(Assembly, assembly_id)
-    if assembly.status is not AssemblyStatus.CONVENED:
-        flash("Les convocations s'impriment une fois la liste des votants arrêtée, avant la séance.", "danger")
-        return redirect(url_for(".show", assembly_id=assembly.id))
-    task = start_task(g.organisation, current_user, "assemblies.convocation_documents",
-                      f"Convocations à imprimer — {assembly.title}", job, params={"assembly_id": assembly.id},
-                      dedupe_key=f"assemblies.convocation_documents:{assembly.id}")
+    return _document_task(get_or_404(Assembly, assembly_id), (AssemblyStatus.CONVENED,), ".show",
+                          "Les convocations s'impriment une fois la liste des votants arrêtée, avant la séance.",
+                          "assemblies.convocation_documents", "Convocations à imprimer", job)
+
+
+def _document_task(assembly, statuses, back, refusal, kind, title, job):
+    """Start the job ``kind`` making a document of ``assembly`` when its status is one of
+    ``statuses`` (its task page has the file), else flash ``refusal`` and go back to ``back``."""
+    from backoffice.tasks.services import start_task
+
+    if assembly.status not in statuses:
+        flash(refusal, "danger")
+        return redirect(url_for(back, assembly_id=assembly.id))
+    task = start_task(g.organisation, current_user, kind, f"{title} — {assembly.title}", job,
+                      params={"assembly_id": assembly.id}, dedupe_key=f"{kind}:{assembly.id}")
     return redirect(url_for("tasks.show", task_id=task.id))
 
 
@@ -330,6 +337,17 @@ def attendance(assembly_id):
         held.setdefault(proxy.holder_id, []).append(proxy.giver)
     return render_template("assemblies/attendance.html", assembly=assembly, voters=voters, present=present, q=q,
                            held=held, quorum=voting.live_quorum(assembly))
+
+
+@bp.route("/<int:assembly_id>/attendance/sheet", methods=["POST"])
+@permission_required(VIEW)
+def attendance_sheet(assembly_id):
+    """The feuille d'émargement in Word, with the proxies (a job; its page has the file)."""
+    from jobs.assemblies import attendance_sheet as job
+
+    return _document_task(get_or_404(Assembly, assembly_id), voting.LIVE, ".attendance",
+                          "La feuille d'émargement s'établit entre la convocation et la fin de la séance.",
+                          "assemblies.attendance_sheet", "Feuille d'émargement", job)
 
 
 @bp.route("/<int:assembly_id>/attendance/<int:voter_id>", methods=["POST"])

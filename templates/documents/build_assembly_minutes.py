@@ -33,6 +33,19 @@ def _letterhead(what):
     return doc
 
 
+def _loop_table(doc, headers, loop, cells):
+    """A grid with a header row and one row per item of the docxtpl ``loop`` (« p in present »)."""
+    table = doc.add_table(rows=4, cols=len(headers))
+    table.style = "Table Grid"
+    for cell, label in zip(table.rows[0].cells, headers):
+        fill_cell(cell, label, bold=True)
+    fill_cell(table.rows[1].cells[0], "{%tr for " + loop + " %}")
+    for cell, value in zip(table.rows[2].cells, cells):
+        fill_cell(cell, value)
+    fill_cell(table.rows[3].cells[0], "{%tr endfor %}")
+    return table
+
+
 def build_assembly_minutes(path: Path) -> None:
     doc = _letterhead("procès-verbal")
     add_para(doc, "Procès-verbal de l'{{ assembly.kind|lower }}", style="Title")
@@ -55,14 +68,8 @@ def build_assembly_minutes(path: Path) -> None:
     add_para(doc, "Résolution {{ r.result|lower }}.", bold=True)
     add_para(doc, "{%p endfor %}")
     add_para(doc, "Feuille de présence", style="Heading 1")
-    table = doc.add_table(rows=4, cols=4)
-    table.style = "Table Grid"
-    for cell, label in zip(table.rows[0].cells, ("Membre", "Collège", "Présence", "Pouvoirs portés")):
-        fill_cell(cell, label, bold=True)
-    fill_cell(table.rows[1].cells[0], "{%tr for p in present %}")
-    for cell, value in zip(table.rows[2].cells, ("{{ p.name }}", "{{ p.college }}", "{{ p.mode }}", "{{ p.proxies }}")):
-        fill_cell(cell, value)
-    fill_cell(table.rows[3].cells[0], "{%tr endfor %}")
+    _loop_table(doc, ("Membre", "Collège", "Présence", "Pouvoirs portés"), "p in present",
+                ("{{ p.name }}", "{{ p.college }}", "{{ p.mode }}", "{{ p.proxies }}"))
     add_para(doc, "Fait à {{ organisation.city }}, le {{ issued_on|date_fr }}.", space_before=24)
     signatures = doc.add_table(rows=2, cols=2)
     fill_cell(signatures.rows[0].cells[0], "Le président", bold=True)
@@ -125,8 +132,27 @@ def build_assembly_convocation(path: Path) -> None:
     doc.save(path)
 
 
+def build_assembly_attendance_sheet(path: Path) -> None:
+    doc = _letterhead("feuille d'émargement")
+    add_para(doc, "Feuille d'émargement", style="Title")
+    add_para(doc, "{{ assembly.title }} ({{ assembly.convocation }} convocation) — {{ assembly.date|date_fr }} à "
+                  "{{ assembly.time }}{% if assembly.place %}, {{ assembly.place }}{% endif %}", bold=True)
+    add_para(doc, "{{ totals.voters }} votants inscrits (à jour de cotisation au {{ assembly.cut_off|date_fr }}), "
+                  "{{ totals.proxies }} pouvoir(s) enregistré(s). Chaque membre présent signe pour lui et pour les "
+                  "pouvoirs qu'il porte.")
+    _loop_table(doc, ("Membre", "Collège", "Voix", "Pouvoirs portés", "Présence", "Signature"), "v in voters",
+                ("{{ v.name }}", "{{ v.college }}", "{{ v.weight }}", "{{ v.proxies }}", "{{ v.present }}", ""))
+    add_para(doc, "Pouvoirs donnés", style="Heading 1")
+    _loop_table(doc, ("Mandant", "Mandataire", "Pouvoir"), "p in proxies",
+                ("{{ p.giver }}", "{{ p.holder }}", "{{ p.how }}"))
+    add_para(doc, "Arrêtée le {{ issued_on|date_fr }}.", space_before=12)
+    doc.core_properties.title = "Feuille d'émargement"
+    doc.save(path)
+
+
 TEMPLATES = {"assembly_minutes.docx": build_assembly_minutes,
-             "assembly_convocation.docx": build_assembly_convocation}
+             "assembly_convocation.docx": build_assembly_convocation,
+             "assembly_attendance_sheet.docx": build_assembly_attendance_sheet}
 
 
 if __name__ == "__main__":

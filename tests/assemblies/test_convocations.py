@@ -166,3 +166,30 @@ def test_a_member_downloads_his_own_convocation_only(client, login_as, organisat
     response = client.get(f"/o/cpts-test/documents/files/{mine.id}")
     assert response.status_code == 200 and "Anne LE FLOCH" in _text(response.data)
     assert client.get(f"/o/cpts-test/documents/files/{theirs.id}").status_code == 403
+
+
+def test_the_attendance_sheet_lists_the_roll_with_the_proxies(client, login_as, organisation, convened):
+    from backoffice.assemblies import voting
+    from backoffice.assemblies.documents import ATTENDANCE_SHEET_KIND
+    from backoffice.documents import generated
+
+    voters = convened.voters
+    voting.give_proxy(convened, voters[0], voters[1])
+    voting.give_proxy(convened, voters[2], voters[1])
+    voting.check_in(convened, voters[1])
+    db.session.commit()
+    login_as("board")
+    response = client.post(f"/o/cpts-test/assemblies/{convened.id}/attendance/sheet")
+    assert response.status_code == 302
+    db.session.expire_all()
+    task = db.session.scalar(select(Task).where(Task.kind == "assemblies.attendance_sheet"))
+    assert task.status == "done", task.message
+    document = generated.current_document(organisation, ATTENDANCE_SHEET_KIND, convened)
+    doc = Document(io.BytesIO(document.abspath().read_bytes()))
+    roll_rows = [[c.text for c in row.cells] for row in doc.tables[0].rows][1:]
+    assert len(roll_rows) == 41
+    holder = next(r for r in roll_rows if r[0] == voters[1].party.display_name)
+    assert holder[3] == f"{voters[0].party.display_name}, {voters[2].party.display_name}" and holder[4] == "En salle"
+    proxy_rows = [[c.text for c in row.cells] for row in doc.tables[1].rows][1:]
+    assert len(proxy_rows) == 2 and all(r[1] == voters[1].party.display_name and r[2] == "Papier" for r in proxy_rows)
+    assert "41 votants inscrits" in "\n".join(p.text for p in doc.paragraphs)
