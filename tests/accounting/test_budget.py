@@ -169,3 +169,21 @@ def test_annual_export_starts_a_task(client, treasurer, books):
     assert response.status_code == 302 and "/tasks/" in response.location
     task = db.session.scalar(select(Task).where(Task.kind == "accounting.annual"))
     assert task.params == {"year": 2026, "format": "xlsx"}
+
+
+def test_annual_accounts_screen_warns_when_the_an_is_missing(client, treasurer, books):
+    _year_2026(books)  # 2025 has a balance-sheet balance (the 512 of its insurance) and 2026 no AN
+    page = client.get(BASE + "/annual?year=2026").get_data(as_text=True)
+    assert "Les à-nouveaux de l'exercice 2026 ne sont pas encore passés" in page
+    from backoffice.accounting import opening
+
+    opening.generate_opening(books, 2026)
+    page = client.get(BASE + "/annual?year=2026").get_data(as_text=True)
+    assert "ne sont pas encore passés" not in page and "Résultat en instance d&#39;affectation" in page
+
+
+def test_the_accountant_reads_the_statements_and_may_export_but_not_budget(client, login_as, books):
+    login_as("accountant")
+    page = client.get(BASE + "/annual?year=2026").get_data(as_text=True)
+    assert "Préparer le fichier" in page
+    assert client.post(BASE + "/budget?year=2026", data={"account": "6226", "amount": "1"}).status_code == 403
