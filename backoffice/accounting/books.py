@@ -4,9 +4,11 @@ Part of the accounting services (``backoffice.accounting.services`` re-exports i
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from backoffice import money
 from backoffice.accounting import rules
@@ -28,6 +30,93 @@ log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------------------------
+# Posting batches: the lookups of a run of postings, made once
+# --------------------------------------------------------------------------------------------
+
+_BATCHES = "accounting.posting_batches"
+# A flush that writes one of these may change what a lookup returns: the batch forgets them all.
+_SETTINGS = (Account, ClosedPeriod, Journal, Ledger, PaymentMethodRule, PostingRule)
+
+
+class _Books:
+    """What the postings of one organisation looked up during a batch: its ledger, accounts by
+    number, journals by code, posting rules by event, payment methods, auxiliary accounts by
+    (party, account), closed periods, and the last entry number of each fiscal year whose
+    counter this transaction holds locked."""
+
+    def __init__(self):
+        self.forget()
+
+    def forget(self):
+        self.ledger = None
+        self.accounts, self.journals, self.rules, self.methods, self.auxiliaries = {}, {}, {}, {}, {}
+        self.closed_periods = None
+        self.sequences = {}
+
+
+@contextmanager
+def posting_batch(organisation):
+    """Post a run of entries of ``organisation`` with each lookup made once: ``with
+    posting_batch(organisation): post_event(...) …`` (a workbook import posts thousands).
+
+    The postings are exactly those made one by one — same lines, numbers, idempotence by
+    ``source``, closed periods refused, balance checked by the database — only the lookups are
+    kept: the ledger, accounts, journals, posting rules and payment methods, auxiliary accounts,
+    closed periods, and the counter of a fiscal year once this transaction has locked it (the
+    lock is held until the transaction ends). They are forgotten when the session commits or
+    rolls back (a savepoint too: what it created is gone) and when a flush writes an account, a
+    journal, a rule, a payment method, a closed period or the ledger (the settings pages and
+    ``close_period`` flush). Re-entrant; ``post_event``, ``post_entry`` and ``reverse_entry``
+    open one for themselves. Something that changes those tables or ``accounting_sequences``
+    with raw SQL inside a batch must call ``forget_lookups()``."""
+    batches = db.session.info.setdefault(_BATCHES, {})
+    outer = organisation.id not in batches
+    if outer:
+        batches[organisation.id] = _Books()
+    try:
+        yield
+    finally:
+        if outer:
+            batches.pop(organisation.id, None)
+
+
+def forget_lookups(session=None):
+    """Make the open posting batches of ``session`` (the current one by default) look up again."""
+    session = session if session is not None else db.session()
+    for books in session.info.get(_BATCHES, {}).values():
+        books.forget()
+
+
+def _books(organisation):
+    """The lookups of the open batch of ``organisation``, or None outside a batch."""
+    batches = db.session.info.get(_BATCHES)
+    return batches.get(organisation.id) if batches else None
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_transaction_end(session, transaction):
+    # The end of the transaction (commit or rollback) releases the counters' locks.
+    if transaction.parent is None:
+        forget_lookups(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_at_rollback(session, previous_transaction):
+    # A rollback, of a savepoint too, takes back the rows it created and the counters it moved.
+    forget_lookups(session)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_changed_settings(session, flush_context):
+    if not session.info.get(_BATCHES):
+        return
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, _SETTINGS):
+            forget_lookups(session)
+            return
+
+
+# --------------------------------------------------------------------------------------------
 # Setting up the books
 # --------------------------------------------------------------------------------------------
 
@@ -35,9 +124,18 @@ def ensure_ledger(organisation):
     """The organisation's books, set up on first use: chart of accounts (associations: plan
     comptable des associations 2025; SISA: PCG), journals BQ, CA, OD, AN, default posting rules
     and payment methods. Idempotent; safe when two requests set up the same books at once."""
+    books = _books(organisation)
+    if books is not None and books.ledger is not None:
+        return books.ledger
     ledger = db.session.get(Ledger, organisation.id)
-    if ledger is not None:
-        return ledger
+    if ledger is None:
+        ledger = _set_up_ledger(organisation)
+    if books is not None:
+        books.ledger = ledger
+    return ledger
+
+
+def _set_up_ledger(organisation):
     try:
         with db.session.begin_nested():
             ledger = _create_ledger(organisation)
@@ -92,8 +190,13 @@ def get_account(organisation, number, *, for_posting=True):
             raise AccountingError(f"Le compte {account.number} n'appartient pas à {organisation.name}.")
     else:
         text = str(number or "").strip()
-        account = db.session.scalar(select(Account).where(Account.organisation_id == organisation.id,
-                                                          Account.number == text))
+        books = _books(organisation)
+        account = books.accounts.get(text) if books is not None else None
+        if account is None:
+            account = db.session.scalar(select(Account).where(Account.organisation_id == organisation.id,
+                                                              Account.number == text))
+            if account is not None and books is not None:
+                books.accounts[text] = account
         if account is None:
             raise AccountingError(f"Le compte {text or '(vide)'} n'existe pas dans le plan comptable de "
                                   f"{organisation.name}.", "account")
@@ -129,8 +232,13 @@ def get_journal(organisation, code):
             raise AccountingError(f"Le journal {journal.code} n'appartient pas à {organisation.name}.")
     else:
         text = str(code or "").strip().upper()
-        journal = db.session.scalar(select(Journal).where(Journal.organisation_id == organisation.id,
-                                                          Journal.code == text))
+        books = _books(organisation)
+        journal = books.journals.get(text) if books is not None else None
+        if journal is None:
+            journal = db.session.scalar(select(Journal).where(Journal.organisation_id == organisation.id,
+                                                              Journal.code == text))
+            if journal is not None and books is not None:
+                books.journals[text] = journal
         if journal is None:
             raise AccountingError(f"Le journal {text or '(vide)'} n'existe pas.", "journal")
     if not journal.active:
@@ -141,6 +249,17 @@ def get_journal(organisation, code):
 def auxiliary_account_for(organisation, party, account):
     """The party's auxiliary account on the collective ``account``, created on first use
     (number: a letter for the kind of third party and the party's number, e.g. ``A000042``)."""
+    books = _books(organisation)
+    key = (party.id, account.id)
+    aux = books.auxiliaries.get(key) if books is not None else None
+    if aux is None:
+        aux = _auxiliary_account(organisation, party, account)
+        if books is not None:
+            books.auxiliaries[key] = aux
+    return aux
+
+
+def _auxiliary_account(organisation, party, account):
     aux = db.session.scalar(select(AuxiliaryAccount).where(
         AuxiliaryAccount.organisation_id == organisation.id, AuxiliaryAccount.party_id == party.id,
         AuxiliaryAccount.account_id == account.id))
@@ -170,6 +289,13 @@ def auxiliary_account_for(organisation, party, account):
 
 
 def closed_period_containing(organisation, day):
+    books = _books(organisation)
+    if books is not None:
+        if books.closed_periods is None:
+            books.closed_periods = list(db.session.scalars(select(ClosedPeriod).where(
+                ClosedPeriod.organisation_id == organisation.id).order_by(ClosedPeriod.end_date.desc())))
+        return next((period for period in books.closed_periods if period.start_date <= day <= period.end_date),
+                    None)
     return db.session.scalar(select(ClosedPeriod).where(
         ClosedPeriod.organisation_id == organisation.id, ClosedPeriod.start_date <= day,
         ClosedPeriod.end_date >= day).order_by(ClosedPeriod.end_date.desc()).limit(1))

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Iterable
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import contains_eager
 
 from backoffice.accounting.books import ensure_ledger, _fr
 from backoffice.accounting.closing import last_closed_day, refuse_if_in_closed_year
@@ -102,6 +103,7 @@ def _unlettered(organisation, auxiliary_id):
     out: they are frozen (their open items are carried by the opening balances)."""
     stmt = (
         select(JournalLine).join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
+        .options(contains_eager(JournalLine.entry))  # letter_lines reads each line's entry
         .where(JournalLine.organisation_id == organisation.id, JournalLine.auxiliary_id == auxiliary_id,
                JournalLine.lettering_code.is_(None), JournalEntry.status == EntryStatus.POSTED.value))
     frozen_until = last_closed_day(organisation.id)

@@ -3,6 +3,7 @@ one per party), numbering, idempotent sources, reversals. Part of the accounting
 (``backoffice.accounting.services`` re-exports it; its docstring says the rules)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backoffice.accounting import rules
 from backoffice.accounting.books import (
+    _books,
     auxiliary_account_for,
     check_open,
     clean_amount,
@@ -22,6 +24,7 @@ from backoffice.accounting.books import (
     _fr,
     get_account,
     get_journal,
+    posting_batch,
 )
 from backoffice.accounting.closing import last_closed_day
 from backoffice.accounting.errors import AccountingError
@@ -59,6 +62,16 @@ class EntryLineSpec:
 # --------------------------------------------------------------------------------------------
 # Posting
 # --------------------------------------------------------------------------------------------
+
+def _in_batch(function):
+    """Run a posting function inside a posting batch of its organisation (its own, unless the
+    caller opened one): the books' lookups of one posting are made once."""
+    @functools.wraps(function)
+    def posting(organisation, *args, **kwargs):
+        with posting_batch(organisation):
+            return function(organisation, *args, **kwargs)
+
+    return posting
 
 @dataclass
 class _Line:
@@ -104,13 +117,21 @@ def _resolve_lines(organisation, specs: Sequence[EntryLineSpec]):
     return lines, total_debit
 
 
-def _lock_sequence(organisation_id, fiscal_year):
-    """Lock the counter of the fiscal year (creating it) and return its last number."""
-    insert_unless_present(EntrySequence, organisation_id=organisation_id, fiscal_year=fiscal_year, last_number=0)
-    return db.session.execute(
-        select(EntrySequence.last_number).where(EntrySequence.organisation_id == organisation_id,
+def _lock_sequence(organisation, fiscal_year):
+    """Lock the counter of the fiscal year (creating it) and return its last number. In a batch,
+    once per transaction: the lock is held until the transaction ends, and ``_post`` keeps the
+    batch's copy of the number up to date."""
+    books = _books(organisation)
+    if books is not None and fiscal_year in books.sequences:
+        return books.sequences[fiscal_year]
+    insert_unless_present(EntrySequence, organisation_id=organisation.id, fiscal_year=fiscal_year, last_number=0)
+    last_number = db.session.execute(
+        select(EntrySequence.last_number).where(EntrySequence.organisation_id == organisation.id,
                                                 EntrySequence.fiscal_year == fiscal_year).with_for_update()
     ).scalar_one()
+    if books is not None:
+        books.sequences[fiscal_year] = last_number
+    return last_number
 
 
 def _entry_by_source(organisation, source):
@@ -130,7 +151,7 @@ def _post(organisation, *, journal, entry_date, piece_ref, piece_date, label, li
         raise AccountingError("La date de l'écriture est obligatoire.", "entry_date")
     check_open(organisation, entry_date)
     fiscal_year = organisation.fiscal_year_of(entry_date)
-    last_number = _lock_sequence(organisation.id, fiscal_year)
+    last_number = _lock_sequence(organisation, fiscal_year)
     if source is not None:
         existing = _entry_by_source(organisation, source)
         if existing is not None:
@@ -172,9 +193,13 @@ def _post(organisation, *, journal, entry_date, piece_ref, piece_date, label, li
         EntrySequence.organisation_id == organisation.id, EntrySequence.fiscal_year == fiscal_year,
     ).values(last_number=entry.number))
     db.session.flush()  # the database trigger checks the balance here
+    books = _books(organisation)
+    if books is not None:
+        books.sequences[fiscal_year] = entry.number
     return entry, True
 
 
+@_in_batch
 def post_entry(organisation, journal, entry_date, piece_ref, label, lines: Sequence[EntryLineSpec],
                source=None, piece_date=None, event=None, user=None):
     """Post a balanced entry (manual entries, or any other module's entry). ``journal`` is a
@@ -208,10 +233,15 @@ def event_accounts(organisation, event, payment_method=None):
     if spec is None:
         raise AccountingError(f"Événement comptable inconnu : « {event} ».", "event")
     ensure_ledger(organisation)
-    rule = db.session.scalar(select(PostingRule).where(PostingRule.organisation_id == organisation.id,
-                                                       PostingRule.event == event))
+    books = _books(organisation)
+    rule = books.rules.get(event) if books is not None else None
+    if rule is None:
+        rule = db.session.scalar(select(PostingRule).where(PostingRule.organisation_id == organisation.id,
+                                                           PostingRule.event == event))
     if rule is None:  # an event added after the books were set up
         rule = _default_rule(organisation, event)
+    if rule is not None and books is not None:
+        books.rules[event] = rule
     if rule is None:
         raise AccountingError(f"Aucune règle de comptabilisation pour « {spec.label} » : "
                               "complétez les paramètres comptables.", "event")
@@ -222,8 +252,12 @@ def event_accounts(organisation, event, payment_method=None):
             raise AccountingError(f"{spec.label} : le moyen de paiement est obligatoire.", "payment_method")
         if method not in rules.PAYMENT_METHODS:
             raise AccountingError(f"Moyen de paiement inconnu : « {method} ».", "payment_method")
-        treasury = db.session.scalar(select(PaymentMethodRule).where(
-            PaymentMethodRule.organisation_id == organisation.id, PaymentMethodRule.method == method))
+        treasury = books.methods.get(method) if books is not None else None
+        if treasury is None:
+            treasury = db.session.scalar(select(PaymentMethodRule).where(
+                PaymentMethodRule.organisation_id == organisation.id, PaymentMethodRule.method == method))
+            if treasury is not None and books is not None:
+                books.methods[method] = treasury
         if treasury is None:
             raise AccountingError(f"Aucun compte de trésorerie pour le moyen de paiement "
                                   f"« {rules.PAYMENT_METHODS[method]} ».", "payment_method")
@@ -262,6 +296,7 @@ def _clean_shares(spec, shares):
     return cleaned
 
 
+@_in_batch
 def post_event(organisation, event, *, amount=None, entry_date, party=None, shares=None, piece_ref, label,
                payment_method=None, source=None, piece_date=None, user=None):
     """Post the entry of a business event with the organisation's posting rules.
@@ -346,6 +381,14 @@ def post_event(organisation, event, *, amount=None, entry_date, party=None, shar
     return entry
 
 
+def post_events(organisation, events):
+    """Post several business events of ``organisation`` in one batch (``posting_batch``) and
+    return their entries in order; each item of ``events`` holds ``post_event``'s keyword
+    arguments, ``event`` included. The entries are those ``post_event`` would post one by one."""
+    with posting_batch(organisation):
+        return [post_event(organisation, **arguments) for arguments in events]
+
+
 def reverse_entry(entry, entry_date=None, label=None, user=None):
     """Post the reversal (*contre-passation*) of a posted entry: the same lines with debit and
     credit swapped, in the same journal, for the same piece. Dated ``entry_date``, by default
@@ -354,6 +397,11 @@ def reverse_entry(entry, entry_date=None, label=None, user=None):
     from backoffice.organisations.models import Organisation
 
     organisation = db.session.get(Organisation, entry.organisation_id)
+    with posting_batch(organisation):
+        return _reverse(organisation, entry, entry_date, label, user)
+
+
+def _reverse(organisation, entry, entry_date, label, user):
     if entry.status != EntryStatus.POSTED.value:
         raise AccountingError("Seule une écriture comptabilisée peut être contre-passée.")
     if entry.reversal_of_id is not None:

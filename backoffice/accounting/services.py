@@ -28,6 +28,10 @@ The public API other modules call::
     when = attach(organisation, period.starts_on, period.ends_on, date.today())   # .entry_date, .advance
     receipt, when = post_period_income(organisation, "aci_income", amount=..., received_on=...,
                                        period_start=..., period_end=..., piece_ref=..., label=..., source=...)
+    with posting_batch(organisation):  # an import's thousands of postings: lookups made once
+        for payment in payments:
+            post_event(organisation, "fee_paid", ...)
+    entries = post_events(organisation, [dict(event="fee_due", amount=..., ...), ...])
 
 Every function flushes and never commits: the view, job or command that called it commits once.
 Errors are ``AccountingError`` with a French message (``field`` names the form field when one
@@ -55,8 +59,10 @@ from backoffice.accounting.books import (
     clean_amount,
     closed_period_containing,
     ensure_ledger,
+    forget_lookups,
     get_account,
     get_journal,
+    posting_batch,
 )
 from backoffice.accounting.cutoff import Attachment, advances_received, attach, post_period_income
 from backoffice.accounting.errors import AccountingError
@@ -75,6 +81,7 @@ from backoffice.accounting.posting import (
     event_accounts,
     post_entry,
     post_event,
+    post_events,
     reversal_of,
     reverse_entry,
 )
@@ -106,6 +113,8 @@ __all__ = [
     "advances_received",
     "attach",
     "post_period_income",
+    "forget_lookups",
+    "posting_batch",
     "AccountingError",
     "auto_letter",
     "letter_lines",
@@ -122,6 +131,7 @@ __all__ = [
     "event_accounts",
     "post_entry",
     "post_event",
+    "post_events",
     "reversal_of",
     "reverse_entry",
     "add_account",

@@ -81,7 +81,15 @@ def annotate(organisation, plan, period):
 def apply(organisation, plan, period, parties, send_receipts=False, user=None):
     """Create the memberships and record the payments the rows say; ``parties``: ``{line: party}``.
 
-    Raises ``MembershipError`` (the caller rolls back) with the line named."""
+    Raises ``MembershipError`` (the caller rolls back) with the line named. The journal entries
+    of the whole file are posted in one posting batch (the books looked up once)."""
+    from backoffice.accounting.services import posting_batch
+
+    with posting_batch(organisation):
+        return _apply(organisation, plan, period, parties, send_receipts, user)
+
+
+def _apply(organisation, plan, period, parties, send_receipts, user):
     from backoffice.membership import receipts, services
     from backoffice.membership.models import MembershipStatus
     from backoffice.membership.services import DuplicateSubmission, MembershipError

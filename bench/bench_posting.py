@@ -1,0 +1,142 @@
+"""Posting benchmark: milliseconds per ``post_event`` on SQLite and PostgreSQL, one by one and in a
+posting batch.
+
+In process, for each database (a fresh SQLite file, a fresh PostgreSQL database on 127.0.0.1):
+one CPTS with its books and ``--postings`` members. Each member gets a ``fee_due`` entry and every
+other member a ``fee_paid`` one (cheque), in one transaction, as a workbook import posts them:
+first one ``post_event`` after the other (the baseline), then the same postings for other members
+inside ``posting_batch`` (what the import uses). Both include the commit.
+
+Records ``posting.<database>.post_event_ms`` (one by one; baseline: the target, 10 ms) and
+``posting.<database>.batch_ms`` (in a batch; baseline: one by one in the same run, ratio = batch
+/ one by one) in ``bench/results.json``.
+
+Run: ``.venv/bin/python bench/bench_posting.py`` (``--postings 100`` for a quick run that
+records nothing; ``--database sqlite|postgresql|both``).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.results import record  # noqa: E402
+
+ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTINGS = 1000
+TARGET_MS = 10.0
+
+
+def log(message):
+    print(f"[bench_posting] {message}", flush=True)
+
+
+def post_all(organisation, members, tag):
+    """A fee due for each member, a cheque for every other one; returns how many entries."""
+    from backoffice.accounting.services import post_event, posting_source
+
+    count = 0
+    for n, member in enumerate(members):
+        post_event(organisation, "fee_due", amount=Decimal("30.00"), entry_date=date(2026, 1, 1 + n % 28),
+                   party=member, piece_ref=f"ADH-{tag}-{n:05d}", label=f"Cotisation 2026 – {member.display_name}",
+                   source=posting_source("parties", member.id, tag, "due"))
+        count += 1
+        if n % 2 == 0:
+            post_event(organisation, "fee_paid", amount=Decimal("30.00"), entry_date=date(2026, 2, 1 + n % 28),
+                       party=member, piece_ref=f"PAI-{tag}-{n:05d}", label=f"Règlement – {member.display_name}",
+                       payment_method="cheque", source=posting_source("parties", member.id, tag, "paid"))
+            count += 1
+    return count
+
+
+def run(database, url, storage, postings):
+    from backoffice import create_app
+    from backoffice.accounting.services import ensure_ledger, posting_batch
+    from backoffice.extensions import db
+    from backoffice.organisations.models import Organisation
+    from backoffice.organisations.services import create_organisation
+    from backoffice.people.models import Professional
+
+    app = create_app("development", SQLALCHEMY_DATABASE_URI=url, STORAGE_DIR=storage, MAIL_BACKEND="outbox",
+                     DEBUG=False, JOBS_INLINE=False, RQ_QUEUE_PREFIX=f"bench-posting-{uuid.uuid4().hex[:6]}")
+    figures = {}
+    with app.test_request_context("/", method="POST"):
+        db.create_all()
+        organisation = create_organisation("CPTS du Banc d'Essai", "cpts", slug="cpts-bench-posting")
+        ensure_ledger(organisation)
+        members = [Professional(first_name="Anne", last_name=f"Nom{n:05d}") for n in range(2 * postings)]
+        db.session.add_all(members)
+        db.session.commit()
+        ids, organisation_id = [member.id for member in members], organisation.id
+        for name, batched, chunk in (("single", False, ids[:postings]), ("batch", True, ids[postings:])):
+            db.session.expunge_all()  # as a new request would: nothing loaded yet
+            organisation = db.session.get(Organisation, organisation_id)
+            people = list(db.session.scalars(db.select(Professional).where(Professional.id.in_(chunk))
+                                             .order_by(Professional.id)))
+            started = time.perf_counter()
+            if batched:
+                with posting_batch(organisation):
+                    count = post_all(organisation, people, name)
+            else:
+                count = post_all(organisation, people, name)
+            db.session.commit()
+            elapsed = time.perf_counter() - started
+            figures[name] = elapsed * 1000 / count
+            log(f"{database} {name}: {count} entries in {elapsed:.2f} s, {figures[name]:.2f} ms per posting")
+        db.session.remove()
+        db.engine.dispose()
+    return figures
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postings", type=int, default=POSTINGS, help="members per phase")
+    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    args = parser.parse_args(argv)
+    for database in (("sqlite", "postgresql") if args.database == "both" else (args.database,)):
+        storage = tempfile.mkdtemp(prefix="bench-posting-storage-")
+        name = path = None
+        try:
+            if database == "sqlite":
+                path = os.path.join(tempfile.gettempdir(), f"bench-posting-{uuid.uuid4().hex[:8]}.sqlite")
+                url = f"sqlite:///{path}"
+            else:
+                import psycopg
+
+                name = f"maillage_bench_posting_{uuid.uuid4().hex[:8]}"
+                with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+                    admin.execute(f'CREATE DATABASE "{name}"')
+                url = ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + "/" + name
+            figures = run(database, url, storage, args.postings)
+        finally:
+            shutil.rmtree(storage, ignore_errors=True)
+            if path:
+                for suffix in ("", "-journal", "-wal", "-shm"):
+                    if os.path.exists(path + suffix):
+                        os.unlink(path + suffix)
+            if name:
+                import psycopg
+
+                with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if args.postings == POSTINGS:
+            record(f"posting.{database}.post_event_ms", round(figures["single"], 2),
+                   f"ms per post_event, one by one ({database})", TARGET_MS, round(figures["single"] / TARGET_MS, 3))
+            record(f"posting.{database}.batch_ms", round(figures["batch"], 2),
+                   f"ms per post_event in posting_batch ({database}); baseline: one by one, same run",
+                   round(figures["single"], 2), round(figures["batch"] / figures["single"], 3))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
