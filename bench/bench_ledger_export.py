@@ -42,12 +42,10 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 LINES = 100_000
 ROUNDS = 5
 TARGET_RATIO = 1.5
@@ -310,32 +308,13 @@ def main(argv=None):
     failures = []
     for database in (("sqlite", "postgresql") if args.database == "both" else (args.database,)):
         storage = tempfile.mkdtemp(prefix="bench-ledger-storage-")
-        name = None
         try:
-            if database == "sqlite":
-                path = os.path.join(tempfile.gettempdir(), f"bench-ledger-{uuid.uuid4().hex[:8]}.sqlite")
-                url = f"sqlite:///{path}"
-            else:
-                import psycopg
+            from bench.databases import scratch_database
 
-                name = f"maillage_bench_ledger_{uuid.uuid4().hex[:8]}"
-                with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-                    admin.execute(f'CREATE DATABASE "{name}"')
-                url = ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + "/" + name
-            failures += run(database, url, storage, line_count, args.quick)
+            with scratch_database(database, "bench-ledger") as url:
+                failures += run(database, url, storage, line_count, args.quick)
         finally:
             shutil.rmtree(storage, ignore_errors=True)
-            if database == "sqlite":
-                for suffix in ("", "-journal", "-wal", "-shm"):
-                    try:
-                        os.unlink(path + suffix)
-                    except FileNotFoundError:
-                        pass
-            elif name:
-                import psycopg
-
-                with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     log("PASS" if not failures else "FAIL: " + ", ".join(failures))
     return 1 if failures else 0
 

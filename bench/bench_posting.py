@@ -17,7 +17,6 @@ records nothing; ``--database sqlite|postgresql|both``).
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -30,9 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import scratch_database  # noqa: E402
 from bench.results import record  # noqa: E402
 
-ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 POSTINGS = 1000
 TARGET_MS = 10.0
 
@@ -105,30 +104,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     for database in (("sqlite", "postgresql") if args.database == "both" else (args.database,)):
         storage = tempfile.mkdtemp(prefix="bench-posting-storage-")
-        name = path = None
         try:
-            if database == "sqlite":
-                path = os.path.join(tempfile.gettempdir(), f"bench-posting-{uuid.uuid4().hex[:8]}.sqlite")
-                url = f"sqlite:///{path}"
-            else:
-                import psycopg
-
-                name = f"maillage_bench_posting_{uuid.uuid4().hex[:8]}"
-                with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-                    admin.execute(f'CREATE DATABASE "{name}"')
-                url = ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + "/" + name
-            figures = run(database, url, storage, args.postings)
+            with scratch_database(database, "bench-posting") as url:
+                figures = run(database, url, storage, args.postings)
         finally:
             shutil.rmtree(storage, ignore_errors=True)
-            if path:
-                for suffix in ("", "-journal", "-wal", "-shm"):
-                    if os.path.exists(path + suffix):
-                        os.unlink(path + suffix)
-            if name:
-                import psycopg
-
-                with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if args.postings == POSTINGS:
             record(f"posting.{database}.post_event_ms", round(figures["single"], 2),
                    f"ms per post_event, one by one ({database})", TARGET_MS, round(figures["single"] / TARGET_MS, 3))

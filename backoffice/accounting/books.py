@@ -93,6 +93,18 @@ def _books(organisation):
     return batches.get(organisation.id) if batches else None
 
 
+def _looked_up(organisation, kind, key, load):
+    """``load()``, or in a batch what it gave the first time for ``key`` (``kind`` names the
+    batch's dictionary: ``"accounts"``, ``"rules"``…); None (not found) is not kept."""
+    books = _books(organisation)
+    found = getattr(books, kind).get(key) if books is not None else None
+    if found is None:
+        found = load()
+        if found is not None and books is not None:
+            getattr(books, kind)[key] = found
+    return found
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_at_transaction_end(session, transaction):
     # The end of the transaction (commit or rollback) releases the counters' locks.
@@ -190,13 +202,8 @@ def get_account(organisation, number, *, for_posting=True):
             raise AccountingError(f"Le compte {account.number} n'appartient pas à {organisation.name}.")
     else:
         text = str(number or "").strip()
-        books = _books(organisation)
-        account = books.accounts.get(text) if books is not None else None
-        if account is None:
-            account = db.session.scalar(select(Account).where(Account.organisation_id == organisation.id,
-                                                              Account.number == text))
-            if account is not None and books is not None:
-                books.accounts[text] = account
+        account = _looked_up(organisation, "accounts", text, lambda: db.session.scalar(select(Account).where(
+            Account.organisation_id == organisation.id, Account.number == text)))
         if account is None:
             raise AccountingError(f"Le compte {text or '(vide)'} n'existe pas dans le plan comptable de "
                                   f"{organisation.name}.", "account")
@@ -232,13 +239,8 @@ def get_journal(organisation, code):
             raise AccountingError(f"Le journal {journal.code} n'appartient pas à {organisation.name}.")
     else:
         text = str(code or "").strip().upper()
-        books = _books(organisation)
-        journal = books.journals.get(text) if books is not None else None
-        if journal is None:
-            journal = db.session.scalar(select(Journal).where(Journal.organisation_id == organisation.id,
-                                                              Journal.code == text))
-            if journal is not None and books is not None:
-                books.journals[text] = journal
+        journal = _looked_up(organisation, "journals", text, lambda: db.session.scalar(select(Journal).where(
+            Journal.organisation_id == organisation.id, Journal.code == text)))
         if journal is None:
             raise AccountingError(f"Le journal {text or '(vide)'} n'existe pas.", "journal")
     if not journal.active:
@@ -249,14 +251,8 @@ def get_journal(organisation, code):
 def auxiliary_account_for(organisation, party, account):
     """The party's auxiliary account on the collective ``account``, created on first use
     (number: a letter for the kind of third party and the party's number, e.g. ``A000042``)."""
-    books = _books(organisation)
-    key = (party.id, account.id)
-    aux = books.auxiliaries.get(key) if books is not None else None
-    if aux is None:
-        aux = _auxiliary_account(organisation, party, account)
-        if books is not None:
-            books.auxiliaries[key] = aux
-    return aux
+    return _looked_up(organisation, "auxiliaries", (party.id, account.id),
+                      lambda: _auxiliary_account(organisation, party, account))
 
 
 def _auxiliary_account(organisation, party, account):

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from backoffice.accounting import rules
 from backoffice.accounting.books import (
     _books,
+    _looked_up,
     auxiliary_account_for,
     check_open,
     clean_amount,
@@ -233,15 +234,9 @@ def event_accounts(organisation, event, payment_method=None):
     if spec is None:
         raise AccountingError(f"Événement comptable inconnu : « {event} ».", "event")
     ensure_ledger(organisation)
-    books = _books(organisation)
-    rule = books.rules.get(event) if books is not None else None
-    if rule is None:
-        rule = db.session.scalar(select(PostingRule).where(PostingRule.organisation_id == organisation.id,
-                                                           PostingRule.event == event))
-    if rule is None:  # an event added after the books were set up
-        rule = _default_rule(organisation, event)
-    if rule is not None and books is not None:
-        books.rules[event] = rule
+    rule = _looked_up(organisation, "rules", event, lambda: db.session.scalar(select(PostingRule).where(
+        PostingRule.organisation_id == organisation.id, PostingRule.event == event))
+        or _default_rule(organisation, event))  # or: an event added after the books were set up
     if rule is None:
         raise AccountingError(f"Aucune règle de comptabilisation pour « {spec.label} » : "
                               "complétez les paramètres comptables.", "event")
@@ -252,12 +247,9 @@ def event_accounts(organisation, event, payment_method=None):
             raise AccountingError(f"{spec.label} : le moyen de paiement est obligatoire.", "payment_method")
         if method not in rules.PAYMENT_METHODS:
             raise AccountingError(f"Moyen de paiement inconnu : « {method} ».", "payment_method")
-        treasury = books.methods.get(method) if books is not None else None
-        if treasury is None:
-            treasury = db.session.scalar(select(PaymentMethodRule).where(
-                PaymentMethodRule.organisation_id == organisation.id, PaymentMethodRule.method == method))
-            if treasury is not None and books is not None:
-                books.methods[method] = treasury
+        treasury = _looked_up(organisation, "methods", method, lambda: db.session.scalar(
+            select(PaymentMethodRule).where(PaymentMethodRule.organisation_id == organisation.id,
+                                            PaymentMethodRule.method == method)))
         if treasury is None:
             raise AccountingError(f"Aucun compte de trésorerie pour le moyen de paiement "
                                   f"« {rules.PAYMENT_METHODS[method]} ».", "payment_method")
