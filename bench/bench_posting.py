@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bench.databases import scratch_database  # noqa: E402
 from bench.results import record  # noqa: E402
 
-POSTINGS = 1000
+POSTINGS = 300
 TARGET_MS = 10.0
 
 
