@@ -88,9 +88,22 @@ def forget_lookups(session=None):
 
 
 def _books(organisation):
-    """The lookups of the open batch of ``organisation``, or None outside a batch."""
+    """The lookups of the open batch of ``organisation`` (or its id), or None outside a batch."""
     batches = db.session.info.get(_BATCHES)
-    return batches.get(organisation.id) if batches else None
+    return batches.get(getattr(organisation, "id", organisation)) if batches else None
+
+
+def batch_closed_periods(organisation):
+    """In a batch of ``organisation`` (or its id), its closed periods (months and years), latest
+    end first, read once; None outside a batch (the caller queries what it needs)."""
+    books = _books(organisation)
+    if books is None:
+        return None
+    if books.closed_periods is None:
+        books.closed_periods = list(db.session.scalars(select(ClosedPeriod).where(
+            ClosedPeriod.organisation_id == getattr(organisation, "id", organisation))
+            .order_by(ClosedPeriod.end_date.desc())))
+    return books.closed_periods
 
 
 def _looked_up(organisation, kind, key, load):
@@ -285,13 +298,9 @@ def _auxiliary_account(organisation, party, account):
 
 
 def closed_period_containing(organisation, day):
-    books = _books(organisation)
-    if books is not None:
-        if books.closed_periods is None:
-            books.closed_periods = list(db.session.scalars(select(ClosedPeriod).where(
-                ClosedPeriod.organisation_id == organisation.id).order_by(ClosedPeriod.end_date.desc())))
-        return next((period for period in books.closed_periods if period.start_date <= day <= period.end_date),
-                    None)
+    periods = batch_closed_periods(organisation)
+    if periods is not None:
+        return next((period for period in periods if period.start_date <= day <= period.end_date), None)
     return db.session.scalar(select(ClosedPeriod).where(
         ClosedPeriod.organisation_id == organisation.id, ClosedPeriod.start_date <= day,
         ClosedPeriod.end_date >= day).order_by(ClosedPeriod.end_date.desc()).limit(1))

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, or_, select, update
 
-from backoffice.accounting.books import ensure_ledger
+from backoffice.accounting.books import batch_closed_periods, ensure_ledger
 from backoffice.accounting.errors import AccountingError
 from backoffice.accounting.exports import ExportLine
 from backoffice.accounting.models import (
@@ -98,6 +98,9 @@ def last_closed_day(organisation_id):
     """The last day of the latest closed fiscal year (``None`` if none is closed): earlier
     years with entries are closed too (a closing requires it), so every line dated on or
     before it is frozen."""
+    periods = batch_closed_periods(organisation_id)
+    if periods is not None:  # a posting batch has read them
+        return max((period.end_date for period in periods if period.kind == YEAR), default=None)
     return db.session.scalar(select(func.max(ClosedPeriod.end_date)).where(
         ClosedPeriod.organisation_id == organisation_id, ClosedPeriod.kind == YEAR))
 
@@ -114,8 +117,10 @@ def paris_date(moment):
 
 def refuse_if_in_closed_year(organisation, lines, action="lettrée"):
     """``AccountingError`` in French if one of ``lines`` is dated in a closed fiscal year."""
-    years = list(db.session.scalars(select(ClosedPeriod).where(
-        ClosedPeriod.organisation_id == organisation.id, ClosedPeriod.kind == YEAR)))
+    periods = batch_closed_periods(organisation)
+    years = [period for period in periods if period.kind == YEAR] if periods is not None else list(
+        db.session.scalars(select(ClosedPeriod).where(ClosedPeriod.organisation_id == organisation.id,
+                                                      ClosedPeriod.kind == YEAR)))
     if not years:
         return
     for line in lines:
