@@ -3,9 +3,10 @@ AG (``annual_accounts_file``: XLSX, Word, PDF).
 
 The export itself is ``backoffice.accounting.exporting.export_to_path`` (also used by
 ``flask accounting export``): it streams the lines from the database into the writers, keeps
-the file in the export history (kept as long as the books: a FEC is a legal record) and, for a
-FEC, validates the fiscal year's entries. The job then copies that file as the task's result,
-the download offered on the task page (task results expire; the history does not).
+the file in the export history (kept as long as the books: a FEC is a legal record); a FEC is
+definitive for a closed fiscal year and provisional for an open one, and an export never
+validates an entry (the closing does). The job then copies that file as the task's result, the
+download offered on the task page (task results expire; the history does not).
 """
 import shutil
 

@@ -1,7 +1,8 @@
 """The ledger's rules: setting up the books, posting, reversing, lettering, closing periods.
 
 The rules live in modules along their seams — ``books`` (setting up, lookups, amounts),
-``posting`` (entries, events, reversals), ``lettering``, ``periods`` (validation, closing) and
+``posting`` (entries, events, reversals), ``lettering``, ``periods`` (validation, closing a
+month), ``closing`` (closing a fiscal year: checklist, definitive numbers, freeze) and
 ``settings`` (chart of accounts, journals, posting rules); this module gathers their public
 names, so that callers import them from here.
 
@@ -64,6 +65,7 @@ from backoffice.accounting.books import (
     get_journal,
     posting_batch,
 )
+from backoffice.accounting.closing import close_fiscal_year, closing_checklist, is_year_closed
 from backoffice.accounting.cutoff import Attachment, advances_received, attach, post_period_income
 from backoffice.accounting.errors import AccountingError
 from backoffice.accounting.lettering import auto_letter, letter_lines, lettering_code, unletter
@@ -115,6 +117,9 @@ __all__ = [
     "post_period_income",
     "forget_lookups",
     "posting_batch",
+    "close_fiscal_year",
+    "closing_checklist",
+    "is_year_closed",
     "AccountingError",
     "auto_letter",
     "letter_lines",

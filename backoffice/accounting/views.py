@@ -456,7 +456,9 @@ def close_year(year):
 
 def _export_form():
     form = ExportForm()
-    form.year.choices = {y: f"{y}" if g.organisation.fiscal_year_start_month == 1 else f"{y}-{y + 1}"
+    closed = {y for y in _years() if closings.is_year_closed(g.organisation, y)}
+    form.year.choices = {y: (f"{y}" if g.organisation.fiscal_year_start_month == 1 else f"{y}-{y + 1}")
+                         + (" (clôturé : FEC définitif)" if y in closed else " (ouvert : FEC provisoire)")
                          for y in _years()}
     return form
 

@@ -229,6 +229,7 @@ def test_export_job_runs_inline_and_keeps_the_history(year_of_books, client, log
     assert task.result_abspath().read_bytes() == exporting.absolute(record.stored_path).read_bytes()
     page = client.get("/o/cpts-test/accounting/exports")
     assert record.sha256.encode() in page.data
+    assert "provisoire" in page.get_data(as_text=True) and "2026 (ouvert : FEC provisoire)" in page.get_data(as_text=True)
     with client.get(f"/o/cpts-test/accounting/exports/{record.id}/file") as download:
         assert download.status_code == 200 and download.data.startswith(b"JournalCode\tJournalLib")
     with client.get(f"/o/cpts-test/accounting/exports/{record.id}/notice") as notice:
