@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager
 from backoffice.accounting.books import ensure_ledger, _fr
 from backoffice.accounting.closing import last_closed_day, refuse_if_in_closed_year
 from backoffice.accounting.rules import OPENING_EVENT
+from backoffice.accounting.sources import opening_source
 from backoffice.accounting.errors import AccountingError
 from backoffice.accounting.models import AuxiliaryAccount, EntryStatus, JournalEntry, JournalLine, Ledger
 from backoffice.extensions import db
@@ -96,11 +97,13 @@ def unletter(organisation, code):
     return len(lines)
 
 
-def _unlettered(organisation, auxiliary_id):
+def _unlettered(organisation, auxiliary_id, since=None):
     """The unlettered posted lines of an auxiliary account, locked (PostgreSQL) so that two
     transactions lettering the same account do not letter the same line twice: the second
     waits, then no longer sees what the first lettered. Lines of closed fiscal years are left
-    out: they are frozen (their open items are carried by the opening balances)."""
+    out: they are frozen (their open items are carried by the opening balances). Their entries
+    come in the same query (the fiscal year and status are read for each line). ``since``: from
+    that fiscal year on."""
     stmt = (
         select(JournalLine).join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
         .options(contains_eager(JournalLine.entry))  # letter_lines reads each line's entry
@@ -109,44 +112,63 @@ def _unlettered(organisation, auxiliary_id):
     frozen_until = last_closed_day(organisation.id)
     if frozen_until is not None:
         stmt = stmt.where(JournalEntry.entry_date > frozen_until)
+    if since is not None:
+        stmt = stmt.where(JournalEntry.fiscal_year >= since)
     return list(db.session.scalars(
-        stmt
+        stmt.options(contains_eager(JournalLine.entry))
         .order_by(JournalEntry.entry_date, JournalEntry.fiscal_year, JournalEntry.number, JournalLine.id)
         .with_for_update(of=JournalLine)).unique())
 
 
-def opening_years(organisation):
-    """The fiscal years that have (or had: a replaced one counts) an AN entry
-    (``backoffice.accounting.opening``), ascending."""
-    return sorted(set(db.session.scalars(select(JournalEntry.fiscal_year).distinct().where(
-        JournalEntry.organisation_id == organisation.id, JournalEntry.event == OPENING_EVENT,
-        JournalEntry.status == EntryStatus.POSTED.value))))
+def opening_years(organisation, years):
+    """Those of the fiscal years ``years`` that have (or had: a replaced one counts) an AN entry
+    (``backoffice.accounting.opening``), ascending: one lookup in the index of sources."""
+    sources = {opening_source(organisation.id, year): year for year in years}
+    if not sources:
+        return []
+    return sorted(sources[source] for source in db.session.scalars(select(JournalEntry.source).where(
+        JournalEntry.organisation_id == organisation.id, JournalEntry.source.in_(list(sources)))))
 
 
 def lettering_segments(organisation, lines):
-    """``lines`` split into the runs of fiscal years that may be lettered together: a year with
-    an AN entry starts a new run, since its AN line carries the older open items of the
-    auxiliary account (lettering stays inside each year; the old items stay open in their year).
-    Lines of a single fiscal year are one run, without a query."""
+    """``lines`` split into the runs of fiscal years that may be lettered together:
+    ``[(first fiscal year of the run, lines)]``. A year with an AN entry starts a new run, since
+    its AN line carries the older open items of the auxiliary account (lettering stays inside
+    each year; the old items stay open in their year). Lines of a single fiscal year are one
+    run, without a query."""
     years = {line.entry.fiscal_year for line in lines}
     if len(years) <= 1:
-        return [lines] if lines else []
-    openings = [year for year in opening_years(organisation) if min(years) < year <= max(years)]
+        return [(min(years), lines)] if lines else []
+    openings = opening_years(organisation, sorted(years)[1:])
     runs = {}
     for line in lines:
-        start = max((year for year in openings if year <= line.entry.fiscal_year), default=None)
+        start = max((year for year in openings if year <= line.entry.fiscal_year), default=min(years))
         runs.setdefault(start, []).append(line)
-    return list(runs.values())
+    return sorted(runs.items())
 
 
-def auto_letter(organisation, auxiliary, on=None):
+def auto_letter(organisation, auxiliary, on=None, fiscal_year=None):
     """Letter what balances on an auxiliary account: first each debit with the oldest credit of
     the same amount (a fee and its payment), then the shortest run of remaining lines, in date
     order, whose debits equal their credits (two fees paid at once); never across the opening
-    (AN) of a fiscal year (``lettering_segments``). Returns the codes."""
+    (AN) of a fiscal year (``lettering_segments``). ``fiscal_year``: only the run that holds
+    that year (what an entry of that year can settle). Returns the codes."""
     aux_id = auxiliary.id if isinstance(auxiliary, AuxiliaryAccount) else auxiliary
+    return _auto_letter(organisation, aux_id, on, fiscal_year, _opened_since(organisation, fiscal_year))
+
+
+def _opened_since(organisation, fiscal_year):
+    """``fiscal_year`` if it has an AN (no line before it can be lettered with its lines), else None."""
+    return fiscal_year if fiscal_year is not None and opening_years(organisation, [fiscal_year]) else None
+
+
+def _auto_letter(organisation, aux_id, on, fiscal_year, since):
     codes = []
-    for lines in lettering_segments(organisation, _unlettered(organisation, aux_id)):
+    runs = lettering_segments(organisation, _unlettered(organisation, aux_id, since))
+    if fiscal_year is not None:
+        runs = [max(((start, lines) for start, lines in runs if start <= fiscal_year), default=(None, []),
+                    key=lambda run: run[0])]
+    for _, lines in runs:
         codes += _auto_letter_run(organisation, lines, on)
     return codes
 
@@ -175,5 +197,10 @@ def _auto_letter_run(organisation, lines, on):
 
 
 def _auto_letter_touched(organisation, entry):
-    for aux_id in sorted({line.auxiliary_id for line in entry.lines if line.auxiliary_id is not None}):
-        auto_letter(organisation, aux_id, on=entry.entry_date)
+    """Letter what ``entry`` may settle on each auxiliary account it touches, inside its year's run."""
+    aux_ids = sorted({line.auxiliary_id for line in entry.lines if line.auxiliary_id is not None})
+    if not aux_ids:
+        return
+    since = entry.fiscal_year if entry.event == OPENING_EVENT else _opened_since(organisation, entry.fiscal_year)
+    for aux_id in aux_ids:
+        _auto_letter(organisation, aux_id, entry.entry_date, entry.fiscal_year, since)

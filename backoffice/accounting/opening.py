@@ -78,7 +78,7 @@ from backoffice.accounting.models import (
 from backoffice.accounting.lettering import unletter
 from backoffice.accounting.posting import EntryLineSpec, post_entry, reversal_of, reverse_entry
 from backoffice.accounting.settings import add_journal
-from backoffice.accounting.sources import posting_source
+from backoffice.accounting.sources import opening_source, posting_source
 from backoffice.extensions import db
 from backoffice.models import ZERO
 
@@ -274,10 +274,11 @@ def _opening_journal(organisation):
 
 def _opening_lines(organisation, year, balances, auxiliaries):
     previous = _year_label(organisation, year - 1)
+    accounts = {number: chart_account(organisation, number) for number in sorted({n for n, _ in balances})}
     lines = []
     for (number, aux_id), amount in sorted(balances.items(), key=lambda item: (
             item[0][0], auxiliaries[item[0][1]].number if item[0][1] else "")):
-        account = chart_account(organisation, number)
+        account = accounts[number]
         aux = auxiliaries.get(aux_id)
         if number in (SURPLUS_ACCOUNT, DEFICIT_ACCOUNT) and aux is None:
             label = f"Résultat de l'exercice {previous} reporté"
@@ -353,7 +354,7 @@ def generate_opening(organisation, year, provisional=None, user=None):
     if lines:
         entry = post_entry(organisation, _opening_journal(organisation), start, f"AN-{label_year}",
                            f"À-nouveaux {label_year} ({'définitifs' if closed else 'provisoires'})", lines,
-                           source=_source(organisation, "opening", year, version), event=OPENING_EVENT,
+                           source=opening_source(organisation.id, year, version), event=OPENING_EVENT,
                            user=user)
     if entry is None:
         return None

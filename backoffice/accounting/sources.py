@@ -43,3 +43,10 @@ def posting_source(table, row_id, *qualifiers) -> str:
     if len(source) > SOURCE_MAX_LENGTH:
         raise ValueError(f"posting source longer than {SOURCE_MAX_LENGTH} characters: {source!r}")
     return source
+
+
+def opening_source(organisation_id, fiscal_year, version=1) -> str:
+    """The source of the ``version``-th AN entry of a fiscal year (``backoffice.accounting.opening``):
+    the first one always has version 1, so that "has this year an AN" is one lookup in the unique
+    index on (organisation, source)."""
+    return posting_source("accounting_ledgers", organisation_id, "opening", fiscal_year, version)
