@@ -67,7 +67,6 @@ from backoffice.accounting.rules import ALLOCATION_EVENT, OPENING_EVENT
 from backoffice.accounting.models import (
     Account,
     AuxiliaryAccount,
-    ClosedPeriod,
     EntryStatus,
     Journal,
     JournalEntry,
@@ -237,10 +236,9 @@ class OpeningStatus:
 
 
 def year_is_closed(organisation, year):
-    start, end = organisation.fiscal_year_bounds(year)
-    return db.session.scalar(select(ClosedPeriod.id).where(
-        ClosedPeriod.organisation_id == organisation.id, ClosedPeriod.kind == "year",
-        ClosedPeriod.start_date <= start, ClosedPeriod.end_date >= end)) is not None
+    from backoffice.accounting.closing import is_year_closed
+
+    return is_year_closed(organisation, year)
 
 
 def opening_status(organisation, year):
@@ -299,7 +297,7 @@ def _source(organisation, what, year, version):
     return posting_source(Ledger, organisation.id, what, year, version)
 
 
-def generate_opening(organisation, year, provisional=None, user=None):
+def generate_opening(organisation, year, provisional=None, user=None, required=True):
     """Post (or replace) the AN entry of the fiscal year ``year`` from the previous year's
     closing balances; returns the AN entry in force.
 
@@ -307,8 +305,8 @@ def generate_opening(organisation, year, provisional=None, user=None):
     closed; True or False insist (refused when the previous year's state says otherwise). The AN
     in force is kept when it already carries those balances; otherwise it is reversed and the new
     one posted (module docstring). Refused in French, nothing written: the year itself closed,
-    nothing to carry, an AN that does not balance, a definitive AN asked for while the previous
-    year is open."""
+    nothing to carry (``required=False``: None instead), an AN that does not balance, a
+    definitive AN asked for while the previous year is open."""
     ensure_ledger(organisation)
     year = int(year)
     label_year, label_previous = _year_label(organisation, year), _year_label(organisation, year - 1)
@@ -335,6 +333,8 @@ def generate_opening(organisation, year, provisional=None, user=None):
     if current is not None and _entry_balances(current) == balances:
         return current
     if current is None and not balances:
+        if not required:
+            return None
         raise AccountingError(f"L'exercice {label_previous} ne laisse aucun solde à reporter.", "year")
     auxiliaries = {aux.id: aux for aux in db.session.scalars(select(AuxiliaryAccount).where(
         AuxiliaryAccount.id.in_({aux_id for _, aux_id in balances if aux_id is not None})))}
@@ -361,6 +361,13 @@ def generate_opening(organisation, year, provisional=None, user=None):
     log.info("organisation %s: AN %s posted (%s, %d lines, version %d)", organisation.id, year,
              "definitive" if closed else "provisional", len(lines), version)
     return entry
+
+
+def open_next_year(organisation, year, user=None):
+    """At the closing of the fiscal year ``year`` (``closing.close_fiscal_year``, once the year
+    is closed): the definitive AN of ``year + 1`` replaces the provisional one; None when the
+    closed year leaves nothing to carry."""
+    return generate_opening(organisation, int(year) + 1, provisional=False, user=user, required=False)
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from backoffice.accounting import closing, exporting, services
+from backoffice.accounting import closing, exporting, opening, services
 from backoffice.accounting.models import ClosedPeriod, EntryStatus, ExportRecord, JournalEntry
 from backoffice.accounting.services import AccountingError, EntryLineSpec
 from backoffice.extensions import db
@@ -209,11 +209,15 @@ def test_the_database_refuses_a_raw_insert_in_a_year_closed_by_hand(books):
 
 
 def test_payments_after_the_closing_do_not_letter_closed_lines(books, member):
-    _fee(books, member, date(2026, 11, 1))  # due at the closing
+    due = _fee(books, member, date(2026, 11, 1))  # due at the closing
     closing.close_fiscal_year(books, 2026)
     payment = services.post_event(books, "fee_paid", amount=Decimal("50.00"), entry_date=date(2027, 1, 10),
                                   party=member, piece_ref="PAY", label="Règlement", payment_method="transfer")
-    assert all(line.lettering_code is None for line in payment.lines)
+    assert due.lines[0].lettering_code is None        # the closed year's item stays open in its year
+    # The payment is lettered against the definitive AN line that carries it into 2027.
+    an_line = next(line for line in opening.current_opening(books, 2027).lines if line.auxiliary_id)
+    paid = next(line for line in payment.lines if line.auxiliary_id)
+    assert paid.lettering_code is not None and paid.lettering_code == an_line.lettering_code
 
 
 def test_lettering_date_is_the_latest_of_the_lettered_lines(books, member):

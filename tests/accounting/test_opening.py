@@ -255,7 +255,9 @@ def test_an_allocation_that_does_not_sum_to_the_result_is_refused(closed_2026, a
 def test_an_allocation_waits_for_the_closing_and_the_definitive_an(year_2026):
     with pytest.raises(AccountingError, match="n'est pas clôturé"):
         opening.allocate_result(year_2026, 2026, {"110": "9717.70"}, decided_on=date(2027, 6, 12))
-    services.close_period(year_2026, "year", 2026)
+    services.close_period(year_2026, "year", 2026)     # posts the definitive AN of 2027
+    an = opening.current_opening(year_2026, 2027)
+    services.reverse_entry(an, entry_date=date(2027, 1, 1))   # reversed by hand: no AN any more
     with pytest.raises(AccountingError, match="ne sont pas définitifs"):
         opening.allocate_result(year_2026, 2026, {"110": "9717.70"}, decided_on=date(2027, 6, 12))
     opening.generate_opening(year_2026, 2027)
@@ -287,3 +289,37 @@ def test_missing_own_funds_accounts_are_added_to_older_books(closed_2026):
     db.session.flush()
     entry = opening.allocate_result(closed_2026, 2026, {"1062": "9717.70"}, decided_on=date(2027, 6, 12))
     assert _lines(entry)[("1062", None)] == D("-9717.70")
+
+
+# --------------------------------------------------------------------------------------------
+# At the closing
+# --------------------------------------------------------------------------------------------
+
+def test_the_closing_replaces_the_provisional_an_by_the_definitive_one(year_2026):
+    provisional = opening.generate_opening(year_2026, 2027)
+    services.post_entry(year_2026, "BQ", date(2026, 12, 28), "LOY-12", "Loyer décembre",
+                        [EntryLineSpec("6132", debit=D("900.00")), EntryLineSpec("512", credit=D("900.00"))])
+    services.close_period(year_2026, "year", 2026)       # closing.close_fiscal_year
+    definitive = opening.current_opening(year_2026, 2027)
+    assert definitive is not provisional and definitive.label == "À-nouveaux 2027 (définitifs)"
+    assert services.reversal_of(provisional) is not None
+    assert _lines(definitive)[("512", None)] == _lines(provisional)[("512", None)] - D("900.00")
+    assert opening.opening_status(year_2026, 2027).definitive
+
+
+def test_the_closing_keeps_a_provisional_an_that_already_carries_the_year(year_2026):
+    provisional = opening.generate_opening(year_2026, 2027)
+    services.close_period(year_2026, "year", 2026)
+    assert opening.current_opening(year_2026, 2027) is provisional and services.reversal_of(provisional) is None
+    assert opening.opening_status(year_2026, 2027).label == "Définitifs"
+
+
+def test_the_closing_posts_the_an_and_refuses_one_that_does_not_balance(books, year_2026):
+    services.close_period(books, "year", 2026)
+    assert opening.current_opening(books, 2027).label == "À-nouveaux 2027 (définitifs)"
+    services.post_entry(books, "OD", date(2027, 6, 1), "BEN", "Bénévolat", [
+        EntryLineSpec("864", debit=D("300.00")), EntryLineSpec("512", credit=D("300.00"))])
+    with pytest.raises(AccountingError, match="ne s'équilibrent pas"):
+        with db.session.begin_nested():   # what the request or job does: the closing is undone
+            services.close_period(books, "year", 2027)
+    assert not opening.year_is_closed(books, 2027)
