@@ -154,12 +154,7 @@ def auto_letter(organisation, auxiliary, on=None, fiscal_year=None):
     (AN) of a fiscal year (``lettering_segments``). ``fiscal_year``: only the run that holds
     that year (what an entry of that year can settle). Returns the codes."""
     aux_id = auxiliary.id if isinstance(auxiliary, AuxiliaryAccount) else auxiliary
-    return _auto_letter(organisation, aux_id, on, fiscal_year, _opened_since(organisation, fiscal_year))
-
-
-def _opened_since(organisation, fiscal_year):
-    """``fiscal_year`` if it has an AN (no line before it can be lettered with its lines), else None."""
-    return fiscal_year if fiscal_year is not None and opening_years(organisation, [fiscal_year]) else None
+    return _auto_letter(organisation, aux_id, on, fiscal_year, None)
 
 
 def _auto_letter(organisation, aux_id, on, fiscal_year, since):
@@ -201,6 +196,9 @@ def _auto_letter_touched(organisation, entry):
     aux_ids = sorted({line.auxiliary_id for line in entry.lines if line.auxiliary_id is not None})
     if not aux_ids:
         return
-    since = entry.fiscal_year if entry.event == OPENING_EVENT else _opened_since(organisation, entry.fiscal_year)
+    # An AN settles nothing before its own year: no older line is loaded (a year of members'
+    # history). Other entries load them all; ``lettering_segments`` keeps each run apart, with a
+    # query only when the unlettered lines span several years.
+    since = entry.fiscal_year if entry.event == OPENING_EVENT else None
     for aux_id in aux_ids:
         _auto_letter(organisation, aux_id, entry.entry_date, entry.fiscal_year, since)
