@@ -623,7 +623,7 @@ ROUTES.update({
         "add_income", "add_deduction", "remove_deduction", "post_deductions", "edit_associate", "create_scenario",
         "edit_scenario", "remove_points", "new_meeting", "edit_meeting", "delete_meeting", "import_meetings",
         "import_meetings_preview", "import_meetings_confirm", "prepare_version", "freeze", "discard", "mark_paid",
-        "start_statements", "start_summary", "start_transfer_file")},
+        "start_statements", "start_summary", "start_transfer_file", "start_certificates")},
     "sisa.meetings": STAFF,
     "sisa.distributions": STAFF,
     "sisa.distribution": STAFF,
@@ -875,7 +875,7 @@ ROUTES.update({
     **{f"assemblies.{name}": _AG for name in (
         "index", "create", *_AG_DRAFT, "edit_resolution", "delete_resolution", *_AG_LIVE, "revoke_proxy",
         "check_in", "undo_check_in", "open_vote", "close_vote", "room_counts", "export_board",
-        "convocation_documents", "attendance_sheet")},
+        "convocation_documents", "attendance_sheet", "regularise", "casting_vote")},
     **{f"assemblies.{name}": _MEMBER for name in ("mine", *_AG_MEMBER, "member_vote", "member_link")},
 })
 URL_ARGS.update({
@@ -890,7 +890,9 @@ URL_ARGS.update({
        for name in ("check_in", "undo_check_in")},
     **{f"assemblies.{name}": (lambda o: {"assembly_id": o.convened_assembly.id,
                                          "resolution_id": o.convened_assembly.resolutions[0].id})
-       for name in ("open_vote", "close_vote", "room_counts", "member_vote", "export_board")},
+       for name in ("open_vote", "close_vote", "room_counts", "member_vote", "export_board", "casting_vote")},
+    "assemblies.regularise": lambda o: {"assembly_id": o.convened_assembly.id,
+                                        "exclusion_id": o.convened_assembly_exclusion.id},
     "assemblies.convocation_documents": lambda o: {"assembly_id": o.convened_assembly.id},
     "assemblies.attendance_sheet": lambda o: {"assembly_id": o.convened_assembly.id},
     "assemblies.member_link": lambda o: _member_voting_link(o.convened_assembly, o.member_account),
@@ -930,6 +932,20 @@ def _convened_assembly(o):
     return a
 
 
+def _convened_assembly_exclusion(o):
+    """A member left off the convened assembly's roll (not paid at the cut-off)."""
+    from backoffice.assemblies.models import AssemblyExclusion
+    from backoffice.extensions import db
+    from tests.factories import ProfessionalFactory
+
+    party = ProfessionalFactory()
+    exclusion = AssemblyExclusion(assembly_id=o.convened_assembly.id, party_id=party.id, sort_name=party.sort_name,
+                                  reason="unpaid", reason_label="Cotisation non payée")
+    db.session.add(exclusion)
+    db.session.flush()
+    return exclusion
+
+
 def _convened_assembly_proxy(o):
     from backoffice.assemblies import voting
 
@@ -941,6 +957,7 @@ OBJECTS.update({
     "assembly": _assembly,  # an AGO of o.organisation in preparation, with two resolutions
     "convened_assembly": _convened_assembly,
     "convened_assembly_proxy": _convened_assembly_proxy,
+    "convened_assembly_exclusion": _convened_assembly_exclusion,
 })
 
 
