@@ -69,3 +69,30 @@ def summary(task):
     with task.result_file(f"repartition-{distribution.year}-v{distribution.version}.{file_format}") as f:
         write_table(file_format, header, rows, f, title=f"Répartition {distribution.year}")
     task.report_progress(1, 1, "Tableau produit")
+
+
+@task_job(queue="bulk", timeout=1800)
+def certificates(task):
+    """Each associate's certificate of what he was paid in calendar ``task.params['year']`` (Word,
+    ``sisa_certificate``), kept as a durable document about him; the task's result is their ZIP."""
+    from backoffice.documents import generated
+    from backoffice.documents.services import DOCX_MIMETYPE, render_document
+    from backoffice.sisa.documents import CERTIFICATE_KIND, certificate_context
+
+    year, organisation = int(task.params["year"]), task.organisation
+    paid = services.paid_in(organisation, year)
+    if not paid:
+        raise TaskFailed(f"Aucun versement aux associés en {year} : aucune attestation à produire.")
+    parties = services.parties_by_id(paid)
+    ordered = sorted(paid, key=lambda pid: (parties[pid].sort_name, pid))
+    with task.result_file(f"attestations-associes-{year}.zip") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as archive:
+        for done, party_id in enumerate(ordered, 1):
+            party = parties[party_id]
+            data = render_document(organisation, CERTIFICATE_KIND, certificate_context(organisation, party, year,
+                                                                                       paid[party_id]))
+            filename = f"attestation-{year}-{party.sort_name.replace(' ', '-')}.docx"
+            generated.issue_document(organisation, CERTIFICATE_KIND, party, data, filename=filename,
+                                     mimetype=DOCX_MIMETYPE, task=task, year=year)
+            archive.writestr(filename, data)
+            task.report_progress(done, len(ordered), "Attestations produites")
+    task.message = f"{len(ordered)} attestation(s) {year} produite(s)."

@@ -1,5 +1,8 @@
 """The documents of SISA remuneration, found by ``backoffice.documents.kinds`` (``DOCUMENT_KINDS``).
 
+* ``sisa_certificate``: what an associate was paid in a calendar year (subject: his ``parties``
+  row; numbered per year), for his accountant; built by ``certificate_context`` in the job
+  ``jobs.sisa.certificates``; downloaded by ``sisa.view`` holders and by the associate himself.
 * ``sisa_statement``: an associate's individual statement of a distribution version (subject:
   his ``sisa_distribution_shares`` row): his days, hours, points, each key's part, the total and
   how it was computed; numbered per year. Built by ``sisa.documents.statement_context`` in the
@@ -45,6 +48,48 @@ def _sample_statement():
     }
 
 
+CERTIFICATE_KIND = "sisa_certificate"
+CERTIFICATE_VARIABLES = frozenset({
+    "organisation", "logo",
+    "associate",  # name, profession, rpps
+    "year",  # int: the calendar year of the payments
+    "payments",  # [{year (of the ACI), version, paid_on (date), amount (Decimal)}]
+    "total",  # Decimal
+    "place", "issued_on",
+})
+
+
+def _sample_certificate():
+    return {
+        "organisation": {"name": "SISA Pôle de Santé Libéral du Pays de Mayenne",
+                         "address": "1 place de l'Europe\n53100 Mayenne", "city": "Mayenne", "siren": "798 765 434"},
+        "logo": None,
+        "associate": {"name": "Hélène BROCHARD", "profession": "Médecin généraliste", "rpps": "10003456789"},
+        "year": 2026,
+        "payments": [{"year": 2025, "version": 1, "paid_on": date(2026, 5, 20), "amount": Decimal("1523.40")}],
+        "total": Decimal("1523.40"), "place": "Mayenne", "issued_on": date(2027, 1, 15),
+    }
+
+
+def certificate_context(organisation, party, year, payments):
+    """``payments``: ``[(distribution, amount)]`` paid to ``party`` in calendar ``year``."""
+    from backoffice.documents.services import organisation_context
+
+    rows = [{"year": d.year, "version": d.version, "paid_on": d.paid_on, "amount": amount} for d, amount in payments]
+    return {
+        "organisation": organisation_context(organisation), "logo": None,
+        "associate": {"name": party.display_name, "profession": getattr(party, "profession_label", "") or "",
+                      "rpps": getattr(party, "rpps", None) or ""},
+        "year": year, "payments": rows, "total": sum((r["amount"] for r in rows), Decimal(0)),
+        "place": organisation.city or "", "issued_on": date.today(),
+    }
+
+
+def _associate_owns_certificate(user, document):
+    return getattr(user, "party_id", None) is not None and document.subject_type == "parties" \
+        and document.subject_id == user.party_id
+
+
 def _associate_owns_statement(user, document):
     """An associate downloads his own statements."""
     if getattr(user, "party_id", None) is None or document.subject_type != "sisa_distribution_shares":
@@ -88,4 +133,10 @@ DOCUMENT_KINDS = [
                  description="Remis à chaque associé : ses heures, ses missions, la part de chaque clé et son total.",
                  variables=STATEMENT_VARIABLES, sample_context=_sample_statement, numbering=Numbering(per_year=True),
                  download_permission="sisa.view", may_download=_associate_owns_statement),
+    DocumentKind(key=CERTIFICATE_KIND, label="Attestation annuelle des sommes versées",
+                 description="Remise à chaque associé pour son expert-comptable : ce que la société lui a versé "
+                             "dans l'année civile.",
+                 variables=CERTIFICATE_VARIABLES, sample_context=_sample_certificate,
+                 numbering=Numbering(per_year=True), download_permission="sisa.view",
+                 may_download=_associate_owns_certificate),
 ]

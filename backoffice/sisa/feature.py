@@ -10,5 +10,6 @@ FEATURE = Feature(
     permissions=frozenset({"sisa.view", "sisa.manage", "sisa.self"}),
     task_kinds=(TaskKind("sisa.statements", download="sisa.manage"),
                 TaskKind("sisa.summary", download="sisa.manage"),
+                TaskKind("sisa.certificates", download="sisa.manage"),
                 TaskKind("sisa.transfer_file", download="sisa.manage")),  # every associate's IBAN
 )

@@ -748,6 +748,23 @@ def parties_by_id(party_ids):
     return {p.id: p for p in db.session.scalars(select(Party).where(Party.id.in_(list(party_ids))))}
 
 
+def paid_in(organisation, year):
+    """``{party id: [(distribution version, amount)]}`` of what each associate was paid in
+    calendar ``year`` (the transfers of every version marked paid that year), in payment order."""
+    from backoffice.sisa.models import SisaDistribution
+
+    paid = defaultdict(list)
+    versions = db.session.scalars(select(SisaDistribution).where(
+        SisaDistribution.organisation_id == organisation.id, SisaDistribution.paid_on >= date(year, 1, 1),
+        SisaDistribution.paid_on <= date(year, 12, 31)).order_by(SisaDistribution.paid_on, SisaDistribution.id))
+    for version in versions:
+        for share in version.shares:
+            amount = Decimal(share.detail.get("paid", "0"))
+            if amount > 0:
+                paid[share.party_id].append((version, amount))
+    return dict(paid)
+
+
 def summary_table(distribution):
     """``(header, rows)`` of a distribution version's summary (every associate, by name: his days
     of presence, hours, mission points, each key's part, his total), and a total row; amounts as

@@ -422,6 +422,23 @@ def prepare_version(year):
     return redirect(url_for(".distribution", distribution_id=distribution.id))
 
 
+@bp.route("/attestations", methods=["POST"])
+@permission_required(MANAGE)
+def start_certificates():
+    """The certificates of what the associates were paid in the calendar year of the form."""
+    from backoffice.tasks.services import start_task
+    from jobs.sisa import certificates
+
+    year = request.form.get("year", type=int)
+    if year is None or not 2000 <= year <= 2100:
+        flash("Indiquez l'année civile des versements (par exemple 2026).", "danger")
+        return redirect(request.referrer or url_for(".index"))
+    task = start_task(organisation=g.organisation, user=current_user, kind="sisa.certificates",
+                      label=f"Attestations des sommes versées en {year}", job=certificates,
+                      params={"year": year}, dedupe_key=f"sisa.certificates:{year}")
+    return redirect(url_for("tasks.show", task_id=task.id))
+
+
 @bp.route("/repartitions/<int:distribution_id>")
 @permission_required(VIEW)
 def distribution(distribution_id):

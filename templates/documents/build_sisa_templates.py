@@ -58,7 +58,41 @@ def build_sisa_statement(path: Path) -> None:
     doc.save(path)
 
 
-TEMPLATES = {"sisa_statement.docx": build_sisa_statement}
+def build_sisa_certificate(path: Path) -> None:
+    """Attestation annuelle: what the associate received in the calendar year, for his accountant."""
+    doc = new_document()
+    set_header(doc, "{{ organisation.name }} — Attestation {{ year }}")
+    add_para(doc, "{%p if logo %}")
+    add_para(doc, "{{ logo }}")
+    add_para(doc, "{%p endif %}")
+    add_para(doc, "{{ organisation.name }}", bold=True, size=13)
+    add_para(doc, "{{ organisation.address }}")
+    add_para(doc, "SIREN {{ organisation.siren }}")
+    add_para(doc, "Attestation des sommes versées en {{ year }}", style="Title", align=WD_ALIGN_PARAGRAPH.CENTER)
+    add_para(doc, "La société atteste avoir versé en {{ year }} à {{ associate.name }} ({{ associate.profession }}"
+                  "{%if associate.rpps %}, RPPS {{ associate.rpps }}{% endif %}), son associé, au titre de la "
+                  "répartition de la rémunération d'équipe (ACI) entre les associés, les sommes suivantes :")
+    table = doc.add_table(rows=4, cols=3)
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, ("Répartition", "Versée le", "Montant")):
+        fill_cell(cell, text, bold=True)
+    fill_cell(table.rows[1].cells[0], "{%tr for payment in payments %}")
+    row = table.rows[2].cells
+    fill_cell(row[0], "ACI {{ payment.year }}, version {{ payment.version }}")
+    fill_cell(row[1], "{{ payment.paid_on|date_fr }}")
+    fill_cell(row[2], "{{ payment.amount|money }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    fill_cell(table.rows[3].cells[0], "{%tr endfor %}")
+    add_para(doc, "Total versé en {{ year }} : {{ total|money }}, soit {{ total|money_words }}.", bold=True,
+             space_before=10)
+    add_para(doc, "Attestation établie pour servir et valoir ce que de droit, notamment auprès de son expert-comptable "
+                  "pour la déclaration de ses revenus professionnels.", space_before=6)
+    add_para(doc, "Fait à {{ place }}, le {{ issued_on|date_fr }}.", space_before=18)
+    add_para(doc, "Pour la société, le gérant")
+    doc.core_properties.title = "Attestation des sommes versées"
+    doc.save(path)
+
+
+TEMPLATES = {"sisa_statement.docx": build_sisa_statement, "sisa_certificate.docx": build_sisa_certificate}
 
 
 def main(argv=None) -> int:

@@ -100,3 +100,40 @@ def test_the_summary_table_of_a_validated_version(client, login_as, sisa, associ
     assert body[2][1:3] == ["Pharmacien", 199]  # joined during the year: fewer days of presence
     assert sum(Decimal(str(r[-1])) for r in body) == Decimal("10000.00") == Decimal(str(total[-1]))
     assert total[0] == "Total"
+
+
+def test_yearly_certificates_of_what_each_associate_was_paid(client, login_as, sisa, associates):
+    import io
+    import zipfile
+
+    from docx import Document
+
+    scenario = _prepared_year(sisa, associates)
+    distribution = services.prepare_version(sisa, 2025, scenario)
+    services.freeze(distribution, date(2025, 12, 31))
+    services.mark_paid(distribution, date(2026, 1, 22))
+    login_as("treasurer", org=sisa)
+    nothing = client.post("/o/sisa-test/sisa/attestations", data={"year": "2025"})
+    failed = db.session.scalar(select(Task).where(Task.kind == "sisa.certificates"))
+    assert nothing.status_code == 302 and failed.status == "failed"
+    assert failed.message == "Aucun versement aux associés en 2025 : aucune attestation à produire."
+
+    client.post("/o/sisa-test/sisa/attestations", data={"year": "2026"})
+    task = db.session.scalars(select(Task).where(Task.kind == "sisa.certificates").order_by(Task.id.desc())).first()
+    assert task.status == "done" and task.message == "4 attestation(s) 2026 produite(s)."
+    archive = zipfile.ZipFile(task.result_abspath())
+    assert len(archive.namelist()) == 4
+    helene = next(name for name in archive.namelist() if "brochard" in name.lower())
+    text = "\n".join(p.text for p in Document(io.BytesIO(archive.read(helene))).paragraphs)
+    share = next(s for s in distribution.shares if s.party_id == associates.helene.id)
+    amount = f"{share.amount:,.2f}".replace(",", "\u202f").replace(".", ",")
+    assert "Attestation des sommes versées en 2026" in text and "Hélène BROCHARD" in text
+    assert f"Total versé en 2026 : {amount}" in text.replace("\u00a0", "\u202f")
+    documents = db.session.scalars(select(GeneratedDocument).where(GeneratedDocument.kind == "sisa_certificate")).all()
+    assert len(documents) == 4 and all(d.number.startswith("2026-") for d in documents)
+
+    own = next(d for d in documents if d.subject_id == associates.helene.id)
+    other = next(d for d in documents if d.subject_id != associates.helene.id)
+    login_as("member", org=sisa, user=UserFactory(party=associates.helene))
+    assert client.get(f"/o/sisa-test/documents/files/{own.id}").status_code == 200
+    assert client.get(f"/o/sisa-test/documents/files/{other.id}").status_code in (403, 404)
