@@ -117,5 +117,6 @@ def downgrade():
         batch_op.drop_column('entry_count')
         batch_op.drop_column('fiscal_year')
     op.drop_index('uq_accounting_entries_org_year_final_number', table_name='accounting_entries')
-    with op.batch_alter_table('accounting_entries', schema=None) as batch_op:
-        batch_op.drop_column('final_number')
+    # A plain DROP COLUMN (SQLite 3.35+), not a batch rebuild: rebuilding accounting_entries drops
+    # the table its lines point at, which SQLite's foreign keys refuse once there are entries.
+    op.drop_column('accounting_entries', 'final_number')
