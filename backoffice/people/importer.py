@@ -35,7 +35,9 @@ from backoffice.validation import (
     clean_rpps,
 )
 
-MAX_ROWS = 5000
+# Far above the largest CPTS (about 700 members) and a 5 000-person workbook with its sub-headings
+# and totals; a guard against a wrong file, not a limit of the import.
+MAX_ROWS = 10_000
 
 # The fields of the directory an import may fill, in the template's order, with their French header.
 FIELDS = [
