@@ -75,3 +75,13 @@ def example_rolled_back():
         for obj in list(db.session.identity_map.values()):
             if type(obj).__module__ == "backoffice.accounting.models":
                 db.session.expunge(obj)
+
+
+def post_event_operation(organisation, parties, operation):
+    """The entry of a property test's ``("event", (event, method), amount, day, who)`` operation:
+    ``parties[who]`` when the event names a party."""
+    _, (event, method), amount, day, who = operation
+    needs_party = services.rules.EVENTS[event].needs_party
+    return services.post_event(organisation, event, amount=amount, entry_date=day,
+                               party=parties[who] if needs_party else None, piece_ref="P",
+                               label=f"Opération {event}", payment_method=method)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from backoffice.accounting import opening, reporting, services
 from backoffice.accounting.services import AccountingError, EntryLineSpec
 from backoffice.extensions import db
-from tests.accounting.conftest import example_rolled_back
+from tests.accounting.conftest import example_rolled_back, post_event_operation
 
 YEARS = (2025, 2026, 2027)
 ZERO = Decimal("0.00")
@@ -43,11 +43,7 @@ def _apply(organisation, parties, posted, operation):
     try:
         with db.session.begin_nested():
             if kind == "event":
-                _, (event, method), amount, day, who = operation
-                needs_party = services.rules.EVENTS[event].needs_party
-                posted.append(services.post_event(organisation, event, amount=amount, entry_date=day,
-                                                  party=parties[who] if needs_party else None, piece_ref="P",
-                                                  label=f"Opération {event}", payment_method=method))
+                posted.append(post_event_operation(organisation, parties, operation))
             elif kind == "manual":  # an expense, an asset, a loan or reserves paid through the bank
                 _, amount, day, account = operation
                 posted.append(services.post_entry(organisation, "BQ", day, "M", "Saisie manuelle", [

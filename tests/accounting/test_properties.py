@@ -12,7 +12,7 @@ from backoffice.accounting import reporting, services
 from backoffice.accounting.models import JournalEntry, JournalLine
 from backoffice.accounting.services import AccountingError, EntryLineSpec
 from backoffice.extensions import db
-from tests.accounting.conftest import example_rolled_back
+from tests.accounting.conftest import example_rolled_back, post_event_operation
 
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2)
 days = st.dates(min_value=date(2025, 1, 1), max_value=date(2026, 12, 31))
@@ -31,11 +31,7 @@ EXPENSES = ["6064", "6226", "627", "6251"]
 def _apply(organisation, parties, posted, operation):
     kind = operation[0]
     if kind == "event":
-        _, (event, method), amount, day, who = operation
-        needs_party = services.rules.EVENTS[event].needs_party
-        posted.append(services.post_event(organisation, event, amount=amount, entry_date=day,
-                                          party=parties[who] if needs_party else None, piece_ref="P",
-                                          label=f"Opération {event}", payment_method=method))
+        posted.append(post_event_operation(organisation, parties, operation))
     elif kind == "manual":
         _, parts, day = operation
         lines = [EntryLineSpec(EXPENSES[i % len(EXPENSES)], debit=part) for i, part in enumerate(parts)]
