@@ -31,9 +31,9 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 
-from bench.bench_ledger_export import ADMIN_URL, log, make_app, seed_organisation
+from bench.bench_ledger_export import log, make_app, seed_organisation
+from bench.databases import scratch_database
 
 LINES = 200_000
 ROUNDS = 7
@@ -164,32 +164,11 @@ def main(argv=None):
     failures = []
     for database in (("sqlite", "postgresql") if args.database == "both" else (args.database,)):
         storage = tempfile.mkdtemp(prefix="bench-annual-storage-")
-        name = path = None
         try:
-            if database == "sqlite":
-                path = os.path.join(tempfile.gettempdir(), f"bench-annual-{uuid.uuid4().hex[:8]}.sqlite")
-                url = f"sqlite:///{path}"
-            else:
-                import psycopg
-
-                name = f"maillage_bench_annual_{uuid.uuid4().hex[:8]}"
-                with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-                    admin.execute(f'CREATE DATABASE "{name}"')
-                url = ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + "/" + name
-            failures += run(database, url, storage, line_count, args.quick)
+            with scratch_database(database, "bench-annual") as url:
+                failures += run(database, url, storage, line_count, args.quick)
         finally:
             shutil.rmtree(storage, ignore_errors=True)
-            if path:
-                for suffix in ("", "-journal", "-wal", "-shm"):
-                    try:
-                        os.unlink(path + suffix)
-                    except FileNotFoundError:
-                        pass
-            if name:
-                import psycopg
-
-                with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     log("PASS" if not failures else "FAIL: " + ", ".join(failures))
     return 1 if failures else 0
 

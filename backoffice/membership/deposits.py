@@ -139,15 +139,16 @@ def deposit_context(organisation, deposit, depositor=None):
     cheques = list(db.session.scalars(
         select(MembershipPayment).where(MembershipPayment.cheque_deposit_id == deposit.id)
         .order_by(MembershipPayment.id)))
+    paper_cheques = group_cheques(cheques)
     treasurer = current_holder(organisation, Role.TREASURER, on=deposit.deposited_on)
     return {
         "organisation": organisation_context(organisation),
         "account": {"iban": _spaced(organisation.iban), "bic": organisation.bic or ""},
-        "deposit": {"number": deposit.number, "date": deposit.deposited_on, "count": len(group_cheques(cheques)),
+        "deposit": {"number": deposit.number, "date": deposit.deposited_on, "count": len(paper_cheques),
                     "total": deposit.total},
         "cheques": [{"position": n, "number": c.first.reference or "", "bank": c.first.cheque_bank or "",
                      "drawer": c.drawer, "date": c.first.paid_on, "amount": c.amount}
-                    for n, c in enumerate(group_cheques(cheques), 1)],
+                    for n, c in enumerate(paper_cheques, 1)],
         "place": organisation.city or "",
         "depositor": depositor or (treasurer.display_name if treasurer is not None else organisation.name),
     }
