@@ -1,5 +1,6 @@
-"""Accounting jobs: the exports for accountants (FEC, CSV, XLSX), and the annual accounts for the
-AG (``annual_accounts_file``: XLSX, Word, PDF).
+"""Accounting jobs: the exports for accountants (FEC, CSV, XLSX), the annual accounts for the
+AG (``annual_accounts_file``: XLSX, Word, PDF), and the closing of a fiscal year
+(``close_fiscal_year``: a year of 200,000 lines takes seconds, more than a web request may).
 
 The export itself is ``backoffice.accounting.exporting.export_to_path`` (also used by
 ``flask accounting export``): it streams the lines from the database into the writers, keeps
@@ -69,3 +70,26 @@ def annual_accounts_file(task):
             target.write(data)
     task.report_progress(1, 1, "Comptes annuels prêts")
     task.message = f"Comptes annuels {year} prêts : {filename}."
+
+
+@task_job(queue="default", timeout=1800)
+def close_fiscal_year(task):
+    """Params: ``year``. Closes the fiscal year (``accounting.closing.close_fiscal_year``: every
+    entry validated and definitively numbered, the FEC's fingerprint kept, the year frozen, the
+    definitive AN of the next year posted), with a progress bar per step; no result file. In
+    the runner's one transaction: a refusal (a draft entered since the confirmation, the year
+    already closed, an AN that does not balance) fails the task with the service's French
+    message and nothing is written; run again, it closes or refuses the same way."""
+    from backoffice.accounting.closing import close_fiscal_year as close
+    from backoffice.accounting.opening import current_opening
+
+    year = int(task.params["year"])
+    try:
+        period = close(task.organisation, year, user=task.requested_by, progress=task.report_progress)
+    except AccountingError as error:
+        raise TaskFailed(str(error)) from None
+    opening = current_opening(task.organisation, year + 1)
+    task.log.info("closed fiscal year %s (%d entries, FEC sha256 %s)", year, period.entry_count, period.fec_sha256)
+    task.message = (f"{period} : clôture définitive enregistrée ({period.entry_count} écritures validées et "
+                    "numérotées). Son FEC est désormais définitif"
+                    + (f" ; à-nouveaux {opening.fiscal_year} définitifs ({opening.reference})." if opening else "."))

@@ -272,16 +272,15 @@ def closing_checklist(organisation, year):
 # The closing
 # --------------------------------------------------------------------------------------------
 
-def close_fiscal_year(organisation, year, user=None):
-    """Close the fiscal year starting in ``year``: irreversible (see the module docstring for
-    the steps). Returns the ``ClosedPeriod`` (``kind="year"``, with ``fec_sha256``,
-    ``entry_count`` and ``labels``). Raises ``AccountingError`` in French, with nothing
-    written, when the year is already closed or a blocking check fails. Flushes, never commits."""
-    from backoffice.accounting.periods import validate_entries
+#: The closing's steps as its job reports them (``progress(done, CLOSING_STEPS, message)``).
+CLOSING_STEPS = 6
 
-    ensure_ledger(organisation)
-    year = int(year)
-    start, end = organisation.fiscal_year_bounds(year)
+
+def refuse_closing(organisation, year):
+    """``AccountingError`` in French when the fiscal year starting in ``year`` cannot be closed
+    now (already closed, or a blocking check fails); reads only, so a request may ask it
+    before starting the closing's job."""
+    start, end = organisation.fiscal_year_bounds(int(year))
     if is_year_closed(organisation, year):
         raise AccountingError(f"L'exercice du {start:%d/%m/%Y} au {end:%d/%m/%Y} est déjà clôturé.", "year")
     refusals = [check for check in closing_checklist(organisation, year) if check.refuses]
@@ -289,10 +288,33 @@ def close_fiscal_year(organisation, year, user=None):
         raise AccountingError(
             f"Clôture de l'exercice du {start:%d/%m/%Y} au {end:%d/%m/%Y} refusée : "
             + " ".join(check.message for check in refusals) + " Rien n'a été modifié.", "year")
+
+
+def close_fiscal_year(organisation, year, user=None, progress=None):
+    """Close the fiscal year starting in ``year``: irreversible (see the module docstring for
+    the steps). Returns the ``ClosedPeriod`` (``kind="year"``, with ``fec_sha256``,
+    ``entry_count`` and ``labels``). Raises ``AccountingError`` in French, with nothing
+    written, when the year is already closed or a blocking check fails. Flushes, never commits.
+    ``progress(done, total, message)``, if given, hears each step (the job's progress bar)."""
+    from backoffice.accounting.periods import validate_entries
+
+    def step(done, message):
+        if progress is not None:
+            progress(done, CLOSING_STEPS, message)
+
+    ensure_ledger(organisation)
+    year = int(year)
+    start, end = organisation.fiscal_year_bounds(year)
+    step(0, "Points de contrôle")
+    refuse_closing(organisation, year)
+    step(1, "Validation des écritures")
     validated = validate_entries(organisation, start, end, user=user)
+    step(2, "Numérotation définitive")
     entry_count = assign_final_numbers(organisation, year, start, end)
     labels = label_snapshot(organisation, start, end)
+    step(3, "Empreinte du FEC définitif")
     sha256 = definitive_fec_sha256(organisation, start, end, labels) if entry_count else None
+    step(4, "Enregistrement de la clôture")
     closing = ClosedPeriod(organisation_id=organisation.id, kind=YEAR, start_date=start, end_date=end,
                            closed_by_id=current_actor_id(user), fiscal_year=year, entry_count=entry_count,
                            fec_sha256=sha256, labels=labels)
@@ -303,7 +325,9 @@ def close_fiscal_year(organisation, year, user=None):
     # refuses the closing with it (the caller rolls back).
     from backoffice.accounting.opening import open_next_year
 
+    step(5, "À-nouveaux de l'exercice suivant")
     open_next_year(organisation, year, user=user)
+    step(6, "Exercice clôturé")
     log.info("organisation %s closed fiscal year %s (%d entries, %d validated now, FEC sha256 %s)",
              organisation.id, year, entry_count, validated, sha256)
     return closing

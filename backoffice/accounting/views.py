@@ -428,9 +428,12 @@ def closing():
     what the closing kept)."""
     _books()
     year = _year()
+    from backoffice.tasks.services import active_task
+
     done = closings.year_closing(g.organisation, year)
+    running = None if done else active_task(g.organisation, closing_task_key(year))
     checks = [] if done else closings.closing_checklist(g.organisation, year)
-    return render_template("accounting/closing.html", checks=checks, closing=done,
+    return render_template("accounting/closing.html", checks=checks, closing=done, running=running,
                            refused=any(check.refuses for check in checks), form=CloseYearForm(formdata=None),
                            closed_on=closings.paris_date(done.closed_at) if done else None,
                            **_context(year=year, period=g.organisation.fiscal_year_bounds(year)))
@@ -444,10 +447,24 @@ def close_year(year):
         for error in form.confirm.errors or ["Formulaire expiré : recommencez."]:
             flash(error, "danger")
         return redirect(url_for("accounting.closing", year=year))
-    _apply(lambda: closings.close_fiscal_year(g.organisation, year),
-           lambda period: f"{period} : clôture définitive enregistrée ({period.entry_count} écritures validées et "
-                          "numérotées). Son FEC est désormais définitif.")
-    return redirect(url_for("accounting.closing", year=year))
+    try:  # refuse at once what the job would refuse (already closed, a blocking check)
+        closings.refuse_closing(g.organisation, year)
+    except AccountingError as error:
+        show_refusal(error)
+        return redirect(url_for("accounting.closing", year=year))
+    # A year of 200,000 lines takes seconds to close: a job does it, the task page shows it.
+    from backoffice.tasks.services import start_task
+    from jobs.accounting import close_fiscal_year
+
+    start, end = g.organisation.fiscal_year_bounds(year)
+    task = start_task(organisation=g.organisation, user=current_user, kind="accounting.close",
+                      label=f"Clôture de l'exercice du {start:%d/%m/%Y} au {end:%d/%m/%Y}", job=close_fiscal_year,
+                      params={"year": year}, dedupe_key=closing_task_key(year))
+    return redirect(url_for("tasks.show", task_id=task.id))
+
+
+def closing_task_key(year):
+    return f"accounting.close:{int(year)}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -278,8 +278,11 @@ def test_closing_checklist_then_the_confirmed_closing(client, treasurer, books, 
     assert "Cochez la case pour confirmer la clôture" in _text(unconfirmed)
     assert db.session.scalar(select(func.count()).select_from(ClosedPeriod)) == 0
     done = client.post(BASE + "/closing/2026", data={"confirm": "y"}, follow_redirects=True)
+    # The closing is a task (run inline in the tests; tests/accounting/test_closing_job.py: a worker).
+    assert "Clôture de l&#39;exercice du 01/01/2026 au 31/12/2026" in _text(done)
     assert "clôture définitive enregistrée (1 écritures validées" in _text(done)
-    assert "Exercice clôturé le" in _text(done) and "Empreinte SHA-256 du FEC définitif" in _text(done)
+    closed = _text(client.get(BASE + "/closing?year=2026"))
+    assert "Exercice clôturé le" in closed and "Empreinte SHA-256 du FEC définitif" in closed
     assert db.session.scalar(select(ClosedPeriod.kind)) == "year"
     entry = db.session.scalar(select(JournalEntry))
     assert "N° définitif" in _text(client.get(BASE + f"/entries/{entry.id}"))
