@@ -623,7 +623,10 @@ ROUTES.update({
         "add_income", "add_deduction", "remove_deduction", "post_deductions", "edit_associate", "create_scenario",
         "edit_scenario", "remove_points", "new_meeting", "edit_meeting", "delete_meeting", "import_meetings",
         "import_meetings_preview", "import_meetings_confirm", "prepare_version", "freeze", "discard", "mark_paid",
-        "start_statements", "start_summary", "start_transfer_file", "start_certificates")},
+        "start_statements", "start_summary", "start_transfer_file", "start_certificates", "save_aci_grid",
+        "settle_refund")},
+    "sisa.aci_expected": STAFF,
+    "sisa.refunds": STAFF,
     "sisa.meetings": STAFF,
     "sisa.distributions": STAFF,
     "sisa.distribution": STAFF,
@@ -633,7 +636,9 @@ ROUTES.update({
 URL_ARGS.update({
     **{f"sisa.{name}": (lambda o: {"year": 2025}) for name in (
         "year", "add_income", "add_deduction", "post_deductions", "associates", "keys", "create_scenario", "points",
-        "simulation", "meetings", "new_meeting", "distributions", "prepare_version")},
+        "simulation", "meetings", "new_meeting", "distributions", "prepare_version", "aci_expected", "save_aci_grid",
+        "refunds")},
+    "sisa.settle_refund": lambda o: {"refund_id": o.sisa_refund.id},
     **{f"sisa.{name}": (lambda o: {"distribution_id": o.sisa_distribution.id}) for name in (
         "distribution", "freeze", "discard", "mark_paid", "start_statements", "start_summary", "start_transfer_file")},
     **{f"sisa.{name}": (lambda o: {"meeting_id": o.sisa_meeting.id}) for name in ("edit_meeting", "delete_meeting")},
@@ -703,7 +708,21 @@ def _sisa_distribution(o):
     return services.freeze(services.prepare_version(o.organisation, 2025, o.sisa_scenario), date(2025, 12, 31))
 
 
+def _sisa_refund(o):
+    from decimal import Decimal
+
+    from backoffice.extensions import db
+    from backoffice.sisa.models import SisaRefund
+
+    refund = SisaRefund(organisation_id=o.organisation.id, year=2025, distribution_id=o.sisa_distribution.id,
+                        party_id=o.sisa_associate.id, amount=Decimal("100.00"))
+    db.session.add(refund)
+    db.session.flush()
+    return refund
+
+
 OBJECTS.update({
+    "sisa_refund": _sisa_refund,  # 100,00 € owed back by the associate, on version 1
     "sisa_distribution": _sisa_distribution,  # version 1 of 2025, validated
     "sisa_meeting": _sisa_meeting,
     "sisa_import_token": _sisa_import_token,  # a stored meetings file whose one line is valid

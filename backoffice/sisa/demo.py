@@ -1,6 +1,7 @@
 """Demo of the SISA Pôle de Santé Libéral du Pays de Mayenne, 2025: ACI advance and balance, an
 ETP programme, deductions (posted), mission points, a year of coordination meetings, three keys
-in two scenarios, the associates' bank details (one missing) and a validated distribution.
+in two scenarios, the associates' bank details (one missing), a validated distribution and the
+points grid of the expected ACI (illustrative points, not a copy of the contract's).
 
 Deterministic (fixed seed) and idempotent: nothing is added once the year has income. Everything
 goes through the services, so the books get their entries as in real use.
@@ -61,6 +62,24 @@ def pays_de_mayenne(organisation):
     db.session.flush()
 
 
+# (indicator, fixed points, variable points for 4 000 patients, achievement %): the demo's own figures.
+ACI_GRID = [("Accès aux soins : horaires d'ouverture et soins non programmés", "800", "", ""),
+            ("Missions de santé publique", "", "700", ""),
+            ("Fonction de coordination", "1700", "1100", ""),
+            ("Protocoles pluriprofessionnels", "", "800", "75"),
+            ("Concertation pluriprofessionnelle", "", "1000", ""),
+            ("Formation des jeunes professionnels", "450", "", ""),
+            ("Système d'information (niveau avancé)", "9400", "", "")]
+
+
+def _aci_grid(organisation):
+    from backoffice.sisa import aci
+
+    if aci.grid(organisation, YEAR) is None:
+        aci.save_grid(organisation, YEAR, point_value="7", advance_percentage="60", reference_patients="4000",
+                      patients="5200", rows=[aci.IndicatorRow(*row) for row in ACI_GRID])
+
+
 def _bank_details(organisation, parties, rng):
     """A valid IBAN for every associate but one (the transfer file then names who is missing)."""
     from schwifty import IBAN
@@ -88,6 +107,7 @@ def _meetings(organisation, rows, rng):
 def step(organisations_by_slug):
     if "sisa-pays-de-mayenne" in organisations_by_slug:
         pays_de_mayenne(organisations_by_slug["sisa-pays-de-mayenne"])
+        _aci_grid(organisations_by_slug["sisa-pays-de-mayenne"])
 
 
 if step not in DEMO_STEPS:

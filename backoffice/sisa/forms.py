@@ -63,3 +63,24 @@ class MeetingForm(FlaskForm):
     duration = StringField("Durée", validators=[InputRequired(REQUIRED), Length(max=20)])
     kind = SelectField("Type", choices=MeetingKind.choices())
     theme = StringField("Thème", validators=[InputRequired(REQUIRED), Length(max=200)])
+
+
+class IndicatorRowForm(Form):
+    label = StringField("Indicateur", validators=[Optional(), Length(max=200)])
+    fixed_points = StringField("Points fixes", validators=[Optional()])
+    variable_points = StringField("Points variables", validators=[Optional()])
+    achievement = StringField("Atteinte (%)", validators=[Optional()])
+
+
+class AciGridForm(FlaskForm):
+    """The ACI points grid of a contract year (the numbers are checked by ``aci.save_grid``)."""
+
+    point_value = StringField("Valeur du point (€)", validators=[InputRequired(REQUIRED)])
+    advance_percentage = StringField("Avance (% de la rémunération)", validators=[InputRequired(REQUIRED)])
+    reference_patients = StringField("Patientèle de référence", validators=[InputRequired(REQUIRED)])
+    patients = StringField("Patients dont le médecin traitant exerce dans la structure", validators=[Optional()])
+    indicators = FieldList(FormField(IndicatorRowForm), min_entries=1, max_entries=40)
+
+
+class SettleRefundForm(FlaskForm):
+    settled_on = FrenchDateField("Reçu le", validators=[InputRequired(REQUIRED)])

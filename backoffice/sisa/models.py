@@ -413,3 +413,119 @@ def _keep_frozen_share_row(mapper, connection, share):
     if _status_of(connection, share.distribution_id) not in (None, DistributionStatus.DRAFT.value):
         raise FrozenDistributionChanged("Une répartition validée ne peut plus être modifiée : créez une nouvelle "
                                         "version qui la remplace.")
+
+
+# --------------------------------------------------------------------------------------------
+# Expected ACI: the points grid of a contract year and the indicators reached
+# --------------------------------------------------------------------------------------------
+
+class SisaAciGrid(TimestampMixin, db.Model):
+    """The ACI points grid of a contract year as the SISA keeps it (editable: the grid changes
+    with the avenants): the value of a point, the share paid as an advance, the reference
+    patientèle the variable points are scaled against and the structure's own patientèle
+    (patients whose médecin traitant is in the structure)."""
+
+    __tablename__ = "sisa_aci_grids"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("organisation_id", "year", name="uq_sisa_aci_grids_org_year"),
+                      CheckConstraint("point_value > 0", name="point_value_positive"),
+                      CheckConstraint("advance_percentage >= 0 AND advance_percentage <= 100",
+                                      name="advance_percentage_range"),
+                      CheckConstraint("reference_patients > 0", name="reference_patients_positive"),
+                      CheckConstraint("patients >= 0", name="patients_not_negative"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    point_value: Mapped[Decimal] = mapped_column(Money, default=Decimal("7.00"))
+    advance_percentage: Mapped[Decimal] = mapped_column(Percentage, default=Decimal("60.00"))
+    reference_patients: Mapped[int] = mapped_column(Integer, default=4000)
+    patients: Mapped[int] = mapped_column(Integer, default=0)
+
+    indicators = relationship("SisaAciIndicator", back_populates="grid", order_by="SisaAciIndicator.position",
+                              cascade="all, delete-orphan")
+
+    def __str__(self):
+        return f"Grille ACI {self.year}"
+
+
+class SisaAciIndicator(db.Model):
+    """An indicator of the grid: its fixed points, its variable points (for the reference
+    patientèle) and how far the structure reached it (0 to 100 %)."""
+
+    __tablename__ = "sisa_aci_indicators"
+    __audited__ = True
+    __scoped_through__ = "grid"
+    __table_args__ = (UniqueConstraint("grid_id", "position", name="uq_sisa_aci_indicators_grid_position"),
+                      CheckConstraint("fixed_points >= 0 AND variable_points >= 0", name="points_not_negative"),
+                      CheckConstraint("achievement >= 0 AND achievement <= 100", name="achievement_range"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("sisa_aci_grids.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(200))
+    fixed_points: Mapped[Decimal] = mapped_column(Quantity, default=Decimal(0))
+    variable_points: Mapped[Decimal] = mapped_column(Quantity, default=Decimal(0))
+    achievement: Mapped[Decimal] = mapped_column(Percentage, default=Decimal(100))
+
+    grid = relationship(SisaAciGrid, back_populates="indicators")
+
+    def __str__(self):
+        return f"Indicateur ACI « {self.label} »"
+
+
+# --------------------------------------------------------------------------------------------
+# Refunds: what a correction takes back from an associate already paid more
+# --------------------------------------------------------------------------------------------
+
+class RefundStatus(_Labelled):
+    OWED = "owed"
+    SETTLED = "settled"
+
+    @staticmethod
+    def _labels():
+        return {RefundStatus.OWED: "À rembourser", RefundStatus.SETTLED: "Remboursé"}
+
+
+class SisaRefund(TimestampMixin, db.Model):
+    """An associate owes back what a correction took from a share he was already paid: posted as
+    a receivable when the correction is validated (``entry``), then settled when his payment
+    comes (``settlement_entry``, lettered against it). Never deleted."""
+
+    __tablename__ = "sisa_refunds"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("distribution_id", "party_id", name="uq_sisa_refunds_distribution_party"),
+                      CheckConstraint("amount > 0", name="amount_positive"),
+                      _values_check("status", RefundStatus, "status"),
+                      Index("ix_sisa_refunds_org_year", "organisation_id", "year"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    distribution_id: Mapped[int] = mapped_column(ForeignKey("sisa_distributions.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(20), default=RefundStatus.OWED.value)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_entries.id"))
+    settled_on: Mapped[date | None] = mapped_column(Date)
+    settlement_entry_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_entries.id"))
+
+    distribution = relationship(SisaDistribution)
+    party = relationship("Party")
+    entry = relationship("JournalEntry", foreign_keys=[entry_id])
+    settlement_entry = relationship("JournalEntry", foreign_keys=[settlement_entry_id])
+
+    @property
+    def status_label(self):
+        return RefundStatus(self.status).label
+
+    def __str__(self):
+        return f"Remboursement {self.year} de {self.party.display_name if self.party else self.party_id} : " \
+               f"{format_money(self.amount)}"
+
+
+REFUND_LIFECYCLE = Lifecycle("sisa_refund", {
+    RefundStatus.OWED: {RefundStatus.SETTLED},
+    RefundStatus.SETTLED: set(),
+}, noun="le remboursement", verbs={(RefundStatus.OWED, RefundStatus.SETTLED): "Enregistrer le remboursement"})
+REFUND_LIFECYCLE.bind(SisaRefund)

@@ -36,6 +36,10 @@ HUNDRED = Decimal("100")
 DEDUCTION_ACCOUNTS = {DeductionKind.COORDINATOR: "6226", DeductionKind.SOFTWARE: "651",
                       DeductionKind.ACCOUNTANT: "6226", DeductionKind.OTHER: "658", DeductionKind.RESERVE: None}
 ACCRUED_ACCOUNT = "408"
+# What an associate owes back after a correction: a receivable on his auxiliary account of 467
+# *Autres comptes débiteurs*, moved out of his current account 4551 (an associate's current
+# account is not left in debit).
+REFUND_ACCOUNT = "467"
 # The income events of the accounting module: the ACI is turnover (7061), other team funding a subsidy (74).
 INCOME_EVENTS = {IncomeKind.ADVANCE: "aci_income", IncomeKind.BALANCE: "aci_income",
                  IncomeKind.OTHER: "subsidy_received"}
@@ -765,13 +769,42 @@ def paid_in(organisation, year):
     return dict(paid)
 
 
+@dataclass(frozen=True)
+class LastYear:
+    """The version in force of the year before (None if there is none) and its amounts by party."""
+
+    year: int
+    version: object
+    amounts: dict
+
+    @property
+    def total(self):
+        return sum(self.amounts.values(), ZERO) if self.version is not None else None
+
+    def amount(self, party_id):
+        """His amount last year (0 if he was not in it), or None when the year has no version."""
+        return self.amounts.get(party_id, ZERO) if self.version is not None else None
+
+    def difference(self, party_id, amount):
+        last = self.amount(party_id)
+        return None if last is None else amount - last
+
+
+def last_year(organisation, year):
+    """``LastYear`` of ``year``: what the version in force of ``year - 1`` gave each associate."""
+    version = current_version(organisation, year - 1)
+    return LastYear(year - 1, version, {s.party_id: s.amount for s in version.shares} if version else {})
+
+
 def summary_table(distribution):
     """``(header, rows)`` of a distribution version's summary (every associate, by name: his days
     of presence, hours, mission points, each key's part, his total), and a total row; amounts as
     ``Decimal`` for the spreadsheet writers to format the French way."""
     keys = sorted(distribution.inputs["keys"], key=lambda k: k["position"])
+    before = last_year(_organisation(distribution), distribution.year)
     header = (["Associé", "Profession", "Jours de présence", "Heures", "Points de mission"]
-              + [f"{k['label']} ({k['percentage'].replace('.', ',')} %)" for k in keys] + ["Total"])
+              + [f"{k['label']} ({k['percentage'].replace('.', ',')} %)" for k in keys] + ["Total"]
+              + [f"Total {before.year}", f"Écart avec {before.year}"])
     parties = parties_by_id(s.party_id for s in distribution.shares)
     shares = sorted(distribution.shares, key=lambda s: (parties[s.party_id].sort_name, s.party_id))
     rows, totals = [], [Decimal(0)] * len(keys)
@@ -780,8 +813,16 @@ def summary_table(distribution):
         parts = [Decimal(detail["keys"].get(str(k["position"]), "0")) for k in keys]
         totals = [t + p for t, p in zip(totals, parts)]
         rows.append([party.display_name, getattr(party, "profession_label", "") or "", detail["days"],
-                     Decimal(detail["hours"]), Decimal(detail["points"]), *parts, share.amount])
-    rows.append(["Total", "", None, None, None, *totals, sum((s.amount for s in shares), Decimal(0))])
+                     Decimal(detail["hours"]), Decimal(detail["points"]), *parts, share.amount,
+                     before.amount(share.party_id), before.difference(share.party_id, share.amount)])
+    total = sum((s.amount for s in shares), Decimal(0))
+    # The associates of last year who are no longer there: their amount makes last year's total.
+    gone = sorted((pid for pid in before.amounts if pid not in parties), key=lambda pid: pid)
+    for party in sorted(parties_by_id(gone).values(), key=lambda p: (p.sort_name, p.id)):
+        rows.append([party.display_name, getattr(party, "profession_label", "") or "", 0, None, None,
+                     *[None] * len(keys), Decimal("0.00"), before.amount(party.id), -before.amount(party.id)])
+    rows.append(["Total", "", None, None, None, *totals, total, before.total,
+                 None if before.total is None else total - before.total])
     return header, rows
 
 
@@ -813,6 +854,7 @@ def freeze(distribution, entry_date):
     except AccountingError as error:
         raise _refuse(error) from None
     if previous is not None:
+        _claim_refunds(organisation, distribution, entry_date)
         move(previous, DistributionStatus.SUPERSEDED, reason=f"Remplacée par la version {distribution.version}")
     move(distribution, DistributionStatus.FROZEN)
     db.session.flush()
@@ -845,14 +887,21 @@ def _post_differences(organisation, distribution, entry_date, piece, label, sour
 
 
 def payable(distribution):
-    """{party id: what is still to pay him}: his amount less what earlier versions paid him
-    (negative: he was overpaid and owes it back)."""
+    """{party id: what is still to pay him}: his amount less what earlier versions paid him, net
+    of the refunds they claimed back (negative: he was overpaid and owes it back)."""
+    from backoffice.sisa.models import SisaRefund
+
     paid = defaultdict(lambda: ZERO)
-    earlier = distribution.supersedes
+    earlier, earlier_ids = distribution.supersedes, []
     while earlier is not None:
+        earlier_ids.append(earlier.id)
         for share in earlier.shares:
             paid[share.party_id] += Decimal(share.detail.get("paid", "0"))
         earlier = earlier.supersedes
+    if earlier_ids:
+        for party_id, amount in db.session.execute(select(SisaRefund.party_id, SisaRefund.amount).where(
+                SisaRefund.distribution_id.in_(earlier_ids))):
+            paid[party_id] -= amount
     amounts = {s.party_id: s.amount for s in distribution.shares}
     return {pid: amounts.get(pid, ZERO) - paid[pid] for pid in set(amounts) | set(paid)}
 
@@ -930,3 +979,90 @@ def shares_of(organisation, party):
             SisaDistribution.organisation_id == organisation.id, SisaDistributionShare.party_id == party.id,
             SisaDistribution.status.in_([DistributionStatus.FROZEN.value, DistributionStatus.PAID.value]))
         .order_by(SisaDistribution.year.desc())))
+
+
+# --------------------------------------------------------------------------------------------
+# Refunds: a correction that gives an associate less than he was already paid
+# --------------------------------------------------------------------------------------------
+
+def _claim_refunds(organisation, distribution, entry_date):
+    """For each associate the correction ``distribution`` leaves overpaid, a refund owed: posted
+    D 467 / C 4551 on his auxiliary accounts (his current account, debited by the correction,
+    is settled; the receivable is followed on 467), once (source ``sisa_refunds:<id>``)."""
+    from backoffice.accounting.services import event_accounts
+    from backoffice.sisa.models import SisaRefund
+
+    owed = sorted((pid, -amount) for pid, amount in payable(distribution).items() if amount < 0)
+    if not owed:
+        return []
+    journal, _, associates_account = event_accounts(organisation, "sisa_distribution")
+    parties = parties_by_id(pid for pid, _ in owed)
+    refunds = []
+    for party_id, amount in owed:
+        refund = SisaRefund(organisation_id=organisation.id, year=distribution.year, distribution_id=distribution.id,
+                            party_id=party_id, amount=amount)
+        db.session.add(refund)
+        db.session.flush()
+        party = parties[party_id]
+        try:
+            refund.entry = post_entry(
+                organisation, journal, entry_date, f"SISA-{distribution.year}-V{distribution.version}-R{party_id}",
+                f"Trop-perçu répartition ACI {distribution.year} v{distribution.version} – {party.display_name}"[:200],
+                [EntryLineSpec(REFUND_ACCOUNT, debit=amount, party=party),
+                 EntryLineSpec(associates_account, credit=amount, party=party)],
+                source=posting_source(SisaRefund, refund.id))
+        except AccountingError as error:
+            raise _refuse(error) from None
+        refunds.append(refund)
+    db.session.flush()
+    return refunds
+
+
+def refunds(organisation, year=None):
+    """The refunds owed by associates (of ``year``, or all), the ones still owed first."""
+    from backoffice.sisa.models import RefundStatus, SisaRefund
+
+    query = select(SisaRefund).where(SisaRefund.organisation_id == organisation.id)
+    if year is not None:
+        query = query.where(SisaRefund.year == year)
+    rows = list(db.session.scalars(query.order_by(SisaRefund.year.desc(), SisaRefund.id)))
+    return sorted(rows, key=lambda r: (r.status != RefundStatus.OWED.value, -r.year, r.id))
+
+
+def refunds_of(distribution):
+    """{party id: SisaRefund} claimed by ``distribution``."""
+    from backoffice.sisa.models import SisaRefund
+
+    return {r.party_id: r for r in db.session.scalars(select(SisaRefund).where(
+        SisaRefund.distribution_id == distribution.id))}
+
+
+def settle_refund(refund, settled_on):
+    """The associate paid back: D bank / C 467 his auxiliary account (lettered with the
+    receivable), the refund settled on ``settled_on``."""
+    from backoffice.accounting.services import event_accounts
+    from backoffice.lifecycle import move
+    from backoffice.sisa.models import RefundStatus, SisaRefund
+
+    if refund.status != RefundStatus.OWED.value:
+        raise SisaError(f"Ce remboursement est déjà enregistré (le {refund.settled_on:%d/%m/%Y}).")
+    if settled_on is None:
+        raise SisaError("Indiquez la date de réception du remboursement.", "settled_on")
+    if refund.entry is not None and settled_on < refund.entry.entry_date:
+        raise SisaError(f"Un remboursement reçu le {settled_on:%d/%m/%Y}, avant la correction qui l'a demandé "
+                        f"({refund.entry.entry_date:%d/%m/%Y}) ? Vérifiez la date.", "settled_on")
+    organisation = _organisation(refund.distribution)
+    journal, _, bank = event_accounts(organisation, "sisa_distribution_paid")
+    try:
+        refund.settlement_entry = post_entry(
+            organisation, journal, settled_on, f"SISA-{refund.year}-RBT{refund.id}",
+            f"Remboursement trop-perçu ACI {refund.year} – {refund.party.display_name}"[:200],
+            [EntryLineSpec(bank, debit=refund.amount), EntryLineSpec(REFUND_ACCOUNT, credit=refund.amount,
+                                                                     party=refund.party)],
+            source=posting_source(SisaRefund, refund.id, "settled"))
+    except AccountingError as error:
+        raise _refuse(error) from None
+    refund.settled_on = settled_on
+    move(refund, RefundStatus.SETTLED)
+    db.session.flush()
+    return refund

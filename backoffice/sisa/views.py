@@ -13,10 +13,11 @@ from backoffice.people.models import Party
 from backoffice.sisa import services
 from backoffice.people import services as people_services
 from backoffice.people.forms import ImportForm
-from backoffice.sisa.forms import (KEY_ROWS, AssociateForm, DeductionForm, IncomeForm, KeysForm, MeetingForm,
-                                   PointsForm, PostDeductionsForm, ScenarioForm)
+from backoffice.sisa import aci
+from backoffice.sisa.forms import (KEY_ROWS, AciGridForm, AssociateForm, DeductionForm, IncomeForm, KeysForm,
+                                   MeetingForm, PointsForm, PostDeductionsForm, ScenarioForm, SettleRefundForm)
 from backoffice.sisa.models import (SisaDeduction, SisaDistribution, SisaIncome, SisaMeeting, SisaMissionPoints,
-                                   SisaScenario)
+                                   SisaRefund, SisaScenario)
 
 bp = org_blueprint("sisa", __name__, url_prefix="/sisa")
 
@@ -113,6 +114,47 @@ def post_deductions(year):
     flash(f"{len(posted)} retenue(s) comptabilisée(s)." if posted else "Toutes les retenues sont déjà comptabilisées.",
           "success")
     return redirect(url_for(".year", year=year))
+
+
+# --- expected ACI ----------------------------------------------------------------------------
+
+def _aci_page(year, form=None, status=200):
+    if form is None:
+        start, indicators = aci.starting_grid(g.organisation, year)
+        rows = [{"label": i.label, "fixed_points": services.format_plain(i.fixed_points),
+                 "variable_points": services.format_plain(i.variable_points),
+                 "achievement": services.format_plain(i.achievement)} for i in indicators]
+        form = AciGridForm(formdata=None, data={
+            "point_value": services.format_plain(start.point_value),
+            "advance_percentage": services.format_plain(start.advance_percentage),
+            "reference_patients": str(start.reference_patients), "patients": str(start.patients or ""),
+            "indicators": rows + [{}] * max(aci.INDICATOR_ROWS - len(rows), 3)})
+    history = aci.history(g.organisation)
+    return render_template("sisa/aci.html", year=year, form=form, comparison=aci.comparison(g.organisation, year),
+                           history=history, chart=aci.chart(history)), status
+
+
+@bp.route("/<int:year>/aci")
+@permission_required(VIEW)
+def aci_expected(year):
+    return _aci_page(_check_year(year))
+
+
+@bp.route("/<int:year>/aci", methods=["POST"])
+@permission_required(MANAGE)
+def save_aci_grid(year):
+    form = AciGridForm()
+    if not form.validate_on_submit():
+        return _aci_page(_check_year(year), form, 422)
+    try:
+        aci.save_grid(g.organisation, _check_year(year), point_value=form.point_value.data,
+                      advance_percentage=form.advance_percentage.data,
+                      reference_patients=form.reference_patients.data, patients=form.patients.data,
+                      rows=[aci.IndicatorRow(**row) for row in form.indicators.data])
+    except ServiceError as error:
+        return _aci_page(year, form, show_refusal(error))
+    flash(f"Grille ACI {year} enregistrée.", "success")
+    return redirect(url_for(".aci_expected", year=year))
 
 
 # --- associates ----------------------------------------------------------------------------
@@ -277,6 +319,7 @@ def simulation(year):
         except ServiceError as refusal:
             error = str(refusal)
     return render_template("sisa/simulation.html", year=year, scenarios=scenarios, scenario=scenario, other=other,
+                           last_year=services.last_year(g.organisation, year) if result else None,
                            result=result, other_result=other_result, error=error,
                            comparison=services.compare(result, other_result) if result else {})
 
@@ -448,7 +491,8 @@ def distribution(distribution_id):
     version = get_or_404(SisaDistribution, distribution_id)
     return render_template("sisa/distribution.html", distribution=version, year=version.year,
                            differences=services.differences(version), identical=services.recomputes_identically(version),
-                           payable=services.payable(version),
+                           payable=services.payable(version), last_year=services.last_year(g.organisation, version.year),
+                           refunds=services.refunds_of(version),
                            documents=generated.current_documents(g.organisation, STATEMENT_KIND, version.shares),
                            today=date.today())
 
@@ -587,3 +631,33 @@ def _sisa_template_values():
         return profession.label if profession else (code or "")
 
     return {"today_year": date.today().year, "profession_label": profession_label}
+
+
+# --- refunds owed by associates after a correction ------------------------------------------
+
+def _refunds_page(year, form=None, status=200):
+    return render_template("sisa/refunds.html", year=year, rows=services.refunds(g.organisation, year),
+                           form=form or SettleRefundForm(formdata=None, settled_on=date.today())), status
+
+
+@bp.route("/<int:year>/remboursements")
+@permission_required(VIEW)
+def refunds(year):
+    return _refunds_page(_check_year(year))
+
+
+@bp.route("/remboursements/<int:refund_id>/recu", methods=["POST"])
+@permission_required(MANAGE)
+def settle_refund(refund_id):
+    refund = get_or_404(SisaRefund, refund_id)
+    form = SettleRefundForm()
+    if not form.validate_on_submit():
+        return _refunds_page(refund.year, form, 422)
+    try:
+        with db.session.begin_nested():
+            services.settle_refund(refund, form.settled_on.data)
+    except ServiceError as error:
+        return _refunds_page(refund.year, form, show_refusal(error))
+    flash(f"Remboursement de {refund.party.display_name} enregistré et comptabilisé "
+          f"({services.describe_amount(refund.amount)}).", "success")
+    return redirect(url_for(".refunds", year=refund.year))

@@ -219,6 +219,20 @@ def sign_in(page, email, password, base_url=""):
 
 # --- seeding, for live_app.run ---------------------------------------------------------------
 
+def empty_books():
+    """Delete the test's journal entries (``live_app.run(empty_books)`` before the reset): on
+    SQLite the live server's reset deletes rows, which the accounting guards refuse for posted
+    entries (PostgreSQL's TRUNCATE does not fire them)."""
+    from backoffice.accounting.db_guards import suspended
+
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    with suspended(connection):
+        connection.execute(text("DELETE FROM accounting_lines"))
+        connection.execute(text("DELETE FROM accounting_entries"))
+
+
 def seed_organisation(slug="cpts-test", name="CPTS de Test", kind="cpts"):
     """The organisation ``slug`` (created if missing); returns its id."""
     from backoffice.organisations.models import Organisation, OrganisationKind

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from tests.browser.conftest import seed_organisation, seed_user
+from tests.browser.conftest import empty_books, seed_organisation, seed_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_db_transaction]
 
@@ -19,25 +19,10 @@ PASSWORD = "une phrase assez longue"
 ANNE = "anne.lefloch@example.org"
 
 
-def _empty_books():
-    """Delete this test's journal entries: on SQLite the live server's reset deletes rows, which
-    the accounting guards refuse for posted entries (PostgreSQL's TRUNCATE does not fire them)."""
-    from sqlalchemy import text
-
-    from backoffice.accounting.db_guards import suspended
-
-    connection = db.session.connection()
-    if connection.dialect.name != "sqlite":
-        return
-    with suspended(connection):
-        connection.execute(text("DELETE FROM accounting_lines"))
-        connection.execute(text("DELETE FROM accounting_entries"))
-
-
 @pytest.fixture(autouse=True)
 def _books_emptied_before_reset(live_app):
     yield
-    live_app.run(_empty_books)
+    live_app.run(empty_books)
 
 
 def seed_world():

@@ -94,12 +94,12 @@ def test_the_summary_table_of_a_validated_version(client, login_as, sisa, associ
     sheet = openpyxl.load_workbook(task.result_abspath()).active
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert rows[0][:5] == ["Associé", "Profession", "Jours de présence", "Heures", "Points de mission"]
-    assert rows[0][5:] == ["Part égale (100,00 %)", "Total"]
+    assert rows[0][5:] == ["Part égale (100,00 %)", "Total", "Total 2024", "Écart avec 2024"]
     body, total = rows[1:-1], rows[-1]
     assert [r[0] for r in body] == ["Hélène BROCHARD", "Paul CHEVALIER", "Erwan FOUQUET", "Soizic LE GOFF"]  # by name
     assert body[2][1:3] == ["Pharmacien", 199]  # joined during the year: fewer days of presence
-    assert sum(Decimal(str(r[-1])) for r in body) == Decimal("10000.00") == Decimal(str(total[-1]))
-    assert total[0] == "Total"
+    assert sum(Decimal(str(r[6])) for r in body) == Decimal("10000.00") == Decimal(str(total[6]))
+    assert total[0] == "Total" and {r[7] for r in rows[1:]} == {None}  # no version of 2024 to compare with
 
 
 def test_yearly_certificates_of_what_each_associate_was_paid(client, login_as, sisa, associates):
@@ -137,3 +137,41 @@ def test_yearly_certificates_of_what_each_associate_was_paid(client, login_as, s
     login_as("member", org=sisa, user=UserFactory(party=associates.helene))
     assert client.get(f"/o/sisa-test/documents/files/{own.id}").status_code == 200
     assert client.get(f"/o/sisa-test/documents/files/{other.id}").status_code in (403, 404)
+
+
+def test_last_year_is_compared_per_associate_and_in_total(client, login_as, sisa, associates):
+    import csv
+    import io
+
+    # 2024: 9 000,00 € in equal parts among the three associates of the whole year (Erwan joined in 2025).
+    services.record_income(sisa, 2024, "balance", "Solde ACI 2024", date(2025, 4, 15), Decimal("9000.00"))
+    old = services.create_scenario(sisa, 2024, "Règlement intérieur")
+    services.set_keys(old, [KeyRow("Part égale", "100", "equal")])
+    services.freeze(services.prepare_version(sisa, 2024, old), date(2024, 12, 31))
+    scenario = _prepared_year(sisa, associates)
+    distribution = services.freeze(services.prepare_version(sisa, 2025, scenario), date(2025, 12, 31))
+    amounts = {s.party_id: s.amount for s in distribution.shares}
+    login_as("treasurer", org=sisa)
+    page = client.get(f"/o/sisa-test/sisa/repartitions/{distribution.id}").get_data(as_text=True)
+
+    def money(value):
+        return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",") + "\u00a0€"
+
+    assert "Écart avec 2024" in page and "Comparaison avec la version 1 de 2024" in page
+    assert f'data-change>{money(amounts[associates.paul.id] - 3000)}' in page
+    assert f'data-change>{money(amounts[associates.erwan.id])}' in page  # new in 2025: all of it is a change
+    assert f'id="last-year-total">{money(Decimal("9000.00"))}' in page
+    assert f'id="last-year-change">{money(Decimal("1000.00"))}' in page
+    simulation = client.get(f"/o/sisa-test/sisa/2025/simulation?scenario={scenario.id}").get_data(as_text=True)
+    assert "Écart avec 2024" in simulation
+
+    client.post(f"/o/sisa-test/sisa/repartitions/{distribution.id}/tableau", data={"format": "csv"})
+    task = db.session.scalar(select(Task).where(Task.kind == "sisa.summary"))
+    with open(task.result_abspath(), encoding="utf-8-sig") as f:
+        rows = list(csv.reader(io.StringIO(f.read()), delimiter=";"))
+    assert rows[0][-3:] == ["Total", "Total 2024", "Écart avec 2024"]
+    paul = next(r for r in rows if r[0] == "Paul CHEVALIER")
+    assert paul[-2:] == ["3000,00", f"{amounts[associates.paul.id] - 3000:.2f}".replace(".", ",")]
+    erwan = next(r for r in rows if r[0] == "Erwan FOUQUET")
+    assert erwan[-2] == "0,00"
+    assert rows[-1][0] == "Total" and rows[-1][-3:] == ["10000,00", "9000,00", "1000,00"]
