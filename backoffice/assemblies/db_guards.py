@@ -1,6 +1,7 @@
 """Database triggers: a vote is recorded only while its resolution is open, and never changed.
 
-On ``assembly_participations``, ``assembly_open_votes`` and ``assembly_secret_ballots``: an
+On ``assembly_participations``, ``assembly_open_votes``, ``assembly_secret_ballots`` and
+``assembly_sealed_ballots`` (the inbox the close empties into the box, while still open): an
 INSERT is refused unless the resolution's status is ``open`` (on PostgreSQL the resolution row
 is read ``FOR SHARE``, so a vote cannot slip in while another transaction closes it), and any
 UPDATE is refused (the ballot box is append-only). A closed resolution's counts and final hash
@@ -10,7 +11,7 @@ cannot change either. Deletes are left to the cascades (emptying a test or demo 
 """
 from sqlalchemy import DDL, event
 
-VOTE_TABLES = ("assembly_participations", "assembly_open_votes", "assembly_secret_ballots")
+VOTE_TABLES = ("assembly_participations", "assembly_open_votes", "assembly_secret_ballots", "assembly_sealed_ballots")
 RESOLUTION_FROZEN = ("status", "room_for", "room_against", "room_abstain", "final_hash", "title", "text",
                      "majority", "secret", "assembly_id", "casting_vote")
 MSG_NOT_OPEN = "Vote refusé : le vote de cette résolution n'est pas ouvert."

@@ -5,16 +5,22 @@ who took part).
 Secrecy of a secret ballot: ``assembly_participations`` says *who* used a voting right on a
 resolution (no timestamp, no surrogate id: its key is the pair), ``assembly_secret_ballots`` says
 *what* was put in the box (no voter, no timestamp; its position in the resolution's chain only).
-Neither table is audited. The participation's primary key is also what guarantees, in the
-database, one ballot per voting right and resolution, open or secret.
+Neither table is audited. A row written in the same transaction as a participation would share
+its ``xmin`` on PostgreSQL (and follow it in the heap), so an online secret ballot waits, sealed
+(AES-GCM under a key derived from SECRET_KEY, fixed length), in ``assembly_sealed_ballots``,
+written with the participation; the close unseals the whole inbox, shuffles it and chains it into
+the box in one transaction, then empties the inbox: every ballot of the box then carries the
+close's ``xmin``, and its position says nothing of when its voter voted. The participation's
+primary key is also what guarantees, in the database, one ballot per voting right and
+resolution, open or secret.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, Integer, String,
-                        Text, UniqueConstraint, false)
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, Integer,
+                        LargeBinary, String, Text, UniqueConstraint, false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.extensions import db
@@ -388,6 +394,26 @@ class SecretBallot(db.Model):
     resolution = relationship(Resolution)
 
 
+class SealedBallot(db.Model):
+    """An online secret ballot waiting for the close, sealed: its choice, weight and nonce
+    encrypted (fixed length, so the size does not tell the choice), under a random key column.
+
+    Written in the voter's transaction with his participation (so that neither exists without
+    the other: no lost ballot, no second one), emptied into the chained box by the close."""
+
+    __tablename__ = "assembly_sealed_ballots"
+    __scoped_through__ = "resolution"
+
+    resolution_id: Mapped[int] = mapped_column(ForeignKey("assembly_resolutions.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    # Random, not a sequence: the key's order is not the order of the votes.
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+    resolution = relationship(Resolution)
+
+
 from backoffice.assemblies import db_guards  # noqa: E402
 
-db_guards.attach(Resolution.__table__, Participation.__table__, OpenVote.__table__, SecretBallot.__table__)
+db_guards.attach(Resolution.__table__, Participation.__table__, OpenVote.__table__, SecretBallot.__table__,
+                 SealedBallot.__table__)

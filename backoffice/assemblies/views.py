@@ -486,7 +486,8 @@ def member_assembly(assembly_id):
     open_resolutions = [r for r in assembly.resolutions if r.status is ResolutionStatus.OPEN]
     voted = {r.id: voting.voted_rights(r, rights) for r in open_resolutions}
     proxy_form = forms.MemberProxyForm(formdata=None)
-    proxy_form.holder.choices = {0: "—"} | {v.id: v.party.display_name for v in assembly.voters if v.id != me.id}
+    proxy_form.holder.choices = {0: "—"} | {v.id: v.party.display_name for v in voting.roll_with_names(assembly)
+                                            if v.id != me.id}
     present = me.id in voting.present_ids(assembly)
     return render_template("assemblies/member/show.html", assembly=assembly, me=me, given=given, rights=rights,
                            convocation=convocations.current_convocation(me),

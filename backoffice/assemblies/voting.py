@@ -11,23 +11,32 @@ Rules (French refusals, :class:`AssemblyError`):
   ``assembly_participations`` key, in the database; only while the resolution is open (a
   trigger too);
 - a secret ballot goes into the resolution's chained box without its voter: the participation
-  and the ballot are two rows of two tables that share nothing (no id, no timestamp).
+  and the ballot are two rows of two tables that share nothing (no id, no timestamp), and not
+  even a transaction. Cast online, the ballot is written *sealed* into the inbox in the voter's
+  transaction (with his participation: one commit, so neither is ever lost nor doubled); the
+  close unseals the inbox, shuffles it and chains it into the box in its own transaction. On
+  PostgreSQL every ballot of the box then has the close's ``xmin`` (a ballot written with its
+  participation would have shared the voter's) and a position drawn at random. The voter's
+  receipt derives from his ballot's nonce, which the chain's hash covers.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from backoffice.assemblies import rules
 from backoffice.assemblies.models import (AssemblyError, AssemblyStatus, AssemblyVoter, Attendance, AttendanceMode,
                                           Choice, OpenVote, Participation, Proxy, Resolution, ResolutionStatus,
-                                          SecretBallot)
+                                          SealedBallot, SecretBallot)
 from backoffice.extensions import db
 from backoffice.lifecycle import move
 from backoffice.models import utcnow
@@ -43,6 +52,13 @@ def voter_of(assembly, party_or_id):
     party_id = getattr(party_or_id, "id", party_or_id)
     return db.session.scalar(select(AssemblyVoter).where(AssemblyVoter.assembly_id == assembly.id,
                                                          AssemblyVoter.party_id == party_id))
+
+
+def roll_with_names(assembly):
+    """The voter lines of ``assembly`` by name, their parties loaded with them (one query for each
+    kind, not one per voter: a member's page lists the whole roll to choose a holder)."""
+    return list(db.session.scalars(select(AssemblyVoter).where(AssemblyVoter.assembly_id == assembly.id)
+                                   .options(selectinload(AssemblyVoter.party)).order_by(AssemblyVoter.sort_name)))
 
 
 def _voter(assembly, voter, who="Ce membre"):
@@ -185,11 +201,23 @@ def close_vote(resolution, user=None):
     chained record per choice, so that the final hash covers it and the published board's
     tally is the result's."""
     if resolution.secret:
+        # FOR UPDATE waits for the casts in flight (they hold the row FOR SHARE): the inbox read
+        # below holds every ballot committed, and no cast gets in after it.
         db.session.execute(select(Resolution.id).where(Resolution.id == resolution.id).with_for_update())
-        for choice, count in room_counts(resolution).items():
-            if count:
-                _append(resolution, choice, count, paper=True)
-        resolution.final_hash = _head(resolution)[1]
+        online = _unsealed_inbox(resolution)
+        chained = db.session.scalar(select(func.count()).select_from(SecretBallot).where(
+            SecretBallot.resolution_id == resolution.id, SecretBallot.paper.is_(False)))
+        voted = db.session.scalar(select(func.count()).select_from(Participation)
+                                  .where(Participation.resolution_id == resolution.id))
+        if len(online) + chained != voted:  # a ballot went missing: say so, never publish a short box
+            raise AssemblyError(f"L'urne de la résolution {resolution.position} compte {len(online) + chained} "
+                                f"bulletins pour {voted} votants en ligne : le vote ne peut pas être clos.")
+        # The order of the box is drawn, not the order of the votes.
+        secrets.SystemRandom().shuffle(online)
+        paper = [(choice, count, secrets.token_hex(16), True) for choice, count in room_counts(resolution).items()
+                 if count]
+        resolution.final_hash = _chain(resolution, [(c, w, n, False) for c, w, n in online] + paper)
+        db.session.execute(delete(SealedBallot).where(SealedBallot.resolution_id == resolution.id))
     move(resolution, ResolutionStatus.CLOSED, by=user)
     db.session.flush()
 
@@ -282,17 +310,61 @@ def _head(resolution):
     return (row[0], row[1]) if row else (0, GENESIS)
 
 
-def _append(resolution, choice, weight, paper=False):
-    """Chain a record onto ``resolution``'s secret box (its row locked by the caller); returns its receipt."""
+def _chain(resolution, records):
+    """Chain ``records`` (choice, weight, nonce, paper) in that order onto ``resolution``'s secret
+    box (its row locked by the caller), in one INSERT; returns the hash of the new head."""
     position, previous = _head(resolution)
-    nonce = secrets.token_hex(16)
-    digest = ballot_hash(previous, position + 1, Choice(choice).value, weight, nonce)
-    receipt = PAPER_RECEIPT if paper else receipt_of(digest)
-    db.session.add(SecretBallot(resolution_id=resolution.id, position=position + 1, choice=Choice(choice),
-                                weight=weight, nonce=nonce, previous_hash=previous, hash=digest, receipt=receipt,
-                                paper=paper))
-    db.session.flush()
-    return receipt
+    rows = []
+    for choice, weight, nonce, paper in records:
+        position += 1
+        digest = ballot_hash(previous, position, Choice(choice).value, weight, nonce)
+        rows.append(dict(resolution_id=resolution.id, position=position, choice=Choice(choice), weight=weight,
+                         nonce=nonce, previous_hash=previous, hash=digest,
+                         receipt=PAPER_RECEIPT if paper else receipt_of_nonce(nonce), paper=paper))
+        previous = digest
+    if rows:
+        db.session.execute(insert(SecretBallot), rows)
+    return previous
+
+
+# --- the sealed inbox of online secret ballots ------------------------------------------------
+
+_SEALED_FORMAT = "{choice:<8}{weight:08d}{nonce}"  # fixed length: the size of a seal tells nothing
+
+
+def _sealing_key():
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret.encode() if isinstance(secret, str) else secret
+    return hashlib.sha256(b"maillage.assemblies.sealed-ballots:" + secret).digest()
+
+
+def seal(resolution_id, choice, weight, nonce):
+    """The AES-GCM seal of a ballot of ``resolution_id`` (bound to it: a seal moved to another
+    resolution does not open), random IV first."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    iv = os.urandom(12)
+    clear = _SEALED_FORMAT.format(choice=Choice(choice).value, weight=weight, nonce=nonce).encode()
+    return iv + AESGCM(_sealing_key()).encrypt(iv, clear, str(resolution_id).encode())
+
+
+def unseal(resolution_id, sealed):
+    """(choice, weight, nonce) of a seal; ``AssemblyError`` when it does not open (SECRET_KEY
+    changed during the vote, or the seal was altered or moved)."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        clear = AESGCM(_sealing_key()).decrypt(sealed[:12], sealed[12:], str(resolution_id).encode()).decode()
+    except InvalidTag:
+        raise AssemblyError("Un bulletin scellé ne s'ouvre pas : la clé SECRET_KEY a changé pendant le vote "
+                            "(remettez la précédente pour clore) ou le bulletin a été altéré.") from None
+    return Choice(clear[:8].strip()), int(clear[8:16]), clear[16:]
+
+
+def _unsealed_inbox(resolution):
+    return [unseal(resolution.id, sealed) for sealed in db.session.scalars(
+        select(SealedBallot.sealed).where(SealedBallot.resolution_id == resolution.id))]
 
 
 PAPER_RECEIPT = "URNE EN SALLE"
@@ -302,10 +374,17 @@ def ballot_hash(previous_hash, position, choice, weight, nonce):
     return hashlib.sha256(f"{previous_hash}|{position}|{choice}|{weight}|{nonce}".encode()).hexdigest()
 
 
-def receipt_of(ballot_hash_hex):
-    """The receipt code a voter keeps: the first 60 bits of the ballot's hash, as XXXX-XXXX-XXXX."""
-    code = ballot_hash_hex[:12].upper()
+def receipt_of(hex_digest):
+    """A receipt code: the first 48 bits of ``hex_digest``, as XXXX-XXXX-XXXX."""
+    code = hex_digest[:12].upper()
     return f"{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+def receipt_of_nonce(nonce):
+    """The receipt of a secret ballot: from its nonce, which its chained hash covers, so that the
+    voter has it when he votes (the ballot is chained at the close) and anyone can check it on
+    the published board."""
+    return receipt_of(hashlib.sha256(f"receipt|{nonce}".encode()).hexdigest())
 
 
 def cast(resolution, right, by, choice):
@@ -315,8 +394,9 @@ def cast(resolution, right, by, choice):
     choice = Choice(choice)
     _voter(assembly, by, "Vous")
     _voter(assembly, right, "Ce mandant")
-    # Lock the resolution: appends to its secret box are serialised, and a close waits for us.
-    db.session.execute(select(Resolution.id).where(Resolution.id == resolution.id).with_for_update())
+    # FOR SHARE: voters do not wait for each other, but a close (FOR UPDATE) waits for us, and we
+    # for it (and then see it closed).
+    db.session.execute(select(Resolution.id).where(Resolution.id == resolution.id).with_for_update(read=True))
     db.session.refresh(resolution, ["status"])
     if resolution.status is not ResolutionStatus.OPEN:
         raise AssemblyError(f"Le vote de la résolution {resolution.position} n'est pas ouvert.")
@@ -335,7 +415,10 @@ def cast(resolution, right, by, choice):
         raise AssemblyError(f"Le vote de {'vous' if right.id == by.id else right} sur la résolution "
                             f"{resolution.position} est déjà enregistré.") from None
     if resolution.secret:
-        receipt = _append(resolution, choice, right.weight)
+        nonce = secrets.token_hex(16)
+        db.session.add(SealedBallot(resolution_id=resolution.id, token=secrets.token_hex(16),
+                                    sealed=seal(resolution.id, choice, right.weight, nonce)))
+        receipt = receipt_of_nonce(nonce)
     else:
         receipt = receipt_of(secrets.token_hex(8))
         db.session.add(OpenVote(resolution_id=resolution.id, voter_id=right.id, cast_by_id=by.id, choice=choice,
@@ -366,6 +449,9 @@ def tally(resolution, roll_weight=None):
     online = defaultdict(int, {Choice(c): n for c, n in db.session.execute(
         select(model.choice, func.sum(model.weight)).where(model.resolution_id == resolution.id, *online_only)
         .group_by(model.choice)).all()})
+    if resolution.secret and resolution.status is ResolutionStatus.OPEN:
+        for choice, weight, _ in _unsealed_inbox(resolution):  # not chained before the close
+            online[choice] += weight
     room = room_counts(resolution)
     if roll_weight is None:
         roll_weight = db.session.scalar(select(func.coalesce(func.sum(AssemblyVoter.weight), 0))

@@ -4,7 +4,11 @@
 
 Each ballot's « Empreinte » must be sha256("<previous>|<position>|<choice code>|<weight>|<nonce>"),
 its « Empreinte précédente » the hash of the line before (64 zeros for the first), positions
-1, 2, 3… without a gap, and the last hash the « Empreinte finale » row. Prints the tally.
+1, 2, 3… without a gap, and the last hash the « Empreinte finale » row. A voter's « Code de
+vérification » must come from his ballot's nonce (the first 12 hex digits of
+sha256("receipt|<nonce>"), as XXXX-XXXX-XXXX; from the ballot's hash on boards chained before the
+inbox), so that the code he was given is bound to the line the chain covers; the room's paper
+totals carry « URNE EN SALLE ». Prints the tally.
 """
 import csv
 import hashlib
@@ -12,6 +16,12 @@ import io
 import sys
 
 GENESIS = "0" * 64
+PAPER = "URNE EN SALLE"
+
+
+def _code(hex_digest):
+    code = hex_digest[:12].upper()
+    return f"{code[:4]}-{code[4:8]}-{code[8:]}"
 
 
 def verify(text):
@@ -32,6 +42,10 @@ def verify(text):
         digest = hashlib.sha256(f"{previous}|{position}|{code}|{weight}|{nonce}".encode()).hexdigest()
         if digest != row[column["Empreinte"]]:
             return False, tally, f"Bulletin {position} altéré."
+        receipt = row[column["Code de vérification"]]
+        if receipt != PAPER and receipt not in (_code(hashlib.sha256(f"receipt|{nonce}".encode()).hexdigest()),
+                                                _code(digest)):
+            return False, tally, f"Code de vérification du bulletin {position} altéré."
         tally[code] = tally.get(code, 0) + int(weight)
         previous = digest
     if previous != final[0][column["Empreinte"]]:
