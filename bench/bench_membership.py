@@ -28,8 +28,6 @@ import random
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.results import record  # noqa: E402
+from bench.web import browser_cookie, free_port, start_gunicorn, stop  # noqa: E402
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 TARGET_P95_MS = 150
@@ -257,61 +256,6 @@ def query_counts(app, cookie, slug):
 # --------------------------------------------------------------------------------------------
 # Load
 # --------------------------------------------------------------------------------------------
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def procfile_command(name):
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        process, _, command = line.partition(":")
-        if process.strip() == name:
-            return command.strip()
-    raise RuntimeError(f"no {name!r} process in the Procfile")
-
-
-def start_gunicorn(env, port, workers):
-    """The Procfile's web process, bound to loopback instead of every interface."""
-    command = procfile_command("web").replace("0.0.0.0:$PORT", f"127.0.0.1:{port}")
-    env = dict(env, PORT=str(port), MAILLAGE_ENV="production", MAIL_BACKEND="smtp",
-               GUNICORN_CMD_ARGS="--log-level warning",
-               PATH=f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}")
-    if workers:
-        env["WEB_CONCURRENCY"] = str(workers)
-    process = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=ROOT, env=env, start_new_session=True,
-                               stdout=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/auth/login")
-            if connection.getresponse().status < 500:
-                return process
-        except OSError:
-            time.sleep(0.3)
-    stop(process)
-    raise RuntimeError("gunicorn did not start")
-
-
-def stop(process):
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-def browser_cookie(response, cookie):
-    """The session cookie a browser would send next, after ``response``."""
-    for header in response.headers.get_all("Set-Cookie") or []:
-        name, _, rest = header.partition("=")
-        if name.strip() == "session":
-            return rest.split(";", 1)[0]
-    return cookie
-
 
 WRK_SCRIPT = """
 done = function(summary, latency, requests)

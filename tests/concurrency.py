@@ -2,8 +2,9 @@
 import threading
 
 
-def run_in_threads(app, work, threads):
-    """``work(index)`` in ``threads`` threads at once; fails the test with their exceptions."""
+def run_in_threads(app, work, threads, timeout=60):
+    """``work(index)`` in ``threads`` threads at once; fails the test with their exceptions, or
+    when one is still running after its join waited ``timeout`` seconds."""
     errors = []
 
     def target(index):
@@ -17,5 +18,6 @@ def run_in_threads(app, work, threads):
     for thread in running:
         thread.start()
     for thread in running:
-        thread.join(60)
+        thread.join(timeout)
     assert not errors, errors
+    assert not any(thread.is_alive() for thread in running), "a thread is still running"
