@@ -36,3 +36,27 @@ def scratch_database(database: str, prefix: str):
     finally:
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main_over_databases(argv, description: str, prefix: str, run, lines: int, quick_lines: int) -> int:
+    """The command line of a benchmark measured on both databases: ``--quick`` (``quick_lines``
+    lines, nothing recorded) and ``--database sqlite|postgresql|both``; calls ``run(database,
+    url, storage, line_count, quick)`` — which returns the names of the databases over target —
+    with a scratch database and storage folder each, and returns the exit status."""
+    import argparse
+    import shutil
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help=f"{quick_lines:,} lines, nothing recorded")
+    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    args = parser.parse_args(argv)
+    failures = []
+    for database in (("sqlite", "postgresql") if args.database == "both" else (args.database,)):
+        storage = tempfile.mkdtemp(prefix=f"{prefix}-storage-")
+        try:
+            with scratch_database(database, prefix) as url:
+                failures += run(database, url, storage, quick_lines if args.quick else lines, args.quick)
+        finally:
+            shutil.rmtree(storage, ignore_errors=True)
+    print("PASS" if not failures else "FAIL: " + ", ".join(failures), flush=True)
+    return 1 if failures else 0

@@ -49,7 +49,7 @@ import io
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 
 from backoffice.accounting.books import batch_closed_periods, ensure_ledger
 from backoffice.accounting.errors import AccountingError
@@ -296,8 +296,6 @@ def close_fiscal_year(organisation, year, user=None, progress=None):
     ``entry_count`` and ``labels``). Raises ``AccountingError`` in French, with nothing
     written, when the year is already closed or a blocking check fails. Flushes, never commits.
     ``progress(done, total, message)``, if given, hears each step (the job's progress bar)."""
-    from backoffice.accounting.periods import validate_entries
-
     def step(done, message):
         if progress is not None:
             progress(done, CLOSING_STEPS, message)
@@ -307,13 +305,13 @@ def close_fiscal_year(organisation, year, user=None, progress=None):
     start, end = organisation.fiscal_year_bounds(year)
     step(0, "Points de contrôle")
     refuse_closing(organisation, year)
-    step(1, "Validation des écritures")
-    validated = validate_entries(organisation, start, end, user=user)
-    step(2, "Numérotation définitive")
-    entry_count = assign_final_numbers(organisation, year, start, end)
+    step(1, "Validation et numérotation définitive des écritures")
+    validated, entry_count = assign_final_numbers(organisation, year, start, end, validate_by=user)
+    step(2, "Libellés conservés")
     labels = label_snapshot(organisation, start, end)
     step(3, "Empreinte du FEC définitif")
-    sha256 = definitive_fec_sha256(organisation, start, end, labels) if entry_count else None
+    # The labels were just read from the chart: the FEC's lines carry them as they are.
+    sha256 = definitive_fec_sha256(organisation, start, end, None) if entry_count else None
     step(4, "Enregistrement de la clôture")
     closing = ClosedPeriod(organisation_id=organisation.id, kind=YEAR, start_date=start, end_date=end,
                            closed_by_id=current_actor_id(user), fiscal_year=year, entry_count=entry_count,
@@ -333,44 +331,71 @@ def close_fiscal_year(organisation, year, user=None, progress=None):
     return closing
 
 
-def assign_final_numbers(organisation, year, start, end):
+def assign_final_numbers(organisation, year, start, end, validate_by=False):
     """Number the posted entries of the year 1, 2, 3… by entry date, then posting number (one
     statement); returns how many. Numbers left by an earlier attempt are cleared first, so
-    that the unique index never sees two entries with the same number mid-statement."""
+    that the unique index never sees two entries with the same number mid-statement.
+
+    ``validate_by`` (a user, or None for the current actor; False: no validation): the same
+    statement also stamps the entries not yet validated as validated today — then returns
+    ``(validated, numbered)``. One UPDATE instead of two: every updated row of a year goes
+    through the entries' guard triggers, which is most of a large year's closing."""
+    from datetime import date
+
     table = JournalEntry.__table__
     of_year = and_(table.c.organisation_id == organisation.id, table.c.status == POSTED,
                    table.c.fiscal_year == year, table.c.entry_date >= start, table.c.entry_date <= end)
+    validated = None
+    values = {}
+    if validate_by is not False:
+        validated = db.session.scalar(select(func.count()).select_from(table).where(
+            of_year, table.c.validated_on.is_(None)))
+        not_yet = table.c.validated_on.is_(None)
+        values = dict(validated_on=func.coalesce(table.c.validated_on, date.today()),
+                      validated_by_id=case((not_yet, current_actor_id(validate_by)), else_=table.c.validated_by_id))
     db.session.execute(update(table).where(of_year, table.c.final_number.is_not(None)).values(final_number=None))
     ranked = (select(table.c.id, func.row_number().over(order_by=(table.c.entry_date, table.c.number, table.c.id))
                      .label("rank")).where(of_year).subquery())
-    result = db.session.execute(update(table).where(table.c.id == ranked.c.id).values(final_number=ranked.c.rank))
+    result = db.session.execute(update(table).where(table.c.id == ranked.c.id)
+                                .values(final_number=ranked.c.rank, **values))
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, JournalEntry) and obj.organisation_id == organisation.id and obj.fiscal_year == year:
-            db.session.expire(obj, ["final_number"])
-    return result.rowcount
+            db.session.expire(obj, ["final_number", "validated_on", "validated_by_id"])
+    if validate_by is False:
+        return result.rowcount
+    return validated, result.rowcount
 
 
 def label_snapshot(organisation, start, end):
     """``{"accounts": {number: label}, "journals": {code: label}, "auxiliaries": {number:
     label}}`` of what the posted lines dated ``start``–``end`` use, as labelled today."""
-    used = (select(JournalLine.account_id, JournalLine.auxiliary_id, JournalEntry.journal_id)
-            .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
-            .where(JournalEntry.organisation_id == organisation.id, JournalEntry.status == POSTED,
-                   JournalEntry.entry_date >= start, JournalEntry.entry_date <= end).distinct().subquery())
+    # One pass over the year's lines (a few hundred distinct triples), then the labels by id.
+    used = db.session.execute(
+        select(JournalLine.account_id, JournalLine.auxiliary_id, JournalEntry.journal_id)
+        .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
+        .where(JournalEntry.organisation_id == organisation.id, JournalEntry.status == POSTED,
+               JournalEntry.entry_date >= start, JournalEntry.entry_date <= end).distinct()).all()
+    account_ids = {account_id for account_id, _, _ in used}
+    aux_ids = {aux_id for _, aux_id, _ in used if aux_id is not None}
+    journal_ids = {journal_id for _, _, journal_id in used}
     accounts = dict(db.session.execute(select(Account.number, Account.label).where(
-        Account.id.in_(select(used.c.account_id)))).all())
+        Account.id.in_(account_ids))).all()) if account_ids else {}
     journals = dict(db.session.execute(select(Journal.code, Journal.label).where(
-        Journal.id.in_(select(used.c.journal_id)))).all())
+        Journal.id.in_(journal_ids))).all()) if journal_ids else {}
     auxiliaries = dict(db.session.execute(select(AuxiliaryAccount.number, AuxiliaryAccount.label).where(
-        AuxiliaryAccount.id.in_(select(used.c.auxiliary_id).where(used.c.auxiliary_id.is_not(None))))).all())
+        AuxiliaryAccount.id.in_(aux_ids))).all()) if aux_ids else {}
     return {"accounts": accounts, "journals": journals, "auxiliaries": auxiliaries}
 
 
 def definitive_lines(organisation, start, end, labels):
     """The lines of a closed year's FEC: definitive numbers, in their order, with the labels
-    kept at the closing (``ExportLine``), streamed."""
+    kept at the closing (``ExportLine``), streamed. ``labels`` None: as the chart names them
+    now (at the closing itself, which has just kept them), the rows as the query gives them."""
     from backoffice.accounting.reporting import stream_export_lines
 
+    if labels is None:
+        yield from stream_export_lines(organisation, start, end, "entry", final=True)
+        return
     accounts, journals, auxiliaries = labels["accounts"], labels["journals"], labels["auxiliaries"]
     for (journal_code, journal_label, number, entry_date, account, account_label, aux, aux_label, piece_ref,
          piece_date, label, debit, credit, lettering, lettering_date, validation_date, currency_amount,
