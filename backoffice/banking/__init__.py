@@ -12,9 +12,13 @@ Public surface (everything else is private):
     ``Organisation.iban``/``.bic`` read (and set) the default account's: what members are told to
     pay to, what direct debits collect into.
 
-    Statements: ``save_csv_mapping(account, mapping, columns)`` (per account),
-    ``import_statement(account, filename, content, user=None)`` → ``BankStatement`` whose new
-    lines are ``unmatched`` (raises ``StatementFormatError``, ``MappingNeeded``,
+    Statements: ``save_csv_mapping(account, mapping, columns)`` (per account and CSV layout,
+    ``BankCsvLayout``), ``csv_mapping(account, content)``, ``mapping_proposal(account, columns)``,
+    ``guess_account(organisation, content)`` (the account the file names, else the one knowing
+    its layout, else the default), ``import_statement(account, filename, content, user=None)`` →
+    ``BankStatement`` (its account, file name and ``notes``: what was skipped or cut) whose new
+    lines are ``unmatched``, a CAMT.053 batch entry one line with its ``details`` (raises
+    ``StatementFormatError`` / ``StatementLinesError`` (every unreadable row), ``MappingNeeded``,
     ``AlreadyImported``), ``statements(organisation)``, ``open_lines_query(organisation,
     credits=None)`` (a ``select`` of suggested/unmatched lines; ``True`` money in, ``False`` out).
 
@@ -47,8 +51,11 @@ Public surface (everything else is private):
     ``save_rule(organisation, keyword, account_number, rule=None)``, ``delete_rule(rule)``,
     ``proposed_rule(rules, line)``, ``suggested_keyword(line)``.
 
-``backoffice.banking.parsers`` (pure): ``read_statement(content, mapping)`` → ``(format,
-    lines)``, ``closing_balance(content, mapping)`` → ``(date, amount)`` or None, ``parse_csv``, ``parse_camt053``, ``csv_columns``, ``parse_amount``, ``fingerprints``.
+``backoffice.banking.parsers`` (pure): ``read_statement(content, mapping)`` → ``StatementFile``
+    (``file_format``, ``lines``, ``notes``, ``columns``), ``closing_balance(content, mapping)`` →
+    ``(date, amount)`` or None, ``read_csv``/``parse_csv``, ``read_camt053``/``parse_camt053``,
+    ``csv_columns``, ``guess_mapping``, ``layout_signature``, ``stated_account``/``names_account``,
+    ``parse_amount``, ``fingerprints``.
 
 ``backoffice.banking.sepa``: ``credit_transfer_file(bank_account, [(payee_details, amount,
     end_to_end_id, remittance_text)], execution_date)`` → pain.001.001.03 bytes;
@@ -57,7 +64,8 @@ Public surface (everything else is private):
     exactly (``to_cents``); ``clean_creditor_identifier(value)`` (python-stdnum ``eu.at_02``).
 
 ``backoffice.banking.errors``: ``BankingError`` (a ``ServiceError``), ``StatementFormatError``,
-    ``MappingNeeded`` (``columns``), ``AlreadyImported``.
+    ``StatementLinesError`` (``problems``), ``MappingNeeded`` (``columns``, ``guess``,
+    ``account``), ``AlreadyImported``.
 
 Example (a feature paying grants)::
 

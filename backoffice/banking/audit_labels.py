@@ -7,6 +7,10 @@ register("bank_accounts", "Comptes bancaires", {
     "is_default": "Compte par défaut", "active": "Actif", "statement_csv_mapping": "Colonnes du relevé CSV",
     "organisation_id": "Organisation",
 })
+register("bank_csv_layouts", "Colonnes des relevés CSV", {
+    "bank_account_id": "Compte bancaire", "signature": "Présentation du fichier", "columns": "Colonnes du fichier",
+    "mapping": "Colonnes choisies", "organisation_id": "Organisation",
+})
 register("bank_label_rules", "Règles de comptabilisation des relevés", {
     "keyword": "Libellé contenant", "folded_keyword": "Libellé (normalisé)", "account_number": "Compte",
     "created_by_id": "Créée par", "organisation_id": "Organisation",

@@ -17,13 +17,26 @@ class StatementFormatError(BankingError):
     """The file is not a statement we can read; nothing was recorded."""
 
 
-class MappingNeeded(BankingError):
-    """A CSV file whose columns are not (or no longer) mapped; ``columns`` are its header."""
+class StatementLinesError(StatementFormatError):
+    """Rows of a statement file that cannot be read, every one of them (``problems``: « Ligne
+    12 : date illisible… »); nothing was recorded."""
 
-    def __init__(self, columns, message=None):
+    def __init__(self, problems):
+        count = len(problems)
+        self.summary = (f"Rien n'a été importé : {count} ligne{'s' if count > 1 else ''} du fichier "
+                        f"{'sont illisibles' if count > 1 else 'est illisible'}.")
+        super().__init__(f"{self.summary} " + " ; ".join(problems))
+        self.problems = list(problems)
+
+
+class MappingNeeded(BankingError):
+    """A CSV file whose columns are not (or no longer) mapped; ``columns`` are its header,
+    ``guess`` the mapping its column names suggest, ``account`` the bank account it is for."""
+
+    def __init__(self, columns, message=None, guess=None, account=None):
         super().__init__(message or "Indiquez une fois pour toutes quelles colonnes de l'export de votre banque "
                                     "contiennent la date, le libellé et le montant.")
-        self.columns = columns
+        self.columns, self.guess, self.account = columns, guess or {}, account
 
 
 class AlreadyImported(BankingError):

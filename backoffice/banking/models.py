@@ -10,6 +10,8 @@ lines and what each line was matched to, and the bank details of the parties it 
   table (``target_kind``, e.g. ``membership_payments``) and id, with the part of the line's
   amount it accounts for (a split is several matches). A line whose matches add up to its
   amount is ``matched``.
+* ``bank_csv_layouts``: the columns of each layout of an account's CSV export, recognised by
+  the header's signature.
 * ``bank_label_rules``: what the treasurer booked lines of a given label to (« MAIF » → 616),
   proposed again for the next statements (``reconciliation``).
 * ``payee_bank_details``: the IBAN/BIC of a party the organisation pays (a grant beneficiary,
@@ -74,6 +76,8 @@ class BankAccount(TimestampMixin, db.Model):
     statement_csv_mapping: Mapped[dict | None] = mapped_column(JSON)
 
     organisation = relationship("Organisation", back_populates="bank_accounts")
+    csv_layouts = relationship("BankCsvLayout", back_populates="bank_account", order_by="BankCsvLayout.id",
+                               cascade="all, delete-orphan")
 
     @property
     def grouped_iban(self):
@@ -83,6 +87,28 @@ class BankAccount(TimestampMixin, db.Model):
 
     def __str__(self):
         return self.name
+
+
+class BankCsvLayout(TimestampMixin, db.Model):
+    """The columns of one layout of a bank account's CSV export, chosen once by the treasurer
+    and recognised on the next files by the header's ``signature`` (``parsers.layout_signature``):
+    a bank that changes its export, or a second export (« détaillé »), is a second layout."""
+
+    __tablename__ = "bank_csv_layouts"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("bank_account_id", "signature", name="uq_bank_csv_layouts_account_signature"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    bank_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id", ondelete="CASCADE"), index=True)
+    signature: Mapped[str] = mapped_column(String(64))
+    columns: Mapped[list] = mapped_column(JSON)    # the header as the file writes it
+    mapping: Mapped[dict] = mapped_column(JSON)    # {"date": "Date", "label": "Libellé", "debit": …}
+
+    bank_account = relationship(BankAccount, back_populates="csv_layouts")
+
+    def __str__(self):
+        return f"Colonnes du relevé ({', '.join(self.columns)})"
 
 
 class BankStatement(TimestampMixin, db.Model):
@@ -102,6 +128,9 @@ class BankStatement(TimestampMixin, db.Model):
     # line or CAMT's CLBD, or typed by the treasurer): what reconciliation checks the books against.
     closing_date: Mapped[date | None] = mapped_column(Date)
     closing_balance: Mapped[Decimal | None] = mapped_column(Money)
+    # What the import left out or changed, in French, one sentence a row (« Ligne 17 : « Total
+    # des opérations » ignorée (solde ou total). », a reference cut, kept whole here).
+    notes: Mapped[list | None] = mapped_column(JSON)
 
     bank_account = relationship(BankAccount)
     lines = relationship("BankStatementLine", back_populates="statement", order_by="BankStatementLine.id")
@@ -151,6 +180,10 @@ class BankStatementLine(TimestampMixin, db.Model):
     suggested_kind: Mapped[str | None] = mapped_column(String(40))
     suggested_id: Mapped[int | None] = mapped_column(Integer)
     match_rule: Mapped[str | None] = mapped_column(String(20))
+    # The transactions of a batch entry (CAMT ``TxDtls``: a grouped transfer, a direct-debit
+    # collection), kept on the one line the bank booked: [{"amount": "-600.00", "label": …,
+    # "reference": …, "counterparty": …}, …]; None for a single operation.
+    details: Mapped[list | None] = mapped_column(JSON)
 
     statement = relationship(BankStatement, back_populates="lines")
     bank_account = relationship(BankAccount)

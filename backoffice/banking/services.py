@@ -6,12 +6,13 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from backoffice.audit.services import current_actor_id
 from backoffice.banking import parsers
-from backoffice.banking.errors import AlreadyImported, BankingError
-from backoffice.banking.models import (DEFAULT_JOURNAL, DEFAULT_LEDGER_ACCOUNT, BankAccount, BankLineMatch,
-                                       BankStatement, BankStatementLine, LineStatus, PayeeBankDetails)
+from backoffice.banking.errors import AlreadyImported, BankingError, MappingNeeded
+from backoffice.banking.models import (DEFAULT_JOURNAL, DEFAULT_LEDGER_ACCOUNT, BankAccount, BankCsvLayout,
+                                       BankLineMatch, BankStatement, BankStatementLine, LineStatus, PayeeBankDetails)
 from backoffice.extensions import db
 from backoffice.lifecycle import move
 from backoffice.models import ZERO, utcnow
@@ -150,23 +151,86 @@ def make_default(account):
 # --------------------------------------------------------------------------------------------
 
 def save_csv_mapping(account, mapping, columns):
-    """Remember which columns of the bank's CSV export hold what (see ``parsers.MAPPING_FIELDS``)."""
-    account.statement_csv_mapping = parsers.validate_mapping(mapping, columns)
+    """Remember which columns of this layout of the bank's CSV export (``columns``: its header)
+    hold what (see ``parsers.MAPPING_FIELDS``), for ``account`` only; the next files of the same
+    layout are read with it. Refused (``BankingError``): a column missing, chosen twice…"""
+    cleaned = parsers.validate_mapping(mapping, columns)
+    signature = parsers.layout_signature(columns)
+    layout = next((layout for layout in account.csv_layouts if layout.signature == signature), None)
+    if layout is None:
+        layout = BankCsvLayout(organisation_id=account.organisation_id, signature=signature)
+        account.csv_layouts.append(layout)
+    layout.columns, layout.mapping = [c for c in columns if c], cleaned
+    account.statement_csv_mapping = cleaned  # the latest one: tried on a file of a layout not seen yet
     db.session.flush()
     return account
+
+
+def csv_mapping(account, content):
+    """The columns remembered for the layout of this CSV file on ``account``: the layout whose
+    header the file has (wherever it sits below the account details), else the account's latest
+    mapping when the file holds all its columns. Raises ``MappingNeeded`` (with the mapping the
+    column names suggest) for a layout the account does not know."""
+    signatures = set(parsers.row_signatures(content))
+    for layout in account.csv_layouts:
+        if layout.signature in signatures:
+            return layout.mapping
+    latest = account.statement_csv_mapping
+    if latest and parsers.holds_columns(content, latest):
+        return latest
+    columns = parsers.csv_columns(content)
+    raise MappingNeeded(columns, f"Présentation de fichier inconnue pour le compte « {account.name} » : vérifiez "
+                                 "les colonnes proposées ; elles seront retenues pour les prochains relevés de ce "
+                                 "compte.", guess=mapping_proposal(account, columns), account=account)
+
+
+def mapping_proposal(account, columns):
+    """What the mapping screen proposes for a header: the account's latest mapping for the
+    columns the file still has, the usual French names for the others."""
+    guess = parsers.guess_mapping(columns)
+    latest = account.statement_csv_mapping or {}
+    if latest and all(v in columns for v in latest.values() if v):
+        return {key: latest.get(key) for key in parsers.MAPPING_FIELDS}
+    return guess
+
+
+def guess_account(organisation, content):
+    """The active account a statement file is for: the one whose IBAN, RIB or account number the
+    file names (CAMT's ``Acct``, a CSV's lines above its header), else the only one that knows
+    the file's CSV layout, else the default account (None when the organisation has none)."""
+    active = accounts(organisation, active_only=True)
+    stated = parsers.stated_account(content)
+    named = [a for a in active if parsers.names_account(stated, a.iban)]
+    if len(named) == 1:
+        return named[0]
+    if parsers.detect_format(content) == "csv":
+        signatures = set(parsers.row_signatures(content))
+        knowing = [a for a in active if any(layout.signature in signatures for layout in a.csv_layouts)]
+        if len(knowing) == 1:
+            return knowing[0]
+    return organisation.default_bank_account or (active[0] if active else None)
 
 
 def import_statement(account, filename, content, user=None):
     """Store the new lines of a statement file of ``account`` (all ``unmatched``).
 
-    Lines the books already hold (same amount, close date, one candidate each way) are reconciled
-    at once (``reconciliation.auto_reconcile``). Returns the ``BankStatement`` (at least one new
-    line). Raises ``StatementFormatError``
-    (nothing stored), ``MappingNeeded`` (CSV columns unknown) or ``AlreadyImported`` (every
-    line already stored for this account: nothing recorded, not even a statement).
+    The statement records its account, its file name, and what the import left out (account
+    details, balance and total rows, pending CAMT entries) or cut (a reference longer than a line
+    keeps: kept whole in ``notes``), in ``notes``. A CSV is read with the columns remembered for
+    its layout on this account (``csv_mapping``). Lines the books already hold (same amount, close
+    date, one candidate each way) are reconciled at once (``reconciliation.auto_reconcile``).
+    Returns the ``BankStatement`` (at least one new line). Raises ``StatementFormatError``
+    (nothing stored; ``StatementLinesError`` lists every unreadable row), ``MappingNeeded`` (a CSV
+    layout unknown to this account) or ``AlreadyImported`` (every line already stored for this
+    account: nothing recorded, not even a statement).
     Three queries and the inserts, whatever the number of lines, then reconciliation's.
     """
-    file_format, lines = parsers.read_statement(content, account.statement_csv_mapping)
+    mapping = csv_mapping(account, content) if parsers.detect_format(content) == "csv" else None
+    parsed = parsers.read_statement(content, mapping)
+    if parsed.columns and not any(layout.signature == parsers.layout_signature(parsed.columns)
+                                  for layout in account.csv_layouts):
+        save_csv_mapping(account, mapping, parsed.columns)  # read with the latest mapping: this layout is known now
+    lines = parsed.lines
     prints = parsers.fingerprints(lines)
     imported_at = dict(db.session.execute(
         select(BankStatementLine.fingerprint, BankStatement.created_at)
@@ -175,9 +239,15 @@ def import_statement(account, filename, content, user=None):
     known = set(imported_at)
     if known.issuperset(prints):
         raise AlreadyImported(len(lines), max(imported_at.values()))
+    notes = list(parsed.notes)
+    stated = parsers.stated_account(content)
+    if account.iban and stated and not parsers.names_account(stated, account.iban) and any(
+            parsers.names_account(stated, other.iban) for other in account.organisation.bank_accounts):
+        notes.insert(0, f"Ce fichier indique un autre compte de l'organisation que « {account.name} » : "
+                        "vérifiez le compte choisi.")
     statement = BankStatement(organisation_id=account.organisation_id, bank_account_id=account.id,
-                              filename=(filename or "relevé")[:200], file_format=file_format, line_count=len(lines),
-                              created_by_id=current_actor_id(user))
+                              filename=_filename(filename), file_format=parsed.file_format, line_count=len(lines),
+                              created_by_id=current_actor_id(user), notes=notes or None)
     db.session.add(statement)
     db.session.flush()
     new_lines = []
@@ -188,13 +258,14 @@ def import_statement(account, filename, content, user=None):
         new_lines.append(BankStatementLine(
             organisation_id=account.organisation_id, bank_account_id=account.id, statement_id=statement.id,
             booked_on=line.booked_on, amount=line.amount, label=line.label, reference=line.reference,
-            counterparty=line.counterparty, fingerprint=fingerprint, status=L.UNMATCHED))
+            counterparty=line.counterparty, details=list(line.details) if line.details else None,
+            fingerprint=fingerprint, status=L.UNMATCHED))
     db.session.add_all(new_lines)
     statement.new_line_count = len(new_lines)
-    stated = parsers.closing_balance(content, account.statement_csv_mapping)
-    if stated is not None:  # a file without a balance line: the treasurer types it on reconciliation
-        statement.closing_date = stated[0] or max(line.booked_on for line in lines)
-        statement.closing_balance = stated[1]
+    closing = parsers.closing_balance(content, mapping)
+    if closing is not None:  # a file without a balance line: the treasurer types it on reconciliation
+        statement.closing_date = closing[0] or max(line.booked_on for line in lines)
+        statement.closing_balance = closing[1]
     db.session.flush()
     from backoffice.banking import reconciliation  # it builds on these services
 
@@ -202,9 +273,20 @@ def import_statement(account, filename, content, user=None):
     return statement
 
 
+def _filename(filename):
+    """The uploaded file's name as the treasurer knows it (no folders a browser may send)."""
+    name = " ".join((filename or "").replace("\\", "/").rsplit("/", 1)[-1].split())
+    if len(name) > 200:
+        stem, dot, extension = name.rpartition(".")
+        name = (stem[:199 - len(extension) - 1] + "…" + dot + extension) if dot and len(extension) <= 10 \
+            else name[:199] + "…"
+    return name or "relevé"
+
+
 def statements(organisation, limit=20):
     """The latest statements imported into any account of the organisation."""
-    return list(db.session.scalars(select(BankStatement).where(BankStatement.organisation_id == organisation.id)
+    return list(db.session.scalars(select(BankStatement).options(joinedload(BankStatement.bank_account))
+                                   .where(BankStatement.organisation_id == organisation.id)
                                    .order_by(BankStatement.id.desc()).limit(limit)))
 
 

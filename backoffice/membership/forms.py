@@ -117,10 +117,18 @@ class ChequeDepositForm(FlaskForm):
 
 class StatementUploadForm(FlaskForm):
     statement = FileField("Relevé (CSV de votre banque ou CAMT.053)", validators=[FileRequired("Choisissez un fichier.")])
+    account = SelectField("Compte bancaire", validate_choice=False)
+
+    def set_accounts(self, accounts):
+        """The organisation's accounts in use; « reconnu d'après le fichier » (its IBAN or account
+        number, else its columns, else the default account) first."""
+        self.account.choices = {"": "Reconnu d'après le fichier", **{str(a.id): a.name for a in accounts}}
 
 
 class MappingForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
+    account_id = HiddenField()
+    filename = HiddenField()
     date = SelectField("Colonne de la date", validate_choice=False)
     label = SelectField("Colonne du libellé", validate_choice=False)
     amount = SelectField("Colonne du montant (signé)", validate_choice=False)

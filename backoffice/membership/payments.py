@@ -57,14 +57,25 @@ def _payment_label(payment):
     return f"{kind} {payment.method.label.lower()} — {_membership_label(payment.membership)}"[:200]
 
 
+def _piece_ref_length():
+    from backoffice.accounting.models import JournalEntry
+
+    return JournalEntry.__table__.c.piece_ref.type.length
+
+
 def _post_payment(payment):
     """Post the journal entry of a confirmed payment or refund (not for credit carried over)."""
     if payment.method is PaymentMethod.CREDIT:
         return None
     membership = payment.membership
     event = "fee_paid" if payment.kind is PaymentKind.PAYMENT else "fee_refund"
+    # A bank's reference can be longer than a piece reference of the books (60): the membership's
+    # own reference names the piece then (the payment keeps the bank's), so a long end-to-end
+    # reference on a statement never makes its line unconfirmable.
+    piece_ref = payment.reference if payment.reference and len(payment.reference) <= _piece_ref_length() \
+        else membership.payment_reference
     return ledger.post(membership.organisation, event, amount=abs(payment.amount), entry_date=payment.paid_on,
-                       party=membership.party, piece_ref=payment.reference or membership.payment_reference,
+                       party=membership.party, piece_ref=piece_ref,
                        label=_payment_label(payment), payment_method=payment.method.value,
                        source=posting_source(MembershipPayment, payment.id))
 

@@ -2,7 +2,8 @@
 the treasurer confirms. Reading files, storing lines and recording matches belong to
 ``backoffice.banking``; this module only adds membership's rules (``matching``).
 
-Statements are imported into the organisation's default bank account. A line's suggestion is
+Statements are imported into the bank account chosen, else the one the file names (IBAN, RIB,
+account number) or whose CSV layout it has, else the default one (``banking.guess_account``). A line's suggestion is
 ``suggested_kind="memberships"``/``suggested_id`` (``BankStatementLine.membership``); a
 confirmed line is matched to the ``membership_payments`` row it recorded.
 """
@@ -16,8 +17,10 @@ from sqlalchemy.orm import joinedload
 
 from backoffice.banking import services as banking
 # Re-exported: the views and the demo know them from here.
-from backoffice.banking.errors import AlreadyImported, MappingNeeded, StatementFormatError  # noqa: F401
+from backoffice.banking.errors import (AlreadyImported, MappingNeeded, StatementFormatError,  # noqa: F401
+                                      StatementLinesError)
 from backoffice.banking.models import BankStatementLine, LineStatus
+from backoffice.banking import parsers
 from backoffice.banking.parsers import MAPPING_FIELDS, csv_columns, csv_rows, decode  # noqa: F401
 from backoffice.extensions import db
 from backoffice.membership import matching, services
@@ -31,18 +34,25 @@ L = LineStatus
 SUGGESTED_KIND, PAYMENT_KIND = "memberships", "membership_payments"
 
 
-def _account(organisation):
-    account = banking.default_account(organisation)
+def _account(organisation, account=None, content=None):
+    """The bank account a statement goes to: the one chosen, else the one the file names (or
+    whose CSV layout it has), else the default one."""
+    if account is not None:
+        if account.organisation_id != organisation.id or not account.active:
+            raise MembershipError("Choisissez un compte bancaire utilisé de l'organisation.")
+        return account
+    account = banking.guess_account(organisation, content) if content else banking.default_account(organisation)
     if account is None:
         raise MembershipError("Renseignez d'abord l'IBAN de l'organisation (compte bancaire) avant d'importer "
                               "un relevé.")
     return account
 
 
-def saved_mapping(organisation):
-    """The CSV columns remembered for the default account's bank ({} when none)."""
-    account = banking.default_account(organisation)
-    return (account.statement_csv_mapping if account else None) or {}
+def mapping_proposal(organisation, columns, account=None):
+    """What the column-mapping screen proposes for a CSV header on ``account`` (default: the
+    default account): its latest columns when the file has them, else the usual French names."""
+    account = account or banking.default_account(organisation)
+    return banking.mapping_proposal(account, columns) if account else parsers.guess_mapping(columns)
 
 
 def preview_rows(content, count=12):
@@ -54,17 +64,19 @@ def recent_statements(organisation):
     return banking.statements(organisation)
 
 
-def save_csv_mapping(organisation, mapping, columns):
-    return banking.save_csv_mapping(_account(organisation), mapping, columns)
+def save_csv_mapping(organisation, mapping, columns, account=None):
+    """Remember the columns of this CSV layout for ``account`` (default: the default account)."""
+    return banking.save_csv_mapping(_account(organisation, account), mapping, columns)
 
 
-def import_statement(organisation, filename, content, user=None):
-    """Import a statement into the default account and suggest a membership for each credit.
+def import_statement(organisation, filename, content, user=None, account=None):
+    """Import a statement into ``account`` (default: the account the file names, else the
+    default one, see ``banking.guess_account``) and suggest a membership for each credit.
 
     Returns the ``BankStatement``; raises banking's ``StatementFormatError``, ``MappingNeeded``
     or ``AlreadyImported`` (see ``banking.services.import_statement``).
     """
-    statement = banking.import_statement(_account(organisation), filename, content, user=user)
+    statement = banking.import_statement(_account(organisation, account, content), filename, content, user=user)
     suggest_matches(organisation, [line for line in statement.lines if line.is_credit])
     return statement
 

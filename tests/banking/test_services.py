@@ -83,7 +83,7 @@ def test_each_account_has_its_own_statements_and_mapping(organisation, savings):
     first = services.import_statement(current, "mars.csv", content)
     with pytest.raises(AlreadyImported):
         services.import_statement(current, "mars-bis.csv", content)
-    with pytest.raises(BankingError, match="Indiquez une fois pour toutes"):
+    with pytest.raises(BankingError, match="Présentation de fichier inconnue pour le compte « Livret A"):
         services.import_statement(savings, "livret.csv", content)  # its own columns, not yet known
     _statement(savings)
     other = services.import_statement(savings, "livret.csv", content)  # the same line on another account

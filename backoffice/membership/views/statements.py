@@ -10,7 +10,8 @@ from backoffice.extensions import db
 from backoffice.membership import forms, statements
 from backoffice.banking.models import LineStatus as StatementLineStatus
 from backoffice.errors import ServiceError
-from backoffice.people.models import fold_for_search
+from backoffice.banking import services as banking
+from backoffice.banking.models import BankAccount
 from backoffice.membership.views.common import MANAGE, _apply, bp, _fail
 
 
@@ -42,33 +43,60 @@ def _after_import(outcome):
     if isinstance(outcome, statements.AlreadyImported):
         flash(str(outcome), "info")
     else:
-        flash(f"{outcome.new_line_count} opération(s) nouvelle(s) sur {outcome.line_count} importée(s).", "success")
+        skipped = len(outcome.notes or [])
+        flash(f"Relevé « {outcome.filename} » importé dans le compte « {outcome.bank_account.name} » : "
+              f"{outcome.new_line_count} opération(s) nouvelle(s) sur {outcome.line_count} importée(s)."
+              + (f" {skipped} remarque(s) sur le fichier (lignes de solde, de total… non importées) : voir "
+                 "« Derniers imports »." if skipped else ""), "success")
     return redirect(url_for(".review_statement"))
+
+
+def _chosen_account(value):
+    """The bank account picked in a form (None: let the file say)."""
+    if not str(value or "").isdigit():
+        return None
+    return get_or_404(BankAccount, int(value))
+
+
+def _mapping_redirect(exc, content, filename):
+    flash(str(exc), "info")
+    account_id = exc.account.id if exc.account is not None else None
+    return redirect(url_for(".statement_mapping", token=_keep_upload(content), account_id=account_id,
+                            filename=filename))
+
+
+def _refused(form, exc):
+    """A file refused: its message, and each unreadable row on its own line under the field."""
+    if isinstance(exc, statements.StatementLinesError):
+        form.statement.errors = [exc.summary, *exc.problems]
+    else:
+        _fail(exc)
+        form.statement.errors = [str(exc)]
 
 
 @bp.route("/statements", methods=["GET", "POST"])
 @permission_required(MANAGE)
 def statements_index():
     form = forms.StatementUploadForm()
+    form.set_accounts(banking.accounts(g.organisation, active_only=True))
     if form.validate_on_submit():
         upload = form.statement.data
         content = upload.read()
         try:
             with db.session.begin_nested():  # a refusal undoes only what the service did
-                statement = statements.import_statement(g.organisation, upload.filename, content, user=current_user)
+                statement = statements.import_statement(g.organisation, upload.filename, content, user=current_user,
+                                                        account=_chosen_account(form.account.data))
         except statements.MappingNeeded as exc:
-            flash(str(exc), "info")
-            return redirect(url_for(".statement_mapping", token=_keep_upload(content)))
+            return _mapping_redirect(exc, content, upload.filename)
         except statements.AlreadyImported as exc:
             return _after_import(exc)
         except ServiceError as exc:
-            _fail(exc)
-            form.statement.errors = [str(exc)]
+            _refused(form, exc)
         else:
             return _after_import(statement)
     imports = statements.recent_statements(g.organisation)
     return render_template("membership/statements.html", form=form, imports=imports,
-                           waiting=len(statements.lines_to_review(g.organisation)))
+                           waiting=len(statements.lines_to_review(g.organisation))), 422 if form.errors else 200
 
 
 @bp.route("/statements/mapping", methods=["GET", "POST"])
@@ -79,6 +107,8 @@ def statement_mapping():
     if path is None:
         flash("Le fichier n'est plus disponible : déposez-le à nouveau.", "warning")
         return redirect(url_for(".statements_index"))
+    account = _chosen_account(request.values.get("account_id"))
+    filename = request.values.get("filename") or "relevé.csv"
     content = path.read_bytes()
     try:
         columns = statements.csv_columns(content)
@@ -86,20 +116,20 @@ def statement_mapping():
         path.unlink(missing_ok=True)
         flash(str(exc), "danger")
         return redirect(url_for(".statements_index"))
-    form = forms.MappingForm(token=token)
+    form = forms.MappingForm(token=token, account_id=account.id if account else "", filename=filename)
     form.set_columns(columns)
     if request.method == "GET":
-        saved = statements.saved_mapping(g.organisation)
+        proposal = statements.mapping_proposal(g.organisation, columns, account)
         for key in statements.MAPPING_FIELDS:
-            guess = saved.get(key) if saved.get(key) in columns else _guess_column(key, columns)
-            getattr(form, key).data = guess or ""
+            getattr(form, key).data = proposal.get(key) or ""
     if form.validate_on_submit():
         mapping = {key: getattr(form, key).data for key in statements.MAPPING_FIELDS}
 
         def save_and_import():
-            statements.save_csv_mapping(g.organisation, mapping, columns)
+            statements.save_csv_mapping(g.organisation, mapping, columns, account)
             try:
-                return statements.import_statement(g.organisation, "relevé.csv", content, user=current_user)
+                return statements.import_statement(g.organisation, filename, content, user=current_user,
+                                                   account=account)
             except statements.AlreadyImported as exc:
                 return exc  # the columns chosen are kept all the same
 
@@ -108,25 +138,8 @@ def statement_mapping():
             path.unlink(missing_ok=True)
             return _after_import(statement)
     preview = statements.preview_rows(content)
-    return render_template("membership/statement_mapping.html", form=form, preview=preview)
-
-
-_GUESSES = {
-    "date": ("date operation", "date", "date comptable"),
-    "label": ("libelle", "libelle operation", "intitule", "description"),
-    "amount": ("montant", "montant eur", "montant(eur)"),
-    "debit": ("debit", "debit euros", "debit eur"),
-    "credit": ("credit", "credit euros", "credit eur"),
-    "reference": ("reference", "ref"),
-}
-
-
-def _guess_column(key, columns):
-    folded = {fold_for_search(c): c for c in columns}
-    for guess in _GUESSES[key]:
-        if guess in folded:
-            return folded[guess]
-    return ""
+    return render_template("membership/statement_mapping.html", form=form, preview=preview, account=account,
+                           filename=filename), 422 if form.is_submitted() else 200
 
 
 @bp.route("/statements/review", methods=["GET", "POST"])
