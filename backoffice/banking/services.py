@@ -185,8 +185,13 @@ def csv_mapping(account, content):
 
 
 def mapping_proposal(account, columns):
-    """What the mapping screen proposes for a header: the account's latest mapping for the
-    columns the file still has, the usual French names for the others."""
+    """What the mapping screen proposes for a header: the columns remembered for this layout,
+    else the account's latest mapping when the file has all its columns, else the usual French
+    names."""
+    signature = parsers.layout_signature(columns)
+    known = next((layout.mapping for layout in account.csv_layouts if layout.signature == signature), None)
+    if known:
+        return {key: known.get(key) for key in parsers.MAPPING_FIELDS}
     guess = parsers.guess_mapping(columns)
     latest = account.statement_csv_mapping or {}
     if latest and all(v in columns for v in latest.values() if v):

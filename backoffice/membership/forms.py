@@ -118,6 +118,7 @@ class ChequeDepositForm(FlaskForm):
 class StatementUploadForm(FlaskForm):
     statement = FileField("Relevé (CSV de votre banque ou CAMT.053)", validators=[FileRequired("Choisissez un fichier.")])
     account = SelectField("Compte bancaire", validate_choice=False)
+    remap = BooleanField("Revoir les colonnes de ce fichier avant l'import (export CSV)")
 
     def set_accounts(self, accounts):
         """The organisation's accounts in use; « reconnu d'après le fichier » (its IBAN or account

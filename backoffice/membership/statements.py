@@ -48,6 +48,14 @@ def _account(organisation, account=None, content=None):
     return account
 
 
+def detect_format(content):
+    return parsers.detect_format(content)
+
+
+def guess_account(organisation, content):
+    return banking.guess_account(organisation, content)
+
+
 def mapping_proposal(organisation, columns, account=None):
     """What the column-mapping screen proposes for a CSV header on ``account`` (default: the
     default account): its latest columns when the file has them, else the usual French names."""

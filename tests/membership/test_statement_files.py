@@ -116,3 +116,25 @@ def test_a_bank_reference_longer_than_a_payment_keeps_never_stops_the_confirmati
     from backoffice.accounting.models import JournalEntry
     entry = db.session.get(JournalEntry, payment.accounting_entry_id)
     assert entry.piece_ref == membership.payment_reference
+
+
+def test_the_treasurer_chooses_the_columns_of_a_known_layout_again(client, treasurer, organisation):
+    from backoffice.banking import services as banking
+
+    account = banking.default_account(organisation)
+    content = (BANK_DATA / "lcl_cp1252.csv").read_bytes()
+    columns = ["Date opération", "Date valeur", "Libellé", "Référence", "Montant (EUR)"]
+    banking.save_csv_mapping(account, {"date": "Date valeur", "label": "Libellé", "amount": "Montant (EUR)"}, columns)
+    response = upload(client, content, "lcl.csv", remap="y")
+    assert "/statements/mapping?" in response.location
+    page = client.get(response.location).get_data(as_text=True)
+    date_select = re.search(r'<select[^>]*name="date".*?</select>', page, re.S).group(0)
+    assert '<option selected value="Date valeur">' in date_select  # what this layout was read with
+    query = parse_qs(urlsplit(response.location).query)
+    client.post(f"{URL}/mapping", data={"token": query["token"][0], "account_id": query["account_id"][0],
+                                        "filename": "lcl.csv", "date": "Date opération", "label": "Libellé",
+                                        "amount": "Montant (EUR)", "debit": "", "credit": "", "reference": ""})
+    db.session.expire_all()
+    [layout] = account.csv_layouts
+    assert (layout.mapping["date"], layout.mapping["reference"]) == ("Date opération", None)
+    assert db.session.scalar(select(BankStatement)).filename == "lcl.csv"

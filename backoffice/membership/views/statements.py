@@ -74,6 +74,19 @@ def _refused(form, exc):
         form.statement.errors = [str(exc)]
 
 
+def _remap(content, filename, account):
+    """The mapping screen for a CSV file whose columns the treasurer wants to choose again
+    (None for a file that has no columns to choose: it is imported as usual)."""
+    try:
+        if statements.detect_format(content) != "csv":
+            return None
+        account = account or statements.guess_account(g.organisation, content)
+    except ServiceError:
+        return None  # the import says what is wrong with the file
+    return redirect(url_for(".statement_mapping", token=_keep_upload(content),
+                            account_id=account.id if account else None, filename=filename))
+
+
 @bp.route("/statements", methods=["GET", "POST"])
 @permission_required(MANAGE)
 def statements_index():
@@ -82,6 +95,10 @@ def statements_index():
     if form.validate_on_submit():
         upload = form.statement.data
         content = upload.read()
+        if form.remap.data:
+            remapped = _remap(content, upload.filename, _chosen_account(form.account.data))
+            if remapped is not None:
+                return remapped
         try:
             with db.session.begin_nested():  # a refusal undoes only what the service did
                 statement = statements.import_statement(g.organisation, upload.filename, content, user=current_user,
