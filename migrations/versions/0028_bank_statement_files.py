@@ -1,8 +1,8 @@
 """banking: bank statement files as banks export them — a CSV layout per bank account, what an
 import left out, the transactions of a batch entry
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-03
 
 ``bank_csv_layouts``: the columns chosen for each layout (header signature) of an account's CSV
@@ -16,8 +16,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0026'
-down_revision = '0025'
+revision = '0028'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 
