@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from fractions import Fraction
+from math import lcm
 from typing import Hashable, Mapping
 
 from babel.numbers import NumberFormatError, parse_decimal
@@ -123,7 +124,7 @@ def allocate(total, weights: Mapping[Hashable, object]) -> dict:
     total = parse_amount(total, what="Le montant à répartir")
     if total is None:
         raise ServiceError("Le montant à répartir est obligatoire.")
-    exact = {}
+    ratios = {}
     for key, weight in weights.items():
         if isinstance(weight, (bool, float)) or not isinstance(weight, (int, Decimal, Fraction)):
             raise TypeError(f"weights are Decimal, int or Fraction, not {type(weight).__name__}: {weight!r}")
@@ -132,8 +133,13 @@ def allocate(total, weights: Mapping[Hashable, object]) -> dict:
         if weight < 0:
             raise ServiceError(f"Poids négatif pour « {key} » ({weight}) : une clé de répartition ne peut "
                                "pas être négative.")
-        exact[key] = Fraction(weight)
-    weight_sum = sum(exact.values(), Fraction(0))
+        ratios[key] = weight.as_integer_ratio()
+    # The exact weights as integers over one common denominator: the quotas and remainders are
+    # then integer divisions (the same cents as with fractions, without a Fraction per party —
+    # a distribution among 10,000 associates is shared in milliseconds).
+    denominator = lcm(*{d for _, d in ratios.values()}) if ratios else 1
+    exact = {key: n * (denominator // d) for key, (n, d) in ratios.items()}
+    weight_sum = sum(exact.values())
     if weight_sum == 0:
         raise ServiceError("Répartition impossible : la somme des poids est nulle (personne à qui "
                            "répartir, ou tous les poids à zéro).")
@@ -141,10 +147,9 @@ def allocate(total, weights: Mapping[Hashable, object]) -> dict:
     sign = -1 if total < 0 else 1
     shares, remainders = {}, []
     for key, weight in exact.items():
-        quota = cents * weight / weight_sum
-        whole = quota.numerator // quota.denominator
+        whole, remainder = divmod(cents * weight, weight_sum)
         shares[key] = whole
-        remainders.append((quota - whole, key))
+        remainders.append((remainder, key))
     left = cents - sum(shares.values())
     try:
         # Largest remainder first; equal remainders by ascending key (sorted on the key as well,

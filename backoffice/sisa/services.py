@@ -78,20 +78,54 @@ def year_bounds(year):
     return date(year, 1, 1), date(year, 12, 31)
 
 
+def _associates_in_year(organisation, year):
+    """(the WHERE clause of the associates' affiliations of ``year``, {party id: (first start,
+    last end)}) — plain columns, one query (several affiliations of a party merged)."""
+    from sqlalchemy import or_
+
+    from backoffice.organisations.models import Affiliation
+
+    first, last = year_bounds(year)
+    in_year = (Affiliation.organisation_id == organisation.id, Affiliation.role == Role.ASSOCIATE,
+               Affiliation.starts_on <= last, or_(Affiliation.ends_on.is_(None), Affiliation.ends_on >= first))
+    periods = {}
+    for party_id, starts_on, ends_on in db.session.execute(
+            select(Affiliation.party_id, Affiliation.starts_on, Affiliation.ends_on).where(*in_year)):
+        if party_id in periods:
+            known_start, known_end = periods[party_id]
+            starts_on = min(starts_on, known_start)
+            ends_on = None if ends_on is None or known_end is None else max(ends_on, known_end)
+        periods[party_id] = (starts_on, ends_on)
+    return select(Affiliation.party_id).where(*in_year), periods
+
+
 def associate_affiliations(organisation, year):
     """{party id: (party, first start, last end)} of the associates present during ``year``
-    (several affiliations of one party are merged from the first start to the last end)."""
-    first, last = year_bounds(year)
-    found = {}
-    for affiliation in affiliations(organisation, roles=[Role.ASSOCIATE], since=first):
-        if affiliation.starts_on > last:
-            continue
-        party, starts_on, ends_on = found.get(affiliation.party_id, (affiliation.party, affiliation.starts_on,
-                                                                     affiliation.ends_on))
-        starts_on = min(starts_on, affiliation.starts_on)
-        ends_on = None if ends_on is None or affiliation.ends_on is None else max(ends_on, affiliation.ends_on)
-        found[affiliation.party_id] = (party, starts_on, ends_on)
-    return found
+    (several affiliations of one party are merged from the first start to the last end), by name."""
+    from sqlalchemy.orm import with_polymorphic
+
+    from backoffice.people.models import Party
+
+    # Plain columns, then the parties in one query: loading the affiliations with their parties
+    # eagerly joined costs several times more for a large SISA.
+    party_ids, periods = _associates_in_year(organisation, year)
+    party = with_polymorphic(Party, "*")  # every kind's columns at once, none loaded later
+    parties = {p.id: p for p in db.session.scalars(select(party).where(party.id.in_(party_ids)))}
+    ordered = sorted(periods, key=lambda pid: (parties[pid].sort_name, pid))
+    return {pid: (parties[pid], *periods[pid]) for pid in ordered}
+
+
+def _associate_names(organisation, year):
+    """(periods as ``_associates_in_year``, {party id: (display name, profession)}) without
+    building a Party per associate (the calculation of 10,000 associates spent a third of its
+    time there): the name comes from the party class's own ``display_name`` applied to the row."""
+    from backoffice.people.models import Party, PartyKind, Professional, Structure
+
+    party_ids, periods = _associates_in_year(organisation, year)
+    name_of = {PartyKind.PROFESSIONAL: Professional.display_name.fget, PartyKind.STRUCTURE: Structure.display_name.fget}
+    rows = db.session.execute(select(Party.__table__).where(Party.__table__.c.id.in_(party_ids)))
+    names = {row.id: (name_of[PartyKind(row.kind)](row), row.profession) for row in rows}
+    return periods, names
 
 
 def associates(organisation, year):
@@ -486,15 +520,15 @@ def hours(minutes):
 def inputs_for(organisation, year, scenario):
     """The calculation's inputs for ``year`` with ``scenario``'s keys, read from the database in a
     constant number of queries (associates, hours, points, income, deductions)."""
-    found = associate_affiliations(organisation, year)
+    periods, names = _associate_names(organisation, year)
     minutes = minutes_by_party(organisation, year)
     points = points_by_party(organisation, year)
     figures = year_figures(organisation, year)
     associates_in = tuple(
-        AssociateInput(party_id=pid, name=party.display_name, profession=getattr(party, "profession", None),
-                       starts_on=starts_on, ends_on=ends_on, hours=hours(minutes.get(pid, 0)),
-                       points=points.get(pid, Decimal(0)))
-        for pid, (party, starts_on, ends_on) in found.items())
+        AssociateInput(party_id=pid, name=names[pid][0], profession=names[pid][1], starts_on=starts_on,
+                       ends_on=ends_on, hours=hours(minutes.get(pid, 0)), points=points.get(pid, Decimal(0)))
+        for pid, (starts_on, ends_on) in sorted(periods.items(), key=lambda item: (names[item[0]][0].casefold(),
+                                                                                  item[0])))
     return Inputs(year=year, distributable=figures.distributable, associates=associates_in,
                   keys=key_inputs(scenario))
 
