@@ -128,6 +128,7 @@ def register_template_helpers(app):
         thousands=formatting.format_whole_number,
         date_fr=formatting.format_date_fr,
         date_short=formatting.format_date_short,
+        month_name=formatting.month_name,
         datetime_short=lambda value: format_datetime(value, "dd/MM/yyyy HH:mm") if value else "",
         phone=format_phone,
         of_name=formatting.of_name,

@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 
 from babel import Locale
 from babel.dates import format_date as _babel_format_date
+from babel.dates import get_month_names as _babel_month_names
 from babel.numbers import format_currency as _babel_format_currency
 from babel.numbers import format_decimal as _babel_format_decimal
 from num2words import num2words
@@ -38,6 +39,8 @@ __all__ = [
     "money_in_words",
     "format_date_fr",
     "format_date_short",
+    "MONTH_NAMES",
+    "month_name",
     "to_money",
 ]
 
@@ -165,6 +168,21 @@ def format_date_short(value) -> str:
         return ""
     day = _as_date(value)
     return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+
+
+# The months written in full (« janvier » … « décembre »), as Babel's French locale says them:
+# the same words on charts, in forms and in documents.
+MONTH_NAMES = tuple(_babel_month_names("wide", context="format", locale=_FR)[month] for month in range(1, 13))
+
+
+def month_name(value) -> str:
+    """``3`` or ``date(2026, 3, 1)`` → ``'mars'``: the month written in full; ``None`` → ``''``."""
+    if value is None:
+        return ""
+    month = value if isinstance(value, int) and not isinstance(value, bool) else _as_date(value).month
+    if not 1 <= month <= 12:
+        raise ValueError(f"Mois invalide : {value!r}")
+    return MONTH_NAMES[month - 1]
 
 
 # --- French wording -------------------------------------------------------------------------

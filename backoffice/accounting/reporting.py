@@ -246,13 +246,14 @@ class Bar:
     month: date
 
 
-def bar_chart(monthly, width=720, height=240, margin=30):
+def bar_chart(monthly, width=720, height=270, margin=30, label_space=60):
     """Geometry of a grouped bar chart (income and expense per month) for an inline SVG drawn
-    by the template: no JavaScript, no external library."""
+    by the template: no JavaScript, no external library. ``label_space`` under the axis holds
+    the month names, written in full and slanted."""
     peak = max([max(income, expense) for _, income, expense in monthly] + [Decimal("1")])
     slot = (width - margin) / max(len(monthly), 1)
     bar_width = max(slot / 2 - 4, 2)
-    usable = height - margin
+    usable = height - label_space
     bars = []
     for index, (month, income, expense) in enumerate(monthly):
         for offset, (kind, value) in enumerate((("income", income), ("expense", expense))):

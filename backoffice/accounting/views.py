@@ -44,9 +44,6 @@ from backoffice.extensions import db
 
 bp = org_blueprint("accounting", __name__, url_prefix="/accounting")
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
-
 
 # --------------------------------------------------------------------------------------------
 # Helpers
@@ -183,7 +180,7 @@ def index():
     treasury = [row for row in balance.rows if row.account_number.startswith("5")]
     return render_template(
         "accounting/index.html", balance=balance, monthly=monthly, chart=reporting.bar_chart(monthly),
-        income=income, expense=expense, treasury=treasury, months=MONTHS,
+        income=income, expense=expense, treasury=treasury,
         unlettered=reporting.unlettered_count(g.organisation), **_context(year=year, period=(start, end)))
 
 
@@ -401,7 +398,7 @@ def periods():
     _books()
     year = _year()
     months, year_closed = services.period_overview(g.organisation, year)
-    return render_template("accounting/periods.html", months=months, year_closed=year_closed, month_names=MONTHS,
+    return render_template("accounting/periods.html", months=months, year_closed=year_closed,
                            form=ClosePeriodForm(formdata=None), **_context(year=year))
 
 

@@ -5,6 +5,7 @@ from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from backoffice.extensions import db
+from backoffice.formatting import MONTH_NAMES
 from backoffice.organisations.models import AffiliationRole, OrganisationKind
 from backoffice.validation import (
     Cleaned,
@@ -17,8 +18,7 @@ from backoffice.validation import (
     clean_siret,
 )
 
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre"]
+MONTHS = MONTH_NAMES  # « janvier » … « décembre », from the formatting helpers (Babel)
 KIND_CHOICES = {kind.value: kind.label for kind in OrganisationKind}
 # The settings form's office pickers and the affiliation role each one writes.
 OFFICE_FIELDS = {"president_id": AffiliationRole.PRESIDENT, "treasurer_id": AffiliationRole.TREASURER,

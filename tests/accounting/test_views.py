@@ -48,6 +48,10 @@ def test_overview_shows_results_and_the_chart(client, treasurer, books, post_fee
     page = _text(client.get(BASE + "/?year=2026"))
     assert "<svg" in page and 'class="bar-income"' in page
     assert "Mars 2026 – produits : 50,00" in page and "Avril 2026 – charges : 12,00" in page
+    # the axis names each month in full (not « janv », « sept »), in the year's order
+    ticks = re.findall(r'<text class="chart-tick"[^>]*rotate\([^>]*>([^<]+)</text>', page)
+    assert ticks == ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+                     "octobre", "novembre", "décembre"]
     assert "38,00" in page  # result 50 − 12
     assert "<script" not in page.split("</nav>", 1)[1].split("<script src", 1)[0]  # no inline script
 

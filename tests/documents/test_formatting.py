@@ -166,3 +166,24 @@ def test_whole_numbers_group_thousands_the_french_way(value, expected):
     from backoffice.formatting import format_whole_number
 
     assert format_whole_number(value) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    (1, "janvier"), (2, "février"), (8, "août"), (9, "septembre"), (12, "décembre"),
+    (dt.date(2026, 3, 1), "mars"), (dt.datetime(2026, 7, 14, 9, 30), "juillet"), (None, ""),
+])
+def test_month_names_are_written_in_full(value, expected):
+    from backoffice.formatting import month_name
+
+    assert month_name(value) == expected
+
+
+def test_month_name_refuses_what_is_no_month():
+    from backoffice.formatting import MONTH_NAMES, month_name
+
+    assert len(MONTH_NAMES) == 12 and len(set(MONTH_NAMES)) == 12
+    for wrong in (0, 13):
+        with pytest.raises(ValueError, match="Mois invalide"):
+            month_name(wrong)
+    with pytest.raises(TypeError):
+        month_name("mars")
