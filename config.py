@@ -49,6 +49,7 @@ ENVIRONMENT = {
     "TASK_RESULT_DAYS": ("TASK_RESULT_DAYS", int),
     "PUBLIC_BASE_URL": ("PUBLIC_BASE_URL", str),
     "SQLITE_BUSY_TIMEOUT": ("SQLITE_BUSY_TIMEOUT", float),
+    "DOCUMENTS_PDF": ("DOCUMENTS_PDF", _bool),
 }
 
 
@@ -116,6 +117,9 @@ class Config:
     TASK_MAX_ATTEMPTS = 3
     # Result files (exports, documents) are deleted after this many days.
     TASK_RESULT_DAYS = 30
+    # The document jobs keep a PDF (LibreOffice, when installed) beside the Word receipts and
+    # minutes, and members are handed the PDF; off, or without LibreOffice, they get the Word file.
+    DOCUMENTS_PDF = True
     # Delays before the retries of a transient error; None: each queue's own (jobs.QUEUES).
     JOB_RETRY_INTERVALS = None
     # A mail delivery job in a worker goes on sending the other mails waiting, on its SMTP
@@ -187,6 +191,9 @@ class Testing(Config):
     # Feature tests get their task done by the time start_task() returns; the tests of the
     # job machinery switch this off and run a real worker (tests/tasks/conftest.py).
     JOBS_INLINE = True
+    # A LibreOffice conversion takes seconds: only the tests of the PDF renditions turn it on
+    # (the ``pdf_renditions`` fixture), not every test that pays a membership.
+    DOCUMENTS_PDF = False
 
 
 class Production(Config):

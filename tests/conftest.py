@@ -167,6 +167,26 @@ def login_as(client, organisation):
 
 
 @pytest.fixture
+def pdf_renditions(app, monkeypatch):
+    """The document jobs keep a PDF beside their Word files, with the real LibreOffice (skipped
+    where it is not installed; ``make test`` installs it)."""
+    import shutil
+
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    monkeypatch.setitem(app.config, "DOCUMENTS_PDF", True)
+
+
+def pdf_text(data):
+    """The text of a PDF (every page, joined), read back with pypdf."""
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+@pytest.fixture
 def outbox(db):
     """The mails sent during the test (MAIL_BACKEND=outbox)."""
     from backoffice.mail.models import OutboxMessage

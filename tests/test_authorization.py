@@ -398,6 +398,7 @@ ROUTES.update({
     "documents.revert": _D_TEMPLATES,
     # A receipt (membership.view); the member it is about too (tests/documents/test_generated.py).
     "documents.download_document": {"admin", "treasurer", "board"},
+    "documents.download_document_pdf": {"admin", "treasurer", "board"},  # its PDF rendition, same rule
 })
 URL_ARGS.update({
     "tasks.show": lambda o: {"task_id": o.failed_task.id},
@@ -410,6 +411,7 @@ URL_ARGS.update({
     "documents.upload": lambda o: {"kind": "membership_receipt"},
     "documents.revert": lambda o: {"kind": "membership_receipt"},
     "documents.download_document": lambda o: {"document_id": o.generated_document.id},
+    "documents.download_document_pdf": lambda o: {"document_id": o.generated_document.id},
 })
 
 
@@ -456,7 +458,7 @@ def _generated_document(o):
     from backoffice.documents.generated import issue_document
 
     return issue_document(o.organisation, "membership_receipt", ("memberships", 1), b"PK attestation",
-                          filename="attestation-adhesion-2026-0001.docx", year=2026)
+                          filename="attestation-adhesion-2026-0001.docx", year=2026, pdf=b"%PDF-1.7 attestation")
 
 
 OBJECTS.update({

@@ -1,7 +1,8 @@
 """The documents of assemblies, found by ``backoffice.documents.kinds`` (``DOCUMENT_KINDS``).
 
 * ``assembly_minutes``: the procès-verbal of a closed assembly (subject: the assembly), numbered
-  per year (``2026-0001``); built by ``minutes_context`` in ``jobs/assemblies.py``.
+  per year (``2026-0001``); built by ``minutes_context`` in ``jobs/assemblies.py``, kept with its
+  PDF, which the assembly's voters download from their page.
 * ``assembly_convocation``: a voter's convocation, with the agenda, his personal voting link and
   the proxy form to fill and sign (subject: his line of the frozen roll, not numbered); built by
   ``convocations.convocation_context``, rendered by the ``convocation_documents`` job.
@@ -80,6 +81,18 @@ def _voter_owns_convocation(user, document):
     return voter is not None and voter.party_id == user.party_id
 
 
+def _voter_reads_minutes(user, document):
+    """The voters of an assembly download its minutes once issued (a stored version only)."""
+    from backoffice.assemblies.models import AssemblyVoter
+    from backoffice.extensions import db
+    from sqlalchemy import select
+
+    if getattr(user, "party_id", None) is None or document.subject_type != "assemblies":
+        return False
+    return db.session.scalar(select(AssemblyVoter.id).where(
+        AssemblyVoter.assembly_id == document.subject_id, AssemblyVoter.party_id == user.party_id)) is not None
+
+
 def _sample_heading(**assembly):
     """The organisation and assembly of both samples (``assembly``: what differs)."""
     return {
@@ -129,7 +142,7 @@ DOCUMENT_KINDS = [
                  description="Présences, quorum, chaque résolution avec son texte, ses voix et son résultat, "
                              "signé du président et du secrétaire.",
                  variables=MINUTES_VARIABLES, sample_context=sample_minutes, numbering=Numbering(per_year=True),
-                 download_permission="assemblies.view"),
+                 download_permission="assemblies.view", may_download=_voter_reads_minutes),
     DocumentKind(key=CONVOCATION_KIND, label="Convocation à l'assemblée générale",
                  description="Une convocation par votant : date, lieu, lien de visioconférence, ordre du jour, son "
                              "lien personnel de vote en ligne et le pouvoir à remplir et signer.",

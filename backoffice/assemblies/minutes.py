@@ -82,15 +82,17 @@ def assembly_attendances(assembly):
 
 def issue_minutes(assembly, task=None):
     """Render the minutes of a closed assembly, keep them as a new version of its durable document
-    and move the assembly to « Procès-verbal établi » (a second run supersedes the first version)."""
-    from backoffice.documents.services import DOCX_MIMETYPE, render_document
+    (Word for the board, with its PDF rendition for the members) and move the assembly to
+    « Procès-verbal établi » (a second run supersedes the first version). Inside a job only."""
+    from backoffice.documents.services import DOCX_MIMETYPE, pdf_renditions, render_document
 
     if assembly.status not in (AssemblyStatus.CLOSED, AssemblyStatus.MINUTES_ISSUED):
         raise AssemblyError("Le procès-verbal s'établit une fois la séance close.")
     data = render_document(assembly.organisation, MINUTES_KIND, minutes_context(assembly))
+    (pdf,) = pdf_renditions([data])
     document = generated.issue_document(assembly.organisation, MINUTES_KIND, assembly, data, mimetype=DOCX_MIMETYPE,
                                         filename=f"proces-verbal-{assembly.kind.short.lower()}-"
-                                                 f"{assembly.held_at:%Y-%m-%d}.docx", task=task)
+                                                 f"{assembly.held_at:%Y-%m-%d}.docx", task=task, pdf=pdf)
     if assembly.status is AssemblyStatus.CLOSED:
         move(assembly, AssemblyStatus.MINUTES_ISSUED)
     return document

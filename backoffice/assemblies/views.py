@@ -489,8 +489,10 @@ def member_assembly(assembly_id):
     proxy_form.holder.choices = {0: "—"} | {v.id: v.party.display_name for v in voting.roll_with_names(assembly)
                                             if v.id != me.id}
     present = me.id in voting.present_ids(assembly)
+    issued = assembly.status is AssemblyStatus.MINUTES_ISSUED
     return render_template("assemblies/member/show.html", assembly=assembly, me=me, given=given, rights=rights,
                            convocation=convocations.current_convocation(me),
+                           minutes=minutes_module.current_minutes(assembly) if issued else None,
                            held=voting.proxies_held_by(me), open_resolutions=open_resolutions, voted=voted,
                            proxy_form=proxy_form, present=present)
 

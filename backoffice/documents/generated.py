@@ -191,10 +191,11 @@ def _stamp(document, user, task):
 
 
 def store_document(document: GeneratedDocument, data: bytes, *, filename: str, mimetype: str | None = None,
-                   task=None, user=None) -> GeneratedDocument:
+                   task=None, user=None, pdf: bytes | None = None) -> GeneratedDocument:
     """Store ``data`` as the file of the pending ``document``: written atomically under
     ``STORAGE_DIR/<organisation id>/documents/<kind>/``, its SHA-256 recorded; the version in
-    force (if any) becomes superseded by it. Flushes."""
+    force (if any) becomes superseded by it. ``pdf``: the PDF rendition of ``data``, stored and
+    fingerprinted beside it (what members download). Flushes."""
     from backoffice.organisations.storage import atomic_write, organisation_dir
 
     _lock_lineage(document.organisation_id, document.kind, document.subject_type, document.subject_id)
@@ -207,6 +208,10 @@ def store_document(document: GeneratedDocument, data: bytes, *, filename: str, m
     target = folder / f"{document.subject_type}-{document.subject_id}-v{document.version}-{secrets.token_hex(8)}{suffix}"
     atomic_write(target, data)
     _forget_if_discarded(target)
+    if pdf is not None:
+        pdf_target = target.with_suffix(".pdf") if suffix != ".pdf" else target.with_name(f"{target.stem}-rendition.pdf")
+        atomic_write(pdf_target, pdf)
+        _forget_if_discarded(pdf_target)
     _stamp(document, user, task)
     previous = db.session.scalar(select(GeneratedDocument).where(
         GeneratedDocument.organisation_id == document.organisation_id, GeneratedDocument.kind == document.kind,
@@ -220,6 +225,9 @@ def store_document(document: GeneratedDocument, data: bytes, *, filename: str, m
     document.mimetype = mimetype or mimetypes.guess_type(filename)[0] or "application/octet-stream"
     document.size = len(data)
     document.sha256 = hashlib.sha256(data).hexdigest()
+    if pdf is not None:
+        document.pdf_path = pdf_target.relative_to(Path(current_app.config["STORAGE_DIR"])).as_posix()
+        document.pdf_size, document.pdf_sha256 = len(pdf), hashlib.sha256(pdf).hexdigest()
     document.generated_at = utcnow()
     move(document, G, by=user)
     db.session.flush()
@@ -236,10 +244,12 @@ def _forget_if_discarded(path: Path) -> None:
 
 
 def issue_document(organisation, kind: str, subject, data: bytes, *, filename: str, mimetype: str | None = None,
-                   task=None, user=None, number=None, year: int | None = None) -> GeneratedDocument:
-    """Request and store in one go (inside a job): the new version of ``kind`` about ``subject``."""
+                   task=None, user=None, number=None, year: int | None = None,
+                   pdf: bytes | None = None) -> GeneratedDocument:
+    """Request and store in one go (inside a job): the new version of ``kind`` about ``subject``
+    (``pdf``: its PDF rendition, see :func:`store_document`)."""
     document = request_document(organisation, kind, subject, user=user, task=task, number=number, year=year)
-    return store_document(document, data, filename=filename, mimetype=mimetype, task=task, user=user)
+    return store_document(document, data, filename=filename, mimetype=mimetype, task=task, user=user, pdf=pdf)
 
 
 def fail_document(document: GeneratedDocument, message: str) -> None:
@@ -268,13 +278,16 @@ def mark_signed(document: GeneratedDocument, *, by=None, at=None) -> None:
 # --- reading --------------------------------------------------------------------------------
 
 def verify(document: GeneratedDocument) -> bool:
-    """True when the stored file is there and still has the fingerprint recorded at issue."""
-    path = document.abspath()
-    if not document.is_stored or path is None or not path.is_file():
-        return False
+    """True when the stored file (and its PDF rendition, if any) is there and still has the
+    fingerprint recorded at issue."""
     from backoffice.organisations.storage import file_sha256
 
-    return secrets.compare_digest(file_sha256(path), document.sha256)
+    files = [(document.abspath(), document.sha256)]
+    if document.pdf_path:
+        files.append((document.pdf_abspath(), document.pdf_sha256))
+    return document.is_stored and all(
+        path is not None and path.is_file() and secrets.compare_digest(file_sha256(path), digest or "")
+        for path, digest in files)
 
 
 def may_download(document: GeneratedDocument, user) -> bool:
@@ -289,12 +302,17 @@ def may_download(document: GeneratedDocument, user) -> bool:
     return definition.may_download is not None and bool(definition.may_download(user, document))
 
 
-def send_document(document: GeneratedDocument):
-    """The file as a download response (read at once: a document is small, and no file stays
-    open after the response). Raises DocumentError when the file is missing."""
-    path = document.abspath()
+def send_document(document: GeneratedDocument, *, pdf: bool = False):
+    """The file (``pdf``: its PDF rendition) as a download response (read at once: a document is
+    small, and no file stays open after the response). Raises DocumentError when it is missing."""
+    path = document.pdf_abspath() if pdf else document.abspath()
     if path is None or not path.is_file():
-        raise DocumentError(f"Le fichier de {document} est introuvable.")
-    return send_file(io.BytesIO(path.read_bytes()), mimetype=document.mimetype, as_attachment=True,
-                     download_name=document.filename, max_age=0)
+        raise DocumentError(f"Le fichier {'PDF ' if pdf else ''}de {document} est introuvable.")
+    return send_file(io.BytesIO(path.read_bytes()), mimetype="application/pdf" if pdf else document.mimetype,
+                     as_attachment=True, download_name=document.pdf_filename if pdf else document.filename, max_age=0)
+
+
+def send_for_member(document: GeneratedDocument):
+    """What a member downloads: the PDF rendition when there is one, else the Word file."""
+    return send_document(document, pdf=document.has_pdf)
 

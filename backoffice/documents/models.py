@@ -104,7 +104,8 @@ class GeneratedDocument(db.Model):
     — a file is never overwritten. All versions share the lineage's ``number`` (``2026-0042``).
     The file lives under ``STORAGE_DIR/<organisation id>/documents/`` (``path`` relative to
     ``STORAGE_DIR``), outside the task results that expire; ``sha256`` is its fingerprint.
-    ``subject_type`` is the subject's table name. Services: ``backoffice.documents.generated``.
+    ``subject_type`` is the subject's table name. A version may also carry the PDF rendition of its
+    Word file (``pdf_path``…), made by the same job, for the members it is handed to. Services: ``backoffice.documents.generated``.
     """
 
     __tablename__ = "generated_documents"
@@ -135,6 +136,10 @@ class GeneratedDocument(db.Model):
     path: Mapped[str | None] = mapped_column(String(300))
     size: Mapped[int | None] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(String(64))
+    # The PDF the job made from the Word file (LibreOffice), for members; None when none was made.
+    pdf_path: Mapped[str | None] = mapped_column(String(300))
+    pdf_size: Mapped[int | None] = mapped_column(BigInteger)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -162,6 +167,19 @@ class GeneratedDocument(db.Model):
         if not self.path:
             return None
         return Path(current_app.config["STORAGE_DIR"]) / self.path
+
+    @property
+    def has_pdf(self) -> bool:
+        return self.is_stored and bool(self.pdf_path)
+
+    @property
+    def pdf_filename(self) -> str | None:
+        return f"{Path(self.filename).stem}.pdf" if self.filename and self.pdf_path else None
+
+    def pdf_abspath(self) -> Path | None:
+        if not self.pdf_path:
+            return None
+        return Path(current_app.config["STORAGE_DIR"]) / self.pdf_path
 
     def __str__(self):
         number = f" n° {self.number}" if self.number else ""

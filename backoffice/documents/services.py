@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from docx.shared import Mm
 from flask import current_app
@@ -116,11 +116,38 @@ def render_document(organisation, kind: str, context: Mapping[str, Any], *, pdf:
     data = template.render(_with_logo(context, organisation_logo(organisation)))
     if not pdf:
         return data
+    (result,) = docx_to_pdf([data])
+    return result
+
+
+def pdf_renditions_enabled() -> bool:
+    """Whether jobs keep a PDF beside the Word documents they issue (``DOCUMENTS_PDF`` on and
+    LibreOffice installed). Without LibreOffice the Word file is all there is, and members get it."""
+    return bool(current_app.config.get("DOCUMENTS_PDF", True)) and engine.pdf_available()
+
+
+def docx_to_pdf(documents: Sequence[bytes]) -> list[bytes]:
+    """The PDF of each .docx given as bytes, in order (one LibreOffice start-up per batch).
+
+    Only inside a job: a conversion takes seconds. Raises
+    :class:`~backoffice.documents.errors.PdfConversionError` (French) when LibreOffice fails.
+    """
+    if not documents:
+        return []
     with _scratch_dir() as folder:
-        source = folder / "document.docx"
-        source.write_bytes(data)
-        (result,) = engine.convert_to_pdf([source], folder / "pdf")
-        return result.read_bytes()
+        sources = []
+        for index, data in enumerate(documents):
+            source = folder / f"{index:06d}.docx"
+            source.write_bytes(data)
+            sources.append(source)
+        return [pdf.read_bytes() for pdf in engine.convert_to_pdf(sources, folder / "pdf")]
+
+
+def pdf_renditions(documents: Sequence[bytes]) -> list[bytes | None]:
+    """:func:`docx_to_pdf` when renditions are enabled, else ``None`` for each document."""
+    if not pdf_renditions_enabled():
+        return [None] * len(documents)
+    return docx_to_pdf(documents)
 
 
 def render_documents_zip(organisation, kind: str, items: Iterable[tuple[str, Mapping[str, Any]]], target,
@@ -280,7 +307,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 __all__ = [
     "DOCX_MIMETYPE", "DocumentKind", "DocumentTemplateError", "available_kinds", "check_template",
-    "compiled_template", "custom_template", "document_kind", "document_kinds", "organisation_context",
+    "compiled_template", "custom_template", "docx_to_pdf", "document_kind", "document_kinds", "organisation_context",
+    "pdf_renditions", "pdf_renditions_enabled",
     "organisation_logo", "render_document", "render_documents_zip", "revert_template", "template_path",
     "upload_template", "TemplateError",
 ]

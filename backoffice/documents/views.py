@@ -111,16 +111,26 @@ def download_document(document_id):
     a role here, gets 404; a role without the kind's download permission (nor the kind's own
     rule, e.g. the member the receipt is about) gets 403.
     """
+    return _download(document_id, pdf=False)
+
+
+@bp.route("/files/<int:document_id>/pdf")
+def download_document_pdf(document_id):
+    """The PDF rendition of a stored version (404 when its job made none), same rules."""
+    return _download(document_id, pdf=True)
+
+
+def _download(document_id, *, pdf):
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if not roles_of(current_user, g.organisation):
         abort(404)
     document = get_or_404(GeneratedDocument, document_id)
-    if not document.is_stored:
+    if not document.is_stored or (pdf and not document.has_pdf):
         abort(404)
     if not generated.may_download(document, current_user):
         abort(403)
     try:
-        return generated.send_document(document)
+        return generated.send_document(document, pdf=pdf)
     except services.DocumentError:
         abort(404)

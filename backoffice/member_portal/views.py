@@ -243,7 +243,7 @@ def receipt(membership_id):
     found = portal.downloadable_receipt(current_user, membership)
     if found is None:
         abort(404)
-    return _send_receipt(found)
+    return _send_receipt(found, member=True)
 
 
 @member_bp.route("/adhesions/<int:membership_id>/attestation", methods=["POST"])
@@ -264,10 +264,11 @@ def request_receipt(membership_id):
     return redirect(url_for(".home"))
 
 
-def _send_receipt(receipt):
-    from backoffice.documents.generated import send_document
+def _send_receipt(receipt, member=False):
+    """The member gets the PDF (when the job made one); staff the Word file."""
+    from backoffice.documents.generated import send_document, send_for_member
 
-    return send_document(receipt.document)
+    return send_for_member(receipt.document) if member else send_document(receipt.document)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Attestations d'adhésion (membership receipts): generated when a membership becomes paid,
-e-mailed to the member with the Word file attached, downloadable by the member and the treasurer.
+e-mailed to the member with the Word file attached, downloadable by the member (as PDF when LibreOffice made one in the job) and the treasurer (Word).
 
 Flow: the core's paid hook (:func:`on_paid`, registered below) creates or refreshes the
 ``MembershipReceipt`` row (status pending) and, in a web request, its document task
@@ -165,23 +165,36 @@ def absolute_path(receipt):
 
 
 def generate(receipt, task=None):
-    """Render the receipt and keep it as a new version of its document; returns the bytes.
-    Raises if the membership is no longer paid (a reversal came in between)."""
-    membership = receipt.membership
-    if membership.status is not MembershipStatus.PAID:
-        _set_status(receipt, ReceiptStatus.FAILED)
-        raise services.MembershipError(f"L'adhésion {membership.period.label} de {membership.party.display_name} "
-                                       "n'est plus payée : pas d'attestation.")
-    data = render(membership, receipt)
-    receipt.document = generated.issue_document(membership.organisation, RECEIPT_KIND, membership, data,
-                                                filename=receipt.filename, mimetype=DOCX_MIMETYPE, task=task,
-                                                number=receipt.number)
-    receipt.generated_at = receipt.document.generated_at
-    _set_status(receipt, ReceiptStatus.READY)
-    if task is not None:
-        receipt.task_id = task.id
+    """Render the receipt and keep it as a new version of its document, with its PDF rendition
+    (what the member gets); returns the .docx bytes. Raises if the membership is no longer paid
+    (a reversal came in between). Inside a job only: the PDF takes LibreOffice seconds."""
+    return generate_many([receipt], task=task)[0]
+
+
+def generate_many(receipts, task=None):
+    """:func:`generate` for several receipts, their PDFs made by one LibreOffice run; returns
+    the .docx bytes of each, in order."""
+    from backoffice.documents.services import pdf_renditions
+
+    rendered = []
+    for receipt in receipts:
+        membership = receipt.membership
+        if membership.status is not MembershipStatus.PAID:
+            _set_status(receipt, ReceiptStatus.FAILED)
+            raise services.MembershipError(f"L'adhésion {membership.period.label} de "
+                                           f"{membership.party.display_name} n'est plus payée : pas d'attestation.")
+        rendered.append(render(membership, receipt))
+    for receipt, data, pdf in zip(receipts, rendered, pdf_renditions(rendered)):
+        membership = receipt.membership
+        receipt.document = generated.issue_document(membership.organisation, RECEIPT_KIND, membership, data,
+                                                    filename=receipt.filename, mimetype=DOCX_MIMETYPE, task=task,
+                                                    number=receipt.number, pdf=pdf)
+        receipt.generated_at = receipt.document.generated_at
+        _set_status(receipt, ReceiptStatus.READY)
+        if task is not None:
+            receipt.task_id = task.id
     db.session.flush()
-    return data
+    return rendered
 
 
 def mail(receipt, data):
@@ -195,7 +208,11 @@ def mail(receipt, data):
     subject, body = render_mail("membership/member/mail/receipt.txt", membership=membership, receipt=receipt,
                                 organisation=membership.organisation,
                                 portal_url=external_url("self_service.member.home", org=membership.organisation.slug))
-    send_mail(email, subject, body, attachments=[(receipt.filename, data, DOCX_MIMETYPE)])
+    document = receipt.document
+    # The member gets the PDF when the job made one (the Word file is the staff's).
+    attachment = ((document.pdf_filename, document.pdf_abspath().read_bytes(), "application/pdf")
+                  if document is not None and document.has_pdf else (receipt.filename, data, DOCX_MIMETYPE))
+    send_mail(email, subject, body, attachments=[attachment])
     receipt.mailed_at, receipt.mailed_to, receipt.mail_wanted = utcnow(), email, False
     db.session.flush()
     return True

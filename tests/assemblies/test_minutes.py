@@ -105,3 +105,40 @@ def test_published_board_is_verified_from_the_csv_alone(client, login_as, ag):
     assert not verify("".join(lines[:-2] + lines[-1:]))[0]                     # the last ballot removed
     altered = text.replace(";Contre;against;", ";Pour;for;")
     assert altered != text and not verify(altered)[0]                          # a choice altered
+
+
+def test_the_minutes_pdf_is_made_by_the_job_and_read_by_the_voters(client, login_as, organisation, ag,
+                                                                   pdf_renditions):
+    """Real LibreOffice: the job keeps the Word minutes and their PDF; once issued, a voter finds the
+    PDF on his page and downloads it; a member who was not on the roll cannot."""
+    from backoffice.documents import generated
+    from tests.assemblies.test_voting_views import _member_login
+    from tests.conftest import pdf_text
+    from tests.factories import ProfessionalFactory, UserFactory
+
+    _held(ag)
+    anne = f.voter(ag, "Le Floch")
+    _member_login(login_as, anne)
+    assert "Procès-verbal n°" not in client.get(f"/o/cpts-test/assemblies/mine/{ag.id}").get_data(as_text=True)
+    login_as("board")
+    client.post(f"/o/cpts-test/assemblies/{ag.id}/minutes")
+    db.session.expire_all()
+    document = minutes.current_minutes(ag)
+    assert document.has_pdf and generated.verify(document)
+    assert document.pdf_filename == f"proces-verbal-ago-{ag.held_at:%Y-%m-%d}.pdf"
+    words = pdf_text(document.pdf_abspath().read_bytes())
+    assert "Approbation des comptes 2025" in words and "Pour : 2 — Contre : 1 — Abstentions : 0." in words
+    board_page = client.get(f"/o/cpts-test/assemblies/{ag.id}").get_data(as_text=True)
+    assert document.pdf_filename in board_page and document.filename in board_page
+
+    _member_login(login_as, anne)
+    page = client.get(f"/o/cpts-test/assemblies/mine/{ag.id}").get_data(as_text=True)
+    link = f"/o/cpts-test/documents/files/{document.id}/pdf"
+    assert link in page and f"Procès-verbal n° {document.number} (PDF)" in page
+    response = client.get(link)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data == document.pdf_abspath().read_bytes()
+
+    # a member of the organisation who was not on the roll (login_as gives him the member role)
+    login_as("member", user=UserFactory(party_id=ProfessionalFactory(last_name="Horsliste").id))
+    assert client.get(link).status_code == 403

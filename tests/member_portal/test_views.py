@@ -222,6 +222,56 @@ def test_member_downloads_own_receipt_and_nobody_elses(client, organisation, ann
     assert client.get("/o/cpts-test/espace-adherent/adhesions/999999/attestation").status_code == 404
 
 
+def test_the_member_is_handed_the_receipt_as_pdf_and_staff_keep_the_word(client, organisation, anne_last_year,
+                                                                         anne_user, login_as, outbox, pdf_renditions):
+    """The receipt job converts the Word receipt with the real LibreOffice: the member's mail,
+    his history card and his download are the PDF; the treasurer's download stays the Word file."""
+    from backoffice.documents import generated
+    from backoffice.membership import receipts
+    from backoffice.tasks.models import TaskStatus
+    from tests.conftest import pdf_text
+
+    receipt = receipts.receipt_of(anne_last_year)  # paid outside a request: pending, no task yet
+    task = receipts.start_receipt_task(receipt)
+    _db.session.commit()  # the job runs once committed
+    assert task.status is TaskStatus.DONE, task.message
+    document = receipt.document
+    assert document.has_pdf and document.pdf_filename == f"attestation-adhesion-{receipt.number}.pdf"
+    assert generated.verify(document)
+    [mail] = outbox(anne_user.email)
+    assert f"[pièce jointe : attestation-adhesion-{receipt.number}.pdf]" in mail.body
+
+    login_as("member", user=anne_user)
+    home = text(client.get("/espace-adherent/"))
+    assert "Télécharger l'attestation (PDF)" in home
+    response = client.get(f"/o/cpts-test/espace-adherent/adhesions/{anne_last_year.id}/attestation")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert f'filename={document.pdf_filename}' in response.headers["Content-Disposition"]
+    words = pdf_text(response.data)
+    amount = f"{anne_last_year.amount_due:.2f}".replace(".", ",")
+    assert f"Reçu n° {receipt.number}" in words and "Dr Anne Le Floch" in words and f"Montant de la cotisation {amount}" in words
+
+    login_as("treasurer")
+    staff = client.get(f"/o/cpts-test/membership/members/{anne_last_year.id}/attestation")
+    assert staff.data[:2] == b"PK" and staff.headers["Content-Disposition"].endswith(".docx")
+    page = text(client.get(f"/o/cpts-test/membership/members/{anne_last_year.id}"))
+    assert f"/documents/files/{document.id}/pdf" in page
+    assert client.get(f"/o/cpts-test/documents/files/{document.id}/pdf").data.startswith(b"%PDF")
+
+    document.pdf_abspath().write_bytes(b"%PDF-1.7 altered")  # the fingerprint covers the PDF too
+    assert not generated.verify(document)
+
+
+def test_without_pdf_renditions_the_member_gets_the_word_receipt(client, organisation, anne_last_year, as_anne):
+    from backoffice.membership import receipts
+
+    receipts.generate(receipts.receipt_of(anne_last_year))
+    assert not receipts.receipt_of(anne_last_year).document.has_pdf
+    assert "Télécharger l'attestation (Word)" in text(client.get("/espace-adherent/"))
+    response = client.get(f"/o/cpts-test/espace-adherent/adhesions/{anne_last_year.id}/attestation")
+    assert response.data[:2] == b"PK"
+
+
 def test_member_asks_for_the_receipt_of_a_membership_paid_without_one(client, organisation, anne, anne_user,
                                                                        as_anne, last_period):
     """Memberships paid before receipts existed (the demo's, imported ones) have none: the member
