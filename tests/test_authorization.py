@@ -896,8 +896,10 @@ ROUTES.update({
     **{f"assemblies.{name}": _AG for name in (
         "index", "create", *_AG_DRAFT, "edit_resolution", "delete_resolution", *_AG_LIVE, "revoke_proxy",
         "check_in", "undo_check_in", "open_vote", "close_vote", "room_counts", "export_board",
-        "convocation_documents", "attendance_sheet", "regularise", "casting_vote")},
-    **{f"assemblies.{name}": _MEMBER for name in ("mine", *_AG_MEMBER, "member_vote", "member_link")},
+        "convocation_documents", "attendance_sheet", "regularise", "casting_vote", "add_document",
+        "delete_document", "document")},
+    **{f"assemblies.{name}": _MEMBER for name in ("mine", *_AG_MEMBER, "member_vote", "member_link",
+                                                  "member_document")},
 })
 URL_ARGS.update({
     **{f"assemblies.{name}": (lambda o: {"assembly_id": o.assembly.id}) for name in _AG_DRAFT},
@@ -917,9 +919,14 @@ URL_ARGS.update({
     "assemblies.convocation_documents": lambda o: {"assembly_id": o.convened_assembly.id},
     "assemblies.attendance_sheet": lambda o: {"assembly_id": o.convened_assembly.id},
     "assemblies.member_link": lambda o: _member_voting_link(o.convened_assembly, o.member_account),
+    "assemblies.add_document": lambda o: {"assembly_id": o.convened_assembly.id,
+                                          "resolution_id": o.convened_assembly.resolutions[0].id},
+    **{f"assemblies.{name}": (lambda o: {"assembly_id": o.convened_assembly.id,
+                                         "document_id": o.convened_assembly_document.id})
+       for name in ("delete_document", "document", "member_document")},
 })
 SIGN_IN_AS.update({f"assemblies.{name}": {"member": lambda o: o.member_account}
-                   for name in ("mine", *_AG_MEMBER, "member_vote", "member_link")})
+                   for name in ("mine", *_AG_MEMBER, "member_vote", "member_link", "member_document")})
 
 
 def _member_voting_link(assembly, account):
@@ -974,8 +981,16 @@ def _convened_assembly_proxy(o):
     return voting.give_proxy(a, a.voters[1], a.voters[2])
 
 
+def _convened_assembly_document(o):
+    from backoffice.assemblies.attachments import add_document
+
+    return add_document(o.convened_assembly.resolutions[0], "Comptes annuels 2025", "comptes.pdf",
+                        b"%PDF-1.4\n%%EOF\n")
+
+
 OBJECTS.update({
     "assembly": _assembly,  # an AGO of o.organisation in preparation, with two resolutions
+    "convened_assembly_document": _convened_assembly_document,  # the accounts attached to its first resolution
     "convened_assembly": _convened_assembly,
     "convened_assembly_proxy": _convened_assembly_proxy,
     "convened_assembly_exclusion": _convened_assembly_exclusion,

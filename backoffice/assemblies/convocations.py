@@ -77,7 +77,8 @@ def assembly_context(assembly, issued_on):
                      "place": assembly.place or "", "video_link": assembly.video_link or "",
                      "cut_off": assembly.cut_off, "quorum": _quorum_sentence(assembly)},
         "agenda": [{"position": r.position, "title": r.title, "text": r.text or "", "majority": r.majority.label,
-                    "ballot": "à bulletin secret" if r.secret else "à main levée et en ligne"}
+                    "ballot": "à bulletin secret" if r.secret else "à main levée et en ligne",
+                    "documents": ", ".join(f"« {d.title} »" for d in r.documents)}
                    for r in assembly.resolutions],
         "proxy": {"max_proxies": assembly.max_proxies,
                   "blank_holder": "au président de séance" if has_chair else "au président de l'association"},

@@ -38,7 +38,7 @@ CONVOCATION_VARIABLES = frozenset({
     "organisation",   # name, address, city
     "logo",           # DocumentImage or None
     "assembly",       # title, kind, convocation, date, time, place, video_link, cut_off, quorum (a sentence)
-    "agenda",         # [{position, title, text, majority, ballot}]
+    "agenda",         # [{position, title, text, majority, ballot, documents ("" or « titre », « titre »)}]
     "voter",          # name, salutation, address, email, college
     "voting_link",    # the voter's personal link to his assembly page
     "proxy",          # max_proxies, blank_holder (« au président de séance »)
@@ -111,7 +111,8 @@ def sample_convocation():
                            quorum="L'assemblée délibère valablement si 1/4 des votants sont présents ou représentés.") | {
         "agenda": [{"position": 1, "title": "Approbation des comptes 2025",
                     "text": "L'assemblée générale approuve les comptes de l'exercice 2025.",
-                    "majority": "Majorité simple des suffrages exprimés", "ballot": "à main levée et en ligne"}],
+                    "majority": "Majorité simple des suffrages exprimés", "ballot": "à main levée et en ligne",
+                    "documents": "« Comptes annuels 2025 », « Rapport financier 2025 »"}],
         "voter": {"name": "Zoé ĆWIKŁA", "salutation": "Madame, Monsieur", "address": "3 rue des Salines\n44350 Guérande",
                   "email": "zoe.cwikla@example.org", "college": "Libéraux"},
         "voting_link": "https://maillage.example.org/o/cpts-du-pays-blanc/assemblies/mine/1/v/abc",

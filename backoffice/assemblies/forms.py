@@ -2,6 +2,7 @@
 from fractions import Fraction
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, URL, ValidationError
 
@@ -136,3 +137,10 @@ class SecondConvocationForm(FlaskForm):
 
 class ExportForm(FlaskForm):
     file_format = SelectField("Format", choices={"csv": "CSV (tableur)", "xlsx": "Excel (XLSX)"}, default="csv")
+
+
+class ResolutionDocumentForm(FlaskForm):
+    """A document attached to a resolution: its title as the voters read it, and the file."""
+    title = StringField("Titre du document", validators=[DataRequired("Donnez un titre au document."), Length(max=200)],
+                        description="Par exemple « Comptes annuels 2025 », « Budget prévisionnel 2027 ».")
+    file = FileField("Fichier (PDF, JPEG ou PNG)", validators=[FileRequired("Choisissez un fichier.")])

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, Integer,
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, Integer,
                         LargeBinary, String, Text, UniqueConstraint, false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -274,9 +274,38 @@ class Resolution(TimestampMixin, db.Model):
     casting_vote: Mapped[Choice | None] = mapped_column(_enum(Choice, 10))
 
     assembly = relationship(Assembly, back_populates="resolutions")
+    documents = relationship("ResolutionDocument", back_populates="resolution", order_by="ResolutionDocument.id",
+                             cascade="all, delete-orphan")
 
     def __str__(self):
         return f"Résolution {self.position} : {self.title}"
+
+
+class ResolutionDocument(db.Model):
+    """A document attached to a resolution (the accounts, the budget, a report) for the voters to
+    read before they vote: PDF, JPEG or PNG checked by its content, kept as uploaded under
+    ``STORAGE_DIR/<organisation id>/assemblies/`` with its fingerprint (``assemblies.attachments``)."""
+
+    __tablename__ = "assembly_resolution_documents"
+    __audited__ = True
+    __scoped_through__ = "resolution"
+    __table_args__ = (CheckConstraint("size > 0", name="size_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resolution_id: Mapped[int] = mapped_column(ForeignKey("assembly_resolutions.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))  # « Comptes annuels 2025 », as the voters read it
+    filename: Mapped[str] = mapped_column(String(200))  # what they download
+    content_type: Mapped[str] = mapped_column(String(60))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str] = mapped_column(String(120), unique=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    resolution = relationship(Resolution, back_populates="documents")
+
+    def __str__(self):
+        return f"Document « {self.title} » de la résolution {self.resolution.position if self.resolution else ''}"
 
 
 class Proxy(TimestampMixin, db.Model):

@@ -284,7 +284,12 @@ def convocation_mail(assembly, voter, link):
     if assembly.video_link:
         lines.append(f"En visioconférence : {assembly.video_link}")
     lines += ["", "Ordre du jour :"]
-    lines += [f"{r.position}. {r.title}" for r in assembly.resolutions]
+    for r in assembly.resolutions:
+        lines.append(f"{r.position}. {r.title}")
+        lines += [f"   Document joint : {d.title} ({d.filename})" for d in r.documents]
+    if any(r.documents for r in assembly.resolutions):
+        lines += ["", "Les documents joints se lisent et se téléchargent dans votre espace adhérent, à votre lien "
+                      "personnel ci-dessous."]
     lines += ["", "Si vous ne pouvez pas venir, vous pouvez donner pouvoir à un autre membre à jour de sa "
               f"cotisation (un membre porte au plus {assembly.max_proxies} pouvoir(s)).",
               f"Votre espace adhérent, pour voter en ligne et donner pouvoir : {link}", "",

@@ -7,10 +7,11 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from backoffice.assemblies import convocations, forms, services, voting
+from backoffice.assemblies import attachments, convocations, forms, services, voting
 from backoffice.assemblies import minutes as minutes_module
 from backoffice.assemblies.models import (Assembly, AssemblyError, AssemblyExclusion, AssemblyStatus, AssemblyVoter,
-                                          Attendance, AttendanceMode, Proxy, Resolution, ResolutionStatus)
+                                          Attendance, AttendanceMode, Proxy, Resolution, ResolutionDocument,
+                                          ResolutionStatus)
 from backoffice.auth.permissions import can, get_or_404, org_blueprint, permission_required
 from backoffice.errors import show_refusal
 from backoffice.extensions import db
@@ -93,6 +94,8 @@ def show(assembly_id):
 def _show_context(assembly, resolution_form):
     after = assembly.status in (AssemblyStatus.CLOSED, AssemblyStatus.MINUTES_ISSUED)
     return dict(assembly=assembly, roll=services.roll(assembly), resolution_form=resolution_form,
+                documents=attachments.by_resolution(assembly), document_form=forms.ResolutionDocumentForm(formdata=None),
+                accept=attachments.ACCEPT,
                 convene_form=forms.ConveneForm(), history=history(assembly),
                 warning=services.notice_warning(assembly) if assembly.status is AssemblyStatus.DRAFT else None,
                 quorum=voting.live_quorum(assembly) if after else None,
@@ -187,6 +190,52 @@ def delete_resolution(assembly_id, resolution_id):
 
 def _resolution(assembly_id, resolution_id):
     return _child(Resolution, resolution_id, assembly_id)
+
+
+# --- documents attached to resolutions ------------------------------------------------------------
+
+@bp.route("/<int:assembly_id>/resolutions/<int:resolution_id>/documents", methods=["POST"])
+@permission_required(MANAGE)
+def add_document(assembly_id, resolution_id):
+    resolution = _resolution(assembly_id, resolution_id)
+    form = forms.ResolutionDocumentForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.title.errors + form.file.errors) or "Document refusé.", "danger")
+    else:
+        # One byte over the limit is enough to refuse it, without reading a huge upload whole.
+        data = form.file.data.read(attachments.max_bytes() + 1)
+        _attempt(lambda: attachments.add_document(resolution, form.title.data, form.file.data.filename, data,
+                                                  user=current_user),
+                 lambda d: f"« {d.title} » est joint à la résolution {resolution.position}.")
+    return redirect(url_for(".show", assembly_id=assembly_id) + "#ordre-du-jour")
+
+
+@bp.route("/<int:assembly_id>/documents/<int:document_id>/delete", methods=["POST"])
+@permission_required(MANAGE)
+def delete_document(assembly_id, document_id):
+    document = _resolution_document(assembly_id, document_id)
+    _attempt(lambda: attachments.remove_document(document), f"« {document.title} » est retiré.")
+    return redirect(url_for(".show", assembly_id=assembly_id) + "#ordre-du-jour")
+
+
+@bp.route("/<int:assembly_id>/documents/<int:document_id>")
+@permission_required(VIEW)
+def document(assembly_id, document_id):
+    return _send_resolution_document(_resolution_document(assembly_id, document_id))
+
+
+def _resolution_document(assembly_id, document_id):
+    row = get_or_404(ResolutionDocument, document_id)
+    if row.resolution.assembly_id != assembly_id:
+        abort(404)
+    return row
+
+
+def _send_resolution_document(row):
+    try:
+        return attachments.send(row)
+    except AssemblyError:
+        abort(404)
 
 
 @bp.route("/<int:assembly_id>/convene", methods=["POST"])
@@ -491,6 +540,7 @@ def member_assembly(assembly_id):
     present = me.id in voting.present_ids(assembly)
     issued = assembly.status is AssemblyStatus.MINUTES_ISSUED
     return render_template("assemblies/member/show.html", assembly=assembly, me=me, given=given, rights=rights,
+                           documents=attachments.by_resolution(assembly),
                            convocation=convocations.current_convocation(me),
                            minutes=minutes_module.current_minutes(assembly) if issued else None,
                            held=voting.proxies_held_by(me), open_resolutions=open_resolutions, voted=voted,
@@ -510,6 +560,14 @@ def member_link(assembly_id, token):
         flash(f"Ce lien de vote est celui de {voter} : connectez-vous avec votre propre compte.", "danger")
         return redirect(url_for(".mine"))
     return redirect(url_for(".member_assembly", assembly_id=assembly.id))
+
+
+@bp.route("/mine/<int:assembly_id>/documents/<int:document_id>")
+@permission_required(SELF)
+def member_document(assembly_id, document_id):
+    """A document attached to a resolution, for a voter of the assembly (404 for anyone else)."""
+    _my_voter(get_or_404(Assembly, assembly_id))
+    return _send_resolution_document(_resolution_document(assembly_id, document_id))
 
 
 @bp.route("/mine/<int:assembly_id>/proxy", methods=["POST"])

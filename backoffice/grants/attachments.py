@@ -1,5 +1,5 @@
 """Documents uploaded with an application (quote, training certificate, signed convention,
-invoice): PDF, JPEG or PNG recognised by their first bytes (never by the file's name), at most
+invoice): PDF, JPEG or PNG recognised by their first bytes (``backoffice.uploads``), at most
 ``GRANTS_MAX_UPLOAD_BYTES``, stored under ``STORAGE_DIR/<organisation id>/grants/``, served
 only to the applicant and to the organisation's staff who may see grants."""
 from __future__ import annotations
@@ -10,43 +10,22 @@ from pathlib import Path
 
 from flask import current_app
 
+from backoffice import uploads
 from backoffice.extensions import db
 from backoffice.grants.models import ENDED_WITHOUT_GRANT, AttachmentKind, GrantAttachment, GrantStatus
 from backoffice.grants.services import GrantError, _actor_id
 from backoffice.organisations.storage import atomic_write, organisation_dir
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
-# The signatures of the accepted formats, and the extension we store them under.
-MAGIC = ((b"%PDF-", "application/pdf", ".pdf"),
-         (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-         (b"\xff\xd8\xff", "image/jpeg", ".jpg"))
-ACCEPT = "application/pdf,image/jpeg,image/png"
 
 
 def max_bytes() -> int:
     return int(current_app.config.get("GRANTS_MAX_UPLOAD_BYTES", DEFAULT_MAX_BYTES))
 
 
-def sniff(data: bytes) -> tuple[str, str] | None:
-    """``(content type, extension)`` of ``data`` by its first bytes, or None."""
-    for magic, content_type, extension in MAGIC:
-        if data.startswith(magic):
-            return content_type, extension
-    return None
-
-
 def check_upload(filename: str, data: bytes, *, field="file") -> tuple[str, str]:
     """Refuse (French, under ``field``) an empty, too large or unrecognised file."""
-    if not data:
-        raise GrantError("Le fichier est vide.", field=field)
-    limit = max_bytes()
-    if len(data) > limit:
-        raise GrantError(f"Fichier trop volumineux ({len(data) / 1048576:.1f} Mo) : "
-                         f"{limit // 1048576} Mo au plus.".replace(".", ","), field=field)
-    found = sniff(data)
-    if found is None:
-        raise GrantError(f"« {filename or 'fichier'} » n'est ni un PDF, ni une image JPEG ou PNG.", field=field)
-    return found
+    return uploads.check_upload(filename, data, limit=max_bytes(), error=GrantError, field=field)
 
 
 def add_attachment(application, kind, filename: str, data: bytes, *, user=None, field="file") -> GrantAttachment:
@@ -57,7 +36,7 @@ def add_attachment(application, kind, filename: str, data: bytes, *, user=None, 
     content_type, extension = check_upload(filename, data, field=field)
     stored_name = f"{application.id}-{kind.value}-{secrets.token_hex(8)}{extension}"
     atomic_write(_folder(application.organisation_id) / stored_name, data)
-    attachment = GrantAttachment(application=application, kind=kind, filename=_display_name(filename, extension),
+    attachment = GrantAttachment(application=application, kind=kind, filename=uploads.display_name(filename, extension),
                                  content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
                                  stored_name=stored_name, uploaded_by_id=_actor_id(user))
     db.session.add(attachment)
@@ -67,12 +46,6 @@ def add_attachment(application, kind, filename: str, data: bytes, *, user=None, 
 
 def _folder(organisation_id) -> Path:
     return organisation_dir(organisation_id) / "grants"
-
-
-def _display_name(filename, extension):
-    name = Path((filename or "").replace("\\", "/")).name.strip()[:150] or "piece"
-    return name if name.lower().endswith(extension) or extension == ".jpg" and name.lower().endswith(".jpeg") \
-        else f"{name}{extension}"
 
 
 def path_of(attachment) -> Path:

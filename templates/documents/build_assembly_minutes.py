@@ -104,6 +104,10 @@ def build_assembly_convocation(path: Path) -> None:
     add_para(doc, "{{ r.position }}. {{ r.title }}", bold=True, space_before=6)
     add_para(doc, "{{ r.text }}")
     add_para(doc, "Vote {{ r.ballot }} ; {{ r.majority|lower }}.")
+    add_para(doc, "{%p if r.documents %}")
+    add_para(doc, "Documents joints : {{ r.documents }} — à lire dans votre espace adhérent, à votre lien personnel.",
+             size=9)
+    add_para(doc, "{%p endif %}")
     add_para(doc, "{%p endfor %}")
     add_para(doc, "Voter en ligne", style="Heading 1")
     add_para(doc, "Pendant la séance, vous votez depuis votre téléphone ou votre ordinateur, pour vous et pour les "
