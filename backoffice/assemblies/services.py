@@ -318,6 +318,16 @@ def send_convocations(assembly, link):
     return queued, missing
 
 
+def live_assemblies_of(organisation, party_id):
+    """The assemblies of ``organisation`` convened or in session whose roll names ``party_id``: what
+    the member's home page points him to (his convocation, his proxy, his votes)."""
+    if party_id is None:
+        return []
+    return list(db.session.scalars(select(Assembly).join(AssemblyVoter).where(
+        Assembly.organisation_id == organisation.id, AssemblyVoter.party_id == party_id,
+        Assembly.status.in_([S.CONVENED, S.IN_SESSION])).order_by(Assembly.held_at, Assembly.id)))
+
+
 def next_assembly(organisation):
     """The assembly to come (not closed yet) nearest in time, or None (the dashboard panel)."""
     return db.session.scalar(select(Assembly).where(

@@ -22,6 +22,12 @@ bp = org_blueprint("assemblies", __name__, url_prefix="/assemblies")
 VIEW, MANAGE = "assemblies.view", "assemblies.manage"
 
 
+@bp.app_template_global()
+def live_assemblies_of(organisation, party_id):
+    """For the member's home page (``member_portal/_membership_card.html``)."""
+    return services.live_assemblies_of(organisation, party_id)
+
+
 def _colleges():
     from backoffice.membership.services import colleges
 
