@@ -2,11 +2,14 @@
 reports attached to an assembly's resolution): PDF, JPEG or PNG recognised by their first bytes,
 never by the file's name, refused empty or too large, with a French message under their field.
 
-The features store them under their own folder of ``STORAGE_DIR/<organisation id>/`` with their
-SHA-256 (``backoffice.organisations.storage.atomic_write``) and serve them to whom they decide.
+:func:`store_upload` checks one and writes it under the feature's own folder of
+``STORAGE_DIR/<organisation id>/``; the feature keeps the columns it returns (name, type, size,
+SHA-256, stored name) on its own row and serves the file to whom it decides.
 """
 from __future__ import annotations
 
+import hashlib
+import secrets
 from pathlib import Path
 
 from backoffice.errors import ServiceError
@@ -46,3 +49,17 @@ def display_name(filename: str, extension: str, default: str = "piece") -> str:
     name = Path((filename or "").replace("\\", "/")).name.strip()[:150] or default
     return name if name.lower().endswith(extension) or extension == ".jpg" and name.lower().endswith(".jpeg") \
         else f"{name}{extension}"
+
+
+def store_upload(folder: Path, prefix: str, filename: str, data: bytes, *, limit: int, error=ServiceError,
+                 field="file", default="piece") -> dict:
+    """Check an upload (:func:`check_upload`), write it atomically as
+    ``folder/<prefix>-<random><extension>`` and return what its row keeps: ``filename`` (as shown,
+    :func:`display_name`), ``content_type``, ``size``, ``sha256`` and ``stored_name``."""
+    from backoffice.organisations.storage import atomic_write
+
+    content_type, extension = check_upload(filename, data, limit=limit, error=error, field=field)
+    stored_name = f"{prefix}-{secrets.token_hex(8)}{extension}"
+    atomic_write(folder / stored_name, data)
+    return {"filename": display_name(filename, extension, default), "content_type": content_type,
+            "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "stored_name": stored_name}

@@ -9,8 +9,6 @@ convocations are out, what the voters were sent stays.
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
 from pathlib import Path
 
 from flask import current_app
@@ -19,7 +17,7 @@ from sqlalchemy import select
 from backoffice import uploads
 from backoffice.assemblies.models import AssemblyError, AssemblyStatus, Resolution, ResolutionDocument
 from backoffice.extensions import db
-from backoffice.organisations.storage import atomic_write, organisation_dir
+from backoffice.organisations.storage import organisation_dir
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 ACCEPT = uploads.ACCEPT
@@ -36,13 +34,9 @@ def add_document(resolution, title: str, filename: str, data: bytes, *, user=Non
     title = (title or "").strip()
     if not title:
         raise AssemblyError("Donnez un titre au document (par exemple « Comptes annuels 2025 »).", field="title")
-    content_type, extension = uploads.check_upload(filename, data, limit=max_bytes(), error=AssemblyError)
-    stored_name = f"resolution-{resolution.id}-{secrets.token_hex(8)}{extension}"
-    atomic_write(_folder(resolution.assembly.organisation_id) / stored_name, data)
-    document = ResolutionDocument(resolution=resolution, title=title[:200],
-                                  filename=uploads.display_name(filename, extension, default="document"),
-                                  content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                                  stored_name=stored_name, uploaded_by_id=_user_id(user))
+    stored = uploads.store_upload(_folder(resolution.assembly.organisation_id), f"resolution-{resolution.id}",
+                                  filename, data, limit=max_bytes(), error=AssemblyError, default="document")
+    document = ResolutionDocument(resolution=resolution, title=title[:200], uploaded_by_id=_user_id(user), **stored)
     db.session.add(document)
     db.session.flush()
     return document

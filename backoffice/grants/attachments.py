@@ -4,8 +4,6 @@ invoice): PDF, JPEG or PNG recognised by their first bytes (``backoffice.uploads
 only to the applicant and to the organisation's staff who may see grants."""
 from __future__ import annotations
 
-import hashlib
-import secrets
 from pathlib import Path
 
 from flask import current_app
@@ -14,7 +12,7 @@ from backoffice import uploads
 from backoffice.extensions import db
 from backoffice.grants.models import ENDED_WITHOUT_GRANT, AttachmentKind, GrantAttachment, GrantStatus
 from backoffice.grants.services import GrantError, _actor_id
-from backoffice.organisations.storage import atomic_write, organisation_dir
+from backoffice.organisations.storage import organisation_dir
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 
@@ -23,22 +21,14 @@ def max_bytes() -> int:
     return int(current_app.config.get("GRANTS_MAX_UPLOAD_BYTES", DEFAULT_MAX_BYTES))
 
 
-def check_upload(filename: str, data: bytes, *, field="file") -> tuple[str, str]:
-    """Refuse (French, under ``field``) an empty, too large or unrecognised file."""
-    return uploads.check_upload(filename, data, limit=max_bytes(), error=GrantError, field=field)
-
-
 def add_attachment(application, kind, filename: str, data: bytes, *, user=None, field="file") -> GrantAttachment:
     """Keep an uploaded document of ``application``; refused once the application is over."""
     kind = AttachmentKind(kind)
     if application.status in ENDED_WITHOUT_GRANT + (GrantStatus.CLOSED,):
         raise GrantError("La demande est terminée : plus de pièce à déposer.", field="file")
-    content_type, extension = check_upload(filename, data, field=field)
-    stored_name = f"{application.id}-{kind.value}-{secrets.token_hex(8)}{extension}"
-    atomic_write(_folder(application.organisation_id) / stored_name, data)
-    attachment = GrantAttachment(application=application, kind=kind, filename=uploads.display_name(filename, extension),
-                                 content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                                 stored_name=stored_name, uploaded_by_id=_actor_id(user))
+    stored = uploads.store_upload(_folder(application.organisation_id), f"{application.id}-{kind.value}", filename,
+                                  data, limit=max_bytes(), error=GrantError, field=field)
+    attachment = GrantAttachment(application=application, kind=kind, uploaded_by_id=_actor_id(user), **stored)
     db.session.add(attachment)
     db.session.flush()
     return attachment
