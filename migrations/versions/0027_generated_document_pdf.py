@@ -1,7 +1,7 @@
 """documents: the PDF rendition of a generated document's version, kept beside its Word file
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-03
 
 ``generated_documents.pdf_path`` / ``pdf_size`` / ``pdf_sha256``: the PDF that the job made from
@@ -13,8 +13,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0026'
-down_revision = '0025'
+revision = '0027'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 
