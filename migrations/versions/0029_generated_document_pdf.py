@@ -1,7 +1,7 @@
 """documents: the PDF rendition of a generated document's version, kept beside its Word file
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-03
 
 ``generated_documents.pdf_path`` / ``pdf_size`` / ``pdf_sha256``: the PDF that the job made from
@@ -13,8 +13,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0027'
-down_revision = '0026'
+revision = '0029'
+down_revision = '0028'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """assemblies: documents attached to a resolution (accounts, budget, reports) for the voters
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-03
 
 ``assembly_resolution_documents``: a PDF, JPEG or PNG uploaded on a resolution, stored under
@@ -13,8 +13,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0028'
-down_revision = '0027'
+revision = '0030'
+down_revision = '0029'
 branch_labels = None
 depends_on = None
 
