@@ -41,6 +41,9 @@ STAFF = [
 
 # Each feature's ``demo`` module appends callables taking the organisations by slug.
 DEMO_STEPS = []
+# Steps that need every feature's data, run after all of ``DEMO_STEPS`` (the closing of the past
+# fiscal years: fees, grants and the SISA's distribution post into them).
+FINAL_STEPS = []
 
 
 def seed(reset=False):
@@ -70,4 +73,4 @@ def _steps():
     from backoffice import feature_modules
 
     feature_modules("demo")  # importing a feature's demo module registers its step
-    return DEMO_STEPS
+    return DEMO_STEPS + FINAL_STEPS

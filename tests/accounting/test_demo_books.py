@@ -1,12 +1,14 @@
 """The demo's books: every fiscal year's FEC of the CPTS and of the SISA is written (the writer
-checks the sequence, balances and dates) and reads back with the trial balance's totals, and
-every operation is in the fiscal year it belongs to (cut-off)."""
+checks the sequence, balances and dates; definitive for the closed years) and reads back with the
+trial balance's totals, every operation is in the fiscal year it belongs to (cut-off), and 2024
+and 2025 are closed with opening balances equal to their closing balances and their result
+allocated, 2026 open; a second seed changes nothing."""
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backoffice import demo
 from backoffice.accounting import exporting, reporting
@@ -82,4 +84,72 @@ def test_the_demo_operations_are_in_the_fiscal_year_they_belong_to(territory):
     year_2025 = reporting.trial_balance(sisa, date(2025, 1, 1), date(2025, 12, 31)).by_account()
     year_2026 = reporting.trial_balance(sisa, date(2026, 1, 1), date(2026, 12, 31)).by_account()
     assert "7061" not in year_2026 or year_2026["7061"].credit == ZERO
-    assert year_2025["4687"].balance == -year_2026["4687"].balance > 0
+    # 2025 is closed: 2026 opens with 4687 carried by the AN, then the money received clears it.
+    assert year_2025["4687"].balance == year_2026["4687"].credit > 0 and year_2026["4687"].balance == ZERO
+
+
+def _closing_balances_by_account(organisation, year):
+    """What the year's posted entries leave on each balance-sheet account and auxiliary account,
+    and its result (income minus expenses), summed here from the lines themselves."""
+    from backoffice.accounting.models import Account, JournalLine
+
+    balances, result = defaultdict(lambda: ZERO), ZERO
+    for number, aux_id, debit, credit in db.session.execute(
+            select(Account.number, JournalLine.auxiliary_id, JournalLine.debit, JournalLine.credit)
+            .join(JournalEntry, JournalLine.entry_id == JournalEntry.id).join(Account, JournalLine.account_id == Account.id)
+            .where(JournalEntry.organisation_id == organisation.id, JournalEntry.fiscal_year == year,
+                   JournalEntry.status == "posted")):
+        if number[0] in "12345":
+            balances[(number, aux_id)] += debit - credit
+        else:
+            result += credit - debit
+    return {key: amount for key, amount in balances.items() if amount}, result
+
+
+def _counts():
+    from backoffice.accounting.models import ClosedPeriod, JournalLine
+
+    return tuple(db.session.scalar(select(func.count()).select_from(model))
+                 for model in (JournalEntry, JournalLine, ClosedPeriod))
+
+
+def test_the_demo_has_two_closed_years_whose_closing_balances_are_the_next_years_opening(territory):
+    from backoffice.accounting import closing, opening
+
+    for slug in ("cpts-pays-blanc", "sisa-pays-de-mayenne"):
+        organisation = territory[slug]
+        assert [y for y in (2024, 2025, 2026) if closing.is_year_closed(organisation, y)] == [2024, 2025], slug
+        for year in (2024, 2025):
+            status = opening.opening_status(organisation, year + 1)
+            assert status.definitive, (slug, year)
+            balances, result = _closing_balances_by_account(organisation, year)
+            an = defaultdict(lambda: ZERO)
+            for line in status.entry.lines:
+                an[(line.account.number, line.auxiliary_id)] += line.debit - line.credit
+            carried = dict(balances)
+            carried[("120" if result > 0 else "129", None)] = carried.get(("120" if result > 0 else "129", None),
+                                                                          ZERO) - result
+            assert dict(an) == {key: amount for key, amount in carried.items() if amount}, (slug, year)
+            assert status.result == result != ZERO
+            # The AG of the next June allocated it, to the cent.
+            allocation = opening.current_allocation(organisation, year)
+            assert allocation is not None and allocation.fiscal_year == year + 1
+            assert allocation.total == abs(result)
+    cpts = territory["cpts-pays-blanc"]
+    an_2026 = opening.current_opening(cpts, 2026)
+    carried = defaultdict(lambda: ZERO)
+    for line in an_2026.lines:
+        carried[line.account.number] += line.debit - line.credit
+    # What 2025 leaves to 2026: the FIR not spent (fonds dédiés), the accountant's accrual, the
+    # ACI balance to receive, December's URSSAF, the last quarter's mission indemnities (one AN
+    # line per professional), the members' 2026 fees paid in advance.
+    assert carried["194"] == Decimal("-8200.00") and carried["408"] == Decimal("-1440.00")
+    assert carried["4687"] == Decimal("15900.00") and carried["431"] < 0 and carried["467"] < 0
+    assert len([line for line in an_2026.lines if line.account.number == "467"]) == 3
+    year_2025 = reporting.trial_balance(cpts, date(2025, 1, 1), date(2025, 12, 31)).by_account()
+    for number in ("6411", "6451", "6132", "616", "627", "6226", "6256", "6571", "6894", "7894", "706", "741", "756"):
+        assert year_2025[number].debit or year_2025[number].credit, number
+
+    before = _counts()
+    demo.seed()  # a second seed posts nothing, into the closed years or elsewhere
+    assert _counts() == before
