@@ -89,7 +89,7 @@ def test_the_confirmed_closing_runs_in_a_real_worker(books, run_worker, client):
     assert "Clôture en cours" in page and f"/tasks/{task.id}" in page
     assert "Avancement" in client.get(first.headers["Location"]).text
 
-    run_worker()
+    run_worker(timeout=240)  # a closing and a worker's start-up, on a machine that may be busy
     task = _task(organisation)
     assert task.status is TaskStatus.DONE, task.message
     assert (task.progress_done, task.progress_total) == (closing.CLOSING_STEPS, closing.CLOSING_STEPS)
