@@ -184,6 +184,9 @@ class BankStatementLine(TimestampMixin, db.Model):
     # collection), kept on the one line the bank booked: [{"amount": "-600.00", "label": …,
     # "reference": …, "counterparty": …}, …]; None for a single operation.
     details: Mapped[list | None] = mapped_column(JSON)
+    # What the suggesting feature found, for the review screen: {"flags": [...], "candidates":
+    # [ids], "kind": a line that is no feature's (« cheque_deposit »…), "preticked": bool}.
+    match_details: Mapped[dict | None] = mapped_column(JSON)
 
     statement = relationship(BankStatement, back_populates="lines")
     bank_account = relationship(BankAccount)

@@ -100,6 +100,8 @@ class SettingsForm(FlaskForm):
     creditor_identifier = StringField("Identifiant créancier SEPA (ICS)", validators=[Optional(), Length(max=35)])
     reference_prefix = StringField("Préfixe des références de paiement",
                                    validators=[DataRequired(REQUIRED), Length(min=2, max=5)])
+    reference_scheme = StringField("Référence propre à l'association (facultatif)",
+                                   validators=[Optional(), Length(max=40)])
     due_days = IntegerField("Échéance (jours après le début de la période)",
                             validators=[InputRequired(REQUIRED), NumberRange(min=0, max=365)])
 

@@ -99,13 +99,14 @@ def _membership_label(membership):
 
 
 def create_membership(organisation, party, period, category=None, college=None, amount_due=None,
-                      joined_on=None, source="treasurer", note=None):
+                      joined_on=None, source="treasurer", note=None, member_number=None):
     """Make ``party`` a member of ``organisation`` for ``period``; posts ``fee_due``.
 
     ``category`` defaults to the suggestion, ``amount_due`` to the category's amount. A second
     membership for the same period is refused (and a unique constraint backs it), except when
     the party's membership of the period was cancelled: that one is reinstated with these
-    values (``reinstate_membership``; same row, same payment reference).
+    values (``reinstate_membership``; same row, same payment reference). ``member_number``: the
+    association's own number for the member (its reference scheme is built from it).
     """
     if period.organisation_id != organisation.id:
         raise MembershipError("Cette période n'appartient pas à l'organisation.")
@@ -127,6 +128,7 @@ def create_membership(organisation, party, period, category=None, college=None, 
         status=S.PAID if amount_due == 0 else S.AWAITING_PAYMENT,
         payment_reference=new_payment_reference(settings.reference_prefix, period.starts_on.year),
         joined_on=joined_on or date.today(), source=source, note=note,
+        member_number=(member_number or "").strip()[:30] or None,
     )
     if amount_due == 0:
         membership.paid_on = membership.joined_on

@@ -211,6 +211,10 @@ class MembershipSettings(TimestampMixin, db.Model):
     creditor_identifier: Mapped[str | None] = mapped_column(String(35))
     # Prefix of payment references: ADH + 2-digit year + "-" + 5 characters.
     reference_prefix: Mapped[str] = mapped_column(String(5), default="ADH")
+    # The association's own transfer reference built from the member number, e.g.
+    # ``COT{year}/{number:05}`` (``backoffice.membership.references``); None: the generated ones only.
+    # Generated references stay recognised either way: they are printed on our documents.
+    reference_scheme: Mapped[str | None] = mapped_column(String(40))
     # Days after the start of the period when the fee is due (for reminders and "lapsed").
     due_days: Mapped[int] = mapped_column(Integer, default=90)
 
@@ -319,6 +323,7 @@ class Membership(TimestampMixin, db.Model):
         CheckConstraint("amount_due >= 0", name="amount_due_not_negative"),
         CheckConstraint("credit >= 0", name="credit_not_negative"),
         Index("ix_memberships_org_period_status", "organisation_id", "period_id", "status"),
+        Index("ix_memberships_org_member_number", "organisation_id", "member_number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -332,6 +337,9 @@ class Membership(TimestampMixin, db.Model):
     amount_paid: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     credit: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     payment_reference: Mapped[str] = mapped_column(String(20), unique=True)
+    # The association's own member number (« N° d'adhérent » of its workbook), kept across years:
+    # what its own reference scheme (``MembershipSettings.reference_scheme``) is built from.
+    member_number: Mapped[str | None] = mapped_column(String(30))
     joined_on: Mapped[date] = mapped_column(Date)
     # The day since which the membership has been fully paid without interruption
     # (``roll.paid_since``), and the day it was exempted: the voter roll at a cut-off reads them.

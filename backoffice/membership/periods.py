@@ -34,6 +34,31 @@ def get_settings(organisation, create=False):
     return settings
 
 
+def set_reference_scheme(organisation, pattern):
+    """The association's own transfer reference built from the member number
+    (``COT{year}/{number:05}``), or None/empty to recognise only the generated references.
+    Refused with a French message when the pattern cannot be recognised."""
+    from backoffice.membership.matching import ReferenceScheme, SchemeError
+
+    pattern = " ".join((pattern or "").split()) or None
+    if pattern is not None:
+        try:
+            ReferenceScheme(pattern)
+        except SchemeError as exc:
+            raise MembershipError(str(exc)) from None
+    settings = get_settings(organisation, create=True)
+    settings.reference_scheme = pattern
+    db.session.flush()
+    return settings
+
+
+def reference_scheme(settings):
+    """The ``ReferenceScheme`` of the settings (None for generated references only)."""
+    from backoffice.membership.matching import ReferenceScheme
+
+    return ReferenceScheme(settings.reference_scheme) if settings.reference_scheme else None
+
+
 def set_due_days(organisation, due_days, today=None):
     """Set the fee's due date (``due_days`` after the start of a period) and move the due date
     of every period not ended on ``today`` (the current one, the next one if already created)

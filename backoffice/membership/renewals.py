@@ -85,7 +85,7 @@ def renew_memberships(period, party_ids, joined_on=None, progress=None) -> list[
         try:
             created.append(create_membership(period.organisation, previous.party, period, category=candidate.category,
                                               college=previous.college, joined_on=joined_on or date.today(),
-                                              source="renewal"))
+                                              source="renewal", member_number=previous.member_number))
         except MembershipError as exc:
             raise MembershipError(f"{previous.party.display_name} : {exc}") from None
         if progress is not None:

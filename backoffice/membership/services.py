@@ -31,7 +31,7 @@ wait for the commit.
 from backoffice.membership.errors import (  # noqa: F401 - the public surface
     MembershipError, MembershipStatusError, DuplicateSubmission, clean_amount)
 from backoffice.membership.periods import (  # noqa: F401 - the public surface
-    get_settings, set_due_days, period_for_year, current_period, periods,
+    get_settings, set_reference_scheme, reference_scheme, set_due_days, period_for_year, current_period, periods,
     renewal_periods, set_fee_category, copy_grid, ensure_grid, colleges,
     save_college, suggest_category_kind, pick_category, previous_period, suggest_category, suggest_college,
     has_previous_membership)

@@ -103,7 +103,7 @@ def _apply(organisation, plan, period, parties, send_receipts, user):
             if membership is None:
                 membership = services.create_membership(
                     organisation, party, period, amount_due=cells.amount, joined_on=_joined_on(cells, period),
-                    source="import", note=_note(cells))
+                    source="import", note=_note(cells), member_number=cells.member_number)
                 done["created"] += 1
             if cells.exempt and membership.status not in (MembershipStatus.EXEMPT, MembershipStatus.CANCELLED) \
                     and membership.amount_paid == 0:

@@ -64,7 +64,7 @@ BY_REF = {matching.compact(c.reference): c for c in (ANNE, JEAN, JEANNE, MSP)}
     ("VIR ADH267KQ4M PARTIEL", "20.00", 1, "reference"),               # reference wins whatever the amount
     ("VIR DE JEAN DUPONT ADHESION", "30.00", 2, "name_amount"),       # first name narrows the Duponts
     ("VIR MSP DES MARAIS", "100.00", 4, "name_amount"),
-    ("VIR DE ANNE LE FLOCH", "45.00", None, None),                    # name but wrong amount
+    ("VIR DE ANNE LE FLOCH", "45.00", 1, "name"),                     # her name: a partial payment
     ("VIR DON", "30.00", None, None),
     ("ADH26-7KQ4M", "-50.00", None, None),                            # debits never match
 ])
@@ -79,7 +79,7 @@ def test_ambiguous_name_and_amount():
 
 
 def test_two_references_are_ambiguous():
-    result = matching.match_line("ADH26-7KQ4M ADH26-3CDEF", Decimal("80.00"), BY_REF, [], PATTERN)
+    result = matching.match_line("ADH26-7KQ4M ADH26-3CDEF", Decimal("70.00"), BY_REF, [], PATTERN)
     assert result.ambiguous == (1, 2) and not result.found
 
 

@@ -397,6 +397,20 @@ def test_settings_refuse_a_bad_creditor_identifier(client, treasurer, organisati
     assert (saved.creditor_identifier, saved.reference_prefix, saved.due_days) == ("FR72ZZZ123456", "ADH", 90)
 
 
+def test_settings_save_and_refuse_the_association_reference_scheme(client, treasurer, organisation):
+    response = client.post(f"{BASE}/settings", data={
+        "reference_prefix": "ADH", "due_days": "90", "reference_scheme": " COT{year}/{number:05} "},
+        follow_redirects=True)
+    assert ("success", "Paramètres des adhésions enregistrés.") in flashes(response)
+    assert settings_of(organisation).reference_scheme == "COT{year}/{number:05}"
+    response = client.post(f"{BASE}/settings", data={
+        "reference_prefix": "ADH", "due_days": "90", "reference_scheme": "COT{year}"})
+    message = ("Le modèle de référence contient une fois {number}, le numéro d'adhérent "
+               "(par exemple COT{year}/{number:05}).")
+    assert message in field_errors(response, "reference_scheme")
+    assert settings_of(organisation).reference_scheme == "COT{year}/{number:05}"
+
+
 def test_settings_refuse_a_prefix_without_two_letters(client, treasurer, organisation):
     response = client.post(f"{BASE}/settings", data={
         "creditor_identifier": "FR72ZZZ123456", "reference_prefix": "A1", "due_days": "30"})

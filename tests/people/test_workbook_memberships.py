@@ -142,6 +142,8 @@ def test_the_member_number_is_kept_and_searchable(client, treasurer, period):
     confirm(client, token_of(upload(client, workbook_xlsx(), "adherents-2026.xlsx")), period)
     html = client.get(f"/o/cpts-test/membership/?period={period.id}&q=A-004").get_data(as_text=True)
     assert html.count("MARTIN") >= 1 and "MORVAN" not in html and "LE GOFF" not in html
+    # Kept on the membership too: the association's own reference scheme is built from it.
+    assert "A-004" in {m.member_number for m in db.session.scalars(select(Membership))}
 
 
 def test_the_same_person_twice_with_two_payments_has_both(client, treasurer, period):

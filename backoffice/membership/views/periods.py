@@ -104,10 +104,16 @@ def settings():
             with db.session.begin_nested():  # a refusal undoes only what the service did
                 sepa.set_creditor_identifier(g.organisation, form.creditor_identifier.data)
                 services.get_settings(g.organisation, create=True).reference_prefix = form.reference_prefix.data
+                try:
+                    services.set_reference_scheme(g.organisation, form.reference_scheme.data)
+                except ServiceError as exc:
+                    form.reference_scheme.errors = list(form.reference_scheme.errors) + [str(exc)]
+                    raise
                 moved = services.set_due_days(g.organisation, form.due_days.data)
-        except ServiceError as exc:  # the creditor identifier is the one check left to the service
+        except ServiceError as exc:  # the creditor identifier and the reference scheme are the service's checks
             _fail(exc)
-            form.creditor_identifier.errors = list(form.creditor_identifier.errors) + [str(exc)]
+            if not form.reference_scheme.errors:
+                form.creditor_identifier.errors = list(form.creditor_identifier.errors) + [str(exc)]
         else:
             flash("Paramètres des adhésions enregistrés." + _moved_due_dates(moved), "success")
             return redirect(url_for(".settings"))

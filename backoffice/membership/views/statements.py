@@ -163,27 +163,38 @@ def statement_mapping():
 @permission_required(MANAGE)
 def review_statement():
     if request.method == "POST":
-        typed = {int(line_id): request.form.get(f"membership_reference_{line_id}", "")
-                 for line_id in request.form.getlist("confirm") if line_id.isdigit()}
-        if not typed:
+        ticked = [int(line_id) for line_id in request.form.getlist("confirm") if line_id.isdigit()]
+        slips = {line_id: request.form.get(f"deposit_{line_id}") for line_id in ticked
+                 if request.form.get(f"deposit_{line_id}")}
+        typed = {line_id: request.form.get(f"membership_reference_{line_id}", "") for line_id in ticked
+                 if line_id not in slips}
+        if not ticked:
             flash("Cochez au moins une opération à rapprocher.", "warning")
             return redirect(url_for(".review_statement"))
-        ok, _ = _apply(lambda: statements.confirm_lines(
-                           g.organisation, statements.resolve_typed_memberships(g.organisation, typed),
-                           user=current_user),
-                       lambda payments: f"{len(payments)} paiement(s) enregistré(s) par virement.")
+
+        def confirm():
+            done = statements.confirm_deposits(g.organisation, slips, user=current_user)
+            return done, statements.confirm_lines(
+                g.organisation, statements.resolve_typed_memberships(g.organisation, typed), user=current_user)
+
+        ok, _ = _apply(confirm, lambda result: f"{len(result[1])} paiement(s) enregistré(s) par virement"
+                       + (f", {len(result[0])} remise(s) de chèques rapprochée(s)." if result[0] else "."))
         if ok:
             return redirect(url_for(".review_statement"))
         # Refused: the same screen with what the treasurer ticked and typed, to correct one line.
         entered = {int(name.rsplit("_", 1)[1]): value for name, value in request.form.items()
                    if name.startswith("membership_reference_") and name.rsplit("_", 1)[1].isdigit()}
-        return _review_page(entered=entered, ticked=set(typed)), 422
+        return _review_page(entered=entered, ticked=set(ticked)), 422
     return _review_page()
 
 
 def _review_page(entered=None, ticked=None):
-    return render_template("membership/statement_review.html", lines=statements.lines_to_review(g.organisation),
+    lines = statements.lines_to_review(g.organisation)
+    return render_template("membership/statement_review.html", lines=lines,
                            open_members=statements.open_membership_choices(g.organisation),
+                           named=statements.named_memberships(g.organisation, lines),
+                           others=statements.other_lines(lines), flag_labels=statements.FLAG_LABELS,
+                           kind_labels=statements.KIND_LABELS, split_id=request.args.get("split", type=int),
                            Status=StatementLineStatus, entered=entered or {}, ticked=ticked)
 
 
@@ -192,4 +203,33 @@ def _review_page(entered=None, ticked=None):
 def ignore_line(line_id):
     line = get_or_404(statements.BankStatementLine, line_id)
     _apply(lambda: statements.ignore_line(line), "Opération ignorée.")
+    return redirect(url_for(".review_statement"))
+
+
+@bp.route("/statements/lines/ignore", methods=["POST"])
+@permission_required(MANAGE)
+def ignore_lines():
+    ids = [line_id for line_id in request.form.getlist("line") if line_id.isdigit()]
+    if not ids:
+        flash("Cochez au moins une opération à ignorer.", "warning")
+    else:
+        _apply(lambda: statements.ignore_lines(g.organisation, ids), lambda n: f"{n} opération(s) ignorée(s).")
+    return redirect(url_for(".review_statement"))
+
+
+@bp.route("/statements/lines/<int:line_id>/split", methods=["POST"])
+@permission_required(MANAGE)
+def split_line(line_id):
+    parts = []
+    for n in range(1, statements.SPLIT_PARTS + 1):
+        typed = request.form.get(f"part_reference_{n}", "")
+        amount = request.form.get(f"part_amount_{n}", "")
+        if typed.strip() or amount.strip():
+            parts.append((typed, amount))
+
+    def split():
+        return statements.confirm_split(g.organisation, line_id, statements.resolve_parts(g.organisation, parts),
+                                        user=current_user)
+
+    _apply(split, lambda payments: f"Virement réparti : {len(payments)} paiement(s) enregistré(s).")
     return redirect(url_for(".review_statement"))
