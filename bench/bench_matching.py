@@ -22,11 +22,8 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -34,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.databases import scratch_database  # noqa: E402
+from bench.databases import add_database_option, scratch_app, scratch_runs  # noqa: E402
 from bench.results import record  # noqa: E402
 
 LINES, MEMBERS, FEW = 2000, 10000, 200
@@ -145,7 +142,6 @@ def csv_of(rows):
 def run(database, url, storage, lines, members):
     from sqlalchemy import event
 
-    from backoffice import create_app
     from backoffice.banking import services as banking
     from backoffice.banking.models import BankStatementLine
     from backoffice.extensions import db
@@ -153,11 +149,8 @@ def run(database, url, storage, lines, members):
     from backoffice.organisations.models import Organisation
     from backoffice.organisations.services import create_organisation
 
-    app = create_app("development", SQLALCHEMY_DATABASE_URI=url, STORAGE_DIR=storage, MAIL_BACKEND="outbox",
-                     DEBUG=False, JOBS_INLINE=False, RQ_QUEUE_PREFIX=f"bench-matching-{uuid.uuid4().hex[:6]}")
     figures = {}
-    with app.test_request_context("/", method="POST"):
-        db.create_all()
+    with scratch_app(url, storage, "bench-matching"):
         organisation = create_organisation("CPTS du Banc d'Essai", "cpts", slug="cpts-bench-matching")
         banking.set_default_account_details(organisation, "FR7630004000031234567890143", None)
         services.set_reference_scheme(organisation, "COT{year}/{number:05}")
@@ -190,8 +183,6 @@ def run(database, url, storage, lines, members):
             log(f"{database} {count} lines: {elapsed:.2f} s ({cpu:.2f} s of CPU in this process; load "
                 f"{os.getloadavg()[0]:.1f}), {counter.reads_and_updates} reads and updates "
                 f"({len(counter.statements)} statements); {suggested} suggested, {preticked} pre-ticked")
-        db.session.remove()
-        db.engine.dispose()
     return figures
 
 
@@ -199,15 +190,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=LINES, help="statement lines matched")
     parser.add_argument("--members", type=int, default=MEMBERS, help="open memberships")
-    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
-    args = parser.parse_args(argv)
-    for database in (("sqlite", "postgresql") if args.database == "both" else (args.database,)):
-        storage = tempfile.mkdtemp(prefix="bench-matching-storage-")
-        try:
-            with scratch_database(database, "bench-matching") as url:
-                figures = run(database, url, storage, args.lines, args.members)
-        finally:
-            shutil.rmtree(storage, ignore_errors=True)
+    args = add_database_option(parser).parse_args(argv)
+    for database, url, storage in scratch_runs(args.database, "bench-matching"):
+        figures = run(database, url, storage, args.lines, args.members)
         if (args.lines, args.members) == (LINES, MEMBERS):
             seconds = round(figures["many"][0], 3)
             record(f"matching.{database}.seconds", seconds,

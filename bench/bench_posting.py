@@ -17,11 +17,8 @@ records nothing; ``--database sqlite|postgresql|both``).
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.databases import scratch_database  # noqa: E402
+from bench.databases import add_database_option, scratch_app, scratch_runs  # noqa: E402
 from bench.results import record  # noqa: E402
 
 POSTINGS = 300
@@ -59,18 +56,14 @@ def post_all(organisation, members, tag):
 
 
 def run(database, url, storage, postings):
-    from backoffice import create_app
     from backoffice.accounting.services import ensure_ledger, posting_batch
     from backoffice.extensions import db
     from backoffice.organisations.models import Organisation
     from backoffice.organisations.services import create_organisation
     from backoffice.people.models import Professional
 
-    app = create_app("development", SQLALCHEMY_DATABASE_URI=url, STORAGE_DIR=storage, MAIL_BACKEND="outbox",
-                     DEBUG=False, JOBS_INLINE=False, RQ_QUEUE_PREFIX=f"bench-posting-{uuid.uuid4().hex[:6]}")
     figures = {}
-    with app.test_request_context("/", method="POST"):
-        db.create_all()
+    with scratch_app(url, storage, "bench-posting"):
         organisation = create_organisation("CPTS du Banc d'Essai", "cpts", slug="cpts-bench-posting")
         ensure_ledger(organisation)
         members = [Professional(first_name="Anne", last_name=f"Nom{n:05d}") for n in range(2 * postings)]
@@ -92,23 +85,15 @@ def run(database, url, storage, postings):
             elapsed = time.perf_counter() - started
             figures[name] = elapsed * 1000 / count
             log(f"{database} {name}: {count} entries in {elapsed:.2f} s, {figures[name]:.2f} ms per posting")
-        db.session.remove()
-        db.engine.dispose()
     return figures
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postings", type=int, default=POSTINGS, help="members per phase")
-    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
-    args = parser.parse_args(argv)
-    for database in (("sqlite", "postgresql") if args.database == "both" else (args.database,)):
-        storage = tempfile.mkdtemp(prefix="bench-posting-storage-")
-        try:
-            with scratch_database(database, "bench-posting") as url:
-                figures = run(database, url, storage, args.postings)
-        finally:
-            shutil.rmtree(storage, ignore_errors=True)
+    args = add_database_option(parser).parse_args(argv)
+    for database, url, storage in scratch_runs(args.database, "bench-posting"):
+        figures = run(database, url, storage, args.postings)
         if args.postings == POSTINGS:
             record(f"posting.{database}.post_event_ms", round(figures["single"], 2),
                    f"ms per post_event, one by one ({database})", TARGET_MS, round(figures["single"] / TARGET_MS, 3))
