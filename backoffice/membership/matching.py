@@ -57,7 +57,7 @@ BANK_WORDS = {"vir", "virement", "virt", "sepa", "recu", "recus", "emis", "inst"
               "adh", "annuelle", "annuel", "annee", "cpts", "paiement", "reglement", "notprovided", "non", "fourni",
               "beneficiaire", "emetteur", "donneur", "debiteur", "crediteur", "client", "facture", "date", "du",
               "le", "la", "les", "l", "d", "et", "en", "a", "au", "aux", "frais", "part", "solde", "acompte",
-              "complement", "regularisation", "mois", "janvier", "fevrier", "mars", "avril", "mai", "juin",
+              "complement", "regularisation", "partiel", "partielle", "virement", "versement", "adherent", "mois", "janvier", "fevrier", "mars", "avril", "mai", "juin",
               "juillet", "aout", "septembre", "octobre", "novembre", "decembre", "euros", "eur", "ech", "pmt"}
 
 
@@ -502,6 +502,8 @@ class Matcher:
         payers = [] if fit else [c for c in self.named(words, tokens)["full"] if c.party != target.party]
         if payers:
             flags.append("conflict")
+        elif fit is None and words:   # a name is written, nobody's we know: the treasurer checks
+            flags.append("payer_unknown")
         flags += self._amount_flags(target, amount)
         agree = fit is not None
         return _Result(target.membership_id, "reference", tuple(sorted(c.membership_id for c in payers)),

@@ -200,6 +200,17 @@ def test_lines_that_are_no_fee_are_ignored_in_bulk(organisation, imported):
     assert not statements.other_lines(statements.lines_to_review(organisation))
 
 
+def test_a_reference_paid_by_someone_we_do_not_know_is_not_pre_ticked():
+    anne = matching.Candidate(1, "ADH26-7KQ4M", "Le Floch", "Anne", Decimal("50.00"), Decimal("50.00"), party_id=1)
+    def matcher():   # one per line: a batch remembers what its earlier lines paid
+        return matching.Matcher([anne], {"ADH267KQ4M": anne}, pattern=matching.reference_pattern({"ADH"}))
+
+    stranger = matcher().match("VIR SEPA RECU /DE SCI LES TILLEULS /MOTIF ADH26-7KQ4M", Decimal("50.00"))
+    assert (stranger.membership_id, stranger.flags, stranger.preticked) == (1, ("payer_unknown",), False)
+    bare = matcher().match("VIR SEPA RECU /MOTIF COTISATION ADH26 7KQ4M", Decimal("50.00"))
+    assert (bare.membership_id, bare.flags, bare.preticked) == (1, (), False)   # no payer written: checked by hand
+
+
 def test_a_compound_last_name_is_not_its_parts():
     simple = matching.Candidate(1, "ADH26-AAAAA", "Dupont", "Marie", Decimal("30.00"), Decimal("30.00"), party_id=1)
     compound = matching.Candidate(2, "ADH26-CCCCC", "Dupont-Le Goff", "Marie", Decimal("30.00"), Decimal("30.00"),
