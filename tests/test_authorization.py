@@ -130,7 +130,7 @@ ROUTES.update({
         "create", "record_payment", "reverse_payment", "refund", "carry_credit", "exempt", "cancel", "reinstate",
         "lift_exemption", "change_category", "edit_category", "create_period", "toggle_renewal", "colleges",
         "settings", "cheques", "regenerate_slip", "statements_index", "statement_mapping", "review_statement",
-        "ignore_line", "direct_debit", "direct_debit_run", "direct_debit_run_file", "collect_run", "reject_debit",
+        "ignore_line", "ignore_lines", "split_line", "direct_debit", "direct_debit_run", "direct_debit_run_file", "collect_run", "reject_debit",
         "create_mandate", "revoke_mandate", "remind", "renew")},
 })
 URL_ARGS.update({
@@ -143,6 +143,7 @@ URL_ARGS.update({
     "membership.renew": lambda o: {"period_id": o.membership.period_id},
     "membership.regenerate_slip": lambda o: {"deposit_id": o.cheque_deposit.id},
     "membership.ignore_line": lambda o: {"line_id": o.statement_line.id},
+    "membership.split_line": lambda o: {"line_id": o.statement_line.id},
     "membership.direct_debit_run": lambda o: {"run_id": o.debit_run.id},
     "membership.direct_debit_run_file": lambda o: {"run_id": o.debit_run.id},
     "membership.collect_run": lambda o: {"run_id": o.debit_run.id},
