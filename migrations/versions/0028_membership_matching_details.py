@@ -1,8 +1,8 @@
 """membership matching: the organisation's own reference scheme, member numbers, and what
 matching found on each statement line
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-03
 
 ``membership_settings.reference_scheme``: the association's own transfer reference built from
@@ -16,8 +16,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0026'
-down_revision = '0025'
+revision = '0028'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 
