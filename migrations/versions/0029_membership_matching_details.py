@@ -1,8 +1,8 @@
 """membership matching: the organisation's own reference scheme, member numbers, and what
 matching found on each statement line
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-03
 
 ``membership_settings.reference_scheme``: the association's own transfer reference built from
@@ -16,8 +16,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0028'
-down_revision = '0027'
+revision = '0029'
+down_revision = '0028'
 branch_labels = None
 depends_on = None
 
