@@ -1,8 +1,8 @@
 """membership matching: the organisation's own reference scheme, member numbers, and what
 matching found on each statement line
 
-Revision ID: 0029
-Revises: 0028
+Revision ID: 0031
+Revises: 0030
 Create Date: 2026-12-03
 
 ``membership_settings.reference_scheme``: the association's own transfer reference built from
@@ -16,8 +16,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0029'
-down_revision = '0028'
+revision = '0031'
+down_revision = '0030'
 branch_labels = None
 depends_on = None
 
