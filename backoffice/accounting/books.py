@@ -268,6 +268,42 @@ def auxiliary_account_for(organisation, party, account):
                       lambda: _auxiliary_account(organisation, party, account))
 
 
+def auxiliary_accounts_for(organisation, parties, account):
+    """``auxiliary_account_for`` for many parties at once, in a posting batch (whose lookups it
+    fills): the existing accounts read and the missing ones created with a few statements, numbered
+    as one by one (``A000042``, or ``A000042-2`` when that number is taken)."""
+    books = _books(organisation)
+    wanted = {party.id: party for party in parties if (party.id, account.id) not in books.auxiliaries}
+    ids = sorted(wanted)
+    for start in range(0, len(ids), 500):
+        for aux in db.session.scalars(select(AuxiliaryAccount).where(
+                AuxiliaryAccount.organisation_id == organisation.id, AuxiliaryAccount.account_id == account.id,
+                AuxiliaryAccount.party_id.in_(ids[start:start + 500]))):
+            books.auxiliaries[(aux.party_id, account.id)] = aux
+            del wanted[aux.party_id]
+    if not wanted:
+        return
+    prefix = rules.AUX_PREFIXES.get(account.number[:3], "X")
+    bases = {party_id: f"{prefix}{party_id:06d}" for party_id in wanted}
+    numbers, taken = sorted(bases.values()), set()
+    for start in range(0, len(numbers), 500):
+        taken.update(db.session.scalars(select(AuxiliaryAccount.number).where(
+            AuxiliaryAccount.organisation_id == organisation.id,
+            AuxiliaryAccount.number.in_(numbers[start:start + 500]))))
+    if taken:  # rare (a number given by hand): those parties take the one-by-one path
+        for party_id in [party_id for party_id, base in bases.items() if base in taken]:
+            auxiliary_account_for(organisation, wanted.pop(party_id), account)
+    created = []
+    for party_id, party in wanted.items():
+        label = (getattr(party, "display_name", None) or str(party))[:200] or f"Tiers {party_id}"
+        aux = AuxiliaryAccount(organisation_id=organisation.id, party_id=party_id, account_id=account.id,
+                               number=bases[party_id], label=label)
+        created.append(aux)
+        books.auxiliaries[(party_id, account.id)] = aux
+    db.session.add_all(created)
+    db.session.flush()
+
+
 def _auxiliary_account(organisation, party, account):
     aux = db.session.scalar(select(AuxiliaryAccount).where(
         AuxiliaryAccount.organisation_id == organisation.id, AuxiliaryAccount.party_id == party.id,

@@ -3,6 +3,7 @@ by hand or automatically. Part of the accounting services (``backoffice.accounti
 re-exports it)."""
 from __future__ import annotations
 
+import bisect
 from datetime import date
 from typing import Iterable
 
@@ -104,10 +105,25 @@ def _unlettered(organisation, auxiliary_id, since=None):
     out: they are frozen (their open items are carried by the opening balances). Their entries
     come in the same query (the fiscal year and status are read for each line). ``since``: from
     that fiscal year on."""
+    return _unlettered_where(organisation, JournalLine.auxiliary_id == auxiliary_id, since)
+
+
+def unlettered_lines(organisation, aux_ids):
+    """``{auxiliary id: its unlettered posted lines}`` (``_unlettered``) for many auxiliary
+    accounts, in a query per 500 of them."""
+    found = {aux_id: [] for aux_id in aux_ids}
+    ids = sorted(aux_ids)
+    for start in range(0, len(ids), 500):
+        for line in _unlettered_where(organisation, JournalLine.auxiliary_id.in_(ids[start:start + 500])):
+            found[line.auxiliary_id].append(line)
+    return found
+
+
+def _unlettered_where(organisation, condition, since=None):
     stmt = (
         select(JournalLine).join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
         .options(contains_eager(JournalLine.entry))  # letter_lines reads each line's entry
-        .where(JournalLine.organisation_id == organisation.id, JournalLine.auxiliary_id == auxiliary_id,
+        .where(JournalLine.organisation_id == organisation.id, condition,
                JournalLine.lettering_code.is_(None), JournalEntry.status == EntryStatus.POSTED.value))
     frozen_until = last_closed_day(organisation.id)
     if frozen_until is not None:
@@ -130,7 +146,7 @@ def opening_years(organisation, years):
         JournalEntry.organisation_id == organisation.id, JournalEntry.source.in_(list(sources)))))
 
 
-def lettering_segments(organisation, lines):
+def lettering_segments(organisation, lines, openings=None):
     """``lines`` split into the runs of fiscal years that may be lettered together:
     ``[(first fiscal year of the run, lines)]``. A year with an AN entry starts a new run, since
     its AN line carries the older open items of the auxiliary account (lettering stays inside
@@ -139,7 +155,8 @@ def lettering_segments(organisation, lines):
     years = {line.entry.fiscal_year for line in lines}
     if len(years) <= 1:
         return [(min(years), lines)] if lines else []
-    openings = opening_years(organisation, sorted(years)[1:])
+    if openings is None:
+        openings = opening_years(organisation, sorted(years)[1:])
     runs = {}
     for line in lines:
         start = max((year for year in openings if year <= line.entry.fiscal_year), default=min(years))
@@ -161,21 +178,26 @@ def _auto_letter(organisation, aux_id, on, fiscal_year, since):
     codes = []
     runs = lettering_segments(organisation, _unlettered(organisation, aux_id, since))
     if fiscal_year is not None:
-        runs = [max(((start, lines) for start, lines in runs if start <= fiscal_year), default=(None, []),
-                    key=lambda run: run[0])]
+        runs = _run_of_year(runs, fiscal_year)
     for _, lines in runs:
         codes += _auto_letter_run(organisation, lines, on)
     return codes
 
 
-def _auto_letter_run(organisation, lines, on):
+def _run_of_year(runs, fiscal_year):
+    """The run of ``lettering_segments`` that holds ``fiscal_year`` (what an entry of that year settles)."""
+    return [max(((start, lines) for start, lines in runs if start <= fiscal_year), default=(None, []),
+                key=lambda run: run[0])]
+
+
+def _auto_letter_run(organisation, lines, on, letter=letter_lines):
     codes = []
     credits = [line for line in lines if line.credit > 0]
     for debit in [line for line in lines if line.debit > 0]:
         match = next((credit for credit in credits if credit.credit == debit.debit), None)
         if match is not None:
             credits.remove(match)
-            codes.append(letter_lines(organisation, [debit, match], on=on))
+            codes.append(letter(organisation, [debit, match], on=on))
     remaining = [line for line in lines if line.lettering_code is None]
     while remaining:
         balance, run = ZERO, None
@@ -186,7 +208,7 @@ def _auto_letter_run(organisation, lines, on):
                 break
         if run is None:
             break
-        codes.append(letter_lines(organisation, run, on=on))
+        codes.append(letter(organisation, run, on=on))
         remaining = remaining[len(run):]
     return codes
 
@@ -202,3 +224,53 @@ def _auto_letter_touched(organisation, entry):
     since = entry.fiscal_year if entry.event == OPENING_EVENT else None
     for aux_id in aux_ids:
         _auto_letter(organisation, aux_id, entry.entry_date, entry.fiscal_year, since)
+
+
+_PENDING = "?"  # a code to be taken from the counter (never flushed: no autoflush meanwhile)
+
+
+def letter_at_once(organisation, entries, unlettered):
+    """Letter what each of ``entries`` (just posted, in their order) settles, as
+    ``_auto_letter_touched`` would entry after entry — same lines together, same codes, same
+    dates — with the codes taken from the counter in one statement. ``unlettered``:
+    ``unlettered_lines`` of their auxiliary accounts read before the entries existed."""
+    years = {line.entry.fiscal_year for lines in unlettered.values() for line in lines}
+    years |= {entry.fiscal_year for entry in entries}
+    openings = opening_years(organisation, sorted(years)[1:]) if len(years) > 1 else []
+    lettered = []  # the lines of each code, in the order one by one would take them
+
+    def letter(_organisation, lines, on=None):
+        when = max([on or date.today()] + [line.entry.entry_date for line in lines])
+        for line in lines:
+            line.lettering_code, line.lettering_date = _PENDING, when
+        lettered.append(lines)
+        return len(lettered) - 1
+
+    def order(line):
+        return line.entry.entry_date, line.entry.fiscal_year, line.entry.number, line.id
+
+    with db.session.no_autoflush:
+        for entry in entries:
+            aux_ids = sorted({line.auxiliary_id for line in entry.lines if line.auxiliary_id is not None})
+            for line in entry.lines:
+                if line.auxiliary_id is not None:
+                    bisect.insort(unlettered.setdefault(line.auxiliary_id, []), line, key=order)
+            since = entry.fiscal_year if entry.event == OPENING_EVENT else None
+            for aux_id in aux_ids:
+                lines = [line for line in unlettered[aux_id] if since is None or line.entry.fiscal_year >= since]
+                for _, run in _run_of_year(lettering_segments(organisation, lines, openings), entry.fiscal_year):
+                    _auto_letter_run(organisation, run, entry.entry_date, letter)
+                unlettered[aux_id] = [line for line in unlettered[aux_id] if line.lettering_code is None]
+        if not lettered:
+            return []
+        ensure_ledger(organisation)
+        table = Ledger.__table__
+        last = db.session.execute(
+            update(table).where(table.c.organisation_id == organisation.id)
+            .values(lettering_counter=table.c.lettering_counter + len(lettered)).returning(table.c.lettering_counter)
+        ).scalar_one()
+        codes = [lettering_code(last - len(lettered) + index) for index in range(len(lettered))]
+        for code, lines in zip(codes, lettered):
+            for line in lines:
+                line.lettering_code = code
+    return codes

@@ -17,6 +17,7 @@ from backoffice.accounting.books import (
     _books,
     _looked_up,
     auxiliary_account_for,
+    auxiliary_accounts_for,
     check_open,
     clean_amount,
     _clean_text,
@@ -29,7 +30,7 @@ from backoffice.accounting.books import (
 )
 from backoffice.accounting.closing import last_closed_day
 from backoffice.accounting.errors import AccountingError
-from backoffice.accounting.lettering import _auto_letter_touched, letter_lines
+from backoffice.accounting.lettering import _auto_letter_touched, letter_at_once, letter_lines, unlettered_lines
 from backoffice.accounting.models import (
     Account,
     AuxiliaryAccount,
@@ -145,6 +146,27 @@ def reversal_of(entry):
     return db.session.scalar(select(JournalEntry).where(JournalEntry.reversal_of_id == entry.id))
 
 
+def _draft(organisation, *, journal, fiscal_year, entry_date, piece_ref, piece_date, label, lines, source, event,
+           reversal_of_entry=None, user=None):
+    """A draft entry and its lines, added to the session (the guards refuse a posted insert)."""
+    entry = JournalEntry(
+        organisation_id=organisation.id, journal_id=journal.id, fiscal_year=fiscal_year,
+        entry_date=entry_date, piece_ref=piece_ref, piece_date=piece_date or entry_date, label=label,
+        status=EntryStatus.DRAFT.value, event=event, source=source,
+        reversal_of_id=reversal_of_entry.id if reversal_of_entry is not None else None,
+        created_by_id=current_actor_id(user),
+    )
+    entry.journal = journal
+    db.session.add(entry)
+    for position, line in enumerate(lines, start=1):
+        db.session.add(JournalLine(
+            entry=entry, organisation_id=organisation.id, position=position, account_id=line.account.id,
+            auxiliary_id=line.auxiliary.id if line.auxiliary else None, label=line.label,
+            debit=line.debit, credit=line.credit,
+        ))
+    return entry
+
+
 def _post(organisation, *, journal, entry_date, piece_ref, piece_date, label, lines, total, source,
           event, reversal_of_entry=None, user=None, same_operation=None):
     """Insert a draft, number it, post it. Returns ``(entry, created)``."""
@@ -165,21 +187,9 @@ def _post(organisation, *, journal, entry_date, piece_ref, piece_date, label, li
                     f"L'opération « {source} » est déjà comptabilisée (écriture {existing.reference}) avec "
                     "d'autres montants ou comptes : contre-passez-la avant d'en passer une autre.", "source")
             return existing, False
-    entry = JournalEntry(
-        organisation_id=organisation.id, journal_id=journal.id, fiscal_year=fiscal_year,
-        entry_date=entry_date, piece_ref=piece_ref, piece_date=piece_date or entry_date, label=label,
-        status=EntryStatus.DRAFT.value, event=event, source=source,
-        reversal_of_id=reversal_of_entry.id if reversal_of_entry is not None else None,
-        created_by_id=current_actor_id(user),
-    )
-    entry.journal = journal
-    db.session.add(entry)
-    for position, line in enumerate(lines, start=1):
-        db.session.add(JournalLine(
-            entry=entry, organisation_id=organisation.id, position=position, account_id=line.account.id,
-            auxiliary_id=line.auxiliary.id if line.auxiliary else None, label=line.label,
-            debit=line.debit, credit=line.credit,
-        ))
+    entry = _draft(organisation, journal=journal, fiscal_year=fiscal_year, entry_date=entry_date,
+                   piece_ref=piece_ref, piece_date=piece_date, label=label, lines=lines, source=source,
+                   event=event, reversal_of_entry=reversal_of_entry, user=user)
     try:
         with db.session.begin_nested():
             db.session.flush()
@@ -309,6 +319,18 @@ def post_event(organisation, event, *, amount=None, entry_date, party=None, shar
     from the rule; ``amount``, if given, must equal the sum of the shares; zero shares get no
     line; a party may appear once. See the module docstring for ``source`` (idempotency: the
     same event, total and shares per party is the same operation)."""
+    prepared = _event_entry(organisation, event, amount=amount, entry_date=entry_date, party=party, shares=shares,
+                            piece_ref=piece_ref, label=label, payment_method=payment_method, source=source,
+                            piece_date=piece_date, user=user)
+    entry, created = _post(organisation, **prepared)
+    if created:
+        _auto_letter_touched(organisation, entry)
+    return entry
+
+
+def _event_entry(organisation, event, *, amount=None, entry_date, party=None, shares=None, piece_ref, label,
+                 payment_method=None, source=None, piece_date=None, user=None):
+    """What ``_post`` needs to post the entry of ``event`` (``post_event``'s checks, in French)."""
     spec = rules.EVENTS.get(event)
     if spec is None:
         raise AccountingError(f"Événement comptable inconnu : « {event} ».", "event")
@@ -367,12 +389,8 @@ def post_event(organisation, event, *, amount=None, entry_date, party=None, shar
         return expected_shares == sorted((line.auxiliary.party_id, line.debit + line.credit)
                                          for line in existing.lines if line.auxiliary is not None)
 
-    entry, created = _post(organisation, journal=journal, entry_date=entry_date, piece_ref=piece_ref,
-                           piece_date=piece_date, label=label, lines=resolved, total=total, source=source,
-                           event=event, user=user, same_operation=same)
-    if created:
-        _auto_letter_touched(organisation, entry)
-    return entry
+    return dict(journal=journal, entry_date=entry_date, piece_ref=piece_ref, piece_date=piece_date, label=label,
+                lines=resolved, total=total, source=source, event=event, user=user, same_operation=same)
 
 
 def post_events(organisation, events):
@@ -381,6 +399,71 @@ def post_events(organisation, events):
     arguments, ``event`` included. The entries are those ``post_event`` would post one by one."""
     with posting_batch(organisation):
         return [post_event(organisation, **arguments) for arguments in events]
+
+
+def post_events_at_once(organisation, events):
+    """Post new business events of ``organisation`` (``post_events``' items) with a number of
+    statements that does not grow with them: the entries, lines, numbers and lettering are
+    those ``post_event`` would make one by one, in this order (a workbook import's thousands).
+
+    Every ``source`` must be new: an event already posted is refused (``AccountingError``),
+    not returned — the caller posts only operations it has just created. Returns the entries."""
+    with posting_batch(organisation):
+        events = [dict(arguments) for arguments in events]
+        collective = {}  # account -> the parties whose auxiliary accounts the events need on it
+        for arguments in events:
+            if arguments.get("party") is not None:
+                _, debit, credit = event_accounts(organisation, arguments["event"], arguments.get("payment_method"))
+                for account in (debit, credit):
+                    if account.collective:
+                        collective.setdefault(account, {})[arguments["party"].id] = arguments["party"]
+        for account, parties in collective.items():
+            auxiliary_accounts_for(organisation, list(parties.values()), account)
+        prepared = [_event_entry(organisation, **arguments) for arguments in events]
+        return _post_at_once(organisation, prepared)
+
+
+def _post_at_once(organisation, prepared):
+    sources = [item["source"] for item in prepared if item["source"] is not None]
+    if len(set(sources)) != len(sources):
+        raise AccountingError("Deux opérations portent la même référence d'origine : rien n'a été enregistré.",
+                              "source")
+    for start in range(0, len(sources), 500):
+        existing = db.session.scalar(select(JournalEntry.source).where(
+            JournalEntry.organisation_id == organisation.id,
+            JournalEntry.source.in_(sources[start:start + 500])).limit(1))
+        if existing is not None:
+            raise AccountingError(f"L'opération « {existing} » est déjà comptabilisée.", "source")
+    for item in prepared:
+        if not isinstance(item["entry_date"], date):
+            raise AccountingError("La date de l'écriture est obligatoire.", "entry_date")
+        check_open(organisation, item["entry_date"])
+    aux_ids = {line.auxiliary.id for item in prepared for line in item["lines"] if line.auxiliary is not None}
+    # What the new entries may settle, read before they exist (one by one, an entry sees only
+    # the lines posted before it: ``letter_at_once`` adds them in order).
+    unlettered = unlettered_lines(organisation, aux_ids)
+    years = {}
+    for item in prepared:
+        fiscal_year = organisation.fiscal_year_of(item["entry_date"])
+        years.setdefault(fiscal_year, _lock_sequence(organisation, fiscal_year))
+    entries = [_draft(organisation, fiscal_year=organisation.fiscal_year_of(item["entry_date"]),
+                      **{key: item[key] for key in ("journal", "entry_date", "piece_ref", "piece_date", "label",
+                                                   "lines", "source", "event", "user")})
+               for item in prepared]
+    db.session.flush()
+    for entry in entries:
+        years[entry.fiscal_year] += 1
+        entry.number = years[entry.fiscal_year]
+        move(entry, EntryStatus.POSTED)
+    for fiscal_year, number in years.items():
+        db.session.execute(update(EntrySequence).where(
+            EntrySequence.organisation_id == organisation.id, EntrySequence.fiscal_year == fiscal_year,
+        ).values(last_number=number).execution_options(synchronize_session=False))
+    books = _books(organisation)
+    books.sequences.update(years)
+    letter_at_once(organisation, entries, unlettered)
+    db.session.flush()  # the database trigger checks each balance here
+    return entries
 
 
 def reverse_entry(entry, entry_date=None, label=None, user=None):

@@ -84,6 +84,7 @@ from backoffice.accounting.posting import (
     post_entry,
     post_event,
     post_events,
+    post_events_at_once,
     reversal_of,
     reverse_entry,
 )
@@ -137,6 +138,7 @@ __all__ = [
     "post_entry",
     "post_event",
     "post_events",
+    "post_events_at_once",
     "reversal_of",
     "reverse_entry",
     "add_account",

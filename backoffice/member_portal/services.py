@@ -82,6 +82,55 @@ def on_membership_created(membership):
         log.exception("could not give party %s a member account", membership.party_id)
 
 
+def ensure_member_accounts(parties, organisation):
+    """``ensure_member_account`` for many parties, in order, with a few queries for them all."""
+    from sqlalchemy import func
+    from sqlalchemy.orm import selectinload
+
+    parties = [party for party in parties if (party.email or "").strip()]
+    ids = sorted({party.id for party in parties})
+    emails = sorted({party.email.strip().lower() for party in parties})
+    by_party, by_email, owners = {}, {}, {}
+    for start in range(0, max(len(ids), len(emails)), 500):
+        for user in db.session.scalars(select(User).where(User.party_id.in_(ids[start:start + 500]))
+                                       .options(selectinload(User.roles)).order_by(User.id)):
+            by_party.setdefault(user.party_id, user)
+        for user in db.session.scalars(select(User).where(func.lower(User.email).in_(emails[start:start + 500]))
+                                       .options(selectinload(User.roles))):
+            by_email[user.email.lower()] = user
+            owners[user.email.lower()] = user.party_id
+    for party in parties:
+        email = party.email.strip().lower()
+        user = by_party.get(party.id)
+        if user is None:
+            user = by_email.get(email)
+            if user is not None and owners.get(email) not in (None, party.id):
+                log.warning("party %s: the account %s belongs to party %s; no member account", party.id, user.id,
+                            owners.get(email))
+                continue
+            if user is None:
+                user = by_email[email] = create_user(email, party.display_name, party=party)
+            else:
+                user.party = party
+            owners[email], by_party[party.id] = party.id, user
+        grant_role(user, organisation, Role.MEMBER)
+    db.session.flush()
+
+
+def on_memberships_created(memberships):
+    """``on_membership_created`` for the memberships an import creates at once; if that fails,
+    one by one (each failure logged, as there)."""
+    if not memberships:
+        return
+    try:
+        with db.session.begin_nested():
+            ensure_member_accounts([m.party for m in memberships], memberships[0].organisation)
+    except Exception:  # noqa: BLE001 - the memberships matter more; each one is tried on its own
+        log.exception("could not give the imported members their accounts at once; one by one")
+        for membership in memberships:
+            on_membership_created(membership)
+
+
 def member_organisations(user):
     """Organisations where ``user`` holds the role member, by name."""
     return sorted({a.organisation for a in user.roles if a.role == Role.MEMBER}, key=lambda o: o.name)
@@ -280,4 +329,4 @@ def confirm_email_change(token):
 
 
 
-services.register_created_hook(on_membership_created)
+services.register_created_hook(on_membership_created, many=on_memberships_created)

@@ -22,6 +22,17 @@ def post(organisation, event, **kwargs):
         raise MembershipError(f"Écriture comptable impossible : {exc}") from exc
 
 
+def post_at_once(organisation, events):
+    """Post new ``events`` (``post``'s arguments, ``event`` included) with few statements
+    (``accounting.post_events_at_once``); returns the entry ids in order."""
+    from backoffice.membership.errors import MembershipError
+
+    try:
+        return [entry.id for entry in accounting.post_events_at_once(organisation, events)]
+    except AccountingError as exc:
+        raise MembershipError(f"Écriture comptable impossible : {exc}") from exc
+
+
 def attach(organisation, period, on):
     """Where an operation of membership ``period`` made ``on`` is booked (``accounting.cutoff``)."""
     from backoffice.membership.errors import MembershipError

@@ -63,16 +63,30 @@ def register_paid_hook(fn):
 
 
 _CREATED_HOOKS = []
+_CREATED_MANY = {}  # hook -> the same for a list of memberships (few statements for many)
 
 
-def register_created_hook(fn):
-    """Call ``fn(membership)`` whenever a membership is created (inside the transaction).
+def register_created_hook(fn, many=None):
+    """Call ``fn(membership)`` whenever a membership is created (inside the transaction);
+    ``many(memberships)``, if given, does the same for the memberships an import creates at
+    once (``membership.bulk``).
 
     Used by the member side: the member gets an account (``member_portal.services``).
     """
     if fn not in _CREATED_HOOKS:
         _CREATED_HOOKS.append(fn)
+    if many is not None:
+        _CREATED_MANY[fn] = many
     return fn
+
+
+def _run_created_hooks(memberships):
+    for hook in list(_CREATED_HOOKS):
+        if hook in _CREATED_MANY:
+            _CREATED_MANY[hook](memberships)
+        else:
+            for membership in memberships:
+                hook(membership)
 
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a reference read over the phone or typed from paper stays right.
@@ -80,13 +94,32 @@ REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 REFERENCE_LENGTH = 5
 
 
+def _random_reference(prefix, year):
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    return f"{prefix}{year % 100:02d}-{code}"
+
+
 def new_payment_reference(prefix, year):
     """A fresh unique payment reference such as ``ADH26-7KQ4M``."""
     for _ in range(50):
-        code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-        reference = f"{prefix}{year % 100:02d}-{code}"
+        reference = _random_reference(prefix, year)
         if not db.session.scalar(select(exists().where(Membership.payment_reference == reference))):
             return reference
+    raise MembershipError("Impossible de générer une référence de paiement unique.")  # pragma: no cover
+
+
+def new_payment_references(prefix, year, count):
+    """``count`` fresh unique payment references (``new_payment_reference``), checked a query per 500."""
+    references = set()
+    for _ in range(50):
+        while len(references) < count:
+            references.add(_random_reference(prefix, year))
+        candidates = sorted(references)
+        for start in range(0, len(candidates), 500):
+            references -= set(db.session.scalars(select(Membership.payment_reference).where(
+                Membership.payment_reference.in_(candidates[start:start + 500]))))
+        if len(references) == count:
+            return sorted(references, key=lambda _: secrets.randbits(32))
     raise MembershipError("Impossible de générer une référence de paiement unique.")  # pragma: no cover
 
 
@@ -117,21 +150,14 @@ def create_membership(organisation, party, period, category=None, college=None, 
             f"({existing.status.label.lower()}) : impossible d'en créer une deuxième.")
     if category is None:
         category = suggest_category(party, period)
-    category, college, amount_due = _checked_terms(organisation, period, category, college, amount_due)
+    category, college, amount_due = checked_terms(organisation, period, category, college, amount_due)
     if existing is not None:
         return reinstate_membership(existing, category=category, college=college, amount_due=amount_due,
                                     joined_on=joined_on or date.today(), source=source, note=note)
     settings = get_settings(organisation)
-    membership = Membership(
-        organisation_id=organisation.id, party=party, period=period, category=category, college=college,
-        amount_due=amount_due, amount_paid=ZERO, credit=ZERO,
-        status=S.PAID if amount_due == 0 else S.AWAITING_PAYMENT,
-        payment_reference=new_payment_reference(settings.reference_prefix, period.starts_on.year),
-        joined_on=joined_on or date.today(), source=source, note=note,
-        member_number=(member_number or "").strip()[:30] or None,
-    )
-    if amount_due == 0:
-        membership.paid_on = membership.joined_on
+    membership = new_membership(organisation, party, period, category, college, amount_due, joined_on, source, note,
+                                new_payment_reference(settings.reference_prefix, period.starts_on.year),
+                                member_number)
     try:
         with db.session.begin_nested():
             db.session.add(membership)
@@ -147,7 +173,23 @@ def create_membership(organisation, party, period, category=None, college=None, 
     return membership
 
 
-def _checked_terms(organisation, period, category, college, amount_due):
+def new_membership(organisation, party, period, category, college, amount_due, joined_on, source, note, reference,
+                   member_number=None):
+    """The unsaved row of a new membership whose terms are checked (``checked_terms``): paid
+    at once when nothing is due."""
+    membership = Membership(
+        organisation_id=organisation.id, party=party, period=period, category=category, college=college,
+        amount_due=amount_due, amount_paid=ZERO, credit=ZERO,
+        status=S.PAID if amount_due == 0 else S.AWAITING_PAYMENT, payment_reference=reference,
+        joined_on=joined_on or date.today(), source=source, note=note,
+        member_number=(member_number or "").strip()[:30] or None,
+    )
+    if amount_due == 0:
+        membership.paid_on = membership.joined_on
+    return membership
+
+
+def checked_terms(organisation, period, category, college, amount_due):
     """(category, college, amount due) of a membership of ``period``, checked; the amount
     defaults to the category's."""
     if category is not None and category.period_id != period.id:
@@ -181,7 +223,7 @@ def reinstate_membership(membership, category=None, college=None, amount_due=Non
     category = category or membership.category
     if amount_due is None and category is None:
         amount_due = membership.amount_due
-    category, college, amount_due = _checked_terms(membership.organisation, membership.period, category,
+    category, college, amount_due = checked_terms(membership.organisation, membership.period, category,
                                                    college or membership.college, amount_due)
     _set_status(membership, REINSTATE[1])
     membership.category, membership.college, membership.amount_due = category, college, amount_due
@@ -208,13 +250,18 @@ def _post_fee_due(membership, entry_date=None):
     its own source, since the accounting module refuses to re-post a reversed source."""
     if membership.amount_due == 0:
         return None
+    return ledger.post(membership.organisation, **fee_due_event(membership, entry_date))
+
+
+def fee_due_event(membership, entry_date=None):
+    """The ``post_event`` arguments of ``membership``'s fee due (``event`` included)."""
     # After a reversal, the reversed entry's id tells the postings of one membership apart.
     again = () if membership.fee_due_entry_id is None else (membership.fee_due_entry_id,)
     source = posting_source(Membership, membership.id, *again)
-    return ledger.post(membership.organisation, "fee_due", amount=membership.amount_due,
-                       entry_date=fee_entry_date(membership, entry_date or membership.joined_on),
-                       party=membership.party, piece_ref=membership.payment_reference,
-                       label=_membership_label(membership), source=source)
+    return dict(event="fee_due", amount=membership.amount_due,
+                entry_date=fee_entry_date(membership, entry_date or membership.joined_on),
+                party=membership.party, piece_ref=membership.payment_reference,
+                label=_membership_label(membership), source=source)
 
 
 def fee_entry_date(membership, on):
@@ -326,13 +373,15 @@ def _has_pending(membership):
     return any(p.status is PaymentStatus.PENDING for p in membership.payments)
 
 
-def recompute(membership):
-    """Bring ``amount_paid``, ``credit``, ``paid_on`` and the derived status up to date."""
+def recompute(membership, flush=True):
+    """Bring ``amount_paid``, ``credit``, ``paid_on`` and the derived status up to date
+    (``flush=False``: the caller flushes, once for many)."""
     paid = sum((p.amount for p in membership.payments if p.status is PaymentStatus.CONFIRMED), ZERO)
     membership.amount_paid = paid
     membership.credit = max(paid - membership.amount_due, ZERO)
     if membership.status in (S.EXEMPT, S.CANCELLED):
-        db.session.flush()
+        if flush:
+            db.session.flush()
         return membership
     target = derived_status(membership.amount_due, paid)
     became_paid = target is S.PAID and membership.status is not S.PAID
@@ -343,7 +392,8 @@ def recompute(membership):
                                     if p.status is PaymentStatus.CONFIRMED], default=membership.joined_on)
     else:
         membership.paid_on = None
-    db.session.flush()
+    if flush:
+        db.session.flush()
     if became_paid:
         _run_paid_hooks(membership)
     return membership

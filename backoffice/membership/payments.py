@@ -67,17 +67,21 @@ def _post_payment(payment):
     """Post the journal entry of a confirmed payment or refund (not for credit carried over)."""
     if payment.method is PaymentMethod.CREDIT:
         return None
+    return ledger.post(payment.membership.organisation, **payment_event(payment))
+
+
+def payment_event(payment):
+    """The ``post_event`` arguments of a confirmed payment or refund (``event`` included)."""
     membership = payment.membership
-    event = "fee_paid" if payment.kind is PaymentKind.PAYMENT else "fee_refund"
     # A bank's reference can be longer than a piece reference of the books (60): the membership's
     # own reference names the piece then (the payment keeps the bank's), so a long end-to-end
     # reference on a statement never makes its line unconfirmable.
     piece_ref = payment.reference if payment.reference and len(payment.reference) <= _piece_ref_length() \
         else membership.payment_reference
-    return ledger.post(membership.organisation, event, amount=abs(payment.amount), entry_date=payment.paid_on,
-                       party=membership.party, piece_ref=piece_ref,
-                       label=_payment_label(payment), payment_method=payment.method.value,
-                       source=posting_source(MembershipPayment, payment.id))
+    return dict(event="fee_paid" if payment.kind is PaymentKind.PAYMENT else "fee_refund",
+                amount=abs(payment.amount), entry_date=payment.paid_on, party=membership.party,
+                piece_ref=piece_ref, label=_payment_label(payment),
+                payment_method=payment.method.value, source=posting_source(MembershipPayment, payment.id))
 
 
 def record_payment(membership, amount, method, paid_on=None, reference=None, cheque_bank=None, payer_name=None,
@@ -91,6 +95,22 @@ def record_payment(membership, amount, method, paid_on=None, reference=None, che
     and records nothing. ``pending=True`` (direct debit sent, not collected) records the row
     without counting it nor posting anything until ``confirm_payment``.
     """
+    payment = new_payment(membership, amount, method, paid_on=paid_on, reference=reference, cheque_bank=cheque_bank,
+                          payer_name=payer_name, note=note, source=source, idempotency_key=idempotency_key,
+                          user=user, pending=pending, mandate=mandate, direct_debit_run=direct_debit_run,
+                          check_key=True)
+    _add_payment_row(payment, membership)
+    if not pending:
+        payment.accounting_entry_id = _post_payment(payment)
+        recompute(membership)
+    return payment
+
+
+def new_payment(membership, amount, method, paid_on=None, reference=None, cheque_bank=None, payer_name=None,
+                note=None, source="treasurer", idempotency_key=None, user=None, pending=False, mandate=None,
+                direct_debit_run=None, check_key=False):
+    """The unsaved row of a payment ``record_payment`` accepts (its refusals, in French);
+    ``check_key``: a payment already recorded under ``idempotency_key`` raises ``DuplicateSubmission``."""
     if membership.status is S.CANCELLED:
         raise MembershipError("Cette adhésion est annulée : impossible d'y enregistrer un paiement.")
     if membership.status is S.EXEMPT:
@@ -99,10 +119,11 @@ def record_payment(membership, amount, method, paid_on=None, reference=None, che
     if method is PaymentMethod.CREDIT:
         raise MembershipError("Utilisez le report d'avoir pour payer avec un avoir.")
     amount = clean_amount(amount)
-    twin = _existing_by_key(membership.organisation_id, idempotency_key)
-    if twin is not None:
-        raise DuplicateSubmission(twin)
-    payment = MembershipPayment(
+    if check_key:
+        twin = _existing_by_key(membership.organisation_id, idempotency_key)
+        if twin is not None:
+            raise DuplicateSubmission(twin)
+    return MembershipPayment(
         organisation_id=membership.organisation_id, membership_id=membership.id, kind=PaymentKind.PAYMENT, method=method,
         status=PaymentStatus.PENDING if pending else PaymentStatus.CONFIRMED, amount=amount,
         paid_on=paid_on or date.today(), reference=(reference or "").strip()[:100] or None,
@@ -111,11 +132,6 @@ def record_payment(membership, amount, method, paid_on=None, reference=None, che
         created_by_id=current_actor_id(user), mandate_id=getattr(mandate, "id", None),
         direct_debit_run_id=getattr(direct_debit_run, "id", None),
     )
-    _add_payment_row(payment, membership)
-    if not pending:
-        payment.accounting_entry_id = _post_payment(payment)
-        recompute(membership)
-    return payment
 
 
 def confirm_payment(payment, on=None):

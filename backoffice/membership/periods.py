@@ -227,9 +227,11 @@ def previous_period(period) -> MembershipPeriod | None:
         .order_by(MembershipPeriod.year.desc()).limit(1))
 
 
-def suggest_category(party, period):
-    """The suggested ``FeeCategory`` of ``period`` for ``party`` (None if the grid is empty)."""
-    first = not has_previous_membership(party, period)
+def suggest_category(party, period, first=None):
+    """The suggested ``FeeCategory`` of ``period`` for ``party`` (None if the grid is empty);
+    ``first``: whether it is the party's first membership (looked up when not given)."""
+    if first is None:
+        first = not has_previous_membership(party, period)
     kind = suggest_category_kind(party.kind, getattr(party, "is_physician", False), first)
     categories = period.categories
     if kind is CategoryKind.FIRST_YEAR and not any(c.kind == kind and c.active for c in categories):
@@ -243,6 +245,20 @@ def suggest_college(party, college_list):
         if college.party_kind == party.kind:
             return college
     return None
+
+
+def previous_members(party_ids, period):
+    """Those of ``party_ids`` who had a (non-cancelled) membership of an earlier period of the
+    organisation (``has_previous_membership`` for many, a query per 500)."""
+    ids, found = sorted(party_ids), set()
+    for start in range(0, len(ids), 500):
+        found.update(db.session.scalars(select(Membership.party_id).where(
+            Membership.party_id.in_(ids[start:start + 500]), Membership.organisation_id == period.organisation_id,
+            Membership.status != S.CANCELLED,
+            Membership.period_id.in_(select(MembershipPeriod.id).where(
+                MembershipPeriod.organisation_id == period.organisation_id,
+                MembershipPeriod.year < period.year))).distinct()))
+    return found
 
 
 def has_previous_membership(party, period):

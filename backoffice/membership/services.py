@@ -40,6 +40,7 @@ from backoffice.membership.memberships import (  # noqa: F401 - the public surfa
     REFERENCE_LENGTH, new_payment_reference, create_membership, reinstate_membership, exempt_membership,
     lift_exemption, cancel_membership, change_category, membership_history, membership_of,
     find_by_reference, recompute, open_memberships)
+from backoffice.membership.bulk import NewMembership, NewPayment, create_memberships  # noqa: F401
 from backoffice.membership.renewals import (  # noqa: F401 - the public surface
     WHO as RENEWAL_WHO, renew_memberships, renewal_candidates)
 from backoffice.membership.payments import (  # noqa: F401 - the public surface

@@ -94,7 +94,7 @@ def _filter_conditions(organisation, filters):
         term = f"%{folded.replace('%', '').replace('_', '')}%"
         conditions.append(party.sort_name.like(term) | Membership.payment_reference.ilike(f"%{filters.q}%")
                           | party.email.ilike(f"%{filters.q}%")
-                          | Membership.note.ilike(f"%{filters.q}%"))  # the member number a workbook gave
+                          | Membership.member_number.ilike(f"%{filters.q}%"))  # the association's own number
     return conditions, bool(filters.q)
 
 
@@ -145,7 +145,7 @@ def _list_columns():
     Loader options are immutable: built once, on first use, like ``party_entity``."""
     party = party_entity()
     return (load_only(Membership.status, Membership.amount_due, Membership.amount_paid, Membership.credit,
-                      Membership.payment_reference, Membership.paid_on, Membership.party_id,
+                      Membership.payment_reference, Membership.member_number, Membership.paid_on, Membership.party_id,
                       Membership.category_id, Membership.college_id, raiseload=True),
             contains_eager(Membership.party.of_type(party)).load_only(
                 party.kind, party.commune, party.Professional.first_name, party.Professional.last_name,

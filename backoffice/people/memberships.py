@@ -14,6 +14,7 @@ memberships (``row.membership_action``, French; ``plan.membership_counts``), rea
 - A method without a date is announced, not paid (kept in the membership's note).
 - Receipts are e-mailed only when the treasurer asks (``send_receipts``).
 """
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -35,87 +36,209 @@ def _rows(plan):
         yield row, owner
 
 
+@dataclass
+class Difference:
+    """What a row changes in its membership: ``kind`` is ``create`` (a new membership),
+    ``payment`` (a new payment), ``replace`` (the payment an earlier version of the sheet gave,
+    ``old``, is now different: reversed, and the new one recorded), ``amount`` (the fee of an
+    unpaid membership changed from ``old``) or ``unchanged``."""
+
+    kind: str
+    old: object = None
+
+    def sentence(self, cells, period):
+        """The French line of the preview."""
+        from backoffice.formatting import format_money
+
+        if self.kind == "create":
+            return f"Adhésion {period.label} à créer : {cells.describe()}"
+        if self.kind == "payment":
+            return f"Paiement à enregistrer : {cells.describe()}"
+        if self.kind == "replace":
+            old = self.old
+            return (f"Paiement modifié : {format_money(old.amount)} le {old.paid_on:%d/%m/%Y} "
+                    f"({old.method.label.lower()}) → {cells.describe()} (l'ancien est contre-passé)")
+        if self.kind == "amount":
+            return f"Cotisation modifiée : {format_money(self.old)} → {format_money(cells.amount)}"
+        return f"Adhésion {period.label} déjà prévue ou enregistrée : rien à changer"
+
+
+def differences(rows, party_of, existing, keys, recorded):
+    """``{line: Difference}`` of the membership rows ``rows`` (``(row, owner)``), reading only.
+
+    ``party_of(owner)``: the person's id (None for a new one); ``existing``: ``{party id:
+    membership of the period}``, payments loaded; ``keys``: ``{line: payment key}`` of the paid
+    rows; ``recorded``: the keys already recorded. A payment the import recorded earlier whose
+    row no longer says it (another amount, date, method or reference) is what a paid row of
+    the same person now replaces, oldest first; a payment the sheet no longer shows at all is
+    left alone (money is never reversed because a cell was emptied)."""
+    from backoffice.membership.models import MembershipStatus, PaymentKind, PaymentStatus
+
+    file_keys = {}
+    for row, owner in rows:
+        if row.line in keys:
+            file_keys.setdefault(party_of(owner), set()).add(keys[row.line])
+    replaceable = {}
+    for party_id, membership in existing.items():
+        reversed_ids = {p.reverses_id for p in membership.payments if p.reverses_id is not None}
+        replaceable[party_id] = [
+            p for p in membership.payments
+            if p.source == "import" and p.kind is PaymentKind.PAYMENT and p.status is PaymentStatus.CONFIRMED
+            and p.id not in reversed_ids and p.idempotency_key not in file_keys.get(party_id, ())]
+    result, created, planned = {}, set(), set()
+    for row, owner in rows:
+        cells, party_id = row.membership, party_of(owner)
+        membership = existing.get(party_id)
+        key = keys.get(row.line)
+        if membership is None and owner.line not in created:
+            created.add(owner.line)
+            result[row.line] = Difference("create")
+        elif cells.paid and key not in planned and key not in recorded:
+            old = replaceable.get(party_id) or []
+            result[row.line] = Difference("replace", old.pop(0)) if old else Difference("payment")
+        elif membership is not None and not cells.paid and row is owner and cells.amount is not None \
+                and cells.amount != membership.amount_due and membership.status is MembershipStatus.AWAITING_PAYMENT \
+                and membership.category is not None:
+            result[row.line] = Difference("amount", membership.amount_due)
+        else:
+            result[row.line] = Difference("unchanged")
+        if key:
+            planned.add(key)
+    return result
+
+
+def _memberships_of(organisation, period, party_ids):
+    """``{party id: membership of period}``, payments loaded, a query (and one for payments) per 500."""
+    from sqlalchemy.orm import selectinload
+
+    from backoffice.membership.models import Membership
+
+    existing = {}
+    for ids in _chunks(party_ids):
+        existing.update({m.party_id: m for m in db.session.scalars(select(Membership).where(
+            Membership.organisation_id == organisation.id, Membership.period_id == period.id,
+            Membership.party_id.in_(ids)).options(selectinload(Membership.payments)))})
+    return existing
+
+
+def _recorded(organisation, keys):
+    from backoffice.membership.models import MembershipPayment
+
+    recorded = set()
+    for chunk in _chunks(set(keys)):
+        recorded.update(db.session.scalars(select(MembershipPayment.idempotency_key).where(
+            MembershipPayment.organisation_id == organisation.id, MembershipPayment.idempotency_key.in_(chunk))))
+    return recorded
+
+
 def annotate(organisation, plan, period):
     """Say, row by row, what the import would do to the memberships of ``period`` (no writing)."""
-    from backoffice.membership.models import Membership, MembershipPayment
-
-    counts = {"create": 0, "payment": 0, "unchanged": 0}
+    counts = {"create": 0, "payment": 0, "change": 0, "unchanged": 0}
     plan.membership_counts = counts
     if period is None:
         return plan
     rows = list(_rows(plan))
-    party_ids = {owner.existing_id for _, owner in rows if owner.existing_id}
-    existing = {}
-    if party_ids:
-        existing = {m.party_id: m for m in db.session.scalars(select(Membership).where(
-            Membership.organisation_id == organisation.id, Membership.period_id == period.id,
-            Membership.party_id.in_(party_ids)))}
-    keys = {row.line: _key(organisation, period, owner.existing_id, row.membership)
-            for row, owner in rows if owner.existing_id and row.membership.paid}
-    recorded = set()
-    if keys:
-        recorded = set(db.session.scalars(select(MembershipPayment.idempotency_key).where(
-            MembershipPayment.organisation_id == organisation.id,
-            MembershipPayment.idempotency_key.in_(set(keys.values())))))
-    created, planned = set(), set()
-    for row, owner in rows:
-        cells = row.membership
-        membership = existing.get(owner.existing_id)
-        same = cells.payment_key("plan", owner.line) if cells.paid else None  # twice in this file
-        if membership is None and owner.line not in created:
-            created.add(owner.line)
-            counts["create"] += 1
-            action = f"Adhésion {period.label} à créer : {cells.describe()}"
-        elif cells.paid and same not in planned and keys.get(row.line) not in recorded:
-            counts["payment"] += 1
-            action = f"Paiement à enregistrer : {cells.describe()}"
-        else:
-            counts["unchanged"] += 1
-            action = f"Adhésion {period.label} déjà prévue ou enregistrée : rien à changer"
-        if same:
-            planned.add(same)
-        row.membership_action = action
+    existing = _memberships_of(organisation, period, {owner.existing_id for _, owner in rows if owner.existing_id})
+    # A new person's two rows: the same payment twice in this file is one.
+    keys = {row.line: _key(organisation, period, owner.existing_id, row.membership) if owner.existing_id
+            else row.membership.payment_key("plan", owner.line) for row, owner in rows if row.membership.paid}
+    recorded = _recorded(organisation, keys.values())
+    found = differences(rows, lambda owner: owner.existing_id, existing, keys, recorded)
+    for row, _ in rows:
+        difference = found[row.line]
+        counts[{"replace": "change", "amount": "change"}.get(difference.kind, difference.kind)] += 1
+        row.membership_action = difference.sentence(row.membership, period)
     return plan
 
 
-def apply(organisation, plan, period, parties, send_receipts=False, user=None):
+def apply(organisation, plan, period, parties, send_receipts=False, user=None, one_by_one=False):
     """Create the memberships and record the payments the rows say; ``parties``: ``{line: party}``.
 
     Raises ``MembershipError`` (the caller rolls back) with the line named. The journal entries
-    of the whole file are posted in one posting batch (the books looked up once)."""
+    of the whole file are posted in one posting batch (the books looked up once). New
+    memberships are created a run at a time (``membership.bulk``: the same rows, entries and
+    states as one by one, with few statements); the others — a membership of the period already
+    there, a person's second row, an exemption — go one by one through membership's services, in
+    the file's order. ``one_by_one``: every row through them (the reference the bulk path is
+    tested against)."""
     from backoffice.accounting.services import posting_batch
 
     with posting_batch(organisation):
-        return _apply(organisation, plan, period, parties, send_receipts, user)
+        return _apply(organisation, plan, period, parties, send_receipts, user, one_by_one)
 
 
-def _apply(organisation, plan, period, parties, send_receipts, user):
+def _chunks(values, size=500):
+    values = sorted(values)
+    return [values[start:start + size] for start in range(0, len(values), size)]
+
+
+def _apply(organisation, plan, period, parties, send_receipts, user, one_by_one):
     from backoffice.membership import receipts, services
     from backoffice.membership.models import MembershipStatus
     from backoffice.membership.services import DuplicateSubmission, MembershipError
 
-    done = {"created": 0, "payments": 0}
-    paid = {}
-    for row, owner in _rows(plan):
+    done = {"created": 0, "payments": 0, "changed": 0}
+    rows = list(_rows(plan))
+    existing = _memberships_of(organisation, period, {parties[owner.line].id for _, owner in rows})
+    keys = {row.line: _key(organisation, period, parties[owner.line].id, row.membership)
+            for row, owner in rows if row.membership.paid}
+    recorded = _recorded(organisation, keys.values())
+    found = differences(rows, lambda owner: parties[owner.line].id, existing, keys, recorded)
+    paid, pending, seen = {}, [], set()
+
+    def create_pending():
+        for membership in services.create_memberships(organisation, period, pending, user=user):
+            existing[membership.party_id] = membership
+            done["created"] += 1
+            done["payments"] += len(membership.payments)
+            if membership.status is MembershipStatus.PAID:
+                paid[membership.id] = membership
+        pending.clear()
+
+    for row, owner in rows:
         party, cells = parties[owner.line], row.membership
+        first = owner.line not in seen
+        seen.add(owner.line)
+        if not one_by_one and first and party.id not in existing and not cells.exempt:
+            payments = [services.NewPayment(
+                cells.method, cells.paid_on, amount=cells.amount, reference=_reference(cells),
+                note=f"Import du tableau, ligne {row.line}", idempotency_key=keys[row.line])] if cells.paid else []
+            pending.append(services.NewMembership(party, amount_due=cells.amount, joined_on=_joined_on(cells, period),
+                                                  note=_note(cells), member_number=cells.member_number,
+                                                  payments=payments,
+                                                  label=f"Ligne {row.line} ({owner.name})"))
+            continue
+        create_pending()  # the rows above first, as one by one
+        difference = found[row.line]
         try:
-            membership = services.membership_of(organisation, party, period)
+            membership = existing.get(party.id) if not one_by_one else services.membership_of(
+                organisation, party, period)
             if membership is None:
                 membership = services.create_membership(
                     organisation, party, period, amount_due=cells.amount, joined_on=_joined_on(cells, period),
                     source="import", note=_note(cells), member_number=cells.member_number)
+                existing[party.id] = membership
                 done["created"] += 1
+            if difference.kind == "replace":
+                services.reverse_payment(difference.old, on=date.today(),
+                                         reason=f"Modifié dans le tableau importé, ligne {row.line}", user=user)
+            if difference.kind in ("replace", "amount") and cells.amount is not None \
+                    and cells.amount != membership.amount_due and membership.status is MembershipStatus.AWAITING_PAYMENT \
+                    and membership.category is not None:
+                services.change_category(membership, membership.category, amount_due=cells.amount)
+            if difference.kind in ("replace", "amount"):
+                done["changed"] += 1
             if cells.exempt and membership.status not in (MembershipStatus.EXEMPT, MembershipStatus.CANCELLED) \
                     and membership.amount_paid == 0:
                 services.exempt_membership(membership, "Exonération indiquée dans le tableau importé",
                                            on=_joined_on(cells, period))
-            if cells.paid:
+            if cells.paid and (one_by_one or keys[row.line] not in recorded):
                 try:
                     services.record_payment(
                         membership, cells.amount if cells.amount is not None else membership.amount_due,
                         cells.method, cells.paid_on, reference=_reference(cells), source="import",
-                        idempotency_key=_key(organisation, period, party.id, cells), user=user,
-                        note=f"Import du tableau, ligne {row.line}")
+                        idempotency_key=keys[row.line], user=user, note=f"Import du tableau, ligne {row.line}")
+                    recorded.add(keys[row.line])
                     done["payments"] += 1
                 except DuplicateSubmission:
                     pass  # recorded by an earlier import of the same row
@@ -123,8 +246,12 @@ def _apply(organisation, plan, period, parties, send_receipts, user):
                 paid[membership.id] = membership
         except MembershipError as exc:
             raise MembershipError(f"Ligne {row.line} ({owner.name}) : {exc}") from None
+    create_pending()
+    found = {}
+    for ids in _chunks(paid):
+        found.update(receipts.receipts_by_membership(ids))
     for membership in paid.values():
-        receipt = receipts.receipt_of(membership)
+        receipt = found.get(membership.id)
         if send_receipts:
             receipts.request_receipt(membership, user=user, mail_wanted=True)
         elif receipt is not None and receipt.mailed_at is None:

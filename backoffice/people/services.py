@@ -450,14 +450,17 @@ def plan_people_import(data, filename="", organisation=None, period=None):
     return plan
 
 
-def apply_people_import(data, filename="", organisation=None, period=None, send_receipts=False, user=None):
+def apply_people_import(data, filename="", organisation=None, period=None, send_receipts=False, user=None,
+                        one_by_one=False):
     """Re-read and re-check the file, then create and update professionals — all or nothing;
     given ``organisation``, every professional of the file joins its directory (a contact), and
     given ``period``, the membership columns create its memberships and record their payments
     (``people.memberships``; receipts e-mailed only if ``send_receipts``).
 
     Raises ``ImportRejected`` (nothing stored) if the file is unreadable or any
-    row has an error; returns the plan that was applied.
+    row has an error; returns the plan that was applied. ``one_by_one``: the memberships row
+    after row through membership's services (``people.memberships.apply``), the reference
+    the bulk path is tested against.
     """
     from backoffice.membership.services import MembershipError
     from backoffice.people import memberships
@@ -475,7 +478,8 @@ def apply_people_import(data, filename="", organisation=None, period=None, send_
             parties = _apply_people(plan, organisation)
             if organisation is not None and period is not None:
                 plan.membership_done = memberships.apply(organisation, plan, period, parties,
-                                                         send_receipts=send_receipts, user=user)
+                                                         send_receipts=send_receipts, user=user,
+                                                         one_by_one=one_by_one)
     except MembershipError as exc:
         raise ImportRejected(f"Rien n'a été importé. {exc}") from None
     return plan

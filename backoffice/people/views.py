@@ -252,8 +252,9 @@ def import_confirm(token):
     services.discard_import(g.organisation, token)
     counts = plan.counts
     done = plan.membership_done
+    changed = f", {done['changed']} modifiée(s)" if done and done.get("changed") else ""
     memberships = (f" Adhésions {period.label} : {done['created']} créée(s), {done['payments']} paiement(s) "
-                   "enregistré(s)." if done else "")
+                   f"enregistré(s){changed}." if done else "")
     flash(f"Import terminé : {counts['create']} fiche(s) créée(s), {counts['update']} mise(s) à jour, "
           f"{counts['unchanged']} inchangée(s).{memberships}", "success")
     return redirect(url_for("people.index"))

@@ -140,10 +140,16 @@ def test_a_refused_membership_imports_nothing(client, treasurer, organisation):
 
 def test_the_member_number_is_kept_and_searchable(client, treasurer, period):
     confirm(client, token_of(upload(client, workbook_xlsx(), "adherents-2026.xlsx")), period)
+    numbers = {m.party.rpps: m.member_number for m in db.session.scalars(select(Membership))}
+    assert numbers == {rpps(2): "A-001", rpps(1): "A-002", rpps(10): "A-003", rpps(11): "A-004", rpps(3): "A-005",
+                       rpps(4): "A-006", rpps(5): "A-007", rpps(6): "A-008"}
     html = client.get(f"/o/cpts-test/membership/?period={period.id}&q=A-004").get_data(as_text=True)
     assert html.count("MARTIN") >= 1 and "MORVAN" not in html and "LE GOFF" not in html
     # Kept on the membership too: the association's own reference scheme is built from it.
     assert "A-004" in {m.member_number for m in db.session.scalars(select(Membership))}
+    assert "N° d&#39;adhérent A-004" in html or "N° d'adhérent A-004" in html
+    everyone = client.get(f"/o/cpts-test/membership/?period={period.id}&q=a-00").get_data(as_text=True)
+    assert all(name in everyone for name in ("MORVAN", "LE GOFF", "KERJEAN"))  # case aside, a part of it
 
 
 def test_the_same_person_twice_with_two_payments_has_both(client, treasurer, period):
@@ -155,3 +161,51 @@ def test_the_same_person_twice_with_two_payments_has_both(client, treasurer, per
     assert claire[2] == [(date(2026, 1, 15), Decimal("30.00"), "transfer"),
                          (date(2026, 2, 20), Decimal("20.00"), "cash")]
     assert claire[0] is MembershipStatus.PAID
+
+
+def test_a_later_version_applies_its_changed_details_payments_and_fees(client, treasurer, period):
+    """March's version of the sheet, saved as CSV: Yann's e-mail and phone changed, Anne moved
+    to Le Croisic, Claire's transfer was 35 € not 30 € (both her rows say so), Paul Martin's
+    fee is 50 €, Loïc's cheque came in. Only that is applied, and listed before."""
+    confirm(client, token_of(upload(client, workbook_xlsx(), "adherents-2026.xlsx")), period)
+    rows = workbook_rows()
+    rows[5][6], rows[5][7] = "y.legoff@cabinet-presquile.fr", "02 40 99 88 77"   # line 6: Yann
+    rows[6][10] = rows[10][10] = "35,00 €"                                       # lines 7 and 11: Claire
+    rows[7][10] = "50 €"                                                         # line 8: Paul (A-003)
+    rows[12][8], rows[12][9] = "44490", "Le Croisic"                             # line 13: Anne
+    rows[14][11] = "12/03/26"                                                    # line 15: Loïc
+    later = token_of(upload(client, workbook_csv(rows), "adherents-2026-mars.csv"))
+    html = preview(client, later, period)
+    assert "0 adhésion(s) à créer, 1 paiement(s) à enregistrer, 2 modification(s) (paiement ou cotisation), " \
+           "6 déjà enregistrée(s)" in html
+    assert ("Paiement modifié : 30,00\xa0€ le 15/01/2026 (virement) → payée 35,00\xa0€ le 15/01/2026 (virement) "
+            "(l&#39;ancien est contre-passé)") in html
+    assert "Cotisation modifiée : 30,00\xa0€ → 50,00\xa0€" in html
+    assert "Paiement à enregistrer : payée 30,00\xa0€ le 12/03/2026 (chèque)" in html
+    assert re.search(r'id="count-update">2<', html)  # Yann and Anne; their changes listed on their rows
+    assert "y.legoff@cabinet-presquile.fr" in html and "Le Croisic" in html
+    done = confirm(client, later, period)
+    assert "4 paiement(s) enregistré(s)" not in done and "2 modifiée(s)" in done
+
+    yann = db.session.scalar(select(Professional).where(Professional.rpps == rpps(2)))
+    anne = db.session.scalar(select(Professional).where(Professional.rpps == rpps(4)))
+    assert (yann.email, yann.phone) == ("y.legoff@cabinet-presquile.fr", "+33240998877")
+    assert (anne.postcode, anne.commune) == ("44490", "Le Croisic")
+    expected = dict(EXPECTED)
+    expected[f"Morvan Claire {rpps(1)[-3:]}"] = (MembershipStatus.PAID, Decimal("35.00"), [
+        (date(2026, 1, 15), Decimal("30.00"), "transfer"), (date(2026, 1, 15), Decimal("35.00"), "transfer"),
+        (date.today(), Decimal("-30.00"), "transfer")])
+    expected[f"Martin Paul {rpps(10)[-3:]}"] = (MembershipStatus.AWAITING_PAYMENT, Decimal("50.00"), [])
+    expected[f"Kerjean Loïc {rpps(6)[-3:]}"] = (MembershipStatus.PAID, Decimal("30.00"),
+                                                [(date(2026, 3, 12), Decimal("30.00"), "cheque")])
+    assert state(period) == expected
+    reversal = db.session.scalar(select(MembershipPayment).where(MembershipPayment.amount < 0))
+    assert reversal.accounting_entry_id is not None and reversal.reverses.amount == Decimal("30.00")
+
+    # The same March version again: nothing more.
+    before = db.session.scalar(select(func.count()).select_from(MembershipPayment))
+    again = token_of(upload(client, workbook_xlsx(rows), "adherents-2026-mars.xlsx"))
+    assert "0 adhésion(s) à créer, 0 paiement(s) à enregistrer, 9 déjà enregistrée(s)" in preview(client, again, period)
+    confirm(client, again, period)
+    assert state(period) == expected
+    assert db.session.scalar(select(func.count()).select_from(MembershipPayment)) == before
