@@ -14,6 +14,7 @@ from backoffice.membership.models import CategoryKind, Membership, MembershipSta
 from backoffice.people import services
 from backoffice.people.models import Professional
 from tests.people.helpers import rpps
+from tests.people.test_workbook_memberships import period  # noqa: F401 - the fixture: 2026 and its grid
 from tests.people.workbooks import HEADER, workbook_rows, workbook_xlsx
 
 # Integer columns that hold the id of a row of another table without a foreign key.
@@ -22,20 +23,11 @@ RANDOM_COLUMNS = {"login_nonce", "token"}  # a fresh secret each time, whichever
 
 
 @pytest.fixture
-def period(organisation):
-    period = membership.period_for_year(organisation, 2026)
-    membership.set_fee_category(period, "Médecin", Decimal("50.00"), CategoryKind.PHYSICIAN)
-    membership.set_fee_category(period, "Autre professionnel de santé", Decimal("30.00"),
-                                CategoryKind.OTHER_PROFESSIONAL)
-    membership.set_fee_category(period, "Première adhésion", Decimal("20.00"), CategoryKind.FIRST_YEAR)
-    return period
-
-
-@pytest.fixture
 def directory(organisation, period):
     """What the books hold before the import: Yann Le Goff, a member in 2025 who still owes
     10 € of it (an open line on his account, another fiscal year), and Anne Riou, already a
-    member for 2026, unpaid."""
+    member for 2026, unpaid. The grid has a first-year rate (the newcomers' category)."""
+    membership.set_fee_category(period, "Première adhésion", Decimal("20.00"), CategoryKind.FIRST_YEAR)
     last_year = membership.period_for_year(organisation, 2025)
     membership.set_fee_category(last_year, "Médecin", Decimal("50.00"), CategoryKind.PHYSICIAN)
     yann = Professional(civility="M.", first_name="Yann", last_name="Le Goff", profession="medecin_generaliste",
