@@ -12,11 +12,15 @@ dropped after it):
   with 200,000 posted lines in 2026, then the same entries copied one year back into 2025 (a
   previous year as full as the current one: the statements read both).
 * Speed: ``annual_accounts(organisation, 2026)`` — two grouped queries (one per year, per
-  account and auxiliary account), the look for the AN entry, the placement of every account on
-  the ANC lines, totals and results — against a baseline measured in the same run: **a plain
-  SQL ``SUM(debit), SUM(credit) … GROUP BY account_id``** of the same lines (the same two years,
-  the same join and filters), rows fetched and nothing else done. ``ROUNDS`` pairs (baseline,
-  then ours, under the same load); medians of the wall-clock times. Target: ours ≤ 300 ms.
+  account and auxiliary account) over the totals kept at posting (``accounting_account_totals``,
+  filled by the posting trigger while seeding, as in production), the look for the AN entry, the
+  placement of every account on the ANC lines, totals and results — against a baseline measured
+  in the same run: **a plain SQL ``SUM(debit), SUM(credit) … GROUP BY account_id``** of the same
+  lines (the same two years, the same join and filters), rows fetched and nothing else done:
+  what any statement that reads the lines costs at least. ``ROUNDS`` pairs (baseline, then ours,
+  under the same load); medians of the wall-clock times. Target: ours ≤ 300 ms.
+* Before timing, the kept totals of both years are checked against the sum of their lines
+  (``annual.line_balances``): a benchmark of wrong figures would measure nothing.
 
 Figures go to ``bench/results.json`` (``annual.<db>.statements_200k_lines``, value in ms, the
 baseline in ms, ratio ours / baseline; ``annual.<db>.statements_200k_lines_budget``: ours against
@@ -94,6 +98,16 @@ def baseline(organisation):
     return rows
 
 
+def check_totals(organisation):
+    from backoffice.accounting.annual import line_balances, year_balances
+
+    for year in (YEAR, YEAR - 1):
+        bounds = organisation.fiscal_year_bounds(year)
+        if sorted(year_balances(organisation, *bounds), key=repr) != sorted(line_balances(organisation, *bounds),
+                                                                               key=repr):
+            raise SystemExit(f"the totals kept for {year} are not the sum of its lines")
+
+
 def ours(organisation):
     from backoffice.accounting.annual import annual_accounts
 
@@ -127,6 +141,7 @@ def run(database, url, storage, line_count, quick):
         log(f"[{database}] seeded {produced} lines in {YEAR} and as many in {YEAR - 1} in "
             f"{time.perf_counter() - started:.1f} s")
         organisation = db.session.get(Organisation, organisation_id)
+        check_totals(organisation)
         ours(organisation)  # warm the caches (SQL compilation, pages of the database) once for both
         baseline(organisation)
         pairs = []

@@ -3,7 +3,7 @@ associations' accounting regulation (règlement ANC n° 2018-06), with the previ
 
 Both statements are computed from the fiscal year's posted lines by **one grouped query per
 year** (``year_balances``: totals per account and, on collective accounts, per auxiliary
-account), then placed on presentation lines by ``PRESENTATION``, the one table that says where
+account — read from the totals kept at posting, ``AccountTotal``, not from the lines), then placed on presentation lines by ``PRESENTATION``, the one table that says where
 each account goes:
 
 * a row is ``(prefix, line when the balance is debit, line when it is credit)``; the longest
@@ -25,12 +25,13 @@ test (and the accountant) can add them up again from the trial balance.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
 
 from sqlalchemy import func, select
 
-from backoffice.accounting.models import Account, EntryStatus, Journal, JournalEntry, JournalKind, JournalLine
+from backoffice.accounting.models import Account, AccountTotal, EntryStatus, Journal, JournalEntry, JournalKind, JournalLine
 from backoffice.extensions import db
 from backoffice.models import ZERO
 
@@ -271,11 +272,32 @@ def account_numbers(organisation) -> dict:
                                    .where(Account.organisation_id == organisation.id)).all())
 
 
+def _whole_months(start, end):
+    return start.day == 1 and (end + timedelta(days=1)).day == 1
+
+
 def year_balances(organisation, start, end, numbers=None) -> list[Balance]:
     """Debit and credit totals per account and auxiliary account of the posted lines dated
-    ``start``–``end``: the one grouped query the statements are made of. It groups by the
-    lines' own integer columns (no join to the chart, which would group by text); the account
-    numbers come from the organisation's chart, a few hundred rows."""
+    ``start``–``end``: what the statements are made of. A period of whole months (a fiscal
+    year always is) is read from the totals kept at posting (``AccountTotal``: a few thousand
+    rows a year, whatever the number of lines); any other period sums its lines
+    (``line_balances``). The account numbers come from the organisation's chart."""
+    if not _whole_months(start, end):
+        return line_balances(organisation, start, end, numbers)
+    totals = db.session.execute(
+        select(AccountTotal.account_id, AccountTotal.auxiliary_key, func.sum(AccountTotal.debit),
+               func.sum(AccountTotal.credit))
+        .where(AccountTotal.organisation_id == organisation.id, AccountTotal.month >= start,
+               AccountTotal.month <= end)
+        .group_by(AccountTotal.account_id, AccountTotal.auxiliary_key)).all()
+    return _balances(organisation, [(account_id, aux or None, debit, credit) for account_id, aux, debit, credit
+                                    in totals], numbers)
+
+
+def line_balances(organisation, start, end, numbers=None) -> list[Balance]:
+    """``year_balances`` summed from the posted lines themselves: one grouped query by the
+    lines' own integer columns (no join to the chart, which would group by text). The reference
+    the kept totals are checked against."""
     stmt = (
         select(JournalLine.account_id, JournalLine.auxiliary_id, func.sum(JournalLine.debit), func.sum(JournalLine.credit))
         .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
@@ -283,7 +305,10 @@ def year_balances(organisation, start, end, numbers=None) -> list[Balance]:
                JournalEntry.entry_date >= start, JournalEntry.entry_date <= end)
         .group_by(JournalLine.account_id, JournalLine.auxiliary_id)
     )
-    totals = db.session.execute(stmt).all()
+    return _balances(organisation, db.session.execute(stmt).all(), numbers)
+
+
+def _balances(organisation, totals, numbers):
     if not totals:
         return []
     numbers = numbers if numbers is not None else account_numbers(organisation)

@@ -28,6 +28,15 @@ Why triggers on a *draft → posted* switch, rather than a check at commit:
   (``backoffice.accounting.closing``) validates and numbers the year's entries *before* it
   inserts that row. A closed *month* only refuses new postings (``books.check_open``).
 
+* The **totals kept in advance** (``accounting_account_totals``: debit and credit per fiscal
+  year, month, account and auxiliary account) are added to by a trigger *after* the
+  *draft → posted* switch, from the entry's own lines, in the posting's transaction. That switch
+  is the one door of every posting (one by one, batches, reversals, AN, raw SQL alike), and the
+  guards above make a posted entry's lines unchangeable and the entry undeletable: nothing else
+  can move a total. A trigger rather than Python in ``posting._post`` so that no path, present
+  or future, can post around it. (Maintenance that deletes posted entries under ``suspended``
+  deletes their totals too.) ``totals_statements(dialect)``.
+
 ``statements(dialect)`` is used both by ``create_all`` (through ``attach``) and by the
 migration, so tests and production run the same triggers (the closed-year triggers are also
 listed apart in ``closed_year_statements`` for the migration that added them).
@@ -268,6 +277,82 @@ def closed_year_statements(dialect_name):
     raise NotImplementedError(f"no accounting guards for {dialect_name}")
 
 
+_TOTALS_COLUMNS = "organisation_id, month, fiscal_year, account_id, auxiliary_key"
+
+
+def _pg_totals_statements():
+    return [
+        f"""
+CREATE OR REPLACE FUNCTION accounting_totals_keep() RETURNS trigger LANGUAGE plpgsql AS $keep$
+BEGIN
+  INSERT INTO accounting_account_totals AS t ({_TOTALS_COLUMNS}, debit, credit)
+    SELECT NEW.organisation_id, date_trunc('month', NEW.entry_date)::date, NEW.fiscal_year, l.account_id,
+           coalesce(l.auxiliary_id, 0), sum(l.debit), sum(l.credit)
+      FROM accounting_lines l WHERE l.entry_id = NEW.id
+      GROUP BY l.account_id, coalesce(l.auxiliary_id, 0)
+  ON CONFLICT ({_TOTALS_COLUMNS})
+  DO UPDATE SET debit = t.debit + EXCLUDED.debit, credit = t.credit + EXCLUDED.credit;
+  RETURN NULL;
+END
+$keep$""",
+        "DROP TRIGGER IF EXISTS accounting_entries_totals ON accounting_entries",
+        """CREATE TRIGGER accounting_entries_totals AFTER UPDATE ON accounting_entries
+FOR EACH ROW WHEN (OLD.status = 'draft' AND NEW.status = 'posted') EXECUTE FUNCTION accounting_totals_keep()""",
+    ]
+
+
+def _sqlite_totals_statements():
+    # SQLite keeps NUMERIC as REAL: every addition is rounded back to the cent.
+    return [
+        f"""CREATE TRIGGER IF NOT EXISTS accounting_entries_totals AFTER UPDATE ON accounting_entries
+WHEN OLD.status = 'draft' AND NEW.status = 'posted'
+BEGIN
+  INSERT INTO accounting_account_totals ({_TOTALS_COLUMNS}, debit, credit)
+    SELECT NEW.organisation_id, date(NEW.entry_date, 'start of month'), NEW.fiscal_year, account_id,
+           coalesce(auxiliary_id, 0), round(sum(debit), 2), round(sum(credit), 2)
+      FROM accounting_lines WHERE entry_id = NEW.id
+      GROUP BY account_id, coalesce(auxiliary_id, 0)
+  ON CONFLICT ({_TOTALS_COLUMNS})
+  DO UPDATE SET debit = round(debit + excluded.debit, 2), credit = round(credit + excluded.credit, 2);
+END""",
+    ]
+
+
+def refill_totals_statements(dialect_name):
+    """The totals recomputed from the posted lines (the migration's back-fill, and the end of
+    a maintenance under ``suspended``)."""
+    if dialect_name == "postgresql":
+        month, debit, credit = "date_trunc('month', e.entry_date)::date", "sum(l.debit)", "sum(l.credit)"
+    elif dialect_name == "sqlite":
+        month, debit, credit = "date(e.entry_date, 'start of month')", "round(sum(l.debit), 2)", "round(sum(l.credit), 2)"
+    else:
+        raise NotImplementedError(f"no accounting totals for {dialect_name}")
+    return [
+        "DELETE FROM accounting_account_totals",
+        f"""INSERT INTO accounting_account_totals ({_TOTALS_COLUMNS}, debit, credit)
+SELECT e.organisation_id, {month}, e.fiscal_year, l.account_id, coalesce(l.auxiliary_id, 0), {debit}, {credit}
+FROM accounting_lines l JOIN accounting_entries e ON e.id = l.entry_id
+WHERE e.status = 'posted'
+GROUP BY e.organisation_id, {month}, e.fiscal_year, l.account_id, coalesce(l.auxiliary_id, 0)""",
+    ]
+
+
+def totals_statements(dialect_name):
+    """The SQL of the trigger that keeps ``accounting_account_totals`` (see the docstring)."""
+    if dialect_name == "postgresql":
+        return _pg_totals_statements()
+    if dialect_name == "sqlite":
+        return _sqlite_totals_statements()
+    raise NotImplementedError(f"no accounting totals for {dialect_name}")
+
+
+def drop_totals_statements(dialect_name):
+    if dialect_name == "postgresql":
+        return ["DROP TRIGGER IF EXISTS accounting_entries_totals ON accounting_entries",
+                "DROP FUNCTION IF EXISTS accounting_totals_keep()"]
+    return ["DROP TRIGGER IF EXISTS accounting_entries_totals"]
+
+
 def _ledger_statements(dialect_name):
     if dialect_name == "postgresql":
         return _pg_statements()
@@ -324,9 +409,10 @@ _SQLITE_TRIGGERS = (
 
 
 def statements(dialect_name):
-    """The SQL that installs the guards on ``dialect_name`` (``postgresql`` or ``sqlite``)."""
+    """The SQL that installs the guards (and the totals' trigger) on ``dialect_name``
+    (``postgresql`` or ``sqlite``)."""
     on_books, on_closings = closed_year_statements(dialect_name)
-    return _ledger_statements(dialect_name) + on_books + on_closings
+    return _ledger_statements(dialect_name) + on_books + on_closings + totals_statements(dialect_name)
 
 
 def drop_statements(dialect_name):
@@ -341,8 +427,9 @@ def drop_statements(dialect_name):
             "DROP TRIGGER IF EXISTS accounting_entries_guard ON accounting_entries",
             "DROP FUNCTION IF EXISTS accounting_lines_guard()",
             "DROP FUNCTION IF EXISTS accounting_entries_guard()",
-        ]
-    return [f"DROP TRIGGER IF EXISTS {name}" for name in _SQLITE_TRIGGERS + _SQLITE_CLOSED_YEAR_TRIGGERS]
+        ] + drop_totals_statements(dialect_name)
+    return ([f"DROP TRIGGER IF EXISTS {name}" for name in _SQLITE_TRIGGERS + _SQLITE_CLOSED_YEAR_TRIGGERS]
+            + drop_totals_statements(dialect_name))
 
 
 def _escape(sql):
@@ -350,10 +437,13 @@ def _escape(sql):
     return sql.replace("%", "%%")
 
 
-def attach(entries_table, lines_table, closed_periods_table):
+def attach(entries_table, lines_table, closed_periods_table, totals_table):
     """Install the guards when ``create_all`` creates the lines table (the later of the two)
-    and the closed periods table."""
+    and the closed periods table; the totals' trigger once every table exists (it reads the
+    lines and writes the totals, whichever ``create_all`` makes last)."""
     for dialect in ("postgresql", "sqlite"):
+        for sql in totals_statements(dialect):
+            event.listen(totals_table.metadata, "after_create", DDL(_escape(sql)).execute_if(dialect=dialect))
         on_books, on_closings = closed_year_statements(dialect)
         for sql in _ledger_statements(dialect) + on_books:
             event.listen(lines_table, "after_create", DDL(_escape(sql)).execute_if(dialect=dialect))
@@ -368,15 +458,18 @@ def suspended(connection):
 
     PostgreSQL: ``SET LOCAL session_replication_role = replica`` (needs a superuser; TRUNCATE
     does not fire the guards anyway). SQLite: the triggers are dropped and re-created in the
-    same transaction (SQLite's DDL is transactional). Never use it in the application."""
+    same transaction (SQLite's DDL is transactional). The totals kept in advance are recomputed
+    at the end, from what the maintenance left. Never use it in the application."""
     dialect = connection.dialect.name
     if dialect == "postgresql":
         connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
         yield
         connection.exec_driver_sql("SET LOCAL session_replication_role = origin")
-        return
-    for statement in drop_statements(dialect):
-        connection.exec_driver_sql(statement)
-    yield
-    for statement in statements(dialect):
+    else:
+        for statement in drop_statements(dialect):
+            connection.exec_driver_sql(statement)
+        yield
+        for statement in statements(dialect):
+            connection.exec_driver_sql(statement)
+    for statement in refill_totals_statements(dialect):
         connection.exec_driver_sql(statement)

@@ -10,6 +10,8 @@ Tables (all prefixed ``accounting_``):
   beneficiary's 467, the associate's 4551.
 * ``entries`` and ``lines``: the journal entries (*écritures*) and their lines.
 * ``sequences``: the counter of entry numbers per organisation and fiscal year.
+* ``account_totals``: debit and credit totals of the posted lines per fiscal year, month,
+  account and auxiliary account, kept by a trigger at posting (what the annual accounts read).
 * ``posting_rules`` and ``payment_methods``: which accounts and journal each event uses.
 * ``closed_periods``: months and fiscal years closed by the treasurer.
 * ``exports``: the history of the files sent to accountants.
@@ -33,6 +35,7 @@ from sqlalchemy import (
     Index,
     JSON,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -320,6 +323,33 @@ class EntrySequence(db.Model):
     last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class AccountTotal(db.Model):
+    """What the posted lines add up to, kept in advance: debit and credit totals per
+    organisation, fiscal year, month (its first day), account and auxiliary account.
+
+    Maintained by a database trigger (``db_guards.totals_statements``) in the transaction that
+    posts an entry — the *draft → posted* switch every posting path goes through (one by one, in
+    a batch, a reversal, an AN) — and never otherwise: a posted entry's lines cannot change and a
+    posted entry cannot be deleted, so the totals cannot drift. The annual accounts read these
+    rows (a few thousand a year) instead of summing the year's lines (``annual.year_balances``).
+    ``auxiliary_key`` is the auxiliary account's id, 0 for a line that has none: a key column
+    cannot be NULL and still be one key (``NULL`` never equals ``NULL`` in a unique index)."""
+
+    __tablename__ = "accounting_account_totals"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
+    # The month before the fiscal year in the key: the statements read a range of months.
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    fiscal_year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounting_accounts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    auxiliary_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # Wider than a line's Numeric(12, 2): a year of an account adds up many lines.
+    debit: Mapped[Decimal] = mapped_column(Numeric(16, 2, asdecimal=True), default=ZERO)
+    credit: Mapped[Decimal] = mapped_column(Numeric(16, 2, asdecimal=True), default=ZERO)
+
+
 class PostingRule(TimestampMixin, db.Model):
     """The accounts and journal an event uses in one organisation. The side that is paid in
     or out of the treasury takes its account and journal from the payment method
@@ -519,4 +549,4 @@ def _refuse_changes_to_posted_entries(session, flush_context, instances):
 # (tests, ``seed-demo --reset``) installs them as the migration does.
 from backoffice.accounting import db_guards  # noqa: E402
 
-db_guards.attach(JournalEntry.__table__, JournalLine.__table__, ClosedPeriod.__table__)
+db_guards.attach(JournalEntry.__table__, JournalLine.__table__, ClosedPeriod.__table__, AccountTotal.__table__)

@@ -66,12 +66,12 @@ from backoffice.accounting.errors import AccountingError
 from backoffice.accounting.rules import ALLOCATION_EVENT, OPENING_EVENT
 from backoffice.accounting.models import (
     Account,
+    AccountTotal,
     AuxiliaryAccount,
     EntryStatus,
     Journal,
     JournalEntry,
     JournalKind,
-    JournalLine,
     Ledger,
 )
 from backoffice.accounting.lettering import unletter
@@ -123,17 +123,16 @@ class YearBalances:
 
 
 def _movements(organisation, year):
-    """``{(account number, auxiliary id): debit - credit}`` of the posted entries of ``year``."""
+    """``{(account number, auxiliary id): debit - credit}`` of the posted entries of ``year``,
+    read from the totals kept at posting (``AccountTotal``), not summed from the year's lines."""
     rows = db.session.execute(
-        select(Account.number, JournalLine.auxiliary_id,
-               func.sum(JournalLine.debit) - func.sum(JournalLine.credit))
-        .select_from(JournalLine)
-        .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
-        .join(Account, JournalLine.account_id == Account.id)
-        .where(JournalEntry.organisation_id == organisation.id, JournalEntry.fiscal_year == year,
-               JournalEntry.status == EntryStatus.POSTED.value)
-        .group_by(Account.number, JournalLine.auxiliary_id))
-    return {(number, aux_id): Decimal(amount).quantize(Decimal("0.01")) for number, aux_id, amount in rows
+        select(Account.number, AccountTotal.auxiliary_key,
+               func.sum(AccountTotal.debit) - func.sum(AccountTotal.credit))
+        .select_from(AccountTotal)
+        .join(Account, AccountTotal.account_id == Account.id)
+        .where(AccountTotal.organisation_id == organisation.id, AccountTotal.fiscal_year == year)
+        .group_by(Account.number, AccountTotal.auxiliary_key))
+    return {(number, aux_key or None): Decimal(amount).quantize(Decimal("0.01")) for number, aux_key, amount in rows
             if amount is not None}
 
 
