@@ -19,6 +19,10 @@ transaction (it flushes, never commits):
 
 1. refuses in French (``AccountingError``, nothing written) a year already closed or a year
    whose blocking checks fail;
+1b. posts, dated the year's last day, the reclassification of the members' accounts in credit
+   (411 → 419 *adhérents créditeurs*, per auxiliary account: ``reclassify_member_credits``),
+   so that the closed year's bilan and AN show them among the debts; a closed December does
+   not refuse it (it is the closing's own entry);
 2. validates every posted entry of the year not yet validated (``validated_on`` = today);
 3. gives every posted entry of the year its **definitive number** (``final_number``): 1, 2,
    3… in the order of the entry dates, then of the posting numbers — so that the FEC of the
@@ -39,6 +43,8 @@ transaction (it flushes, never commits):
    (``opening.open_next_year``: the provisional AN, if any, is reversed and replaced, or kept
    when it already carries the frozen balances). It letters no line of the closed year: the AN
    line of an auxiliary account stands for the year's open items, which stay open in their year.
+   Then the 411 → 419 reclassification is reversed on the next year's first day
+   (``reverse_member_credits``): the credits are back on the members' 411 for the new year's fees.
 
 Irreversible: there is no reopening. An error found after the closing is corrected by an entry
 in the next year.
@@ -306,6 +312,7 @@ def close_fiscal_year(organisation, year, user=None, progress=None):
     step(0, "Points de contrôle")
     refuse_closing(organisation, year)
     step(1, "Validation et numérotation définitive des écritures")
+    reclassification = reclassify_member_credits(organisation, year, user=user)
     validated, entry_count = assign_final_numbers(organisation, year, start, end, validate_by=user)
     step(2, "Libellés conservés")
     labels = label_snapshot(organisation, start, end)
@@ -325,10 +332,70 @@ def close_fiscal_year(organisation, year, user=None, progress=None):
 
     step(5, "À-nouveaux de l'exercice suivant")
     open_next_year(organisation, year, user=user)
+    if reclassification is not None:
+        reverse_member_credits(organisation, year, reclassification, user=user)
     step(6, "Exercice clôturé")
     log.info("organisation %s closed fiscal year %s (%d entries, %d validated now, FEC sha256 %s)",
              organisation.id, year, entry_count, validated, sha256)
     return closing
+
+
+MEMBER_ACCOUNT = "411"
+MEMBER_CREDITS_ACCOUNT = "419"
+
+
+def reclassify_member_credits(organisation, year, user=None):
+    """Post, dated the last day of the fiscal year, the reclassification of the members'
+    accounts in credit (411 — a fee of the next year paid in advance, an overpayment) to 419
+    *adhérents créditeurs*, **per auxiliary account**: D 411 / C 419 of each such member, so the
+    closed year's bilan shows them among the debts and its AN carries them on 419. Members in
+    debit stay on 411. Returns the entry, or None when no member is in credit. The D 411 line is
+    lettered with the member's open credit lines when they balance (the year's own items)."""
+    from backoffice.accounting.books import chart_account
+    from backoffice.accounting.models import Ledger
+    from backoffice.accounting.opening import _year_label, closing_balances
+    from backoffice.accounting.posting import EntryLineSpec, post_entry
+    from backoffice.accounting.rules import MEMBER_CREDITS_EVENT
+    from backoffice.accounting.sources import posting_source
+
+    credits = sorted((aux_id, -amount) for (number, aux_id), amount in closing_balances(organisation, year).balances.items()
+                     if number.startswith(MEMBER_ACCOUNT) and aux_id is not None and amount < 0)
+    if not credits:
+        return None
+    auxiliaries = {aux.id: aux for aux in db.session.scalars(select(AuxiliaryAccount).where(
+        AuxiliaryAccount.id.in_([aux_id for aux_id, _ in credits])))}
+    target = chart_account(organisation, MEMBER_CREDITS_ACCOUNT)
+    if not target.collective:
+        raise AccountingError(f"Le compte {target.number} n'est pas un compte de tiers : les adhérents créditeurs ne "
+                              "peuvent pas y être reclassés. Corrigez le plan comptable ; rien n'a été clôturé.",
+                              "year")
+    label = _year_label(organisation, year)
+    _, end = organisation.fiscal_year_bounds(year)
+    lines = []
+    for aux_id, amount in sorted(credits, key=lambda item: auxiliaries[item[0]].number):
+        aux = auxiliaries[aux_id]
+        lines += [EntryLineSpec(aux.account, debit=amount, party=aux.party, label=f"Adhérent créditeur – {aux.label}"),
+                  EntryLineSpec(target, credit=amount, party=aux.party, label=f"Adhérent créditeur – {aux.label}")]
+    entry = post_entry(organisation, "OD", end, f"CLOT-{label}",
+                       f"Clôture {label} : soldes créditeurs des adhérents reclassés en {target.number}", lines,
+                       source=posting_source(Ledger, organisation.id, "member_credits", year), event=MEMBER_CREDITS_EVENT,
+                       user=user, closing_entry=True)
+    log.info("organisation %s: %d member credit balances of %s reclassified to %s (%s)", organisation.id,
+             len(credits), year, target.number, entry.reference)
+    return entry
+
+
+def reverse_member_credits(organisation, year, reclassification, user=None):
+    """At the opening of the next year, the reversal of ``reclassify_member_credits``' entry,
+    dated its first day: the members' credits are back on 411, where the year's fees are
+    lettered against them (the 419 lines letter with the AN's)."""
+    from backoffice.accounting.opening import _year_label
+    from backoffice.accounting.posting import reverse_entry
+
+    start, _ = organisation.fiscal_year_bounds(year + 1)
+    return reverse_entry(reclassification, entry_date=start, user=user,
+                         label=f"Ouverture {_year_label(organisation, year + 1)} : adhérents créditeurs "
+                               f"remis en {MEMBER_ACCOUNT}")
 
 
 def assign_final_numbers(organisation, year, start, end, validate_by=False):

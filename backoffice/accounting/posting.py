@@ -168,11 +168,15 @@ def _draft(organisation, *, journal, fiscal_year, entry_date, piece_ref, piece_d
 
 
 def _post(organisation, *, journal, entry_date, piece_ref, piece_date, label, lines, total, source,
-          event, reversal_of_entry=None, user=None, same_operation=None):
+          event, reversal_of_entry=None, user=None, same_operation=None, closing_entry=False):
     """Insert a draft, number it, post it. Returns ``(entry, created)``."""
     if not isinstance(entry_date, date):
         raise AccountingError("La date de l'écriture est obligatoire.", "entry_date")
-    check_open(organisation, entry_date)
+    period = closed_period_containing(organisation, entry_date)
+    # The closing of a fiscal year posts its own entries on its last day, which a closed month
+    # (kind "month") only keeps from new everyday postings; a closed year refuses everything.
+    if period is not None and not (closing_entry and period.kind == "month"):
+        check_open(organisation, entry_date)
     fiscal_year = organisation.fiscal_year_of(entry_date)
     last_number = _lock_sequence(organisation, fiscal_year)
     if source is not None:
@@ -214,13 +218,14 @@ def _post(organisation, *, journal, entry_date, piece_ref, piece_date, label, li
 
 @_in_batch
 def post_entry(organisation, journal, entry_date, piece_ref, label, lines: Sequence[EntryLineSpec],
-               source=None, piece_date=None, event=None, user=None):
+               source=None, piece_date=None, event=None, user=None, closing_entry=False):
     """Post a balanced entry (manual entries, or any other module's entry). ``journal`` is a
     code (``"OD"``) or a ``Journal``; ``lines`` are ``EntryLineSpec``. Raises ``AccountingError``:
     unknown or inactive account or journal, unbalanced entry, zero/negative amount, a line with
     both or neither debit and credit, a party missing on a collective account (or given on
-    another), a date in a closed period. Letters the auxiliary accounts touched when what is due
-    and what is paid balance."""
+    another), a date in a closed period (``closing_entry``: the closing of the fiscal year's own
+    entry, which a closed month does not refuse). Letters the auxiliary accounts touched when
+    what is due and what is paid balance."""
     ensure_ledger(organisation)
     journal = get_journal(organisation, journal)
     piece_ref = _clean_text(piece_ref, "La référence de la pièce", 60, "piece_ref")
@@ -234,7 +239,7 @@ def post_entry(organisation, journal, entry_date, piece_ref, label, lines: Seque
 
     entry, created = _post(organisation, journal=journal, entry_date=entry_date, piece_ref=piece_ref,
                            piece_date=piece_date, label=label, lines=resolved, total=total, source=source,
-                           event=event, user=user, same_operation=same)
+                           event=event, user=user, same_operation=same, closing_entry=closing_entry)
     if created:
         _auto_letter_touched(organisation, entry)
     return entry

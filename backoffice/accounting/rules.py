@@ -87,6 +87,8 @@ DEFAULT_PAYMENT_METHOD = "transfer"
 #: year and the allocation of a year's result (``backoffice.accounting.opening``).
 OPENING_EVENT = "opening"
 ALLOCATION_EVENT = "result_allocation"
+#: The closing's reclassification of members in credit (411 → 419), reversed at the next opening.
+MEMBER_CREDITS_EVENT = "member_credits"
 
 #: Default accounts of each event per chart: (debit, credit, journal); None where the
 #: treasury decides.
