@@ -37,7 +37,9 @@ Public surface (everything else is private):
     ``position(bank_account, as_of=None)`` (every statement line with what the books account for,
     the lines of the books not on the statement), ``auto_reconcile(bank_account, by=None)`` (same
     amount, dates ≤ ``DATE_TOLERANCE`` days apart, one candidate each way), ``reconcile(line,
-    journal_line_id, by=None)``, ``unreconcile(match)``, ``candidates(open_line, ledger_open)``,
+    journal_line_id, by=None)``, ``reconcile_split(line, journal_line_ids, by=None)`` (a line paid
+    over several entries: their sum must equal it, all or nothing), ``unreconcile(match, by=None)``
+    (an entry booked from the statement is reversed with it), ``candidates(open_line, ledger_open)``,
     ``reconciliation_statement(bank_account, as_of, stated_balance=None)`` (the état de
     rapprochement), ``statement_check(statement)`` / ``check(statement)`` (refused in French when it
     does not add up), ``set_closing_balance(statement, day, amount)``, and for the closing

@@ -8,6 +8,9 @@ statements *propose* the account of the rule whose keyword the line's label cont
 longest keyword wins; two of the same length naming different accounts propose nothing); the
 treasurer confirms each booking.
 
+Undoing such a reconciliation (``reconciliation.unreconcile``) reverses the entry booked (a
+*contre-passation*: money is never deleted); booking the line again posts a new entry.
+
 Services flush, never commit; refusals are ``ReconciliationError`` in French, raised before
 anything is written, or by ``post_entry`` — the caller rolls back (the views use a savepoint).
 """
@@ -78,6 +81,23 @@ def _source(line):
         JournalEntry.organisation_id == line.organisation_id,
         or_(JournalEntry.source == base, JournalEntry.source.like(base + ":%"))))
     return base if not earlier else posting_source(BankStatementLine, line.id, earlier + 1)
+
+
+def booked_entry(match):
+    """The entry booked from the statement (``book_line``) that ``match`` reconciles its line
+    with — its source is the line's — or None (a line of the books posted by anything else)."""
+    from backoffice.accounting.models import JournalEntry, JournalLine
+    from backoffice.accounting.services import posting_source
+
+    if match.target_kind != reconciliation.TARGET:
+        return None
+    journal_line = db.session.get(JournalLine, match.target_id)
+    if journal_line is None:
+        return None
+    entry = db.session.get(JournalEntry, journal_line.entry_id)
+    base = posting_source(BankStatementLine, match.line_id)
+    source = entry.source or ""
+    return entry if source == base or source.startswith(base + ":") else None
 
 
 def book_line(line, account_number, label=None, remember=None, by=None):

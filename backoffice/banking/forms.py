@@ -1,6 +1,6 @@
 """Forms of the bank accounts screens (French labels; the rules are the services')."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, StringField
+from wtforms import BooleanField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from backoffice.forms import DATE_ERROR, FrenchDateField
@@ -22,8 +22,9 @@ class BankAccountForm(FlaskForm):
 
 
 class ReconcileForm(FlaskForm):
-    """The line of the books the treasurer picks for a statement line (the service checks it)."""
-    journal_line_id = IntegerField("Écriture", validators=[Optional()])
+    """The line(s) of the books the treasurer picks for a statement line — several when it was
+    paid over several entries (the service checks them, and that they add up)."""
+    journal_line_id = SelectMultipleField("Écritures", coerce=int, validate_choice=False, validators=[Optional()])
 
 
 class BookLineForm(FlaskForm):

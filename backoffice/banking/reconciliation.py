@@ -7,7 +7,12 @@ in and out, against the lines of the books on that account's ledger account (``5
   through that payment's entry (``source = "membership_payments:<id>"``) when the entry hit the
   bank's ledger account. A line of the books is on the statement once (a unique index).
 * ``auto_reconcile``: same amount, dates at most ``DATE_TOLERANCE`` days apart, and one candidate
-  each way; anything ambiguous is left to the treasurer, who picks the line (``reconcile``).
+  each way; anything ambiguous is left to the treasurer, who picks the line (``reconcile``), or
+  the lines of a payment split over several entries (``reconcile_split``: they add up to the
+  statement line exactly, or nothing is reconciled).
+* ``unreconcile``: a reconciliation undone; when it was a booking from the statement, the entry
+  booked is reversed at the same time (never deleted). An entry and its reversal, both off the
+  statement, net out of the lines of the books to reconcile.
 * ``booking``: a line that is no feature's (bank fees, insurance, a subsidy, salaries, an
   internal transfer) is booked from the statement in one step, with rules remembered by label.
 * ``reconciliation_statement``: the *état de rapprochement* at a date — ledger balance, lines of
@@ -65,6 +70,7 @@ class LedgerLine:
     piece_ref: str
     label: str
     amount: Decimal
+    reversal_of_id: int | None = None  # the entry this line's entry reverses
 
 
 def ledger_account(bank_account):
@@ -80,14 +86,14 @@ def _ledger_select(account):
 
     return (select(JournalLine.id, JournalLine.entry_id, JournalEntry.entry_date, JournalEntry.fiscal_year,
                    JournalEntry.number, JournalEntry.piece_ref, func.coalesce(JournalLine.label, JournalEntry.label),
-                   JournalLine.debit, JournalLine.credit)
+                   JournalLine.debit, JournalLine.credit, JournalEntry.reversal_of_id)
             .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
             .where(JournalLine.organisation_id == account.organisation_id, JournalLine.account_id == account.id,
                    JournalEntry.status == EntryStatus.POSTED.value))
 
 
 def _ledger_line(row):
-    return LedgerLine(row[0], row[1], row[2], f"{row[3]}-{row[4]:05d}", row[5], row[6], row[7] - row[8])
+    return LedgerLine(row[0], row[1], row[2], f"{row[3]}-{row[4]:05d}", row[5], row[6], row[7] - row[8], row[9])
 
 
 def start_of(bank_account):
@@ -248,8 +254,26 @@ def position(bank_account, as_of=None):
         reconciled_here = {link.journal_line_id for link in all_links}
     lines = [OpenLine(line, sum((link.amount for link in by_line[line.id]), ZERO), by_line[line.id])
              for line in statement_lines]
-    return Position(bank_account, as_of, lines, [line for line in ledger if line.id not in reconciled_here],
+    return Position(bank_account, as_of, lines,
+                    _without_reversed_pairs([line for line in ledger if line.id not in reconciled_here]),
                     reconciled_here)
+
+
+def _without_reversed_pairs(ledger_open):
+    """The lines of the books to reconcile, less each line whose entry was reversed together
+    with its mirror line in the reversal (a booking from the statement undone, a payment
+    cancelled): both are in the books, neither will ever be on the bank, and they net to zero —
+    so the état de rapprochement's total is the same with or without them."""
+    originals = defaultdict(list)
+    for ledger in ledger_open:
+        originals[ledger.entry_id].append(ledger)
+    paired = set()
+    for ledger in ledger_open:
+        mirror = next((o for o in originals.get(ledger.reversal_of_id, ())
+                       if o.amount == -ledger.amount and o.id not in paired), None)
+        if mirror is not None:
+            paired |= {mirror.id, ledger.id}
+    return [ledger for ledger in ledger_open if ledger.id not in paired]
 
 
 def _entry_dates(journal_line_ids):
@@ -323,18 +347,13 @@ def _journal_line(bank_account, journal_line_id):
     return journal_line
 
 
-def reconcile(line, journal_line_id, by=None):
-    """The treasurer says the line of the books ``journal_line_id`` is (part of) statement
-    ``line``. Refused: a line of another account, already reconciled, of the other sign, or
-    larger than what is left of the statement line."""
-    bank_account = line.bank_account
-    journal_line = _journal_line(bank_account, journal_line_id)
+def _reconcilable(bank_account, line, left, journal_line, reconciled_ids):
+    """The amount of ``journal_line`` (signed like the bank) once checked against what is left
+    of statement ``line``; refused in French otherwise (nothing written)."""
     amount = journal_line.debit - journal_line.credit
-    if any(link.journal_line_id == journal_line.id for link in links(bank_account)):
+    if journal_line.id in reconciled_ids:
         raise ReconciliationError(f"La ligne de l'écriture {journal_line.entry.reference} est déjà rapprochée "
                                   "d'une opération du relevé.", field="journal_line_id")
-    open_line = next(o for o in position(bank_account).lines if o.line.id == line.id)
-    left = open_line.left
     what = f"L'opération du {line.booked_on:%d/%m/%Y} « {line.label} »"
     if left == 0:
         raise ReconciliationError(f"{what} est déjà entièrement rapprochée.")
@@ -352,16 +371,71 @@ def reconcile(line, journal_line_id, by=None):
         # Matched in banking's sense (e.g. to a payment) but not through the books: the lines
         # of the books account for what the match does not.
         raise ReconciliationError(f"{what} est déjà affectée ; défaites d'abord son affectation.")
-    match = banking.match_line(line, TARGET, journal_line.id, amount, by=by)
-    return match
+    return amount
 
 
-def unreconcile(match):
-    """Undo a reconciliation made here (a line of the books matched directly); an entry booked
-    from the statement stays in the books, among the lines not on the bank."""
+def _left_and_reconciled(bank_account, line):
+    state = position(bank_account)
+    return next(o for o in state.lines if o.line.id == line.id).left, {link.journal_line_id for link in links(bank_account)}
+
+
+def reconcile(line, journal_line_id, by=None):
+    """The treasurer says the line of the books ``journal_line_id`` is (part of) statement
+    ``line``. Refused: a line of another account, already reconciled, of the other sign, or
+    larger than what is left of the statement line."""
+    bank_account = line.bank_account
+    journal_line = _journal_line(bank_account, journal_line_id)
+    left, reconciled_ids = _left_and_reconciled(bank_account, line)
+    amount = _reconcilable(bank_account, line, left, journal_line, reconciled_ids)
+    return banking.match_line(line, TARGET, journal_line.id, amount, by=by)
+
+
+def reconcile_split(line, journal_line_ids, by=None):
+    """Statement ``line`` paid over several entries (a split payment, two fees in one
+    transfer): reconcile it with the lines of the books ``journal_line_ids`` at once, whose
+    amounts must add up to exactly what is left of it. Everything is checked before anything is
+    written: one refusal (a line that cannot be this one's, a sum that differs) and nothing is
+    reconciled. Returns the matches."""
+    bank_account = line.bank_account
+    wanted = list(dict.fromkeys(int(i) for i in journal_line_ids if i))
+    if not wanted:
+        raise ReconciliationError("Choisissez les lignes d'écriture à rapprocher.", field="journal_line_id")
+    journal_lines = [_journal_line(bank_account, journal_line_id) for journal_line_id in wanted]
+    left, reconciled_ids = _left_and_reconciled(bank_account, line)
+    amounts = [_reconcilable(bank_account, line, left, journal_line, reconciled_ids) for journal_line in journal_lines]
+    total = sum(amounts, ZERO)
+    if total != left:
+        references = ", ".join(journal_line.entry.reference for journal_line in journal_lines)
+        raise ReconciliationError(
+            f"Les écritures choisies ({references}) totalisent {format_money(abs(total))} ; l'opération du "
+            f"{line.booked_on:%d/%m/%Y} « {line.label} » attend {format_money(abs(left))} "
+            f"(écart {format_money(abs(left - total))}). Rien n'a été rapproché.", field="journal_line_id")
+    return [banking.match_line(line, TARGET, journal_line.id, amount, by=by)
+            for journal_line, amount in zip(journal_lines, amounts)]
+
+
+def unreconcile(match, by=None):
+    """Undo a reconciliation made here (a line of the books matched directly). An entry booked
+    from the statement (``booking.book_line``) is not left in the books unexplained: it is
+    reversed (*contre-passée*, never deleted) in the same step, and the two net out of the lines
+    to reconcile. Returns the reversal entry, or None when the line of the books was another's."""
+    from backoffice.banking.booking import booked_entry
+
     if match.target_kind != TARGET:
         raise ReconciliationError("Ce rapprochement vient d'un paiement : défaites-le depuis le paiement.")
-    return banking.unmatch(match)
+    entry = booked_entry(match)
+    reversal = None
+    if entry is not None:  # reversed first: a refusal leaves the reconciliation as it was
+        from backoffice.accounting.errors import AccountingError
+        from backoffice.accounting.services import reverse_entry
+
+        try:
+            reversal = reverse_entry(entry, user=by, label=f"Annulation de la comptabilisation depuis le relevé – "
+                                                           f"{entry.label}"[:200])
+        except AccountingError as exc:
+            raise ReconciliationError(f"{exc} Le rapprochement n'a pas été défait.") from None
+    banking.unmatch(match)
+    return reversal
 
 
 # --------------------------------------------------------------------------------------------

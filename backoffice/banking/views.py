@@ -167,8 +167,13 @@ def reconcile_line(line_id):
     line = get_or_404(BankStatementLine, line_id)
     form = ReconcileForm()
     if form.validate_on_submit():
-        _attempt(lambda: reconciliation.reconcile(line, form.journal_line_id.data, by=current_user),
-                 f"Opération du {line.booked_on:%d/%m/%Y} rapprochée.")
+        chosen = form.journal_line_id.data
+        if len(chosen) > 1:  # a payment split over several entries: all of them or none
+            _attempt(lambda: reconciliation.reconcile_split(line, chosen, by=current_user),
+                     f"Opération du {line.booked_on:%d/%m/%Y} rapprochée de {len(chosen)} écritures.")
+        else:
+            _attempt(lambda: reconciliation.reconcile(line, chosen[0] if chosen else None, by=current_user),
+                     f"Opération du {line.booked_on:%d/%m/%Y} rapprochée.")
     else:
         flash("Choisissez la ligne d'écriture à rapprocher.", "danger")
     return _back(line.bank_account_id)
@@ -198,7 +203,10 @@ def book_line(line_id):
 def undo_match(match_id):
     match = get_or_404(BankLineMatch, match_id)
     account_id = match.line.bank_account_id
-    _attempt(lambda: reconciliation.unreconcile(match), "Rapprochement défait.")
+    _attempt(lambda: reconciliation.unreconcile(match, by=current_user),
+             lambda reversal: "Rapprochement défait." if reversal is None else
+             f"Rapprochement défait ; l'écriture passée depuis le relevé est contre-passée "
+             f"(écriture {reversal.reference}).")
     return _back(account_id)
 
 

@@ -3,6 +3,7 @@ details above the header, debit and credit columns, French decimals, « Nouveau 
 against the books of the CPTS: automatic matching, ambiguity left alone, matching by hand,
 booking from the statement with a rule remembered by label, the balance check and the
 état de rapprochement."""
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -463,3 +464,84 @@ def test_the_etat_de_rapprochement_in_word(client, account, march, books, treasu
              for table in document.tables for row in table.rows]
     assert ["Solde bancaire selon la comptabilité au 31/03/2026", "16 586,42 €"] in cells
     assert any(row[2] == "CHQ-4521" and row[5] == "300,00 €" for row in cells if len(row) == 6)
+
+
+# --- undoing a booking, a payment split over several entries -----------------------------------
+
+def test_undoing_a_booking_reverses_its_entry_and_the_line_can_be_booked_again(organisation, account, march):
+    from backoffice.accounting import reporting
+
+    maif = line_of(march, "MAIF")
+    entry = booking.book_line(maif, "616")
+    count = db.session.scalar(select(func.count()).select_from(JournalEntry))
+    reversal = reconciliation.unreconcile(maif.matches[0])
+    assert reversal.reversal_of_id == entry.id and reversal.entry_date == entry.entry_date
+    assert sorted((l.account.number, l.debit, l.credit) for l in reversal.lines) == [
+        ("512", D("154.20"), D("0.00")), ("616", D("0.00"), D("154.20"))]
+    assert db.session.get(JournalEntry, entry.id) is not None  # never deleted
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == count + 1
+    assert not maif.matches and "PRLV SEPA MAIF ASSURANCE ASSOCIATION ECH 03/26" in open_labels(account)
+    trial = {row.account_number: row.balance for row in reporting.trial_balance(
+        organisation, date(2026, 3, 1), date(2026, 3, 31)).rows}
+    assert trial.get("616", D("0.00")) == 0
+    # The booking and its reversal never reach the bank: neither is left to reconcile.
+    ledger_open = {l.id for l in reconciliation.position(account).ledger_open}
+    assert bank_line_of(entry).id not in ledger_open and bank_line_of(reversal).id not in ledger_open
+    again = booking.book_line(maif, "616", label="Assurance MAIF mars")
+    assert again.source == f"bank_statement_lines:{maif.id}:2" and reconciled_with(account, maif) == [
+        bank_line_of(again).id]
+
+
+def test_undoing_a_match_to_an_entry_posted_elsewhere_reverses_nothing(account, march, books):
+    martin = line_of(march, "CABINET MARTIN")
+    reconciliation.reconcile(martin, bank_line_of(books["fee_22"]).id)
+    count = db.session.scalar(select(func.count()).select_from(JournalEntry))
+    assert reconciliation.unreconcile(martin.matches[0]) is None
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == count
+    assert bank_line_of(books["fee_22"]).id in {l.id for l in reconciliation.position(account).ledger_open}
+
+
+@pytest.fixture
+def split_line(march):
+    """One transfer of 60 € from the Martins paying the two fees the books hold as two entries."""
+    return BankStatementLineFactory(statement=march, booked_on=date(2026, 3, 23), amount=D("60.00"),
+                                    label="VIR SEPA RECU MARTIN 2 COTISATIONS", status="unmatched")
+
+
+def test_a_line_paid_over_several_entries_is_reconciled_with_all_of_them(account, books, split_line):
+    parts = [bank_line_of(books["fee_18"]).id, bank_line_of(books["fee_22"]).id]
+    matches = reconciliation.reconcile_split(split_line, parts)
+    assert [m.amount for m in matches] == [D("30.00"), D("30.00")] and split_line.status.value == "matched"
+    assert sorted(reconciled_with(account, split_line)) == sorted(parts)
+    assert split_line.id not in {o.line.id for o in reconciliation.position(account).open_lines}
+
+
+@pytest.mark.parametrize("amount, pieces, message", [
+    ("70.00", ("fee_18", "fee_22"), "totalisent 60,00 € ; l'opération du 23/03/2026 « VIR SEPA RECU MARTIN 2 "
+                                    "COTISATIONS » attend 70,00 € (écart 10,00 €). Rien n'a été rapproché."),
+    ("60.00", ("fee_18",), "totalisent 30,00 €"),
+    ("60.00", ("fee_18", "cheque_out"), "en sens inverse"),
+    ("60.00", ("fee_18", "opening"), "dépasse ce qui reste"),
+    ("60.00", ("fee_18", "cheques"), "déjà rapprochée"),  # the import reconciled the deposit
+])
+def test_a_split_that_does_not_add_up_reconciles_nothing(account, books, split_line, amount, pieces, message):
+    split_line.amount = D(amount)
+    db.session.flush()
+    with pytest.raises(ReconciliationError, match=re.escape(message.replace(" €", "\u00a0€"))):
+        reconciliation.reconcile_split(split_line, [bank_line_of(books[piece]).id for piece in pieces])
+    assert not split_line.matches and split_line.status == "unmatched"
+    assert db.session.scalar(select(func.count()).select_from(BankLineMatch).where(
+        BankLineMatch.line_id == split_line.id)) == 0
+
+
+def test_a_split_and_an_undone_booking_on_the_screen(client, account, march, books, split_line, treasurer):
+    parts = [bank_line_of(books["fee_18"]).id, bank_line_of(books["fee_22"]).id]
+    response = client.post(f"{URL}/lines/{split_line.id}/reconcile", data={"journal_line_id": parts},
+                           follow_redirects=True)
+    assert "rapprochée de 2 écritures" in response.get_data(as_text=True) and len(split_line.matches) == 2
+    maif = line_of(march, "MAIF")
+    client.post(f"{URL}/lines/{maif.id}/book", data={"account_number": "616"})
+    response = client.post(f"{URL}/matches/{maif.matches[0].id}/undo", follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Rapprochement défait ; l&#39;écriture passée depuis le relevé est contre-passée" in html
+    assert not maif.matches
