@@ -167,7 +167,7 @@ def reconcile_line(line_id):
     line = get_or_404(BankStatementLine, line_id)
     form = ReconcileForm()
     if form.validate_on_submit():
-        chosen = form.journal_line_id.data
+        chosen = form.journal_line_id.data or []
         if len(chosen) > 1:  # a payment split over several entries: all of them or none
             _attempt(lambda: reconciliation.reconcile_split(line, chosen, by=current_user),
                      f"Opération du {line.booked_on:%d/%m/%Y} rapprochée de {len(chosen)} écritures.")
