@@ -148,8 +148,8 @@ def test_the_back_fill_recomputes_the_totals_of_books_posted_before_them(books, 
     dialect = db.session.get_bind().dialect.name
     db.session.execute(text("DELETE FROM accounting_account_totals"))
     assert kept(books) == {}
-    path = Path(__file__).parents[2] / "migrations" / "versions" / "0026_accounting_account_totals.py"
-    spec = importlib.util.spec_from_file_location("migration_0026", path)
+    path = Path(__file__).parents[2] / "migrations" / "versions" / "0032_accounting_account_totals.py"
+    spec = importlib.util.spec_from_file_location("migration_0032", path)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     assert migration.BACK_FILL[dialect] == db_guards.refill_totals_statements(dialect)[1:]

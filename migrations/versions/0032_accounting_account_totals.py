@@ -6,8 +6,8 @@ annual accounts read them instead of summing a year's lines
 The trigger's and the back-fill's SQL are copied from backoffice/accounting/db_guards.py
 (``totals_statements``, ``refill_totals_statements``) as they are at this revision.
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0032
+Revises: 0031
 Create Date: 2026-12-03
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0026'
-down_revision = '0025'
+revision = '0032'
+down_revision = '0031'
 branch_labels = None
 depends_on = None
 
