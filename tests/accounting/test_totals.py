@@ -66,8 +66,9 @@ def _apply(organisation, parties, posted, operation):
             if kind == "event":
                 posted.append(post_event_operation(organisation, parties, operation))
             elif kind == "batch":
-                with services.posting_batch(organisation):
-                    posted.extend(post_event_operation(organisation, parties, item) for item in operation[1])
+                with services.posting_batch(organisation):  # kept only if the whole batch is
+                    entries = [post_event_operation(organisation, parties, item) for item in operation[1]]
+                posted.extend(entries)
             elif kind == "manual":  # three lines, two on the same account: grouped in one total
                 _, first, second, day = operation
                 posted.append(services.post_entry(organisation, "BQ", day, "M", "Saisie manuelle", [
