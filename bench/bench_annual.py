@@ -28,16 +28,12 @@ the 300 ms target) through ``bench.results.record``.
 """
 from __future__ import annotations
 
-import argparse
-import os
-import shutil
-import statistics
 import sys
-import tempfile
 import time
 
 from bench.bench_ledger_export import log, make_app, seed_organisation
-from bench.databases import scratch_database
+from bench.databases import main_over_databases
+from bench.results import load_note, paired_medians, record_with_budget
 
 LINES = 200_000
 ROUNDS = 7
@@ -149,43 +145,23 @@ def run(database, url, storage, line_count, quick):
             base = timed(baseline, organisation)
             mine = timed(ours, organisation)
             pairs.append((mine, base))
-        ours_ms = statistics.median(m for m, _ in pairs) * 1000
-        base_ms = statistics.median(b for _, b in pairs) * 1000
-        ratio = statistics.median(m / b for m, b in pairs)
+        ours_ms, base_ms, ratio = paired_medians(pairs, 1000)
         verdict = "ok" if ours_ms <= TARGET_MS else f"ABOVE TARGET {TARGET_MS} ms"
         if ours_ms > TARGET_MS and not quick:
             failures.append(database)
         log(f"[{database}] annual accounts of {produced} lines (and the previous year beside): {ours_ms:.0f} ms vs "
             f"baseline (plain SUM … GROUP BY account of the same lines) {base_ms:.0f} ms, ratio {ratio:.2f}; {verdict} "
-            f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: the target is for a machine at rest)")
+            f"({load_note()})")
         if not quick:
-            from bench.results import record
-
-            record(f"annual.{database}.statements_200k_lines", round(ours_ms, 1), "ms", round(base_ms, 1),
-                   round(ratio, 3))
-            record(f"annual.{database}.statements_200k_lines_budget", round(ours_ms, 1), "ms", TARGET_MS,
-                   round(ours_ms / TARGET_MS, 3))
+            record_with_budget(f"annual.{database}.statements_200k_lines", round(ours_ms, 1), "ms",
+                               round(base_ms, 1), round(ratio, 3), TARGET_MS)
         db.session.remove()
         db.engine.dispose()
     return failures
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="20,000 lines, nothing recorded")
-    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
-    args = parser.parse_args(argv)
-    line_count = 20_000 if args.quick else LINES
-    failures = []
-    for database in (("sqlite", "postgresql") if args.database == "both" else (args.database,)):
-        storage = tempfile.mkdtemp(prefix="bench-annual-storage-")
-        try:
-            with scratch_database(database, "bench-annual") as url:
-                failures += run(database, url, storage, line_count, args.quick)
-        finally:
-            shutil.rmtree(storage, ignore_errors=True)
-    log("PASS" if not failures else "FAIL: " + ", ".join(failures))
-    return 1 if failures else 0
+    return main_over_databases(argv, __doc__.splitlines()[0], "bench-annual", run, LINES, 20_000)
 
 
 if __name__ == "__main__":

@@ -26,13 +26,12 @@ the 10 s target) through ``bench.results.record``; the log gives the load averag
 """
 from __future__ import annotations
 
-import os
-import statistics
 import sys
 import time
 
 from bench.bench_ledger_export import log, make_app, seed_organisation
 from bench.databases import main_over_databases
+from bench.results import load_note, paired_medians, record_with_budget
 
 LINES = 200_000
 ROUNDS = 3
@@ -113,22 +112,16 @@ def run(database, url, storage, line_count, quick):
             pairs.append((mine, base))
             log(f"[{database}] round {round_ + 1}: closing {mine:.2f} s ({'committed' if last else 'rolled back'}), "
                 f"baseline {base:.3f} s")
-        ours_s = statistics.median(m for m, _ in pairs)
-        base_s = statistics.median(b for _, b in pairs)
-        ratio = statistics.median(m / b for m, b in pairs)
+        ours_s, base_s, ratio = paired_medians(pairs)
         verdict = "ok" if ours_s < TARGET_S else f"ABOVE TARGET {TARGET_S:.0f} s"
         if ours_s >= TARGET_S and not quick:
             failures.append(database)
         log(f"[{database}] closing a year of {produced} lines, AN included: {ours_s:.2f} s vs baseline (plain "
-            f"INSERT … SELECT of the same balances) {base_s:.3f} s, ratio {ratio:.1f}; {verdict} (load average "
-            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: the target is for a machine at rest)")
+            f"INSERT … SELECT of the same balances) {base_s:.3f} s, ratio {ratio:.1f}; {verdict} "
+            f"({load_note()})")
         if not quick:
-            from bench.results import record
-
-            record(f"closing.{database}.close_year_200k_lines", round(ours_s, 2), "s", round(base_s, 3),
-                   round(ratio, 1))
-            record(f"closing.{database}.close_year_200k_lines_budget", round(ours_s, 2), "s", TARGET_S,
-                   round(ours_s / TARGET_S, 3))
+            record_with_budget(f"closing.{database}.close_year_200k_lines", round(ours_s, 2), "s",
+                               round(base_s, 3), round(ratio, 1), TARGET_S)
         db.session.remove()
         db.engine.dispose()
     return failures

@@ -73,7 +73,7 @@ def seed_organisation(slug, line_count, seed=2026):
     from sqlalchemy import func, insert, select, text
 
     from backoffice.accounting import services
-    from backoffice.accounting.models import JournalEntry, JournalLine
+    from backoffice.accounting.models import EntrySequence, JournalEntry, JournalLine
     from backoffice.extensions import db
     from backoffice.organisations.services import create_organisation
     from backoffice.people.models import Professional, Structure
@@ -142,6 +142,9 @@ def seed_organisation(slug, line_count, seed=2026):
     # Post every entry at once: the trigger checks each entry's balance.
     db.session.execute(text("UPDATE accounting_entries SET status = 'posted', number = id - :offset "
                             "WHERE organisation_id = :org"), {"offset": first_id - 1, "org": organisation.id})
+    # The year's counter knows those numbers, so an entry posted later (the closing's own) follows them.
+    db.session.merge(EntrySequence(organisation_id=organisation.id, fiscal_year=YEAR,
+                                   last_number=entry_id - first_id + 1))
     db.session.commit()
     return organisation.id, produced, entry_id - first_id + 1
 

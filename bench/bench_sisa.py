@@ -28,9 +28,7 @@ for 1,000, ratio).
 """
 from __future__ import annotations
 
-import os
 import random
-import statistics
 import sys
 import time
 from contextlib import contextmanager
@@ -39,6 +37,7 @@ from decimal import Decimal
 
 from bench.bench_ledger_export import log, make_app
 from bench.databases import main_over_databases
+from bench.results import load_note, paired_medians, record_with_budget
 
 ASSOCIATES = 10_000
 MEETINGS = 400
@@ -210,9 +209,7 @@ def run(database, url, storage, associates, quick):
             base = timed(baseline, big)
             mine = timed(ours, big, big_scenario)
             pairs.append((mine, base))
-        ours_ms = statistics.median(m for m, _ in pairs) * 1000
-        base_ms = statistics.median(b for _, b in pairs) * 1000
-        ratio = statistics.median(m / b for m, b in pairs)
+        ours_ms, base_ms, ratio = paired_medians(pairs, 1000)
         many, few = statements_of(ours, big, big_scenario), statements_of(ours, small, small_scenario)
         verdict = "ok" if ours_ms < TARGET_MS else f"ABOVE TARGET {TARGET_MS} ms"
         if many != few:
@@ -221,15 +218,12 @@ def run(database, url, storage, associates, quick):
             failures.append(database)
         log(f"[{database}] distribution of {associates} associates, 5 keys, {rows} attendance rows: {ours_ms:.0f} ms "
             f"vs baseline (plain SQL reading the same rows) {base_ms:.0f} ms, ratio {ratio:.2f}; {many} SQL statements "
-            f"({few} for {associates // 10} associates); {verdict} (load average {os.getloadavg()[0]:.1f} on "
-            f"{os.cpu_count()} CPUs: the target is for a machine at rest)")
+            f"({few} for {associates // 10} associates); {verdict} ({load_note()})")
         if not quick:
             from bench.results import record
 
-            record(f"sisa.{database}.distribution_10k_associates", round(ours_ms, 1), "ms", round(base_ms, 1),
-                   round(ratio, 3))
-            record(f"sisa.{database}.distribution_10k_associates_budget", round(ours_ms, 1), "ms", TARGET_MS,
-                   round(ours_ms / TARGET_MS, 3))
+            record_with_budget(f"sisa.{database}.distribution_10k_associates", round(ours_ms, 1), "ms",
+                               round(base_ms, 1), round(ratio, 3), TARGET_MS)
             record(f"sisa.{database}.distribution_queries", many, "queries", few, round(many / few, 3))
         db.session.remove()
         db.engine.dispose()

@@ -12,6 +12,7 @@ import fcntl
 import hashlib
 import json
 import os
+import statistics
 import tempfile
 from contextlib import contextmanager
 
@@ -58,3 +59,22 @@ def record(name: str, value, unit: str, baseline=None, ratio=None, *,
             os.unlink(tmp)
             raise
     return entry
+
+
+def paired_medians(pairs, scale=1):
+    """``(ours, baseline, ratio)`` from rounds of ``(ours, baseline)`` timings: the medians of
+    each side times ``scale`` and the median of the rounds' own ratios (a round the machine
+    slowed slows both sides of its ratio, not one median)."""
+    return (statistics.median(m for m, _ in pairs) * scale, statistics.median(b for _, b in pairs) * scale,
+            statistics.median(m / b for m, b in pairs))
+
+
+def load_note() -> str:
+    """What to print beside a figure: a target is for a machine at rest."""
+    return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: the target is for a machine at rest"
+
+
+def record_with_budget(name: str, value, unit: str, baseline, ratio, target) -> None:
+    """``name`` against its baseline and ``name_budget`` against the issue's target."""
+    record(name, value, unit, baseline, ratio)
+    record(f"{name}_budget", value, unit, target, round(value / target, 3))

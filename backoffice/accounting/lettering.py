@@ -108,13 +108,13 @@ def _unlettered(organisation, auxiliary_id, since=None):
     return _unlettered_where(organisation, JournalLine.auxiliary_id == auxiliary_id, since)
 
 
-def unlettered_lines(organisation, aux_ids):
+def unlettered_lines(organisation, aux_ids, since=None):
     """``{auxiliary id: its unlettered posted lines}`` (``_unlettered``) for many auxiliary
     accounts, in a query per 500 of them."""
     found = {aux_id: [] for aux_id in aux_ids}
     ids = sorted(aux_ids)
     for start in range(0, len(ids), 500):
-        for line in _unlettered_where(organisation, JournalLine.auxiliary_id.in_(ids[start:start + 500])):
+        for line in _unlettered_where(organisation, JournalLine.auxiliary_id.in_(ids[start:start + 500]), since):
             found[line.auxiliary_id].append(line)
     return found
 
@@ -174,9 +174,11 @@ def auto_letter(organisation, auxiliary, on=None, fiscal_year=None):
     return _auto_letter(organisation, aux_id, on, fiscal_year, None)
 
 
-def _auto_letter(organisation, aux_id, on, fiscal_year, since):
+def _auto_letter(organisation, aux_id, on, fiscal_year, since, unlettered=None):
     codes = []
-    runs = lettering_segments(organisation, _unlettered(organisation, aux_id, since))
+    if unlettered is None:
+        unlettered = _unlettered(organisation, aux_id, since)
+    runs = lettering_segments(organisation, unlettered)
     if fiscal_year is not None:
         runs = _run_of_year(runs, fiscal_year)
     for _, lines in runs:
@@ -222,8 +224,11 @@ def _auto_letter_touched(organisation, entry):
     # history). Other entries load them all; ``lettering_segments`` keeps each run apart, with a
     # query only when the unlettered lines span several years.
     since = entry.fiscal_year if entry.event == OPENING_EVENT else None
+    # Read at once (an AN or a closing's reclassification touches every member): lettering one
+    # auxiliary account changes no line of another.
+    unlettered = unlettered_lines(organisation, aux_ids, since)
     for aux_id in aux_ids:
-        _auto_letter(organisation, aux_id, entry.entry_date, entry.fiscal_year, since)
+        _auto_letter(organisation, aux_id, entry.entry_date, entry.fiscal_year, since, unlettered[aux_id])
 
 
 _PENDING = "?"  # a code to be taken from the counter (never flushed: no autoflush meanwhile)
