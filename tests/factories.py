@@ -9,6 +9,7 @@ import factory
 from backoffice.accounting.budget import BudgetLine
 from backoffice.accounting.models import (
     Account,
+    AccountTotal,
     AuxiliaryAccount,
     ClosedPeriod,
     EntrySequence,
@@ -30,13 +31,15 @@ from backoffice.assemblies.models import (
     Participation,
     Proxy,
     Resolution,
+    ResolutionDocument,
     ResolutionStatus,
+    SealedBallot,
     SecretBallot,
 )
 from backoffice.audit.models import AuditEntry
 from backoffice.auth.models import Role, RoleAssignment, User
-from backoffice.banking.models import (BankAccount, BankLabelRule, BankLineMatch, BankStatement, BankStatementLine,
-                                       PayeeBankDetails)
+from backoffice.banking.models import (BankAccount, BankCsvLayout, BankLabelRule, BankLineMatch, BankStatement,
+                                       BankStatementLine, PayeeBankDetails)
 from backoffice.documents.models import DocumentSequence, DocumentTemplate, GeneratedDocument
 from backoffice.extensions import db
 from backoffice.grants.models import (AttachmentKind, GrantApplication, GrantAttachment, GrantFollowUp, GrantFunder,
@@ -67,9 +70,9 @@ from backoffice.membership.models import (
 from backoffice.models import utcnow
 from backoffice.organisations.models import Affiliation, AffiliationRole, Organisation, OrganisationKind
 from backoffice.people.models import ImportLayout, Professional, Site, Structure
-from backoffice.sisa.models import (SisaAssociate, SisaAttendance, SisaDeduction, SisaDistribution,
-                                    SisaDistributionShare, SisaIncome, SisaKey, SisaMeeting, SisaMissionPoints,
-                                    SisaScenario)
+from backoffice.sisa.models import (SisaAciGrid, SisaAciIndicator, SisaAssociate, SisaAttendance, SisaDeduction,
+                                    SisaDistribution, SisaDistributionShare, SisaIncome, SisaKey, SisaMeeting,
+                                    SisaMissionPoints, SisaRefund, SisaScenario)
 from backoffice.tasks.models import Task
 
 
@@ -280,6 +283,20 @@ class BankStatementLineFactory(Factory):
     amount = Decimal("30.00")
     label = "VIR SEPA M. LOÏC D'ARVOR ADH26-7KQ4M"
     fingerprint = factory.Sequence(lambda n: f"{n:064d}")
+
+
+class BankCsvLayoutFactory(Factory):
+    """The columns of a Crédit Agricole export, as the treasurer mapped them once."""
+
+    class Meta:
+        model = BankCsvLayout
+
+    bank_account = factory.SubFactory(BankAccountFactory)
+    organisation_id = factory.SelfAttribute("bank_account.organisation_id")
+    signature = factory.Sequence(lambda n: f"{n:064x}")
+    columns = factory.LazyFunction(lambda: ["Date", "Libellé", "Débit euros", "Crédit euros"])
+    mapping = factory.LazyFunction(lambda: {"date": "Date", "label": "Libellé", "debit": "Débit euros",
+                                            "credit": "Crédit euros"})
 
 
 class BankLineMatchFactory(Factory):
@@ -585,6 +602,24 @@ class EntrySequenceFactory(Factory):
     fiscal_year = 2026
 
 
+class AccountTotalFactory(Factory):
+    """A month of an account's totals (the posting trigger keeps the real ones)."""
+
+    class Meta:
+        model = AccountTotal
+
+    class Params:  # the key holds the account's id: the model declares no relationship
+        account = factory.SubFactory(AccountFactory)
+
+    account_id = factory.SelfAttribute("account.id")
+    organisation_id = factory.SelfAttribute("account.organisation_id")
+    month = date(2026, 3, 1)
+    fiscal_year = 2026
+    auxiliary_key = 0
+    debit = Decimal("1250.40")
+    credit = Decimal("30.00")
+
+
 class PostingRuleFactory(Factory):
     class Meta:
         model = PostingRule
@@ -746,6 +781,38 @@ class SisaDistributionFactory(Factory):
     scenario_name = "Règlement intérieur 2025"
     distributable = Decimal("88432.00")
     inputs = factory.LazyFunction(dict)
+
+
+class SisaAciGridFactory(Factory):
+    class Meta:
+        model = SisaAciGrid
+
+    organisation_id = factory.LazyAttribute(_sisa_id)
+    year = factory.Sequence(lambda n: 2020 + n)
+    patients = 3120
+
+
+class SisaAciIndicatorFactory(Factory):
+    class Meta:
+        model = SisaAciIndicator
+
+    grid = factory.SubFactory(SisaAciGridFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    label = "Accès aux soins : horaires d'ouverture et soins non programmés"
+    fixed_points = Decimal("800")
+    variable_points = Decimal("0")
+    achievement = Decimal("100")
+
+
+class SisaRefundFactory(Factory):
+    class Meta:
+        model = SisaRefund
+
+    distribution = factory.SubFactory(SisaDistributionFactory)
+    organisation_id = factory.SelfAttribute("distribution.organisation_id")
+    year = factory.SelfAttribute("distribution.year")
+    party_id = factory.LazyAttribute(_professional_id)
+    amount = Decimal("37.15")
 
 
 class SisaDistributionShareFactory(Factory):
@@ -922,3 +989,27 @@ class SecretBallotFactory(Factory):
     hash = factory.Sequence(lambda n: f"{n:064x}")
     receipt = factory.Sequence(lambda n: f"S-{n:06d}")
 
+
+
+class ResolutionDocumentFactory(Factory):
+    class Meta:
+        model = ResolutionDocument
+
+    resolution = factory.SubFactory(ResolutionFactory)
+    title = "Comptes annuels 2025"
+    filename = "comptes-2025.pdf"
+    content_type = "application/pdf"
+    size = 48213
+    sha256 = "9f" * 32
+    stored_name = factory.Sequence(lambda n: f"{n:032x}.pdf")
+
+
+class SealedBallotFactory(Factory):
+    """A ballot waiting sealed for the close of an open vote (the bytes are opaque here)."""
+
+    class Meta:
+        model = SealedBallot
+
+    resolution = factory.SubFactory(OpenResolutionFactory)
+    token = factory.Sequence(lambda n: f"{n:032x}")
+    sealed = b"\x00" * 60

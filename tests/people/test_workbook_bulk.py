@@ -18,7 +18,8 @@ from tests.people.test_workbook_memberships import period  # noqa: F401 - the fi
 from tests.people.workbooks import HEADER, workbook_rows, workbook_xlsx
 
 # Integer columns that hold the id of a row of another table without a foreign key.
-SOFT_REFERENCES = {"fee_due_entry_id": "accounting_entries", "accounting_entry_id": "accounting_entries"}
+SOFT_REFERENCES = {"fee_due_entry_id": "accounting_entries", "accounting_entry_id": "accounting_entries",
+                   "auxiliary_key": "accounting_auxiliary_accounts"}  # the kept totals' (0: none)
 RANDOM_COLUMNS = {"login_nonce", "token"}  # a fresh secret each time, whichever path
 
 
