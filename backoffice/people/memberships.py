@@ -147,6 +147,8 @@ def annotate(organisation, plan, period):
     for row, _ in rows:
         difference = found[row.line]
         counts[{"replace": "change", "amount": "change"}.get(difference.kind, difference.kind)] += 1
+        if difference.kind == "create" and row.membership.paid:
+            counts["payment"] += 1  # a new membership's payment is recorded too: say so, as the result will
         row.membership_action = difference.sentence(row.membership, period)
     return plan
 

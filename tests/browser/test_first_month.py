@@ -172,7 +172,7 @@ def test_the_treasurers_first_month(live_app, signed_in_page, tmp_path):
     expect(page.locator("#count-error")).to_have_text("0")
     expect(page.locator("#import-blocked")).to_have_count(0)
     expect(page.locator("tr[data-line='9']")).not_to_contain_text("ambiguë")
-    expect(page.locator("#membership-counts")).to_contain_text("6 adhésion(s) à créer")
+    expect(page.locator("#membership-counts")).to_contain_text("6 adhésion(s) à créer, 2 paiement(s) à enregistrer")
     # A new member's payment is part of the membership to create, dated as the sheet says.
     expect(page.locator("tr[data-line='8'] .import-membership")).to_contain_text(f"Adhésion {YEAR} à créer")
     expect(page.locator("tr[data-line='8'] .import-membership")).to_contain_text(f"15/01/{YEAR}")

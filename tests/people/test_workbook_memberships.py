@@ -73,7 +73,7 @@ EXPECTED = {
 def test_the_workbook_creates_memberships_and_payments_for_the_period(client, treasurer, period, outbox):
     token = token_of(upload(client, workbook_xlsx(), "adherents-2026.xlsx"))
     html = preview(client, token, period)
-    assert "8 adhésion(s) à créer, 0 paiement(s) à enregistrer, 1 déjà enregistrée(s)" in html
+    assert "8 adhésion(s) à créer, 4 paiement(s) à enregistrer, 1 déjà enregistrée(s)" in html
     assert "Adhésion 2026 à créer : payée 50,00\xa0€ le 15/01/2026 (chèque)" in html
     assert db.session.scalar(select(func.count()).select_from(Membership)) == 0  # the preview writes nothing
 
