@@ -6,6 +6,13 @@ and Word) and read by the assembly's voters from their page.
 
 Attached until the session opens; removed only while the assembly is in preparation: once the
 convocations are out, what the voters were sent stays.
+
+A second convocation carries its first's documents (:func:`copy_documents`): each copy is a file
+of its own, written anew under its own random name, never a second row pointing at the first's
+file. Withdrawing the copy from the second convocation in preparation (which deletes its file) so
+leaves the first's documents — what its voters were sent, kept with its minutes — untouched, and
+no reference count has to be kept right. The cost is the bytes twice (a few PDFs of a few
+megabytes, once a year at most).
 """
 from __future__ import annotations
 
@@ -50,6 +57,38 @@ def remove_document(document) -> None:
     document.resolution.documents.remove(document)
     db.session.flush()
     path.unlink(missing_ok=True)  # after the flush: a refused delete leaves the file
+
+
+def copy_documents(source, target) -> list[ResolutionDocument]:
+    """Attach to ``target`` (a resolution) a copy of each document of ``source``, each in a new
+    file of its own (same title, name, type, fingerprint, uploader and date). A document whose
+    file is missing or no longer matches its fingerprint is not copied: returned, for the board
+    to attach it again to ``target`` while it is in preparation. Flushes."""
+    skipped = []
+    for document in source.documents:
+        data = readable(document)
+        if data is None:
+            skipped.append(document)
+            continue
+        stored = uploads.store_upload(_folder(target.assembly.organisation_id), f"resolution-{target.id}",
+                                      document.filename, data, limit=max(max_bytes(), len(data)), error=AssemblyError,
+                                      default="document")
+        db.session.add(ResolutionDocument(resolution=target, title=document.title, uploaded_by_id=document.uploaded_by_id,
+                                          uploaded_at=document.uploaded_at, **stored))
+    db.session.flush()
+    return skipped
+
+
+def readable(document) -> bytes | None:
+    """The bytes of ``document``'s file, or None when it is missing or altered (its SHA-256 is not
+    the one recorded at the upload)."""
+    import hashlib
+
+    try:
+        data = path_of(document).read_bytes()
+    except FileNotFoundError:
+        return None
+    return data if hashlib.sha256(data).hexdigest() == document.sha256 else None
 
 
 def path_of(document) -> Path:

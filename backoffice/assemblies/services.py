@@ -337,7 +337,11 @@ def next_assembly(organisation):
 
 def second_convocation(first, held_at, place=None, video_link=None):
     """A second convocation of ``first``, whose quorum failed: the same agenda and settings, in
-    preparation; without quorum when the statutes say so (``second_without_quorum``)."""
+    preparation; without quorum when the statutes say so (``second_without_quorum``). Each
+    resolution keeps its attached documents, copied into files of the second's own
+    (``attachments.copy_documents``); ``second.documents_not_copied`` lists those whose file was
+    missing or altered, to attach again."""
+    from backoffice.assemblies.attachments import copy_documents
     from backoffice.assemblies.voting import live_quorum
 
     if first.convocation != 1 or first.status not in (S.CLOSED, S.MINUTES_ISSUED):
@@ -355,8 +359,10 @@ def second_convocation(first, held_at, place=None, video_link=None):
         raise AssemblyError("La seconde convocation se tient après la première.", field="held_at")
     second = create_assembly(first.organisation, **values)
     second.convocation, second.first_id = 2, first.id
+    skipped = []
     for r in first.resolutions:
-        add_resolution(second, r.title, r.text, r.majority, r.secret)
+        skipped += copy_documents(r, add_resolution(second, r.title, r.text, r.majority, r.secret))
+    second.documents_not_copied = skipped
     db.session.flush()
     return second
 

@@ -687,7 +687,11 @@ def second_convocation(assembly_id):
     except AssemblyError as error:
         show_refusal(error)
         return redirect(url_for(".show", assembly_id=assembly.id))
-    flash("Seconde convocation créée avec le même ordre du jour : vérifiez-la, puis convoquez.", "success")
+    flash("Seconde convocation créée avec le même ordre du jour et ses documents : vérifiez-la, puis convoquez.",
+          "success")
+    for missing in second.documents_not_copied:
+        flash(f"Le fichier de « {missing.title} » (résolution {missing.resolution.position}) est introuvable ou "
+              "altéré : joignez-le à nouveau à la seconde convocation.", "warning")
     return redirect(url_for(".show", assembly_id=second.id))
 
 

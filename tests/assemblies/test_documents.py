@@ -139,3 +139,72 @@ def test_another_organisations_document_is_not_found(client, login_as, draft, ot
     db.session.commit()
     login_as("board", org=other_organisation)
     assert client.get(f"/o/cpts-autre/assemblies/{draft.id}/documents/{document.id}").status_code == 404
+
+
+def _failed_first(draft, documents):
+    """``draft`` with ``documents`` ({resolution index: [(title, filename, data)]}) attached,
+    convened and held with nobody present: its quorum failed."""
+    from backoffice.assemblies import voting
+
+    for index, rows in documents.items():
+        for title, filename, data in rows:
+            attachments.add_document(draft.resolutions[index], title, filename, data)
+    services.convene(draft, on=date(2026, 5, 21))
+    services.open_session(draft)
+    services.close_session(draft)
+    assert not voting.live_quorum(draft).reached
+    return draft
+
+
+def test_a_second_convocation_carries_the_documents_in_files_of_its_own(draft):
+    from datetime import datetime
+
+    first = _failed_first(draft, {0: [("Comptes annuels 2025", "comptes-2025.pdf", ACCOUNTS_PDF),
+                                      ("Rapport financier 2025", "rapport financier.pdf", ACCOUNTS_PDF + b"%v2\n")],
+                                  2: [("Budget prévisionnel 2027", "budget 2027.png", BUDGET_PNG)]})
+    second = services.second_convocation(first, datetime(2026, 6, 22, 18, 30))
+    assert second.documents_not_copied == []
+    copied = {r.position: [(d.title, d.filename, d.content_type, d.size, d.sha256) for d in r.documents]
+              for r in second.resolutions}
+    assert copied == {r.position: [(d.title, d.filename, d.content_type, d.size, d.sha256) for d in r.documents]
+                      for r in first.resolutions}
+    assert copied[2] == [] and len(copied[1]) == 2
+    originals = [d for r in first.resolutions for d in r.documents]
+    copies = [d for r in second.resolutions for d in r.documents]
+    assert {d.stored_name for d in copies}.isdisjoint(d.stored_name for d in originals)
+    assert all(attachments.path_of(c).read_bytes() == attachments.path_of(o).read_bytes()
+               for o, c in zip(originals, copies))
+    assert copies[0].resolution_id == second.resolutions[0].id  # the second's resolution, not the first's
+    # the second's convocation lists them (its voters read the copies)
+    _, body = services.convocation_mail(second, first.voters[0], "https://exemple.fr/lien")
+    assert "   Document joint : Budget prévisionnel 2027 (budget 2027.png)" in body
+
+    # the board withdraws the copy from the second in preparation: the first's file stays
+    accounts_copy = copies[0]
+    copy_path = attachments.path_of(accounts_copy)
+    attachments.remove_document(accounts_copy)
+    assert not copy_path.exists()
+    assert attachments.readable(originals[0]) == ACCOUNTS_PDF
+    assert _count() == 5
+
+
+def test_a_lost_or_altered_file_is_not_copied_and_the_board_is_told(client, login_as, draft):
+    first = _failed_first(draft, {0: [("Comptes annuels 2025", "comptes-2025.pdf", ACCOUNTS_PDF),
+                                      ("Rapport financier 2025", "rapport.pdf", ACCOUNTS_PDF + b"%v2\n")],
+                                  1: [("Rapport moral 2025", "rapport-moral.pdf", ACCOUNTS_PDF + b"%moral\n")]})
+    accounts, report = first.resolutions[0].documents
+    attachments.path_of(accounts).unlink()  # lost in a restore
+    attachments.path_of(report).write_bytes(ACCOUNTS_PDF + b"%edited by hand\n")  # changed on the disk
+    db.session.commit()
+    login_as("board")
+    response = client.post(f"/o/cpts-test/assemblies/{first.id}/second", data={"held_at": "22/06/2026 18:30"},
+                           follow_redirects=True)
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Seconde convocation créée avec le même ordre du jour et ses documents" in page
+    assert ("Le fichier de « Comptes annuels 2025 » (résolution 1) est introuvable ou altéré : joignez-le à nouveau "
+            "à la seconde convocation.") in page
+    assert "Le fichier de « Rapport financier 2025 » (résolution 1) est introuvable ou altéré" in page
+    second = services.second_of(first)
+    assert [[d.title for d in r.documents] for r in second.resolutions] == [[], ["Rapport moral 2025"], []]
+    # in preparation, the board attaches the accounts again to the second
+    attachments.add_document(second.resolutions[0], "Comptes annuels 2025", "comptes-2025.pdf", ACCOUNTS_PDF)
