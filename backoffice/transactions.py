@@ -17,6 +17,11 @@ from a transaction that rolls back announces what never happened. ``after_commit
 session again), and forgets it if the transaction rolls back. Inside a savepoint
 (``begin_nested``), ``fn`` follows the savepoint: forgotten if it rolls back, else handed to the
 enclosing transaction — releasing a savepoint is not a commit.
+
+**After a rollback**: ``on_rollback(fn)`` is the mirror, for what was done outside the database
+before the transaction ended (a file written to disk): ``fn()`` runs when the current
+transaction — or the savepoint it was registered in — rolls back, and is forgotten once the
+outermost transaction commits. ``fn`` must not use the session (it runs while it unwinds).
 """
 import logging
 
@@ -32,6 +37,7 @@ log = logging.getLogger(__name__)
 # Keys of ``Session.info``: {transaction: [callback, …]} and the transactions that committed.
 _CALLBACKS = "maillage.after_commit.callbacks"
 _COMMITTED = "maillage.after_commit.committed"
+_ROLLBACK_CALLBACKS = "maillage.on_rollback.callbacks"
 
 
 def after_commit(fn, session=None):
@@ -41,30 +47,47 @@ def after_commit(fn, session=None):
     session.info.setdefault(_CALLBACKS, {}).setdefault(transaction, []).append(fn)
 
 
+def on_rollback(fn, session=None):
+    """Run ``fn()`` if the current transaction (or savepoint) of ``session`` rolls back."""
+    session = session if session is not None else db.session()
+    transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    session.info.setdefault(_ROLLBACK_CALLBACKS, {}).setdefault(transaction, []).append(fn)
+
+
 @event.listens_for(Session, "after_commit")
 def _committed(session):
     # Called for a released savepoint too, while it is still the session's innermost transaction.
     # No SQL may be emitted here: the callbacks wait for the transaction's end.
     transaction = session.get_nested_transaction() or session.get_transaction()
-    if transaction in session.info.get(_CALLBACKS, ()):
+    if transaction in session.info.get(_CALLBACKS, ()) or transaction in session.info.get(_ROLLBACK_CALLBACKS, ()):
         session.info.setdefault(_COMMITTED, set()).add(transaction)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _transaction_ended(session, transaction):
     callbacks = session.info.get(_CALLBACKS, {}).pop(transaction, None)
+    undo = session.info.get(_ROLLBACK_CALLBACKS, {}).pop(transaction, None)
     committed = transaction in session.info.get(_COMMITTED, ())
     session.info.get(_COMMITTED, set()).discard(transaction)
+    if undo:
+        if not committed:
+            _run_all(undo, "on-rollback")
+        elif transaction.parent is not None:  # a released savepoint: the enclosing one may still roll back
+            session.info[_ROLLBACK_CALLBACKS].setdefault(transaction.parent, []).extend(undo)
     if not callbacks or not committed:
         return  # nothing to do, or rolled back: forgotten
     if transaction.parent is not None:  # a released savepoint: the enclosing transaction decides
         session.info[_CALLBACKS].setdefault(transaction.parent, []).extend(callbacks)
         return
+    _run_all(callbacks, "after-commit")
+
+
+def _run_all(callbacks, kind):
     for fn in callbacks:
         try:
             fn()
-        except Exception:  # noqa: BLE001 - the commit succeeded: a side effect never undoes it
-            log.exception("after-commit callback %r failed", fn)
+        except Exception:  # noqa: BLE001 - the transaction has ended: one failure must not stop the others
+            log.exception("%s callback %r failed", kind, fn)
 
 
 def register_transaction_boundary(app):

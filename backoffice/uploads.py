@@ -4,7 +4,10 @@ never by the file's name, refused empty or too large, with a French message unde
 
 :func:`store_upload` checks one and writes it under the feature's own folder of
 ``STORAGE_DIR/<organisation id>/``; the feature keeps the columns it returns (name, type, size,
-SHA-256, stored name) on its own row and serves the file to whom it decides.
+SHA-256, stored name) on its own row and serves the file to whom it decides. The file is written
+at once (the row that names it is flushed in the same transaction) and removed again if that
+transaction — or the savepoint it was written in — rolls back: a refused request leaves no
+orphan file behind.
 """
 from __future__ import annotations
 
@@ -57,9 +60,12 @@ def store_upload(folder: Path, prefix: str, filename: str, data: bytes, *, limit
     ``folder/<prefix>-<random><extension>`` and return what its row keeps: ``filename`` (as shown,
     :func:`display_name`), ``content_type``, ``size``, ``sha256`` and ``stored_name``."""
     from backoffice.organisations.storage import atomic_write
+    from backoffice.transactions import on_rollback
 
     content_type, extension = check_upload(filename, data, limit=limit, error=error, field=field)
     stored_name = f"{prefix}-{secrets.token_hex(8)}{extension}"
-    atomic_write(folder / stored_name, data)
+    path = folder / stored_name
+    atomic_write(path, data)
+    on_rollback(lambda: path.unlink(missing_ok=True))
     return {"filename": display_name(filename, extension, default), "content_type": content_type,
             "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "stored_name": stored_name}
