@@ -173,6 +173,8 @@ class MemberApplicationForm(ApplicationForm):
 class PaymentForm(FlaskForm):
     paid_on = FrenchDateField("Versée le", validators=[Optional()])
     invoice_reference = StringField("N° de la facture", validators=[Optional(), Length(max=120)])
+    # Blank: the invoice is the quote's amount or more, the amount granted is paid.
+    invoice_amount = AmountField("Montant de la facture (TTC)", validators=[Optional()])
 
 
 class PayeeForm(FlaskForm):

@@ -8,6 +8,10 @@ Entries go through the accounting module's posting rules (``post_event``), each 
   ``grant_applications:<id>:commitment``; a cancellation reverses it;
 * payment: ``grant_paid`` D 467 / C 512, source ``grant_applications:<id>:payment`` (lettered
   against the commitment on 467 by the accounting module);
+* an invoice lower than expected: the programme pays what it covers for that invoice
+  (:func:`covered_amount`) and the rest of the commitment is released — the commitment's accounts
+  the other way round for the difference, D 467 / C 6571, source
+  ``grant_applications:<id>:release`` (nothing is deleted) — and goes back to the envelope;
 * a funder's money received: ``subsidy_received`` D 512 / C 741, source ``grant_funders:<id>:received``.
 """
 from __future__ import annotations
@@ -20,7 +24,7 @@ from backoffice.accounting.errors import AccountingError
 from backoffice.extensions import db
 from backoffice.formatting import format_money
 from backoffice.grants.models import AttachmentKind, GrantApplication, GrantFunder, GrantStatus
-from backoffice.grants.services import GrantError, _notify, _require_documents
+from backoffice.grants.services import GrantError, _notify, _require_documents, ceiling_for
 from backoffice.lifecycle import move
 from backoffice.money import clean_amount
 
@@ -62,29 +66,81 @@ def reverse_commitment(application):
             raise GrantError(f"Écriture comptable impossible : {exc}") from exc
 
 
-def record_payment(application, *, paid_on=None, amount=None, invoice_reference=None, by=None):
-    """The grant paid on the invoice: only after the convention is signed, for the amount granted.
+def covered_amount(application, invoice_amount) -> Decimal:
+    """What the programme pays for an invoice of ``invoice_amount``: the amount granted, or less
+    when the invoice is lower than the quote — the programme's ceiling and share applied to the
+    invoice (``ceiling_for``), and never more than the invoice itself."""
+    limits = [application.amount_granted, invoice_amount]
+    ceiling = ceiling_for(application.programme, invoice_amount)
+    if ceiling is not None:
+        limits.append(ceiling)
+    return min(limits)
 
-    Posts D 467 / C 512 and moves the application to « Versée »."""
+
+def record_payment(application, *, paid_on=None, amount=None, invoice_reference=None, invoice_amount=None,
+                   by=None):
+    """The grant paid on the invoice: only after the convention is signed, for the amount granted,
+    or, given ``invoice_amount``, for what the programme covers of that invoice
+    (:func:`covered_amount`). ``amount``, if given, must be that amount (a check of what the user saw).
+
+    Posts D 467 / C 512 and moves the application to « Versée ». When less than granted is paid,
+    the difference is released: D 467 / C 6571 (:func:`release_commitment`), back to the envelope."""
     if application.status is not S.AGREEMENT_SIGNED:
         raise GrantError("Le versement suit la signature de la convention : la demande est "
                          f"« {application.status.label} ».")
-    amount = application.amount_granted if amount in (None, "") else clean_amount(amount, field="amount")
-    if amount != application.amount_granted:
-        raise GrantError(f"Le versement est du montant accordé ({format_money(application.amount_granted)}).",
-                         field="amount")
+    if invoice_amount in (None, ""):
+        due = application.amount_granted
+        refusal = f"Le versement est du montant accordé ({format_money(application.amount_granted)})."
+    else:
+        invoice_amount = clean_amount(invoice_amount, field="invoice_amount")
+        due = covered_amount(application, invoice_amount)
+        refusal = (f"Pour une facture de {format_money(invoice_amount)}, le programme verse {format_money(due)} "
+                   f"(accordé : {format_money(application.amount_granted)}).")
+    amount = due if amount in (None, "") else clean_amount(amount, field="amount")
+    if amount != due:
+        raise GrantError(refusal, field="amount")
     _require_documents(application, S.PAID)
     paid_on = paid_on or date.today()
+    if amount < application.amount_granted:
+        # The programme's row before the books' counter, as an approval takes them: two requests
+        # taking them the other way round would deadlock on PostgreSQL.
+        from backoffice.grants.services import lock_programme
+
+        lock_programme(application.programme_id)
     _post(application.programme.organisation, "grant_paid", amount=amount, party=application.applicant,
           entry_date=paid_on, piece_ref=(invoice_reference or application.reference)[:60],
           label=_label(application, "Aide versée"),
           source=accounting.posting_source(GrantApplication, application.id, "payment"))
+    if amount < application.amount_granted:
+        release_commitment(application, application.amount_granted - amount, on=paid_on,
+                           piece_ref=(invoice_reference or application.reference)[:60])
     move(application, S.PAID, by=by)
     application.amount_paid, application.paid_on = amount, paid_on
     application.invoice_reference = (invoice_reference or "").strip() or None
     db.session.flush()
     _notify(application, S.PAID)
     return application
+
+
+def release_commitment(application, amount, *, on, piece_ref):
+    """The part ``amount`` of a commitment that will not be paid: the commitment's entry the other
+    way round for that amount (D 467 beneficiary / C 6571, under the organisation's own rule for
+    ``grant_committed``), and the amount back to the programme's envelope (under its lock)."""
+    from backoffice.accounting.posting import EntryLineSpec
+    from backoffice.grants.services import lock_programme
+
+    organisation = application.programme.organisation
+    try:
+        journal, charge, beneficiary = accounting.event_accounts(organisation, "grant_committed")
+        accounting.post_entry(
+            organisation, journal, on, piece_ref, _label(application, "Reliquat d'aide libéré"),
+            [EntryLineSpec(beneficiary, debit=amount, party=application.applicant),
+             EntryLineSpec(charge, credit=amount)],
+            source=accounting.posting_source(GrantApplication, application.id, "release"))
+    except AccountingError as exc:
+        raise GrantError(f"Écriture comptable impossible : {exc}") from exc
+    programme = lock_programme(application.programme_id)
+    programme.granted_total -= amount
 
 
 def payable(organisation, programme=None):
@@ -176,9 +232,10 @@ def _granted_in(programme, year):
     from sqlalchemy import func, select
 
     from backoffice.grants.models import GRANTED_STATUSES
+    from backoffice.grants.services import effective_grant
 
     start, end = programme.organisation.fiscal_year_bounds(year)
-    return db.session.scalar(select(func.coalesce(func.sum(GrantApplication.amount_granted), 0)).where(
+    return db.session.scalar(select(func.coalesce(func.sum(effective_grant()), 0)).where(
         GrantApplication.programme_id == programme.id, GrantApplication.status.in_(GRANTED_STATUSES),
         GrantApplication.decided_on >= start, GrantApplication.decided_on <= end)) or Decimal("0")
 

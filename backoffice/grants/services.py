@@ -525,11 +525,17 @@ class Budget:
     counts: dict  # {GrantStatus: number of applications}
 
 
+def effective_grant():
+    """The SQL amount an application holds of its programme's envelope: what was paid once paid
+    (an invoice lower than the quote released the rest), the amount granted until then."""
+    return func.coalesce(GrantApplication.amount_paid, GrantApplication.amount_granted)
+
+
 def budget(programme) -> Budget:
     """Committed, paid and remaining of ``programme``, from its applications (not the running
     total: a test compares both), and each funder's share pro rata of its committed amount."""
     rows = db.session.execute(
-        select(GrantApplication.status, func.count(), func.coalesce(func.sum(GrantApplication.amount_granted), 0),
+        select(GrantApplication.status, func.count(), func.coalesce(func.sum(effective_grant()), 0),
                func.coalesce(func.sum(GrantApplication.amount_paid), 0))
         .where(GrantApplication.programme_id == programme.id).group_by(GrantApplication.status)).all()
     counts = {GrantStatus(status): count for status, count, _, _ in rows}

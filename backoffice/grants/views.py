@@ -530,7 +530,8 @@ def pay(application_id):
     if not form.validate_on_submit():
         return _refuse(application, GrantError("Date de versement invalide (jj/mm/aaaa)."))
     return _act(application, lambda: payments.record_payment(application, paid_on=form.paid_on.data,
-                                                              invoice_reference=form.invoice_reference.data),
+                                                              invoice_reference=form.invoice_reference.data,
+                                                              invoice_amount=form.invoice_amount.amount),
                 "Versement enregistré et comptabilisé.")
 
 
