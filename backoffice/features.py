@@ -75,6 +75,10 @@ class Feature:
     party_panels: tuple[Panel, ...] = ()  # data(organisation, party)
     permissions: frozenset[str] = frozenset()
     task_kinds: tuple[TaskKind, ...] = ()
+    # f(organisation, year) -> [accounting ClosingCheck]: what the feature leaves to do before the
+    # fiscal year closes (grants: funding not carried in fonds dédiés), shown on the accounting's
+    # closing checklist without the accounting importing the feature.
+    closing_checks: tuple[Callable[[Any, int], Any], ...] = ()
 
     def serves(self, organisation) -> bool:
         return organisation.kind in self.kinds
@@ -142,6 +146,12 @@ def may_download(task, user) -> bool:
     if isinstance(kind.download, str):
         return kind.download in granted_permissions(task.organisation, user)
     return bool(kind.download(task, user))
+
+
+def closing_checks(organisation, year) -> list:
+    """The closing checklist items of the features serving ``organisation`` for fiscal ``year``."""
+    return [check for feature in features() if feature.serves(organisation)
+            for function in feature.closing_checks for check in function(organisation, year)]
 
 
 def menu(organisation, user) -> list[MenuEntry | MenuGroup]:

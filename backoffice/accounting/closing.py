@@ -8,7 +8,8 @@ the page where to do it. Some checks **block** the closing, the others **warn**:
   year's opening balances, in a year already frozen); entries left as drafts (they hold no
   number and would vanish from the final numbering); entries whose date is outside the year
   they are numbered in (the FEC of the year would be refused);
-* warning — bank statement lines dated in the year that are matched to nothing; member lines
+* warning — what another feature declares (``Feature.closing_checks``, e.g. a grants programme
+  whose unspent funding is not carried in fonds dédiés), bank statement lines dated in the year that are matched to nothing; member lines
   (auxiliary accounts of 411) dated in the year and not lettered; members' cheques received in
   the year and not deposited. Each is a real situation at a year end (a fee still due, a cheque
   in the drawer on 31 December, a statement line not yet reconciled): they are carried forward
@@ -270,8 +271,11 @@ CHECKS = (check_previous_years, check_drafts, check_dates_outside_year, check_un
 
 
 def closing_checklist(organisation, year):
-    """Every check of ``CHECKS`` for the fiscal year starting in ``year`` (reads only)."""
-    return [check(organisation, int(year)) for check in CHECKS]
+    """Every check of ``CHECKS`` for the fiscal year starting in ``year``, then those the other
+    features declare (``Feature.closing_checks``: e.g. grants' fonds dédiés) (reads only)."""
+    from backoffice.features import closing_checks
+
+    return [check(organisation, int(year)) for check in CHECKS] + closing_checks(organisation, int(year))
 
 
 # --------------------------------------------------------------------------------------------

@@ -31,6 +31,12 @@ Choices worth knowing (accountants can change every account on the settings page
   current account 4551 (auxiliary account per associate); ``sisa_distribution_paid`` then
   debits 4551 against the bank. Each associate declares the share in their own BNC.
 * ``bank_fees`` D 627 *Services bancaires* / C treasury.
+* ``dedicated_funds_carried`` D 6894 *Reports en fonds dédiés sur subventions d'exploitation* /
+  C 194 *Fonds dédiés sur subventions d'exploitation* (ANC 2018-06: the part of a funding
+  received for a programme and not used by the year-end, carried), then
+  ``dedicated_funds_used`` D 194 / C 7894 *Utilisations des fonds dédiés* the year it is used.
+  The general chart (a SISA) has no fonds dédiés: an unused operating subsidy is deferred as
+  *produits constatés d'avance* instead, D 741 / C 487, then D 487 / C 741.
 """
 from __future__ import annotations
 
@@ -78,6 +84,8 @@ EVENTS = {
         EventSpec("sisa_distribution", "Rémunération due à un associé (répartition ACI)", None, "credit"),
         EventSpec("sisa_distribution_paid", "Rémunération versée à un associé", "credit", "debit"),
         EventSpec("bank_fees", "Frais bancaires", "credit", None),
+        EventSpec("dedicated_funds_carried", "Report en fonds dédiés (financement non utilisé)", None, None),
+        EventSpec("dedicated_funds_used", "Utilisation des fonds dédiés", None, None),
     )
 }
 
@@ -105,6 +113,8 @@ DEFAULT_RULES = {
         "sisa_distribution": ("6226", "467", "OD"),
         "sisa_distribution_paid": ("467", None, None),
         "bank_fees": ("627", None, None),
+        "dedicated_funds_carried": ("6894", "194", "OD"),
+        "dedicated_funds_used": ("194", "7894", "OD"),
     },
     "pcg": {
         "fee_due": ("411", "706", "OD"),
@@ -118,6 +128,8 @@ DEFAULT_RULES = {
         "sisa_distribution": ("62261", "4551", "OD"),
         "sisa_distribution_paid": ("4551", None, None),
         "bank_fees": ("627", None, None),
+        "dedicated_funds_carried": ("741", "487", "OD"),
+        "dedicated_funds_used": ("487", "741", "OD"),
     },
 }
 

@@ -65,7 +65,7 @@ from backoffice.accounting.books import (
     get_journal,
     posting_batch,
 )
-from backoffice.accounting.closing import close_fiscal_year, closing_checklist, is_year_closed
+from backoffice.accounting.closing import ClosingCheck, close_fiscal_year, closing_checklist, is_year_closed
 from backoffice.accounting.cutoff import Attachment, advances_received, attach, post_period_income
 from backoffice.accounting.errors import AccountingError
 from backoffice.accounting.lettering import auto_letter, letter_lines, lettering_code, unletter
@@ -118,6 +118,7 @@ __all__ = [
     "post_period_income",
     "forget_lookups",
     "posting_batch",
+    "ClosingCheck",
     "close_fiscal_year",
     "closing_checklist",
     "is_year_closed",

@@ -11,6 +11,9 @@ Public surface for other features
 * ``backoffice.grants.services.budget(programme)`` → ``Budget`` (envelope, granted, committed,
   paid, remaining, per funder);
 * ``backoffice.grants.services.eligibility(programme, party, on=…)`` → ``[Check]``;
+* ``backoffice.grants.payments.closing_checks(organisation, year)`` → ``[ClosingCheck]`` (the
+  programmes whose unspent funding is not carried in fonds dédiés), declared in
+  ``FEATURE.closing_checks`` for the accounting's closing checklist;
 * the models ``GrantProgramme``, ``GrantApplication`` (read only: change them through the
   services, statuses through ``backoffice.lifecycle.move``).
 """

@@ -7,6 +7,12 @@ def _dashboard_panel(organisation):
     return dashboard_figures(organisation)
 
 
+def _closing_checks(organisation, year):
+    from backoffice.grants.payments import closing_checks
+
+    return closing_checks(organisation, year)
+
+
 FEATURE = Feature(
     name="grants", label="Aides",
     kinds=ASSOCIATIONS,  # a CPTS's programmes; a SISA redistributes, it does not grant
@@ -18,4 +24,5 @@ FEATURE = Feature(
     task_kinds=(TaskKind("grants.agreement", download="grants.view"),
                 TaskKind("grants.transfers", download="grants.manage"),  # beneficiaries' IBANs
                 TaskKind("grants.report", download="grants.view")),
+    closing_checks=(_closing_checks,),
 )

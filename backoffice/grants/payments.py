@@ -12,7 +12,12 @@ Entries go through the accounting module's posting rules (``post_event``), each 
   (:func:`covered_amount`) and the rest of the commitment is released — the commitment's accounts
   the other way round for the difference, D 467 / C 6571, source
   ``grant_applications:<id>:release`` (nothing is deleted) — and goes back to the envelope;
-* a funder's money received: ``subsidy_received`` D 512 / C 741, source ``grant_funders:<id>:received``.
+* a funder's money received: ``subsidy_received`` D 512 / C 741, source ``grant_funders:<id>:received``;
+* at the year-end, the unspent funding: ``dedicated_funds_carried`` D 6894 / C 194, source
+  ``grant_programmes:<id>:dedicated:<year>``, taken back the next year as the grants use it,
+  ``dedicated_funds_used`` D 194 / C 7894, source ``grant_programmes:<id>:dedicated-use:<year>``
+  (the accounts are the organisation's posting rules; the accounting's closing checklist warns of
+  a programme whose unspent funding is not carried: ``closing_checks``).
 """
 from __future__ import annotations
 
@@ -52,13 +57,8 @@ def post_commitment(application):
 
 def reverse_commitment(application):
     """A cancelled grant: its commitment is reversed (when it was posted)."""
-    from sqlalchemy import select
-
-    from backoffice.accounting.models import JournalEntry as Entry
-
-    source = accounting.posting_source(GrantApplication, application.id, "commitment")
-    entry = db.session.scalar(select(Entry).where(Entry.organisation_id == application.organisation_id,
-                                                  Entry.source == source))
+    entry = _posted(application.programme.organisation,
+                    accounting.posting_source(GrantApplication, application.id, "commitment"))
     if entry is not None:
         try:
             accounting.reverse_entry(entry, label=_label(application, "Annulation de l'aide"))
@@ -248,39 +248,77 @@ def unspent_funding(programme, year) -> Decimal:
     return max(Decimal("0.00"), (received - Decimal(_granted_in(programme, year))).quantize(Decimal("0.01")))
 
 
-def carry_dedicated_funds(programme, year):
-    """At the close of ``year``: the unspent funding set aside, D 6894 / C 194 (once per year).
-    Returns the entry, or None when everything was used."""
-    from backoffice.accounting.posting import EntryLineSpec
+def _dedicated_source(programme, year, used=False):
+    return accounting.posting_source(programme, programme.id, "dedicated-use" if used else "dedicated", year)
 
+
+def _posted(organisation, source):
+    """The entry already posted under ``source`` in ``organisation``, or None."""
+    from sqlalchemy import select
+
+    from backoffice.accounting.models import JournalEntry as Entry
+
+    return db.session.scalar(select(Entry).where(Entry.organisation_id == organisation.id, Entry.source == source))
+
+
+def dedicated_funds_carried(programme, year):
+    """The entry that carried ``year``'s unspent funding of ``programme``, or None."""
+    return _posted(programme.organisation, _dedicated_source(programme, year))
+
+
+def _post_dedicated(programme, event, amount, entry_date, piece_ref, label, source):
+    # Once per programme and year, whatever posted it: entries carried before the fonds dédiés
+    # were events of the posting rules have the same source but no event, and are that year's.
+    existing = _posted(programme.organisation, source)
+    if existing is not None:
+        return existing
+    return _post(programme.organisation, event, amount=amount, entry_date=entry_date, piece_ref=piece_ref,
+                 label=label[:200], source=source)
+
+
+def carry_dedicated_funds(programme, year):
+    """At the close of ``year``: the unspent funding set aside (event ``dedicated_funds_carried``,
+    by default D 6894 / C 194), once per year. Returns the entry, or None when everything was used."""
     amount = unspent_funding(programme, year)
     if not amount:
         return None
-    try:
-        return accounting.post_entry(
-            programme.organisation, "OD", programme.organisation.fiscal_year_bounds(year)[1], f"FD-{year}-{programme.id}",
-            f"Fonds dédiés {year} — {programme.name}"[:200],
-            [EntryLineSpec("6894", debit=amount), EntryLineSpec("194", credit=amount)],
-            source=accounting.posting_source(programme, programme.id, "dedicated", year))
-    except AccountingError as exc:
-        raise GrantError(f"Écriture comptable impossible : {exc}") from exc
+    return _post_dedicated(programme, "dedicated_funds_carried", amount,
+                           programme.organisation.fiscal_year_bounds(year)[1], f"FD-{year}-{programme.id}",
+                           f"Fonds dédiés {year} — {programme.name}", _dedicated_source(programme, year))
 
 
 def use_dedicated_funds(programme, year, on=None):
     """In ``year``, the funds carried from ``year - 1`` taken back as far as the year's grants used
-    them, D 194 / C 7894 (once per year). Returns the entry, or None."""
-    from backoffice.accounting.posting import EntryLineSpec
-
+    them (event ``dedicated_funds_used``, by default D 194 / C 7894), once per year. Returns the
+    entry, or None."""
     carried = unspent_funding(programme, year - 1)
     amount = min(carried, Decimal(_granted_in(programme, year))).quantize(Decimal("0.01"))
     if amount <= 0:
         return None
-    try:
-        return accounting.post_entry(
-            programme.organisation, "OD", on or programme.organisation.fiscal_year_bounds(year)[1],
-            f"FD-{year - 1}-{programme.id}",
-            f"Utilisation des fonds dédiés {year - 1} — {programme.name}"[:200],
-            [EntryLineSpec("194", debit=amount), EntryLineSpec("7894", credit=amount)],
-            source=accounting.posting_source(programme, programme.id, "dedicated-use", year))
-    except AccountingError as exc:
-        raise GrantError(f"Écriture comptable impossible : {exc}") from exc
+    return _post_dedicated(programme, "dedicated_funds_used", amount,
+                           on or programme.organisation.fiscal_year_bounds(year)[1], f"FD-{year - 1}-{programme.id}",
+                           f"Utilisation des fonds dédiés {year - 1} — {programme.name}",
+                           _dedicated_source(programme, year, used=True))
+
+
+def closing_checks(organisation, year):
+    """The accounting's year-end checklist item of grants (declared in ``FEATURE.closing_checks``):
+    a warning naming the programmes whose unspent funding of ``year`` is not carried in fonds
+    dédiés yet (once the year is closed, it can no longer be); nothing for an organisation
+    without programmes."""
+    from backoffice.accounting.services import ClosingCheck
+    from backoffice.grants.services import programmes
+
+    rows = programmes(organisation)
+    if not rows:
+        return []
+    late = [p for p in rows if unspent_funding(p, year) and dedicated_funds_carried(p, year) is None]
+    if late:
+        names = ", ".join(f"« {p.name} » ({format_money(unspent_funding(p, year))})" for p in late)
+        message = (f"{len(late)} programme(s) d'aides avec un financement non utilisé à reporter en fonds dédiés : "
+                   f"{names}. Reportez-le depuis la page du programme avant la clôture.")
+        return [ClosingCheck("grants_dedicated_funds", "Fonds dédiés des aides", len(late), message, False,
+                             "grants.programme", {"programme_id": late[0].id})]
+    return [ClosingCheck("grants_dedicated_funds", "Fonds dédiés des aides", 0,
+                         "Les financements non utilisés des programmes d'aides sont reportés en fonds dédiés.",
+                         False, "grants.index")]

@@ -619,7 +619,8 @@ def report(programme_id):
 @bp.route("/programmes/<int:programme_id>/fonds-dedies", methods=["POST"])
 @permission_required(MANAGE)
 def dedicated_funds(programme_id):
-    """At the year-end: the unspent funding carried (D 6894 / C 194), and last year's used (D 194 / C 7894)."""
+    """At the year-end: the unspent funding carried, and last year's used (``payments``: events
+    ``dedicated_funds_carried`` / ``dedicated_funds_used`` of the posting rules)."""
     programme = get_or_404(GrantProgramme, programme_id)
     year = request.form.get("year", "")
     if not (year.isdigit() and 2000 < int(year) < 2100):

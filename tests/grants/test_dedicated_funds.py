@@ -1,0 +1,134 @@
+"""Fonds dédiés through the accounting's posting rules: the carry at year-end equals the unspent
+funding, the accountant's accounts are used, the trial balance agrees with the budget page, the
+accounting's closing checklist names the programmes not carried, and the migration gives older
+books the two rules."""
+import importlib.util
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import delete, select
+
+from backoffice.accounting import closing, reporting
+from backoffice.accounting import services as accounting
+from backoffice.accounting.models import PostingRule
+from backoffice.extensions import db
+from backoffice.grants import agreements, payments, services
+from tests.factories import OrganisationFactory, UserFactory
+from tests.grants.factories import dermatoscope_programme, submitted
+
+MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0033_accounting_dedicated_funds_rules.py"
+D = Decimal
+
+
+def _accounts(organisation, start=date(2026, 1, 1), end=date(2026, 12, 31)):
+    return {n: row.balance for n, row in reporting.trial_balance(organisation, start, end).by_account().items()}
+
+
+def _year_with_grants(organisation):
+    """FIR 5 000 € received in 2026; 600 € paid, 450 € committed (signed, not paid), one cancelled."""
+    programme = dermatoscope_programme(organisation, closes_on=date(2027, 12, 31))
+    payments.record_funding(programme.funders[0], date(2026, 2, 20))
+    paid = submitted(organisation, programme)
+    services.approve(paid, on=date(2026, 4, 7))
+    agreements.issue_agreement(paid)
+    agreements.sign_online(paid, UserFactory(party_id=paid.applicant_id), "203.0.113.7")
+    payments.record_payment(paid, paid_on=date(2026, 5, 12), invoice_reference="FAC 2026/118")
+    services.approve(submitted(organisation, programme), D("450.00"), on=date(2026, 6, 2))
+    cancelled = submitted(organisation, programme)
+    services.approve(cancelled, on=date(2026, 6, 2))
+    services.cancel(cancelled, "Départ du professionnel")
+    return programme
+
+
+def test_carry_is_the_event_of_the_posting_rules_and_equals_the_unspent_funding(organisation):
+    programme = _year_with_grants(organisation)
+    assert payments.unspent_funding(programme, 2026) == D("3950.00")
+    entry = payments.carry_dedicated_funds(programme, 2026)
+    assert entry.event == "dedicated_funds_carried" and entry.entry_date == date(2026, 12, 31)
+    assert payments.carry_dedicated_funds(programme, 2026).id == entry.id          # once per year
+    accounts = _accounts(organisation)
+    assert (accounts["6894"], accounts["194"]) == (D("3950.00"), D("-3950.00"))
+    assert -accounts["194"] == payments.unspent_funding(programme, 2026)
+
+
+def test_the_accountants_accounts_are_used(organisation):
+    programme = _year_with_grants(organisation)
+    accounting.add_account(organisation, "68941", "Reports en fonds dédiés – FIR")
+    accounting.add_account(organisation, "1941", "Fonds dédiés – FIR")
+    accounting.update_posting_rule(organisation, "dedicated_funds_carried", debit_account="68941",
+                                   credit_account="1941", journal="OD")
+    entry = payments.carry_dedicated_funds(programme, 2026)
+    assert sorted((line.account.number, line.debit, line.credit) for line in entry.lines) == [
+        ("1941", D("0.00"), D("3950.00")), ("68941", D("3950.00"), D("0.00"))]
+    assert "6894" not in _accounts(organisation)
+
+
+def test_trial_balance_agrees_with_the_budget_page(client, login_as, organisation):
+    programme = _year_with_grants(organisation)
+    payments.carry_dedicated_funds(programme, 2026)
+    budget = services.budget(programme)
+    accounts = _accounts(organisation)
+    assert (budget.committed, budget.paid, budget.remaining) == (D("450.00"), D("600.00"), D("4950.00"))
+    assert accounts["6571"] == budget.committed + budget.paid                      # granted in the year
+    assert -accounts["467"] == budget.committed                                   # granted, not yet paid
+    received = -accounts["741"]
+    assert received - accounts["6571"] == -accounts["194"]                        # unspent = carried
+    # The programme leaves the year's result untouched: what was received and not used is carried.
+    assert accounts["741"] + accounts["6571"] + accounts["6894"] == D("0.00")
+    assert accounts["512"] == received - budget.paid - accounts["756"]            # and the applicants' fees
+    db.session.commit()
+    login_as("treasurer")
+    page = client.get(f"/o/{organisation.slug}/aides/programmes/{programme.id}").get_data(as_text=True)
+    for figure in ("450,00\u00a0€", "600,00\u00a0€", "4\u202f950,00\u00a0€"):
+        assert figure in page
+
+
+def test_closing_checklist_names_the_programme_not_carried(organisation):
+    programme = _year_with_grants(organisation)
+    check = next(c for c in closing.closing_checklist(organisation, 2026) if c.key == "grants_dedicated_funds")
+    assert (check.count, check.blocking, check.endpoint, check.args) == (
+        1, False, "grants.programme", {"programme_id": programme.id})
+    assert "« Dermatoscopes 2026 » (3\u202f950,00\u00a0€)" in check.message
+    payments.carry_dedicated_funds(programme, 2026)
+    check = next(c for c in closing.closing_checklist(organisation, 2026) if c.key == "grants_dedicated_funds")
+    assert check.ok and "sont reportés" in check.message
+
+
+def test_closing_checklist_of_books_without_programmes_or_of_a_sisa_has_no_grants_item(organisation):
+    from backoffice.organisations.models import OrganisationKind
+
+    sisa = OrganisationFactory(slug="sisa-fd", name="SISA", kind=OrganisationKind.SISA, siren="798765434")
+    for books in (organisation, sisa):
+        accounting.ensure_ledger(books)
+        assert "grants_dedicated_funds" not in {c.key for c in closing.closing_checklist(books, 2026)}
+
+
+def test_migration_gives_older_books_the_two_rules(organisation):
+    from backoffice.organisations.models import OrganisationKind
+
+    sisa = OrganisationFactory(slug="sisa-migr", name="SISA", kind=OrganisationKind.SISA, siren="798765434")
+    for books in (organisation, sisa):
+        accounting.ensure_ledger(books)
+        accounting.posting_rules(books)  # books whose rules exist, as before the migration
+    events = ("dedicated_funds_carried", "dedicated_funds_used")
+    db.session.execute(delete(PostingRule).where(PostingRule.event.in_(events)))
+    db.session.expire_all()
+    spec = importlib.util.spec_from_file_location("migration_0033", MIGRATION)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with Operations.context(MigrationContext.configure(db.session.connection())):
+        migration.upgrade()
+        migration.upgrade()  # a second run adds nothing (the unique constraint would refuse it)
+    db.session.expire_all()
+
+    def rules(books):
+        return {r.event: (r.debit_account.number, r.credit_account.number, r.journal.code) for r in db.session.scalars(
+            select(PostingRule).where(PostingRule.organisation_id == books.id, PostingRule.event.in_(events)))}
+
+    assert rules(organisation) == {"dedicated_funds_carried": ("6894", "194", "OD"),
+                                   "dedicated_funds_used": ("194", "7894", "OD")}
+    assert rules(sisa) == {"dedicated_funds_carried": ("741", "487", "OD"),
+                           "dedicated_funds_used": ("487", "741", "OD")}
