@@ -1,19 +1,14 @@
 """HelloAsso as a payment method: its money waits in 517 until HelloAsso's payout reaches the
 bank; books set up before the method existed get its rule from migration 0021."""
-import importlib.util
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
 from sqlalchemy import delete, select
 
 from backoffice.accounting import services
 from backoffice.accounting.models import JournalLine, PaymentMethodRule
 from backoffice.extensions import db
-
-MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0021_helloasso_payment_method.py"
+from tests.data_migrations import run_data_migration
 
 
 def _rule(organisation):
@@ -32,12 +27,7 @@ def test_a_helloasso_payment_waits_in_517(books, post_fee):
 def test_migration_gives_older_books_the_helloasso_rule(books, sisa, member):
     db.session.execute(delete(PaymentMethodRule).where(PaymentMethodRule.method == "helloasso"))
     db.session.expire_all()
-    spec = importlib.util.spec_from_file_location("migration_0021", MIGRATION)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
-    with Operations.context(MigrationContext.configure(db.session.connection())):
-        migration.upgrade()
-        migration.upgrade()  # a second run adds nothing (the unique constraint would refuse it)
+    run_data_migration("helloasso_payment_method")  # twice: a second run adds nothing
     for organisation in (books, sisa):
         rule = _rule(organisation)
         assert (rule.account.number, rule.journal.code) == ("517", "BQ")

@@ -2,13 +2,9 @@
 funding, the accountant's accounts are used, the trial balance agrees with the budget page, the
 accounting's closing checklist names the programmes not carried, and the migration gives older
 books the two rules."""
-import importlib.util
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
 from sqlalchemy import delete, select
 
 from backoffice.accounting import closing, reporting
@@ -16,10 +12,10 @@ from backoffice.accounting import services as accounting
 from backoffice.accounting.models import PostingRule
 from backoffice.extensions import db
 from backoffice.grants import agreements, payments, services
+from tests.data_migrations import run_data_migration
 from tests.factories import OrganisationFactory, UserFactory
 from tests.grants.factories import dermatoscope_programme, submitted
 
-MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0033_accounting_dedicated_funds_rules.py"
 D = Decimal
 
 
@@ -116,13 +112,7 @@ def test_migration_gives_older_books_the_two_rules(organisation):
     events = ("dedicated_funds_carried", "dedicated_funds_used")
     db.session.execute(delete(PostingRule).where(PostingRule.event.in_(events)))
     db.session.expire_all()
-    spec = importlib.util.spec_from_file_location("migration_0033", MIGRATION)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
-    with Operations.context(MigrationContext.configure(db.session.connection())):
-        migration.upgrade()
-        migration.upgrade()  # a second run adds nothing (the unique constraint would refuse it)
-    db.session.expire_all()
+    run_data_migration("accounting_dedicated_funds_rules")  # twice: a second run adds nothing
 
     def rules(books):
         return {r.event: (r.debit_account.number, r.credit_account.number, r.journal.code) for r in db.session.scalars(
