@@ -1,7 +1,9 @@
 """Demo of the SISA Pôle de Santé Libéral du Pays de Mayenne, 2025: ACI advance and balance, an
 ETP programme, deductions (posted), mission points, a year of coordination meetings, three keys
-in two scenarios, the associates' bank details (one missing), a validated distribution and the
-points grid of the expected ACI (illustrative points, not a copy of the contract's).
+in two scenarios, the associates' bank details (one missing at first), a validated distribution
+corrected by a second version (an associate's forgotten meetings, posting only the differences)
+whose statements and transfer file (pain.001) are produced by their jobs, and the points grid of
+the expected ACI (illustrative points, not a copy of the contract's).
 
 Deterministic (fixed seed) and idempotent: nothing is added once the year has income. Everything
 goes through the services, so the books get their entries as in real use.
@@ -59,7 +61,39 @@ def pays_de_mayenne(organisation):
     _bank_details(organisation, parties, rng)
     services.post_deductions(organisation, YEAR, date(2025, 12, 31))
     services.freeze(services.prepare_version(organisation, YEAR, scenario), date(2025, 12, 31))
+    _correction(organisation, scenario, rows, rng)
     db.session.flush()
+
+
+# The treasurer (cogérant) in whose name the demo's documents are produced, as if he had asked.
+TREASURER = "gerant@psl-paysdemayenne.fr"
+CORRECTED_ON, EXECUTION_DATE = date(2026, 5, 20), date(2026, 5, 29)
+
+
+def _correction(organisation, scenario, rows, rng):
+    """Version 2: an associate's two RCP missing from the attendance sheets are added, the
+    associate without bank details gives his IBAN, the correction is validated (posting only
+    the differences), then its statements and its transfer file are produced by their jobs
+    (started here, run once the seed has committed: by the worker, or inline without Redis)."""
+    from schwifty import IBAN
+
+    from backoffice.auth.services import find_user_by_email
+
+    whole_year = [row.party for row in rows if row.starts_on <= date(YEAR, 1, 1) and row.ends_on is None]
+    forgotten = rng.choice(whole_year)
+    missed = [meeting for meeting, _ in services.meetings(organisation, YEAR) if meeting.kind == "rcp"
+              and forgotten.id not in {a.party_id for a in meeting.attendances}][:2]
+    for meeting in missed:
+        services.save_meeting(organisation, meeting, held_on=meeting.held_on, minutes=meeting.duration_minutes,
+                              kind=meeting.kind, theme=meeting.theme,
+                              party_ids=[a.party_id for a in meeting.attendances] + [forgotten.id])
+    without_iban = rows[-1].party
+    services.save_associate(organisation, without_iban, iban=IBAN.generate(
+        "FR", bank_code="1027800001", account_code=f"{rng.randrange(10 ** 10, 10 ** 11)}").compact)
+    corrected = services.freeze(services.prepare_version(organisation, YEAR, scenario), CORRECTED_ON)
+    treasurer = find_user_by_email(TREASURER)
+    services.start_statements(corrected, treasurer)
+    services.start_transfer_file(corrected, treasurer, EXECUTION_DATE)
 
 
 # (indicator, fixed points, variable points for 4 000 patients, achievement %): the demo's own figures.

@@ -978,6 +978,49 @@ def transfer_file(distribution, execution_date):
         raise _refuse(error) from None
 
 
+def _start_job(distribution, user, job, kind, label, params=None):
+    from backoffice.tasks.services import start_task
+
+    return start_task(organisation=_organisation(distribution), user=user, kind=kind, label=label, job=job,
+                      params={"distribution_id": distribution.id, **(params or {})},
+                      dedupe_key=f"{kind}:{distribution.id}")
+
+
+def start_statements(distribution, user):
+    """The task issuing the statements of a validated version (job ``sisa.statements``, run
+    once the transaction commits). Returns the task."""
+    from jobs.sisa import statements
+
+    if distribution.status == "draft":
+        raise SisaError("Validez la répartition avant d'en produire les relevés.")
+    return _start_job(distribution, user, statements, "sisa.statements",
+                      f"Relevés {distribution.year} v{distribution.version}")
+
+
+def start_summary(distribution, user, file_format="csv"):
+    """The task writing the summary table of a validated version (CSV or XLSX)."""
+    from jobs.sisa import summary
+
+    if distribution.status == "draft":
+        raise SisaError("Validez la répartition avant d'en produire le tableau.")
+    return _start_job(distribution, user, summary, "sisa.summary",
+                      f"Tableau de la répartition {distribution.year} v{distribution.version}",
+                      {"format": "xlsx" if file_format == "xlsx" else "csv"})
+
+
+def start_transfer_file(distribution, user, execution_date):
+    """The task writing the pain.001 of a validated version; refused now, in French, when a
+    transfer cannot be made (an associate without IBAN…), rather than in the job."""
+    from jobs.sisa import transfer_file as job
+
+    transfers(distribution)
+    if execution_date is None:
+        raise SisaError("Indiquez la date d'exécution des virements.", "execution_date")
+    return _start_job(distribution, user, job, "sisa.transfer_file",
+                      f"Virements {distribution.year} v{distribution.version}",
+                      {"execution_date": execution_date.isoformat()})
+
+
 def mark_paid(distribution, paid_on):
     """The transfers went out: D 4551 per associate / C bank (lettering his account), each
     share's paid amount kept, the version paid."""

@@ -552,53 +552,29 @@ def mark_paid(distribution_id):
                 "Virements comptabilisés : la répartition est payée.")
 
 
-def _start(version, job, kind, label, params):
-    from backoffice.tasks.services import start_task
-
-    task = start_task(organisation=g.organisation, user=current_user, kind=kind, label=label, job=job,
-                      params={"distribution_id": version.id, **params},
-                      dedupe_key=f"{kind}:{version.id}")
+def _task_page(task):
     return url_for("tasks.show", task_id=task.id)
 
 
 @bp.route("/repartitions/<int:distribution_id>/releves", methods=["POST"])
 @permission_required(MANAGE)
 def start_statements(distribution_id):
-    from jobs.sisa import statements
-
-    def action(version):
-        if version.status == "draft":
-            raise services.SisaError("Validez la répartition avant d'en produire les relevés.")
-        return _start(version, statements, "sisa.statements", f"Relevés {version.year} v{version.version}", {})
-
-    return _act(distribution_id, action, "")
+    return _act(distribution_id, lambda version: _task_page(services.start_statements(version, current_user)), "")
 
 
 @bp.route("/repartitions/<int:distribution_id>/tableau", methods=["POST"])
 @permission_required(MANAGE)
 def start_summary(distribution_id):
-    from jobs.sisa import summary
-
-    def action(version):
-        if version.status == "draft":
-            raise services.SisaError("Validez la répartition avant d'en produire le tableau.")
-        file_format = "xlsx" if request.form.get("format") == "xlsx" else "csv"
-        return _start(version, summary, "sisa.summary", f"Tableau de la répartition {version.year} v{version.version}",
-                      {"format": file_format})
-
-    return _act(distribution_id, action, "")
+    return _act(distribution_id, lambda version: _task_page(services.start_summary(
+        version, current_user, request.form.get("format"))), "")
 
 
 @bp.route("/repartitions/<int:distribution_id>/virements", methods=["POST"])
 @permission_required(MANAGE)
 def start_transfer_file(distribution_id):
-    from jobs.sisa import transfer_file
-
     def action(version):
-        services.transfers(version)  # refused now, in French, rather than in the job
-        execution_date = _date_field("execution_date")
-        return _start(version, transfer_file, "sisa.transfer_file", f"Virements {version.year} v{version.version}",
-                      {"execution_date": execution_date.isoformat()})
+        services.transfers(version)  # who has no IBAN is said before a mistyped date
+        return _task_page(services.start_transfer_file(version, current_user, _date_field("execution_date")))
 
     return _act(distribution_id, action, "")
 

@@ -23,3 +23,57 @@ def test_the_demo_sisa_has_an_expected_aci_to_compare_with(monkeypatch, client, 
     login_as("treasurer", org=sisa)
     page = client.get("/o/sisa-pays-de-mayenne/sisa/2025/aci").get_data(as_text=True)
     assert 'data-figure="expected">117\u202f390,00\u00a0€' in page
+
+
+def test_the_demo_distribution_is_corrected_by_a_second_version_with_its_statements_and_transfers(monkeypatch):
+    """Item 9 of the issue: the 2025 distribution validated, corrected by a version 2 (an
+    associate's forgotten meetings) that posts only the differences, its statements issued and
+    its pain.001 written by their jobs — which ran once the seed committed (inline in tests)."""
+    from pathlib import Path
+
+    import sepaxml
+    from lxml import etree
+
+    from backoffice.documents.models import GeneratedDocument
+    from backoffice.sisa import services
+    from backoffice.tasks.models import Task
+
+    monkeypatch.setattr("backoffice.auth.services.hash_password", lambda password: "not-a-hash")
+    demo.seed()
+    sisa = db.session.scalar(select(Organisation).where(Organisation.slug == "sisa-pays-de-mayenne"))
+    second, first = services.distributions(sisa, 2025)
+    assert (first.version, first.status, second.version, second.status) == (1, "superseded", 2, "frozen")
+    assert second.supersedes_id == first.id and services.recomputes_identically(second)
+    diffs = {pid: diff for pid, _, _, _, diff in services.differences(second) if diff}
+    # One associate's two RCP: his hours grow, so the time key moves a little money to him.
+    hours = {s.party_id: Decimal(s.detail["hours"]) for s in second.shares}
+    hours_before = {s.party_id: Decimal(s.detail["hours"]) for s in first.shares}
+    (forgotten,) = [pid for pid in hours if hours[pid] != hours_before[pid]]
+    assert hours[forgotten] > hours_before[forgotten] and diffs[forgotten] == max(diffs.values()) > 0
+    assert sum(diffs.values()) == 0 and 0 < sum(abs(d) for d in diffs.values()) < Decimal("1000")
+    # The correction's entry holds the differences only: one 4551 line per associate whose amount moved.
+    lines = {line.auxiliary.party_id: line.credit - line.debit for line in second.entry.lines
+             if line.account.number == "4551"}
+    assert lines == diffs
+    assert not [line for line in second.entry.lines if line.account.number == "62261"]  # net zero
+
+    statements = db.session.scalar(select(Task).where(Task.kind == "sisa.statements"))
+    assert statements.status == "done", statements.message
+    assert statements.params["distribution_id"] == second.id
+    documents = db.session.scalars(select(GeneratedDocument).where(GeneratedDocument.kind == "sisa_statement")).all()
+    assert sorted(d.subject_id for d in documents) == sorted(s.id for s in second.shares)
+
+    transfers = db.session.scalar(select(Task).where(Task.kind == "sisa.transfer_file"))
+    assert transfers.status == "done", transfers.message
+    tree = etree.parse(transfers.result_abspath())
+    schema = Path(sepaxml.__file__).parent / "schemas" / "pain.001.001.03.xsd"
+    etree.XMLSchema(etree.parse(str(schema))).assertValid(tree)
+    ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
+    amounts = [Decimal(a.text) for a in tree.findall(".//p:CdtTrfTxInf/p:Amt/p:InstdAmt", ns)]
+    # Version 1 was never paid: the file pays every associate his whole amount of version 2.
+    assert len(amounts) == len(second.shares) and sum(amounts) == second.distributable
+    assert Decimal(tree.find(".//p:GrpHdr/p:CtrlSum", ns).text) == second.distributable
+
+    demo.seed()  # idempotent: no third version, no second run of the jobs
+    assert len(services.distributions(sisa, 2025)) == 2
+    assert len(db.session.scalars(select(Task).where(Task.kind.like("sisa.%"))).all()) == 2
