@@ -45,13 +45,24 @@ def grant_transfers(task):
 
 @task_job(queue="default", timeout=600)
 def grant_report(task):
-    """The funder's report of programme ``task.params['programme_id']`` (CSV or XLSX): one row per
-    grant (commune, profession, amounts, equipment) and its quarterly activity."""
+    """The funder's report of programme ``task.params['programme_id']``: CSV or XLSX (one row per
+    grant — commune, profession, amounts, equipment — and its quarterly activity), or Word
+    (``docx``: the durable document ``grant_report``, a new version each run, linked from the
+    programme page), all from ``reports.programme_report``."""
     from backoffice.grants import reports
     from backoffice.grants.models import GrantProgramme
 
     programme = own_row(task, GrantProgramme, task.params["programme_id"])
     fmt = task.params.get("format", "xlsx")
+    if fmt == "docx":
+        task.report_progress(0, 2, "Calcul des chiffres du programme")
+        document = reports.issue_report(programme, task=task)
+        task.report_progress(1, 2, "Rapport écrit")
+        with task.result_file(document.filename) as f:
+            f.write(document.abspath().read_bytes())
+        task.message = f"Rapport au financeur (Word, version {document.version}) prêt."
+        task.report_progress(2, 2, "Rapport prêt")
+        return
     with task.result_file(f"rapport-{reports.slug(programme.name)}.{fmt}") as f:
         count = reports.write_report(programme, fmt, f)
     task.message = f"Rapport de {count} aide(s)."

@@ -235,35 +235,13 @@ def monthly_results(organisation, start, end):
     return [(month, income, expense) for month, (income, expense) in sorted(months.items())]
 
 
-@dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    value: Decimal
-    kind: str   # income | expense
-    month: date
-
-
 def bar_chart(monthly, width=720, height=270, margin=30, label_space=60):
-    """Geometry of a grouped bar chart (income and expense per month) for an inline SVG drawn
-    by the template: no JavaScript, no external library. ``label_space`` under the axis holds
-    the month names, written in full and slanted."""
-    peak = max([max(income, expense) for _, income, expense in monthly] + [Decimal("1")])
-    slot = (width - margin) / max(len(monthly), 1)
-    bar_width = max(slot / 2 - 4, 2)
-    usable = height - label_space
-    bars = []
-    for index, (month, income, expense) in enumerate(monthly):
-        for offset, (kind, value) in enumerate((("income", income), ("expense", expense))):
-            shown = max(value, ZERO)
-            bar_height = float(shown / peak) * usable if peak else 0
-            x = margin + index * slot + offset * (bar_width + 2) + 2
-            bars.append(Bar(round(x, 1), round(usable - bar_height, 1), round(bar_width, 1),
-                            round(bar_height, 1), value, kind, month))
-    return {"bars": bars, "width": width, "height": height, "margin": margin, "usable": usable,
-            "peak": peak, "slot": slot}
+    """Geometry of the grouped bar chart of income and expense per month (``backoffice.charts``):
+    ``label_space`` under the axis holds the month names, written in full and slanted."""
+    from backoffice.charts import grouped_bars
+
+    return grouped_bars(monthly, ("income", "expense"), width=width, height=height, margin=margin,
+                        label_space=label_space)
 
 
 # --------------------------------------------------------------------------------------------

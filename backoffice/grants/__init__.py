@@ -11,6 +11,10 @@ Public surface for other features
 * ``backoffice.grants.services.budget(programme)`` → ``Budget`` (envelope, granted, committed,
   paid, remaining, per funder);
 * ``backoffice.grants.services.eligibility(programme, party, on=…)`` → ``[Check]``;
+* ``backoffice.grants.reports.programme_report(programme)`` → ``ProgrammeReport`` (the funder's
+  report's figures: by commune, profession and funder, equipment, activity per quarter), the one
+  source of the Word report (durable document ``grant_report``), the spreadsheet and the
+  programme page's charts;
 * ``backoffice.grants.payments.closing_checks(organisation, year)`` → ``[ClosingCheck]`` (the
   programmes whose unspent funding is not carried in fonds dédiés), declared in
   ``FEATURE.closing_checks`` for the accounting's closing checklist;

@@ -2,6 +2,10 @@
 
 * ``grant_agreement``: the *convention d'attribution* of an approved application (subject: the
   application), numbered per year (``2026-0007``); built by ``backoffice.grants.agreements``.
+* ``grant_report``: the programme's report for its funders (subject: the programme; not
+  numbered, each issue a new version): grants by commune and profession, amounts committed and
+  paid per funder, the equipment, the activity per quarter; built by
+  ``backoffice.grants.reports`` (the same figures as the spreadsheet and the programme page).
 """
 from __future__ import annotations
 
@@ -53,6 +57,49 @@ def sample_agreement():
     }
 
 
+REPORT_KIND = "grant_report"
+
+REPORT_VARIABLES = frozenset({
+    "organisation", "logo",
+    "programme",  # name, description, equipment_kind, opens_on, closes_on
+    "budget",  # envelope, granted, committed, paid, remaining (Decimal), count (grants)
+    "funders",  # [name, reference, amount, received_on, committed, paid, remaining]
+    "communes", "professions",  # [name, count, committed, paid, granted]
+    "equipment",  # [beneficiary, kind, model, serial, practice, commune, delivered_on]
+    "quarters",  # [label, screenings, referrals, reports]
+    "activity",  # screenings, referrals (totals)
+    "place", "today",
+})
+
+
+def sample_report():
+    def group(name, count, committed, paid):
+        return {"name": name, "count": count, "committed": Decimal(committed), "paid": Decimal(paid),
+                "granted": Decimal(committed) + Decimal(paid)}
+
+    return {
+        "organisation": {"name": "CPTS du Pays Blanc", "address": "12 rue de la Poste\n44350 Guérande",
+                         "city": "Guérande", "siren": "812 345 676"},
+        "logo": None,
+        "programme": {"name": "Dermatoscopes 2026", "description": "Améliorer le dépistage des mélanomes.",
+                      "equipment_kind": "Dermatoscope", "opens_on": date(2026, 1, 1), "closes_on": date(2026, 12, 31)},
+        "budget": {"envelope": Decimal("6000.00"), "granted": Decimal("1799.20"), "committed": Decimal("600.00"),
+                   "paid": Decimal("1199.20"), "remaining": Decimal("4200.80"), "count": 3},
+        "funders": [{"name": "ARS Pays de la Loire — FIR", "reference": "FIR 2026-044", "amount": Decimal("5000.00"),
+                     "received_on": date(2026, 2, 20), "committed": Decimal("500.00"), "paid": Decimal("999.33"),
+                     "remaining": Decimal("3500.67")}],
+        "communes": [group("Le Croisic", 2, "600.00", "599.20"), group("Guérande", 1, "0.00", "600.00")],
+        "professions": [group("Médecin généraliste", 3, "600.00", "1199.20")],
+        "equipment": [{"beneficiary": "Dr Soazig LE GOFF", "kind": "Dermatoscope", "model": "HEINE DELTA 30",
+                       "serial": "HD30-2026-0042", "practice": "Cabinet médical du Croisic", "commune": "Le Croisic",
+                       "delivered_on": date(2026, 5, 20)}],
+        "quarters": [{"label": "T2 2026", "screenings": 31, "referrals": 3, "reports": 1},
+                     {"label": "T3 2026", "screenings": 44, "referrals": 5, "reports": 2}],
+        "activity": {"screenings": 75, "referrals": 8},
+        "place": "Guérande", "today": date(2026, 10, 8),
+    }
+
+
 def _applicant_downloads(user, document):
     """The beneficiary downloads his own convention."""
     from backoffice.extensions import db
@@ -71,4 +118,8 @@ DOCUMENT_KINDS = [
                  variables=AGREEMENT_VARIABLES, sample_context=sample_agreement,
                  numbering=Numbering(per_year=True), download_permission="grants.view",
                  may_download=_applicant_downloads),
+    DocumentKind(key=REPORT_KIND, label="Rapport au financeur (programme d'aides)",
+                 description="Bilan d'un programme d'aides pour ses financeurs : aides par commune et par "
+                             "profession, montants engagés et versés par financeur, matériel, activité par trimestre.",
+                 variables=REPORT_VARIABLES, sample_context=sample_report, download_permission="grants.view"),
 ]

@@ -191,7 +191,8 @@ class FundingForm(FlaskForm):
 
 
 class ReportForm(FlaskForm):
-    file_format = SelectField("Format", choices={"xlsx": "Excel (XLSX)", "csv": "CSV"}, default="xlsx")
+    file_format = SelectField("Format", choices={"docx": "Word (rapport rédigé)", "xlsx": "Excel (XLSX)", "csv": "CSV"},
+                              default="docx")
 
 
 class FollowUpForm(FlaskForm):

@@ -14,7 +14,7 @@ from backoffice.auth.permissions import get_or_404, org_blueprint, permission_re
 from backoffice.errors import ServiceError, show_refusal
 from backoffice.extensions import db
 from backoffice.formatting import format_money
-from backoffice.grants import agreements, attachments, forms, payments, services
+from backoffice.grants import agreements, attachments, forms, payments, reports, services
 from backoffice.grants.models import (DOCUMENT_STEPS, GRANT_LIFECYCLE, AttachmentKind, GrantApplication, GrantAttachment, GrantProgramme,
                                       GrantStatus)
 from backoffice.grants.services import GrantError
@@ -88,12 +88,22 @@ def new_programme():
 @bp.route("/programmes/<int:programme_id>")
 @permission_required(VIEW)
 def programme(programme_id):
+    from backoffice.tasks.services import active_task
+
     programme = get_or_404(GrantProgramme, programme_id)
     required = [(kind, status) for status in DOCUMENT_STEPS for kind in programme.documents_for(status)]
-    return render_template("grants/programme.html", programme=programme, budget=services.budget(programme),
+    figures = reports.programme_report(programme, with_activity=False)
+    return render_template("grants/programme.html", programme=programme, budget=figures.budget,
                            ceiling=services.ceiling_text(programme), statuses=list(GrantStatus),
                            required_documents=required, funding_form=forms.FundingForm(formdata=None),
-                           report_form=forms.ReportForm(formdata=None))
+                           report_form=forms.ReportForm(formdata=None), report_document=reports.current_report(programme),
+                           report_task=active_task(g.organisation, _report_key(programme, "docx")),
+                           budget_chart=reports.budget_chart(figures), activity_chart=reports.activity_chart(figures),
+                           budget_series=reports.BUDGET_SERIES, activity_series=reports.ACTIVITY_SERIES)
+
+
+def _report_key(programme, fmt):
+    return f"grants.report:{programme.id}:{fmt}"
 
 
 @bp.route("/programmes/<int:programme_id>/modifier", methods=["GET", "POST"])
@@ -611,9 +621,9 @@ def funding_received(programme_id, funder_id):
 def report(programme_id):
     programme = get_or_404(GrantProgramme, programme_id)
     form = forms.ReportForm()
-    fmt = form.file_format.data if form.validate_on_submit() else "xlsx"
+    fmt = form.file_format.data if form.validate_on_submit() else "docx"
     return _start("grant_report", "grants.report", f"Rapport financeurs — {programme.name}",
-                  {"programme_id": programme.id, "format": fmt})
+                  {"programme_id": programme.id, "format": fmt}, dedupe_key=_report_key(programme, fmt))
 
 
 @bp.route("/programmes/<int:programme_id>/fonds-dedies", methods=["POST"])

@@ -4,8 +4,9 @@ Run from the repository root, then commit the .docx files::
 
     .venv/bin/python templates/documents/build_grant_templates.py
 
-Same conventions as ``build_templates.py``: every Jinja tag is one run. The context is built by
-``backoffice.grants.agreements.agreement_context`` (variables: ``backoffice.grants.documents``).
+Same conventions as ``build_templates.py``: every Jinja tag is one run. The contexts are built by
+``backoffice.grants.agreements.agreement_context`` and ``backoffice.grants.reports.report_context``
+(variables: ``backoffice.grants.documents``).
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from docx_helpers import add_para, build_all, fill_cell, finish, new_document, set_footer, set_header  # noqa: E402
+from docx_helpers import (add_para, build_all, fill_cell, finish, loop_table, new_document, set_footer,  # noqa: E402
+                          set_header)
 
 
 def build_grant_agreement(path: Path) -> None:
@@ -75,7 +77,66 @@ def build_grant_agreement(path: Path) -> None:
     finish(doc, path, "Convention d'attribution")
 
 
-TEMPLATES = {"grant_agreement.docx": build_grant_agreement}
+def build_grant_report(path: Path) -> None:
+    """Rapport au financeur: the programme's figures (``reports.programme_report``)."""
+    doc = new_document()
+    set_header(doc, "{{ organisation.name }} — Rapport au financeur — {{ programme.name }}")
+    set_footer(doc, "{{ organisation.name }} — programme « {{ programme.name }} » — rapport du {{ today|date_fr }}")
+    add_para(doc, "{%p if logo %}")
+    add_para(doc, "{{ logo }}")
+    add_para(doc, "{%p endif %}")
+    add_para(doc, "{{ organisation.name }}", bold=True, size=13)
+    add_para(doc, "{{ organisation.address }}")
+    add_para(doc, "Rapport au financeur", style="Title", align=WD_ALIGN_PARAGRAPH.CENTER)
+    add_para(doc, "Programme « {{ programme.name }} »{%- if programme.opens_on %}, demandes du "
+                  "{{ programme.opens_on|date_fr }}{%- endif %}{%- if programme.closes_on %} au "
+                  "{{ programme.closes_on|date_fr }}{%- endif %}", align=WD_ALIGN_PARAGRAPH.CENTER)
+    add_para(doc, "{{ programme.description }}")
+
+    add_para(doc, "Enveloppe et montants", style="Heading 1")
+    add_para(doc, "{{ budget.count }} aide(s) accordée(s) pour {{ budget.granted|money }} sur une enveloppe de "
+                  "{{ budget.envelope|money }} : {{ budget.paid|money }} versés, {{ budget.committed|money }} engagés "
+                  "et non encore versés, {{ budget.remaining|money }} restant à engager.")
+    add_para(doc, "Par financeur", style="Heading 2")
+    loop_table(doc, ("Financeur", "Décision", "Montant engagé", "Reçu le", "Aides engagées", "Aides versées", "Reste"),
+               "funders", ("{{ r.name }}", "{{ r.reference }}", "{{ r.amount|money }}", "{{ r.received_on|date_short }}",
+                           "{{ r.committed|money }}", "{{ r.paid|money }}", "{{ r.remaining|money }}"),
+               right=(2, 3, 4, 5, 6))
+    add_para(doc, "Les aides sont réparties entre les financeurs au prorata des montants qu'ils ont engagés.", size=9)
+
+    add_para(doc, "Aides par commune", style="Heading 1")
+    loop_table(doc, ("Commune", "Aides", "Engagé", "Versé", "Total"), "communes",
+               ("{{ r.name }}", "{{ r.count }}", "{{ r.committed|money }}", "{{ r.paid|money }}",
+                "{{ r.granted|money }}"), right=(1, 2, 3, 4))
+    add_para(doc, "Aides par profession", style="Heading 1")
+    loop_table(doc, ("Profession", "Aides", "Engagé", "Versé", "Total"), "professions",
+               ("{{ r.name }}", "{{ r.count }}", "{{ r.committed|money }}", "{{ r.paid|money }}",
+                "{{ r.granted|money }}"), right=(1, 2, 3, 4))
+
+    add_para(doc, "Matériel", style="Heading 1")
+    add_para(doc, "{%p if equipment %}")
+    loop_table(doc, ("Matériel", "Modèle", "N° de série", "Cabinet", "Commune", "Bénéficiaire"), "equipment",
+               ("{{ r.kind }}", "{{ r.model }}", "{{ r.serial }}", "{{ r.practice }}", "{{ r.commune }}",
+                "{{ r.beneficiary }}"))
+    add_para(doc, "{%p else %}")
+    add_para(doc, "Aucun matériel livré pour le moment.")
+    add_para(doc, "{%p endif %}")
+
+    add_para(doc, "Activité par trimestre", style="Heading 1")
+    add_para(doc, "{%p if quarters %}")
+    loop_table(doc, ("Trimestre", "Dépistages", "Orientations vers un dermatologue", "Bénéficiaires ayant déclaré"),
+               "quarters", ("{{ r.label }}", "{{ r.screenings }}", "{{ r.referrals }}", "{{ r.reports }}"), right=(1, 2, 3))
+    add_para(doc, "Au total : {{ activity.screenings }} dépistage(s) et {{ activity.referrals }} orientation(s) "
+                  "vers un dermatologue.")
+    add_para(doc, "{%p else %}")
+    add_para(doc, "Aucun suivi d'activité déclaré pour le moment.")
+    add_para(doc, "{%p endif %}")
+
+    add_para(doc, "Fait à {{ place }}, le {{ today|date_fr }}.", space_before=18)
+    finish(doc, path, "Rapport au financeur")
+
+
+TEMPLATES = {"grant_agreement.docx": build_grant_agreement, "grant_report.docx": build_grant_report}
 
 
 def main(argv=None) -> int:
