@@ -742,7 +742,8 @@ _G_DECIDE = frozenset({"admin", "treasurer", "board"})
 _G_MANAGE = frozenset({"admin", "treasurer"})
 ROUTES.update({
     **{f"grants.{name}": _G_VIEW for name in ("index", "programme", "applications", "application")},
-    **{f"grants.{name}": _G_DECIDE for name in ("approve", "reject", "cancel", "issue_agreement", "claim_repayment")},
+    **{f"grants.{name}": _G_DECIDE for name in ("approve", "reject", "cancel", "issue_agreement", "claim_repayment",
+                                                "committee_meeting")},
     **{f"grants.{name}": _G_MANAGE for name in (
         "new_programme", "edit_programme", "new_application", "edit_application", "submit", "withdraw", "upload",
         "sign_scan", "deliver", "close", "pay", "payments_index", "payee", "transfers", "funding_received", "dedicated_funds")},
@@ -758,7 +759,7 @@ _G_APPLICATION_ROUTES = ("application", "edit_application", "submit", "approve",
                          "member.follow_up")
 URL_ARGS.update({
     **{f"grants.{name}": (lambda o: {"programme_id": o.grant_programme.id}) for name in (
-        "programme", "edit_programme", "member.apply")},
+        "programme", "edit_programme", "member.apply", "committee_meeting")},
     **{f"grants.{name}": (lambda o: {"application_id": o.grant_application.id}) for name in _G_APPLICATION_ROUTES},
     "grants.attachment": lambda o: {"attachment_id": o.grant_attachment.id},
     "grants.pay": lambda o: {"application_id": o.grant_signed_application.id},

@@ -202,3 +202,25 @@ class FollowUpForm(FlaskForm):
     referrals = IntegerField("Orientations vers un dermatologue", validators=[InputRequired(REQUIRED),
                                                                               NumberRange(0, 100000)])
     comment = TextAreaField("Commentaire", validators=[Optional(), Length(max=1000)])
+
+
+class CommitteeForm(FlaskForm):
+    """The committee meeting's form: its rows are ``decision-<id>``, ``amount-<id>`` and
+    ``reason-<id>`` for each application of the agenda (read by :func:`committee_decisions`)."""
+
+
+def committee_decisions(formdata, application_ids):
+    """The board's decisions as typed, for the applications ``application_ids`` of the agenda:
+    ``[committee.Decision]`` (amounts left as text: the service reads and checks them) and
+    ``{id: (action, amount text, reason)}`` to show the form again as it was sent."""
+    from backoffice.grants.committee import ACTIONS, LATER, Decision
+
+    decisions, typed = [], {}
+    for application_id in application_ids:
+        action = formdata.get(f"decision-{application_id}", LATER)
+        action = action if action in ACTIONS else LATER
+        amount = (formdata.get(f"amount-{application_id}") or "").strip()[:40]
+        reason = (formdata.get(f"reason-{application_id}") or "").strip()[:500]
+        typed[application_id] = (action, amount, reason)
+        decisions.append(Decision(application_id, action, amount, reason))
+    return decisions, typed

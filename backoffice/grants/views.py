@@ -14,7 +14,7 @@ from backoffice.auth.permissions import get_or_404, org_blueprint, permission_re
 from backoffice.errors import ServiceError, show_refusal
 from backoffice.extensions import db
 from backoffice.formatting import format_money
-from backoffice.grants import agreements, attachments, forms, payments, reports, services
+from backoffice.grants import agreements, attachments, committee, forms, payments, reports, services
 from backoffice.grants.models import (DOCUMENT_STEPS, GRANT_LIFECYCLE, AttachmentKind, GrantApplication, GrantAttachment, GrantProgramme,
                                       GrantStatus)
 from backoffice.grants.services import GrantError
@@ -94,6 +94,7 @@ def programme(programme_id):
     required = [(kind, status) for status in DOCUMENT_STEPS for kind in programme.documents_for(status)]
     figures = reports.programme_report(programme, with_activity=False)
     return render_template("grants/programme.html", programme=programme, budget=figures.budget,
+                           pending=figures.budget.counts.get(GrantStatus.SUBMITTED, 0),
                            ceiling=services.ceiling_text(programme), statuses=list(GrantStatus),
                            required_documents=required, funding_form=forms.FundingForm(formdata=None),
                            report_form=forms.ReportForm(formdata=None), report_document=reports.current_report(programme),
@@ -125,6 +126,43 @@ def edit_programme(programme_id):
         return redirect(url_for("grants.programme", programme_id=programme.id))
     status = 422 if form.errors else 200
     return render_template("grants/programme_form.html", form=form, programme=programme), status
+
+
+# --------------------------------------------------------------------------------------------
+# The committee meeting: the board decides the submitted applications of a programme at once
+# --------------------------------------------------------------------------------------------
+
+def _render_committee(programme, rows, typed=None, errors=None, status=200):
+    typed = typed if typed is not None else {
+        row.application.id: (committee.LATER, forms.amount_text(row.proposed), "") for row in rows}
+    return render_template("grants/committee.html", programme=programme, rows=rows, typed=typed,
+                           errors=errors or {}, actions=committee.ACTIONS, form=forms.CommitteeForm(),
+                           budget=services.budget(programme)), status
+
+
+@bp.route("/programmes/<int:programme_id>/comite", methods=["GET", "POST"])
+@permission_required(DECIDE)
+def committee_meeting(programme_id):
+    """One screen per programme: approve, reject or leave each submitted application, applied together."""
+    programme = get_or_404(GrantProgramme, programme_id)
+    rows = committee.agenda(programme)
+    if request.method == "GET":
+        return _render_committee(programme, rows)
+    form = forms.CommitteeForm()
+    decisions, typed = forms.committee_decisions(request.form, [row.application.id for row in rows])
+    if not form.validate_on_submit():
+        show_refusal(GrantError("Le formulaire a expiré : rechargez la page et recommencez."))
+        return _render_committee(programme, rows, typed, status=422)
+    try:
+        result = committee.decide_batch(programme, decisions)
+    except committee.CommitteeRefused as refused:
+        show_refusal(refused)
+        return _render_committee(programme, committee.agenda(programme), typed, refused.errors, 422)
+    except GrantError as error:
+        show_refusal(error)
+        return _render_committee(programme, rows, typed, status=422)
+    flash(f"{result.summary}.", "success")
+    return redirect(url_for("grants.committee_meeting", programme_id=programme.id))
 
 
 # --------------------------------------------------------------------------------------------
