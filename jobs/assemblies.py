@@ -3,7 +3,7 @@ documents zipped for printing), the minutes, the results and the secret ballots'
 from backoffice.assemblies import services
 from backoffice.extensions import db
 from backoffice.assemblies.models import Assembly
-from jobs import task_job
+from jobs import periodic_job, plain_job, task_job
 from jobs.membership import own_row
 
 
@@ -95,3 +95,22 @@ def secret_board(task):
     with task.result_file(f"bulletins-secrets-resolution-{resolution.position}.csv") as f:
         write_table("csv", BOARD_HEADER, board_rows(resolution), f)
     task.report_progress(1, 1, "Tableau des bulletins publié")
+
+
+@plain_job(queue="default")
+def scrub_sealed_inbox(resolution_id):
+    """Rewrite the sealed inbox once the close of secret vote ``resolution_id`` has committed, so
+    that the seals it deleted leave the disk (``assemblies.voting.scrub_sealed_inbox``; retried
+    when the lock was not had at once, or a transaction older than the close was still open)."""
+    from backoffice.assemblies.voting import scrub_sealed_inbox as scrub
+
+    scrub(resolution_id)
+
+
+@periodic_job(cron="43 3 * * *")
+def scrub_sealed_inbox_nightly():
+    """The same every night: a close whose job was lost (Redis down), or whose deleted rows an
+    older transaction could still see then."""
+    from backoffice.assemblies.voting import scrub_sealed_inbox as scrub
+
+    scrub()

@@ -73,8 +73,9 @@ def copy_documents(source, target) -> list[ResolutionDocument]:
         stored = uploads.store_upload(_folder(target.assembly.organisation_id), f"resolution-{target.id}",
                                       document.filename, data, limit=max(max_bytes(), len(data)), error=AssemblyError,
                                       default="document")
-        db.session.add(ResolutionDocument(resolution=target, title=document.title, uploaded_by_id=document.uploaded_by_id,
-                                          uploaded_at=document.uploaded_at, **stored))
+        db.session.add(ResolutionDocument(resolution=target, title=document.title,
+                                          uploaded_by_id=document.uploaded_by_id, uploaded_at=document.uploaded_at,
+                                          **stored))
     db.session.flush()
     return skipped
 

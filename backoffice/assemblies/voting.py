@@ -18,6 +18,40 @@ Rules (French refusals, :class:`AssemblyError`):
   PostgreSQL every ballot of the box then has the close's ``xmin`` (a ballot written with its
   participation would have shared the voter's) and a position drawn at random. The voter's
   receipt derives from his ballot's nonce, which the chain's hash covers.
+
+The emptied inbox, on the disk. The close's ``DELETE`` only marks the inbox's rows dead: their
+bytes — the seal, and the voter's transaction id (``xmin``) that his participation also carries —
+stay in the table's pages until something overwrites them, so that someone who reads the data
+files *and* has ``SECRET_KEY`` (to open the seals) could still line a ballot up with its voter.
+What was weighed (tried on PostgreSQL 15 by reading the table's file after a checkpoint):
+
+- overwriting the seal before deleting it: an ``UPDATE`` writes a new version of the row and
+  leaves the old one, seal included, dead in the page, exactly like the ``DELETE`` (and the inbox
+  is append-only: its trigger refuses any ``UPDATE``). Rejected;
+- ``TRUNCATE``: it replaces the table's file, but empties the inbox of every resolution, those of
+  other assemblies still voting included. Rejected (a table per resolution would do, at the cost
+  of DDL at each vote);
+- plain ``VACUUM``: it frees the dead rows' space, but only overwrites what the live rows it
+  moves land on — 4 seals of 50 deleted were still in the file after it. Not enough;
+- ``VACUUM FULL`` of the inbox: it copies the live rows into a new file and removes the old
+  one, dead rows and all. The inbox only ever holds the ballots of the secret votes open at that
+  moment (a few hundred rows), so the rewrite takes milliseconds, under a lock that makes the
+  casts of other open votes wait that long (``SCRUB_LOCK_TIMEOUT``: it gives up rather than
+  stall them, and is tried again). Chosen: :func:`scrub_sealed_inbox`, run outside any
+  transaction (``VACUUM`` cannot run in one) right after the close commits, by a job
+  (``jobs.assemblies.scrub_sealed_inbox``; inline without Redis), and every night as a safety
+  net. On SQLite (development), the close deletes with ``PRAGMA secure_delete`` on, which zeroes
+  the deleted content in place.
+
+``VACUUM FULL`` keeps the rows that a transaction older than the close may still see (a long
+report, a ``pg_dump``): the scrub waits until none is left (:class:`InboxStillVisible`, the job
+tries again a few times, then the nightly run does it).
+
+What it does not cover, said plainly: the write-ahead log keeps every inserted row until its
+segment is recycled (minutes to hours, ``max_wal_size``), and WAL archives and backups taken
+while the vote was open keep them as long as they are kept. There, the seal — AES-GCM under a
+key derived from ``SECRET_KEY``, which is not in the database — is what stands between a copy
+of the disk and a voter's choice.
 """
 from __future__ import annotations
 
@@ -29,7 +63,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -40,6 +74,7 @@ from backoffice.assemblies.models import (AssemblyError, AssemblyStatus, Assembl
 from backoffice.extensions import db
 from backoffice.lifecycle import move
 from backoffice.models import utcnow
+from backoffice.transactions import after_commit
 
 A = AssemblyStatus
 LIVE = (A.CONVENED, A.IN_SESSION)
@@ -217,9 +252,69 @@ def close_vote(resolution, user=None):
         paper = [(choice, count, secrets.token_hex(16), True) for choice, count in room_counts(resolution).items()
                  if count]
         resolution.final_hash = _chain(resolution, [(c, w, n, False) for c, w, n in online] + paper)
+        connection = db.session.connection()
+        if connection.dialect.name == "sqlite":  # zero the deleted seals in place (see the module's docstring)
+            connection.exec_driver_sql("PRAGMA secure_delete = ON")
         db.session.execute(delete(SealedBallot).where(SealedBallot.resolution_id == resolution.id))
+        after_commit(lambda: _scrub_after_close(resolution.id))
     move(resolution, ResolutionStatus.CLOSED, by=user)
     db.session.flush()
+
+
+SCRUB_LOCK_TIMEOUT = "1s"  # the casts of other open votes wait at most this long for the scrub
+
+
+class InboxStillVisible(TimeoutError):
+    """A transaction older than a close may still read the rows it deleted: a rewrite now would
+    copy them (a timeout: the job tries again later)."""
+
+
+def scrub_sealed_inbox(resolution_id=None):
+    """Rewrite the sealed inbox's table so that the rows the closes deleted leave the disk
+    (``VACUUM FULL`` on PostgreSQL, outside any transaction; nothing on SQLite, whose close
+    deleted them with ``secure_delete``). Idempotent. Returns True when the table was rewritten.
+
+    After the close of ``resolution_id``, refused (:class:`InboxStillVisible`) while a
+    transaction that began before that close is still open: ``VACUUM FULL`` keeps the rows such
+    a transaction may still see. Raises ``OperationalError`` when the table's lock was not had
+    within ``SCRUB_LOCK_TIMEOUT``. Both are transient: the job tries again."""
+    if db.engine.dialect.name != "postgresql":
+        return False
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if resolution_id is not None:
+            # The close's transaction id is every chained ballot's xmin; a snapshot (backend_xmin) or
+            # a running transaction (backend_xid) not younger than it holds back what VACUUM may
+            # remove. age() copes with the wraparound of transaction ids.
+            older = connection.execute(text(
+                "SELECT pid, state, xact_start FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND GREATEST(age(backend_xmin), age(backend_xid)) >= "
+                "(SELECT max(age(xmin)) FROM assembly_secret_ballots WHERE resolution_id = :r)"),
+                {"r": resolution_id}).all()
+            if older:
+                raise InboxStillVisible(f"{len(older)} transaction(s) older than the close of resolution "
+                                        f"{resolution_id} still open: {older}")
+        connection.exec_driver_sql(f"SET lock_timeout = '{SCRUB_LOCK_TIMEOUT}'")
+        connection.exec_driver_sql(f"VACUUM (FULL) {SealedBallot.__tablename__}")
+    return True
+
+
+def _scrub_after_close(resolution_id):
+    """Once a close has committed: the scrub by a worker, or here without Redis (development,
+    tests), where a scrub that cannot be done at once is only logged: the nightly run does it."""
+    import logging
+
+    from sqlalchemy.exc import OperationalError
+
+    if current_app.config.get("JOBS_INLINE"):
+        try:
+            scrub_sealed_inbox(resolution_id)
+        except (OperationalError, InboxStillVisible) as error:
+            logging.getLogger(__name__).warning("sealed inbox not scrubbed after a close (the nightly run will): %s",
+                                                getattr(error, "orig", error))
+        return
+    from jobs.assemblies import scrub_sealed_inbox as job
+
+    job.enqueue(resolution_id, description="Effacement de l'urne scellée après la clôture d'un vote secret")
 
 
 def room_counts(resolution):

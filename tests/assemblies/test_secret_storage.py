@@ -140,3 +140,90 @@ def test_the_published_board_binds_each_receipt_to_its_ballot(client, login_as, 
     # a receipt swapped for another code (a voter shown a line that is not his) is detected
     ok, _, message = verify(csv_text.replace(receipts[1], "0000-0000-0000"))
     assert not ok and message == f"Code de vérification du bulletin {voting.find_receipt(r, receipts[1]).position} altéré."
+
+
+def _inbox_file(db):
+    """The bytes of the sealed inbox's table file as PostgreSQL has written it to the disk."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("CHECKPOINT")  # what the shared buffers hold, to the file
+        return connection.scalar(text("SELECT pg_read_binary_file(pg_relation_filepath('assembly_sealed_ballots'))"))
+
+
+@pytest.fixture
+def committed_secret_vote_of_8(app, db):
+    yield from f.committed_on_postgresql(db, "the data files are PostgreSQL's", voters=8)
+
+
+@pytest.mark.no_db_transaction
+def test_on_postgresql_the_closed_inbox_leaves_the_disk(app, db, committed_secret_vote_of_8, monkeypatch):
+    ids = committed_secret_vote_of_8
+    for n, voter_id in enumerate(ids["voters"]):
+        resolution, voter = db.session.get(Resolution, ids["resolution"]), db.session.get(AssemblyVoter, voter_id)
+        voting.cast(resolution, voter, voter, CHOICES[n % len(CHOICES)])
+        db.session.commit()
+    seals = db.session.scalars(select(SealedBallot.sealed).where(SealedBallot.resolution_id == ids["resolution"])).all()
+    db.session.commit()
+    assert len(seals) == 8 and all(seal in _inbox_file(db) for seal in seals)
+    # a report reading the inbox in a long transaction, begun before the close
+    report = db.engine.raw_connection()
+    report.cursor().execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    assert report.cursor().execute("SELECT count(*) FROM assembly_sealed_ballots").fetchone()[0] == 8
+
+    # the close deletes the inbox: dead rows, still on the disk (what the scrub is for)
+    scrubs = []
+    monkeypatch.setattr(voting, "scrub_sealed_inbox", scrubs.append)
+    voting.close_vote(db.session.get(Resolution, ids["resolution"]))
+    db.session.commit()
+    assert scrubs == [ids["resolution"]]  # the commit handed it over (inline here, a job with Redis)
+    assert db.session.scalar(select(func.count()).select_from(SealedBallot)) == 0
+    db.session.commit()  # (a read holds the table's share lock, as a voter's page would: the scrub would wait)
+    assert sum(seal in _inbox_file(db) for seal in seals) >= 1
+    monkeypatch.undo()
+
+    # while the report's snapshot may still see them, a rewrite would copy them: the scrub waits
+    with pytest.raises(voting.InboxStillVisible, match="older than the close"):
+        voting.scrub_sealed_inbox(ids["resolution"])
+    report.rollback()
+    report.close()
+
+    # then it rewrites the table: no seal is left in its file
+    assert voting.scrub_sealed_inbox(ids["resolution"]) is True
+    assert not any(seal in _inbox_file(db) for seal in seals)
+    assert len(voting.secret_board(db.session.get(Resolution, ids["resolution"]))) == 8
+    db.session.rollback()
+
+
+def test_the_scrub_runs_once_the_close_commits_and_not_when_it_rolls_back(app, db, ag, monkeypatch):
+    scrubs = []
+    monkeypatch.setattr(voting, "scrub_sealed_inbox", scrubs.append)
+    r = _secret_vote(ag)
+    voting.cast(r, f.voter(ag, "Le Floch"), f.voter(ag, "Le Floch"), Choice.FOR)
+    with pytest.raises(RuntimeError):
+        with db.session.begin_nested():
+            voting.close_vote(r)
+            raise RuntimeError("the request failed after the close")
+    db.session.commit()
+    assert scrubs == []
+    voting.close_vote(r)
+    db.session.commit()  # in this test, a savepoint released as a request's commit is
+    assert scrubs == [r.id]
+
+
+def test_on_sqlite_the_close_deletes_the_seals_with_secure_delete(db, ag):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's deleted rows go with the scrub")
+    r = _secret_vote(ag)
+    voting.cast(r, f.voter(ag, "Le Floch"), f.voter(ag, "Le Floch"), Choice.FOR)
+    db.session.execute(text("PRAGMA secure_delete = OFF"))
+    voting.close_vote(r)
+    assert db.session.scalar(text("PRAGMA secure_delete")) == 1
+
+
+def test_the_scrub_job_is_declared_and_runs_every_night_too():
+    from jobs import PERIODIC_JOBS, import_job_modules
+
+    import_job_modules()
+    from jobs.assemblies import scrub_sealed_inbox
+
+    assert scrub_sealed_inbox.queue == "default"
+    assert PERIODIC_JOBS["jobs.assemblies.scrub_sealed_inbox_nightly"].cron == "43 3 * * *"
