@@ -44,8 +44,10 @@ What was weighed (tried on PostgreSQL 15 by reading the table's file after a che
   the deleted content in place.
 
 ``VACUUM FULL`` keeps the rows that a transaction older than the close may still see (a long
-report, a ``pg_dump``): the scrub waits until none is left (:class:`InboxStillVisible`, the job
-tries again a few times, then the nightly run does it).
+report, a ``pg_dump``) — and, since a running transaction holds back the snapshots of every
+database of the server, one older than the close in *another* database too: the scrub waits
+until none is left (:class:`InboxStillVisible`: the job tries again a few times, then the nightly
+run does it).
 
 What it does not cover, said plainly: the write-ahead log keeps every inserted row until its
 segment is recycled (minutes to hours, ``max_wal_size``), and WAL archives and backups taken
@@ -284,10 +286,12 @@ def scrub_sealed_inbox(resolution_id=None):
         if resolution_id is not None:
             # The close's transaction id is every chained ballot's xmin; a snapshot (backend_xmin) or
             # a running transaction (backend_xid) not younger than it holds back what VACUUM may
-            # remove. age() copes with the wraparound of transaction ids.
+            # remove — in any database of the cluster: a transaction running elsewhere lowers the
+            # xmin of every snapshot taken meanwhile, VACUUM FULL's own included. age() copes with
+            # the wraparound of transaction ids.
             older = connection.execute(text(
-                "SELECT pid, state, xact_start FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND GREATEST(age(backend_xmin), age(backend_xid)) >= "
+                "SELECT datname, pid, state, xact_start FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                "AND GREATEST(age(backend_xmin), age(backend_xid)) >= "
                 "(SELECT max(age(xmin)) FROM assembly_secret_ballots WHERE resolution_id = :r)"),
                 {"r": resolution_id}).all()
             if older:
