@@ -4,17 +4,16 @@ link of her convocation mail and gives her proxy to Anne; on the day, Anne votes
 online voters are listed apart, closes the vote and the session, and has the minutes made. The
 results page, the minutes (the .docx the job produced, as downloaded) and the database say the
 same counts."""
-import io
 import re
 from datetime import date
 from urllib.parse import urlparse
 
 import pytest
-from docx import Document
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from backoffice.extensions import db
+from tests.assemblies.test_minutes import _text as docx_text  # paragraphs, then table cells
 from tests.browser.conftest import seed_organisation, seed_user, sign_in
 # the payments of the roll post journal entries, which SQLite's reset may not delete: emptied first
 from tests.browser.test_membership_journeys import _books_emptied_before_reset  # noqa: F401  (autouse fixture)
@@ -56,14 +55,12 @@ def open_the_session(assembly_id):
     the first resolution (the accounts, an open ballot) opened by the chair."""
     from backoffice.assemblies import services, voting
     from backoffice.assemblies.models import Assembly
-    from tests.assemblies import factories as f
 
     assembly = db.session.get(Assembly, assembly_id)
     for name in IN_THE_ROOM:
         voting.check_in(assembly, next(v for v in assembly.voters if name.upper() in v.party.display_name.upper()))
     services.open_session(assembly)
     voting.open_vote(assembly.resolutions[0])
-    assert f.voter(assembly, "Le Floch")  # the holder is on the roll, online
 
 
 def what_the_database_says(assembly_id):
@@ -85,12 +82,6 @@ def what_the_database_says(assembly_id):
         "adopted": tally.result.adopted,
         "quorum": (quorum.present, quorum.represented, quorum.counted, quorum.voters, quorum.reached),
     }
-
-
-def _docx_text(data):
-    document = Document(io.BytesIO(data))
-    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-    return "\n".join([p.text for p in document.paragraphs] + cells)
 
 
 def _fits(page, locator):
@@ -181,7 +172,7 @@ def test_proxy_phone_votes_room_counts_and_minutes_agree(live_app, page, browser
     secretary.get_by_role("button", name="Établir le procès-verbal").click()
     with secretary.expect_download() as download:
         secretary.get_by_role("link", name="Télécharger proces-verbal-ago-2026-06-08.docx").click()
-    minutes = _docx_text(download.value.path().read_bytes())
+    minutes = docx_text(download.value.path().read_bytes())
     assert "Résolution 1 : Approbation des comptes 2025" in minutes
     assert "Pour : 4 — Contre : 2 — Abstentions : 1." in minutes
     assert "Résolution adoptée." in minutes
