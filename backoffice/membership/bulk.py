@@ -25,10 +25,11 @@ from backoffice.extensions import db
 from backoffice.membership import ledger
 from backoffice.membership.errors import MembershipError
 from backoffice.membership.memberships import (_run_created_hooks, _run_paid_hooks, checked_terms, fee_due_event,
-                                               new_membership, new_payment_references, recompute)
+                                               known_member_numbers, new_membership, new_references,
+                                               recompute)
 from backoffice.membership.models import Membership, MembershipStatus
 from backoffice.membership.payments import new_payment, payment_event
-from backoffice.membership.periods import get_settings, previous_members, suggest_category
+from backoffice.membership.periods import previous_members, suggest_category
 
 
 @dataclass
@@ -82,22 +83,23 @@ def create_memberships(organisation, period, items, source="import", user=None):
         raise MembershipError("Une même personne figure deux fois parmi les adhésions à créer.")
     _refuse_members(organisation, period, items)
     previous = previous_members(party_ids, period)
-    settings = get_settings(organisation)
-    references = new_payment_references(settings.reference_prefix, period.starts_on.year, len(items))
+    known = known_member_numbers(organisation, party_ids)
+    references = new_references(organisation, period, [item.member_number or known.get(item.party.id)
+                                                       for item in items])
     memberships = []
-    for item, reference in zip(items, references):
+    for item, (reference, number) in zip(items, references):
         with _named(item):
             category = suggest_category(item.party, period, first=item.party.id not in previous)
             category, college, amount_due = checked_terms(organisation, period, category, None, item.amount_due)
             memberships.append(new_membership(organisation, item.party, period, category, college, amount_due,
-                                              item.joined_on, source, item.note, reference, item.member_number))
+                                              item.joined_on, source, item.note, reference, number))
     try:
         with db.session.begin_nested():
             db.session.add_all(memberships)
             db.session.flush()
-    except IntegrityError:  # a concurrent import of the same people
-        raise MembershipError(f"Une adhésion {period.label} vient d'être créée pour l'une de ces personnes : "
-                              "rechargez la page et importez de nouveau.") from None
+    except IntegrityError:  # a concurrent import of the same people, or a reference just taken
+        raise MembershipError(f"Une adhésion {period.label} vient d'être créée pour l'une de ces personnes ou avec "
+                              "l'une de ces références : rechargez la page et importez de nouveau.") from None
     payments = [_payments(item, membership, source, user) for item, membership in zip(items, memberships)]
     db.session.add_all(row for rows in payments for row in rows)
     db.session.flush()

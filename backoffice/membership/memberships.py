@@ -123,6 +123,121 @@ def new_payment_references(prefix, year, count):
     raise MembershipError("Impossible de générer une référence de paiement unique.")  # pragma: no cover
 
 
+# The longest reference a membership holds (``Membership.payment_reference``).
+REFERENCE_MAX_LENGTH = 64
+
+
+def _clean_number(member_number):
+    return (member_number or "").strip()[:30] or None
+
+
+def _numeric(member_number):
+    from backoffice.membership.matching import compact
+
+    code = compact(member_number)
+    return int(code) if code.isdigit() and len(code) <= 12 else 0
+
+
+def next_member_numbers(organisation, count, above=0):
+    """``count`` member numbers for members who have none, from the organisation's counter:
+    above every number it handed out and every member number in use (the workbook's), so a
+    number is never given twice. The settings row is locked until the commit (PostgreSQL;
+    SQLite has one writer at a time): two treasurers creating memberships at once get
+    different numbers; the reference's unique constraint catches anything that slips by.
+    ``above``: a number about to be used too (an import's own numbers)."""
+    from backoffice.membership.models import MembershipSettings
+
+    settings = db.session.scalar(select(MembershipSettings).where(MembershipSettings.organisation_id == organisation.id)
+                                 .with_for_update().execution_options(populate_existing=True))
+    if settings is None:
+        settings = get_settings(organisation, create=True)
+    in_use = max((_numeric(n) for n in db.session.scalars(
+        select(Membership.member_number).where(Membership.organisation_id == organisation.id,
+                                               Membership.member_number.is_not(None)).distinct())), default=0)
+    first = max(settings.member_counter or 0, in_use, above) + 1
+    settings.member_counter = first + count - 1
+    db.session.flush()
+    return [str(n) for n in range(first, first + count)]
+
+
+def known_member_numbers(organisation, party_ids):
+    """{party id: member number of the party's latest membership that has one}: a member keeps
+    his number from year to year, whoever creates the new membership (renewal, self-service,
+    treasurer, import)."""
+    known = {}
+    ids = sorted(set(party_ids))
+    for start in range(0, len(ids), 500):
+        for party_id, number in db.session.execute(
+                select(Membership.party_id, Membership.member_number)
+                .join(MembershipPeriod, Membership.period_id == MembershipPeriod.id)
+                .where(Membership.organisation_id == organisation.id, Membership.party_id.in_(ids[start:start + 500]),
+                       Membership.member_number.is_not(None))
+                .order_by(MembershipPeriod.year)):
+            known[party_id] = number  # the latest year last
+    return known
+
+
+def new_references(organisation, period, member_numbers):
+    """[(payment reference, member number)] of new memberships of ``period`` whose member
+    numbers are ``member_numbers`` (None: none known).
+
+    Without a reference scheme: our generated references, member numbers unchanged. With one
+    (``COT{year}/{number:05}``), the association's own reference, which members are shown
+    everywhere: built from the member number, or from the next number of the organisation's
+    counter (``next_member_numbers``), which becomes the member's number. Refused (French) when
+    two of them, or one of them and an existing membership of the period, would share a
+    reference (the same member number twice)."""
+    from backoffice.membership.periods import reference_scheme
+
+    numbers = [_clean_number(n) for n in member_numbers]
+    settings = get_settings(organisation)
+    scheme = reference_scheme(settings)
+    if scheme is None:
+        return list(zip(new_payment_references(settings.reference_prefix, period.starts_on.year, len(numbers)),
+                        numbers))
+    year = period.starts_on.year
+    seen = {}
+    for number in filter(None, numbers):
+        reference = scheme.format(number, year)
+        if len(reference) > REFERENCE_MAX_LENGTH:
+            raise MembershipError(f"La référence {reference[:30]}… compte plus de {REFERENCE_MAX_LENGTH} caractères : "
+                                  "raccourcissez le numéro d'adhérent ou le modèle de référence.")
+        if reference in seen:
+            raise MembershipError(f"Les numéros d'adhérent {seen[reference]} et {number} donnent la même référence "
+                                  f"{reference} : un numéro d'adhérent sert à un seul membre.")
+        seen[reference] = number
+    taken = _taken_references(organisation, period, list(seen))
+    if taken:
+        reference = min(taken)
+        raise MembershipError(f"La référence {reference} (numéro d'adhérent {seen[reference]}) est déjà celle d'une "
+                              f"autre adhésion {period.label} : un numéro d'adhérent sert à un seul membre.")
+    for _ in range(5):
+        # A number of the counter whose reference is taken (by a membership made at the same
+        # moment, or given that reference some other way) is skipped: the next one is drawn.
+        missing = [i for i, n in enumerate(numbers) if n is None]
+        if not missing:
+            break
+        drawn = dict(zip(missing, next_member_numbers(organisation, len(missing),
+                                                      above=max(map(_numeric, seen.values()), default=0))))
+        references = {i: scheme.format(n, year) for i, n in drawn.items()}
+        taken = _taken_references(organisation, period, list(references.values())) | set(seen)
+        for i, number in drawn.items():
+            if references[i] not in taken:
+                numbers[i] = number
+    else:  # pragma: no cover - five draws all taken
+        raise MembershipError("Impossible d'attribuer un numéro d'adhérent libre : réessayez.")
+    return [(scheme.format(n, year), n) for n in numbers]
+
+
+def _taken_references(organisation, period, references):
+    taken = set()
+    for start in range(0, len(references), 500):
+        taken |= set(db.session.scalars(select(Membership.payment_reference).where(
+            Membership.organisation_id == organisation.id, Membership.period_id == period.id,
+            Membership.payment_reference.in_(references[start:start + 500]))))
+    return taken
+
+
 # --------------------------------------------------------------------------------------------
 # Memberships
 # --------------------------------------------------------------------------------------------
@@ -154,16 +269,26 @@ def create_membership(organisation, party, period, category=None, college=None, 
     if existing is not None:
         return reinstate_membership(existing, category=category, college=college, amount_due=amount_due,
                                     joined_on=joined_on or date.today(), source=source, note=note)
-    settings = get_settings(organisation)
-    membership = new_membership(organisation, party, period, category, college, amount_due, joined_on, source, note,
-                                new_payment_reference(settings.reference_prefix, period.starts_on.year),
-                                member_number)
-    try:
-        with db.session.begin_nested():
-            db.session.add(membership)
-            db.session.flush()
-    except IntegrityError:
-        raise MembershipError(f"{party.display_name} a déjà une adhésion pour {period.label}.") from None
+    if _clean_number(member_number) is None:
+        member_number = known_member_numbers(organisation, [party.id]).get(party.id)
+    for attempt in range(5):
+        [(reference, number)] = new_references(organisation, period, [member_number])
+        membership = new_membership(organisation, party, period, category, college, amount_due, joined_on, source,
+                                    note, reference, number)
+        try:
+            with db.session.begin_nested():
+                db.session.add(membership)
+                db.session.flush()
+            break
+        except IntegrityError:
+            # Another membership took the reference between our look and our insert (a
+            # treasurer creating one at the same moment): a number of the counter is taken
+            # again, the member's own number is not ours to change.
+            if _clean_number(member_number) is None and _taken_references(organisation, period, [reference]):
+                continue
+            raise MembershipError(f"{party.display_name} a déjà une adhésion pour {period.label}.") from None
+    else:  # pragma: no cover - five concurrent creations in a row
+        raise MembershipError("Impossible d'attribuer une référence de paiement : réessayez.")
     membership.fee_due_entry_id = _post_fee_due(membership)
     db.session.flush()
     for hook in list(_CREATED_HOOKS):
@@ -182,7 +307,7 @@ def new_membership(organisation, party, period, category, college, amount_due, j
         amount_due=amount_due, amount_paid=ZERO, credit=ZERO,
         status=S.PAID if amount_due == 0 else S.AWAITING_PAYMENT, payment_reference=reference,
         joined_on=joined_on or date.today(), source=source, note=note,
-        member_number=(member_number or "").strip()[:30] or None,
+        member_number=_clean_number(member_number),
     )
     if amount_due == 0:
         membership.paid_on = membership.joined_on
@@ -354,15 +479,21 @@ def membership_of(organisation, party, period):
         Membership.period_id == period.id))
 
 
-def find_by_reference(reference):
-    """The membership whose payment reference is ``reference`` (spaces and case tolerated)."""
+def find_by_reference(reference, organisation=None):
+    """The membership whose payment reference is ``reference`` (spaces and case tolerated for
+    ours; the association's own as written), in ``organisation`` when given."""
     from backoffice.membership.matching import compact
 
+    scope = () if organisation is None else (Membership.organisation_id == organisation.id,)
+    exact = db.session.scalars(select(Membership).where(Membership.payment_reference == (reference or "").strip(),
+                                                        *scope).limit(2)).all()
+    if len(exact) == 1:
+        return exact[0]
     wanted = compact(reference)
     if len(wanted) < 8:
         return None
     normalised = wanted[:-REFERENCE_LENGTH] + "-" + wanted[-REFERENCE_LENGTH:]
-    return db.session.scalar(select(Membership).where(Membership.payment_reference == normalised))
+    return db.session.scalar(select(Membership).where(Membership.payment_reference == normalised, *scope))
 
 
 # --------------------------------------------------------------------------------------------

@@ -215,6 +215,10 @@ class MembershipSettings(TimestampMixin, db.Model):
     # ``COT{year}/{number:05}`` (``backoffice.membership.references``); None: the generated ones only.
     # Generated references stay recognised either way: they are printed on our documents.
     reference_scheme: Mapped[str | None] = mapped_column(String(40))
+    # The last member number the scheme handed out to a member who had none (``memberships.
+    # new_references``): the next one is above it and above every member number in use. The row
+    # is locked while it moves, so two treasurers creating memberships at once get two numbers.
+    member_counter: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Days after the start of the period when the fee is due (for reminders and "lapsed").
     due_days: Mapped[int] = mapped_column(Integer, default=90)
 
@@ -320,6 +324,10 @@ class Membership(TimestampMixin, db.Model):
     __audited__ = True
     __table_args__ = (
         UniqueConstraint("organisation_id", "party_id", "period_id", name="uq_memberships_org_party_period"),
+        # The association's own references repeat across organisations (two CPTS both write
+        # COT2026/00042) and, for a scheme without the year, across a member's years: unique in
+        # an organisation's period, which is what a member's transfer designates.
+        UniqueConstraint("organisation_id", "period_id", "payment_reference", name="uq_memberships_org_period_reference"),
         CheckConstraint("amount_due >= 0", name="amount_due_not_negative"),
         CheckConstraint("credit >= 0", name="credit_not_negative"),
         Index("ix_memberships_org_period_status", "organisation_id", "period_id", "status"),
@@ -336,7 +344,9 @@ class Membership(TimestampMixin, db.Model):
     amount_due: Mapped[Decimal] = mapped_column(Money)
     amount_paid: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     credit: Mapped[Decimal] = mapped_column(Money, default=ZERO)
-    payment_reference: Mapped[str] = mapped_column(String(20), unique=True)
+    # Ours (``ADH26-7KQ4M``) or, when the organisation has a reference scheme, its own
+    # (``COT2026/00042``, ``memberships.new_references``): what members are shown everywhere.
+    payment_reference: Mapped[str] = mapped_column(String(64))
     # The association's own member number (« N° d'adhérent » of its workbook), kept across years:
     # what its own reference scheme (``MembershipSettings.reference_scheme``) is built from.
     member_number: Mapped[str | None] = mapped_column(String(30))

@@ -296,25 +296,45 @@ def named_memberships(organisation, lines):
     return named
 
 
+def _memberships_typed(organisation, typed):
+    """{key: membership id or None} of the references typed in ``typed`` ({key: text}): ours
+    (``ADH26-7KQ4M``, spaces and case tolerated) and the association's own, as written or with
+    its usual variations (``cot 2026 60`` for ``COT2026/00060``). One query."""
+    scheme = services.reference_scheme(services.get_settings(organisation))
+    forms = {}
+    for key, text in typed.items():
+        wanted = typed_reference(text)
+        shown = " ".join((text or "").split())
+        if "—" in shown:
+            shown = shown.rsplit("—", 1)[1].split("(", 1)[0].strip()
+        stored = {shown} if shown else set()
+        if len(wanted) > services.REFERENCE_LENGTH:
+            stored.add(_stored_reference(wanted))
+        if scheme is not None:
+            stored |= {scheme.format(number, year) for year, number in scheme.find(shown) if year is not None}
+        forms[key] = ({wanted} if wanted else set()) | {matching.compact(r) for r in stored}, stored
+    every = sorted(set().union(*(stored for _, stored in forms.values()))) if forms else []
+    by_reference = {}
+    if every:
+        by_reference = {matching.compact(m.payment_reference): m.id for m in db.session.scalars(
+            select(Membership).where(Membership.organisation_id == organisation.id,
+                                     Membership.payment_reference.in_(every)))}
+    return {key: next((by_reference[c] for c in sorted(compacted) if c in by_reference), None)
+            for key, (compacted, _) in forms.items()}
+
+
 def resolve_parts(organisation, parts):
     """``[(membership id, amount)]`` of the split parts typed on the review screen (the member's
     reference, as in a line's field, and the amount as typed); refused like the lines' fields."""
     if not parts:
         return []
-    typed = {n: text for n, (text, _) in enumerate(parts)}
-    wanted = {n: typed_reference(text) for n, text in typed.items()}
-    stored = {_stored_reference(r) for r in wanted.values() if len(r) > services.REFERENCE_LENGTH}
-    by_reference = {}
-    if stored:
-        by_reference = {matching.compact(m.payment_reference): m.id for m in db.session.scalars(
-            select(Membership).where(Membership.organisation_id == organisation.id,
-                                     Membership.payment_reference.in_(stored)))}
+    found = _memberships_typed(organisation, {n: text for n, (text, _) in enumerate(parts)})
     resolved = []
     for n, (text, amount) in enumerate(parts):
-        if wanted[n] not in by_reference:
+        if found[n] is None:
             raise MembershipError(f"Rien n'a été enregistré : aucune adhésion n'a la référence « {text.strip()} » "
                                   f"(part {n + 1}).")
-        resolved.append((by_reference[wanted[n]], amount))
+        resolved.append((found[n], amount))
     return resolved
 
 
@@ -330,7 +350,7 @@ def resolve_typed_memberships(organisation, typed):
     waiting for review keep their membership (``confirm_lines`` skips them: a double submission
     stays harmless). Raises ``MembershipError`` naming every line (date, label) whose text names
     no membership of the organisation, so the caller records nothing of the submission.
-    Two queries whatever the number of lines.
+    Three queries whatever the number of lines (the settings say how the association writes references).
     """
     typed = {int(line_id): text or "" for line_id, text in typed.items()}
     if not typed:
@@ -341,19 +361,13 @@ def resolve_typed_memberships(organisation, typed):
     if len(lines) != len(typed):
         raise MembershipError("Ligne de relevé introuvable.")
     wanted = {line_id: typed_reference(text) for line_id, text in typed.items()}
-    stored = {r[:-services.REFERENCE_LENGTH] + "-" + r[-services.REFERENCE_LENGTH:]
-              for r in wanted.values() if len(r) > services.REFERENCE_LENGTH}
-    by_reference = {}
-    if stored:
-        by_reference = {matching.compact(m.payment_reference): m.id for m in db.session.scalars(
-            select(Membership).where(Membership.organisation_id == organisation.id,
-                                     Membership.payment_reference.in_(stored)))}
+    found = _memberships_typed(organisation, typed)
     resolved, refused = {}, []
     for line in lines:
         if line.status not in (L.SUGGESTED, L.UNMATCHED):
             resolved[line.id] = line.suggested_id
-        elif wanted[line.id] in by_reference:
-            resolved[line.id] = by_reference[wanted[line.id]]
+        elif found[line.id] is not None:
+            resolved[line.id] = found[line.id]
         elif not wanted[line.id]:
             refused.append(f"choisissez l'adhésion que paie {_line_name(line)}")
         else:
