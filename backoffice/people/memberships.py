@@ -14,7 +14,7 @@ memberships (``row.membership_action``, French; ``plan.membership_counts``), rea
 - A method without a date is announced, not paid (kept in the membership's note).
 - Receipts are e-mailed only when the treasurer asks (``send_receipts``).
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
@@ -41,10 +41,20 @@ class Difference:
     """What a row changes in its membership: ``kind`` is ``create`` (a new membership),
     ``payment`` (a new payment), ``replace`` (the payment an earlier version of the sheet gave,
     ``old``, is now different: reversed, and the new one recorded), ``amount`` (the fee of an
-    unpaid membership changed from ``old``) or ``unchanged``."""
+    unpaid membership changed from ``old``) or ``unchanged``. ``kept``: on the person's first
+    row, the payments an earlier import recorded that the sheet no longer shows at all — kept,
+    never reversed because a cell was emptied or a row removed, and said so in the preview."""
 
     kind: str
     old: object = None
+    kept: list = field(default_factory=list)
+
+    def kept_warnings(self):
+        """The French warnings of the payments kept although the sheet no longer shows them."""
+        from backoffice.formatting import format_money
+
+        return [f"Le paiement du {p.paid_on:%d/%m/%Y} ({format_money(p.amount)}) ne figure plus dans le fichier : "
+                "il est conservé (contre-passez-le depuis l'adhésion s'il n'a pas eu lieu)." for p in self.kept]
 
     def sentence(self, cells, period):
         """The French line of the preview."""
@@ -71,7 +81,8 @@ def differences(rows, party_of, existing, keys, recorded):
     rows; ``recorded``: the keys already recorded. A payment the import recorded earlier whose
     row no longer says it (another amount, date, method or reference) is what a paid row of
     the same person now replaces, oldest first; a payment the sheet no longer shows at all is
-    left alone (money is never reversed because a cell was emptied)."""
+    left alone (money is never reversed because a cell was emptied) and listed in ``kept`` of
+    the person's first row, for the preview to warn about it."""
     from backoffice.membership.models import MembershipStatus, PaymentKind, PaymentStatus
 
     file_keys = {}
@@ -104,6 +115,12 @@ def differences(rows, party_of, existing, keys, recorded):
             result[row.line] = Difference("unchanged")
         if key:
             planned.add(key)
+    first_rows = {}
+    for row, owner in rows:
+        first_rows.setdefault(party_of(owner), row.line)
+    for party_id, left in replaceable.items():
+        if left and party_id in first_rows:
+            result[first_rows[party_id]].kept = sorted(left, key=lambda p: (p.paid_on, p.id))
     return result
 
 
@@ -150,6 +167,7 @@ def annotate(organisation, plan, period):
         if difference.kind == "create" and row.membership.paid:
             counts["payment"] += 1  # a new membership's payment is recorded too: say so, as the result will
         row.membership_action = difference.sentence(row.membership, period)
+        row.warnings.extend(difference.kept_warnings())
     return plan
 
 

@@ -209,3 +209,40 @@ def test_a_later_version_applies_its_changed_details_payments_and_fees(client, t
     confirm(client, again, period)
     assert state(period) == expected
     assert db.session.scalar(select(func.count()).select_from(MembershipPayment)) == before
+
+
+def test_with_the_association_scheme_the_import_gives_its_own_references(client, treasurer, organisation, period):
+    """The treasurer writes her references COT{year}/{number}: the imported memberships get them,
+    from the sheet's member numbers, and the next free number for a row without one."""
+    membership.set_reference_scheme(organisation, "COT{year}/{number:05}")
+    rows = workbook_rows()
+    rows[13][0] = ""  # line 14: Soizic Bléas has no member number yet
+    confirm(client, token_of(upload(client, workbook_xlsx(rows), "adherents-2026.xlsx")), period)
+    references = {m.party.last_name: (m.payment_reference, m.member_number)
+                  for m in db.session.scalars(select(Membership).where(Membership.period_id == period.id))}
+    assert references["Le Goff"] == ("COT2026/A-001", "A-001")
+    assert references["Bléas"] == ("COT2026/00001", "1")
+    assert not any(reference.startswith("ADH") for reference, _ in references.values())
+
+
+def test_a_payment_the_later_version_no_longer_shows_is_kept_and_said(client, treasurer, period):
+    """Loïc's cheque of 12/03/2026 was imported from the March version; the April version lost
+    its date (a cell emptied by mistake): the preview says the payment is kept, on his row, and
+    the import reverses nothing."""
+    rows = workbook_rows()
+    rows[14][11] = "12/03/26"                              # line 15: Loïc's cheque came in
+    confirm(client, token_of(upload(client, workbook_xlsx(rows), "adherents-2026-mars.xlsx")), period)
+    before = state(period)
+    rows[14][11] = ""                                      # April: the date is gone
+    later = token_of(upload(client, workbook_xlsx(rows), "adherents-2026-avril.xlsx"))
+    html = preview(client, later, period)
+    warning = "Le paiement du 12/03/2026 (30,00\xa0€) ne figure plus dans le fichier : il est conservé"
+    assert html.count(warning) == 1
+    row = html.split(warning, 1)[0].rsplit("<tr", 1)[1]
+    assert "Kerjean" in row or "KERJEAN" in row   # on Loïc's row, not elsewhere
+    assert "contre-passé" not in html
+    assert "0 adhésion(s) à créer, 0 paiement(s) à enregistrer" in html
+    confirm(client, later, period)
+    assert state(period) == before                        # the cheque is still there, nothing reversed
+    assert db.session.scalar(select(func.count()).select_from(MembershipPayment)
+                             .where(MembershipPayment.kind == "reversal")) == 0
