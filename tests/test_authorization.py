@@ -315,7 +315,8 @@ ROUTES.update({
     "people.sites": _P_VIEW,
     **{f"people.{name}": _P_EDIT for name in (
         "create_professional", "create_structure", "edit", "add_to_directory", "create_site", "edit_site",
-        "import_upload", "import_preview", "import_confirm", "import_columns", "import_template")},
+        "import_upload", "import_preview", "import_confirm", "import_columns", "import_cell",
+        "import_template")},
     "organisations.upload_logo": ADMIN,
     "organisations.delete_logo": ADMIN,
     "organisations.create": ADMIN,
@@ -330,6 +331,7 @@ URL_ARGS.update({
     "people.import_preview": lambda o: {"token": o.people_import},
     "people.import_confirm": lambda o: {"token": o.people_import},
     "people.import_columns": lambda o: {"token": o.people_import},
+    "people.import_cell": lambda o: {"token": o.people_import},
     "organisations.logo": lambda o: {"name": o.organisation_logo},
 })
 

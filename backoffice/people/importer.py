@@ -125,6 +125,7 @@ class Table:
     format: str
     header_line: int = 1
     notes: list = field(default_factory=list)  # (line, French sentence) of the rows left out
+    corrected: dict = field(default_factory=dict)  # (line, column index) -> (text in the file, text corrected)
 
 
 @dataclass
@@ -142,6 +143,11 @@ class ImportRow:
     existing_id: int | None = None
     existing_name: str = ""
     changes: dict = field(default_factory=dict)  # field -> (old, new)
+    # Cells the treasurer can correct in the preview: {field: column index} of the cells refused
+    # (an invalid e-mail or RPPS) or missing (no name); and the corrections already made to the
+    # row: [(column header, text in the file, text corrected)].
+    refused: dict = field(default_factory=dict)
+    corrections: list = field(default_factory=list)
 
     @property
     def name(self):
@@ -280,15 +286,18 @@ def read_rows(data, error=None):
     return rows, kind, blank
 
 
-def read_table(data, filename="", overrides=None):
+def read_table(data, filename="", overrides=None, corrections=None):
     """The header and the rows below it of a CSV or XLSX file, recognised by content.
 
     The header is the first row (among the first 30) naming the « Nom » column and another
     known one: title rows and blank rows above it are left out, with a note.
+    ``corrections`` ({line: {column index: text}}, ``apply_corrections``): the cells the
+    treasurer corrected in the preview, read in place of the file's (the file stays as sent).
     """
     rows, kind, blank = read_rows(data)
     position = find_header(rows, overrides)
     (header_line, headers), body = rows[position], rows[position + 1:]
+    body, corrected = apply_corrections(body, corrections)
     notes = [(number, f"« {_shorten(' '.join(c for c in cells if c))} » : titre au-dessus des en-têtes, ignoré.")
              for number, cells in rows[:position]]
     last = body[-1][0] if body else header_line
@@ -296,7 +305,28 @@ def read_table(data, filename="", overrides=None):
     notes.sort()
     if len(body) > MAX_ROWS:
         raise ImportFileError(f"Le fichier compte plus de {MAX_ROWS:,} lignes : découpez-le.".replace(",", "\u202f"))
-    return Table(headers=headers, rows=body, format=kind, header_line=header_line, notes=notes)
+    return Table(headers=headers, rows=body, format=kind, header_line=header_line, notes=notes, corrected=corrected)
+
+
+def apply_corrections(body, corrections):
+    """``(rows, {(line, column): (file text, corrected text)})``: ``body`` (``(line, cells)``)
+    with the corrected cells in place of the file's, for the lines of data it has (a correction
+    of a line that is not data any more — the header moved — is left out)."""
+    if not corrections:
+        return body, {}
+    wanted = {int(line): {int(column): text for column, text in cells.items()} for line, cells in corrections.items()}
+    rows, corrected = [], {}
+    for line, cells in body:
+        fixes = wanted.get(line)
+        if fixes:
+            cells = list(cells)
+            for column, text in sorted(fixes.items()):
+                cells.extend([""] * (column + 1 - len(cells)))
+                if cells[column] != text:
+                    corrected[(line, column)] = (cells[column], text)
+                cells[column] = text
+        rows.append((line, cells))
+    return rows, corrected
 
 
 def _shorten(text, limit=60):
@@ -650,22 +680,33 @@ def check_rows(table, sites=None, overrides=None, territory=None, profession_cho
                     row.warnings.append(f"Téléphone « {text} » non reconnu : gardé tel quel.")
                 else:
                     row.errors.append(str(exc))
+                    row.refused[key] = columns[key]
             else:
                 row.values[name] = value
         if not raw.get("last_name"):
             row.errors.append("Nom manquant.")
+            row.refused["last_name"] = columns["last_name"]
         if "first_name" in columns and not raw.get("first_name"):
             row.errors.append("Prénom manquant.")
+            row.refused["first_name"] = columns["first_name"]
         if not raw.get("profession"):
             row.errors.append("Profession manquante.")
+            if "profession" in columns:
+                row.refused["profession"] = columns["profession"]
         if not any(raw.get(key) for key in ("rpps", "adeli", "email")):
             row.errors.append("Indiquez au moins le RPPS, l'ADELI ou l'e-mail, pour reconnaître la personne "
                               "lors d'un prochain import.")
+            row.refused.update({key: columns[key] for key in ("rpps", "adeli", "email") if key in columns})
+        row.corrections = [(table.headers[column] if column < len(table.headers) else f"colonne {column + 1}",
+                            old, new) for (at, column), (old, new) in sorted(table.corrected.items()) if at == line]
         if any(raw.get(key) for key, _ in MEMBERSHIP_FIELDS):
             try:
                 row.membership = read_membership_cells(raw)
             except ValidationError as exc:
                 row.errors.append(str(exc))
+                # The message names the cell as typed; offer the filled ones it can be.
+                row.refused.update({key: columns[key] for key in ("amount", "paid_on", "method")
+                                    if raw.get(key) and raw[key].strip() in str(exc)})
         warning = _territory_warning(row.values, territory)
         if warning:
             row.warnings.append(warning)

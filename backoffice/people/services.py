@@ -287,6 +287,9 @@ class StoredImport:
     data: bytes
     filename: str
     uploaded_at: float
+    # Cells corrected in the preview, {line: {column index: text}} (``correct_import_cell``):
+    # kept beside the file, which stays as it was sent, and read in place of its cells.
+    corrections: dict = None
 
 
 def import_max_bytes():
@@ -326,13 +329,51 @@ def load_import(organisation, token):
         meta = json.loads((folder / f"{token}.json").read_text())
     except (FileNotFoundError, ValueError):
         return None
-    return StoredImport(token=token, data=data, filename=meta.get("filename", ""), uploaded_at=meta.get("uploaded_at", 0))
+    try:
+        corrections = json.loads((folder / f"{token}.corrections.json").read_text())
+    except (FileNotFoundError, ValueError):
+        corrections = {}
+    return StoredImport(token=token, data=data, filename=meta.get("filename", ""), uploaded_at=meta.get("uploaded_at", 0),
+                        corrections=corrections)
+
+
+# The longest text a corrected cell holds (the longest field, an address, is 200).
+CORRECTION_MAX_LENGTH = 200
+
+
+def correct_import_cell(organisation, stored, line, column, text):
+    """Correct one cell of the stored upload ``stored`` as the treasurer typed it in the
+    preview: line ``line`` of the file, column ``column`` (0 = the first). The file stays as it
+    was sent; the correction is kept beside it and read in its place (``importer.read_table``),
+    so the row is checked again, and the column and profession choices already made stay. An
+    empty ``text`` empties the cell. Raises ``ImportRejected`` (French) for a cell that is no
+    data of the file (the header, a line that does not exist)."""
+    try:
+        line, column = int(line), int(column)
+    except (TypeError, ValueError):
+        raise ImportRejected("Cellule à corriger introuvable.") from None
+    text = " ".join((text or "").split())
+    if len(text) > CORRECTION_MAX_LENGTH:
+        raise ImportRejected(f"La correction compte {CORRECTION_MAX_LENGTH} caractères au plus.")
+    layouts, _ = import_choices(organisation)
+    try:
+        table = importer.read_table(stored.data, stored.filename, layouts, stored.corrections)
+    except importer.ImportFileError as exc:
+        raise ImportRejected(str(exc)) from None
+    lines = {number: cells for number, cells in table.rows}
+    if line not in lines or not 0 <= column < max(len(table.headers), len(lines[line])):
+        raise ImportRejected(f"La ligne {line} n'est pas une ligne de données du fichier : rien n'a été corrigé.")
+    corrections = dict(stored.corrections or {})
+    corrections.setdefault(str(line), {})[str(column)] = text
+    atomic_write(_imports_dir(organisation) / f"{stored.token}.corrections.json", json.dumps(corrections).encode())
+    stored.corrections = corrections
+    return table.headers[column] if column < len(table.headers) else f"colonne {column + 1}"
 
 
 def discard_import(organisation, token):
     if token and _TOKEN.match(token):
-        for path in (_imports_dir(organisation) / token, _imports_dir(organisation) / f"{token}.json"):
-            path.unlink(missing_ok=True)
+        for name in (token, f"{token}.json", f"{token}.corrections.json"):
+            (_imports_dir(organisation) / name).unlink(missing_ok=True)
 
 
 def _expire_imports(organisation):
@@ -435,14 +476,15 @@ def territory_of(organisation):
     return {postcode[:3] if postcode.startswith("97") else postcode[:2]}
 
 
-def plan_people_import(data, filename="", organisation=None, period=None):
+def plan_people_import(data, filename="", organisation=None, period=None, corrections=None):
     """Read, check and compare an uploaded file with the directory; raises ``ImportFileError``.
     Given ``organisation``, its remembered column choices and territory apply, and with
-    ``period`` each row says what it would do to its membership (``row.membership_action``)."""
+    ``period`` each row says what it would do to its membership (``row.membership_action``).
+    ``corrections``: the cells corrected in the preview (``StoredImport.corrections``)."""
     from backoffice.people import memberships
 
     layouts, professions = import_choices(organisation)
-    table = importer.read_table(data, filename, layouts)
+    table = importer.read_table(data, filename, layouts, corrections)
     plan = importer.plan_import(table, _existing_for(table, layouts), _site_index(), overrides=layouts,
                                 territory=territory_of(organisation), profession_choices=professions)
     if organisation is not None:
@@ -451,7 +493,7 @@ def plan_people_import(data, filename="", organisation=None, period=None):
 
 
 def apply_people_import(data, filename="", organisation=None, period=None, send_receipts=False, user=None,
-                        one_by_one=False):
+                        one_by_one=False, corrections=None):
     """Re-read and re-check the file, then create and update professionals — all or nothing;
     given ``organisation``, every professional of the file joins its directory (a contact), and
     given ``period``, the membership columns create its memberships and record their payments
@@ -466,13 +508,13 @@ def apply_people_import(data, filename="", organisation=None, period=None, send_
     from backoffice.people import memberships
 
     try:
-        plan = plan_people_import(data, filename, organisation, period)
+        plan = plan_people_import(data, filename, organisation, period, corrections)
     except importer.ImportFileError as exc:
         raise ImportRejected(str(exc)) from None
     if plan.has_errors:
         raise ImportRejected(
-            f"{plan.count('error')} ligne(s) comportent des erreurs : rien n'a été importé. Corrigez le fichier "
-            "et envoyez-le de nouveau.")
+            f"{plan.count('error')} ligne(s) comportent des erreurs : rien n'a été importé. Corrigez-les dans "
+            "l'aperçu, ou dans le fichier et envoyez-le de nouveau.")
     try:
         with db.session.begin_nested():  # a refused membership undoes the whole import
             parties = _apply_people(plan, organisation)

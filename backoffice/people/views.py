@@ -180,10 +180,29 @@ def import_preview(token):
     stored = _stored_or_404(token)
     periods, period = _periods()
     try:
-        plan = services.plan_people_import(stored.data, stored.filename, g.organisation, period)
+        plan = services.plan_people_import(stored.data, stored.filename, g.organisation, period, stored.corrections)
     except importer.ImportFileError as exc:
         return render_template("people/import_preview.html", stored=stored, plan=None, file_error=str(exc)), 422
     return _preview(stored, plan, periods, period)
+
+
+@bp.route("/import/<token>/cell", methods=["POST"])
+@permission_required("people.import")
+def import_cell(token):
+    """A refused cell corrected in the preview: kept beside the file (which stays as sent), the
+    row checked again on the preview, the column and profession choices unchanged."""
+    stored = _stored_or_404(token)
+    line = request.form.get("line", type=int)
+    try:
+        header = services.correct_import_cell(g.organisation, stored, line, request.form.get("column"),
+                                              request.form.get("value"))
+    except services.ImportRejected as exc:
+        flash(str(exc), "danger")
+    else:
+        flash(f"Ligne {line} : « {header} » corrigé. La ligne est vérifiée de nouveau ci-dessous ; "
+              "le fichier envoyé reste tel quel.", "success")
+    return redirect(url_for("people.import_preview", token=token, period=request.form.get("period", type=int),
+                            _anchor=f"line-{line}" if line else None))
 
 
 def _preview(stored, plan, periods=(), period=None):
@@ -196,7 +215,7 @@ def _preview(stored, plan, periods=(), period=None):
 def _plan_without_choices(stored):
     """The file read with the recognised names only (when a remembered choice no longer fits)."""
     try:
-        return services.plan_people_import(stored.data, stored.filename)
+        return services.plan_people_import(stored.data, stored.filename, corrections=stored.corrections)
     except importer.ImportFileError:
         return None
 
@@ -217,7 +236,7 @@ def import_columns(token):
     profession means), remembered for her organisation and this file layout."""
     stored = _stored_or_404(token)
     try:
-        plan = services.plan_people_import(stored.data, stored.filename, g.organisation)
+        plan = services.plan_people_import(stored.data, stored.filename, g.organisation, corrections=stored.corrections)
     except importer.ImportFileError:
         plan = None
     if plan is None or request.form.get("reset"):
@@ -245,7 +264,7 @@ def import_confirm(token):
     try:
         plan = services.apply_people_import(stored.data, stored.filename, organisation=g.organisation,
                                             period=period, send_receipts=bool(request.form.get("send_receipts")),
-                                            user=current_user)
+                                            user=current_user, corrections=stored.corrections)
     except services.ImportRejected as exc:  # its savepoint undid whatever had been written
         flash(str(exc), "danger")
         return redirect(url_for("people.import_preview", token=token, period=getattr(period, "id", None)))

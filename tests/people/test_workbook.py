@@ -199,6 +199,7 @@ def test_an_unreadable_membership_cell_is_an_error_of_its_row(column, text, mess
     rows[12][column] = text  # line 13
     row = by_line(plan(workbook_xlsx(rows)))[13]
     assert row.status == "error" and row.errors[0].startswith(message)
+    assert row.refused == {{10: "amount", 11: "paid_on", 12: "method"}[column]: column}  # correctable in the preview
 
 
 @pytest.mark.parametrize("text, paid_on", [
