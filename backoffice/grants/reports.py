@@ -262,7 +262,7 @@ def budget_chart(report: ProgrammeReport):
     groups = [(f.name, f.committed, f.paid, f.remaining) for f in report.funders]
     if len(groups) != 1:  # one funder is the whole programme already
         groups.append(("Programme", budget.committed, budget.paid, budget.remaining))
-    return grouped_bars(groups, tuple(BUDGET_SERIES), width=640, height=260, label_space=40)
+    return grouped_bars(groups, tuple(BUDGET_SERIES), width=640, height=260, label_space=40, max_bar_width=48)
 
 
 def activity_chart(report: ProgrammeReport):
@@ -272,4 +272,4 @@ def activity_chart(report: ProgrammeReport):
     if not report.quarters:
         return None
     return grouped_bars([(q.label, q.screenings, q.referrals) for q in report.quarters], tuple(ACTIVITY_SERIES),
-                        width=640, height=240, label_space=40)
+                        width=640, height=240, label_space=40, max_bar_width=48)

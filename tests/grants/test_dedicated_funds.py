@@ -122,3 +122,19 @@ def test_migration_gives_older_books_the_two_rules(organisation):
                                    "dedicated_funds_used": ("194", "7894", "OD")}
     assert rules(sisa) == {"dedicated_funds_carried": ("741", "487", "OD"),
                            "dedicated_funds_used": ("487", "741", "OD")}
+
+
+def test_a_smaller_invoice_releases_funding_that_the_carry_counts(organisation):
+    """A grant paid on an invoice lower than the quote releases the rest of its commitment
+    (D 467 / C 6571): the fonds dédiés carry that part too, and the year's result stays nil."""
+    programme = _year_with_grants(organisation)
+    smaller = submitted(organisation, programme)
+    services.approve(smaller, on=date(2026, 9, 1))                                  # 600 € granted
+    agreements.issue_agreement(smaller)
+    agreements.sign_online(smaller, UserFactory(party_id=smaller.applicant_id), "203.0.113.9")
+    payments.record_payment(smaller, paid_on=date(2026, 10, 5), invoice_amount="500,00")  # 80 %: 400 €
+    assert payments.unspent_funding(programme, 2026) == D("3550.00")               # 5 000 − 600 − 450 − 400
+    payments.carry_dedicated_funds(programme, 2026)
+    accounts = _accounts(organisation)
+    assert -accounts["194"] == D("3550.00") == -accounts["741"] - accounts["6571"]
+    assert accounts["741"] + accounts["6571"] + accounts["6894"] == D("0.00")

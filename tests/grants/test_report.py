@@ -173,3 +173,6 @@ def test_grouped_bars_geometry():
     negative = next(b for b in chart["bars"] if (b.key, b.kind) == ("B", "y"))
     assert (negative.height, negative.value) == (0.0, D("-3"))
     assert all(b.x + b.width <= 330 for b in chart["bars"])
+    narrow = grouped_bars([("T1", 3, 1)], ("x", "y"), width=330, margin=30, max_bar_width=40)["bars"]
+    assert [b.width for b in narrow] == [40, 40]
+    assert narrow[0].x - 30 == pytest.approx(330 - (narrow[1].x + 40), abs=2.1)   # centred in its slot
