@@ -20,6 +20,10 @@
    when the resolution's box is empty and when 998 ballots are in it, open and secret: must
    be equal (ratio 1).
 
+The issue's fourth figure, the morning of the assembly (300 members asking for their sign-in
+link within a minute get their mails from one worker within 60 s), is the mail queue's:
+``bench/bench_mail.py`` (``python -m bench mail``, ``mail.signin_links_300_one_worker``).
+
 Figures in ``bench/results.json`` (``assemblies.*``): value, unit, baseline, ratio. Run from the
 repository root: ``python -m bench assemblies`` (PostgreSQL at 127.0.0.1 and Redis needed;
 about 3 minutes); ``BENCH_QUICK=1``: fewer voters, nothing recorded.
