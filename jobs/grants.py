@@ -60,8 +60,8 @@ def grant_report(task):
         task.report_progress(1, 2, "Rapport écrit")
         with task.result_file(document.filename) as f:
             f.write(document.abspath().read_bytes())
-        task.message = f"Rapport au financeur (Word, version {document.version}) prêt."
-        task.report_progress(2, 2, "Rapport prêt")
+        task.report_progress(2, 2)
+        task.message = f"Rapport au financeur (Word, version {document.version}) prêt."  # after: progress writes it
         return
     with task.result_file(f"rapport-{reports.slug(programme.name)}.{fmt}") as f:
         count = reports.write_report(programme, fmt, f)
