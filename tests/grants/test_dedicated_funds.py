@@ -138,3 +138,20 @@ def test_a_smaller_invoice_releases_funding_that_the_carry_counts(organisation):
     accounts = _accounts(organisation)
     assert -accounts["194"] == D("3550.00") == -accounts["741"] - accounts["6571"]
     assert accounts["741"] + accounts["6571"] + accounts["6894"] == D("0.00")
+
+
+def test_the_accountant_changes_the_fonds_dedies_accounts_on_the_settings_page(client, login_as, organisation):
+    """An accountant who books the funding as contributions of other organisations carries it on 6897 / 197."""
+    from tests.accounting.test_views import _settings_form
+
+    programme = _year_with_grants(organisation)
+    db.session.commit()
+    login_as("treasurer")
+    page = client.get(f"/o/{organisation.slug}/accounting/settings").get_data(as_text=True)
+    assert "Report en fonds dédiés (financement non utilisé)" in page and "Utilisation des fonds dédiés" in page
+    form = dict(_settings_form(organisation), **{"dedicated_funds_carried-debit": "6897",
+                                                  "dedicated_funds_carried-credit": "197"})
+    assert client.post(f"/o/{organisation.slug}/accounting/settings", data=form).status_code == 302
+    db.session.expire_all()
+    entry = payments.carry_dedicated_funds(programme, 2026)
+    assert sorted(line.account.number for line in entry.lines) == ["197", "6897"]
