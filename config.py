@@ -47,6 +47,7 @@ ENVIRONMENT = {
     "JOB_RECONCILE_GRACE_SECONDS": ("JOB_RECONCILE_GRACE_SECONDS", float),
     "TASK_MAX_ATTEMPTS": ("TASK_MAX_ATTEMPTS", int),
     "TASK_RESULT_DAYS": ("TASK_RESULT_DAYS", int),
+    "GRANTS_FOLLOW_UP_GRACE_DAYS": ("GRANTS_FOLLOW_UP_GRACE_DAYS", int),
     "PUBLIC_BASE_URL": ("PUBLIC_BASE_URL", str),
     "SQLITE_BUSY_TIMEOUT": ("SQLITE_BUSY_TIMEOUT", float),
     "DOCUMENTS_PDF": ("DOCUMENTS_PDF", _bool),
@@ -117,6 +118,9 @@ class Config:
     TASK_MAX_ATTEMPTS = 3
     # Result files (exports, documents) are deleted after this many days.
     TASK_RESULT_DAYS = 30
+    # A grant's quarterly follow-up report is late (and its beneficiary reminded) this many days
+    # after the quarter's end.
+    GRANTS_FOLLOW_UP_GRACE_DAYS = 30
     # The document jobs keep a PDF (LibreOffice, when installed) beside the Word receipts and
     # minutes, and members are handed the PDF; off, or without LibreOffice, they get the Word file.
     DOCUMENTS_PDF = True

@@ -5,7 +5,7 @@ Task jobs receive their ``Task`` row (ids in ``task.params``) and let errors pro
 from backoffice.grants import agreements
 from backoffice.grants.models import GrantApplication
 from backoffice.grants.services import GrantError
-from jobs import TaskFailed, task_job
+from jobs import TaskFailed, periodic_job, task_job
 from jobs.membership import own_row
 
 
@@ -67,3 +67,15 @@ def grant_report(task):
         count = reports.write_report(programme, fmt, f)
     task.message = f"Rapport de {count} aide(s)."
     task.report_progress(1, 1, "Rapport prêt")
+
+
+@periodic_job(cron="40 7 * * *")
+def send_follow_up_reminders():
+    """Every morning: beneficiaries whose quarterly follow-up report is late are reminded, once
+    per application and quarter (``backoffice.grants.follow_up``)."""
+    from backoffice.extensions import db
+    from backoffice.grants import follow_up
+
+    sent = follow_up.send_reminders()
+    db.session.commit()  # a job's own boundary: the mails are handed over after it
+    return [list(row) for row in sent]

@@ -42,7 +42,8 @@ from backoffice.banking.models import (BankAccount, BankCsvLayout, BankLabelRule
                                        BankStatementLine, PayeeBankDetails)
 from backoffice.documents.models import DocumentSequence, DocumentTemplate, GeneratedDocument
 from backoffice.extensions import db
-from backoffice.grants.models import (AttachmentKind, GrantApplication, GrantAttachment, GrantFollowUp, GrantFunder,
+from backoffice.grants.models import (AttachmentKind, GrantApplication, GrantAttachment, GrantFollowUp,
+                                      GrantFollowUpReminder, GrantFunder,
                                       GrantProgramme, GrantStatus)
 from backoffice.lifecycle import StatusChange
 from backoffice.mail.models import OutboxMessage, OutgoingMail
@@ -891,6 +892,16 @@ class GrantFollowUpFactory(Factory):
     quarter = factory.Sequence(lambda n: n % 4 + 1)
     screenings = 14
     referrals = 2
+
+
+class GrantFollowUpReminderFactory(Factory):
+    class Meta:
+        model = GrantFollowUpReminder
+
+    application = factory.SubFactory(GrantApplicationFactory)
+    year = 2026
+    quarter = 3
+    recipient = "dr.le-gall@example.org"
 
 
 # --- assemblies -----------------------------------------------------------------------------

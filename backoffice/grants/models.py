@@ -353,3 +353,28 @@ class GrantFollowUp(db.Model):
 
     def __str__(self):
         return f"T{self.quarter} {self.year}"
+
+
+class GrantFollowUpReminder(db.Model):
+    """A reminder e-mailed to a beneficiary whose quarterly report is late: at most one per
+    application and quarter (the unique constraint), so a rerun of the job sends nothing twice."""
+
+    __tablename__ = "grant_follow_up_reminders"
+    __scoped_through__ = "application"
+    __audited__ = True
+    __table_args__ = (
+        UniqueConstraint("application_id", "year", "quarter", name="uq_grant_follow_up_reminders_quarter"),
+        CheckConstraint("quarter BETWEEN 1 AND 4", name="quarter_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("grant_applications.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    quarter: Mapped[int] = mapped_column(Integer)
+    recipient: Mapped[str] = mapped_column(String(254))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    application = relationship(GrantApplication)
+
+    def __str__(self):
+        return f"Relance T{self.quarter} {self.year}"

@@ -15,6 +15,7 @@ from backoffice.errors import ServiceError, show_refusal
 from backoffice.extensions import db
 from backoffice.formatting import format_money
 from backoffice.grants import agreements, attachments, committee, forms, payments, reports, services
+from backoffice.grants import follow_up as late_reports  # the module: a view below is named follow_up
 from backoffice.grants.models import (DOCUMENT_STEPS, GRANT_LIFECYCLE, AttachmentKind, GrantApplication, GrantAttachment, GrantProgramme,
                                       GrantStatus)
 from backoffice.grants.services import GrantError
@@ -95,6 +96,8 @@ def programme(programme_id):
     figures = reports.programme_report(programme, with_activity=False)
     return render_template("grants/programme.html", programme=programme, budget=figures.budget,
                            pending=figures.budget.counts.get(GrantStatus.SUBMITTED, 0),
+                           late_follow_ups=late_reports.late_follow_ups(programme=programme),
+                           grace_days=late_reports.grace_days(),
                            ceiling=services.ceiling_text(programme), statuses=list(GrantStatus),
                            required_documents=required, funding_form=forms.FundingForm(formdata=None),
                            report_form=forms.ReportForm(formdata=None), report_document=reports.current_report(programme),
