@@ -73,7 +73,7 @@ from backoffice.organisations.models import Affiliation, AffiliationRole, Organi
 from backoffice.people.models import ImportLayout, Professional, Site, Structure
 from backoffice.sisa.models import (SisaAciGrid, SisaAciIndicator, SisaAssociate, SisaAttendance, SisaDeduction,
                                     SisaDistribution, SisaDistributionShare, SisaIncome, SisaKey, SisaMeeting,
-                                    SisaMissionPoints, SisaRefund, SisaScenario)
+                                    SisaMissionPoints, SisaRefund, SisaRefundOffset, SisaScenario)
 from backoffice.tasks.models import Task
 
 
@@ -814,6 +814,18 @@ class SisaRefundFactory(Factory):
     year = factory.SelfAttribute("distribution.year")
     party_id = factory.LazyAttribute(_professional_id)
     amount = Decimal("37.15")
+
+
+class SisaRefundOffsetFactory(Factory):
+    class Meta:
+        model = SisaRefundOffset
+
+    refund = factory.SubFactory(SisaRefundFactory)
+    organisation_id = factory.SelfAttribute("refund.organisation_id")
+    distribution_id = factory.SelfAttribute("refund.distribution_id")
+    party_id = factory.SelfAttribute("refund.party_id")
+    amount = Decimal("12.40")
+    netted_on = date(2026, 6, 2)
 
 
 class SisaDistributionShareFactory(Factory):

@@ -629,7 +629,7 @@ ROUTES.update({
         "edit_scenario", "remove_points", "new_meeting", "edit_meeting", "delete_meeting", "import_meetings",
         "import_meetings_preview", "import_meetings_confirm", "prepare_version", "freeze", "discard", "mark_paid",
         "start_statements", "start_summary", "start_transfer_file", "start_certificates", "save_aci_grid",
-        "settle_refund")},
+        "settle_refund", "net_refunds")},
     "sisa.aci_expected": STAFF,
     "sisa.refunds": STAFF,
     "sisa.meetings": STAFF,
@@ -645,7 +645,8 @@ URL_ARGS.update({
         "refunds")},
     "sisa.settle_refund": lambda o: {"refund_id": o.sisa_refund.id},
     **{f"sisa.{name}": (lambda o: {"distribution_id": o.sisa_distribution.id}) for name in (
-        "distribution", "freeze", "discard", "mark_paid", "start_statements", "start_summary", "start_transfer_file")},
+        "distribution", "freeze", "discard", "mark_paid", "start_statements", "start_summary", "start_transfer_file",
+        "net_refunds")},
     **{f"sisa.{name}": (lambda o: {"meeting_id": o.sisa_meeting.id}) for name in ("edit_meeting", "delete_meeting")},
     **{f"sisa.{name}": (lambda o: {"token": o.sisa_import_token}) for name in (
         "import_meetings_preview", "import_meetings_confirm")},

@@ -515,9 +515,21 @@ class SisaRefund(TimestampMixin, db.Model):
     entry = relationship("JournalEntry", foreign_keys=[entry_id])
     settlement_entry = relationship("JournalEntry", foreign_keys=[settlement_entry_id])
 
+    offsets = relationship("SisaRefundOffset", back_populates="refund", order_by="SisaRefundOffset.id")
+
     @property
     def status_label(self):
         return RefundStatus(self.status).label
+
+    @property
+    def netted(self):
+        """What was netted against later payments to him (``SisaRefundOffset``)."""
+        return sum((offset.amount for offset in self.offsets), Decimal("0.00"))
+
+    @property
+    def outstanding(self):
+        """What he still owes: the refund less what was netted (0 once settled)."""
+        return Decimal("0.00") if self.status == RefundStatus.SETTLED.value else self.amount - self.netted
 
     def __str__(self):
         return f"Remboursement {self.year} de {self.party.display_name if self.party else self.party_id} : " \
@@ -529,3 +541,33 @@ REFUND_LIFECYCLE = Lifecycle("sisa_refund", {
     RefundStatus.SETTLED: set(),
 }, noun="le remboursement", verbs={(RefundStatus.OWED, RefundStatus.SETTLED): "Enregistrer le remboursement"})
 REFUND_LIFECYCLE.bind(SisaRefund)
+
+
+class SisaRefundOffset(TimestampMixin, db.Model):
+    """Part of a refund netted against a later payment to the same associate (a later version
+    of the year, or another year's distribution): the transfer of ``distribution`` pays him that
+    much less, and the offset is posted D 4551 / C 467 on his auxiliary accounts (``entry``), so
+    that his current account and his receivable both letter. Never more than the refund still
+    owed nor than what ``distribution`` owes him: a transfer is never negative."""
+
+    __tablename__ = "sisa_refund_offsets"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("refund_id", "distribution_id", name="uq_sisa_refund_offsets_refund_distribution"),
+                      CheckConstraint("amount > 0", name="amount_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("sisa_refunds.id"), index=True)
+    distribution_id: Mapped[int] = mapped_column(ForeignKey("sisa_distributions.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    netted_on: Mapped[date] = mapped_column(Date)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_entries.id"))
+
+    refund = relationship(SisaRefund, back_populates="offsets")
+    distribution = relationship(SisaDistribution)
+    party = relationship("Party")
+    entry = relationship("JournalEntry", foreign_keys=[entry_id])
+
+    def __str__(self):
+        return f"Compensation de {format_money(self.amount)} sur la répartition {self.distribution_id}"

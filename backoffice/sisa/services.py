@@ -788,16 +788,27 @@ def parties_by_id(party_ids):
 
 def paid_in(organisation, year):
     """``{party id: [(distribution version, amount)]}`` of what each associate was paid in
-    calendar ``year`` (the transfers of every version marked paid that year), in payment order."""
+    calendar ``year`` (the transfers of every version marked paid that year, with the refunds he
+    owed netted against them: that part of his share was paid by settling his debt), in payment
+    order."""
     from backoffice.sisa.models import SisaDistribution
 
     paid = defaultdict(list)
     versions = db.session.scalars(select(SisaDistribution).where(
         SisaDistribution.organisation_id == organisation.id, SisaDistribution.paid_on >= date(year, 1, 1),
         SisaDistribution.paid_on <= date(year, 12, 31)).order_by(SisaDistribution.paid_on, SisaDistribution.id))
+    versions = list(versions)
+    netted = defaultdict(lambda: ZERO)
+    if versions:
+        from backoffice.sisa.models import SisaRefundOffset
+
+        for distribution_id, party_id, amount in db.session.execute(select(
+                SisaRefundOffset.distribution_id, SisaRefundOffset.party_id, SisaRefundOffset.amount).where(
+                SisaRefundOffset.distribution_id.in_([v.id for v in versions]))):
+            netted[distribution_id, party_id] += amount
     for version in versions:
         for share in version.shares:
-            amount = Decimal(share.detail.get("paid", "0"))
+            amount = Decimal(share.detail.get("paid", "0")) + netted[version.id, share.party_id]
             if amount > 0:
                 paid[share.party_id].append((version, amount))
     return dict(paid)
@@ -921,8 +932,10 @@ def _post_differences(organisation, distribution, entry_date, piece, label, sour
 
 
 def payable(distribution):
-    """{party id: what is still to pay him}: his amount less what earlier versions paid him, net
-    of the refunds they claimed back (negative: he was overpaid and owes it back)."""
+    """{party id: what is still to pay him}: his amount less what earlier versions paid him (by
+    transfer, or by netting a refund he owed), net of the refunds they claimed back (negative: he
+    was overpaid and owes it back). What is netted against ``distribution`` itself is not taken
+    off here: ``transfers`` does."""
     from backoffice.sisa.models import SisaRefund
 
     paid = defaultdict(lambda: ZERO)
@@ -936,18 +949,25 @@ def payable(distribution):
         for party_id, amount in db.session.execute(select(SisaRefund.party_id, SisaRefund.amount).where(
                 SisaRefund.distribution_id.in_(earlier_ids))):
             paid[party_id] -= amount
+        # A refund netted against an earlier version paid that much of its share (version
+        # superseded before its transfer went out, or paid for the rest).
+        for party_id, amount in netted_against(earlier_ids).items():
+            paid[party_id] += amount
     amounts = {s.party_id: s.amount for s in distribution.shares}
     return {pid: amounts.get(pid, ZERO) - paid[pid] for pid in set(amounts) | set(paid)}
 
 
 def transfers(distribution):
-    """[(party, PayeeBankDetails, amount)] of the positive amounts to pay; ``SisaError`` naming
-    every associate without bank details."""
+    """[(party, PayeeBankDetails, amount)] of the positive amounts to pay — what is due less the
+    refunds netted against this version (never negative: a netting never exceeds what is due);
+    ``SisaError`` naming every associate without bank details."""
     from backoffice.sisa.models import DistributionStatus
 
     if distribution.status != DistributionStatus.FROZEN.value:
         raise SisaError("Seule une version validée et pas encore payée donne lieu à des virements.")
-    due = {pid: amount for pid, amount in payable(distribution).items() if amount > 0}
+    netted = netted_against([distribution.id])
+    due = {pid: amount - netted.get(pid, ZERO) for pid, amount in payable(distribution).items()}
+    due = {pid: amount for pid, amount in due.items() if amount > 0}
     organisation = _organisation(distribution)
     details = banking.payee_details_for(organisation, list(due))
     parties = parties_by_id(due)
@@ -1115,8 +1135,8 @@ def refunds_of(distribution):
 
 
 def settle_refund(refund, settled_on):
-    """The associate paid back: D bank / C 467 his auxiliary account (lettered with the
-    receivable), the refund settled on ``settled_on``."""
+    """The associate paid back what he still owed (the refund less what was netted): D bank /
+    C 467 his auxiliary account (lettered with the receivable), the refund settled on ``settled_on``."""
     from backoffice.accounting.services import event_accounts
     from backoffice.lifecycle import move
     from backoffice.sisa.models import RefundStatus, SisaRefund
@@ -1134,8 +1154,8 @@ def settle_refund(refund, settled_on):
         refund.settlement_entry = post_entry(
             organisation, journal, settled_on, f"SISA-{refund.year}-RBT{refund.id}",
             f"Remboursement trop-perçu ACI {refund.year} – {refund.party.display_name}"[:200],
-            [EntryLineSpec(bank, debit=refund.amount), EntryLineSpec(REFUND_ACCOUNT, credit=refund.amount,
-                                                                     party=refund.party)],
+            [EntryLineSpec(bank, debit=refund.outstanding), EntryLineSpec(REFUND_ACCOUNT, credit=refund.outstanding,
+                                                                          party=refund.party)],
             source=posting_source(SisaRefund, refund.id, "settled"))
     except AccountingError as error:
         raise _refuse(error) from None
@@ -1143,3 +1163,107 @@ def settle_refund(refund, settled_on):
     move(refund, RefundStatus.SETTLED)
     db.session.flush()
     return refund
+
+
+# --------------------------------------------------------------------------------------------
+# Netting a refund against a later payment to the same associate
+# --------------------------------------------------------------------------------------------
+
+def netted_against(distribution_ids):
+    """{party id: the refunds netted against the versions ``distribution_ids``} (one query)."""
+    from backoffice.sisa.models import SisaRefundOffset
+
+    netted = defaultdict(lambda: ZERO)
+    for party_id, amount in db.session.execute(select(SisaRefundOffset.party_id, SisaRefundOffset.amount).where(
+            SisaRefundOffset.distribution_id.in_(list(distribution_ids)))):
+        netted[party_id] += amount
+    return dict(netted)
+
+
+@dataclass(frozen=True)
+class Netting:
+    """A refund that can be netted against the transfer of a version: ``amount`` of it (what he
+    still owes, at most what is left to transfer to him)."""
+
+    refund: object
+    amount: Decimal
+    due: Decimal  # what the version still has to transfer to him before this netting
+
+
+def netting_proposals(distribution):
+    """[Netting] for a validated, unpaid version: each associate it owes money to who still owes
+    a refund (of this year or another, the oldest first) — never more than he owes nor than
+    what is left to transfer to him."""
+    from backoffice.sisa.models import DistributionStatus, RefundStatus, SisaRefund
+
+    if distribution.status != DistributionStatus.FROZEN.value:
+        return []
+    netted = netted_against([distribution.id])
+    due = {pid: amount - netted.get(pid, ZERO) for pid, amount in payable(distribution).items()}
+    due = {pid: amount for pid, amount in due.items() if amount > 0}
+    if not due:
+        return []
+    owed = db.session.scalars(select(SisaRefund).where(
+        SisaRefund.organisation_id == distribution.organisation_id, SisaRefund.status == RefundStatus.OWED.value,
+        SisaRefund.party_id.in_(list(due)), SisaRefund.distribution_id != distribution.id)
+        .order_by(SisaRefund.year, SisaRefund.id))
+    proposals = []
+    for refund in owed:
+        if any(o.distribution_id == distribution.id for o in refund.offsets):
+            continue
+        amount = min(refund.outstanding, due[refund.party_id])
+        if amount > 0:
+            proposals.append(Netting(refund, amount, due[refund.party_id]))
+            due[refund.party_id] -= amount
+    return proposals
+
+
+def net_refunds(distribution, netted_on, party_ids=None):
+    """Net what the associates (``party_ids``, or all) still owe back against this version's
+    transfer to them (``netting_proposals``): each offset posted D 4551 / C 467 on his auxiliary
+    accounts on ``netted_on`` — his current account letters once the rest is transferred, his
+    receivable once nothing is left of it; a refund netted in full is settled. The pain.001 then
+    pays the net amounts. Returns the ``SisaRefundOffset`` rows."""
+    from backoffice.accounting.services import event_accounts
+    from backoffice.lifecycle import move
+    from backoffice.sisa.models import DistributionStatus, RefundStatus, SisaRefundOffset
+
+    if distribution.status != DistributionStatus.FROZEN.value:
+        raise SisaError("Seule une version validée et pas encore payée peut compenser des trop-perçus.")
+    if netted_on is None:
+        raise SisaError("Indiquez la date de la compensation.", "netted_on")
+    proposals = [p for p in netting_proposals(distribution) if party_ids is None or p.refund.party_id in party_ids]
+    if not proposals:
+        raise SisaError(f"Aucun trop-perçu à compenser avec la version {distribution.version} : aucun associé "
+                        "qui doit un remboursement n'y reçoit d'argent.")
+    organisation = _organisation(distribution)
+    journal, _, associates_account = event_accounts(organisation, "sisa_distribution")
+    offsets = []
+    for proposal in proposals:
+        refund, party = proposal.refund, proposal.refund.party
+        earliest = max(e.entry_date for e in (refund.entry, distribution.entry) if e is not None)
+        if netted_on < earliest:
+            raise SisaError(f"Une compensation le {netted_on:%d/%m/%Y}, avant l'écriture qu'elle solde "
+                            f"({earliest:%d/%m/%Y}) ? Vérifiez la date.", "netted_on")
+        offset = SisaRefundOffset(organisation_id=organisation.id, refund=refund, distribution_id=distribution.id,
+                                  party_id=refund.party_id, amount=proposal.amount, netted_on=netted_on)
+        db.session.add(offset)
+        db.session.flush()
+        try:
+            offset.entry = post_entry(
+                organisation, journal, netted_on,
+                f"SISA-{distribution.year}-V{distribution.version}-C{refund.id}",
+                f"Compensation trop-perçu ACI {refund.year} / répartition {distribution.year} "
+                f"v{distribution.version} – {party.display_name}"[:200],
+                [EntryLineSpec(associates_account, debit=proposal.amount, party=party),
+                 EntryLineSpec(REFUND_ACCOUNT, credit=proposal.amount, party=party)],
+                source=posting_source(SisaRefundOffset, offset.id))
+        except AccountingError as error:
+            raise _refuse(error) from None
+        if refund.outstanding == 0:
+            refund.settled_on = netted_on
+            move(refund, RefundStatus.SETTLED, reason=f"Compensé avec la répartition {distribution.year} "
+                                                      f"v{distribution.version}")
+        offsets.append(offset)
+    db.session.flush()
+    return offsets

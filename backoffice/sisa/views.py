@@ -492,7 +492,8 @@ def distribution(distribution_id):
     return render_template("sisa/distribution.html", distribution=version, year=version.year,
                            differences=services.differences(version), identical=services.recomputes_identically(version),
                            payable=services.payable(version), last_year=services.last_year(g.organisation, version.year),
-                           refunds=services.refunds_of(version),
+                           refunds=services.refunds_of(version), nettings=services.netting_proposals(version),
+                           netted=services.netted_against([version.id]),
                            documents=generated.current_documents(g.organisation, STATEMENT_KIND, version.shares),
                            today=date.today())
 
@@ -541,6 +542,21 @@ def discard(distribution_id):
         services.discard_draft(version)
         flash(f"Version brouillon {year} supprimée.", "success")
         return url_for(".distributions", year=year)
+
+    return _act(distribution_id, action, "")
+
+
+@bp.route("/repartitions/<int:distribution_id>/compenser", methods=["POST"])
+@permission_required(MANAGE)
+def net_refunds(distribution_id):
+    """Net the refunds owed by the associates ticked against this version's transfers to them."""
+    chosen = {int(pid) for pid in request.form.getlist("party_id") if pid.isdigit()}
+
+    def action(version):
+        offsets = services.net_refunds(version, _date_field("netted_on"), chosen)
+        flash(f"{len(offsets)} trop-perçu(s) compensé(s) ({services.describe_amount(sum(o.amount for o in offsets))}) : "
+              "le fichier de virements paie les montants nets.", "success")
+        return url_for(".distribution", distribution_id=version.id)
 
     return _act(distribution_id, action, "")
 
@@ -631,9 +647,10 @@ def settle_refund(refund_id):
         return _refunds_page(refund.year, form, 422)
     try:
         with db.session.begin_nested():
+            received = refund.outstanding  # what the bank brought: the refund less what was netted
             services.settle_refund(refund, form.settled_on.data)
     except ServiceError as error:
         return _refunds_page(refund.year, form, show_refusal(error))
     flash(f"Remboursement de {refund.party.display_name} enregistré et comptabilisé "
-          f"({services.describe_amount(refund.amount)}).", "success")
+          f"({services.describe_amount(received)}).", "success")
     return redirect(url_for(".refunds", year=refund.year))
