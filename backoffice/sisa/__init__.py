@@ -19,6 +19,13 @@ Public surface:
     ``add_mission_points``. Hours: ``minutes_by_party``. Simulation: ``inputs_for``,
     ``simulate``, ``compare``.
 
+Distributions (same module): ``prepare_version``, ``freeze`` (a correction posts only the
+    differences and claims the refunds of the overpaid), ``payable``, ``transfers``,
+    ``transfer_file``, ``mark_paid``; ``start_statements``, ``start_summary``,
+    ``start_transfer_file`` (the tasks of the screens and the demo); refunds: ``refunds``,
+    ``settle_refund``, netting against a later payment: ``netting_proposals``, ``net_refunds``,
+    ``netted_against``.
+
 Views (``views.py``, blueprint ``sisa``, under ``/o/<org>/sisa/``): the year's overview (income,
 deductions), associates, keys by scenario, mission points, the simulation; an associate's own
 figures (``sisa.my_figures``).
