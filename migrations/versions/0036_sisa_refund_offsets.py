@@ -1,7 +1,7 @@
 """sisa: a refund owed by an associate can be netted against a later payment to him
 
-Revision ID: 0035
-Revises: 0034
+Revision ID: 0036
+Revises: 0035
 Create Date: 2026-12-04
 
 One table, ``sisa_refund_offsets``: the part of a refund netted against the transfer of a later
@@ -12,8 +12,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0035'
-down_revision = '0034'
+revision = '0036'
+down_revision = '0035'
 branch_labels = None
 depends_on = None
 
