@@ -196,21 +196,10 @@ def new_references(organisation, period, member_numbers):
         return list(zip(new_payment_references(settings.reference_prefix, period.starts_on.year, len(numbers)),
                         numbers))
     year = period.starts_on.year
-    seen = {}
-    for number in filter(None, numbers):
-        reference = scheme.format(number, year)
-        if len(reference) > REFERENCE_MAX_LENGTH:
-            raise MembershipError(f"La référence {reference[:30]}… compte plus de {REFERENCE_MAX_LENGTH} caractères : "
-                                  "raccourcissez le numéro d'adhérent ou le modèle de référence.")
-        if reference in seen:
-            raise MembershipError(f"Les numéros d'adhérent {seen[reference]} et {number} donnent la même référence "
-                                  f"{reference} : un numéro d'adhérent sert à un seul membre.")
-        seen[reference] = number
-    taken = _taken_references(organisation, period, list(seen))
-    if taken:
-        reference = min(taken)
-        raise MembershipError(f"La référence {reference} (numéro d'adhérent {seen[reference]}) est déjà celle d'une "
-                              f"autre adhésion {period.label} : un numéro d'adhérent sert à un seul membre.")
+    conflicts = reference_conflicts(organisation, period, numbers, scheme)
+    if conflicts:
+        raise MembershipError(conflicts[min(conflicts)])
+    seen = {scheme.format(number, year): number for number in filter(None, numbers)}
     for _ in range(5):
         # A number of the counter whose reference is taken (by a membership made at the same
         # moment, or given that reference some other way) is skipped: the next one is drawn.
@@ -227,6 +216,40 @@ def new_references(organisation, period, member_numbers):
     else:  # pragma: no cover - five draws all taken
         raise MembershipError("Impossible d'attribuer un numéro d'adhérent libre : réessayez.")
     return [(scheme.format(n, year), n) for n in numbers]
+
+
+def reference_conflicts(organisation, period, member_numbers, scheme=None):
+    """{position in ``member_numbers``: French refusal} of the member numbers that cannot give a
+    new membership of ``period`` its reference under the organisation's scheme: the same
+    reference as an earlier number of the list (``42`` and ``00042``), or as a membership of
+    the period already there, or too long. Reads only ({} without a scheme): the import's
+    preview says it on the row before anything is written."""
+    from backoffice.membership.periods import reference_scheme
+
+    scheme = scheme or reference_scheme(get_settings(organisation))
+    if scheme is None:
+        return {}
+    refused, seen, references = {}, {}, {}
+    for position, number in enumerate(member_numbers):
+        number = _clean_number(number)
+        if number is None:
+            continue
+        reference = references[position] = scheme.format(number, period.starts_on.year)
+        if len(reference) > REFERENCE_MAX_LENGTH:
+            refused[position] = (f"La référence {reference[:30]}… compte plus de {REFERENCE_MAX_LENGTH} caractères : "
+                                 "raccourcissez le numéro d'adhérent ou le modèle de référence.")
+        elif reference in seen:
+            refused[position] = (f"Les numéros d'adhérent {seen[reference]} et {number} donnent la même référence "
+                                 f"{reference} : un numéro d'adhérent sert à un seul membre.")
+        else:
+            seen[reference] = number
+    taken = _taken_references(organisation, period, sorted(seen))
+    for position, reference in references.items():
+        if reference in taken and position not in refused:
+            refused[position] = (f"La référence {reference} (numéro d'adhérent {_clean_number(member_numbers[position])}) "
+                                 f"est déjà celle d'une autre adhésion {period.label} : un numéro d'adhérent sert à "
+                                 "un seul membre.")
+    return refused
 
 
 def _taken_references(organisation, period, references):

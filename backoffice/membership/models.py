@@ -327,7 +327,8 @@ class Membership(TimestampMixin, db.Model):
         # The association's own references repeat across organisations (two CPTS both write
         # COT2026/00042) and, for a scheme without the year, across a member's years: unique in
         # an organisation's period, which is what a member's transfer designates.
-        UniqueConstraint("organisation_id", "period_id", "payment_reference", name="uq_memberships_org_period_reference"),
+        UniqueConstraint("organisation_id", "period_id", "payment_reference",
+                         name="uq_memberships_org_period_reference"),
         CheckConstraint("amount_due >= 0", name="amount_due_not_negative"),
         CheckConstraint("credit >= 0", name="credit_not_negative"),
         Index("ix_memberships_org_period_status", "organisation_id", "period_id", "status"),

@@ -37,7 +37,7 @@ from backoffice.membership.periods import (  # noqa: F401 - the public surface
     has_previous_membership)
 from backoffice.membership.memberships import (  # noqa: F401 - the public surface
     can_transition, derived_status, register_paid_hook, register_created_hook, REFERENCE_ALPHABET,
-    REFERENCE_LENGTH, new_payment_reference, create_membership, reinstate_membership, exempt_membership,
+    REFERENCE_LENGTH, new_payment_reference, reference_conflicts, create_membership, reinstate_membership, exempt_membership,
     lift_exemption, cancel_membership, change_category, membership_history, membership_of,
     find_by_reference, recompute, open_memberships)
 from backoffice.membership.bulk import NewMembership, NewPayment, create_memberships  # noqa: F401

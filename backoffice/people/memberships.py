@@ -161,7 +161,10 @@ def annotate(organisation, plan, period):
             else row.membership.payment_key("plan", owner.line) for row, owner in rows if row.membership.paid}
     recorded = _recorded(organisation, keys.values())
     found = differences(rows, lambda owner: owner.existing_id, existing, keys, recorded)
+    _refuse_taken_references(organisation, plan, period, [row for row, _ in rows if found[row.line].kind == "create"])
     for row, _ in rows:
+        if row.errors:
+            continue
         difference = found[row.line]
         counts[{"replace": "change", "amount": "change"}.get(difference.kind, difference.kind)] += 1
         if difference.kind == "create" and row.membership.paid:
@@ -169,6 +172,22 @@ def annotate(organisation, plan, period):
         row.membership_action = difference.sentence(row.membership, period)
         row.warnings.extend(difference.kept_warnings())
     return plan
+
+
+def _refuse_taken_references(organisation, plan, period, creating):
+    """With the association's reference scheme, a new membership whose member number would give
+    the reference of another (twice in the sheet, or a member of the period already) is an
+    error of its row, before the import — its member number cell correctable in the preview."""
+    from backoffice.membership import services
+
+    refused = services.reference_conflicts(organisation, period, [row.membership.member_number for row in creating])
+    column = next((index for index, key in plan.mapping.items() if key == "member_number"), None)
+    for position, message in refused.items():
+        row = creating[position]
+        row.errors.append(message)
+        row.status = "error"
+        if column is not None:
+            row.refused["member_number"] = column
 
 
 def apply(organisation, plan, period, parties, send_receipts=False, user=None, one_by_one=False):

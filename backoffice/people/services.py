@@ -333,8 +333,8 @@ def load_import(organisation, token):
         corrections = json.loads((folder / f"{token}.corrections.json").read_text())
     except (FileNotFoundError, ValueError):
         corrections = {}
-    return StoredImport(token=token, data=data, filename=meta.get("filename", ""), uploaded_at=meta.get("uploaded_at", 0),
-                        corrections=corrections)
+    return StoredImport(token=token, data=data, filename=meta.get("filename", ""),
+                        uploaded_at=meta.get("uploaded_at", 0), corrections=corrections)
 
 
 # The longest text a corrected cell holds (the longest field, an address, is 200).

@@ -246,3 +246,29 @@ def test_a_payment_the_later_version_no_longer_shows_is_kept_and_said(client, tr
     assert state(period) == before                        # the cheque is still there, nothing reversed
     assert db.session.scalar(select(func.count()).select_from(MembershipPayment)
                              .where(MembershipPayment.kind == "reversal")) == 0
+
+
+def test_a_member_number_already_someone_elses_is_refused_on_its_row_and_corrected_there(
+        client, treasurer, organisation, period):
+    """Under the association's scheme, Claire's number A-002 is already Jean Dupont's this year:
+    the preview refuses her row (nothing would be half-imported), the treasurer corrects the
+    number in place, and the import gives her the reference of her corrected number."""
+    from tests.factories import ProfessionalFactory
+
+    membership.set_reference_scheme(organisation, "COT{year}/{number:05}")
+    jean = ProfessionalFactory(first_name="Jean", last_name="Dupont", profession="infirmier")
+    membership.create_membership(organisation, jean, period, member_number="A-002")
+    token = token_of(upload(client, workbook_xlsx(), "adherents-2026.xlsx"))
+    html = preview(client, token, period)
+    message = ("La référence COT2026/A-002 (numéro d&#39;adhérent A-002) est déjà celle d&#39;une autre adhésion 2026 : "
+               "un numéro d&#39;adhérent sert à un seul membre.")
+    assert message in html and 'data-line="7" data-status="error"' in html
+    assert 'id="fix-7-0" name="value" value="A-002"' in html
+    response = client.post(f"/o/cpts-test/people/import/{token}/cell",
+                           data={"line": 7, "column": 0, "value": "A-020", "period": period.id})
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert message not in html and re.search(r'id="count-error">0<', html)
+    confirm(client, token, period)
+    claire = db.session.scalar(select(Membership).join(Professional, Membership.party_id == Professional.id)
+                               .where(Professional.rpps == rpps(1), Membership.period_id == period.id))
+    assert (claire.payment_reference, claire.member_number) == ("COT2026/A-020", "A-020")
