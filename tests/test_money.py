@@ -105,6 +105,26 @@ def test_what_babel_writes_is_read_back(cents):
     assert parse_amount(format_money_plain(amount)) == amount
 
 
+@given(st.integers(min_value=-999_999_999_999, max_value=999_999_999_999))
+def test_format_money_writes_what_babel_writes(cents):
+    # format_money formats without Babel's pattern machinery (it is called for every audited
+    # line): the same characters as Babel's fr_FR currency format, spaces included.
+    from backoffice.formatting import _babel_money, format_money
+
+    amount = D(cents).scaleb(-2)
+    assert format_money(amount) == _babel_money(abs(amount) if not amount else amount)
+
+
+@pytest.mark.parametrize("value, text", [
+    (D("1234.5"), "1\u202f234,50\u00a0€"), (D("-0.00"), "0,00\u00a0€"), (30, "30,00\u00a0€"),
+    (D("-1234567.89"), "-1\u202f234\u202f567,89\u00a0€"), ("12.5", "12,50\u00a0€"), (None, ""),
+])
+def test_format_money_examples(value, text):
+    from backoffice.formatting import format_money
+
+    assert format_money(value) == text
+
+
 # --------------------------------------------------------------------------------------------
 # allocate: worked examples
 # --------------------------------------------------------------------------------------------

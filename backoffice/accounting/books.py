@@ -290,14 +290,25 @@ def auxiliary_accounts_for(organisation, parties, account):
         taken.update(db.session.scalars(select(AuxiliaryAccount.number).where(
             AuxiliaryAccount.organisation_id == organisation.id,
             AuxiliaryAccount.number.in_(numbers[start:start + 500]))))
-    if taken:  # rare (a number given by hand): those parties take the one-by-one path
-        for party_id in [party_id for party_id, base in bases.items() if base in taken]:
-            auxiliary_account_for(organisation, wanted.pop(party_id), account)
+    chosen = dict(bases)
+    if taken:
+        # The party's number is taken (by its account on another collective account — a member's
+        # 411 when his 419 is opened at the closing — or by hand): the next free ``-2``, ``-3``…
+        # as one by one, from the organisation's numbers read once.
+        used = set(db.session.scalars(select(AuxiliaryAccount.number).where(
+            AuxiliaryAccount.organisation_id == organisation.id)))
+        for party_id, base in sorted(bases.items()):
+            if base in taken:
+                n = 2
+                while f"{base}-{n}" in used:
+                    n += 1
+                chosen[party_id] = f"{base}-{n}"
+                used.add(chosen[party_id])
     created = []
     for party_id, party in wanted.items():
         label = (getattr(party, "display_name", None) or str(party))[:200] or f"Tiers {party_id}"
         aux = AuxiliaryAccount(organisation_id=organisation.id, party_id=party_id, account_id=account.id,
-                               number=bases[party_id], label=label)
+                               number=chosen[party_id], label=label)
         created.append(aux)
         books.auxiliaries[(party_id, account.id)] = aux
     db.session.add_all(created)

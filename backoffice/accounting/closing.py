@@ -57,6 +57,7 @@ import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from backoffice.accounting.books import batch_closed_periods, ensure_ledger
 from backoffice.accounting.errors import AccountingError
@@ -366,8 +367,10 @@ def reclassify_member_credits(organisation, year, user=None):
                      if number.startswith(MEMBER_ACCOUNT) and aux_id is not None and amount < 0)
     if not credits:
         return None
+    # Their accounts and parties in the same query (a lazy load per member otherwise).
     auxiliaries = {aux.id: aux for aux in db.session.scalars(select(AuxiliaryAccount).where(
-        AuxiliaryAccount.id.in_([aux_id for aux_id, _ in credits])))}
+        AuxiliaryAccount.id.in_([aux_id for aux_id, _ in credits]))
+        .options(joinedload(AuxiliaryAccount.account), joinedload(AuxiliaryAccount.party)))}
     target = chart_account(organisation, MEMBER_CREDITS_ACCOUNT)
     if not target.collective:
         raise AccountingError(f"Le compte {target.number} n'est pas un compte de tiers : les adhérents créditeurs ne "

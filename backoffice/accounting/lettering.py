@@ -4,11 +4,13 @@ re-exports it)."""
 from __future__ import annotations
 
 import bisect
+import collections
 from datetime import date
 from typing import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backoffice.accounting.books import ensure_ledger, _fr
 from backoffice.accounting.closing import last_closed_day, refuse_if_in_closed_year
@@ -194,12 +196,16 @@ def _run_of_year(runs, fiscal_year):
 
 def _auto_letter_run(organisation, lines, on, letter=letter_lines):
     codes = []
-    credits = [line for line in lines if line.credit > 0]
+    # The credits by amount, oldest first: each debit takes the oldest credit of its amount (a
+    # list scanned per debit was quadratic in a member's year of lines).
+    credits = {}
+    for line in lines:
+        if line.credit > 0:
+            credits.setdefault(line.credit, collections.deque()).append(line)
     for debit in [line for line in lines if line.debit > 0]:
-        match = next((credit for credit in credits if credit.credit == debit.debit), None)
-        if match is not None:
-            credits.remove(match)
-            codes.append(letter(organisation, [debit, match], on=on))
+        same = credits.get(debit.debit)
+        if same:
+            codes.append(letter(organisation, [debit, same.popleft()], on=on))
     remaining = [line for line in lines if line.lettering_code is None]
     while remaining:
         balance, run = ZERO, None
@@ -216,7 +222,8 @@ def _auto_letter_run(organisation, lines, on, letter=letter_lines):
 
 
 def _auto_letter_touched(organisation, entry):
-    """Letter what ``entry`` may settle on each auxiliary account it touches, inside its year's run."""
+    """Letter what ``entry`` may settle on each auxiliary account it touches, inside its year's run:
+    the same lines, codes and dates as ``auto_letter`` account after account, written at once."""
     aux_ids = sorted({line.auxiliary_id for line in entry.lines if line.auxiliary_id is not None})
     if not aux_ids:
         return
@@ -227,11 +234,87 @@ def _auto_letter_touched(organisation, entry):
     # Read at once (an AN or a closing's reclassification touches every member): lettering one
     # auxiliary account changes no line of another.
     unlettered = unlettered_lines(organisation, aux_ids, since)
+    # The codes are worked out in memory and written with one UPDATE of the lines and one audit
+    # statement, not a flush per code: the closing's 411 -> 419 reclassification and its
+    # reversal letter every member in credit, tens of thousands of lines on a large year.
+    lettered, letter = _collector(in_session=False)
     for aux_id in aux_ids:
-        _auto_letter(organisation, aux_id, entry.entry_date, entry.fiscal_year, since, unlettered[aux_id])
+        runs = lettering_segments(organisation, unlettered[aux_id])
+        for _, lines in _run_of_year(runs, entry.fiscal_year):
+            _auto_letter_run(organisation, lines, entry.entry_date, letter)
+    _write_lettering(organisation, lettered)
 
 
 _PENDING = "?"  # a code to be taken from the counter (never flushed: no autoflush meanwhile)
+
+
+def _collector(in_session=True):
+    """``(lettered, letter)``: ``letter`` stands for ``letter_lines`` on lines already checked
+    (unlettered, open, one auxiliary account, balanced): it marks them pending with
+    ``letter_lines``' date and keeps them, in order, in ``lettered`` for ``_give_codes``.
+    ``in_session`` False: the marks are not changes for the session to flush (flushed lines
+    that ``_write_lettering`` writes itself)."""
+    lettered = []
+
+    def letter(_organisation, lines, on=None):
+        when = max([on or date.today()] + [line.entry.entry_date for line in lines])
+        for line in lines:
+            if in_session:
+                line.lettering_code, line.lettering_date = _PENDING, when
+            else:
+                set_committed_value(line, "lettering_code", _PENDING)
+                set_committed_value(line, "lettering_date", when)
+        lettered.append(lines)
+        return len(lettered) - 1
+
+    return lettered, letter
+
+
+def _take_codes(organisation, count):
+    """``count`` consecutive codes from the organisation's counter, in one statement."""
+    ensure_ledger(organisation)
+    table = Ledger.__table__
+    last = db.session.execute(
+        update(table).where(table.c.organisation_id == organisation.id)
+        .values(lettering_counter=table.c.lettering_counter + count).returning(table.c.lettering_counter)
+    ).scalar_one()
+    return [lettering_code(last - count + index) for index in range(count)]
+
+
+def _give_codes(organisation, lettered):
+    """Take ``len(lettered)`` codes from the counter in one statement and give them, in order,
+    to the lines of each group (the codes one by one would have taken); returns them."""
+    if not lettered:
+        return []
+    codes = _take_codes(organisation, len(lettered))
+    for code, lines in zip(codes, lettered):
+        for line in lines:
+            line.lettering_code = code
+    return codes
+
+
+def _write_lettering(organisation, lettered):
+    """Give the groups of ``lettered`` (flushed lines marked by ``_collector(in_session=False)``)
+    their codes and write them: one ``UPDATE`` of the lines (executemany), one statement of audit
+    rows (those a flush would have recorded), the objects in the session left as written."""
+    if not lettered:
+        return []
+    from backoffice.audit.services import record_bulk_updates
+
+    codes = _take_codes(organisation, len(lettered))
+    rows, changes = [], []
+    for code, lines in zip(codes, lettered):
+        for line in lines:
+            set_committed_value(line, "lettering_code", code)
+            rows.append({"line_id": line.id, "code": code, "day": line.lettering_date})
+            changes.append((line, {"lettering_code": None, "lettering_date": None},
+                            {"lettering_code": code, "lettering_date": line.lettering_date}))
+    table = JournalLine.__table__
+    db.session.execute(update(table).where(table.c.id == bindparam("line_id"))
+                       .values(lettering_code=bindparam("code"), lettering_date=bindparam("day"))
+                       .execution_options(synchronize_session=False), rows)
+    record_bulk_updates(changes)
+    return codes
 
 
 def letter_at_once(organisation, entries, unlettered):
@@ -242,14 +325,7 @@ def letter_at_once(organisation, entries, unlettered):
     years = {line.entry.fiscal_year for lines in unlettered.values() for line in lines}
     years |= {entry.fiscal_year for entry in entries}
     openings = opening_years(organisation, sorted(years)[1:]) if len(years) > 1 else []
-    lettered = []  # the lines of each code, in the order one by one would take them
-
-    def letter(_organisation, lines, on=None):
-        when = max([on or date.today()] + [line.entry.entry_date for line in lines])
-        for line in lines:
-            line.lettering_code, line.lettering_date = _PENDING, when
-        lettered.append(lines)
-        return len(lettered) - 1
+    lettered, letter = _collector()  # the lines of each code, in the order one by one would take them
 
     def order(line):
         return line.entry.entry_date, line.entry.fiscal_year, line.entry.number, line.id
@@ -266,16 +342,4 @@ def letter_at_once(organisation, entries, unlettered):
                 for _, run in _run_of_year(lettering_segments(organisation, lines, openings), entry.fiscal_year):
                     _auto_letter_run(organisation, run, entry.entry_date, letter)
                 unlettered[aux_id] = [line for line in unlettered[aux_id] if line.lettering_code is None]
-        if not lettered:
-            return []
-        ensure_ledger(organisation)
-        table = Ledger.__table__
-        last = db.session.execute(
-            update(table).where(table.c.organisation_id == organisation.id)
-            .values(lettering_counter=table.c.lettering_counter + len(lettered)).returning(table.c.lettering_counter)
-        ).scalar_one()
-        codes = [lettering_code(last - len(lettered) + index) for index in range(len(lettered))]
-        for code, lines in zip(codes, lettered):
-            for line in lines:
-                line.lettering_code = code
-    return codes
+        return _give_codes(organisation, lettered)

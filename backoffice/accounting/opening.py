@@ -54,6 +54,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.orm import joinedload
 
 from backoffice.accounting.books import (
     _fr,
@@ -336,7 +337,8 @@ def generate_opening(organisation, year, provisional=None, user=None, required=T
             return None
         raise AccountingError(f"L'exercice {label_previous} ne laisse aucun solde à reporter.", "year")
     auxiliaries = {aux.id: aux for aux in db.session.scalars(select(AuxiliaryAccount).where(
-        AuxiliaryAccount.id.in_({aux_id for _, aux_id in balances if aux_id is not None})))}
+        AuxiliaryAccount.id.in_({aux_id for _, aux_id in balances if aux_id is not None}))
+        .options(joinedload(AuxiliaryAccount.party)))}  # not a lazy load per line
     lines = _opening_lines(organisation, year, balances, auxiliaries)
     version = len(db.session.scalars(select(JournalEntry.id).where(
         JournalEntry.organisation_id == organisation.id, JournalEntry.fiscal_year == year,

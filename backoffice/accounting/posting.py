@@ -30,7 +30,13 @@ from backoffice.accounting.books import (
 )
 from backoffice.accounting.closing import last_closed_day
 from backoffice.accounting.errors import AccountingError
-from backoffice.accounting.lettering import _auto_letter_touched, letter_at_once, letter_lines, unlettered_lines
+from backoffice.accounting.lettering import (
+    _auto_letter_touched,
+    _collector,
+    _write_lettering,
+    letter_at_once,
+    unlettered_lines,
+)
 from backoffice.accounting.models import (
     Account,
     AuxiliaryAccount,
@@ -84,9 +90,30 @@ class _Line:
     label: str | None
 
 
+def _prefetch_auxiliaries(organisation, specs):
+    """In a batch, the auxiliary accounts of an entry with several parties on one collective
+    account read (or created) at once, not one query per line: the closing's reclassification
+    of the members in credit has a line per member. Errors are left to the lines' own checks."""
+    if _books(organisation) is None:
+        return
+    parties = {}
+    for spec in specs:
+        if spec.party is not None and getattr(spec.party, "id", None) is not None:
+            try:
+                account = get_account(organisation, spec.account)
+            except AccountingError:
+                continue
+            if account.collective:
+                parties.setdefault(account.id, (account, {}))[1][spec.party.id] = spec.party
+    for account, by_id in parties.values():
+        if len(by_id) > 1:
+            auxiliary_accounts_for(organisation, list(by_id.values()), account)
+
+
 def _resolve_lines(organisation, specs: Sequence[EntryLineSpec]):
     if len(specs) < 2:
         raise AccountingError("Une écriture compte au moins deux lignes (un débit et un crédit).", "lines")
+    _prefetch_auxiliaries(organisation, specs)
     lines = []
     for position, spec in enumerate(specs, start=1):
         account = get_account(organisation, spec.account)
@@ -499,6 +526,7 @@ def _reverse(organisation, entry, entry_date, label, user):
             else date.today()
     label = _clean_text(label or f"Contre-passation {entry.reference} – {entry.label}"[:200],
                         "Le libellé", 200, "label")
+    _load_accounts_of(entry.lines)
     lines = [_Line(line.account, line.auxiliary, line.credit, line.debit, line.label) for line in entry.lines]
     reversal, _ = _post(organisation, journal=entry.journal, entry_date=entry_date, piece_ref=entry.piece_ref,
                         piece_date=entry.piece_date, label=label, lines=lines, total=entry.total, source=None,
@@ -509,10 +537,24 @@ def _reverse(organisation, entry, entry_date, label, user):
     pairs = [(original, mirror) for original, mirror in zip(entry.lines, reversal.lines)
              if original.auxiliary_id is not None and original.lettering_code is None
              and (frozen_until is None or entry.entry_date > frozen_until)]
+    # Each open line with its mirror, the codes written at once (the reversal of the closing's
+    # reclassification has a pair per member in credit), then what the reversal settles.
+    lettered, letter = _collector(in_session=False)
     for original, mirror in pairs:
-        letter_lines(organisation, [original, mirror], on=entry_date)
+        letter(organisation, [original, mirror], on=entry_date)
+    _write_lettering(organisation, lettered)
     _auto_letter_touched(organisation, reversal)
     return reversal
+
+
+def _load_accounts_of(lines):
+    """The accounts and auxiliary accounts of ``lines`` read in two queries (into the session,
+    where the lines' relationships find them), not a lazy load per line."""
+    for model, ids in ((Account, {line.account_id for line in lines}),
+                       (AuxiliaryAccount, {line.auxiliary_id for line in lines} - {None})):
+        ids = sorted(ids)
+        for start in range(0, len(ids), 500):
+            db.session.scalars(select(model).where(model.id.in_(ids[start:start + 500]))).all()
 
 
 def entry_is_locked(entry):

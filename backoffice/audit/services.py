@@ -125,3 +125,19 @@ def _record_audit_entries(session, flush_context):
             rows.append(_entry(obj, "delete", _snapshot(obj), None, user_id))
     if rows:
         session.connection().execute(insert(AuditEntry.__table__), rows)
+
+
+def record_bulk_updates(changes):
+    """Audit rows for changes a service wrote with one Core ``UPDATE`` instead of the ORM's flush
+    (which the ``after_flush`` hook above would have audited): ``changes`` is ``[(obj, before,
+    after)]``, ``obj`` as it is after the change, ``before``/``after`` ``{column: value}``. The
+    same rows as a flush would record, in one statement."""
+    user_id = _current_user_id()
+    rows = [_entry(obj, "update", {key: _jsonable(value) for key, value in before.items()},
+                   {key: _jsonable(value) for key, value in after.items()}, user_id)
+            for obj, before, after in changes if _is_audited(obj)]
+    if rows:
+        from backoffice.extensions import db
+
+        db.session.connection().execute(insert(AuditEntry.__table__), rows)
+    return len(rows)

@@ -324,3 +324,24 @@ def db_list(stmt):
     from backoffice.extensions import db
 
     return list(db.session.scalars(stmt))
+
+
+def test_the_lettering_a_posting_makes_is_in_the_audit_trail(books, member, post_fee):
+    # The codes a posting letters are written in one statement, not by the ORM's flush: the
+    # audit trail still gets one row per lettered line, as the flush would record it.
+    from backoffice.audit.models import AuditEntry
+
+    due, payment = post_fee(paid=True)
+    lettered = [line for line in due.lines + payment.lines if line.lettering_code]
+    assert len(lettered) == 2 and lettered[0].lettering_code == lettered[1].lettering_code == "AA"
+    rows = db_list(select(AuditEntry).where(AuditEntry.table_name == "accounting_lines",
+                                            AuditEntry.action == "update").order_by(AuditEntry.row_id))
+    assert [(row.row_id, row.before, row.after) for row in rows] == [
+        (line.id, {"lettering_code": None, "lettering_date": None},
+         {"lettering_code": "AA", "lettering_date": "2026-01-15"}) for line in sorted(lettered, key=lambda l: l.id)]
+    assert rows[0].summary == str(lettered[0]) and rows[0].organisation_id == books.id
+    # What the database holds is what the objects say (no stale value left in the session).
+    from backoffice.extensions import db as database
+
+    database.session.expire_all()
+    assert {line.lettering_code for line in lettered} == {"AA"}

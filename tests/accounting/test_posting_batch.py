@@ -133,3 +133,33 @@ def test_a_batch_ends_with_its_transaction(books, members):
         post_event(books, **_fee(members[0], 0))
         db.session.commit()  # the counter's lock is released: the next posting takes it again
         assert post_event(books, **_fee(members[1], 1)).number == 2
+
+
+def test_an_entry_with_many_parties_numbers_their_new_accounts_as_one_by_one(books, other_organisation, members):
+    # Each member's 411 account takes his number (A0000nn); his 419 account, opened by an entry
+    # with a line per member (the closing's reclassification of members in credit), takes the
+    # next free suffix, as a posting with one member at a time gives it.
+    services.ensure_ledger(other_organisation)
+    for organisation in (books, other_organisation):
+        for n, member in enumerate(members[:3]):
+            post_event(organisation, **_fee(member, n))
+    # A number typed by hand already holds the "-2" of the first member: his 419 takes "-3".
+    for organisation in (books, other_organisation):
+        aux = services.auxiliary_account_for(organisation, members[0], services.get_account(organisation, "411"))
+        db.session.add(type(aux)(organisation_id=organisation.id, party_id=members[7].id,
+                                 account_id=services.get_account(organisation, "467").id,
+                                 number=f"{aux.number}-2", label="Saisi à la main"))
+    db.session.flush()
+
+    def reclassify_lines():
+        return [spec for member in members[:3] for spec in (
+            EntryLineSpec("411", debit=Decimal("10.00"), party=member),
+            EntryLineSpec("419", credit=Decimal("10.00"), party=member))]
+
+    together = post_entry(books, "OD", DAY, "CLOT", "Adhérents créditeurs", reclassify_lines())
+    alone = [post_entry(other_organisation, "OD", DAY, "CLOT", "Adhérent créditeur", reclassify_lines()[2 * n:2 * n + 2])
+             for n in range(3)]
+    assert [line.auxiliary.number for line in together.lines if line.account.number == "419"] == \
+        [entry.lines[1].auxiliary.number for entry in alone]
+    assert together.lines[1].auxiliary.number.endswith("-3")
+    assert together.lines[3].auxiliary.number.endswith("-2")
