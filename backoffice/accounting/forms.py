@@ -121,14 +121,21 @@ class AnnualExportForm(FlaskForm):
     submit = SubmitField("Préparer le fichier")
 
 
+class AllocationLineForm(Form):
+    """One line of the allocation of the result (a sub-form: the CSRF token is the parent's)."""
+
+    account = SelectField("Compte", coerce=str, validators=[Optional()], validate_choice=False)
+    amount = StringField("Montant", validators=[Optional(), Length(max=20)], render_kw={"inputmode": "decimal"})
+
+    def is_blank(self):
+        return not (self.amount.data or "").strip()
+
+
 class ResultAllocationForm(FlaskForm):
-    """The AG's decision on the previous year's result (*affectation du résultat*)."""
+    """The AG's decision on the previous year's result (*affectation du résultat*): several
+    lines (report à nouveau, reserves, for a SISA the associates' share), summing to the result."""
 
     decided_on = FrenchDateField("Date de l'assemblée", validators=[DataRequired(DATE_ERROR)])
     resolution = SelectField("Résolution votée", coerce=str, validators=[Optional()], validate_choice=False)
-    to_carry_forward = StringField("Report à nouveau (110 si excédent, 119 si déficit)",
-                                   validators=[Optional(), Length(max=20)], render_kw={"inputmode": "decimal"})
-    reserve_account = SelectField("Compte de réserves", coerce=str, validators=[Optional()], validate_choice=False)
-    to_reserves = StringField("Montant affecté en réserves", validators=[Optional(), Length(max=20)],
-                              render_kw={"inputmode": "decimal"})
+    lines = FieldList(FormField(AllocationLineForm), min_entries=4, max_entries=12)
     submit = SubmitField("Enregistrer l'affectation")

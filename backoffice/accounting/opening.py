@@ -90,6 +90,8 @@ SURPLUS_ACCOUNT = "120"
 DEFICIT_ACCOUNT = "129"
 #: Where a result may go: reserves (106x), report à nouveau créditeur / débiteur.
 ALLOCATION_PREFIXES = ("106", "110", "119")
+#: A SISA's result may also go to its associates' current accounts, by their shares.
+ASSOCIATES_ACCOUNT = "4551"
 
 
 def _year_label(organisation, year):
@@ -402,14 +404,86 @@ def _resolution_ref(organisation, resolution):
     return f"AG {assembly.held_at:%d/%m/%Y} – résolution {resolution.position}"
 
 
+@dataclass(frozen=True)
+class AllocationLine:
+    """One line of the AG's allocation of a result: an account (``"110"``, ``"1068"``…; for a
+    SISA ``"4551"``, the associates' share) and its amount (a ``Decimal`` or French text)."""
+
+    account: str
+    amount: object
+
+
+def allocation_prefixes(organisation):
+    """The accounts a result may go to in ``organisation``'s books: reserves (106…), report à
+    nouveau (110, 119), and for a SISA its associates' current accounts (4551, shared among
+    them by their shares)."""
+    from backoffice.organisations.models import OrganisationKind
+
+    if organisation.kind == OrganisationKind.SISA:
+        return ALLOCATION_PREFIXES + (ASSOCIATES_ACCOUNT,)
+    return ALLOCATION_PREFIXES
+
+
+def allocation_accounts(organisation):
+    """``[(number, label)]`` of the active accounts of the books that may receive a result
+    (``allocation_prefixes``), by number: the choices of the allocation form (reads only)."""
+    prefixes = allocation_prefixes(organisation)
+    return [(number, label) for number, label in db.session.execute(
+        select(Account.number, Account.label).where(Account.organisation_id == organisation.id,
+                                                    Account.active.is_(True)).order_by(Account.number))
+            if _takes_result(number, prefixes)]
+
+
+def _takes_result(number, prefixes):
+    # 4551 itself, not the other associates' accounts (4552…, 4558) the prefix would let through.
+    return number.startswith(prefixes) and (not number.startswith("455") or number == ASSOCIATES_ACCOUNT)
+
+
+def _allocation_lines(allocations):
+    """``allocations`` (a mapping ``{number: amount}`` or a sequence of ``AllocationLine`` or
+    ``(number, amount)`` pairs) as ``[(number, amount text or Decimal)]``, in their order."""
+    if allocations is None:
+        return []
+    if hasattr(allocations, "items"):
+        return [(number, amount) for number, amount in allocations.items()]
+    lines = []
+    for line in allocations:
+        if isinstance(line, AllocationLine):
+            lines.append((line.account, line.amount))
+        else:
+            number, amount = line
+            lines.append((number, amount))
+    return lines
+
+
+def associates_shares(organisation, year, amount):
+    """``[(party, share)]``: ``amount`` shared among the associates of the SISA present in
+    ``year`` in proportion to their capital shares (``backoffice.money.allocate``: to the cent,
+    summing exactly to ``amount``), by name; associates without shares take none. Refused in
+    French when no associate has capital shares recorded."""
+    from backoffice.money import allocate
+    from backoffice.sisa.services import associates
+
+    rows = [row for row in associates(organisation, year) if row.capital_share]
+    if not rows:
+        raise AccountingError(f"Aucun associé de l'exercice {_year_label(organisation, year)} n'a de parts sociales "
+                              "enregistrées : renseignez-les (page des associés) avant de leur affecter le résultat. "
+                              "Rien n'a été enregistré.", "allocations")
+    shares = allocate(amount, {row.party.id: row.capital_share for row in rows})
+    return [(row.party, shares[row.party.id]) for row in rows if shares[row.party.id]]
+
+
 def allocate_result(organisation, year, allocations, decided_on, resolution=None, user=None):
     """Post the *affectation du résultat* of the fiscal year ``year`` decided by the AG on
     ``decided_on``: an OD entry moving the result from 120 (surplus) or 129 (deficit) to the
-    accounts of ``allocations`` (``{"110": amount, "1068": amount}``: reserves 106x, report à
-    nouveau 110 or 119), whose amounts sum to the result. ``resolution``, the assembly's
-    resolution voted, is named on the entry. Refused in French, nothing written: the year not
-    closed or its AN not definitive, a zero result, an account that takes no result, amounts
-    that do not sum to the result, an allocation already in force (reverse it first)."""
+    lines of ``allocations`` — ``{"110": amount, "1068": amount}`` or a sequence of
+    ``AllocationLine`` (several lines, the same account twice is summed): reserves 106x, report
+    à nouveau 110 or 119, and for a SISA 4551, split among the associates by their capital
+    shares (``associates_shares``, one line per associate's auxiliary account). The amounts sum
+    to the result exactly. ``resolution``, the assembly's resolution voted, is named on the
+    entry. Refused in French, nothing written: the year not closed or its AN not definitive, a
+    zero result, an account that takes no result or is not in the books (or is deactivated),
+    amounts that do not sum to the result, an allocation already in force (reverse it first)."""
     ensure_ledger(organisation)
     year = int(year)
     label = _year_label(organisation, year)
@@ -433,30 +507,52 @@ def allocate_result(organisation, year, allocations, decided_on, resolution=None
     if existing is not None:
         raise AccountingError(f"Le résultat {label} est déjà affecté (écriture {existing.reference}) : "
                               "contre-passez-la pour en passer une autre.", "allocations")
+    prefixes = allocation_prefixes(organisation)
     cleaned = {}
-    for number, amount in (allocations or {}).items():
+    for number, amount in _allocation_lines(allocations):
         number = str(number or "").strip()
-        value = clean_amount(amount, f"Le montant affecté au compte {number}", allow_zero=True)
+        value = clean_amount(amount, f"Le montant affecté au compte {number}" if number else "Le montant affecté",
+                             allow_zero=True)
         if not value:
             continue
-        if not number.startswith(ALLOCATION_PREFIXES):
-            raise AccountingError(f"Le compte {number} ne reçoit pas de résultat : affectez-le en réserves (106…) "
-                                  "ou en report à nouveau (110, 119).", "allocations")
+        if not number:
+            raise AccountingError(f"Choisissez le compte auquel affecter {_fr(value)}.", "allocations")
+        if not _takes_result(number, prefixes):
+            where = "en réserves (106…) ou en report à nouveau (110, 119)"
+            if ASSOCIATES_ACCOUNT in prefixes:
+                where = "en réserves (106…), en report à nouveau (110, 119) ou aux associés (4551)"
+            raise AccountingError(f"Le compte {number} ne reçoit pas de résultat : affectez-le {where}.",
+                                  "allocations")
         cleaned[number] = cleaned.get(number, ZERO) + value
     allocated = sum(cleaned.values(), ZERO)
     if allocated != abs(result):
         what = "L'excédent" if result > 0 else "Le déficit"
+        gap = allocated - abs(result)
         raise AccountingError(f"La répartition ({_fr(allocated)}) ne correspond pas au résultat de l'exercice "
-                              f"{label} : {what.lower()} est de {_fr(abs(result))}. Rien n'a été enregistré.",
+                              f"{label} : {what.lower()} est de {_fr(abs(result))} "
+                              f"({'excès' if gap > 0 else 'manque'} de {_fr(abs(gap))}). Rien n'a été enregistré.",
                               "allocations")
     reference = _resolution_ref(organisation, resolution)
     surplus = result > 0
     result_account = chart_account(organisation, SURPLUS_ACCOUNT if surplus else DEFICIT_ACCOUNT)
     lines = [EntryLineSpec(result_account, debit=result if surplus else ZERO, credit=ZERO if surplus else -result,
                            label=f"Résultat {label}")]
+
+    def side(amount):
+        return dict(debit=ZERO, credit=amount) if surplus else dict(debit=amount, credit=ZERO)
+
     for number, amount in sorted(cleaned.items()):
-        account = chart_account(organisation, number)
-        lines.append(EntryLineSpec(account, debit=ZERO if surplus else amount, credit=amount if surplus else ZERO))
+        account = chart_account(organisation, number)  # refused in French: not in the chart, deactivated
+        if number == ASSOCIATES_ACCOUNT:
+            if not account.collective:
+                raise AccountingError(f"Le compte {number} n'est pas un compte de tiers : la part des associés ne peut "
+                                      "pas y être affectée. Corrigez le plan comptable ; rien n'a été enregistré.",
+                                      "allocations")
+            for party, share in associates_shares(organisation, year, amount):
+                lines.append(EntryLineSpec(account, party=party, label=f"Affectation du résultat {label} – "
+                                                                       f"{party.display_name}"[:200], **side(share)))
+        else:
+            lines.append(EntryLineSpec(account, **side(amount)))
     version = len(_allocation_entries(organisation, year)) + 1
     entry = post_entry(organisation, "OD", decided_on, (reference or f"AG {decided_on:%d/%m/%Y}")[:60],
                        f"Affectation du résultat {label}" + (f" ({reference})" if reference else ""), lines,

@@ -6,13 +6,12 @@ from sqlalchemy import select
 
 from backoffice.accounting import opening
 from backoffice.accounting.forms import PlainForm, ResultAllocationForm
-from backoffice.accounting.models import Account
-from backoffice.accounting.views import _apply, _books, _context, _on_field, _year, bp
+from backoffice.accounting.views import _apply, _books, _context, _year, bp
 from backoffice.auth.permissions import permission_required
 from backoffice.extensions import db
 
 
-def _allocation_form(formdata=None):
+def _allocation_form(status, formdata=None):
     from backoffice.assemblies.models import Assembly, Resolution, ResolutionStatus
 
     form = ResultAllocationForm() if formdata is None else ResultAllocationForm(formdata=formdata)
@@ -23,11 +22,15 @@ def _allocation_form(formdata=None):
     form.resolution.choices = [("", "—")] + [
         (str(resolution.id), f"{assembly.held_at:%d/%m/%Y} – {resolution.position}. {resolution.title}")
         for resolution, assembly in resolutions]
-    form.reserve_account.choices = [(account.number, f"{account.number} {account.label}") for account in
-                                    db.session.scalars(select(Account).where(
-                                        Account.organisation_id == g.organisation.id,
-                                        Account.number.startswith("106"), Account.active.is_(True))
-                                        .order_by(Account.number))]
+    choices = [("", "—")] + [
+        (number, f"{number} {label}" + (" (réparti entre les associés selon leurs parts sociales)"
+                                        if number == opening.ASSOCIATES_ACCOUNT else ""))
+        for number, label in opening.allocation_accounts(g.organisation)]
+    for line in form.lines:
+        line.form.account.choices = choices
+    if formdata is None and not form.is_submitted():
+        # The usual decision first: the report à nouveau of the result's side.
+        form.lines[0].form.account.data = "110" if status.result >= 0 else "119"
     return form
 
 
@@ -38,7 +41,7 @@ def openings():
     year = _year()
     status = opening.opening_status(g.organisation, year)
     return render_template("accounting/openings.html", status=status, generate_form=PlainForm(formdata=None),
-                           form=_allocation_form(formdata=None), **_context(year=year))
+                           form=_allocation_form(status, formdata=None), **_context(year=year))
 
 
 @bp.route("/openings/<int:year>/generate", methods=["POST"])
@@ -58,21 +61,28 @@ def generate_opening(year):
 def allocate_result(year):
     """The allocation of the result of ``year - 1``, decided by the AG, from the opening page of ``year``."""
     _books()
-    form = _allocation_form()
     status = opening.opening_status(g.organisation, year)
+    form = _allocation_form(status)
     if form.validate():
         from backoffice.assemblies.models import Resolution
 
         resolution = db.session.get(Resolution, int(form.resolution.data)) \
             if (form.resolution.data or "").isdigit() else None
-        carry = "110" if status.result > 0 else "119"
-        allocations = {carry: form.to_carry_forward.data or "0"}
-        if form.reserve_account.data:
-            allocations[form.reserve_account.data] = form.to_reserves.data or "0"
-        ok, _ = _apply(lambda: opening.allocate_result(g.organisation, year - 1, allocations, form.decided_on.data,
+        lines = [opening.AllocationLine(line.form.account.data, line.form.amount.data)
+                 for line in form.lines if not line.form.is_blank()]
+
+        def refused(error):
+            # Next to the date or the resolution; a refusal of the lines (their sum, an account)
+            # above the lines.
+            if error.field in ("decided_on", "resolution"):
+                form[error.field].errors = [*form[error.field].errors, str(error)]
+            else:
+                form.form_errors.append(str(error))
+
+        ok, _ = _apply(lambda: opening.allocate_result(g.organisation, year - 1, lines, form.decided_on.data,
                                                        resolution=resolution),
                        lambda entry: f"Affectation du résultat {year - 1} enregistrée (écriture {entry.reference}).",
-                       _on_field(form, ("decided_on", "resolution"), "to_carry_forward"))
+                       refused)
         if ok:
             return redirect(url_for("accounting.openings", year=year))
     return render_template("accounting/openings.html", status=status, generate_form=PlainForm(formdata=None),

@@ -282,6 +282,110 @@ def test_an_allocation_names_the_resolution_voted(closed_2026):
     assert "résolution 3" in entry.label
 
 
+def test_the_result_is_split_over_several_lines(closed_2026):
+    # The AG's resolution: 717,70 carried forward, 6 000 to reserves for projects (1063), the
+    # rest to other reserves — one line per account, in any order; the same account twice adds up.
+    entry = opening.allocate_result(closed_2026, 2026, [
+        opening.AllocationLine("1068", "2 000,00"), opening.AllocationLine("110", "717,70"),
+        opening.AllocationLine("1063", D("6000.00")), ("1068", "1000"), opening.AllocationLine("", "")],
+        decided_on=date(2027, 6, 12))
+    assert _lines(entry) == {("120", None): D("9717.70"), ("110", None): D("-717.70"),
+                             ("1063", None): D("-6000.00"), ("1068", None): D("-3000.00")}
+    assert entry.total == D("9717.70")
+
+
+@pytest.mark.parametrize("lines, message", [
+    ([("110", "717,70"), ("1068", "8 000,00")],
+     r"La répartition \(8\s717,70\s€\) ne correspond pas au résultat de l'exercice 2026 : l'excédent est de "
+     r"9\s717,70\s€ \(manque de 1\s000,00\s€\)\. Rien n'a été enregistré\."),
+    ([("110", "717,71"), ("1068", "9 000,00")], r"\(excès de 0,01\s€\)"),
+    ([("", "9717,70")], r"Choisissez le compte auquel affecter 9\s717,70"),
+    ([("4551", "9717,70")], r"Le compte 4551 ne reçoit pas de résultat : affectez-le en réserves \(106…\) ou en "
+                            r"report à nouveau \(110, 119\)\."),
+    ([("1069", "9717,70")], "Le compte 1069 n'existe pas"),
+    ([("110", "neuf mille")], "montant affecté au compte 110"),
+])
+def test_lines_that_do_not_sum_or_take_no_result_are_refused(closed_2026, lines, message):
+    before = db.session.scalar(select(db.func.count()).select_from(JournalEntry))
+    with pytest.raises(AccountingError, match=message):
+        opening.allocate_result(closed_2026, 2026, lines, decided_on=date(2027, 6, 12))
+    assert db.session.scalar(select(db.func.count()).select_from(JournalEntry)) == before
+    assert opening.current_allocation(closed_2026, 2026) is None
+
+
+def test_a_deactivated_reserve_account_is_refused(closed_2026):
+    account = db.session.scalar(select(Account).where(Account.organisation_id == closed_2026.id,
+                                                      Account.number == "1063"))
+    account.active = False
+    db.session.flush()
+    with pytest.raises(AccountingError, match="Le compte 1063 .* est désactivé"):
+        opening.allocate_result(closed_2026, 2026, [("1063", "9717,70")], decided_on=date(2027, 6, 12))
+    assert "1063" not in dict(opening.allocation_accounts(closed_2026))
+
+
+def test_the_accounts_offered_are_those_that_take_a_result(closed_2026, sisa):
+    numbers = [number for number, _ in opening.allocation_accounts(closed_2026)]
+    assert "110" in numbers and "119" in numbers and "1068" in numbers and "4551" not in numbers
+    assert all(number.startswith(("106", "110", "119")) for number in numbers)
+    sisa_numbers = [number for number, _ in opening.allocation_accounts(sisa)]
+    assert "4551" in sisa_numbers and "1061" in sisa_numbers and "1062" not in sisa_numbers
+
+
+def _sisa_2026(sisa, capital):
+    """A SISA's 2026 closed with a surplus of 10 000,00 (ACI 30 000, 20 000 distributed to Anne),
+    its associates with their capital shares (``capital``: ``{name: shares or None}``)."""
+    from backoffice.organisations.models import AffiliationRole
+    from backoffice.sisa import services as sisa_services
+    from tests.factories import AffiliationFactory, ProfessionalFactory
+
+    associates = {}
+    for name, shares in capital.items():
+        first, last = name.split(" ", 1)
+        party = ProfessionalFactory(first_name=first, last_name=last)
+        AffiliationFactory(organisation=sisa, party=party, role=AffiliationRole.ASSOCIATE, starts_on=date(2019, 3, 1))
+        if shares is not None:
+            sisa_services.save_associate(sisa, party, capital_share=D(shares))
+        associates[name] = party
+    services.post_event(sisa, "aci_income", amount=D("30000.00"), entry_date=date(2026, 4, 1), piece_ref="ACI",
+                        label="ACI 2026")
+    services.post_event(sisa, "sisa_distribution", amount=D("20000.00"), entry_date=date(2026, 5, 1),
+                        party=associates["Anne Morel"], piece_ref="REP", label="Répartition")
+    services.close_period(sisa, "year", 2026)
+    return associates
+
+
+def test_a_sisa_distributes_its_result_to_the_associates_by_their_shares(sisa):
+    people = _sisa_2026(sisa, {"Anne Morel": "100", "Luc Garnier": "100", "Inès Roux": "100",
+                               "Yves Le Goff": None})
+    assert opening.opening_status(sisa, 2027).result == D("10000.00")
+    entry = opening.allocate_result(sisa, 2026, [("1068", "1 000,00"), ("4551", "9 000,00")],
+                                    decided_on=date(2027, 6, 12))
+    lines = _lines(entry)
+    # 9 000,00 by three equal shares, to the cent; Yves has no shares recorded and gets no line.
+    assert {party: amount for (number, party), amount in lines.items() if number == "4551"} == {
+        people["Anne Morel"].id: D("-3000.00"), people["Luc Garnier"].id: D("-3000.00"),
+        people["Inès Roux"].id: D("-3000.00")}
+    assert lines[("1068", None)] == D("-1000.00") and lines[("120", None)] == D("10000.00")
+    labels = {line.label for line in entry.lines if line.account.number == "4551"}
+    assert "Affectation du résultat 2026 – Inès ROUX" in labels or any("Inès" in label for label in labels)
+
+
+def test_the_associates_share_goes_to_the_cent_by_allocate(sisa):
+    people = _sisa_2026(sisa, {"Anne Morel": "1", "Luc Garnier": "1", "Inès Roux": "1"})
+    entry = opening.allocate_result(sisa, 2026, [("4551", "10 000,00")], decided_on=date(2027, 6, 12))
+    shares = {party: -amount for (number, party), amount in _lines(entry).items() if number == "4551"}
+    # Equal remainders go by ascending key (the party ids): the first associate takes the cent.
+    assert sorted(shares.values()) == [D("3333.33"), D("3333.33"), D("3333.34")]
+    assert shares[min(party.id for party in people.values())] == D("3333.34")
+
+
+def test_a_sisa_without_capital_shares_recorded_cannot_distribute(sisa):
+    _sisa_2026(sisa, {"Anne Morel": None, "Luc Garnier": None})
+    with pytest.raises(AccountingError, match="Aucun associé de l'exercice 2026 n'a de parts sociales"):
+        opening.allocate_result(sisa, 2026, [("4551", "10000")], decided_on=date(2027, 6, 12))
+    assert opening.current_allocation(sisa, 2026) is None
+
+
 def test_missing_own_funds_accounts_are_added_to_older_books(closed_2026):
     account = db.session.scalar(select(Account).where(Account.organisation_id == closed_2026.id,
                                                       Account.number == "1062"))

@@ -34,22 +34,49 @@ def test_generate_then_see_the_provisional_an(client, treasurer, books):
     assert "après la clôture de 2026" in page
 
 
+def _allocation(decided_on, *lines, **extra):
+    """The allocation form's data: ``lines`` are ``(account, amount)``; the form has four rows."""
+    data = {"decided_on": decided_on, **extra}
+    for n, (account, amount) in enumerate(lines):
+        data[f"lines-{n}-account"], data[f"lines-{n}-amount"] = account, amount
+    return data
+
+
 def test_the_allocation_form_after_the_closing(client, treasurer, books):
     services.close_period(books, "year", 2026)
     opening.generate_opening(books, 2027)
     page = _text(client.get(BASE + "/openings?year=2027"))
     assert "Définitifs" in page and "Régénérer" not in page and "1068 Autres réserves" in page
-    refused = client.post(BASE + "/openings/2027/allocate", data={
-        "decided_on": "2027-06-12", "to_carry_forward": "100,00", "reserve_account": "1068", "to_reserves": "400,00"})
-    assert refused.status_code == 422 and "ne correspond pas au résultat de l&#39;exercice 2026" in _text(refused)
+    assert 'name="lines-3-amount"' in page and '<option selected value="110">' in page
+    assert "4551" not in page  # a CPTS has no associates to distribute to
+    refused = client.post(BASE + "/openings/2027/allocate", data=_allocation(
+        "2027-06-12", ("110", "100,00"), ("1068", "400,00")))
+    assert refused.status_code == 422
+    assert ("La répartition (500,00\u00a0€) ne correspond pas au résultat de l&#39;exercice 2026 : l&#39;excédent "
+            "est de 600,00\u00a0€ (manque de 100,00\u00a0€)") in _text(refused)
     assert opening.current_allocation(books, 2026) is None
-    response = client.post(BASE + "/openings/2027/allocate", data={
-        "decided_on": "12/06/2027", "to_carry_forward": "200,00", "reserve_account": "1068", "to_reserves": "400,00"})
+    response = client.post(BASE + "/openings/2027/allocate", data=_allocation(
+        "12/06/2027", ("110", "150,00"), ("1068", "400,00"), ("1063", "50"), ("", "")))
     assert response.status_code == 302
     entry = opening.current_allocation(books, 2026)
     assert {line.account.number: line.credit for line in entry.lines if line.credit} == {
-        "110": Decimal("200.00"), "1068": Decimal("400.00")}
+        "110": Decimal("150.00"), "1068": Decimal("400.00"), "1063": Decimal("50.00")}
     assert f"/entries/{entry.id}" in _text(client.get(BASE + "/openings?year=2027"))
+
+
+@pytest.mark.parametrize("lines, message", [
+    ((("512", "600,00"),), "Le compte 512 ne reçoit pas de résultat"),
+    ((("", "600,00"),), "Choisissez le compte auquel affecter 600,00"),
+    ((("110", "six cents"),), "Le montant affecté au compte 110"),
+    ((("110", "300"), ("1068", "300,01")), "excès de 0,01"),
+])
+def test_an_allocation_that_does_not_add_up_is_refused_in_french(client, treasurer, books, lines, message):
+    services.close_period(books, "year", 2026)
+    opening.generate_opening(books, 2027)
+    refused = client.post(BASE + "/openings/2027/allocate", data=_allocation("12/06/2027", *lines))
+    assert refused.status_code == 422 and message in _text(refused).replace("&#39;", "'")
+    assert 'id="allocation-errors"' in _text(refused)
+    assert opening.current_allocation(books, 2026) is None
 
 
 def test_a_board_member_reads_but_does_not_generate(client, login_as, books):
