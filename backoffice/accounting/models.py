@@ -307,8 +307,13 @@ class JournalLine(db.Model):
         return self.label or self.entry.label
 
     def __str__(self):
-        side = f"débit {format_money(self.debit)}" if self.debit else f"crédit {format_money(self.credit)}"
-        return f"Ligne {self.account.number if self.account else self.account_id} : {side}"
+        return line_summary(self.account.number if self.account else self.account_id, self.debit, self.credit)
+
+
+def line_summary(account, debit, credit):
+    """``Ligne 411 : débit 30,00 €``: how a line is named (its audit rows' summary)."""
+    side = f"débit {format_money(debit)}" if debit else f"crédit {format_money(credit)}"
+    return f"Ligne {account} : {side}"
 
 
 class EntrySequence(db.Model):

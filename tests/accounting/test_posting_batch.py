@@ -17,10 +17,12 @@ DAY = date(2026, 3, 14)
 # Statements of one fee paid (SAVEPOINT and RELEASE left out), its two lines' INSERT aside. In a
 # batch, once the books are looked up: the source check, the entry, its numbering (entry and
 # counter), two audit rows, the lettering (unlettered lines, counter, lines, audit row). One by
-# one, each posting also reads the ledger, the rule, the payment method, the accounts, the
-# auxiliary account, the closed periods, and locks the counter (insert and select).
+# one, each posting also reads the ledger, the rule, the payment method, its two accounts, the
+# auxiliary account, the closed periods, and locks the counter (insert and select). (The lettering
+# reads plain rows, not line objects, so no account loaded with them is left in the session for
+# the next posting to find.)
 FEE_PAID_IN_BATCH = 10
-FEE_PAID_ALONE = 15
+FEE_PAID_ALONE = 16
 
 
 def _line_inserts():
