@@ -340,7 +340,7 @@ def post_event(organisation, event, *, amount=None, entry_date, party=None, shar
     Events (``rules.EVENTS``): ``fee_due``, ``fee_paid``, ``fee_refund``, ``cheques_deposited``,
     ``grant_committed``, ``grant_paid``, ``subsidy_received``, ``aci_income``,
     ``sisa_distribution``, ``sisa_distribution_paid``, ``bank_fees``, ``dedicated_funds_carried``,
-    ``dedicated_funds_used``. ``party`` is required for
+    ``dedicated_funds_used``, ``device_purchased``, ``device_paid``, ``device_depreciation``. ``party`` is required for
     events that touch a third party's account (fees, grants, distribution); ``payment_method``
     (``transfer``, ``cheque``, ``cash``, ``card``, ``direct_debit``) for ``fee_paid`` and
     ``fee_refund``, and defaults to ``transfer`` for the other treasury events.

@@ -30,6 +30,10 @@ Choices worth knowing (accountants can change every account on the settings page
   (62261 *Rétrocessions aux associés*, under 6226 *Honoraires*) against the associate's
   current account 4551 (auxiliary account per associate); ``sisa_distribution_paid`` then
   debits 4551 against the bank. Each associate declares the share in their own BNC.
+* ``device_purchased`` D 2154 *Matériel* / C 404 *Fournisseurs d'immobilisations* (the supplier's
+  auxiliary account): equipment an in-kind programme buys and lends stays the organisation's
+  asset; ``device_paid`` D 404 / C treasury; ``device_depreciation`` D 6811 *Dotations aux
+  amortissements* / C 28154 *Amortissements du matériel*, at each year-end.
 * ``bank_fees`` D 627 *Services bancaires* / C treasury.
 * ``dedicated_funds_carried`` D 6894 *Reports en fonds dédiés sur subventions d'exploitation* /
   C 194 *Fonds dédiés sur subventions d'exploitation* (ANC 2018-06: the part of a funding
@@ -86,6 +90,9 @@ EVENTS = {
         EventSpec("bank_fees", "Frais bancaires", "credit", None),
         EventSpec("dedicated_funds_carried", "Report en fonds dédiés (financement non utilisé)", None, None),
         EventSpec("dedicated_funds_used", "Utilisation des fonds dédiés", None, None),
+        EventSpec("device_purchased", "Matériel acheté (immobilisation)", None, "credit"),
+        EventSpec("device_paid", "Matériel payé au fournisseur", "credit", "debit"),
+        EventSpec("device_depreciation", "Dotation aux amortissements du matériel", None, None),
     )
 }
 
@@ -115,6 +122,9 @@ DEFAULT_RULES = {
         "bank_fees": ("627", None, None),
         "dedicated_funds_carried": ("6894", "194", "OD"),
         "dedicated_funds_used": ("194", "7894", "OD"),
+        "device_purchased": ("2154", "404", "OD"),
+        "device_paid": ("404", None, None),
+        "device_depreciation": ("6811", "28154", "OD"),
     },
     "pcg": {
         "fee_due": ("411", "706", "OD"),
@@ -130,6 +140,9 @@ DEFAULT_RULES = {
         "bank_fees": ("627", None, None),
         "dedicated_funds_carried": ("741", "487", "OD"),
         "dedicated_funds_used": ("487", "741", "OD"),
+        "device_purchased": ("2154", "404", "OD"),
+        "device_paid": ("404", None, None),
+        "device_depreciation": ("6811", "28154", "OD"),
     },
 }
 

@@ -49,6 +49,9 @@ CPTS_RULES = [
     ("aci_income", None, "BQ", "512", "706", None),
     ("bank_fees", None, "BQ", "627", "512", None),
     ("bank_fees", "cash", "CA", "627", "530", None),
+    ("device_purchased", None, "OD", "2154", "404", "credit"),
+    ("device_paid", None, "BQ", "404", "512", "debit"),
+    ("device_depreciation", None, "OD", "6811", "28154", None),
 ]
 
 SISA_RULES = [
@@ -58,6 +61,8 @@ SISA_RULES = [
     ("fee_due", None, "OD", "411", "706", "debit"),
     ("subsidy_received", None, "BQ", "512", "741", None),
     ("cheques_deposited", None, "BQ", "512", "5112", None),
+    ("device_purchased", None, "OD", "2154", "404", "credit"),
+    ("device_depreciation", None, "OD", "6811", "28154", None),
 ]
 
 
