@@ -2,6 +2,7 @@
 
 Task jobs receive their ``Task`` row (ids in ``task.params``) and let errors propagate.
 """
+from backoffice.extensions import db
 from backoffice.grants import agreements
 from backoffice.grants.models import GrantApplication
 from backoffice.grants.services import GrantError
@@ -79,3 +80,23 @@ def send_follow_up_reminders():
     sent = follow_up.send_reminders()
     db.session.commit()  # a job's own boundary: the mails are handed over after it
     return [list(row) for row in sent]
+
+
+@task_job(queue="default", timeout=300)
+def grant_custody(task):
+    """Issue the convention de mise à disposition of custody ``task.params['custody_id']`` (a
+    device of an in-kind programme lent to a practice): a new version each run."""
+    from backoffice.grants import custody as custodies
+    from backoffice.grants.models import GrantDeviceCustody
+
+    row = db.session.get(GrantDeviceCustody, task.params["custody_id"])
+    if row is None or row.device.organisation_id != task.organisation_id:  # a child row: through its device
+        raise TaskFailed("L'élément demandé n'existe plus.")
+    try:
+        document = custodies.issue_custody_agreement(row, task=task)
+    except GrantError as exc:
+        raise TaskFailed(str(exc)) from exc
+    with task.result_file(document.filename) as f:
+        f.write(document.abspath().read_bytes())
+    task.message = f"Convention de mise à disposition n° {document.number} (version {document.version}) émise."
+    task.report_progress(1, 1, "Convention émise")

@@ -42,9 +42,9 @@ from backoffice.banking.models import (BankAccount, BankCsvLayout, BankLabelRule
                                        BankStatementLine, PayeeBankDetails)
 from backoffice.documents.models import DocumentSequence, DocumentTemplate, GeneratedDocument
 from backoffice.extensions import db
-from backoffice.grants.models import (AttachmentKind, GrantApplication, GrantAttachment, GrantFollowUp,
-                                      GrantFollowUpReminder, GrantFunder,
-                                      GrantProgramme, GrantStatus)
+from backoffice.grants.models import (AttachmentKind, DeviceStatus, GrantApplication, GrantAttachment, GrantDevice,
+                                      GrantDeviceCustody, GrantFollowUp, GrantFollowUpReminder, GrantFunder,
+                                      GrantProgramme, GrantStatus, ProgrammeMode)
 from backoffice.lifecycle import StatusChange
 from backoffice.mail.models import OutboxMessage, OutgoingMail
 from backoffice.member_portal.models import (
@@ -914,6 +914,35 @@ class GrantFollowUpReminderFactory(Factory):
     year = 2026
     quarter = 3
     recipient = "dr.le-gall@example.org"
+
+
+class GrantDeviceFactory(Factory):
+    """A dermatoscope bought for an in-kind programme, in stock (its purchase not posted: the
+    services post it; this makes the row only)."""
+
+    class Meta:
+        model = GrantDevice
+
+    programme = factory.SubFactory(GrantProgrammeFactory, mode=ProgrammeMode.IN_KIND, depreciation_years=3)
+    organisation_id = factory.SelfAttribute("programme.organisation_id")
+    status = DeviceStatus.IN_STOCK
+    equipment_kind = "Dermatoscope"
+    equipment_model = "HEINE DELTA 30"
+    serial_number = factory.Sequence(lambda n: f"HD30-2026-{n:04d}")
+    purchased_on = date(2026, 3, 16)
+    purchase_amount = Decimal("749.90")
+    supplier = factory.SubFactory(StructureFactory, name="Medisafe France", structure_type="autre")
+    invoice_reference = factory.Sequence(lambda n: f"FA-2026-{n:05d}")
+
+
+class GrantDeviceCustodyFactory(Factory):
+    class Meta:
+        model = GrantDeviceCustody
+
+    device = factory.SubFactory(GrantDeviceFactory)
+    application = factory.SubFactory(GrantApplicationFactory, programme=factory.SelfAttribute("..device.programme"))
+    site = factory.SubFactory(SiteFactory, name="Cabinet médical du Croisic", commune="Le Croisic")
+    started_on = date(2026, 4, 1)
 
 
 # --- assemblies -----------------------------------------------------------------------------

@@ -813,7 +813,42 @@ def _grant_signed_application(o):
     return application
 
 
+# In kind (backoffice/grants/device_views.py)
+ROUTES.update({
+    **{f"grants.{name}": _G_VIEW for name in ("devices_index", "device", "device_invoice")},
+    **{f"grants.{name}": _G_MANAGE for name in (
+        "new_device", "lend_device", "transfer_device", "return_device", "retire_device", "pay_device",
+        "custody_agreement", "depreciation")},
+})
+URL_ARGS.update({
+    **{f"grants.{name}": (lambda o: {"device_id": o.grant_device.id}) for name in (
+        "device", "device_invoice", "lend_device", "transfer_device", "return_device", "retire_device", "pay_device",
+        "custody_agreement")},
+    "grants.new_device": lambda o: {"programme_id": o.grant_in_kind_programme.id},
+    "grants.depreciation": lambda o: {"programme_id": o.grant_in_kind_programme.id},
+})
+
+
+def _grant_in_kind_programme(o):
+    from backoffice.grants.models import ProgrammeMode
+    from tests.grants.factories import dermatoscope_programme
+
+    return dermatoscope_programme(o.organisation, name="Dermatoscopes prêtés 2026", mode=ProgrammeMode.IN_KIND)
+
+
+def _grant_device(o):
+    from datetime import date
+
+    from backoffice.grants import devices
+
+    return devices.create_device(o.grant_in_kind_programme, equipment_kind="Dermatoscope", serial_number="HD30-0001",
+                                 purchased_on=date(2026, 3, 16), purchase_amount="749,90", supplier="Medisafe",
+                                 invoice=("facture.pdf", b"%PDF-1.4\n%%EOF\n"))
+
+
 OBJECTS.update({
+    "grant_in_kind_programme": _grant_in_kind_programme,  # an in-kind programme of o.organisation
+    "grant_device": _grant_device,  # a device bought for it, in stock, with its invoice
     "grant_signed_application": _grant_signed_application,  # approved, convention issued and signed (scan)
     "grant_programme": _grant_programme,  # the 2026 dermatoscope programme of o.organisation (6 000 €)
     "grant_application": _grant_application,  # a submitted application of a paid member to it (600 €)

@@ -5,6 +5,10 @@ documents required at each step) receives applications (``GrantApplication``) fr
 (self-service) or from staff on their behalf; each application moves through
 ``GRANT_LIFECYCLE`` (draft → submitted → approved/rejected → convention issued → signed → paid →
 equipment delivered → closed; withdrawn, cancelled, repayment claimed), every move recorded.
+A programme may instead work **in kind** (``ProgrammeMode.IN_KIND``): the organisation buys the
+devices (``GrantDevice``, assets 2154) and lends them to the beneficiaries' practices under a
+custody convention (``GrantDeviceCustody``, ``DEVICE_LIFECYCLE``), depreciating them at each
+year-end (``backoffice.grants.devices``).
 
 Public surface for other features
 ---------------------------------
@@ -18,6 +22,9 @@ Public surface for other features
 * ``backoffice.grants.payments.closing_checks(organisation, year)`` → ``[ClosingCheck]`` (the
   programmes whose unspent funding is not carried in fonds dédiés), declared in
   ``FEATURE.closing_checks`` for the accounting's closing checklist;
+* ``backoffice.grants.devices.closing_checks(organisation, year)`` → ``[ClosingCheck]`` (the
+  devices of in-kind programmes whose annuity of the year is not posted), in
+  ``FEATURE.closing_checks`` too;
 * the models ``GrantProgramme``, ``GrantApplication`` (read only: change them through the
   services, statuses through ``backoffice.lifecycle.move``).
 """

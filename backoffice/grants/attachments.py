@@ -34,8 +34,12 @@ def add_attachment(application, kind, filename: str, data: bytes, *, user=None, 
     return attachment
 
 
-def _folder(organisation_id) -> Path:
+def folder(organisation_id) -> Path:
+    """Where the grants' uploaded files of an organisation are kept (devices' invoices too)."""
     return organisation_dir(organisation_id) / "grants"
+
+
+_folder = folder
 
 
 def path_of(attachment) -> Path:

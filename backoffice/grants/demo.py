@@ -2,7 +2,9 @@
 CPAM 1 000 €, ceiling 600 € or 80 % of the quote, training required) with a dozen applications in
 every state: drafts, submitted, rejected, withdrawn, approved, convention issued, two conventions
 signed (one online by the beneficiary, one by scan), paid, equipment delivered, closed; the FIR
-received, two quarters of follow-up.
+received, two quarters of follow-up. And an in-kind programme, « Dermatoscopes prêtés 2026 »: one
+device bought by the CPTS (paid to its supplier), lent to a member's practice under its custody
+convention.
 
 Idempotent (the programme is recognised by its name) and deterministic; everything goes through
 the services, so the books get their entries as in real use.
@@ -15,6 +17,7 @@ from backoffice.demo import DEMO_PASSWORD, DEMO_STEPS
 from backoffice.extensions import db
 
 PROGRAMME = "Dermatoscopes 2026"
+IN_KIND_PROGRAMME = "Dermatoscopes prêtés 2026"
 PROFESSIONS = ["medecin_generaliste", "infirmier", "pharmacien", "sage_femme"]
 SUBMITTED_ON, DECIDED_ON, TRAINING_ON = date(2026, 3, 2), date(2026, 4, 7), date(2026, 2, 5)
 MEMBER_LOGIN = "beneficiaire@cpts-paysblanc.fr"
@@ -48,6 +51,7 @@ def seed_grants(organisations):
     from backoffice.people.models import Professional
 
     organisation = organisations["cpts-pays-blanc"]
+    seed_in_kind(organisation)
     if db.session.scalar(select(GrantProgramme).where(GrantProgramme.organisation_id == organisation.id,
                                                       GrantProgramme.name == PROGRAMME)):
         return
@@ -105,6 +109,43 @@ def seed_grants(organisations):
             services.close(application, reason="Suivi de l'année transmis")
     payments.record_funding(programme.funders[0], date(2026, 2, 20))
     db.session.flush()
+
+
+def seed_in_kind(organisation):
+    """The in-kind programme: a dermatoscope the CPTS bought and lent to a practice (once)."""
+    from sqlalchemy import select
+
+    from backoffice.grants import custody, devices, services
+    from backoffice.grants.models import GrantProgramme, ProgrammeMode
+    from backoffice.membership.roll import members_in_good_standing
+    from backoffice.people.models import Professional, Site
+
+    if db.session.scalar(select(GrantProgramme).where(GrantProgramme.organisation_id == organisation.id,
+                                                      GrantProgramme.name == IN_KIND_PROGRAMME)):
+        return
+    programme = services.create_programme(
+        organisation, name=IN_KIND_PROGRAMME, equipment_kind="Dermatoscope", envelope=Decimal("1500.00"),
+        description="Dermatoscopes achetés par la CPTS et prêtés aux cabinets qui n'en ont pas, sous convention "
+                    "de mise à disposition.", mode=ProgrammeMode.IN_KIND, depreciation_years=3,
+        opens_on=date(2026, 1, 15), closes_on=date(2026, 12, 31), requires_membership=True, professions=PROFESSIONS,
+        required_documents={}, funders=[("ARS Pays de la Loire — FIR", "1500", "FIR 2026-045")])
+    party = next((p for p, _ in reversed(members_in_good_standing(organisation, SUBMITTED_ON))
+                  if isinstance(p, Professional) and p.profession in PROFESSIONS), None)
+    site = (party.site if party is not None else None) or db.session.scalar(select(Site).order_by(Site.id))
+    if party is None or site is None:
+        return
+    application = services.create_application(
+        organisation, programme, party, site=site, equipment_kind="Dermatoscope", equipment_model="HEINE DELTA 30",
+        supplier="Medisafe", quoted_price=Decimal("749.00"), amount_requested=Decimal("749.00"))
+    services.submit(application, on=SUBMITTED_ON)
+    services.approve(application, on=DECIDED_ON)
+    device = devices.create_device(programme, equipment_kind="Dermatoscope", equipment_model="HEINE DELTA 30",
+                                   serial_number="HD30-2026-0042", purchased_on=date(2026, 4, 14),
+                                   purchase_amount=Decimal("749.00"), supplier="Medisafe",
+                                   invoice_reference="MS-2026-1187", invoice=("facture-medisafe.pdf", PDF))
+    devices.record_device_payment(device, paid_on=date(2026, 4, 30))
+    lent = devices.lend(device, application, site=site, on=date(2026, 5, 4))
+    custody.issue_custody_agreement(lent)
 
 
 def _sign_online(organisation, application, agreements):

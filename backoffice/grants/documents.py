@@ -100,6 +100,57 @@ def sample_report():
     }
 
 
+CUSTODY_KIND = "grant_custody"
+
+CUSTODY_VARIABLES = frozenset({
+    "organisation", "logo", "president",
+    "beneficiary",  # name, profession, rpps, adeli, siret, address, email
+    "practice",  # name, address, commune of the practice that keeps the device (or None)
+    "programme",  # name, description, funders (text)
+    "device",  # kind, model, serial_number, purchased_on, value (Decimal: its purchase amount)
+    "custody",  # number, started_on, previous (the practice it comes from, or None), reference (application)
+    "conditions",  # [text] the obligations of the holder
+    "place", "today",
+})
+
+CUSTODY_CONDITIONS = (
+    "Le matériel reste la propriété de l'organisation ; il est mis à disposition à titre gratuit pour le "
+    "dépistage et la prise en charge des patients du territoire.",
+    "Le dépositaire en assure la garde, l'utilise conformément à sa destination et l'assure contre la perte, "
+    "le vol et la casse.",
+    "Il ne peut ni le céder, ni le prêter, ni le déplacer dans un autre cabinet sans l'accord écrit de l'organisation.",
+    "Il transmet chaque trimestre le suivi d'activité demandé par les financeurs.",
+    "Le matériel est restitué en bon état à la fin de la mise à disposition, ou à la première demande de "
+    "l'organisation s'il n'est plus utilisé.",
+)
+
+
+def sample_custody():
+    agreement = sample_agreement()
+    return {
+        "organisation": agreement["organisation"], "logo": None, "president": agreement["president"],
+        "beneficiary": agreement["beneficiary"], "practice": agreement["practice"],
+        "programme": {"name": "Dermatoscopes prêtés 2026", "funders": "ARS Pays de la Loire — FIR",
+                      "description": "Améliorer le dépistage des mélanomes."},
+        "device": {"kind": "Dermatoscope", "model": "HEINE DELTA 30", "serial_number": "HD30-2026-0042",
+                   "purchased_on": date(2026, 3, 16), "value": Decimal("749.90")},
+        "custody": {"number": "2026-0003", "started_on": date(2026, 4, 1), "previous": None,
+                    "reference": "AIDE-00012"},
+        "conditions": list(CUSTODY_CONDITIONS), "place": "Guérande", "today": date(2026, 4, 1),
+    }
+
+
+def _holder_downloads(user, document):
+    """The beneficiary downloads the custody convention of the device he keeps."""
+    from backoffice.extensions import db
+    from backoffice.grants.models import GrantDeviceCustody
+
+    if getattr(user, "party_id", None) is None or document.subject_type != "grant_device_custodies":
+        return False
+    custody = db.session.get(GrantDeviceCustody, document.subject_id)
+    return custody is not None and custody.application.applicant_id == user.party_id
+
+
 def _applicant_downloads(user, document):
     """The beneficiary downloads his own convention."""
     from backoffice.extensions import db
@@ -122,4 +173,12 @@ DOCUMENT_KINDS = [
                  description="Bilan d'un programme d'aides pour ses financeurs : aides par commune et par "
                              "profession, montants engagés et versés par financeur, matériel, activité par trimestre.",
                  variables=REPORT_VARIABLES, sample_context=sample_report, download_permission="grants.view"),
+
+
+    DocumentKind(key=CUSTODY_KIND, label="Convention de mise à disposition",
+                 description="Convention par laquelle l'organisation prête un matériel (programme en nature) à un "
+                             "cabinet : matériel et numéro de série, valeur, obligations du dépositaire, signatures.",
+                 variables=CUSTODY_VARIABLES, sample_context=sample_custody,
+                 numbering=Numbering(per_year=True), download_permission="grants.view",
+                 may_download=_holder_downloads),
 ]

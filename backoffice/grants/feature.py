@@ -8,9 +8,10 @@ def _dashboard_panel(organisation):
 
 
 def _closing_checks(organisation, year):
+    from backoffice.grants.devices import closing_checks as device_checks
     from backoffice.grants.payments import closing_checks
 
-    return closing_checks(organisation, year)
+    return closing_checks(organisation, year) + device_checks(organisation, year)
 
 
 FEATURE = Feature(
@@ -23,6 +24,7 @@ FEATURE = Feature(
     permissions=frozenset({"grants.view", "grants.decide", "grants.manage", "grants.apply"}),
     task_kinds=(TaskKind("grants.agreement", download="grants.view"),
                 TaskKind("grants.transfers", download="grants.manage"),  # beneficiaries' IBANs
-                TaskKind("grants.report", download="grants.view")),
+                TaskKind("grants.report", download="grants.view"),
+                TaskKind("grants.custody", download="grants.view")),
     closing_checks=(_closing_checks,),
 )

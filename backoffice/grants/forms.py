@@ -8,7 +8,7 @@ from wtforms import (BooleanField, FieldList, Form, FormField, IntegerField, Sel
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from backoffice.forms import REQUIRED, AmountField, FrenchDateField
-from backoffice.grants.models import DOCUMENT_STEPS, AttachmentKind, OnePer
+from backoffice.grants.models import DEFAULT_DEPRECIATION_YEARS, DOCUMENT_STEPS, AttachmentKind, OnePer, ProgrammeMode
 from backoffice.people.professions import PROFESSIONS
 
 NOT_REQUIRED = ""
@@ -54,6 +54,11 @@ class ProgrammeForm(FlaskForm):
     one_per = SelectField("Limite", choices={o.value: o.label for o in OnePer}, default=OnePer.PROFESSIONAL.value)
     professions = SelectMultipleField("Professions retenues (aucune : toutes)",
                                       choices={p.code: p.label for p in PROFESSIONS})
+    mode = SelectField("Forme de l'aide", choices={m.value: m.label for m in ProgrammeMode},
+                       default=ProgrammeMode.GRANT.value)
+    depreciation_years = IntegerField("Durée d'amortissement du matériel (années, en nature)",
+                                      default=DEFAULT_DEPRECIATION_YEARS,
+                                      validators=[Optional(), NumberRange(1, 20, "Entre 1 et 20 ans.")])
     funders = FieldList(FormField(FunderForm), min_entries=3, max_entries=8)
     doc_quote = SelectField(AttachmentKind.QUOTE.label, choices=_STEP_CHOICES)
     doc_training_certificate = SelectField(AttachmentKind.TRAINING_CERTIFICATE.label, choices=_STEP_CHOICES)
@@ -72,6 +77,8 @@ class ProgrammeForm(FlaskForm):
         self.ceiling_amount.data = amount_text(programme.ceiling_amount)
         self.ceiling_rate.data = amount_text(programme.ceiling_rate)
         self.one_per.data = programme.one_per.value
+        self.mode.data = programme.mode.value
+        self.depreciation_years.data = programme.depreciation_years
         self.professions.data = list(programme.professions or [])
         for kind in REQUIRABLE_DOCUMENTS:
             getattr(self, f"doc_{kind.value}").data = (programme.required_documents or {}).get(kind.value, NOT_REQUIRED)
@@ -93,6 +100,8 @@ class ProgrammeForm(FlaskForm):
             "requires_membership": self.requires_membership.data, "requires_training": self.requires_training.data,
             "training_label": (self.training_label.data or "").strip() or None, "one_per": OnePer(self.one_per.data),
             "professions": list(self.professions.data or []),
+            "mode": ProgrammeMode(self.mode.data),
+            "depreciation_years": self.depreciation_years.data or DEFAULT_DEPRECIATION_YEARS,
             "required_documents": {kind.value: getattr(self, f"doc_{kind.value}").data for kind in REQUIRABLE_DOCUMENTS
                                    if getattr(self, f"doc_{kind.value}").data != NOT_REQUIRED},
             "funders": [(entry.form.name.data, entry.form.amount.data, entry.form.reference.data)
@@ -224,3 +233,35 @@ def committee_decisions(formdata, application_ids):
         typed[application_id] = (action, amount, reason)
         decisions.append(Decision(application_id, action, amount, reason))
     return decisions, typed
+
+
+# --- In kind: devices -------------------------------------------------------------------------
+
+class DeviceForm(FlaskForm):
+    equipment_kind = StringField("Matériel", validators=[DataRequired(REQUIRED), Length(max=120)])
+    equipment_model = StringField("Modèle", validators=[Optional(), Length(max=200)])
+    serial_number = StringField("Numéro de série", validators=[DataRequired(REQUIRED), Length(max=80)])
+    purchased_on = FrenchDateField("Acheté le", validators=[InputRequired(REQUIRED)])
+    purchase_amount = AmountField("Prix d'achat (TTC)", validators=[InputRequired(REQUIRED)])
+    supplier = StringField("Fournisseur", validators=[DataRequired(REQUIRED), Length(max=200)])
+    invoice_reference = StringField("N° de la facture d'achat", validators=[Optional(), Length(max=60)])
+    invoice = FileField("Facture d'achat (PDF, JPEG ou PNG)")
+
+
+class LendForm(FlaskForm):
+    application_id = SelectField("Bénéficiaire (demande accordée)", coerce=int, validate_choice=False)
+    site_id = SelectField("Cabinet (lieu d'exercice)", coerce=int, validate_choice=False)
+    on = FrenchDateField("À partir du", validators=[Optional()])
+
+
+class DeviceDateForm(FlaskForm):
+    on = FrenchDateField("Le", validators=[Optional()])
+    reason = StringField("Motif", validators=[Optional(), Length(max=500)])
+
+
+class DevicePaymentForm(FlaskForm):
+    paid_on = FrenchDateField("Payé le", validators=[Optional()])
+
+
+class DepreciationForm(FlaskForm):
+    year = IntegerField("Exercice", validators=[InputRequired(REQUIRED), NumberRange(2000, 2100, "Exercice invalide.")])

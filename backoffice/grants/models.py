@@ -50,6 +50,21 @@ class OnePer(StrEnum):
                 "none": "Pas de limite"}[self.value]
 
 
+class ProgrammeMode(StrEnum):
+    """How a programme helps: money paid to the beneficiary (a grant), or equipment the
+    organisation buys and lends under a custody convention (in kind)."""
+
+    GRANT = "grant"
+    IN_KIND = "in_kind"
+
+    @property
+    def label(self):
+        return {"grant": "Aide financière (versement)", "in_kind": "En nature (matériel prêté)"}[self.value]
+
+
+DEFAULT_DEPRECIATION_YEARS = 3
+
+
 class AttachmentKind(StrEnum):
     QUOTE = "quote"
     TRAINING_CERTIFICATE = "training_certificate"
@@ -169,6 +184,7 @@ class GrantProgramme(TimestampMixin, db.Model):
         CheckConstraint("ceiling_amount IS NULL OR ceiling_amount > 0", name="ceiling_positive"),
         CheckConstraint("ceiling_rate IS NULL OR (ceiling_rate > 0 AND ceiling_rate <= 100)", name="rate_percent"),
         CheckConstraint("closes_on IS NULL OR opens_on IS NULL OR closes_on >= opens_on", name="dates"),
+        CheckConstraint("depreciation_years BETWEEN 1 AND 20", name="depreciation_years_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -189,6 +205,10 @@ class GrantProgramme(TimestampMixin, db.Model):
     professions: Mapped[list] = mapped_column(JSON, default=list)  # profession codes; empty: every one
     required_documents: Mapped[dict] = mapped_column(JSON, default=lambda: dict(DEFAULT_REQUIRED_DOCUMENTS))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # In kind: the organisation buys the devices (assets, 2154) and lends them; depreciated over
+    # ``depreciation_years`` (the accountant's choice for the kind of equipment).
+    mode: Mapped[ProgrammeMode] = mapped_column(_enum(ProgrammeMode, 10), default=ProgrammeMode.GRANT)
+    depreciation_years: Mapped[int] = mapped_column(Integer, default=DEFAULT_DEPRECIATION_YEARS)
 
     organisation = relationship("Organisation")
     funders = relationship("GrantFunder", back_populates="programme", order_by="GrantFunder.position",
@@ -203,6 +223,10 @@ class GrantProgramme(TimestampMixin, db.Model):
 
     def is_open_on(self, day: date) -> bool:
         return (self.opens_on is None or self.opens_on <= day) and (self.closes_on is None or day <= self.closes_on)
+
+    @property
+    def in_kind(self) -> bool:
+        return self.mode is ProgrammeMode.IN_KIND
 
     def documents_for(self, status) -> list[AttachmentKind]:
         """The kinds of document needed to reach ``status``."""
@@ -378,3 +402,122 @@ class GrantFollowUpReminder(db.Model):
 
     def __str__(self):
         return f"Relance T{self.quarter} {self.year}"
+
+
+# --------------------------------------------------------------------------------------------
+# In kind: the devices the organisation buys and lends (assets), and who holds them
+# --------------------------------------------------------------------------------------------
+
+class DeviceStatus(StrEnum):
+    IN_STOCK = "in_stock"
+    LENT = "lent"
+    TRANSFERRED = "transferred"
+    RETURNED = "returned"
+    RETIRED = "retired"
+
+    @property
+    def label(self):
+        return {"in_stock": "En stock", "lent": "Prêté", "transferred": "Transféré", "returned": "Rendu",
+                "retired": "Sorti de l'inventaire"}[self.value]
+
+    @property
+    def badge(self):
+        return {"in_stock": "light", "lent": "success", "transferred": "success", "returned": "info",
+                "retired": "secondary"}[self.value]
+
+
+D = DeviceStatus
+# Statuses in which a practice holds the device (under a custody convention).
+HELD_STATUSES = (D.LENT, D.TRANSFERRED)
+
+DEVICE_LIFECYCLE = Lifecycle("grant_device", {
+    D.IN_STOCK: {D.LENT, D.RETIRED},
+    # A transfer moves the device from one practice to another: again and again if need be.
+    D.LENT: {D.TRANSFERRED, D.RETURNED, D.RETIRED},
+    D.TRANSFERRED: {D.TRANSFERRED, D.RETURNED, D.RETIRED},
+    D.RETURNED: {D.LENT, D.RETIRED},
+    D.RETIRED: set(),
+}, noun="le matériel", verbs={
+    (D.IN_STOCK, D.LENT): "Prêter",
+    (D.RETURNED, D.LENT): "Prêter à nouveau",
+    (D.LENT, D.TRANSFERRED): "Transférer à un autre cabinet",
+    (D.TRANSFERRED, D.TRANSFERRED): "Transférer à un autre cabinet",
+    (D.LENT, D.RETURNED): "Enregistrer le retour",
+    (D.TRANSFERRED, D.RETURNED): "Enregistrer le retour",
+    (D.IN_STOCK, D.RETIRED): "Sortir de l'inventaire",
+    (D.LENT, D.RETIRED): "Sortir de l'inventaire",
+    (D.TRANSFERRED, D.RETIRED): "Sortir de l'inventaire",
+    (D.RETURNED, D.RETIRED): "Sortir de l'inventaire",
+}, reason_required={D.RETIRED}, error=GrantLifecycleError)
+
+
+@DEVICE_LIFECYCLE.bind
+class GrantDevice(TimestampMixin, db.Model):
+    """A device bought by the organisation for an in-kind programme: an asset (2154) lent to
+    practices, depreciated at each year-end (D 6811 / C 28154) until it is worth nothing."""
+
+    __tablename__ = "grant_devices"
+    __audited__ = True
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "serial_number", name="uq_grant_devices_serial"),
+        CheckConstraint("purchase_amount > 0", name="purchase_amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("grant_programmes.id"), index=True)
+    status: Mapped[DeviceStatus] = mapped_column(_enum(DeviceStatus, 16), default=DeviceStatus.IN_STOCK)
+    equipment_kind: Mapped[str] = mapped_column(String(120))
+    equipment_model: Mapped[str | None] = mapped_column(String(200))
+    serial_number: Mapped[str] = mapped_column(String(80))
+    purchased_on: Mapped[date] = mapped_column(Date)
+    purchase_amount: Mapped[Decimal] = mapped_column(Money)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))  # its auxiliary account on 404
+    invoice_reference: Mapped[str | None] = mapped_column(String(60))
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    retired_on: Mapped[date | None] = mapped_column(Date)
+    # The purchase invoice, checked by backoffice.uploads, under STORAGE_DIR/<org>/grants/.
+    invoice_filename: Mapped[str | None] = mapped_column(String(200))
+    invoice_content_type: Mapped[str | None] = mapped_column(String(40))
+    invoice_size: Mapped[int | None] = mapped_column(Integer)
+    invoice_sha256: Mapped[str | None] = mapped_column(String(64))
+    invoice_stored_name: Mapped[str | None] = mapped_column(String(100))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    programme = relationship(GrantProgramme)
+    supplier = relationship("Party")
+    custodies = relationship("GrantDeviceCustody", back_populates="device", order_by="GrantDeviceCustody.id")
+
+    def __str__(self):
+        return f"{self.equipment_kind} n° {self.serial_number}"
+
+    @property
+    def current_custody(self):
+        return next((c for c in reversed(self.custodies) if c.ended_on is None), None)
+
+
+class GrantDeviceCustody(db.Model):
+    """One holder of a device: the practice (site) and the beneficiary (an approved application
+    of the programme) who keep it under a *convention de mise à disposition*, from ``started_on``
+    until it is returned, transferred or retired (``ended_on``). The rows are the holders' history."""
+
+    __tablename__ = "grant_device_custodies"
+    __scoped_through__ = "device"
+    __audited__ = True
+    __table_args__ = (CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="dates"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("grant_devices.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("grant_applications.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(String(20))  # "transferred" | "returned" | "retired"
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    device = relationship(GrantDevice, back_populates="custodies")
+    application = relationship(GrantApplication)
+    site = relationship("Site")
+
+    def __str__(self):
+        return f"{self.device} — {self.application.applicant.display_name}"

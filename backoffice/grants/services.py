@@ -53,7 +53,7 @@ def _today():
 
 PROGRAMME_FIELDS = ("name", "description", "equipment_kind", "envelope", "ceiling_amount", "ceiling_rate",
                     "opens_on", "closes_on", "requires_membership", "requires_training", "training_label",
-                    "one_per", "professions", "required_documents")
+                    "one_per", "professions", "required_documents", "mode", "depreciation_years")
 
 
 def _check_programme(values):
@@ -75,6 +75,9 @@ def _check_programme(values):
             raise GrantError("Étape de pièce justificative inconnue.", field="required_documents")
     if values.get("requires_training") and not (values.get("training_label") or "").strip():
         raise GrantError("Nommez la formation exigée.", field="training_label")
+    years = values.get("depreciation_years")
+    if years is not None and not (isinstance(years, int) and 1 <= years <= 20):
+        raise GrantError("La durée d'amortissement est un nombre d'années entre 1 et 20.", field="depreciation_years")
 
 
 def create_programme(organisation, *, funders=(), user=None, **values) -> GrantProgramme:
@@ -98,6 +101,17 @@ def update_programme(programme, *, funders=None, **values) -> GrantProgramme:
     merged = {name: getattr(programme, name) for name in PROGRAMME_FIELDS} | values
     _check_programme(merged)
     locked = lock_programme(programme.id)
+    if values.get("mode", locked.mode) != locked.mode and locked.in_kind:
+        from backoffice.grants.devices import devices
+
+        if devices(locked.organisation, locked):
+            raise GrantError("Le programme a du matériel acheté : il reste « en nature ».", field="mode")
+    if locked.in_kind:
+        from backoffice.grants.devices import purchases_total
+
+        if merged["envelope"] < purchases_total(locked):
+            raise GrantError(f"L'enveloppe ne peut pas être inférieure au matériel déjà acheté "
+                             f"({format_money(purchases_total(locked))}).", field="envelope")
     if merged["envelope"] < locked.granted_total:
         raise GrantError(f"L'enveloppe ne peut pas être inférieure aux aides déjà accordées "
                          f"({format_money(locked.granted_total)}).", field="envelope")
@@ -374,9 +388,10 @@ def approve(application, amount=None, *, by=None, on=None) -> GrantApplication:
     application.amount_granted = amount
     application.decided_on = on or _today()
     db.session.flush()
-    from backoffice.grants.payments import post_commitment  # payments imports this module
+    if not programme.in_kind:  # in kind nothing is paid to the beneficiary: the charge is the depreciation
+        from backoffice.grants.payments import post_commitment  # payments imports this module
 
-    post_commitment(application)
+        post_commitment(application)
     _notify(application, S.APPROVED)
     return application
 
@@ -539,8 +554,15 @@ def budget(programme) -> Budget:
                func.coalesce(func.sum(GrantApplication.amount_paid), 0))
         .where(GrantApplication.programme_id == programme.id).group_by(GrantApplication.status)).all()
     counts = {GrantStatus(status): count for status, count, _, _ in rows}
-    granted = sum((Decimal(g) for status, _, g, _ in rows if GrantStatus(status) in GRANTED_STATUSES), ZERO)
-    paid = sum((Decimal(p) for status, _, _, p in rows if GrantStatus(status) in GRANTED_STATUSES), ZERO)
+    if programme.in_kind:
+        # In kind, the money goes to the devices bought (assets lent to the beneficiaries):
+        # the envelope counts their purchase amounts, paid once the supplier is.
+        from backoffice.grants.devices import purchases_total
+
+        granted, paid = purchases_total(programme), purchases_total(programme, paid_only=True)
+    else:
+        granted = sum((Decimal(g) for status, _, g, _ in rows if GrantStatus(status) in GRANTED_STATUSES), ZERO)
+        paid = sum((Decimal(p) for status, _, _, p in rows if GrantStatus(status) in GRANTED_STATUSES), ZERO)
     granted, paid = granted.quantize(Decimal("0.01")), paid.quantize(Decimal("0.01"))
     committed = granted - paid
     by_funder = []

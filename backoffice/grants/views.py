@@ -689,3 +689,7 @@ def dedicated_funds(programme_id):
         f"fonds dédiés reportés {format_money(carried.total)}" if carried else "aucun fonds dédié à reporter",
         f"fonds dédiés {year - 1} utilisés {format_money(used.total)}" if used else None])) + ".", "success")
     return redirect(url_for("grants.programme", programme_id=programme.id))
+
+
+# The in-kind programmes' device screens live beside their rules; importing them registers them on ``bp``.
+from backoffice.grants import device_views  # noqa: E402,F401

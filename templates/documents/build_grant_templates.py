@@ -136,7 +136,60 @@ def build_grant_report(path: Path) -> None:
     finish(doc, path, "Rapport au financeur")
 
 
-TEMPLATES = {"grant_agreement.docx": build_grant_agreement, "grant_report.docx": build_grant_report}
+def build_grant_custody(path: Path) -> None:
+    """Convention de mise à disposition: the organisation lends a device it owns to a practice;
+    the device with its serial number and value, the holder's obligations, two signatures."""
+    doc = new_document()
+    set_header(doc, "{{ organisation.name }} — Mise à disposition n° {{ custody.number }}")
+    set_footer(doc, "Convention de mise à disposition {{ custody.number }} — {{ device.serial_number }}")
+    add_para(doc, "{%p if logo %}")
+    add_para(doc, "{{ logo }}")
+    add_para(doc, "{%p endif %}")
+    add_para(doc, "Convention de mise à disposition de matériel", style="Title", align=WD_ALIGN_PARAGRAPH.CENTER)
+    add_para(doc, "Programme « {{ programme.name }} » — convention n° {{ custody.number }}", align=WD_ALIGN_PARAGRAPH.CENTER)
+
+    add_para(doc, "Entre", bold=True, space_before=12)
+    add_para(doc, "{{ organisation.name }}, {{ organisation.address }}{%- if organisation.siren %}, SIREN {{ organisation.siren }}{%- endif %}, "
+                  "représentée par {{ president }}, propriétaire du matériel, ci-après « l'organisation »,")
+    add_para(doc, "Et", bold=True)
+    add_para(doc, "{{ beneficiary.name }}, {{ beneficiary.profession }}{%- if beneficiary.rpps %}, RPPS {{ beneficiary.rpps }}{%- endif %}"
+                  "{%- if beneficiary.adeli %}, ADELI {{ beneficiary.adeli }}{%- endif %}{%- if beneficiary.siret %}, SIRET {{ beneficiary.siret }}{%- endif %}"
+                  "{%- if beneficiary.address %}, {{ beneficiary.address }}{%- endif %}, ci-après « le dépositaire ».")
+
+    add_para(doc, "Article 1 — Objet", style="Heading 2")
+    add_para(doc, "{{ programme.description }}")
+    add_para(doc, "L'organisation met à la disposition du dépositaire, à compter du {{ custody.started_on|date_fr }}, "
+                  "le matériel suivant, destiné {%- if practice %} au cabinet {{ practice.name }} ({{ practice.commune }}){%- else %} à son exercice{%- endif %} :")
+    table = doc.add_table(rows=5, cols=2)
+    table.style = "Table Grid"
+    for row, (label, value) in zip(table.rows, [("Matériel", "{{ device.kind }}"),
+                                                ("Modèle", "{{ device.model }}"),
+                                                ("Numéro de série", "{{ device.serial_number }}"),
+                                                ("Acheté le", "{{ device.purchased_on|date_fr }}"),
+                                                ("Valeur d'achat", "{{ device.value|money }}")]):
+        fill_cell(row.cells[0], label, bold=True)
+        fill_cell(row.cells[1], value)
+    add_para(doc, "{%p if custody.previous %}")
+    add_para(doc, "Le matériel était jusqu'ici confié à {{ custody.previous }} ; la présente convention remplace la précédente.")
+    add_para(doc, "{%p endif %}")
+    add_para(doc, "Demande d'aide de référence : {{ custody.reference }}. Financeurs du programme : {{ programme.funders }}.")
+
+    add_para(doc, "Article 2 — Engagements du dépositaire", style="Heading 2")
+    add_para(doc, "{%p for condition in conditions %}")
+    add_para(doc, "{{ condition }}", style="List Bullet")
+    add_para(doc, "{%p endfor %}")
+
+    add_para(doc, "Fait à {{ place }}, le {{ today|date_fr }}, en deux exemplaires.", space_before=18)
+    signatures = doc.add_table(rows=2, cols=2)
+    fill_cell(signatures.rows[0].cells[0], "Pour l'organisation", bold=True)
+    fill_cell(signatures.rows[0].cells[1], "Le dépositaire", bold=True)
+    fill_cell(signatures.rows[1].cells[0], "{{ president }}")
+    fill_cell(signatures.rows[1].cells[1], "{{ beneficiary.name }}")
+    finish(doc, path, "Convention de mise à disposition")
+
+
+TEMPLATES = {"grant_agreement.docx": build_grant_agreement, "grant_report.docx": build_grant_report,
+             "grant_custody.docx": build_grant_custody}
 
 
 def main(argv=None) -> int:
