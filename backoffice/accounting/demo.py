@@ -17,9 +17,14 @@ due at the year end and carried per auxiliary account by the AN); the AG's recep
 
 The SISA (plan comptable général): the ACI MSP of 2024 (advance, balance received in April 2025
 on 4687) and its distribution to the associates (4551, paid in June 2025), the software, the
-insurance, the bank fees and the accountant with its accrual; the balance of the ACI 2025
-received in April 2026 and its shares; the rest of 2025 (ACI, deductions, distribution) comes
-from the SISA's own demo (``sisa.demo``), through its services.
+insurance, the bank fees and the accountant with its accrual. 2025's ACI (advance, and balance
+received in April 2026: income of 2025 through 4687), its ETP programme, its deductions
+(coordinator, software, accountant: D charge / C 408 at 31/12/2025) and its distribution
+(version 1, corrected by a version 2) are the SISA's own demo's (``sisa.demo``, through its
+services), posted once, there only: this module adds to 2025 what that demo does not post — the
+insurance and the bank fees — and, in 2026, pays the invoices behind its deductions (D 408 /
+C 512, ``settle_sisa_deductions``, a final step since that demo runs after this one). The 2025
+distribution is not marked paid: its transfer file is produced, the payment is the treasurer's.
 
 The closings (``close_years``, run after every feature's demo: fees, grants and the SISA's
 distribution post into these years) go through the real services: ``close_fiscal_year`` (the
@@ -68,11 +73,16 @@ AG_RECEPTION = {2024: "540.00", 2025: "585.00", 2026: "612.50"}
 ALLOCATION_DAY = {2024: date(2025, 6, 14), 2025: date(2026, 6, 13)}
 RESERVE_SHARE = Decimal("0.5")                             # half of a surplus to reserves (1068)
 
-# The SISA's figures (2024 here; 2025 comes from the SISA's demo).
+# The SISA's figures (2024 here; 2025's ACI, deductions and distribution come from the SISA's
+# demo: its software and accountant are deductions there, not posted here a second time).
 SISA_ACI_2024 = ("68000.00", "45300.00")
-SISA_SOFTWARE = {2024: "2300.00", 2025: "2350.00", 2026: "2400.00"}
+SISA_SOFTWARE = {2024: "2300.00", 2026: "2400.00"}
 SISA_INSURANCE = {2024: "420.00", 2025: "432.00", 2026: "444.00"}
-SISA_ACCOUNTANT = {2024: "1800.00", 2025: "1850.00"}
+SISA_ACCOUNTANT = {2024: "1800.00"}
+# When the invoices behind the SISA demo's 2025 deductions, accrued on 408, are paid (by kind).
+SISA_DEDUCTIONS_PAID = {"coordinator": (date(2026, 1, 12), "FAC-2026-004"),
+                        "software": (date(2026, 1, 30), "FAC-LOG-2025"),
+                        "accountant": (date(2026, 5, 20), "FAC-2026-052")}
 
 
 def _professionals(postcode_prefix, count):
@@ -229,10 +239,9 @@ def sisa_year(organisation, year):
     src = f"demo:sisa:{year}"
     if year == 2024:
         _sisa_aci_2024(organisation, src)
-    if year == 2025:  # with its receipts of 2026: a year's function never posts into an earlier year
-        _sisa_2025_balance(organisation, src)
-    _entry(organisation, "BQ", date(year, 4, 30), f"FAC-LOG-{year}", f"Logiciel pluriprofessionnel {year}",
-           (("651", SISA_SOFTWARE[year], "0"), ("512", "0", SISA_SOFTWARE[year])), f"{src}:software")
+    if year in SISA_SOFTWARE:
+        _entry(organisation, "BQ", date(year, 4, 30), f"FAC-LOG-{year}", f"Logiciel pluriprofessionnel {year}",
+               (("651", SISA_SOFTWARE[year], "0"), ("512", "0", SISA_SOFTWARE[year])), f"{src}:software")
     _entry(organisation, "BQ", date(year, 2, 10), f"RCP-{year}", f"Assurance responsabilité civile de la SISA {year}",
            (("616", SISA_INSURANCE[year], "0"), ("512", "0", SISA_INSURANCE[year])), f"{src}:insurance")
     for month in range(1, 13):
@@ -251,32 +260,21 @@ def _sisa_aci_2024(organisation, src):
     services.post_period_income(organisation, "aci_income", amount=Decimal(balance), received_on=date(2025, 4, 18),
                                 period_start=aci[0], period_end=aci[1], piece_ref="CPAM53-ACI-2024-SOLDE",
                                 label="CPAM de la Mayenne – ACI MSP, solde 2024", source=f"{src}:aci-balance")
-    _shares(organisation, 2024, Decimal("4200.00"), aci, decided=date(2025, 5, 28), paid=date(2025, 6, 12),
-            paid_count=6, src=src)
+    _shares(organisation, 2024, Decimal("4200.00"), aci, decided=date(2025, 5, 28), paid=date(2025, 6, 12), src=src)
 
 
-def _sisa_2025_balance(organisation, src):
-    """The balance of the ACI 2025, paid in April 2026, is turnover of 2025 (D 4687 / C 7061 at
-    31/12/2025), and so are the associates' shares of it (four paid in June 2026)."""
-    aci = (date(2025, 1, 1), date(2025, 12, 31))
-    services.post_period_income(organisation, "aci_income", amount=Decimal("62000.00"), received_on=date(2026, 4, 15),
-                                period_start=aci[0], period_end=aci[1], piece_ref="CPAM53-ACI-2025-SOLDE",
-                                label="CPAM de la Mayenne – ACI MSP, solde 2025", source=f"{src}:aci-balance")
-    _shares(organisation, 2025, Decimal("4500.00"), aci, decided=date(2026, 5, 31), paid=date(2026, 6, 10),
-            paid_count=4, src=src)
-
-
-def _shares(organisation, year, base, period, decided, paid, paid_count, src):
+def _shares(organisation, year, base, period, decided, paid, src):
+    """Six associates' shares of the ACI ``year``, all paid ``paid`` (2024 only: from 2025 the
+    distribution is the SISA's own, computed, validated and posted by ``sisa.demo``)."""
     for n, associate in enumerate(_professionals("53", 6), start=1):
         share = base + Decimal(250 * n)
         # The shares of an ACI year are a charge of that year, like its income (cut-off).
         _event(organisation, "sisa_distribution", services.attach(organisation, *period, decided).entry_date,
                amount=share, party=associate, piece_ref=f"REPART-ACI-{year}",
                label=f"Répartition ACI {year} – {associate.display_name}", source=f"{src}:share-{n}")
-        if n <= paid_count:
-            _event(organisation, "sisa_distribution_paid", paid, amount=share, party=associate,
-                   piece_ref=f"REPART-ACI-{year}", label=f"Virement répartition ACI {year} – {associate.display_name}",
-                   source=f"{src}:share-{n}-paid")
+        _event(organisation, "sisa_distribution_paid", paid, amount=share, party=associate,
+               piece_ref=f"REPART-ACI-{year}", label=f"Virement répartition ACI {year} – {associate.display_name}",
+               source=f"{src}:share-{n}-paid")
 
 
 # --------------------------------------------------------------------------------------------
@@ -296,6 +294,25 @@ def step(organisations):
             for year in YEARS:
                 if not closing.is_year_closed(organisation, year):  # a closed year is final
                     fill(organisation, year)
+    db.session.flush()
+
+
+def settle_sisa_deductions(organisations):
+    """Pay in 2026 the invoices behind the deductions the SISA's demo posted for 2025 (accrued
+    D charge / C 408 at 31/12/2025 "until the invoice comes"): D 408 / C 512, so that 408 is
+    cleared in 2026 as an accountant expects. A final step: the SISA's demo runs after ``step``."""
+    from backoffice.sisa import services as sisa
+
+    organisation = organisations.get(SISA)
+    if organisation is None:
+        return
+    for deduction in sisa.deductions(organisation, 2025):
+        if deduction.entry_id is None or deduction.kind not in SISA_DEDUCTIONS_PAID:
+            continue
+        paid_on, invoice = SISA_DEDUCTIONS_PAID[deduction.kind]
+        amount = deduction.posted_amount
+        _entry(organisation, "BQ", paid_on, invoice, f"{deduction.label} – facture 2025"[:200],
+               (("408", amount, "0"), ("512", "0", amount)), f"demo:sisa:2026:deduction-{deduction.kind}")
     db.session.flush()
 
 
@@ -322,4 +339,4 @@ def close_years(organisations):
 
 
 DEMO_STEPS.append(step)
-FINAL_STEPS.append(close_years)
+FINAL_STEPS.extend((settle_sisa_deductions, close_years))

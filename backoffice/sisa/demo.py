@@ -6,7 +6,13 @@ whose statements and transfer file (pain.001) are produced by their jobs, and th
 the expected ACI (illustrative points, not a copy of the contract's).
 
 Deterministic (fixed seed) and idempotent: nothing is added once the year has income. Everything
-goes through the services, so the books get their entries as in real use.
+goes through the services, so the books get their entries as in real use: this demo is the one
+source of the SISA's 2025 ACI (the advance, and the balance received on 20/04/2026, income of
+2025 through 4687 at 31/12/2025), its ETP programme, its deductions (D charge / C 408 at
+31/12/2025) and its distribution (version 1, then version 2's differences, dated 31/12/2025).
+The rest of the SISA's books is ``accounting.demo``'s: 2024, the insurance and bank fees, the
+payment in 2026 of the invoices behind these deductions, and the closing of 2025 (after this
+demo has posted into it). Version 2 is not marked paid: its transfer file is the last step.
 """
 import random
 from datetime import date, timedelta

@@ -153,3 +153,61 @@ def test_the_demo_has_two_closed_years_whose_closing_balances_are_the_next_years
     before = _counts()
     demo.seed()  # a second seed posts nothing, into the closed years or elsewhere
     assert _counts() == before
+
+
+def _lines_of(organisation, year, number, exclude=()):
+    """(entry, line) of account ``number`` in the fiscal year ``year``, AN left out."""
+    from backoffice.accounting.models import Account, JournalLine
+
+    return [(line.entry, line) for line in db.session.scalars(
+        select(JournalLine).join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
+        .join(Account, JournalLine.account_id == Account.id)
+        .where(JournalEntry.organisation_id == organisation.id, JournalEntry.fiscal_year == year,
+               Account.number == number, JournalEntry.id.not_in([e.id for e in exclude if e is not None]))
+        .order_by(JournalLine.id))]
+
+
+def test_the_sisas_2025_books_hold_its_own_aci_and_its_validated_distribution_once(territory):
+    """One source of each fact: the SISA's demo records 2025's ACI and distribution through its
+    services; the accounting demo posts neither a second balance nor a second set of shares,
+    nor the software and accountant its deductions already charge."""
+    from backoffice.accounting import opening
+    from backoffice.sisa import services as sisa_services
+
+    sisa = territory["sisa-pays-de-mayenne"]
+    an_2025, an_2026 = opening.current_opening(sisa, 2025), opening.current_opening(sisa, 2026)
+    received = sisa_services.income(sisa, 2025)
+    aci = [row for row in received if row.kind in ("advance", "balance")]
+    (balance,) = [row for row in aci if row.kind == "balance"]
+    assert balance.received_on == date(2026, 4, 20) and balance.amount == Decimal("47040.00")
+    # 7061 of 2025 is the SISA's recorded ACI, line for line: the advance and one balance.
+    credits = sorted(line.credit - line.debit for _, line in _lines_of(sisa, 2025, "7061"))
+    assert credits == sorted(row.amount for row in aci)
+    year_2025 = reporting.trial_balance(sisa, date(2025, 1, 1), date(2025, 12, 31)).by_account()
+    assert -year_2025["7061"].balance - year_2025["741"].balance == sisa_services.total_income(sisa, 2025)
+    # The balance received in 2026 is income of 2025: D 4687 / C 7061 on 31/12/2025, once.
+    accrued = [(entry, line) for entry, line in _lines_of(sisa, 2025, "4687", exclude=[an_2025]) if line.debit]
+    assert [(entry.entry_date, line.debit) for entry, line in accrued] == [(date(2025, 12, 31), balance.amount)]
+    assert {line.account.number: line.credit for line in accrued[0][0].lines if line.credit} == {"7061": balance.amount}
+    cleared = _lines_of(sisa, 2026, "4687", exclude=[an_2026])
+    assert [(entry.entry_date, line.credit) for entry, line in cleared] == [(balance.received_on, balance.amount)]
+    # One set of shares, the validated version's: what 4551 owes each associate at the end of
+    # 2025 (2024's, carried by the AN, were paid in June 2025) is his amount in version 2, and
+    # the charge is its distributable amount.
+    second, first = sisa_services.distributions(sisa, 2025)
+    owed = defaultdict(lambda: ZERO)
+    for _, line in _lines_of(sisa, 2025, "4551"):
+        owed[line.auxiliary.party_id] += line.credit - line.debit
+    assert {pid: amount for pid, amount in owed.items() if amount} == {
+        share.party_id: share.amount for share in second.shares if share.amount}
+    assert set(db.session.scalars(select(JournalEntry.id).where(
+        JournalEntry.organisation_id == sisa.id, JournalEntry.fiscal_year == 2025,
+        JournalEntry.event == "sisa_distribution"))) == {first.entry_id, second.entry_id}
+    assert year_2025["62261"].balance == second.distributable
+    # The software and the accountant of 2025 are charged once, by the deductions (D / C 408),
+    # and their invoices paid in 2026 clear 408.
+    posted = {d.kind: d.posted_amount for d in sisa_services.deductions(sisa, 2025) if d.entry_id}
+    assert year_2025["651"].debit == posted["software"]
+    assert year_2025["6226"].debit == posted["coordinator"] + posted["accountant"]
+    year_2026 = reporting.trial_balance(sisa, date(2026, 1, 1), date(2026, 12, 31)).by_account()
+    assert year_2025["408"].balance == -sum(posted.values()) and year_2026["408"].balance == ZERO

@@ -18,6 +18,14 @@ def test_the_demo_sisa_has_an_expected_aci_to_compare_with(monkeypatch, client, 
     # (800 + 700×1,3 + 1700 + 1100×1,3 + 800×1,3×75 % + 1000×1,3 + 450 + 9400) × 7 € = 16 770 points × 7 €
     assert seen.expected.total == Decimal("117390.00")
     assert seen.received == Decimal("117600.00") and seen.gap == Decimal("210.00")
+    # What the SISA received for 2025 is, alone, its ACI turnover of 2025 in the books (the
+    # balance of April 2026 included, through 4687): no other module posts a second balance.
+    from datetime import date
+
+    from backoffice.accounting import reporting
+
+    books = reporting.trial_balance(sisa, date(2025, 1, 1), date(2025, 12, 31)).by_account()
+    assert -books["7061"].balance == seen.received
     demo.seed()  # idempotent
     assert len(aci.grid(sisa, 2025).indicators) == 7
     login_as("treasurer", org=sisa)
