@@ -34,6 +34,12 @@ Choices worth knowing (accountants can change every account on the settings page
   auxiliary account): equipment an in-kind programme buys and lends stays the organisation's
   asset; ``device_paid`` D 404 / C treasury; ``device_depreciation`` D 6811 *Dotations aux
   amortissements* / C 28154 *Amortissements du matériel*, at each year-end.
+* ``device_disposed`` D 675 *Valeurs comptables des éléments d'actif cédés* / C 2154: a device
+  retired (broken, lost, given away) leaves the books in one entry, the *sortie d'immobilisation*:
+  D 28154 (its accumulated depreciation, the credit account of ``device_depreciation``) /
+  D 675 (its net book value) / C 2154 (its cost). The rule gives the net-value and cost
+  accounts; the depreciation account is read from ``device_depreciation``'s, so that an
+  accountant who changes one does not get the two out of step.
 * ``bank_fees`` D 627 *Services bancaires* / C treasury.
 * ``dedicated_funds_carried`` D 6894 *Reports en fonds dédiés sur subventions d'exploitation* /
   C 194 *Fonds dédiés sur subventions d'exploitation* (ANC 2018-06: the part of a funding
@@ -93,6 +99,7 @@ EVENTS = {
         EventSpec("device_purchased", "Matériel acheté (immobilisation)", None, "credit"),
         EventSpec("device_paid", "Matériel payé au fournisseur", "credit", "debit"),
         EventSpec("device_depreciation", "Dotation aux amortissements du matériel", None, None),
+        EventSpec("device_disposed", "Matériel sorti de l'actif (valeur nette comptable)", None, None),
     )
 }
 
@@ -125,6 +132,7 @@ DEFAULT_RULES = {
         "device_purchased": ("2154", "404", "OD"),
         "device_paid": ("404", None, None),
         "device_depreciation": ("6811", "28154", "OD"),
+        "device_disposed": ("675", "2154", "OD"),
     },
     "pcg": {
         "fee_due": ("411", "706", "OD"),
@@ -143,6 +151,7 @@ DEFAULT_RULES = {
         "device_purchased": ("2154", "404", "OD"),
         "device_paid": ("404", None, None),
         "device_depreciation": ("6811", "28154", "OD"),
+        "device_disposed": ("675", "2154", "OD"),
     },
 }
 

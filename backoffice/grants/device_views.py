@@ -176,7 +176,7 @@ def retire_device(device_id):
     if not form.validate_on_submit():
         return _bad_date(device)
     return _device_act(device, lambda: devices.retire(device, form.reason.data, on=form.on.data),
-                       "Matériel sorti de l'inventaire.")
+                       "Matériel sorti de l'inventaire et de l'actif (écriture de sortie passée).")
 
 
 @bp.route("/materiels/<int:device_id>/paiement", methods=["POST"])

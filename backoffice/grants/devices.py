@@ -11,7 +11,10 @@ A device (``GrantDevice``) of an in-kind programme is the organisation's asset:
   programme — with its *convention de mise à disposition* (``backoffice.grants.custody``);
 * it is depreciated straight-line at each year-end, ``device_depreciation`` D 6811 / C 28154,
   source ``grant_devices:<id>:depreciation:<year>`` (once per device and year), the amounts of
-  its whole life summing exactly to its cost (:func:`depreciation_schedule`).
+  its whole life summing exactly to its cost (:func:`depreciation_schedule`);
+* its retirement takes it off the books (:func:`post_disposal`): the annuity of the year up to
+  the retirement date, then D 28154 (what was depreciated) / D 675 (the net book value) /
+  C 2154 (the cost), source ``grant_devices:<id>:disposal``.
 
 The purchases count in the programme's envelope (``services.budget``); a purchase is checked
 against it under the programme's lock, as approvals are.
@@ -26,6 +29,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from backoffice import uploads
 from backoffice.errors import ServiceError
@@ -48,13 +52,18 @@ def _accounting():
     return accounting
 
 
-def _post(organisation, event, **kwargs):
+def _guarded(posting, *args, **kwargs):
+    """``posting(*args, **kwargs)``, the accounting's refusal turned into a ``GrantError``."""
     from backoffice.accounting.errors import AccountingError
 
     try:
-        return _accounting().post_event(organisation, event, **kwargs)
+        return posting(*args, **kwargs)
     except AccountingError as exc:
         raise GrantError(f"Écriture comptable impossible : {exc}") from exc
+
+
+def _post(organisation, event, **kwargs):
+    return _guarded(_accounting().post_event, organisation, event, **kwargs)
 
 
 def _source(device, *qualifiers):
@@ -284,13 +293,14 @@ def return_device(device, *, on=None, by=None, reason=None):
 
 def retire(device, reason, *, on=None, by=None):
     """The device leaves the inventory (broken, lost, disposed of): its custody ends, its
-    depreciation stops at ``on``."""
+    depreciation stops at ``on`` and it leaves the books (:func:`post_disposal`)."""
     on = on or _today()
     _check_day(device, on)
     move(device, D.RETIRED, by=by, reason=reason)
     _end_custody(device, on, "retired")
     device.retired_on = on
     db.session.flush()
+    post_disposal(device)
     return device
 
 
@@ -379,10 +389,54 @@ def post_depreciation(device, year):
         return None
     organisation = device.programme.organisation
     _, last_day = organisation.fiscal_year_bounds(year)
-    return _post(organisation, "device_depreciation", amount=amount, entry_date=last_day,
+    # The annuity of the year a device is retired is the complement up to its retirement,
+    # posted that day (with the disposal), not at a year-end that may not have come yet.
+    entry_date = min(last_day, device.retired_on) if device.retired_on else last_day
+    return _post(organisation, "device_depreciation", amount=amount, entry_date=entry_date,
                  piece_ref=f"AMORT-{year}-{device.id}",
                  label=f"Amortissement {year} — {device.equipment_kind} n° {device.serial_number}"[:200],
                  source=_source(device, "depreciation", year))
+
+
+def depreciated_on_books(device) -> Decimal:
+    """What the books hold as the device's accumulated depreciation: its depreciation entries
+    posted and not reversed (not the schedule, which a late retirement may have shortened)."""
+    from backoffice.accounting.models import JournalEntry, JournalLine
+
+    reversal = aliased(JournalEntry)
+    total = db.session.scalar(select(func.coalesce(func.sum(JournalLine.credit), 0)).join(
+        JournalEntry, JournalLine.entry_id == JournalEntry.id).where(
+        JournalEntry.organisation_id == device.organisation_id,
+        JournalEntry.source.like(f"{_source(device, 'depreciation')}:%"),
+        JournalEntry.reversal_of_id.is_(None),
+        ~select(reversal.id).where(reversal.reversal_of_id == JournalEntry.id).exists()))
+    return Decimal(total or 0).quantize(CENT)
+
+
+def post_disposal(device):
+    """Take the retired ``device`` off the books (*sortie d'immobilisation*), once: the annuity of
+    its retirement year first (up to the retirement date, if not posted yet), then one entry on
+    the retirement date, D 28154 its accumulated depreciation / D 675 its net book value
+    (*valeur comptable des éléments d'actif cédés*) / C 2154 its cost, so that 2154 and 28154
+    of the device are back to zero. A zero side (nothing depreciated yet, or fully
+    depreciated) has no line. Posting again returns the same entry."""
+    accounting = _accounting()
+    organisation = device.programme.organisation
+    on = device.retired_on
+    year = organisation.fiscal_year_of(on)
+    if posted_depreciation(device, year) is None:
+        post_depreciation(device, year)
+    depreciated = depreciated_on_books(device)
+    net_value = device.purchase_amount - depreciated
+    _, _, depreciation_account = _guarded(accounting.event_accounts, organisation, "device_depreciation")
+    journal, net_value_account, asset_account = _guarded(accounting.event_accounts, organisation, "device_disposed")
+    lines = [accounting.EntryLineSpec(depreciation_account, debit=depreciated)] if depreciated else []
+    if net_value > 0:
+        lines.append(accounting.EntryLineSpec(net_value_account, debit=net_value))
+    lines.append(accounting.EntryLineSpec(asset_account, credit=device.purchase_amount))
+    return _guarded(accounting.post_entry, organisation, journal, on, f"SORTIE-{device.id}",
+                    f"Sortie de l'actif — {device.equipment_kind} n° {device.serial_number}"[:200], lines,
+                    source=_source(device, "disposal"), event="device_disposed")
 
 
 def post_programme_depreciation(programme, year) -> list:

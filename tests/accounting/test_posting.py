@@ -52,6 +52,7 @@ CPTS_RULES = [
     ("device_purchased", None, "OD", "2154", "404", "credit"),
     ("device_paid", None, "BQ", "404", "512", "debit"),
     ("device_depreciation", None, "OD", "6811", "28154", None),
+    ("device_disposed", None, "OD", "675", "2154", None),
 ]
 
 SISA_RULES = [
@@ -63,6 +64,7 @@ SISA_RULES = [
     ("cheques_deposited", None, "BQ", "512", "5112", None),
     ("device_purchased", None, "OD", "2154", "404", "credit"),
     ("device_depreciation", None, "OD", "6811", "28154", None),
+    ("device_disposed", None, "OD", "675", "2154", None),
 ]
 
 

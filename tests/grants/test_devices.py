@@ -284,6 +284,49 @@ def test_a_retired_device_stops_being_depreciated(organisation, in_kind):
     assert devices.post_depreciation(device, 2027) is None
 
 
+def _device_balance(organisation, device, number):
+    """Debit minus credit of account ``number`` over the entries of ``device``."""
+    from backoffice.accounting.models import Account, JournalLine
+
+    return db.session.scalar(
+        select(func.coalesce(func.sum(JournalLine.debit - JournalLine.credit), 0))
+        .join(JournalEntry, JournalLine.entry_id == JournalEntry.id).join(Account, JournalLine.account_id == Account.id)
+        .where(JournalEntry.organisation_id == organisation.id, Account.number == number,
+               JournalEntry.source.like(f"grant_devices:{device.id}:%")))
+
+
+def test_retiring_takes_the_device_off_the_books_at_its_net_book_value(organisation, in_kind):
+    device = _buy(in_kind, amount="1 080,00", on=date(2025, 1, 1))
+    devices.post_depreciation(device, 2025)  # 360,00 at the end of 2025; 2026 not posted yet
+    devices.retire(device, "Tombé, optique cassée", on=date(2026, 7, 1))
+    # First the complement of 2026 up to the retirement (half a year: 180,00), on that day.
+    annuity = _entry(organisation, f"grant_devices:{device.id}:depreciation:2026")
+    assert (annuity.total, annuity.entry_date) == (Decimal("180.00"), date(2026, 7, 1))
+    disposal = _entry(organisation, f"grant_devices:{device.id}:disposal")
+    assert _shape(disposal) == ("OD", [("28154", "D", Decimal("540.00"), None), ("675", "D", Decimal("540.00"), None),
+                                       ("2154", "C", Decimal("1080.00"), None)])
+    assert disposal.entry_date == date(2026, 7, 1) and disposal.event == "device_disposed"
+    assert sum(l.debit for l in disposal.lines) == sum(l.credit for l in disposal.lines) == Decimal("1080.00")
+    assert _device_balance(organisation, device, "2154") == 0
+    assert _device_balance(organisation, device, "28154") == 0
+    assert _device_balance(organisation, device, "675") == Decimal("540.00")
+    # Once per device: posting it again is the same entry, and no annuity follows the retirement.
+    count = db.session.scalar(select(func.count()).select_from(JournalEntry))
+    assert devices.post_disposal(device).id == disposal.id
+    assert devices.post_programme_depreciation(in_kind, 2026) == [annuity]
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == count
+    assert devices.pending_depreciation(organisation, 2026) == []
+
+
+def test_a_device_retired_the_day_it_was_bought_leaves_at_its_cost(organisation, in_kind):
+    device = _buy(in_kind, amount="749,90", on=date(2026, 3, 16))
+    devices.retire(device, "Livré cassé, non remplacé", on=date(2026, 3, 16))
+    assert _entry(organisation, f"grant_devices:{device.id}:depreciation:2026") is None
+    disposal = _entry(organisation, f"grant_devices:{device.id}:disposal")
+    assert _shape(disposal) == ("OD", [("675", "D", Decimal("749.90"), None), ("2154", "C", Decimal("749.90"), None)])
+    assert _device_balance(organisation, device, "2154") == 0
+
+
 def test_the_closing_checklist_warns_of_devices_not_depreciated(organisation, in_kind):
     from backoffice.accounting import services as accounting
 

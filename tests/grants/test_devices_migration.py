@@ -40,3 +40,24 @@ def test_migration_fills_the_device_rules_of_older_books(organisation):
                                   piece_ref="FA-1", label="Achat dermatoscope")
     assert [(l.account.number, l.debit, l.credit) for l in entry.lines] == [
         ("2154", Decimal("749.90"), Decimal("0.00")), ("404", Decimal("0.00"), Decimal("749.90"))]
+
+
+def test_migration_gives_older_books_account_675_and_the_disposal_rule(organisation):
+    other = OrganisationFactory(slug="cpts-voisine", name="CPTS voisine")
+    for org in (organisation, other):
+        accounting.ensure_ledger(org)
+    # Books set up before disposals: no 675, no rule; the other organisation had its own 675.
+    db.session.execute(delete(PostingRule).where(PostingRule.event == "device_disposed"))
+    db.session.execute(delete(Account).where(Account.organisation_id == organisation.id, Account.number == "675"))
+    db.session.execute(update(Account).where(Account.organisation_id == other.id, Account.number == "675")
+                       .values(label="VNC des immobilisations cédées"))
+    db.session.expire_all()
+    run_data_migration("accounting_device_disposal")  # twice: a second run adds nothing
+    accounts = db.session.scalars(select(Account).where(Account.number == "675",
+                                                        Account.organisation_id.in_((organisation.id, other.id))))
+    assert sorted((a.organisation_id, a.label) for a in accounts) == sorted(
+        [(organisation.id, "Valeurs comptables des éléments d'actif cédés"), (other.id, "VNC des immobilisations cédées")])
+    for org in (organisation, other):
+        rule = db.session.scalar(select(PostingRule).where(PostingRule.organisation_id == org.id,
+                                                           PostingRule.event == "device_disposed"))
+        assert (rule.debit_account.number, rule.credit_account.number, rule.journal.code) == ("675", "2154", "OD")
