@@ -3,7 +3,7 @@
 Task jobs receive their ``Task`` row (ids in ``task.params``) and let errors propagate.
 """
 from backoffice.extensions import db
-from backoffice.grants import agreements
+from backoffice.grants import agreements, reports
 from backoffice.grants.models import GrantApplication
 from backoffice.grants.services import GrantError
 from jobs import TaskFailed, periodic_job, task_job
@@ -23,6 +23,24 @@ def grant_agreement(task):
         f.write(document.abspath().read_bytes())
     task.message = f"Convention n° {document.number} (version {document.version}) émise."
     task.report_progress(1, 1, "Convention émise")
+
+
+@task_job(queue="bulk", timeout=1800)
+def grant_agreements(task):
+    """The conventions of every approved application of programme ``task.params['programme_id']``
+    not issued yet, each kept as a durable document; the task's result is the ZIP of them all."""
+    import zipfile
+
+    from backoffice.grants.models import GrantProgramme
+
+    programme = own_row(task, GrantProgramme, task.params["programme_id"])
+    if not agreements.awaiting_agreement(programme):
+        raise TaskFailed("Aucune aide accordée n'attend sa convention dans ce programme.")
+    # Stored, not deflated: a .docx is a ZIP already, compressing it again gains nothing.
+    with task.result_file(f"conventions-{reports.slug(programme.name)}.zip") as f, \
+            zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as archive:
+        count = agreements.issue_agreements(programme, task=task, archive=archive)
+    task.message = f"{count} convention(s) émise(s)."
 
 
 @task_job(queue="default", timeout=300)

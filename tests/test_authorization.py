@@ -745,8 +745,8 @@ _G_DECIDE = frozenset({"admin", "treasurer", "board"})
 _G_MANAGE = frozenset({"admin", "treasurer"})
 ROUTES.update({
     **{f"grants.{name}": _G_VIEW for name in ("index", "programme", "applications", "application")},
-    **{f"grants.{name}": _G_DECIDE for name in ("approve", "reject", "cancel", "issue_agreement", "claim_repayment",
-                                                "committee_meeting")},
+    **{f"grants.{name}": _G_DECIDE for name in ("approve", "reject", "cancel", "issue_agreement", "issue_agreements",
+                                                "claim_repayment", "committee_meeting")},
     **{f"grants.{name}": _G_MANAGE for name in (
         "new_programme", "edit_programme", "new_application", "edit_application", "submit", "withdraw", "upload",
         "sign_scan", "deliver", "close", "pay", "payments_index", "payee", "transfers", "funding_received", "dedicated_funds")},
@@ -771,6 +771,7 @@ URL_ARGS.update({
                                           "funder_id": o.grant_programme.funders[0].id},
     "grants.report": lambda o: {"programme_id": o.grant_programme.id},
     "grants.dedicated_funds": lambda o: {"programme_id": o.grant_programme.id},
+    "grants.issue_agreements": lambda o: {"programme_id": o.grant_programme.id},
 })
 SIGN_IN_AS.update({f"grants.{name}": {"member": lambda o: o.grant_applicant_account} for name in (
     "attachment", "member.index", "member.apply", *(r for r in _G_APPLICATION_ROUTES if r.startswith("member.")))})

@@ -103,6 +103,19 @@ def current_documents(organisation, kind: str, subjects) -> dict[int, GeneratedD
     return {row.subject_id: row for row in rows}
 
 
+def subjects_with_versions(organisation, kind: str, subjects) -> set[int]:
+    """The ids of ``subjects`` (of one type) that have a version of ``kind`` already, whatever
+    its state (their lineage's number is theirs: a batch numbers only the others). One query."""
+    keys = [subject_key(subject) for subject in subjects]
+    if not keys:
+        return set()
+    (subject_type,) = {subject_type for subject_type, _ in keys}
+    return set(db.session.scalars(select(GeneratedDocument.subject_id).distinct().where(
+        GeneratedDocument.organisation_id == organisation.id, GeneratedDocument.kind == kind,
+        GeneratedDocument.subject_type == subject_type,
+        GeneratedDocument.subject_id.in_([subject_id for _, subject_id in keys]))))
+
+
 def _latest(organisation, kind, subject):
     return db.session.scalar(select(GeneratedDocument).where(*_lineage(organisation, kind, subject))
                              .order_by(GeneratedDocument.version.desc()).limit(1))
@@ -118,16 +131,25 @@ def allocate_number(organisation, kind: str, *, year: int | None = None) -> Docu
     writers, and the ``INSERT … ON CONFLICT DO NOTHING`` creating the row takes the write lock)
     until the transaction ends: a rollback gives the number back, concurrent allocations wait.
     """
+    return allocate_numbers(organisation, kind, 1, year=year)[0]
+
+
+def allocate_numbers(organisation, kind: str, count: int, *, year: int | None = None) -> list[DocumentNumber]:
+    """The next ``count`` numbers of ``kind`` at once (see :func:`allocate_number`), for a batch
+    that issues that many new documents: one lock and one update of the counter, not one each.
+    Give each to :func:`request_document` as ``number``."""
     numbering = document_kind(kind).numbering
     if numbering is None:
         raise DocumentError(f"Les documents « {document_kind(kind).label} » ne sont pas numérotés.")
+    if count <= 0:
+        return []
     year = (year or date.today().year) if numbering.per_year else None
     key = dict(organisation_id=organisation.id, kind=kind, year=year or 0)
     insert_unless_present(DocumentSequence, **key, last_number=0)
     where = [getattr(DocumentSequence, column) == value for column, value in key.items()]
-    value = db.session.execute(select(DocumentSequence.last_number).where(*where).with_for_update()).scalar_one() + 1
-    db.session.execute(update(DocumentSequence).where(*where).values(last_number=value))
-    return DocumentNumber(year, value, numbering.label(year, value))
+    last = db.session.execute(select(DocumentSequence.last_number).where(*where).with_for_update()).scalar_one()
+    db.session.execute(update(DocumentSequence).where(*where).values(last_number=last + count))
+    return [DocumentNumber(year, value, numbering.label(year, value)) for value in range(last + 1, last + count + 1)]
 
 
 # --- issuing --------------------------------------------------------------------------------
@@ -196,13 +218,31 @@ def store_document(document: GeneratedDocument, data: bytes, *, filename: str, m
     ``STORAGE_DIR/<organisation id>/documents/<kind>/``, its SHA-256 recorded; the version in
     force (if any) becomes superseded by it. ``pdf``: the PDF rendition of ``data``, stored and
     fingerprinted beside it (what members download). Flushes."""
-    from backoffice.organisations.storage import atomic_write, organisation_dir
 
     _lock_lineage(document.organisation_id, document.kind, document.subject_type, document.subject_id)
     db.session.flush()
     db.session.refresh(document)  # as another job may have left it, now that we hold the lineage
     if document.status is not P:
         raise DocumentError(f"{document} n'est pas en préparation : il ne peut pas être remplacé.")
+    _stamp(document, user, task)
+    previous = db.session.scalar(select(GeneratedDocument).where(
+        GeneratedDocument.organisation_id == document.organisation_id, GeneratedDocument.kind == document.kind,
+        GeneratedDocument.subject_type == document.subject_type, GeneratedDocument.subject_id == document.subject_id,
+        GeneratedDocument.status.in_(CURRENT_STATUSES)))
+    if previous is not None:
+        supersede(previous, by=document)
+        db.session.flush()  # out of the way of the one-current-version index first
+    _write_file(document, data, filename, mimetype, pdf)
+    move(document, G, by=user)
+    db.session.flush()
+    return document
+
+
+def _write_file(document, data, filename, mimetype, pdf):
+    """Write ``data`` (and its PDF rendition) as the file of ``document`` and record where, its
+    size and fingerprint."""
+    from backoffice.organisations.storage import atomic_write, organisation_dir
+
     suffix = Path(filename).suffix.lower()[:10]
     folder = organisation_dir(document.organisation_id) / "documents" / document.kind
     target = folder / f"{document.subject_type}-{document.subject_id}-v{document.version}-{secrets.token_hex(8)}{suffix}"
@@ -212,14 +252,6 @@ def store_document(document: GeneratedDocument, data: bytes, *, filename: str, m
         pdf_target = target.with_suffix(".pdf") if suffix != ".pdf" else target.with_name(f"{target.stem}-rendition.pdf")
         atomic_write(pdf_target, pdf)
         _forget_if_discarded(pdf_target)
-    _stamp(document, user, task)
-    previous = db.session.scalar(select(GeneratedDocument).where(
-        GeneratedDocument.organisation_id == document.organisation_id, GeneratedDocument.kind == document.kind,
-        GeneratedDocument.subject_type == document.subject_type, GeneratedDocument.subject_id == document.subject_id,
-        GeneratedDocument.status.in_(CURRENT_STATUSES)))
-    if previous is not None:
-        supersede(previous, by=document)
-        db.session.flush()  # out of the way of the one-current-version index first
     document.path = target.relative_to(Path(current_app.config["STORAGE_DIR"])).as_posix()
     document.filename = Path(filename).name[:200]
     document.mimetype = mimetype or mimetypes.guess_type(filename)[0] or "application/octet-stream"
@@ -229,9 +261,32 @@ def store_document(document: GeneratedDocument, data: bytes, *, filename: str, m
         document.pdf_path = pdf_target.relative_to(Path(current_app.config["STORAGE_DIR"])).as_posix()
         document.pdf_size, document.pdf_sha256 = len(pdf), hashlib.sha256(pdf).hexdigest()
     document.generated_at = utcnow()
-    move(document, G, by=user)
+
+
+def issue_first_documents(organisation, kind: str, items, *, mimetype: str | None = None, task=None,
+                          user=None) -> list[GeneratedDocument]:
+    """The first version of ``kind`` about each of many subjects that have none yet (inside a
+    job; see :func:`subjects_with_versions`): ``items`` are ``(subject, data, filename, number)``
+    (``number``: from :func:`allocate_numbers`, None for unnumbered kinds). The same rows, files
+    and history as :func:`issue_document` one by one, added together and flushed twice for the
+    lot. A subject that has a version after all (another job) breaks the unique version
+    constraint: the job fails and nothing is kept."""
+    documents = []
+    for subject, data, filename, number in items:
+        subject_type, subject_id = subject_key(subject)
+        _lock_lineage(organisation.id, kind, subject_type, subject_id)
+        document = GeneratedDocument(organisation_id=organisation.id, kind=kind, subject_type=subject_type,
+                                     subject_id=subject_id, version=1, number=None if number is None else str(number),
+                                     status=P)
+        _stamp(document, user, task)
+        _write_file(document, data, filename, mimetype, None)
+        documents.append(document)
+    db.session.add_all(documents)
+    db.session.flush()  # their ids, for the history of their move
+    for document in documents:
+        move(document, G, by=user)
     db.session.flush()
-    return document
+    return documents
 
 
 def _forget_if_discarded(path: Path) -> None:

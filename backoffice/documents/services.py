@@ -113,7 +113,8 @@ def render_document(organisation, kind: str, context: Mapping[str, Any], *, pdf:
     :class:`~backoffice.documents.errors.PdfConversionError` when LibreOffice is missing.
     """
     template = compiled_template(organisation, kind)
-    data = template.render(_with_logo(context, organisation_logo(organisation)))
+    # A batch puts the logo in its shared context once: not one look-up per document.
+    data = template.render(context if "logo" in context else _with_logo(context, organisation_logo(organisation)))
     if not pdf:
         return data
     (result,) = docx_to_pdf([data])

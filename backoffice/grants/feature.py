@@ -23,6 +23,7 @@ FEATURE = Feature(
     panels=(Panel("grants/_dashboard_panel.html", "grants.view", data=_dashboard_panel, order=20),),
     permissions=frozenset({"grants.view", "grants.decide", "grants.manage", "grants.apply"}),
     task_kinds=(TaskKind("grants.agreement", download="grants.view"),
+                TaskKind("grants.agreements", download="grants.view"),
                 TaskKind("grants.transfers", download="grants.manage"),  # beneficiaries' IBANs
                 TaskKind("grants.report", download="grants.view"),
                 TaskKind("grants.custody", download="grants.view")),

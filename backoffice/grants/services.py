@@ -469,11 +469,19 @@ _MAIL_SUBJECTS = {
 
 def _notify(application, status, reason=None):
     """E-mail the applicant about ``status`` (queued after the commit; none without an address)."""
+    message = mail_about(application, status, reason)
+    if message is not None:
+        from backoffice.mail.services import queue_mail
+
+        queue_mail(*message)
+
+
+def mail_about(application, status, reason=None):
+    """``(recipient, subject, body)`` of the mail telling the applicant about ``status``, or None
+    (no address, or a step that does not concern him)."""
     email = getattr(application.applicant, "email", None)
     if not email or status not in _MAIL_SUBJECTS:
-        return
-    from backoffice.mail.services import queue_mail
-
+        return None
     programme = application.programme
     lines = [f"Bonjour {application.applicant.display_name},", "",
              f"Votre demande {application.reference} au programme « {programme.name} » "
@@ -483,7 +491,7 @@ def _notify(application, status, reason=None):
     if reason:
         lines.append(f"Motif : {reason}")
     lines += ["", programme.organisation.name]
-    queue_mail(email, f"{_MAIL_SUBJECTS[status]} — {programme.name}", "\n".join(lines))
+    return email, f"{_MAIL_SUBJECTS[status]} — {programme.name}", "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------

@@ -98,6 +98,7 @@ def programme(programme_id):
                            pending=figures.budget.counts.get(GrantStatus.SUBMITTED, 0),
                            late_follow_ups=late_reports.late_follow_ups(programme=programme),
                            grace_days=late_reports.grace_days(),
+                           awaiting_agreement=figures.budget.counts.get(GrantStatus.APPROVED, 0),
                            ceiling=services.ceiling_text(programme), statuses=list(GrantStatus),
                            required_documents=required, funding_form=forms.FundingForm(formdata=None),
                            report_form=forms.ReportForm(formdata=None), report_document=reports.current_report(programme),
@@ -365,6 +366,18 @@ def issue_agreement(application_id):
                                                f"« {application.status.label} »."))
     return _start("grant_agreement", "grants.agreement", f"Convention {application.reference}",
                   {"application_id": application.id}, dedupe_key=f"grants.agreement:{application.id}")
+
+
+@bp.route("/programmes/<int:programme_id>/conventions", methods=["POST"])
+@permission_required(DECIDE)
+def issue_agreements(programme_id):
+    """The conventions of all the programme's approved applications at once (after the committee)."""
+    programme = get_or_404(GrantProgramme, programme_id)
+    if not agreements.awaiting_agreement(programme):
+        show_refusal(GrantError("Aucune aide accordée n'attend sa convention dans ce programme."))
+        return redirect(url_for("grants.programme", programme_id=programme.id)), 303
+    return _start("grant_agreements", "grants.agreements", f"Conventions — {programme.name}",
+                  {"programme_id": programme.id}, dedupe_key=f"grants.agreements:{programme.id}")
 
 
 @bp.route("/demandes/<int:application_id>/signature", methods=["POST"])

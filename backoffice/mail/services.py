@@ -150,6 +150,20 @@ def queue_mail(recipient, subject, body, user=None) -> OutgoingMail:
     return mail
 
 
+def queue_mails(messages) -> list[OutgoingMail]:
+    """``queue_mail`` for many ``(recipient, subject, body)`` at once (a job telling each of a
+    thousand applicants): the rows flushed together, each handed over after the commit."""
+    mails = [OutgoingMail(recipient=recipient, subject=subject, body=body, status=MailStatus.QUEUED, attempts=0)
+             for recipient, subject, body in messages]
+    if not mails:
+        return []
+    db.session.add_all(mails)
+    db.session.flush()
+    mail_ids = [mail.id for mail in mails]
+    after_commit(lambda: [_hand_over(mail_id) for mail_id in mail_ids])
+    return mails
+
+
 def _hand_over(mail_id):
     """Once the mail's transaction has committed: to a worker (or, JOBS_INLINE, sent here)."""
     if current_app.config.get("JOBS_INLINE"):

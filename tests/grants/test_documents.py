@@ -123,3 +123,49 @@ def test_signature_by_scan(app, organisation, programme):
     assert application.status is GrantStatus.AGREEMENT_SIGNED and application.signed_sha256 == scan.sha256
     with pytest.raises(GrantError, match="ne peut pas être signée"):
         agreements.sign_by_scan(application, "encore.pdf", PDF)
+
+
+def _issue_all(organisation, programme, user=None):
+    from backoffice.tasks.services import start_task
+    from jobs.grants import grant_agreements
+
+    task = start_task(organisation=organisation, user=user, kind="grants.agreements", label="Conventions",
+                      job=grant_agreements, params={"programme_id": programme.id})
+    db.session.commit()
+    db.session.expire_all()
+    return db.session.get(Task, task.id)
+
+
+def test_the_conventions_of_a_committee_issued_in_one_job(app, organisation, programme):
+    """After the committee: one job issues the conventions of the approved applications that have
+    none, numbered in order, each its own durable document, all in one ZIP; the application issued
+    already, the submitted one and the rejected one are left alone."""
+    import hashlib
+    import io
+    import zipfile
+
+    approved = [submitted(organisation, programme) for _ in range(3)]
+    for application, amount in zip(approved, ("600,00", "480,00", "550,00")):
+        services.approve(application, amount, on=date(2026, 4, 7))
+    issued_before = submitted(organisation, programme)
+    services.approve(issued_before, on=date(2026, 4, 7))
+    agreements.issue_agreement(issued_before)
+    waiting = submitted(organisation, programme)
+    rejected = submitted(organisation, programme)
+    services.reject(rejected, "Matériel hors programme")
+    task = _issue_all(organisation, programme)
+    assert task.status.value == "done", task.message
+    assert task.message == "3 convention(s) émise(s)."
+    documents = [agreements.current_agreement(a) for a in approved]
+    assert [d.number for d in documents] == ["2026-0002", "2026-0003", "2026-0004"]
+    assert all(a.status is GrantStatus.AGREEMENT_ISSUED for a in approved)
+    assert "480,00\u00a0€, soit quatre cent quatre-vingts euros" in _text(documents[1])
+    assert approved[1].applicant.display_name in _text(documents[1])
+    assert [d.version for d in agreements.agreement_versions(issued_before)] == [1]
+    assert (waiting.status, rejected.status) == (GrantStatus.SUBMITTED, GrantStatus.REJECTED)
+    with zipfile.ZipFile(io.BytesIO(task.result_abspath().read_bytes())) as archive:
+        assert archive.namelist() == [f"convention-{a.reference.lower()}.docx" for a in approved]
+        assert [hashlib.sha256(archive.read(n)).hexdigest() for n in archive.namelist()] == [
+            d.sha256 for d in documents]
+    again = _issue_all(organisation, programme)
+    assert again.status.value == "failed" and "Aucune aide accordée n'attend sa convention" in again.message
