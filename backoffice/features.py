@@ -79,6 +79,10 @@ class Feature:
     # fiscal year closes (grants: funding not carried in fonds dédiés), shown on the accounting's
     # closing checklist without the accounting importing the feature.
     closing_checks: tuple[Callable[[Any, int], Any], ...] = ()
+    # fn(bank_account, by=None) -> lines reconciled: a feature's own matching of statement lines
+    # (by its references, its batches), run by banking's automatic reconciliation before its
+    # generic amount-and-date pass.
+    bank_matchers: tuple = ()
 
     def serves(self, organisation) -> bool:
         return organisation.kind in self.kinds
@@ -100,6 +104,11 @@ def features() -> tuple[Feature, ...]:
     from backoffice import feature_modules
 
     return tuple(module.FEATURE for module in feature_modules("feature"))
+
+
+def bank_matchers(organisation) -> list:
+    """The ``bank_matchers`` of the features ``organisation`` uses."""
+    return [matcher for feature in features() if feature.serves(organisation) for matcher in feature.bank_matchers]
 
 
 @cache

@@ -308,7 +308,13 @@ def auto_reconcile(bank_account, by=None):
     """Reconcile each statement line with nothing reconciled yet with the one line of the books
     of the same amount dated at most ``DATE_TOLERANCE`` days apart — only when that line of the
     books has no other such statement line either. Returns the number of lines reconciled;
-    ambiguous lines are left alone for the treasurer."""
+    ambiguous lines are left alone for the treasurer.
+
+    The features' own matchers run first (``Feature.bank_matchers``: a grant's transfer by its
+    reference, a pain.001 batch's one debit with its payments together); their lines count."""
+    from backoffice.features import bank_matchers
+
+    done = sum(matcher(bank_account, by=by) for matcher in bank_matchers(bank_account.organisation))
     state = position(bank_account)
     free = [o for o in state.lines if o.reconciled == 0 and o.line.amount != 0]
     by_amount = defaultdict(list)
@@ -317,7 +323,6 @@ def auto_reconcile(bank_account, by=None):
     lines_by_amount = defaultdict(list)
     for o in free:
         lines_by_amount[o.line.amount].append(o.line)
-    done = 0
     for o in free:
         fits = [ledger for ledger in by_amount[o.line.amount] if _close(ledger.entry_date, o.line.booked_on)]
         if len(fits) != 1:

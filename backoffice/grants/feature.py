@@ -14,6 +14,12 @@ def _closing_checks(organisation, year):
     return closing_checks(organisation, year) + device_checks(organisation, year)
 
 
+def _match_bank_lines(bank_account, by=None):
+    from backoffice.grants.payments import match_bank_lines
+
+    return match_bank_lines(bank_account, by=by)
+
+
 FEATURE = Feature(
     name="grants", label="Aides",
     kinds=ASSOCIATIONS,  # a CPTS's programmes; a SISA redistributes, it does not grant
@@ -28,4 +34,5 @@ FEATURE = Feature(
                 TaskKind("grants.report", download="grants.view"),
                 TaskKind("grants.custody", download="grants.view")),
     closing_checks=(_closing_checks,),
+    bank_matchers=(_match_bank_lines,),  # grants paid by transfer, singly or by pain.001 batch
 )

@@ -21,6 +21,8 @@ Entries go through the accounting module's posting rules (``post_event``), each 
 """
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
@@ -322,3 +324,85 @@ def closing_checks(organisation, year):
     return [ClosingCheck("grants_dedicated_funds", "Fonds dédiés des aides", 0,
                          "Les financements non utilisés des programmes d'aides sont reportés en fonds dédiés.",
                          False, "grants.index")]
+
+
+# --- The bank statement: the debits of grants paid by transfer, matched with their payment ---
+
+_REFERENCE = re.compile(r"AIDE[\s\-_/]*0*(\d{1,9})\b", re.IGNORECASE)
+
+
+def _references_in(line) -> set[int]:
+    """The application ids a statement line names (``AIDE-00012``, « AIDE 12 », « aide00012 »)."""
+    text = " ".join(filter(None, [line.label, line.reference, line.counterparty, *(line.details or [])]))
+    return {int(number) for number in _REFERENCE.findall(text)}
+
+
+def match_bank_lines(bank_account, by=None) -> int:
+    """Reconcile the statement's debit lines that pay grants with their payment's line on the
+    bank's ledger account (C 512 of ``grant_paid``), before the generic amount-and-date pass:
+
+    * a single transfer: the debit of the grant's amount, dated at most
+      ``reconciliation.DATE_TOLERANCE`` days from the payment, that names the application
+      (``AIDE-00012``) — or, naming none, is the only such debit for the only such payment;
+    * a pain.001 batch: one debit for the whole file, reconciled with the payments of that file
+      together (``reconciliation.reconcile_split``) — the grants paid on one execution date
+      whose sum is exactly the debit, when only one such date is close to it.
+
+    Anything ambiguous is left for the treasurer. Returns the number of statement lines
+    reconciled. Called by banking's automatic reconciliation (the feature's ``bank_matchers``)."""
+    from sqlalchemy import select
+
+    from backoffice.accounting.models import JournalEntry
+    from backoffice.banking import reconciliation
+
+    state = reconciliation.position(bank_account)
+    debits = [o.line for o in state.lines if o.reconciled == 0 and o.line.amount < 0]
+    by_entry = {ledger.entry_id: ledger for ledger in state.ledger_open if ledger.amount < 0}
+    if not debits or not by_entry:
+        return 0
+    # The payments' entries, by their source (``grant_applications:<id>:payment``, see record_payment).
+    sources = db.session.execute(select(JournalEntry.id, JournalEntry.source).where(
+        JournalEntry.id.in_(list(by_entry)), JournalEntry.source.like(f"{GrantApplication.__tablename__}:%:payment"))).all()
+    payments = {int(source.split(":")[1]): by_entry[entry_id] for entry_id, source in sources}
+    if not payments:
+        return 0
+    close = lambda a, b: abs((a - b).days) <= reconciliation.DATE_TOLERANCE  # noqa: E731
+    done, used = 0, set()
+
+    def reconcile(line, ledgers):
+        nonlocal done
+        if len(ledgers) == 1:
+            reconciliation.reconcile(line, ledgers[0].id, by=by)
+        else:
+            reconciliation.reconcile_split(line, [ledger.id for ledger in ledgers], by=by)
+        used.update(ledger.id for ledger in ledgers)
+        done += 1
+
+    # Single transfers: by the reference the line names, else the one candidate each way.
+    rest = []
+    for line in debits:
+        fits = {app_id: ledger for app_id, ledger in payments.items()
+                if ledger.amount == line.amount and close(ledger.entry_date, line.booked_on) and ledger.id not in used}
+        named = [fits[app_id] for app_id in _references_in(line) if app_id in fits]
+        if len(named) == 1:
+            reconcile(line, named)
+            continue
+        rivals = [other for other in debits if other.amount == line.amount
+                  and any(close(ledger.entry_date, other.booked_on) for ledger in fits.values())]
+        if len(fits) == 1 and len(rivals) == 1 and not _references_in(line):
+            reconcile(line, list(fits.values()))
+            continue
+        rest.append(line)
+    # Batches: the grants of one execution date, together, for exactly the line's amount.
+    by_date = defaultdict(list)
+    for ledger in payments.values():
+        if ledger.id not in used:
+            by_date[ledger.entry_date].append(ledger)
+    for line in rest:
+        groups = [group for day, group in by_date.items() if len(group) > 1 and close(day, line.booked_on)
+                  and sum((ledger.amount for ledger in group), Decimal("0")) == line.amount
+                  and not used.intersection(ledger.id for ledger in group)]
+        if len(groups) == 1:
+            reconcile(line, groups[0])
+    db.session.flush()
+    return done
