@@ -36,6 +36,36 @@ def test_numbers_follow_each_other_per_organisation_kind_and_year(organisation, 
     assert _db.session.get(DocumentSequence, (organisation.id, SLIP, 0)).last_number == 2
 
 
+def test_a_block_of_numbers_continues_the_sequence_without_a_gap(organisation):
+    generated.allocate_number(organisation, RECEIPT, year=2026)
+    block = generated.allocate_numbers(organisation, RECEIPT, 3, year=2026)
+    assert [n.label for n in block] == ["2026-0002", "2026-0003", "2026-0004"]
+    assert generated.allocate_numbers(organisation, RECEIPT, 0, year=2026) == []
+    assert generated.allocate_number(organisation, RECEIPT, year=2026).label == "2026-0005"
+
+
+def test_first_documents_of_many_subjects_at_once_are_those_issued_one_by_one(organisation, tmp_path):
+    """The batch path keeps the same rows, files, fingerprints and history as ``issue_document``."""
+    from backoffice.organisations.storage import synced_at_end
+
+    people = [ProfessionalFactory() for _ in range(3)]
+    _db.session.flush()
+    assert generated.subjects_with_versions(organisation, RECEIPT, people) == set()
+    single = _issue(organisation, people[0])
+    assert generated.subjects_with_versions(organisation, RECEIPT, people) == {people[0].id}
+    numbers = generated.allocate_numbers(organisation, RECEIPT, 2, year=2026)
+    with synced_at_end():
+        batch = generated.issue_first_documents(organisation, RECEIPT, [
+            (party, f"PK attestation {n.label}".encode(), f"attestation-{party.id}.docx", n.label)
+            for party, n in zip(people[1:], numbers)], mimetype=DOCX)
+    assert [(d.version, d.number, d.status) for d in batch] == [
+        (1, "2026-0002", DocumentStatus.GENERATED), (1, "2026-0003", DocumentStatus.GENERATED)]
+    assert all(generated.verify(d) and d.abspath().read_bytes().startswith(b"PK attestation") for d in batch)
+    assert [c.to_status for c in history(batch[0])] == [c.to_status for c in history(single)] == ["generated"]
+    assert generated.current_documents(organisation, RECEIPT, people) == {
+        people[0].id: single, people[1].id: batch[0], people[2].id: batch[1]}
+
+
 def test_a_rolled_back_number_is_given_again(organisation):
     generated.allocate_number(organisation, RECEIPT, year=2026)
     with pytest.raises(RuntimeError):

@@ -163,6 +163,11 @@ def test_the_conventions_of_a_committee_issued_in_one_job(app, organisation, pro
     assert approved[1].applicant.display_name in _text(documents[1])
     assert [d.version for d in agreements.agreement_versions(issued_before)] == [1]
     assert (waiting.status, rejected.status) == (GrantStatus.SUBMITTED, GrantStatus.REJECTED)
+    from backoffice.mail.models import OutgoingMail
+
+    told = db.session.scalars(select(OutgoingMail.recipient).where(
+        OutgoingMail.subject.startswith("Votre convention d'attribution est prête à signer"))).all()
+    assert sorted(told) == sorted(a.applicant.email for a in approved + [issued_before])
     with zipfile.ZipFile(io.BytesIO(task.result_abspath().read_bytes())) as archive:
         assert archive.namelist() == [f"convention-{a.reference.lower()}.docx" for a in approved]
         assert [hashlib.sha256(archive.read(n)).hexdigest() for n in archive.namelist()] == [
