@@ -202,7 +202,8 @@ def test_a_member_applies_from_her_phone_and_the_grant_is_signed_paid_and_counte
     expect(treasurer.get_by_role("alert")).to_contain_text("Pièce enregistrée.")
     treasurer.get_by_label("Versée le").fill(f"{YEAR}-{date.today():%m-%d}")
     treasurer.get_by_label("N° de la facture").fill("FAC-2026-118")
-    treasurer.get_by_role("button", name="Enregistrer le versement de 600,00\u00a0€").click()
+    treasurer.get_by_label("Montant de la facture (TTC)").fill("750,00")
+    treasurer.get_by_role("button", name="Enregistrer le versement (accordé : 600,00\u00a0€)").click()
     expect(treasurer.get_by_role("alert")).to_contain_text("Versement enregistré et comptabilisé.")
     paid = live_app.run(_application_of, maelys_id)
     assert (paid["status"], paid["paid"], paid["paid_on"], paid["invoice"]) == (
