@@ -229,14 +229,21 @@ def record_funding(funder: GrantFunder, received_on, *, amount=None):
 
 # --- Fonds dédiés (ANC 2018-06): the unspent funding carried at year-end, used the next year ---
 
-def _granted_in(programme, year):
-    """The grants decided in fiscal ``year`` (a grant is a charge of the year it is decided)."""
+def _spent_in(programme, year):
+    """What the programme spent in fiscal ``year``: the grants decided that year (a grant is a
+    charge of the year it is decided) or, for an in-kind programme, the devices bought that
+    year — it pays no one, it buys the equipment it lends, and an in-kind approval commits
+    nothing (its approved amounts would count a spending that never happens)."""
     from sqlalchemy import func, select
 
-    from backoffice.grants.models import GRANTED_STATUSES
+    from backoffice.grants.models import GRANTED_STATUSES, GrantDevice
     from backoffice.grants.services import effective_grant
 
     start, end = programme.organisation.fiscal_year_bounds(year)
+    if programme.in_kind:
+        return db.session.scalar(select(func.coalesce(func.sum(GrantDevice.purchase_amount), 0)).where(
+            GrantDevice.programme_id == programme.id, GrantDevice.purchased_on >= start,
+            GrantDevice.purchased_on <= end)) or Decimal("0")
     return db.session.scalar(select(func.coalesce(func.sum(effective_grant()), 0)).where(
         GrantApplication.programme_id == programme.id, GrantApplication.status.in_(GRANTED_STATUSES),
         GrantApplication.decided_on >= start, GrantApplication.decided_on <= end)) or Decimal("0")
@@ -244,10 +251,10 @@ def _granted_in(programme, year):
 
 def unspent_funding(programme, year) -> Decimal:
     """The funding that is income of fiscal ``year`` (``funding_year``) that the grants decided in
-    ``year`` did not use."""
+    ``year`` (for an in-kind programme, the devices bought in ``year``) did not use."""
     received = sum((f.amount for f in programme.funders
                     if f.received_on and funding_year(programme, f.received_on) == year), Decimal("0"))
-    return max(Decimal("0.00"), (received - Decimal(_granted_in(programme, year))).quantize(Decimal("0.01")))
+    return max(Decimal("0.00"), (received - Decimal(_spent_in(programme, year))).quantize(Decimal("0.01")))
 
 
 def _dedicated_source(programme, year, used=False):
@@ -290,11 +297,11 @@ def carry_dedicated_funds(programme, year):
 
 
 def use_dedicated_funds(programme, year, on=None):
-    """In ``year``, the funds carried from ``year - 1`` taken back as far as the year's grants used
-    them (event ``dedicated_funds_used``, by default D 194 / C 7894), once per year. Returns the
-    entry, or None."""
+    """In ``year``, the funds carried from ``year - 1`` taken back as far as the year's grants
+    (in kind: purchases) used them (event ``dedicated_funds_used``, by default D 194 / C 7894),
+    once per year. Returns the entry, or None."""
     carried = unspent_funding(programme, year - 1)
-    amount = min(carried, Decimal(_granted_in(programme, year))).quantize(Decimal("0.01"))
+    amount = min(carried, Decimal(_spent_in(programme, year))).quantize(Decimal("0.01"))
     if amount <= 0:
         return None
     return _post_dedicated(programme, "dedicated_funds_used", amount,

@@ -155,3 +155,21 @@ def test_the_accountant_changes_the_fonds_dedies_accounts_on_the_settings_page(c
     db.session.expire_all()
     entry = payments.carry_dedicated_funds(programme, 2026)
     assert sorted(line.account.number for line in entry.lines) == ["197", "6897"]
+
+
+def test_in_kind_the_unspent_funding_is_the_funding_less_the_devices_bought_in_the_year(organisation):
+    from backoffice.grants import devices
+    from backoffice.grants.models import ProgrammeMode
+
+    programme = dermatoscope_programme(organisation, name="Dermatoscopes prêtés 2026", mode=ProgrammeMode.IN_KIND)
+    payments.record_funding(programme.funders[0], date(2026, 2, 20))                  # FIR 5 000,00
+    # An approval in kind commits nothing: only what the organisation buys is spent.
+    services.approve(submitted(organisation, programme), on=date(2026, 3, 20))
+    for serial, amount, on in (("HD30-2026-0042", "749,90", date(2026, 3, 16)),
+                               ("HD30-2026-0043", "1 080,00", date(2026, 9, 1))):
+        devices.create_device(programme, equipment_kind="Dermatoscope", serial_number=serial, purchased_on=on,
+                              purchase_amount=amount, supplier="Medisafe France")
+    assert payments.unspent_funding(programme, 2026) == D("3170.10")                 # 5 000 − 749,90 − 1 080
+    entry = payments.carry_dedicated_funds(programme, 2026)
+    assert entry.total == D("3170.10")
+    assert _accounts(organisation)["194"] == D("-3170.10")
