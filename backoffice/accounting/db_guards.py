@@ -189,6 +189,12 @@ BEGIN
     IF (TG_OP <> 'INSERT' AND {entry_old}) OR (TG_OP <> 'DELETE' AND {entry_new}) THEN
       RAISE EXCEPTION {_q(MSG_CLOSED_YEAR)} USING ERRCODE = 'check_violation';
     END IF;
+  ELSIF TG_OP = 'UPDATE' AND NEW.entry_id = OLD.entry_id THEN
+    -- The line stays in its entry (lettering, the closing's own letters): one entry to look up,
+    -- not the same one twice — the closing letters tens of thousands of lines in one UPDATE.
+    IF {line_new} THEN
+      RAISE EXCEPTION {_q(MSG_CLOSED_YEAR)} USING ERRCODE = 'check_violation';
+    END IF;
   ELSE
     IF (TG_OP <> 'INSERT' AND {line_old}) OR (TG_OP <> 'DELETE' AND {line_new}) THEN
       RAISE EXCEPTION {_q(MSG_CLOSED_YEAR)} USING ERRCODE = 'check_violation';
