@@ -754,7 +754,7 @@ ROUTES.update({
     "grants.attachment": _G_VIEW | {"member"},  # and the applicant himself (SIGN_IN_AS), 404 for anyone else
     # The member's own space: "member" signs in as the applicant of o.grant_application.
     **{f"grants.member.{name}": _MEMBER for name in (
-        "index", "apply", "show", "upload", "submit", "sign", "withdraw", "follow_up")},
+        "index", "apply", "show", "upload", "submit", "sign", "withdraw", "follow_up", "devices_lent")},
 })
 _G_APPLICATION_ROUTES = ("application", "edit_application", "submit", "approve", "reject", "withdraw", "cancel",
                          "upload", "issue_agreement", "sign_scan", "deliver", "close", "claim_repayment",

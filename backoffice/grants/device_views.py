@@ -17,8 +17,8 @@ from backoffice.grants import devices, forms
 from backoffice.grants.models import (DEVICE_LIFECYCLE, HELD_STATUSES, DeviceStatus, GrantApplication, GrantDevice,
                                       GrantProgramme)
 from backoffice.grants.services import GrantError, programmes
-from backoffice.grants.views import MANAGE, VIEW, _site_choices, _sites, _start, bp
-from backoffice.people.models import Site
+from backoffice.grants.views import APPLY, MANAGE, VIEW, _site_choices, _sites, _start, bp, member_bp
+from backoffice.people.models import Party, Site
 
 
 @bp.route("/materiels")
@@ -234,3 +234,15 @@ def _device_helpers():
     return {"grants_programme_devices": programme_devices}
 
 
+# --- The member's space: the device lent to him and its convention (/o/<org>/aides/mon-espace/materiel) ---
+
+@member_bp.route("/materiel")
+@permission_required(APPLY)
+def devices_lent():
+    """The beneficiary's devices (his own custodies only) with the convention in force of each;
+    the download goes through the documents module, which lets only him and the staff have it."""
+    party = db.session.get(Party, current_user.party_id) if current_user.party_id else None
+    # An account not linked to a directory entry holds nothing (as on « Mes aides »), not a 404.
+    rows = [(custody, custodies.current_custody_agreement(custody))
+            for custody in (devices.lent_to(g.organisation, party) if party is not None else [])]
+    return render_template("grants/member/devices.html", rows=rows)

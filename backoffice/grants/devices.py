@@ -215,6 +215,17 @@ def holders(programme) -> list[GrantApplication]:
         .order_by(GrantApplication.id)))
 
 
+def lent_to(organisation, party) -> list[GrantDeviceCustody]:
+    """The custodies of ``party`` (the beneficiary) in ``organisation``, current ones first then
+    the most recent: what the member's space shows him, and only him."""
+    rows = db.session.scalars(select(GrantDeviceCustody).join(GrantDeviceCustody.device).join(
+        GrantDeviceCustody.application).where(GrantDevice.organisation_id == organisation.id,
+                                              GrantApplication.applicant_id == party.id)
+        .order_by(GrantDeviceCustody.ended_on.is_not(None), GrantDeviceCustody.started_on.desc(),
+                  GrantDeviceCustody.id.desc()))
+    return list(rows)
+
+
 def _check_holder(device, application):
     if application is None or application.programme_id != device.programme_id:
         raise GrantError("Choisissez une demande de ce programme.", field="application_id")

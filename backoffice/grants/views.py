@@ -8,7 +8,7 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required
 from backoffice.errors import ServiceError, show_refusal
@@ -17,7 +17,7 @@ from backoffice.formatting import format_money
 from backoffice.grants import agreements, attachments, committee, forms, payments, reports, services
 from backoffice.grants import follow_up as late_reports  # the module: a view below is named follow_up
 from backoffice.grants.models import (DOCUMENT_STEPS, GRANT_LIFECYCLE, AttachmentKind, GrantApplication, GrantAttachment, GrantProgramme,
-                                      GrantStatus)
+                                      GrantDeviceCustody, GrantStatus)
 from backoffice.grants.services import GrantError
 from backoffice.lifecycle import history
 from backoffice.people.models import Party, Site
@@ -447,8 +447,11 @@ def index():
         .order_by(GrantApplication.id.desc())).all() if party_id else []
     today = date.today()
     open_programmes = [p for p in services.programmes(g.organisation) if p.is_open_on(today)]
+    # The link to his lent devices: custodies hang on approved applications, listed just above.
+    lent = db.session.scalar(select(func.count(GrantDeviceCustody.id)).where(
+        GrantDeviceCustody.application_id.in_([a.id for a in rows]))) if rows else 0
     return render_template("grants/member/index.html", applications=rows, programmes=open_programmes,
-                           linked=party_id is not None)
+                           linked=party_id is not None, lent=lent)
 
 
 @member_bp.route("/programmes/<int:programme_id>/demande", methods=["GET", "POST"])

@@ -116,3 +116,54 @@ def test_beneficiary_reports_a_quarter_once(app, client, login_as, organisation,
     future = client.post(_url("grants.member.follow_up", application_id=application.id), data=form | {"quarter": "4"})
     assert future.status_code == 422 and "pas encore commencé" in html.unescape(future.get_data(as_text=True))
     assert [(f.quarter, f.screenings) for f in db.session.scalars(select(GrantFollowUp))] == [(2, 31)]
+
+
+def test_the_beneficiary_sees_the_device_lent_to_him_and_downloads_only_his_convention(app, client, login_as,
+                                                                                        organisation):
+    from backoffice.grants import custody as custodies
+    from backoffice.grants import devices
+    from backoffice.grants.models import ProgrammeMode
+    from tests.factories import OrganisationFactory
+
+    programme = dermatoscope_programme(organisation, name="Dermatoscopes prêtés 2026", mode=ProgrammeMode.IN_KIND)
+    croisic = SiteFactory(name="Cabinet médical du Croisic", commune="Le Croisic")
+    mine = submitted(organisation, programme, site=croisic)
+    theirs = submitted(organisation, programme)
+    for application in (mine, theirs):
+        services.approve(application, on=date(2026, 3, 20))
+    device = devices.create_device(programme, equipment_kind="Dermatoscope", equipment_model="HEINE DELTA 30",
+                                   serial_number="hd30-2026-0042", purchased_on=date(2026, 3, 16),
+                                   purchase_amount="749,90", supplier="Medisafe France")
+    other_device = devices.create_device(programme, equipment_kind="Dermatoscope", serial_number="DL5-0007",
+                                         purchased_on=date(2026, 3, 16), purchase_amount="690,00",
+                                         supplier="Medisafe France")
+    convention = custodies.issue_custody_agreement(devices.lend(device, mine, on=date(2026, 4, 1)))
+    theirs_convention = custodies.issue_custody_agreement(devices.lend(other_device, theirs, on=date(2026, 4, 2)))
+    db.session.flush()
+
+    _member(login_as, mine.applicant)
+    home = client.get(_url("grants.member.index")).get_data(as_text=True)
+    assert "Le matériel qui m&#39;est prêté (1)" in home or "Le matériel qui m'est prêté (1)" in home
+    response = client.get(_url("grants.member.devices_lent"))
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200 and 'name="viewport"' in page  # the phone-sized layout of base.html
+    assert "HEINE DELTA 30" in page and "HD30-2026-0042" in page and "Cabinet médical du Croisic" in page
+    assert "du 01/04/2026" in page and "749,90\u00a0€" in page
+    assert f"convention de mise à disposition n° {convention.number}" in page
+    assert "DL5-0007" not in page  # the other beneficiary's device
+    download = client.get(url_for("documents.download_document", org="cpts-test", document_id=convention.id))
+    assert download.status_code == 200 and download.data == convention.abspath().read_bytes()
+    assert client.get(url_for("documents.download_document", org="cpts-test",
+                              document_id=theirs_convention.id)).status_code == 403
+
+    _member(login_as, theirs.applicant)
+    page = client.get(_url("grants.member.devices_lent")).get_data(as_text=True)
+    assert "DL5-0007" in page and "HD30-2026-0042" not in page
+    assert client.get(url_for("documents.download_document", org="cpts-test",
+                              document_id=convention.id)).status_code == 403
+    # A member who holds no device sees none; staff of another organisation get nothing.
+    _member(login_as, paid_member(organisation))
+    assert "Aucun matériel ne vous est prêté." in client.get(_url("grants.member.devices_lent")).get_data(as_text=True)
+    login_as("treasurer", org=OrganisationFactory(slug="cpts-voisine"))
+    assert client.get(url_for("documents.download_document", org="cpts-test",
+                              document_id=convention.id)).status_code == 404
