@@ -21,8 +21,8 @@ def grant_agreement(task):
         raise TaskFailed(str(exc)) from exc
     with task.result_file(document.filename) as f:
         f.write(document.abspath().read_bytes())
-    task.message = f"Convention n° {document.number} (version {document.version}) émise."
     task.report_progress(1, 1, "Convention émise")
+    task.message = f"Convention n° {document.number} (version {document.version}) émise."  # after: progress writes it
 
 
 @task_job(queue="bulk", timeout=1800)

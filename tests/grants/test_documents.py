@@ -85,6 +85,7 @@ def test_agreement_issued_by_a_job_then_reissued(app, organisation, programme):
     assert "550,00\u00a0€, soit cinq cent cinquante euros" in text
     assert "RPPS" not in text or application.applicant.rpps in text
     assert first.number == "2026-0001" and generated.verify(first)
+    assert task.message == "Convention n° 2026-0001 (version 1) émise."
     task = _issue(app, organisation, application)
     second = agreements.current_agreement(application)
     assert (second.version, second.number) == (2, "2026-0001")
