@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import flash
+from flask import flash, redirect
 
 log = logging.getLogger(__name__)
 
@@ -66,3 +66,21 @@ def show_refusal(error: ServiceError, form=None, default: str | None = None, cat
     return REFUSED
 
 
+
+
+def act_or_refuse(action, success: str, *, row, render, target: str):
+    """Run the service call ``action()`` in a savepoint: refused (:class:`ServiceError`, the
+    lifecycle's included), the refusal is shown, ``row`` is read again (the savepoint rolled back
+    what ``action`` changed on it) and ``render(row, 422)`` answers; else ``success`` is flashed
+    and the answer redirects to ``target``. The request's boundary commits."""
+    from backoffice.extensions import db
+
+    try:
+        with db.session.begin_nested():
+            action()
+    except ServiceError as error:
+        show_refusal(error)
+        db.session.refresh(row)
+        return render(row, 422)
+    flash(success, "success")
+    return redirect(target)

@@ -9,7 +9,7 @@ from flask import abort, flash, g, redirect, render_template, request, send_file
 from flask_login import current_user
 
 from backoffice.auth.permissions import get_or_404, permission_required
-from backoffice.errors import ServiceError, show_refusal
+from backoffice.errors import act_or_refuse, show_refusal
 from backoffice.extensions import db
 from backoffice.formatting import format_money
 from backoffice.grants import custody as custodies
@@ -109,13 +109,8 @@ def _bad_date(device):
 
 def _device_act(device, action, success):
     """Run ``action()`` in a savepoint; a refusal shows the device's page again (422)."""
-    try:
-        with db.session.begin_nested():
-            action()
-    except ServiceError as error:  # a GrantError, or a move the lifecycle refuses
-        return _refuse(device, error)
-    flash(success, "success")
-    return redirect(url_for("grants.device", device_id=device.id))
+    return act_or_refuse(action, success, row=device, render=_render_device,
+                         target=url_for("grants.device", device_id=device.id))
 
 
 def _holder_from(form, device):

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from backoffice.auth.permissions import get_or_404, org_blueprint, permission_required
-from backoffice.errors import ServiceError, show_refusal
+from backoffice.errors import act_or_refuse, show_refusal
 from backoffice.extensions import db
 from backoffice.formatting import format_money
 from backoffice.grants import agreements, attachments, committee, forms, payments, reports, services
@@ -271,13 +271,8 @@ def edit_application(application_id):
 
 def _act(application, action, success):
     """Run ``action()`` (a service) in a savepoint; a refusal shows the page again (422)."""
-    try:
-        with db.session.begin_nested():
-            action()
-    except ServiceError as error:  # a GrantError, or a move the lifecycle refuses
-        return _refuse(application, error)
-    flash(success, "success")
-    return redirect(url_for("grants.application", application_id=application.id))
+    return act_or_refuse(action, success, row=application, render=_render_detail,
+                         target=url_for("grants.application", application_id=application.id))
 
 
 def _refuse(application, error):
@@ -516,15 +511,8 @@ def show(application_id):
 
 
 def _member_act(application, action, success):
-    try:
-        with db.session.begin_nested():
-            action()
-    except ServiceError as error:
-        show_refusal(error)
-        db.session.refresh(application)
-        return _render_own(application, 422)
-    flash(success, "success")
-    return redirect(url_for("grants.member.show", application_id=application.id))
+    return act_or_refuse(action, success, row=application, render=_render_own,
+                         target=url_for("grants.member.show", application_id=application.id))
 
 
 @member_bp.route("/demandes/<int:application_id>/pieces", methods=["POST"])
