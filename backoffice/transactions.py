@@ -22,6 +22,13 @@ enclosing transaction — releasing a savepoint is not a commit.
 before the transaction ended (a file written to disk): ``fn()`` runs when the current
 transaction — or the savepoint it was registered in — rolls back, and is forgotten once the
 outermost transaction commits. ``fn`` must not use the session (it runs while it unwinds).
+
+**A savepoint that rolls back expires every object of the session.** SQLAlchemy expires only
+the objects it flushed itself inside the savepoint; a row written with a Core statement (the
+bulk lettering of ``accounting.lettering``, the objects it marks with ``set_committed_value``)
+is put back by the database while the session's object still shows the value written, and the
+next step reads a lettering code no line carries. Everything was flushed when the savepoint
+began, so nothing unsaved is lost: the objects are re-read when next used.
 """
 import logging
 
@@ -80,6 +87,12 @@ def _transaction_ended(session, transaction):
         session.info[_CALLBACKS].setdefault(transaction.parent, []).extend(callbacks)
         return
     _run_all(callbacks, "after-commit")
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _expire_after_savepoint_rollback(session, previous_transaction):
+    if previous_transaction.nested:  # an outermost rollback expires everything already
+        session.expire_all()
 
 
 def _run_all(callbacks, kind):

@@ -125,6 +125,12 @@ def _check(organisation):
 # Every year closed, then one more closing and a provisional AN asked for: nothing is left to do.
 @example([("event", EVENTS[0], Decimal("30.00"), date(2025, 3, 1), 0), ("close",), ("close",), ("close",),
           ("close",), ("provisional",)])
+# A closing refused in its savepoint after the provisional AN's reversal was lettered there (CI,
+# 2026-12-04): the AN line kept that code in the session, and the next closing unlettered a code
+# no line carried.
+@example([("event", EVENTS[0], Decimal("0.01"), date(2025, 1, 1), 0), ("provisional",), ("reverse", 0),
+          ("event", EVENTS[0], Decimal("0.01"), date(2026, 1, 1), 0), ("close",),
+          ("event", EVENTS[0], Decimal("0.01"), date(2025, 1, 1), 1), ("close",)])
 def test_each_year_closes_with_the_balances_the_next_one_opens_with(books, member, other_member, ops):
     with example_rolled_back():
         posted = []

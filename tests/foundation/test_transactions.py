@@ -66,3 +66,28 @@ def test_registered_before_any_statement(db):
     after_commit(lambda: seen.append("first"))  # no transaction had begun yet
     db.session.commit()
     assert seen == ["first"]
+
+
+def test_a_savepoint_that_rolls_back_expires_what_core_statements_wrote(db, organisation):
+    # A row written with a Core UPDATE and marked on its object with set_committed_value (as the
+    # bulk lettering does): SQLAlchemy does not know the object changed in the savepoint.
+    from sqlalchemy import update
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from backoffice.organisations.models import Organisation
+
+    name = organisation.name
+    db.session.flush()
+    savepoint = db.session.begin_nested()
+    db.session.execute(update(Organisation).where(Organisation.id == organisation.id)
+                       .values(name="Renommée dans le savepoint").execution_options(synchronize_session=False))
+    set_committed_value(organisation, "name", "Renommée dans le savepoint")
+    savepoint.rollback()
+    assert organisation.name == name
+
+
+def test_a_released_savepoint_keeps_the_objects_loaded(db, organisation):
+    db.session.flush()
+    with db.session.begin_nested():
+        pass
+    assert "name" in organisation.__dict__  # not expired: no reload for every successful savepoint
