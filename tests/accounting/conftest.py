@@ -85,3 +85,26 @@ def post_event_operation(organisation, parties, operation):
     return services.post_event(organisation, event, amount=amount, entry_date=day,
                                party=parties[who] if needs_party else None, piece_ref="P",
                                label=f"Opération {event}", payment_method=method)
+
+
+def sisa_2026_closed(sisa, capital):
+    """A SISA's 2026 closed with a surplus of 10 000,00 (ACI 30 000, 20 000 distributed to Anne),
+    its associates with their capital shares (``capital``: ``{name: shares or None}``)."""
+    from backoffice.organisations.models import AffiliationRole
+    from backoffice.sisa import services as sisa_services
+    from tests.factories import AffiliationFactory, ProfessionalFactory
+
+    associates = {}
+    for name, shares in capital.items():
+        first, last = name.split(" ", 1)
+        party = ProfessionalFactory(first_name=first, last_name=last)
+        AffiliationFactory(organisation=sisa, party=party, role=AffiliationRole.ASSOCIATE, starts_on=date(2019, 3, 1))
+        if shares is not None:
+            sisa_services.save_associate(sisa, party, capital_share=Decimal(shares))
+        associates[name] = party
+    services.post_event(sisa, "aci_income", amount=Decimal("30000.00"), entry_date=date(2026, 4, 1), piece_ref="ACI",
+                        label="ACI 2026")
+    services.post_event(sisa, "sisa_distribution", amount=Decimal("20000.00"), entry_date=date(2026, 5, 1),
+                        party=associates["Anne Morel"], piece_ref="REP", label="Répartition")
+    services.close_period(sisa, "year", 2026)
+    return associates

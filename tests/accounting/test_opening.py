@@ -9,6 +9,7 @@ from backoffice.accounting import opening, services
 from backoffice.accounting.models import Account, JournalEntry, JournalLine
 from backoffice.accounting.services import AccountingError, EntryLineSpec
 from backoffice.extensions import db
+from tests.accounting.conftest import sisa_2026_closed
 
 D = Decimal
 
@@ -331,31 +332,8 @@ def test_the_accounts_offered_are_those_that_take_a_result(closed_2026, sisa):
     assert "4551" in sisa_numbers and "1061" in sisa_numbers and "1062" not in sisa_numbers
 
 
-def _sisa_2026(sisa, capital):
-    """A SISA's 2026 closed with a surplus of 10 000,00 (ACI 30 000, 20 000 distributed to Anne),
-    its associates with their capital shares (``capital``: ``{name: shares or None}``)."""
-    from backoffice.organisations.models import AffiliationRole
-    from backoffice.sisa import services as sisa_services
-    from tests.factories import AffiliationFactory, ProfessionalFactory
-
-    associates = {}
-    for name, shares in capital.items():
-        first, last = name.split(" ", 1)
-        party = ProfessionalFactory(first_name=first, last_name=last)
-        AffiliationFactory(organisation=sisa, party=party, role=AffiliationRole.ASSOCIATE, starts_on=date(2019, 3, 1))
-        if shares is not None:
-            sisa_services.save_associate(sisa, party, capital_share=D(shares))
-        associates[name] = party
-    services.post_event(sisa, "aci_income", amount=D("30000.00"), entry_date=date(2026, 4, 1), piece_ref="ACI",
-                        label="ACI 2026")
-    services.post_event(sisa, "sisa_distribution", amount=D("20000.00"), entry_date=date(2026, 5, 1),
-                        party=associates["Anne Morel"], piece_ref="REP", label="Répartition")
-    services.close_period(sisa, "year", 2026)
-    return associates
-
-
 def test_a_sisa_distributes_its_result_to_the_associates_by_their_shares(sisa):
-    people = _sisa_2026(sisa, {"Anne Morel": "100", "Luc Garnier": "100", "Inès Roux": "100",
+    people = sisa_2026_closed(sisa, {"Anne Morel": "100", "Luc Garnier": "100", "Inès Roux": "100",
                                "Yves Le Goff": None})
     assert opening.opening_status(sisa, 2027).result == D("10000.00")
     entry = opening.allocate_result(sisa, 2026, [("1068", "1 000,00"), ("4551", "9 000,00")],
@@ -371,7 +349,7 @@ def test_a_sisa_distributes_its_result_to_the_associates_by_their_shares(sisa):
 
 
 def test_the_associates_share_goes_to_the_cent_by_allocate(sisa):
-    people = _sisa_2026(sisa, {"Anne Morel": "1", "Luc Garnier": "1", "Inès Roux": "1"})
+    people = sisa_2026_closed(sisa, {"Anne Morel": "1", "Luc Garnier": "1", "Inès Roux": "1"})
     entry = opening.allocate_result(sisa, 2026, [("4551", "10 000,00")], decided_on=date(2027, 6, 12))
     shares = {party: -amount for (number, party), amount in _lines(entry).items() if number == "4551"}
     # Equal remainders go by ascending key (the party ids): the first associate takes the cent.
@@ -380,7 +358,7 @@ def test_the_associates_share_goes_to_the_cent_by_allocate(sisa):
 
 
 def test_a_sisa_without_capital_shares_recorded_cannot_distribute(sisa):
-    _sisa_2026(sisa, {"Anne Morel": None, "Luc Garnier": None})
+    sisa_2026_closed(sisa, {"Anne Morel": None, "Luc Garnier": None})
     with pytest.raises(AccountingError, match="Aucun associé de l'exercice 2026 n'a de parts sociales"):
         opening.allocate_result(sisa, 2026, [("4551", "10000")], decided_on=date(2027, 6, 12))
     assert opening.current_allocation(sisa, 2026) is None

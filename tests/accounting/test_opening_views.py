@@ -1,4 +1,5 @@
 """The opening screen: the AN's state and link, (re)generating it, the allocation form."""
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -83,3 +84,40 @@ def test_a_board_member_reads_but_does_not_generate(client, login_as, books):
     login_as("board")
     assert client.get(BASE + "/openings?year=2027").status_code == 200
     assert client.post(BASE + "/openings/2027/generate").status_code == 403
+
+
+def test_a_sisa_treasurer_distributes_the_result_to_the_associates_from_the_form(client, login_as, sisa):
+    from tests.accounting.conftest import sisa_2026_closed
+
+    people = sisa_2026_closed(sisa, {"Anne Morel": "200", "Luc Garnier": "100", "Yves Le Goff": None})
+    login_as("treasurer", org=sisa)
+    base = "/o/sisa-test/accounting"
+    page = _text(client.get(base + "/openings?year=2027"))
+    assert "4551" in page and "(réparti entre les associés selon leurs parts sociales)" in page
+    refused = client.post(base + "/openings/2027/allocate", data=_allocation(
+        "12/06/2027", ("4551", "9 000,00")))
+    assert refused.status_code == 422
+    shown = re.sub(r"[\u00a0\u202f]", " ", _text(refused))  # the amounts' no-break spaces
+    assert "l&#39;excédent est de 10 000,00 € (manque de 1 000,00 €)" in shown
+    assert opening.current_allocation(sisa, 2026) is None
+    response = client.post(base + "/openings/2027/allocate", data=_allocation(
+        "12/06/2027", ("4551", "7 000,00"), ("1068", "3 000,00")))
+    assert response.status_code == 302
+    entry = opening.current_allocation(sisa, 2026)
+    # 7 000,00 by 200 and 100 shares, to the cent; Yves has no shares and no line.
+    assert {line.auxiliary.party_id: line.credit for line in entry.lines if line.account.number == "4551"} == {
+        people["Anne Morel"].id: Decimal("4666.67"), people["Luc Garnier"].id: Decimal("2333.33")}
+    assert sum(line.credit for line in entry.lines) == sum(line.debit for line in entry.lines) == Decimal("10000.00")
+    assert "Affectation du résultat 2026 enregistrée" in _text(client.get(base + "/openings?year=2027"))
+
+
+def test_a_sisa_whose_associates_hold_no_shares_is_told_so_on_the_form(client, login_as, sisa):
+    from tests.accounting.conftest import sisa_2026_closed
+
+    sisa_2026_closed(sisa, {"Anne Morel": None, "Luc Garnier": None})
+    login_as("treasurer", org=sisa)
+    refused = client.post("/o/sisa-test/accounting/openings/2027/allocate", data=_allocation(
+        "12/06/2027", ("4551", "10 000,00")))
+    assert refused.status_code == 422
+    assert "Aucun associé de l&#39;exercice 2026 n&#39;a de parts sociales" in _text(refused)
+    assert opening.current_allocation(sisa, 2026) is None
