@@ -164,7 +164,10 @@ class ImportPlan:
     headers: list = field(default_factory=list)  # the header row as written
     mapping: dict = field(default_factory=dict)  # column index -> field key (None: not imported)
     header_line: int = 1
-    membership_counts: dict = field(default_factory=dict)  # create | payment | unchanged
+    membership_counts: dict = field(default_factory=dict)  # create | payment | change | unchanged | absent
+    # The people of an earlier import of the period that no row designates (people/memberships.py,
+    # ``Absent``): the first ones by name; ``membership_counts["absent"]`` counts them all.
+    absent_members: list = field(default_factory=list)
     membership_done: dict = field(default_factory=dict)  # created | payments, once applied
 
     @property

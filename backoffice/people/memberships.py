@@ -2,7 +2,9 @@
 its payment, through membership's public services (never its internals).
 
 ``annotate(organisation, plan, period)`` says in the preview what each row would do to the
-memberships (``row.membership_action``, French; ``plan.membership_counts``), reading only;
+memberships (``row.membership_action``, French; ``plan.membership_counts``), and who of an
+earlier import of the period has no row in the file any more (``plan.absent_members``: kept,
+never deleted or reversed), reading only;
 ``apply(organisation, plan, period, parties, …)`` does it, inside the import's transaction.
 
 - A membership is created for the period when the person has none (``source="import"``: no
@@ -171,7 +173,86 @@ def annotate(organisation, plan, period):
             counts["payment"] += 1  # a new membership's payment is recorded too: say so, as the result will
         row.membership_action = difference.sentence(row.membership, period)
         row.warnings.extend(difference.kept_warnings())
+    counts["absent"], plan.absent_members = absent_members(organisation, plan, period, ABSENT_SHOWN)
     return plan
+
+
+# The people absent from the file that the preview names one by one; the others are counted.
+ABSENT_SHOWN = 50
+
+
+@dataclass
+class Absent:
+    """A person whose membership of the period an earlier import created and whom no row of
+    this file designates: said in the preview, and nothing is deleted or reversed for them."""
+
+    membership: object  # Membership, its party and payments loaded
+
+    @property
+    def payments(self):
+        """The payments that stand: confirmed, not reversed, oldest first."""
+        from backoffice.membership.models import PaymentKind, PaymentStatus
+
+        reversed_ids = {p.reverses_id for p in self.membership.payments if p.reverses_id is not None}
+        return sorted((p for p in self.membership.payments if p.kind is PaymentKind.PAYMENT
+                       and p.status is PaymentStatus.CONFIRMED and p.id not in reversed_ids),
+                      key=lambda p: (p.paid_on, p.id))
+
+    def holding(self):
+        """What the person has, in French: « Payée, 30,00 € payés sur 30,00 € : virement du 15/01/2026 (30,00 €) »."""
+        from backoffice.formatting import format_money
+
+        membership = self.membership
+        text = (f"{membership.status.label}, {format_money(membership.amount_paid)} payés sur "
+                f"{format_money(membership.amount_due)}")
+        payments = ", ".join(f"{p.method.label.lower()} du {p.paid_on:%d/%m/%Y} ({format_money(p.amount)})"
+                             for p in self.payments)
+        return f"{text} : {payments}" if payments else f"{text}, aucun paiement"
+
+    def sentence(self):
+        """The French warning of the preview."""
+        membership = self.membership
+        number = f" (n° d'adhérent {membership.member_number})" if membership.member_number else ""
+        return (f"{membership.party.display_name}{number} ne figure plus dans le fichier : son adhésion et ses "
+                "paiements sont conservés ; l'import ne supprime ni ne contre-passe rien (si la personne a quitté "
+                "l'association, faites-le depuis son adhésion).")
+
+
+def absent_members(organisation, plan, period, shown=ABSENT_SHOWN):
+    """``(count, [Absent])``: the memberships of ``period`` that an earlier import created
+    (``source="import"``, not cancelled) for people no row of ``plan`` designates — neither by
+    the directory match nor, for a row in error or merged, by its RPPS, ADELI or e-mail and
+    name — the first ``shown`` of them by name. Two queries, reading only; only for a file with
+    membership columns (a list of contacts without them says nothing of who is a member)."""
+    from sqlalchemy.orm import joinedload, selectinload
+
+    from backoffice.membership.models import Membership, MembershipStatus
+    from backoffice.people.importer import identity_keys
+    from backoffice.people.models import Party
+
+    if not plan.has_memberships:
+        return 0, []
+    # All the imports of the period, whatever the layout of their file: a later version is often
+    # laid out otherwise (a column added, « Cotisation 2026 » renamed), and the memberships do not
+    # say which file they came from. A treasurer who imports her members in several files sees
+    # the other files' people here: a list to read, whereas a member gone from her workbook
+    # without a word is what this is for.
+    present_ids = {row.existing_id for row in plan.rows if row.existing_id is not None}
+    present_keys = {key for row in plan.rows for key in identity_keys(row.values)}
+    parties = Party.__table__.c
+    candidates = db.session.execute(
+        select(Membership.id, Membership.party_id, parties.rpps, parties.adeli, parties.email, parties.last_name,
+               parties.first_name)
+        .join(Party.__table__, parties.id == Membership.party_id)
+        .where(Membership.organisation_id == organisation.id, Membership.period_id == period.id,
+               Membership.source == "import", Membership.status != MembershipStatus.CANCELLED)
+        .order_by(parties.sort_name, Membership.id)).all()
+    absent = [c.id for c in candidates if c.party_id not in present_ids and not present_keys.intersection(
+        identity_keys({"rpps": c.rpps, "adeli": c.adeli, "email": c.email, "last_name": c.last_name,
+                       "first_name": c.first_name}))]
+    listed = {m.id: m for m in db.session.scalars(select(Membership).where(Membership.id.in_(absent[:shown])).options(
+        joinedload(Membership.party), selectinload(Membership.payments)))} if absent else {}
+    return len(absent), [Absent(listed[membership_id]) for membership_id in absent[:shown]]
 
 
 def _refuse_taken_references(organisation, plan, period, creating):
