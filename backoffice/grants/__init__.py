@@ -14,7 +14,9 @@ Public surface for other features
 ---------------------------------
 * ``backoffice.grants.services.budget(programme)`` → ``Budget`` (envelope, granted, committed,
   paid, remaining, per funder);
-* ``backoffice.grants.services.eligibility(programme, party, on=…)`` → ``[Check]``;
+* ``backoffice.grants.services.eligibility(programme, party, on=…)`` → ``[Check]``, and
+  ``applications_eligibility(programme, applications)`` → {application id: ``[Check]``}: the same
+  rules for many applications in a fixed number of queries;
 * ``backoffice.grants.reports.programme_report(programme)`` → ``ProgrammeReport`` (the funder's
   report's figures: by commune, profession and funder, equipment, activity per quarter), the one
   source of the Word report (durable document ``grant_report``), the spreadsheet and the

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, with_polymorphic
 
 from backoffice.errors import ServiceError
 from backoffice.extensions import db
 from backoffice.grants import services
 from backoffice.grants.models import GrantApplication, GrantStatus
 from backoffice.grants.services import GrantError
+from backoffice.people.models import Party
 
 APPROVE, REJECT, LATER = "approve", "reject", "later"
 ACTIONS = {APPROVE: "Accorder", REJECT: "Refuser", LATER: "Plus tard"}
@@ -47,17 +48,19 @@ class AgendaRow:
 
 def agenda(programme) -> list[AgendaRow]:
     """The submitted applications of ``programme``, oldest first, with what the board needs."""
-    rows = db.session.scalars(
+    # Every kind's columns with the applicant (single-table inheritance): a professional's name and
+    # profession would otherwise cost a query per row.
+    applicant = with_polymorphic(Party, "*")
+    rows = list(db.session.scalars(
         select(GrantApplication).where(GrantApplication.programme_id == programme.id,
                                        GrantApplication.status == GrantStatus.SUBMITTED)
-        .options(selectinload(GrantApplication.applicant), selectinload(GrantApplication.site))
-        .order_by(GrantApplication.submitted_on.nulls_last(), GrantApplication.id))
+        .options(selectinload(GrantApplication.applicant.of_type(applicant)), selectinload(GrantApplication.site))
+        .order_by(GrantApplication.submitted_on.nulls_last(), GrantApplication.id)))
+    eligibility = services.applications_eligibility(programme, rows)  # a fixed number of queries for all
     result = []
     for application in rows:
         ceiling = services.ceiling_for(programme, application.quoted_price)
-        checks = services.eligibility(programme, application.applicant, site=application.site,
-                                      training_on=application.training_on, on=application.submitted_on,
-                                      application=application)
+        checks = eligibility[application.id]
         proposed = min(application.amount_requested, ceiling) if ceiling is not None else application.amount_requested
         result.append(AgendaRow(application, checks, ceiling, proposed))
     return result

@@ -203,9 +203,57 @@ def eligibility(programme, applicant, *, site=None, training_on=None, on=None, a
 
     ``application`` is the application being checked (left out of « one grant per … »)."""
     on = on or _today()
+    facts = _EligibilityFacts(programme, [(applicant, site, on)])
+    return _checks(programme, applicant, site=site, training_on=training_on, on=on, application=application,
+                   facts=facts)
+
+
+def applications_eligibility(programme, applications) -> dict[int, list[Check]]:
+    """:func:`eligibility` of each of ``programme``'s ``applications`` (its applicant, practice and
+    training, on the day it was submitted, else today), as {application id: [Check]}: the same
+    rules, their lookups made for all the applications at once — a fixed number of queries
+    whatever their number (the committee's agenda)."""
+    applications = list(applications)
+    today = _today()
+    days = {a.id: a.submitted_on or today for a in applications}
+    facts = _EligibilityFacts(programme, [(a.applicant, a.site, days[a.id]) for a in applications])
+    return {a.id: _checks(programme, a.applicant, site=a.site, training_on=a.training_on, on=days[a.id],
+                          application=a, facts=facts) for a in applications}
+
+
+class _EligibilityFacts:
+    """What the rules read from the database for applicants ``[(party, site, on)]``, read at once
+    (two queries for the memberships, one for the programme's other applications): one
+    application's eligibility and a whole agenda's go through the same rules."""
+
+    def __init__(self, programme, requests):
+        from backoffice.membership.roll import standings
+
+        self.standings = (standings(programme.organisation, [(party, on) for party, _, on in requests])
+                          if programme.requires_membership and requests else {})
+        self.competing = []
+        if programme.one_per is not OnePer.NONE and requests:
+            if programme.one_per is OnePer.PRACTICE:
+                narrowed = GrantApplication.site_id.in_(sorted({site.id for _, site, _ in requests if site is not None}))
+            else:
+                narrowed = GrantApplication.applicant_id.in_(sorted({party.id for party, _, _ in requests}))
+            self.competing = list(db.session.scalars(select(GrantApplication).where(
+                GrantApplication.programme_id == programme.id,
+                GrantApplication.status.not_in(ENDED_WITHOUT_GRANT + (S.DRAFT,)), narrowed)
+                .order_by(GrantApplication.id)))
+
+    def first_competing(self, application, **same):
+        """The first other live application of the programme with the same ``site_id`` or
+        ``applicant_id`` as given (``application`` itself left out)."""
+        (column, value), = same.items()
+        own = application.id if application is not None else None
+        return next((a for a in self.competing if getattr(a, column) == value and (own is None or a.id != own)), None)
+
+
+def _checks(programme, applicant, *, site, training_on, on, application, facts) -> list[Check]:
     checks = [Check("dates", "Programme ouvert", programme.is_open_on(on), _dates_detail(programme, on))]
     if programme.requires_membership:
-        checks.append(_membership_check(programme, applicant, on))
+        checks.append(_membership_check(programme, applicant, on, facts.standings.get((applicant.id, on))))
     if programme.professions:
         allowed = [PROFESSIONS_BY_CODE[code].label for code in programme.professions if code in PROFESSIONS_BY_CODE]
         profession = applicant.profession if isinstance(applicant, Professional) else None
@@ -225,7 +273,7 @@ def eligibility(programme, applicant, *, site=None, training_on=None, on=None, a
         else:
             checks.append(Check("training", "Formation suivie", True, f"{label} suivie le {format_date_short(training_on)}."))
     if programme.one_per is not OnePer.NONE:
-        checks.append(_one_per_check(programme, applicant, site, application))
+        checks.append(_one_per_check(programme, applicant, site, application, facts))
     return checks
 
 
@@ -239,32 +287,27 @@ def _dates_detail(programme, on):
     return "Demandes ouvertes."
 
 
-def _membership_check(programme, applicant, on):
-    from backoffice.membership.roll import members_in_good_standing, roll_exclusions
+def _membership_check(programme, applicant, on, standing):
+    """``standing``: the applicant's ``Standing``, ``Exclusion`` or None at ``on`` (``roll.standings``)."""
+    from backoffice.membership.roll import Standing
 
-    organisation = programme.organisation
-    if any(standing.party.id == applicant.id for standing in members_in_good_standing(organisation, on)):
+    if isinstance(standing, Standing):
         return Check("membership", "Adhérent à jour", True, f"Adhésion à jour au {format_date_short(on)}.")
-    exclusion = next((e for e in roll_exclusions(organisation, on) if e.party.id == applicant.id), None)
-    detail = (f"Adhésion non à jour au {format_date_short(on)} : {exclusion.reason.label}"
-              + (f" ({exclusion.detail})" if exclusion.detail else "") + "." if exclusion is not None
-              else f"Aucune adhésion à {organisation.name} pour la période du {format_date_short(on)}.")
+    detail = (f"Adhésion non à jour au {format_date_short(on)} : {standing.reason.label}"
+              + (f" ({standing.detail})" if standing.detail else "") + "." if standing is not None
+              else f"Aucune adhésion à {programme.organisation.name} pour la période du {format_date_short(on)}.")
     return Check("membership", "Adhérent à jour", False, detail)
 
 
-def _one_per_check(programme, applicant, site, application):
-    query = (select(GrantApplication).where(GrantApplication.programme_id == programme.id,
-                                            GrantApplication.status.not_in(ENDED_WITHOUT_GRANT + (S.DRAFT,))))
-    if application is not None and application.id is not None:
-        query = query.where(GrantApplication.id != application.id)
+def _one_per_check(programme, applicant, site, application, facts):
     if programme.one_per is OnePer.PRACTICE:
         if site is None:
             return Check("one_per", "Une aide par cabinet", False, "Indiquez le cabinet (lieu d'exercice) à équiper.")
-        other = db.session.scalars(query.where(GrantApplication.site_id == site.id).limit(1)).first()
+        other = facts.first_competing(application, site_id=site.id)
         return Check("one_per", "Une aide par cabinet", other is None,
                      f"Le cabinet {site.name} a déjà une demande ({other.reference}, {other.status.label})."
                      if other else f"Première demande pour le cabinet {site.name}.")
-    other = db.session.scalars(query.where(GrantApplication.applicant_id == applicant.id).limit(1)).first()
+    other = facts.first_competing(application, applicant_id=applicant.id)
     return Check("one_per", "Une aide par professionnel", other is None,
                  f"{applicant.display_name} a déjà une demande dans ce programme ({other.reference}, {other.status.label})."
                  if other else "Première demande dans ce programme.")

@@ -16,6 +16,9 @@ voters of an assembly at its cut-off:
   ``LAPSED`` — member of the period before, not renewed —, ``CANCELLED``, ``OTHER_COLLEGE``) with
   a French ``label``; ``detail`` is French (« Payée le 21/05/2026 », « 20,00 € payés sur 50,00 € »).
   Three queries.
+* ``standings(organisation, [(party, on), …])`` → {(party id, on): ``Standing`` | ``Exclusion`` |
+  None}: the same rules for a few parties, each at its own date (None: no membership of the
+  period, nor a lapsed one). Two queries whatever their number.
 * ``good_standing_condition(on)``: the same rule as a SQL condition, ``period_at(organisation, on)``.
 
 ``Membership.paid_on`` is the day since which the membership has been fully paid without

@@ -9,8 +9,8 @@ cut-off, which moves ``paid_on``); a cancelled one never is.
 (``paid_since``: the last day the confirmed payments, in date order, reached the amount due);
 ``services.recompute`` keeps it, ``services.exempt_membership`` sets ``exempted_on``.
 
-Both public functions run a constant number of queries (three at most), whatever the number of
-members.
+Every public function runs a constant number of queries (three at most), whatever the number of
+members; :func:`standings` answers for a few parties at several dates at once (two queries).
 """
 from dataclasses import dataclass
 from enum import StrEnum
@@ -183,13 +183,60 @@ def roll_exclusions(organisation, on, college=None, period=None):
     not_renewed = ~exists().where(current.party_id == Membership.party_id, current.organisation_id == organisation.id,
                                   current.period_id == period.id)
     lapsed = _memberships_query(organisation, Membership.period_id == previous).where(
-        Membership.status.in_([S.PAID, S.EXEMPT, S.PARTIALLY_PAID]), not_renewed)
+        Membership.status.in_(RENEWABLE), not_renewed)
     for membership in db.session.scalars(lapsed).unique():
-        if college_id is not None and membership.college_id != college_id:
-            reason = ExclusionReason.OTHER_COLLEGE, (membership.college.name if membership.college
-                                                     else "Sans collège")
-        else:
-            reason = ExclusionReason.LAPSED, f"Membre en {membership.period.label}, pas d'adhésion en {period.label}"
-        exclusions.append(Exclusion(membership.party, membership, *reason))
+        exclusions.append(Exclusion(membership.party, membership, *_why_lapsed(membership, period, college_id)))
     exclusions.sort(key=lambda e: (e.party.sort_name, e.party.id))
     return exclusions
+
+
+RENEWABLE = (S.PAID, S.EXEMPT, S.PARTIALLY_PAID)  # a member of the period before who did not renew has lapsed
+
+
+def _why_lapsed(membership, period, college_id):
+    """Why the party of ``membership`` (of the period before ``period``, not renewed) is not a
+    member in good standing in ``period``, as (reason, detail)."""
+    if college_id is not None and membership.college_id != college_id:
+        return ExclusionReason.OTHER_COLLEGE, (membership.college.name if membership.college else "Sans collège")
+    return ExclusionReason.LAPSED, f"Membre en {membership.period.label}, pas d'adhésion en {period.label}"
+
+
+def standings(organisation, requests):
+    """For each ``(party, on)`` of ``requests``: its ``Standing`` when the party is a member in
+    good standing at ``on``, else its ``Exclusion`` (as :func:`roll_exclusions` gives it), else
+    None (no membership of the period, nor a lapsed one) — as {(party id, on): …}. The rules of
+    :func:`members_in_good_standing` and :func:`roll_exclusions` for a few parties at as many
+    dates, in two queries whatever their number (a screen listing applications made on
+    different days)."""
+    requests = [(party, on) for party, on in requests]
+    if not requests:
+        return {}
+    periods = sorted(db.session.scalars(select(MembershipPeriod).where(
+        MembershipPeriod.organisation_id == organisation.id)), key=lambda p: p.year)
+
+    def period_containing(on):
+        return next((p for p in periods if p.starts_on <= on <= p.ends_on), None)
+
+    def period_before(period):
+        return next((p for p in reversed(periods) if p.year < period.year), None)
+
+    wanted = {period_containing(on) for _, on in requests} - {None}
+    wanted |= {period_before(p) for p in wanted} - {None}
+    memberships = {}
+    if wanted:
+        rows = db.session.scalars(_memberships_query(organisation, Membership.period_id.in_([p.id for p in wanted]))
+                                  .where(Membership.party_id.in_(sorted({party.id for party, _ in requests})))).unique()
+        memberships = {(m.party_id, m.period_id): m for m in rows}
+    result = {}
+    for party, on in requests:
+        period = period_containing(on)
+        current = memberships.get((party.id, period.id)) if period is not None else None
+        if current is not None:
+            why = _why(current, on, None)
+            result[party.id, on] = Standing(party, current) if why is None else Exclusion(party, current, *why)
+            continue
+        before = period_before(period) if period is not None else None
+        previous = memberships.get((party.id, before.id)) if before is not None else None
+        result[party.id, on] = (Exclusion(party, previous, *_why_lapsed(previous, period, None))
+                                if previous is not None and previous.status in RENEWABLE else None)
+    return result

@@ -13,10 +13,11 @@ from backoffice.accounting.models import JournalEntry
 from backoffice.extensions import db
 from backoffice.grants import committee, services
 from backoffice.grants.committee import APPROVE, LATER, REJECT, Decision
-from backoffice.grants.models import GrantApplication, GrantProgramme, GrantStatus
+from backoffice.grants.models import GrantApplication, GrantProgramme, GrantStatus, OnePer
 from backoffice.grants.services import GrantError
 from backoffice.mail.models import OutgoingMail
-from tests.grants.factories import dermatoscope_programme, submitted
+from tests.factories import ProfessionalFactory, SiteFactory
+from tests.grants.factories import application, dermatoscope_programme, paid_member, submitted
 
 S = GrantStatus
 
@@ -185,3 +186,62 @@ def test_another_organisations_programme_is_not_found(client, login_as, organisa
     foreign = dermatoscope_programme(other_organisation)
     login_as("board")
     assert client.get(_url("grants.committee_meeting", programme_id=foreign.id)).status_code == 404
+
+
+def _submitted_on(organisation, programme, day, **kwargs):
+    row = application(organisation, programme, **kwargs)
+    services.submit(row, on=date(2026, 3, day))
+    return row
+
+
+def _agenda_statements(programme, count_queries):
+    """The statements the agenda runs from a cold session, its verdicts read as the screen reads them."""
+    db.session.expire_all()
+    with count_queries() as counter:
+        rows = committee.agenda(programme)
+        [(r.application.applicant.display_name, r.application.site.name, r.eligible, r.unmet) for r in rows]
+    return len(rows), counter.count
+
+
+def test_the_agenda_runs_as_many_statements_for_30_applications_as_for_3(organisation, count_queries):
+    programme = dermatoscope_programme(organisation, requires_membership=False)
+    # Applications made on different days, by members and by others: every lookup of the rules
+    # (membership at the day, training, one grant per professional) for each of them.
+    def apply_on(days):
+        services.update_programme(programme, requires_membership=False)  # the others may apply too
+        for day in days:
+            _submitted_on(organisation, programme, day, applicant=paid_member(organisation) if day % 2
+                          else ProfessionalFactory(profession="infirmier"))
+        services.update_programme(programme, requires_membership=True)
+
+    apply_on(range(1, 4))
+    few = _agenda_statements(programme, count_queries)
+    apply_on(range(4, 31))
+    many = _agenda_statements(programme, count_queries)
+    assert few[0] == 3 and many[0] == 30
+    assert many[1] == few[1] <= 8
+
+
+def test_the_agenda_gives_each_application_the_verdict_of_its_own_eligibility(organisation):
+    """Rules the board tightened after the applications were submitted: the agenda's verdicts are
+    those of ``services.eligibility`` for each application."""
+    programme = dermatoscope_programme(organisation, requires_membership=False, requires_training=False,
+                                       one_per=OnePer.PROFESSIONAL)
+    practice = SiteFactory(name="Maison de santé de Guérande", commune="Guérande")
+    eligible = _submitted_on(organisation, programme, 2)
+    not_member = _submitted_on(organisation, programme, 3, applicant=ProfessionalFactory(profession="pharmacien"))
+    untrained = _submitted_on(organisation, programme, 4, training_on=None)
+    first_at_practice = _submitted_on(organisation, programme, 5, site=practice)
+    second_at_practice = _submitted_on(organisation, programme, 6, site=practice)
+    services.update_programme(programme, requires_membership=True, requires_training=True, one_per=OnePer.PRACTICE)
+    rows = {row.application.id: row for row in committee.agenda(programme)}
+    for app_row in (eligible, not_member, untrained, first_at_practice, second_at_practice):
+        assert rows[app_row.id].checks == services.eligibility(
+            programme, app_row.applicant, site=app_row.site, training_on=app_row.training_on,
+            on=app_row.submitted_on, application=app_row)
+    unmet = {row_id: {c.key for c in row.checks if not c.ok} for row_id, row in rows.items()}
+    assert unmet == {eligible.id: set(), not_member.id: {"membership"}, untrained.id: {"training"},
+                     first_at_practice.id: {"one_per"}, second_at_practice.id: {"one_per"}}
+    assert "Aucune adhésion à CPTS de Test pour la période du 03/03/2026." in rows[not_member.id].unmet
+    assert (f"Le cabinet Maison de santé de Guérande a déjà une demande ({second_at_practice.reference}, Déposée)."
+            in rows[first_at_practice.id].unmet)
