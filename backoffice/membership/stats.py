@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, load_on
 
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
 
+from backoffice.charts import grouped_bars
 from backoffice.extensions import db
 from backoffice.membership.models import (GOOD_STANDING_STATUSES, College, FeeCategory, Membership,
                                           MembershipPayment, MembershipPeriod, MembershipStatus)
@@ -526,46 +527,12 @@ def dashboard_panel(organisation, period):
 # Server-rendered SVG chart (no JavaScript)
 # --------------------------------------------------------------------------------------------
 
-@dataclass
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    value: Decimal | int
-    label: str
-    css: str
-
-
-def _nice_top(largest, steps):
-    """The smallest round axis top (``steps`` × 1, 2, 2.5 or 5 × 10ⁿ euros) at or above ``largest``:
-    an axis reads 0, 1 000, 2 000… rather than 0, 760, 1 520…"""
-    if largest <= 0:
-        return Decimal(steps)
-    magnitude = Decimal(10) ** max(0, (largest / steps).adjusted())
-    step = next(magnitude * factor for factor in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
-                if magnitude * factor * steps >= largest)
-    return step * steps
-
-
 def bar_chart(figures, width=640, height=260, margin=40):
-    """Coordinates of a grouped bar chart: expected vs collected amounts per year, and the
-    number of members in good standing written above. Returns a dict the template draws."""
+    """The grouped bars (``backoffice.charts``) of expected vs collected amounts per year, kinds
+    ``expected`` and ``collected``, on a round axis of four steps; the template writes each year
+    and its members in good standing under its bars. None without figures."""
     if not figures:
         return None
-    top = _nice_top(max(max(f.expected, f.collected) for f in figures), steps=4)
-    plot_h = height - 2 * margin
-    group_w = (width - 2 * margin) / len(figures)
-    bar_w = min(group_w / 3, 60)
-    bars, labels = [], []
-    for index, f in enumerate(figures):
-        x0 = margin + index * group_w + (group_w - 2 * bar_w) / 2
-        for offset, (value, css, name) in enumerate(((f.expected, "bar-expected", "attendu"),
-                                                     (f.collected, "bar-collected", "encaissé"))):
-            h = float(value / top) * plot_h
-            bars.append(Bar(round(x0 + offset * bar_w, 1), round(height - margin - h, 1), round(bar_w - 4, 1),
-                            round(h, 1), value, f"{f.year} {name}", css))
-        labels.append({"x": round(x0 + bar_w, 1), "year": f.year, "members": f.members})
-    ticks = [{"y": round(height - margin - plot_h * i / 4, 1), "value": int(top * i / 4)} for i in range(5)]
-    return {"width": width, "height": height, "margin": margin, "bars": bars, "labels": labels, "ticks": ticks,
-            "baseline": height - margin}
+    return grouped_bars([(f.year, f.expected, f.collected) for f in figures], ("expected", "collected"),
+                        width=width, height=height, margin=margin, label_space=margin, headroom=margin,
+                        max_bar_width=56, ticks=4)

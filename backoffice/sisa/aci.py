@@ -255,7 +255,6 @@ class HistoryPoint:
     year: int
     expected: Decimal
     collected: Decimal  # the name membership's bar chart reads
-    members: None = None
 
 
 def history(organisation):
@@ -273,7 +272,8 @@ def history(organisation):
 
 
 def chart(points):
-    """The grouped bars (expected, received) of ``history`` for an inline SVG."""
+    """The grouped bars (expected, received) of ``history`` for an inline SVG: membership's chart
+    of the years (``backoffice.charts``, a round axis)."""
     from backoffice.membership.stats import bar_chart
 
     return bar_chart(points) if points else None

@@ -158,14 +158,14 @@ def test_cached_overview_round_trips_through_redis(membership_cache, organisatio
 def test_bar_chart_geometry():
     chart = stats.bar_chart(EVOLUTION, width=640, height=260, margin=40)
     plot_h = 260 - 2 * 40
-    assert [(b.label, b.value, b.css) for b in chart["bars"]] == [
-        ("2024 attendu", D("20.00"), "bar-expected"), ("2024 encaissé", D("20.00"), "bar-collected"),
-        ("2025 attendu", D("180.00"), "bar-expected"), ("2025 encaissé", D("150.00"), "bar-collected"),
-        ("2026 attendu", D("200.00"), "bar-expected"), ("2026 encaissé", D("85.00"), "bar-collected")]
+    assert [(b.key, b.value, b.kind) for b in chart["bars"]] == [
+        (2024, D("20.00"), "expected"), (2024, D("20.00"), "collected"),
+        (2025, D("180.00"), "expected"), (2025, D("150.00"), "collected"),
+        (2026, D("200.00"), "expected"), (2026, D("85.00"), "collected")]
     # Heights are proportional to the largest amount (200 €), bars stand on the baseline.
     assert [b.height for b in chart["bars"]] == [round(plot_h * v / 200, 1) for v in (20, 20, 180, 150, 200, 85)]
-    assert all(round(b.y + b.height, 1) == chart["baseline"] == 220 for b in chart["bars"])
-    assert [(l["year"], l["members"]) for l in chart["labels"]] == [(2024, 1), (2025, 2), (2026, 3)]
+    assert all(round(b.y + b.height, 1) == chart["usable"] == 220 for b in chart["bars"])
+    assert chart["groups"] == [2024, 2025, 2026]
     xs = [b.x for b in chart["bars"]]
     assert xs == sorted(xs) and len(set(xs)) == 6
     assert [t["value"] for t in chart["ticks"]] == [0, 50, 100, 150, 200]
