@@ -18,7 +18,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from docx_helpers import add_para, build_all, fill_cell, finish, new_document, set_footer, set_header  # noqa: E402
+from docx_helpers import add_para, build_all, fill_cell, finish, letterhead  # noqa: E402
 
 RIGHT = WD_ALIGN_PARAGRAPH.RIGHT
 
@@ -38,15 +38,9 @@ def _table(doc, headers, loop, cells):
 
 def build_annual_accounts(path: Path) -> None:
     """Comptes annuels (compte de résultat, bilan, budget) and the rapport financier skeleton."""
-    doc = new_document()
-    set_header(doc, "{{ organisation.name }} — Comptes annuels {{ year }}")
-    set_footer(doc, "{{ organisation.name }} — SIREN {{ organisation.siren }} — comptes de l'exercice du "
-                    "{{ start|date_fr }} au {{ end|date_fr }}")
-    add_para(doc, "{%p if logo %}")
-    add_para(doc, "{{ logo }}")
-    add_para(doc, "{%p endif %}")
-    add_para(doc, "{{ organisation.name }}", bold=True, size=13)
-    add_para(doc, "{{ organisation.address }}")
+    doc = letterhead("{{ organisation.name }} — Comptes annuels {{ year }}",
+                     "{{ organisation.name }} — SIREN {{ organisation.siren }} — comptes de l'exercice du "
+                     "{{ start|date_fr }} au {{ end|date_fr }}", sender=True)
     add_para(doc, "Comptes annuels de l'exercice {{ year }}", style="Title", align=WD_ALIGN_PARAGRAPH.CENTER)
     add_para(doc, "Exercice du {{ start|date_fr }} au {{ end|date_fr }}, présenté selon le règlement ANC n° 2018-06 "
                   "relatif aux comptes annuels des personnes morales de droit privé à but non lucratif, avec "

@@ -19,18 +19,12 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from docx_helpers import add_para, build_all, fill_cell, new_document, set_footer, set_header  # noqa: E402
+from docx_helpers import add_para, build_all, fill_cell, letterhead  # noqa: E402
 
 
 def _letterhead(what):
     """A new document with the header, footer and logo both assembly documents share."""
-    doc = new_document()
-    set_header(doc, "{{ organisation.name }} — " + what)
-    set_footer(doc, "{{ organisation.name }} — {{ assembly.title }}")
-    add_para(doc, "{%p if logo %}")
-    add_para(doc, "{{ logo }}")
-    add_para(doc, "{%p endif %}")
-    return doc
+    return letterhead("{{ organisation.name }} — " + what, "{{ organisation.name }} — {{ assembly.title }}")
 
 
 def _loop_table(doc, headers, loop, cells):

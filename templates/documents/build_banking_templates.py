@@ -18,16 +18,12 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from docx_helpers import add_para, build_all, finish, loop_table, new_document, set_footer, set_header  # noqa: E402
+from docx_helpers import add_para, build_all, finish, letterhead, loop_table  # noqa: E402
 
 def build_bank_reconciliation(path: Path) -> None:
     """État de rapprochement bancaire: the summary, then the items that explain the difference."""
-    doc = new_document()
-    set_header(doc, "{{ organisation.name }} — État de rapprochement au {{ as_of|date_fr }}")
-    set_footer(doc, "{{ organisation.name }} — {{ account.name }} — établi le {{ today|date_fr }}")
-    add_para(doc, "{%p if logo %}")
-    add_para(doc, "{{ logo }}")
-    add_para(doc, "{%p endif %}")
+    doc = letterhead("{{ organisation.name }} — État de rapprochement au {{ as_of|date_fr }}",
+                     "{{ organisation.name }} — {{ account.name }} — établi le {{ today|date_fr }}")
     add_para(doc, "{{ organisation.name }}", bold=True, size=13)
     add_para(doc, "État de rapprochement bancaire", style="Title", align=WD_ALIGN_PARAGRAPH.CENTER)
     add_para(doc, "Compte {{ account.name }} ({{ account.iban }}), compte comptable {{ account.ledger_account }}, "

@@ -18,19 +18,14 @@ from docx.shared import Cm
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from docx_helpers import add_para, fill_cell, new_document, set_footer, set_header  # noqa: E402
+from docx_helpers import add_para, fill_cell, letterhead  # noqa: E402
 
 
 def build_directory_sheet(path: Path) -> None:
     """Fiche annuaire: one page per professional of the directory."""
-    doc = new_document()
-    set_header(doc, "{{ organisation.name }} — annuaire des professionnels")
-    set_footer(doc, "Fiche établie le {{ generated_on|date_fr }} par {{ organisation.name }}. "
-                    "Signalez toute erreur au secrétariat.")
-
-    add_para(doc, "{%p if logo %}")
-    add_para(doc, "{{ logo }}")
-    add_para(doc, "{%p endif %}")
+    doc = letterhead("{{ organisation.name }} — annuaire des professionnels",
+                     "Fiche établie le {{ generated_on|date_fr }} par {{ organisation.name }}. "
+                     "Signalez toute erreur au secrétariat.")
     add_para(doc, "Fiche annuaire", style="Title")
     add_para(doc, "{{ professional.civility }} {{ professional.first_name }} {{ professional.last_name }}",
           bold=True, size=16)

@@ -21,20 +21,13 @@ from docx.shared import Cm
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from docx_helpers import add_para, build_all, fill_cell, finish, new_document, set_header  # noqa: E402
+from docx_helpers import add_para, build_all, fill_cell, finish, letterhead  # noqa: E402
 
 
 def build_cheque_deposit_slip(path: Path) -> None:
     """Bordereau de remise de chèques: the bank account, one row per cheque, the total in
     figures and in words, the depositor's signature."""
-    doc = new_document()
-    set_header(doc, "{{ organisation.name }} — Bordereau n° {{ deposit.number }}")
-
-    add_para(doc, "{%p if logo %}")
-    add_para(doc, "{{ logo }}")
-    add_para(doc, "{%p endif %}")
-    add_para(doc, "{{ organisation.name }}", bold=True, size=13)
-    add_para(doc, "{{ organisation.address }}")
+    doc = letterhead("{{ organisation.name }} — Bordereau n° {{ deposit.number }}", sender=True)
     add_para(doc, "Bordereau de remise de chèques", style="Title", align=WD_ALIGN_PARAGRAPH.CENTER)
     add_para(doc, "N° {{ deposit.number }} du {{ deposit.date|date_fr }}", align=WD_ALIGN_PARAGRAPH.CENTER)
 

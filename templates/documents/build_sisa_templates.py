@@ -17,18 +17,12 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from docx_helpers import add_para, build_all, fill_cell, new_document, set_header  # noqa: E402
+from docx_helpers import add_para, build_all, fill_cell, letterhead  # noqa: E402
 
 
 def build_sisa_statement(path: Path) -> None:
     """Relevé individuel de répartition: the associate, his presence, one row per key, the total."""
-    doc = new_document()
-    set_header(doc, "{{ organisation.name }} — Répartition {{ distribution.year }}")
-    add_para(doc, "{%p if logo %}")
-    add_para(doc, "{{ logo }}")
-    add_para(doc, "{%p endif %}")
-    add_para(doc, "{{ organisation.name }}", bold=True, size=13)
-    add_para(doc, "{{ organisation.address }}")
+    doc = letterhead("{{ organisation.name }} — Répartition {{ distribution.year }}", sender=True)
     add_para(doc, "Relevé individuel de répartition de la rémunération d'équipe {{ distribution.year }}",
              style="Title", align=WD_ALIGN_PARAGRAPH.CENTER)
     add_para(doc, "{{ associate.name }} — {{ associate.profession }}", bold=True)
@@ -60,13 +54,7 @@ def build_sisa_statement(path: Path) -> None:
 
 def build_sisa_certificate(path: Path) -> None:
     """Attestation annuelle: what the associate received in the calendar year, for his accountant."""
-    doc = new_document()
-    set_header(doc, "{{ organisation.name }} — Attestation {{ year }}")
-    add_para(doc, "{%p if logo %}")
-    add_para(doc, "{{ logo }}")
-    add_para(doc, "{%p endif %}")
-    add_para(doc, "{{ organisation.name }}", bold=True, size=13)
-    add_para(doc, "{{ organisation.address }}")
+    doc = letterhead("{{ organisation.name }} — Attestation {{ year }}", sender=True)
     add_para(doc, "SIREN {{ organisation.siren }}")
     add_para(doc, "Attestation des sommes versées en {{ year }}", style="Title", align=WD_ALIGN_PARAGRAPH.CENTER)
     add_para(doc, "La société atteste avoir versé en {{ year }} à {{ associate.name }} ({{ associate.profession }}"

@@ -23,22 +23,14 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from docx_helpers import add_para, build_all, fill_cell, new_document, set_footer, set_header  # noqa: E402
+from docx_helpers import add_para, build_all, fill_cell, letterhead, new_document, set_footer, set_header  # noqa: E402
 
 
 
 def build_membership_receipt(path: Path) -> None:
     """Attestation d'adhésion (membership receipt), one per paid membership fee."""
-    doc = new_document()
-    set_header(doc, "{{ organisation.name }}")
-    set_footer(doc, "{{ organisation.name }} — SIREN {{ organisation.siren }} — "
-                    "Attestation délivrée pour servir et valoir ce que de droit.")
-
-    add_para(doc, "{%p if logo %}")
-    add_para(doc, "{{ logo }}")
-    add_para(doc, "{%p endif %}")
-    add_para(doc, "{{ organisation.name }}", bold=True, size=13)
-    add_para(doc, "{{ organisation.address }}")
+    doc = letterhead("{{ organisation.name }}", "{{ organisation.name }} — SIREN {{ organisation.siren }} — "
+                     "Attestation délivrée pour servir et valoir ce que de droit.", sender=True)
     add_para(doc, "SIREN : {{ organisation.siren }}")
 
     add_para(doc, "Attestation d'adhésion", style="Title", align=WD_ALIGN_PARAGRAPH.CENTER)

@@ -92,6 +92,22 @@ def set_footer(doc, text, align=WD_ALIGN_PARAGRAPH.CENTER):
         footer.alignment = align
 
 
+def letterhead(header, footer=None, *, sender=False):
+    """A new document with its page header (and footer), then the organisation's logo when it has
+    one (the context's ``logo``: an image, or None) and, with ``sender``, its name and address."""
+    doc = new_document()
+    set_header(doc, header)
+    if footer is not None:
+        set_footer(doc, footer)
+    add_para(doc, "{%p if logo %}")
+    add_para(doc, "{{ logo }}")
+    add_para(doc, "{%p endif %}")
+    if sender:
+        add_para(doc, "{{ organisation.name }}", bold=True, size=13)
+        add_para(doc, "{{ organisation.address }}")
+    return doc
+
+
 def build_all(templates, argv, default_dir: Path) -> int:
     """Write each ``{file name: build function}`` into ``argv[0]`` (or ``default_dir``)."""
     outdir = Path(argv[0]) if argv else default_dir
