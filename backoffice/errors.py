@@ -68,18 +68,19 @@ def show_refusal(error: ServiceError, form=None, default: str | None = None, cat
 
 
 
-def act_or_refuse(action, success: str, *, row, render, target: str):
+def act_or_refuse(action, success: str, *, row, render, target: str, form=None):
     """Run the service call ``action()`` in a savepoint: refused (:class:`ServiceError`, the
-    lifecycle's included), the refusal is shown, ``row`` is read again (the savepoint rolled back
-    what ``action`` changed on it) and ``render(row, 422)`` answers; else ``success`` is flashed
-    and the answer redirects to ``target``. The request's boundary commits."""
+    lifecycle's included), the refusal is shown (under its field of ``form``, if given and
+    ``render`` shows that form), ``row`` is read again (the savepoint rolled back what ``action``
+    changed on it) and ``render(row, 422)`` answers; else ``success`` is flashed and the answer
+    redirects to ``target``. The request's boundary commits."""
     from backoffice.extensions import db
 
     try:
         with db.session.begin_nested():
             action()
     except ServiceError as error:
-        show_refusal(error)
+        show_refusal(error, form)
         db.session.refresh(row)
         return render(row, 422)
     flash(success, "success")

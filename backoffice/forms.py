@@ -7,6 +7,8 @@
 * ``FrenchDateField``: a date input (``type=date`` sends ISO) that also accepts ``jj/mm/aaaa``
   typed by hand (spaces around it ignored); an unreadable date is refused with ``DATE_ERROR``.
 * ``REQUIRED`` and ``DATE_ERROR``: the messages of an empty field and of an unreadable date.
+* ``EXPIRED`` and ``csrf_refused(form)``: a form refused for its CSRF token (expired, missing)
+  has that error under a field no page shows, in English (Flask-WTF's): the page says ``EXPIRED``.
 """
 from wtforms import DateField, StringField
 
@@ -15,6 +17,12 @@ from backoffice.errors import ServiceError
 
 REQUIRED = "Ce champ est obligatoire."
 DATE_ERROR = "Date invalide (jj/mm/aaaa)."
+EXPIRED = "Le formulaire a expiré : rechargez la page et recommencez."
+
+
+def csrf_refused(form) -> bool:
+    """Whether the validation of ``form`` refused its CSRF token."""
+    return "csrf_token" in form and bool(form["csrf_token"].errors)
 
 
 class AmountField(StringField):

@@ -12,6 +12,7 @@ from backoffice.auth.permissions import get_or_404, permission_required
 from backoffice.errors import act_or_refuse, show_refusal
 from backoffice.extensions import db
 from backoffice.formatting import format_money
+from backoffice.forms import EXPIRED, csrf_refused
 from backoffice.grants import custody as custodies
 from backoffice.grants import devices, forms
 from backoffice.grants.models import (DEVICE_LIFECYCLE, HELD_STATUSES, DeviceStatus, GrantApplication, GrantDevice,
@@ -58,24 +59,27 @@ def new_device(programme_id):
             return _device_form_page(programme, form, show_refusal(error, form))
         flash(f"{device} enregistré : achat comptabilisé (D 2154 / C 404).", "success")
         return redirect(url_for("grants.device", device_id=device.id))
+    if csrf_refused(form):
+        show_refusal(GrantError(EXPIRED))
     return _device_form_page(programme, form, 422 if form.errors else 200)
 
 
-def _render_device(device, status=200):
+def _render_device(device, status=200, **refused):
+    """The device's page; ``refused`` is the form sent and refused (``lend_form=form``…), shown
+    again as typed with its errors, in place of the blank one."""
     moves, holders = devices.device_history(device)
-    sites = _sites()
-    applications = devices.holders(device.programme)
-    lend_form = forms.LendForm(formdata=None)
-    lend_form.application_id.choices = [(a.id, f"{a.reference} — {a.applicant.display_name}") for a in applications]
-    lend_form.site_id.choices = list(_site_choices(sites).items())
+    today = date.today()
+    blank = {"lend_form": lambda: _lend_form(device, formdata=None, on=today),
+             "return_form": lambda: forms.DeviceDateForm(formdata=None, on=today),
+             "retire_form": lambda: forms.RetireForm(formdata=None, on=today),
+             "payment_form": lambda: forms.DevicePaymentForm(formdata=None, paid_on=today)}
+    page_forms = {name: refused[name] if name in refused else build() for name, build in blank.items()}
     agreements = {c.id: custodies.custody_agreement_versions(c) for c in holders}
+    schedule = devices.depreciation_schedule(device)
     return render_template(
         "grants/device.html", device=device, moves=moves, holders=holders, lifecycle=DEVICE_LIFECYCLE,
-        D=DeviceStatus, held=device.status in HELD_STATUSES, lend_form=lend_form,
-        date_form=forms.DeviceDateForm(formdata=None), payment_form=forms.DevicePaymentForm(formdata=None),
-        agreements=agreements, schedule=devices.depreciation_schedule(device),
-        posted={a.year for a in devices.depreciation_schedule(device) if devices.posted_depreciation(device, a.year)},
-        today=date.today()), status
+        D=DeviceStatus, held=device.status in HELD_STATUSES, agreements=agreements, schedule=schedule,
+        posted={a.year for a in schedule if devices.posted_depreciation(device, a.year)}, **page_forms), status
 
 
 @bp.route("/materiels/<int:device_id>")
@@ -103,16 +107,6 @@ def _refuse(device, error):
     return _render_device(device, 422)
 
 
-def _bad_date(device):
-    return _refuse(device, GrantError("Date invalide (jj/mm/aaaa).", field="on"))
-
-
-def _device_act(device, action, success):
-    """Run ``action()`` in a savepoint; a refusal shows the device's page again (422)."""
-    return act_or_refuse(action, success, row=device, render=_render_device,
-                         target=url_for("grants.device", device_id=device.id))
-
-
 def _holder_from(form, device):
     application = db.session.get(GrantApplication, form.application_id.data or 0)
     if application is not None and application.organisation_id != device.organisation_id:
@@ -121,68 +115,78 @@ def _holder_from(form, device):
     return application, site
 
 
-def _lend_form(device):
-    form = forms.LendForm()
-    form.application_id.choices = [(a.id, a.reference) for a in devices.holders(device.programme)]
+def _lend_form(device, **kwargs):
+    form = forms.LendForm(**kwargs)
+    form.application_id.choices = [(a.id, f"{a.reference} — {a.applicant.display_name}")
+                                   for a in devices.holders(device.programme)]
     form.site_id.choices = list(_site_choices(_sites()).items())
     return form
+
+
+def _device_action(device_id, name, make_form, service, success):
+    """A device's action from its page: the form ``make_form(device)`` (``name`` in the template)
+    validated, then ``service(device, form)`` in a savepoint. A refused form, or a refusal of the
+    service, shows the page again (422) with that form as typed and its French errors under its
+    fields (an expired form is said above); else ``success`` is flashed."""
+    device = get_or_404(GrantDevice, device_id)
+    form = make_form(device)
+
+    def render(row, status):
+        return _render_device(row, status, **{name: form})
+
+    if not form.validate_on_submit():
+        if csrf_refused(form):
+            show_refusal(GrantError(EXPIRED))
+        return render(device, 422)
+    return act_or_refuse(lambda: service(device, form), success, row=device, render=render, form=form,
+                         target=url_for("grants.device", device_id=device.id))
+
+
+def _hand_over(device_id, service, success):
+    """Lend or transfer the device (``service``: ``devices.lend`` or ``devices.transfer``) to the
+    holder chosen on the lend form."""
+    def call(device, form):
+        application, site = _holder_from(form, device)
+        return service(device, application, site=site, on=form.on.data)
+
+    return _device_action(device_id, "lend_form", _lend_form, call, success)
 
 
 @bp.route("/materiels/<int:device_id>/pret", methods=["POST"])
 @permission_required(MANAGE)
 def lend_device(device_id):
-    device = get_or_404(GrantDevice, device_id)
-    form = _lend_form(device)
-    if not form.validate_on_submit():
-        return _bad_date(device)
-    application, site = _holder_from(form, device)
-    return _device_act(device, lambda: devices.lend(device, application, site=site, on=form.on.data),
-                       "Matériel prêté : émettez la convention de mise à disposition.")
+    return _hand_over(device_id, devices.lend, "Matériel prêté : émettez la convention de mise à disposition.")
 
 
 @bp.route("/materiels/<int:device_id>/transfert", methods=["POST"])
 @permission_required(MANAGE)
 def transfer_device(device_id):
-    device = get_or_404(GrantDevice, device_id)
-    form = _lend_form(device)
-    if not form.validate_on_submit():
-        return _bad_date(device)
-    application, site = _holder_from(form, device)
-    return _device_act(device, lambda: devices.transfer(device, application, site=site, on=form.on.data),
-                       "Matériel transféré : émettez la nouvelle convention de mise à disposition.")
+    return _hand_over(device_id, devices.transfer,
+                      "Matériel transféré : émettez la nouvelle convention de mise à disposition.")
 
 
 @bp.route("/materiels/<int:device_id>/retour", methods=["POST"])
 @permission_required(MANAGE)
 def return_device(device_id):
-    device = get_or_404(GrantDevice, device_id)
-    form = forms.DeviceDateForm()
-    if not form.validate_on_submit():
-        return _bad_date(device)
-    return _device_act(device, lambda: devices.return_device(device, on=form.on.data, reason=form.reason.data),
-                       "Retour du matériel enregistré.")
+    return _device_action(device_id, "return_form", lambda device: forms.DeviceDateForm(),
+                          lambda device, form: devices.return_device(device, on=form.on.data, reason=form.reason.data),
+                          "Retour du matériel enregistré.")
 
 
 @bp.route("/materiels/<int:device_id>/sortie", methods=["POST"])
 @permission_required(MANAGE)
 def retire_device(device_id):
-    device = get_or_404(GrantDevice, device_id)
-    form = forms.DeviceDateForm()
-    if not form.validate_on_submit():
-        return _bad_date(device)
-    return _device_act(device, lambda: devices.retire(device, form.reason.data, on=form.on.data),
-                       "Matériel sorti de l'inventaire et de l'actif (écriture de sortie passée).")
+    return _device_action(device_id, "retire_form", lambda device: forms.RetireForm(),
+                          lambda device, form: devices.retire(device, form.reason.data, on=form.on.data),
+                          "Matériel sorti de l'inventaire et de l'actif (écriture de sortie passée).")
 
 
 @bp.route("/materiels/<int:device_id>/paiement", methods=["POST"])
 @permission_required(MANAGE)
 def pay_device(device_id):
-    device = get_or_404(GrantDevice, device_id)
-    form = forms.DevicePaymentForm()
-    if not form.validate_on_submit():
-        return _bad_date(device)
-    return _device_act(device, lambda: devices.record_device_payment(device, paid_on=form.paid_on.data),
-                       "Paiement du fournisseur comptabilisé (D 404 / C 512).")
+    return _device_action(device_id, "payment_form", lambda device: forms.DevicePaymentForm(),
+                          lambda device, form: devices.record_device_payment(device, paid_on=form.paid_on.data),
+                          "Paiement du fournisseur comptabilisé (D 404 / C 512).")
 
 
 @bp.route("/materiels/<int:device_id>/convention", methods=["POST"])

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, FieldList, Form, FormField, IntegerField, SelectField, SelectMultipleField,
                      StringField, TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from backoffice.forms import REQUIRED, AmountField, FrenchDateField
 from backoffice.grants.models import DEFAULT_DEPRECIATION_YEARS, DOCUMENT_STEPS, AttachmentKind, OnePer, ProgrammeMode
@@ -248,15 +248,35 @@ class DeviceForm(FlaskForm):
     invoice = FileField("Facture d'achat (PDF, JPEG ou PNG)")
 
 
+HOLDER_MISSING = "Choisissez le bénéficiaire ou le site."
+
+
 class LendForm(FlaskForm):
+    """To whom a device is lent or transferred: the beneficiary's approved application (its
+    choices: the programme's, checked again by the service), the practice (default: the
+    application's), from when (default: today)."""
+
     application_id = SelectField("Bénéficiaire (demande accordée)", coerce=int, validate_choice=False)
-    site_id = SelectField("Cabinet (lieu d'exercice)", coerce=int, validate_choice=False)
+    site_id = SelectField("Cabinet (lieu d'exercice)", coerce=int)
     on = FrenchDateField("À partir du", validators=[Optional()])
+
+    def validate_application_id(self, field):
+        if not field.errors and not field.data:  # none chosen (an unreadable one already says so)
+            raise ValidationError(HOLDER_MISSING)
 
 
 class DeviceDateForm(FlaskForm):
+    """The return of a device: the day (default: today) and why, if need be."""
+
+    on = FrenchDateField("Rendu le", validators=[Optional()])
+    reason = StringField("Motif (facultatif)", validators=[Optional(), Length(max=500)])
+
+
+class RetireForm(FlaskForm):
+    """A device leaves the inventory: the day (default: today) and why (required)."""
+
     on = FrenchDateField("Le", validators=[Optional()])
-    reason = StringField("Motif", validators=[Optional(), Length(max=500)])
+    reason = StringField("Motif", validators=[DataRequired(REQUIRED), Length(max=500)])
 
 
 class DevicePaymentForm(FlaskForm):

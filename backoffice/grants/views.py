@@ -14,6 +14,7 @@ from backoffice.auth.permissions import get_or_404, org_blueprint, permission_re
 from backoffice.errors import act_or_refuse, show_refusal
 from backoffice.extensions import db
 from backoffice.formatting import format_money
+from backoffice.forms import EXPIRED
 from backoffice.grants import agreements, attachments, committee, forms, payments, reports, services
 from backoffice.grants import follow_up as late_reports  # the module: a view below is named follow_up
 from backoffice.grants.models import (DOCUMENT_STEPS, GRANT_LIFECYCLE, AttachmentKind, GrantApplication, GrantAttachment, GrantProgramme,
@@ -155,7 +156,7 @@ def committee_meeting(programme_id):
     form = forms.CommitteeForm()
     decisions, typed = forms.committee_decisions(request.form, [row.application.id for row in rows])
     if not form.validate_on_submit():
-        show_refusal(GrantError("Le formulaire a expiré : rechargez la page et recommencez."))
+        show_refusal(GrantError(EXPIRED))
         return _render_committee(programme, rows, typed, status=422)
     try:
         result = committee.decide_batch(programme, decisions)
