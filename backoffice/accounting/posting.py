@@ -51,7 +51,7 @@ from backoffice.accounting.settings import _default_rule
 from backoffice.audit.services import current_actor_id
 from backoffice.extensions import db
 from backoffice.lifecycle import move
-from backoffice.models import ZERO, insert_unless_present
+from backoffice.models import ZERO, insert_objects, insert_unless_present
 
 
 @dataclass(frozen=True)
@@ -174,8 +174,9 @@ def reversal_of(entry):
 
 
 def _draft(organisation, *, journal, fiscal_year, entry_date, piece_ref, piece_date, label, lines, source, event,
-           reversal_of_entry=None, user=None):
-    """A draft entry and its lines, added to the session (the guards refuse a posted insert)."""
+           reversal_of_entry=None, user=None, add=True):
+    """A draft entry and its lines, added to the session (the guards refuse a posted insert);
+    ``add`` False: left out of it, for ``_write_drafts``."""
     entry = JournalEntry(
         organisation_id=organisation.id, journal_id=journal.id, fiscal_year=fiscal_year,
         entry_date=entry_date, piece_ref=piece_ref, piece_date=piece_date or entry_date, label=label,
@@ -184,14 +185,34 @@ def _draft(organisation, *, journal, fiscal_year, entry_date, piece_ref, piece_d
         created_by_id=current_actor_id(user),
     )
     entry.journal = journal
-    db.session.add(entry)
+    if add:
+        db.session.add(entry)
     for position, line in enumerate(lines, start=1):
-        db.session.add(JournalLine(
+        line = JournalLine(
             entry=entry, organisation_id=organisation.id, position=position, account_id=line.account.id,
             auxiliary_id=line.auxiliary.id if line.auxiliary else None, label=line.label,
             debit=line.debit, credit=line.credit,
-        ))
+        )
+        if add:
+            db.session.add(line)
     return entry
+
+
+def _write_drafts(entries):
+    """Insert the draft ``entries`` (``_draft(..., add=False)``) and their lines with a statement
+    per table — a workbook import's thousands, which a flush builds an insert command and a
+    state for one by one — audited as the flush would have audited them; they join the session
+    as rows it had loaded."""
+    from backoffice.audit.services import record_bulk_creates
+
+    db.session.flush()  # what the lines refer to (the auxiliary accounts just created) first
+    insert_objects(entries)
+    lines = [line for entry in entries for line in entry.lines]
+    for line in lines:
+        line.entry_id = line.entry.id
+    insert_objects(lines)
+    db.session.add_all(entries)  # and their lines, by the cascade
+    record_bulk_creates(entries + lines)
 
 
 def _post(organisation, *, journal, entry_date, piece_ref, piece_date, label, lines, total, source,
@@ -479,11 +500,11 @@ def _post_at_once(organisation, prepared):
     for item in prepared:
         fiscal_year = organisation.fiscal_year_of(item["entry_date"])
         years.setdefault(fiscal_year, _lock_sequence(organisation, fiscal_year))
-    entries = [_draft(organisation, fiscal_year=organisation.fiscal_year_of(item["entry_date"]),
+    entries = [_draft(organisation, fiscal_year=organisation.fiscal_year_of(item["entry_date"]), add=False,
                       **{key: item[key] for key in ("journal", "entry_date", "piece_ref", "piece_date", "label",
                                                    "lines", "source", "event", "user")})
                for item in prepared]
-    db.session.flush()
+    _write_drafts(entries)
     for entry in entries:
         years[entry.fiscal_year] += 1
         entry.number = years[entry.fiscal_year]

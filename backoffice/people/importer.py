@@ -11,11 +11,13 @@ only when no row has an error.
 Cells are taken as text and stored as text: a cell starting with ``=`` is a
 name like any other here (exports neutralise formulas when they write files).
 """
+import collections
 import csv
 import difflib
 import hashlib
 import io
 import re
+import threading
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -289,6 +291,31 @@ def read_rows(data, error=None):
     return rows, kind, blank
 
 
+_RECENTLY_READ = collections.OrderedDict()  # digest of a file -> what read_rows gave, the last few
+_RECENTLY_READ_LOCK = threading.Lock()
+
+
+def _read_rows_once(data):
+    """``read_rows(data)``, the cells of the last few files remembered by their content's digest:
+    the commit of an import re-reads the file its preview has just read (an XLSX of thousands
+    of rows takes a while to unzip and parse), while the checks of its rows and the comparison
+    with the directory are made again — only what the bytes alone say is reused."""
+    digest = hashlib.sha256(data or b"").digest()
+    with _RECENTLY_READ_LOCK:
+        found = _RECENTLY_READ.get(digest)
+        if found is not None:
+            _RECENTLY_READ.move_to_end(digest)
+    if found is None:
+        rows, kind, blank = read_rows(data)  # an unreadable file raises, and is not remembered
+        found = (tuple((number, tuple(cells)) for number, cells in rows), kind, tuple(blank))
+        with _RECENTLY_READ_LOCK:
+            _RECENTLY_READ[digest] = found
+            while len(_RECENTLY_READ) > 4:
+                _RECENTLY_READ.popitem(last=False)
+    rows, kind, blank = found
+    return [(number, list(cells)) for number, cells in rows], kind, list(blank)
+
+
 def read_table(data, filename="", overrides=None, corrections=None):
     """The header and the rows below it of a CSV or XLSX file, recognised by content.
 
@@ -297,7 +324,7 @@ def read_table(data, filename="", overrides=None, corrections=None):
     ``corrections`` ({line: {column index: text}}, ``apply_corrections``): the cells the
     treasurer corrected in the preview, read in place of the file's (the file stays as sent).
     """
-    rows, kind, blank = read_rows(data)
+    rows, kind, blank = _read_rows_once(data)
     position = find_header(rows, overrides)
     (header_line, headers), body = rows[position], rows[position + 1:]
     body, corrected = apply_corrections(body, corrections)

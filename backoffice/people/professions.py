@@ -49,10 +49,7 @@ def find_profession(text):
     if not text:
         return None
     key = _fold(text)
-    for profession in PROFESSIONS:
-        if key in (_fold(profession.code), _fold(profession.label)):
-            return profession
-    return _ALIASES.get(key)
+    return _BY_NAME.get(key) or _ALIASES.get(key)
 
 
 def _fold(text):
@@ -116,6 +113,14 @@ _ALIASES = {
         ("enseignante en activité physique adaptée", "enseignant_apa"),
     ]
 }
+
+# Each profession by its folded code and label, the first of the list winning (a workbook's
+# thousands of rows each looked up their profession by folding the whole list again).
+_BY_NAME = {}
+for _profession in PROFESSIONS:
+    for _name in (_profession.code, _profession.label):
+        _BY_NAME.setdefault(_fold(_name), _profession)
+del _profession, _name
 
 # What people write that could be several professions: never guessed, the treasurer chooses.
 AMBIGUOUS = {

@@ -89,40 +89,56 @@ def snapshot(before):
             value = value.replace(reference, placeholder)
         return value
 
+    def value_of(name, column, value, row):
+        """A column's value with the ids of new rows replaced by their rank (None: left out)."""
+        if isinstance(column.type, DateTime) or column.key in RANDOM_COLUMNS:
+            return None
+        if column.key == "id" and name in ranks:
+            return ref(name, value)
+        if column.foreign_keys and isinstance(column.type, Integer):
+            return ref(next(iter(column.foreign_keys)).column.table.name, value)
+        if column.key in SOFT_REFERENCES:
+            return ref(SOFT_REFERENCES[column.key], value)
+        if column.key == "subject_id" and "subject_table" in table_of(name).c:
+            return ref(row["subject_table"], value)
+        if name == "accounting_entries" and column.key == "source" and value:
+            table_name, row_id, *rest = value.split(":")  # posting_source: "<table>:<id>[:…]"
+            return table_name, ref(table_name, int(row_id)), tuple(rest)
+        if column.key == "idempotency_key":
+            # A hash of the person's id: compared as present or not (re-imports test its use).
+            return value is not None
+        if name == "accounting_auxiliary_accounts" and column.key == "number" and value:
+            # A000042: the letter and the party's id (which PostgreSQL's sequences do not
+            # give back at a rollback: the n-th new party has another id the second time).
+            return value[0], ref("parties", int(value[1:7])), value[7:]
+        if isinstance(value, str):
+            return text(value)
+        return value
+
+    def table_of(name):
+        return tables[name]
+
+    def audited(name, values):
+        """The before or after of an audit row, its values compared as the table's own."""
+        if values is None:
+            return None
+        table = tables[name]
+        return tuple(sorted((key, value_of(name, table.c[key], value, values) if key in table.c else value)
+                            for key, value in values.items()))
+
     result = {}
     for name, table in tables.items():
         rows = []
         for row in db.session.execute(select(table)).mappings():
             if name == "audit_entries":
+                # Who did what to which row, and every value it recorded (the summary names the
+                # row with its ids, compared through the values instead).
                 rows.append((row["table_name"], row["action"], ref(row["table_name"], row["row_id"]),
-                             tuple(sorted(row["after"] or {})), tuple(sorted(row["before"] or {}))))
+                             row["organisation_id"], row["user_id"], audited(row["table_name"], row["after"]),
+                             audited(row["table_name"], row["before"])))
                 continue
-            values = {}
-            for column in table.c:
-                value = row[column.key]
-                if isinstance(column.type, DateTime) or column.key in RANDOM_COLUMNS:
-                    continue
-                if column.key == "id" and name in ranks:
-                    value = ref(name, value)
-                elif column.foreign_keys and isinstance(column.type, Integer):
-                    value = ref(next(iter(column.foreign_keys)).column.table.name, value)
-                elif column.key in SOFT_REFERENCES:
-                    value = ref(SOFT_REFERENCES[column.key], value)
-                elif column.key == "subject_id" and "subject_table" in table.c:
-                    value = ref(row["subject_table"], value)
-                elif name == "accounting_entries" and column.key == "source" and value:
-                    table_name, row_id, *rest = value.split(":")  # posting_source: "<table>:<id>[:…]"
-                    value = (table_name, ref(table_name, int(row_id)), tuple(rest))
-                elif column.key == "idempotency_key":
-                    # A hash of the person's id: compared as present or not (re-imports test its use).
-                    value = value is not None
-                elif name == "accounting_auxiliary_accounts" and column.key == "number":
-                    # A000042: the letter and the party's id (which PostgreSQL's sequences do not
-                    # give back at a rollback: the n-th new party has another id the second time).
-                    value = (value[0], ref("parties", int(value[1:7])), value[7:])
-                elif isinstance(value, str):
-                    value = text(value)
-                values[column.key] = value
+            values = {column.key: value_of(name, column, row[column.key], row) for column in table.c
+                      if not (isinstance(column.type, DateTime) or column.key in RANDOM_COLUMNS)}
             rows.append(tuple(sorted(values.items(), key=lambda item: item[0])))
         result[name] = sorted(rows, key=repr)
     return result
