@@ -3,7 +3,7 @@ import json
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Numeric, insert, text
+from sqlalchemy import JSON, DateTime, Numeric, insert, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 # Every amount of money in the product: exact decimals, never floats.
@@ -59,8 +59,20 @@ def insert_rows(table, rows):
         return list(connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
                                        rows).scalars())
     quote = connection.dialect.identifier_preparer.quote
+    dialect = connection.dialect
+    processors = {}
+    for name in rows[0]:
+        column_type = table.c[name].type
+        if column_type._type_affinity is JSON:
+            raise TypeError(f"insert_rows: {table.name}.{name} is JSON (its None would be the JSON null)")
+        processor = column_type.dialect_impl(dialect).bind_processor(dialect)  # an enum's value, say
+        if processor is not None:
+            processors[name] = processor
+    if processors:
+        rows = [{name: processors[name](value) if name in processors and value is not None else value
+                 for name, value in row.items()} for row in rows]
     names = ", ".join(quote(name) for name in rows[0])
-    declared = ", ".join(f"{quote(name)} {table.c[name].type.compile(dialect=connection.dialect)}" for name in rows[0])
+    declared = ", ".join(f"{quote(name)} {table.c[name].type.compile(dialect=dialect)}" for name in rows[0])
     result = connection.execute(text(
         f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} "
         f"FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS ({declared})) WITH ORDINALITY "
@@ -76,19 +88,30 @@ def insert_objects(objects):
     """Insert new objects of one model (not in the session) with ``insert_rows`` and make them
     detached rows (``make_transient_to_detached``), as if loaded, for the caller to add to the
     session once every table is written (adding one cascades to its related new objects): their
-    ids and the columns' Python defaults are set on them, as a flush would. The foreign key
-    columns are written as set (set them; a relationship alone is not). Returns them. Audit
-    them with ``audit.services.record_bulk_creates``."""
+    ids, the columns' Python defaults and the foreign keys of their many-to-one relationships
+    (``party=…``, whose objects must have their ids) are set on them, as a flush would; no
+    mapper event runs (none may be listened to for these models). Returns them. Audit them
+    with ``audit.services.record_bulk_creates``."""
     from sqlalchemy import inspect
-    from sqlalchemy.orm import make_transient_to_detached
+    from sqlalchemy.orm import MANYTOONE, make_transient_to_detached
 
     if not objects:
         return objects
     mapper = inspect(type(objects[0]))
     columns = [(mapper.get_property_by_column(column).key, column) for column in mapper.local_table.c
                if not column.primary_key]
+    # What a flush takes from the many-to-one relationships set on the objects (``party=…``).
+    references = [(relationship.key, [(mapper.get_property_by_column(local).key, remote)
+                                      for local, remote in relationship.local_remote_pairs])
+                  for relationship in mapper.relationships if relationship.direction is MANYTOONE]
     rows = []
     for obj in objects:
+        for key, pairs in references:
+            if key in obj.__dict__:
+                target = obj.__dict__[key]
+                for local, remote in pairs:
+                    setattr(obj, local, None if target is None else
+                            getattr(target, inspect(target).mapper.get_property_by_column(remote).key))
         row = {}
         for key, column in columns:
             value = obj.__dict__.get(key, _UNSET)

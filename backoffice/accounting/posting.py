@@ -207,10 +207,7 @@ def _write_drafts(entries):
 
     db.session.flush()  # what the lines refer to (the auxiliary accounts just created) first
     insert_objects(entries)
-    lines = [line for entry in entries for line in entry.lines]
-    for line in lines:
-        line.entry_id = line.entry.id
-    insert_objects(lines)
+    lines = insert_objects([line for entry in entries for line in entry.lines])  # entry_id from line.entry
     db.session.add_all(entries)  # and their lines, by the cascade
     record_bulk_creates(entries + lines)
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from backoffice.audit.services import record_bulk_creates
 from backoffice.extensions import db
 from backoffice.membership import ledger
 from backoffice.membership.errors import MembershipError
@@ -30,6 +31,8 @@ from backoffice.membership.memberships import (_run_created_hooks, _run_paid_hoo
 from backoffice.membership.models import Membership, MembershipStatus
 from backoffice.membership.payments import new_payment, payment_event
 from backoffice.membership.periods import previous_members, suggest_category
+from backoffice.membership.stats import figures_changed
+from backoffice.models import insert_objects
 
 
 @dataclass
@@ -93,16 +96,20 @@ def create_memberships(organisation, period, items, source="import", user=None):
             category, college, amount_due = checked_terms(organisation, period, category, None, item.amount_due)
             memberships.append(new_membership(organisation, item.party, period, category, college, amount_due,
                                               item.joined_on, source, item.note, reference, number))
+    # A statement per table (not a flush of a thousand objects), audited as a flush would.
+    db.session.flush()  # the people (their ids) first
     try:
         with db.session.begin_nested():
-            db.session.add_all(memberships)
-            db.session.flush()
+            insert_objects(memberships)
     except IntegrityError:  # a concurrent import of the same people, or a reference just taken
         raise MembershipError(f"Une adhésion {period.label} vient d'être créée pour l'une de ces personnes ou avec "
                               "l'une de ces références : rechargez la page et importez de nouveau.") from None
+    db.session.add_all(memberships)
     payments = [_payments(item, membership, source, user) for item, membership in zip(items, memberships)]
-    db.session.add_all(row for rows in payments for row in rows)
-    db.session.flush()
+    new_payments = insert_objects([payment for rows in payments for payment in rows])
+    db.session.add_all(new_payments)
+    record_bulk_creates(memberships + new_payments)
+    figures_changed(organisation.id)
     events, owners = [], []  # in the order one by one would post them
     for membership, rows in zip(memberships, payments):
         if membership.amount_due != 0:

@@ -391,12 +391,17 @@ _FIGURE_MODELS = (Membership, MembershipPayment, FeeCategory, College, Membershi
 
 @event.listens_for(Session, "after_flush")
 def _changed_in_flush(session, flush_context):
-    if not _cache_enabled():
-        return
     organisations = {row.organisation_id for row in (*session.new, *session.dirty, *session.deleted)
                      if isinstance(row, _FIGURE_MODELS)}
-    if organisations:
-        after_commit(functools.partial(_new_versions, organisations), session=session)
+    figures_changed(*organisations, session=session)
+
+
+def figures_changed(*organisation_ids, session=None):
+    """The cached figures of these organisations are out of date once the transaction commits:
+    what the flush hook above says of the rows it flushes, for rows a service wrote with Core
+    statements (``membership.bulk``)."""
+    if organisation_ids and _cache_enabled():
+        after_commit(functools.partial(_new_versions, set(organisation_ids)), session=session)
 
 
 def _new_versions(organisation_ids):
