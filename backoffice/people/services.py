@@ -554,14 +554,19 @@ def _apply_people(plan, organisation):
 
 def add_contacts(organisation, party_ids):
     """Put the parties of ``party_ids`` that have no relation with ``organisation`` yet in its
-    directory (``CONTACT`` affiliations from today); two queries and one insert."""
+    directory (``CONTACT`` affiliations from today); two queries, one insert and its audit rows."""
     from backoffice.organisations.models import Affiliation, AffiliationRole
+
+    from backoffice.audit.services import record_bulk_creates
+    from backoffice.models import insert_objects
 
     new = set(party_ids) - related_among(organisation, party_ids)
     today = date.today()
-    db.session.add_all(Affiliation(organisation_id=organisation.id, party_id=party_id, role=AffiliationRole.CONTACT,
-                                   starts_on=today) for party_id in sorted(new))
-    db.session.flush()
+    # One statement for them all (an import's thousand contacts), audited as a flush would.
+    contacts = insert_objects([Affiliation(organisation_id=organisation.id, party_id=party_id,
+                                           role=AffiliationRole.CONTACT, starts_on=today) for party_id in sorted(new)])
+    db.session.add_all(contacts)
+    record_bulk_creates(contacts)
     return len(new)
 
 
