@@ -504,6 +504,14 @@ def apply_people_import(data, filename="", organisation=None, period=None, send_
     after row through membership's services (``people.memberships.apply``), the reference
     the bulk path is tested against.
     """
+    from backoffice.collector import collection_paused
+
+    with collection_paused():  # thousands of objects alive until the end: see backoffice.collector
+        return _apply_people_import(data, filename, organisation, period, send_receipts, user, one_by_one,
+                                    corrections)
+
+
+def _apply_people_import(data, filename, organisation, period, send_receipts, user, one_by_one, corrections):
     from backoffice.membership.services import MembershipError
     from backoffice.people import memberships
 
