@@ -44,6 +44,9 @@ DEMO_STEPS = []
 # Steps that need every feature's data, run after all of ``DEMO_STEPS`` (the closing of the past
 # fiscal years: fees, grants and the SISA's distribution post into them).
 FINAL_STEPS = []
+# Steps that go on with what the jobs started above produced (a transfer file, then its payment):
+# run after the seed's commit, each committed on its own.
+AFTER_COMMIT_STEPS = []
 
 
 def seed(reset=False):
@@ -66,6 +69,9 @@ def seed(reset=False):
     for step in _steps():
         step(organisations)
     db.session.commit()
+    for step in AFTER_COMMIT_STEPS:
+        step(organisations)
+        db.session.commit()
     return logins
 
 

@@ -24,7 +24,7 @@ received in April 2026: income of 2025 through 4687), its ETP programme, its ded
 services), posted once, there only: this module adds to 2025 what that demo does not post — the
 insurance and the bank fees — and, in 2026, pays the invoices behind its deductions (D 408 /
 C 512, ``settle_sisa_deductions``, a final step since that demo runs after this one). The 2025
-distribution is not marked paid: its transfer file is produced, the payment is the treasurer's.
+distribution is paid in May 2026 by its transfer file (``sisa.demo.pay_correction``).
 
 The closings (``close_years``, run after every feature's demo: fees, grants and the SISA's
 distribution post into these years) go through the real services: ``close_fiscal_year`` (the

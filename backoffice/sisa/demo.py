@@ -2,8 +2,9 @@
 ETP programme, deductions (posted), mission points, a year of coordination meetings, three keys
 in two scenarios, the associates' bank details (one missing at first), a validated distribution
 corrected by a second version (an associate's forgotten meetings, posting only the differences)
-whose statements and transfer file (pain.001) are produced by their jobs, and the points grid of
-the expected ACI (illustrative points, not a copy of the contract's).
+whose statements and transfer file (pain.001) are produced by their jobs, the transfers of that
+file marked paid on their execution date, and the points grid of the expected ACI (illustrative
+points, not a copy of the contract's).
 
 Deterministic (fixed seed) and idempotent: nothing is added once the year has income. Everything
 goes through the services, so the books get their entries as in real use: this demo is the one
@@ -12,7 +13,9 @@ source of the SISA's 2025 ACI (the advance, and the balance received on 20/04/20
 31/12/2025) and its distribution (version 1, then version 2's differences, dated 31/12/2025).
 The rest of the SISA's books is ``accounting.demo``'s: 2024, the insurance and bank fees, the
 payment in 2026 of the invoices behind these deductions, and the closing of 2025 (after this
-demo has posted into it). Version 2 is not marked paid: its transfer file is the last step.
+demo has posted into it). Version 2 is paid as a treasurer pays it, once its transfer file is
+written: on the 29/05/2026 execution date, D 4551 per associate / C 512, lettered (after the seed's
+commit, since the file is a job's).
 """
 import random
 from datetime import date, timedelta
@@ -21,7 +24,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 import backoffice.people.demo  # noqa: F401  (the associates are seeded by the directory's step)
-from backoffice.demo import DEMO_STEPS
+from backoffice.demo import AFTER_COMMIT_STEPS, DEMO_STEPS
 from backoffice.extensions import db
 from backoffice.sisa import services
 from backoffice.sisa.models import SisaAttendance, SisaIncome, SisaMeeting
@@ -102,6 +105,30 @@ def _correction(organisation, scenario, rows, rng):
     services.start_transfer_file(corrected, treasurer, EXECUTION_DATE)
 
 
+def pay_correction(organisations_by_slug):
+    """Version 2's transfers went out on the execution date of its pain.001: marked paid
+    (``services.mark_paid``: D 4551 per associate / C 512, lettered), once the file is written.
+    The file's job was started by the seed and ran at its commit when jobs run inline; otherwise
+    it runs here, before the worker gets to it. Nothing to do once the version is paid."""
+    from backoffice.tasks.models import Task, TaskStatus
+    from backoffice.tasks.services import run_now
+
+    organisation = organisations_by_slug.get("sisa-pays-de-mayenne")
+    corrected = services.current_version(organisation, YEAR) if organisation is not None else None
+    if corrected is None or corrected.status != "frozen":
+        return
+    transfer_file = db.session.scalar(select(Task).where(
+        Task.organisation_id == organisation.id, Task.dedupe_key == f"sisa.transfer_file:{corrected.id}")
+        .order_by(Task.id.desc()).limit(1))
+    if transfer_file is None:
+        return
+    if transfer_file.status is TaskStatus.QUEUED:
+        run_now(transfer_file)
+        db.session.refresh(transfer_file)
+    if transfer_file.status is TaskStatus.DONE:
+        services.mark_paid(corrected, EXECUTION_DATE)
+
+
 # (indicator, fixed points, variable points for 4 000 patients, achievement %): the demo's own figures.
 ACI_GRID = [("Accès aux soins : horaires d'ouverture et soins non programmés", "800", "", ""),
             ("Missions de santé publique", "", "700", ""),
@@ -152,3 +179,5 @@ def step(organisations_by_slug):
 
 if step not in DEMO_STEPS:
     DEMO_STEPS.append(step)
+if pay_correction not in AFTER_COMMIT_STEPS:
+    AFTER_COMMIT_STEPS.append(pay_correction)

@@ -50,7 +50,7 @@ def test_the_demo_distribution_is_corrected_by_a_second_version_with_its_stateme
     demo.seed()
     sisa = db.session.scalar(select(Organisation).where(Organisation.slug == "sisa-pays-de-mayenne"))
     second, first = services.distributions(sisa, 2025)
-    assert (first.version, first.status, second.version, second.status) == (1, "superseded", 2, "frozen")
+    assert (first.version, first.status, second.version, second.status) == (1, "superseded", 2, "paid")
     assert second.supersedes_id == first.id and services.recomputes_identically(second)
     diffs = {pid: diff for pid, _, _, _, diff in services.differences(second) if diff}
     # One associate's two RCP: his hours grow, so the time key moves a little money to him.
@@ -82,6 +82,62 @@ def test_the_demo_distribution_is_corrected_by_a_second_version_with_its_stateme
     assert len(amounts) == len(second.shares) and sum(amounts) == second.distributable
     assert Decimal(tree.find(".//p:GrpHdr/p:CtrlSum", ns).text) == second.distributable
 
-    demo.seed()  # idempotent: no third version, no second run of the jobs
+    # Then its transfers went out: version 2 paid on the file's execution date, D 4551 per
+    # associate / C 512 for exactly what the file paid, each associate's 4551 lettered and settled.
+    _assert_paid_by_its_transfer_file(sisa, second, transfers)
+
+    demo.seed()  # idempotent: no third version, no second run of the jobs, no second payment
     assert len(services.distributions(sisa, 2025)) == 2
     assert len(db.session.scalars(select(Task).where(Task.kind.like("sisa.%"))).all()) == 2
+    assert len(_payment_entries(sisa)) == 1
+
+
+def _payment_entries(sisa):
+    from backoffice.accounting.models import JournalEntry
+
+    # 2024's distribution, paid in June 2025, is the accounting demo's: not this one.
+    return db.session.scalars(select(JournalEntry).where(JournalEntry.organisation_id == sisa.id,
+                                                         JournalEntry.event == "sisa_distribution_paid",
+                                                         JournalEntry.piece_ref == "SISA-2025-V2-VIR")).all()
+
+
+def _assert_paid_by_its_transfer_file(sisa, version, task):
+    from datetime import date
+
+    from lxml import etree
+
+    from backoffice.accounting import reporting
+    from backoffice.sisa.demo import EXECUTION_DATE
+
+    ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
+    # Each transfer's end-to-end id names the associate: SISA2025V2P<party id>.
+    paid_by_file = {int(t.find("p:PmtId/p:EndToEndId", ns).text.rsplit("P", 1)[1]):
+                    Decimal(t.find("p:Amt/p:InstdAmt", ns).text)
+                    for t in etree.parse(task.result_abspath()).findall(".//p:CdtTrfTxInf", ns)}
+    db.session.refresh(version)
+    assert (version.status, version.paid_on) == ("paid", EXECUTION_DATE) == ("paid", date(2026, 5, 29))
+    (entry,) = _payment_entries(sisa)
+    assert entry.entry_date == EXECUTION_DATE
+    debits = {line.auxiliary.party_id: line.debit for line in entry.lines if line.account.number == "4551"}
+    assert debits == paid_by_file
+    assert [line.credit for line in entry.lines if line.account.number == "512"] == [sum(paid_by_file.values())]
+    assert all(line.lettering_code for line in entry.lines if line.account.number == "4551")
+    assert {s.party_id: Decimal(s.detail["paid"]) for s in version.shares} == paid_by_file
+    # Nothing is owed to an associate any more: 4551 is settled by the end of 2026.
+    books = reporting.trial_balance(sisa, date(2026, 1, 1), date(2026, 12, 31)).by_account()
+    assert books["4551"].balance == 0
+
+
+def test_the_demo_pays_its_correction_when_the_jobs_wait_for_a_worker(monkeypatch):
+    """With Redis, the seed's jobs go to a worker that is not running yet: the payment step runs
+    the transfer file's job itself (the worker then finds it done), then marks the version paid."""
+    from backoffice.sisa import services
+    from backoffice.tasks.models import Task
+
+    monkeypatch.setattr("backoffice.auth.services.hash_password", lambda password: "not-a-hash")
+    monkeypatch.setattr("backoffice.tasks.services.dispatch", lambda task: None)  # left for a worker
+    demo.seed()
+    sisa = db.session.scalar(select(Organisation).where(Organisation.slug == "sisa-pays-de-mayenne"))
+    tasks = {t.kind: t for t in db.session.scalars(select(Task).where(Task.kind.like("sisa.%")))}
+    assert {kind: t.status for kind, t in tasks.items()} == {"sisa.statements": "queued", "sisa.transfer_file": "done"}
+    _assert_paid_by_its_transfer_file(sisa, services.current_version(sisa, 2025), tasks["sisa.transfer_file"])
