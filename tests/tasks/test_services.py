@@ -60,6 +60,20 @@ def test_two_starts_in_one_transaction_make_one_task_and_one_job(organisation, h
     assert second.id == first.id and handed_over == [first.id]
 
 
+def test_run_now_runs_a_task_left_for_a_worker_which_then_skips_it(organisation, handed_over):
+    from jobs._runner import run_task
+
+    task = start(organisation)
+    assert task.status is TaskStatus.QUEUED and handed_over == [task.id]
+    services.run_now(task)  # the demo's seed, which needs the file before it goes on
+    db.session.refresh(task)
+    assert (task.status, task.attempts) == (TaskStatus.DONE, 1)
+    assert task.result_abspath().read_text(encoding="utf-8") == "ligne 1\nligne 2\nligne 3\n"
+    assert run_task(task.id) is None  # the worker's turn comes: the task is not queued any more
+    db.session.refresh(task)
+    assert (task.status, task.attempts) == (TaskStatus.DONE, 1)
+
+
 def test_inline_task_runs_at_once_and_keeps_its_result(organisation):
     user = UserFactory()
     task = start(organisation, user=user)
