@@ -18,9 +18,13 @@ rolls back what the refused call had done::
     flash("Paramètres enregistrés.", "success")
     return redirect(url_for(".settings"))
 
-A view that redirects after a refusal instead (a button without a form to show again) commits
-at the end of the request: the refused call must leave nothing behind (run it in a savepoint,
-``with db.session.begin_nested():``, as ``membership.views.common._apply`` does).
+A view that runs a service call and goes on afterwards runs it through :func:`attempt` (a
+savepoint: a refusal undoes that call and nothing else, the request may still redirect and
+commit) or, when its answer is simply « the page again » or « a redirect », through
+:func:`act_or_refuse`::
+
+    return act_or_refuse(lambda: services.close_session(assembly, current_user), "Séance close.",
+                         target=url_for(".show", assembly_id=assembly.id))
 """
 from __future__ import annotations
 
@@ -47,6 +51,11 @@ class ServiceError(Exception):
         return self.message
 
 
+class DuplicateSubmission(ServiceError):
+    """The same form (its idempotency key) was already recorded: nothing new was done. Views
+    that pass a ``duplicate`` warning to :func:`attempt` count it as done."""
+
+
 def show_refusal(error: ServiceError, form=None, default: str | None = None, category: str = "danger") -> int:
     """Show ``error`` to the user: under ``form[error.field]`` when the form has that field (else
     under ``form[default]``, if given), otherwise as a flash; returns the status to answer with (422).
@@ -66,22 +75,41 @@ def show_refusal(error: ServiceError, form=None, default: str | None = None, cat
     return REFUSED
 
 
+def attempt(action, success=None, *, form=None, on_error=None, duplicate=None):
+    """Run the service call ``action()`` in a savepoint and say how it went: ``(done, result)``.
 
-
-def act_or_refuse(action, success: str, *, row, render, target: str, form=None):
-    """Run the service call ``action()`` in a savepoint: refused (:class:`ServiceError`, the
-    lifecycle's included), the refusal is shown (under its field of ``form``, if given and
-    ``render`` shows that form), ``row`` is read again (the savepoint rolled back what ``action``
-    changed on it) and ``render(row, 422)`` answers; else ``success`` is flashed and the answer
-    redirects to ``target``. The request's boundary commits."""
+    Refused (a :class:`ServiceError`, the lifecycle's included): the savepoint undoes what
+    ``action`` did — and only that, so a view may go on and redirect (the boundary commits the
+    rest) — and every object of the session is read again when next used
+    (``backoffice.transactions``); the refusal is shown (``show_refusal(error, form)``, or
+    ``on_error(error)`` instead) and the answer is ``(False, what showing it returned)``: 422 from
+    ``show_refusal``. A :class:`DuplicateSubmission`, when ``duplicate`` is given (the warning:
+    a message, or a function of the error), is a form already recorded: the warning is flashed
+    and it counts as done, ``(True, None)``. Else ``success`` (a message, a function of the
+    result, or None for no message) is flashed and the answer is ``(True, result)``."""
     from backoffice.extensions import db
 
     try:
         with db.session.begin_nested():
-            action()
+            result = action()
     except ServiceError as error:
-        show_refusal(error, form)
-        db.session.refresh(row)
-        return render(row, 422)
-    flash(success, "success")
-    return redirect(target)
+        if duplicate is not None and isinstance(error, DuplicateSubmission):
+            flash(duplicate(error) if callable(duplicate) else duplicate, "warning")
+            return True, None
+        return False, (on_error(error) if on_error is not None else show_refusal(error, form))
+    if success is not None:
+        flash(success(result) if callable(success) else success, "success")
+    return True, result
+
+
+def act_or_refuse(action, success, *, target, render=None, row=None, form=None, duplicate=None):
+    """The answer of a view that runs one service call (:func:`attempt`): done, a redirect to
+    ``target`` (an address, or a function of the result); refused, ``render(422)`` — the page
+    again, which the boundary rolls back; ``render(row, 422)`` for the page of ``row`` — or,
+    without ``render`` (a button without a form), a redirect to ``target`` (then an address):
+    the savepoint keeps nothing of the refused call behind what the boundary commits. What the
+    page shows needs no refresh: the savepoint that rolled back expired the session's objects."""
+    done, result = attempt(action, success, form=form, duplicate=duplicate)
+    if not done and render is not None:
+        return render(result) if row is None else render(row, result)
+    return redirect(target(result) if done and callable(target) else target)

@@ -102,8 +102,8 @@ def device_invoice(device_id):
 
 
 def _refuse(device, error):
+    """A request refused before any service call: the message, and the page again (422)."""
     show_refusal(error)
-    db.session.refresh(device)
     return _render_device(device, 422)
 
 

@@ -1,6 +1,7 @@
 """Membership's errors (French messages for the user), and the amount reader that raises them;
 ``services`` re-exports them."""
 from backoffice import money
+from backoffice import errors
 from backoffice.errors import ServiceError
 from backoffice.lifecycle import LifecycleError
 
@@ -13,7 +14,7 @@ class MembershipStatusError(LifecycleError, MembershipError):
     """A status move that a membership machine (membership, payment, direct-debit run) refuses."""
 
 
-class DuplicateSubmission(MembershipError):
+class DuplicateSubmission(MembershipError, errors.DuplicateSubmission):
     """The same form (idempotency key) was already recorded; ``payment`` is the first record."""
 
     def __init__(self, payment):

@@ -1,4 +1,5 @@
-"""One application error base (backoffice.errors.ServiceError) and the view helper that shows it."""
+"""One application error base (backoffice.errors.ServiceError), the view helper that shows it, and
+the helpers that run a view's service call in a savepoint and answer its refusal."""
 import logging
 
 import pytest
@@ -6,7 +7,8 @@ from flask import get_flashed_messages
 from flask_wtf import FlaskForm
 from wtforms import StringField
 
-from backoffice.errors import GENERIC_REFUSAL, REFUSED, ServiceError, show_refusal
+from backoffice.errors import (GENERIC_REFUSAL, REFUSED, DuplicateSubmission, ServiceError, act_or_refuse, attempt,
+                               show_refusal)
 
 
 def _feature_errors():
@@ -126,3 +128,121 @@ def test_a_job_shows_only_an_application_error_as_is(organisation):
     assert failure_message(task, ServiceError("Aucune écriture pour 2026.")) == "Aucune écriture pour 2026."
     message = failure_message(task, Internal("list index out of range"))
     assert "out of range" not in message and "tâche n° 41" in message
+
+
+# --- attempt / act_or_refuse: the service call in a savepoint ------------------------------------
+
+@pytest.fixture
+def posted(app, db, organisation):
+    """A POST being handled, the organisation renamed by the view before its service call."""
+    with app.test_request_context("/", method="POST", data={"email": "élodie@exemple", "phone": "02 99"}):
+        organisation.name = "CPTS du Val Fleuri"
+        db.session.flush()
+        yield organisation
+
+
+def _rename_then_refuse(organisation, error):
+    """A service call that writes (flushed), then raises ``error``."""
+    from backoffice.extensions import db
+
+    def action():
+        organisation.name = "CPTS renommée par le service"
+        db.session.flush()
+        raise error
+    return action
+
+
+def test_done_flashes_the_success_computed_from_the_result(posted):
+    def rename():
+        posted.name = "CPTS Pays Blanc"
+        return posted
+
+    assert attempt(rename, lambda org: f"Organisation renommée : {org.name}.") == (True, posted)
+    assert get_flashed_messages(with_categories=True) == [("success", "Organisation renommée : CPTS Pays Blanc.")]
+
+
+def test_done_without_a_success_message_flashes_nothing(posted):
+    assert attempt(lambda: 41 + 1) == (True, 42)
+    assert get_flashed_messages() == []
+
+
+def test_a_refusal_undoes_the_call_only_and_needs_no_refresh(posted):
+    refused = _rename_then_refuse(posted, ServiceError("L'exercice 2025 est clôturé."))
+    assert attempt(refused, "Enregistré.") == (False, REFUSED)
+    assert get_flashed_messages(with_categories=True) == [("danger", "L'exercice 2025 est clôturé.")]
+    assert posted.name == "CPTS du Val Fleuri"  # what the view did before is kept; the object was read again
+
+
+def test_a_refusal_goes_under_its_field_of_the_form(posted):
+    form = ContactForm()
+    refused = _rename_then_refuse(posted, ServiceError("Cette adresse est déjà celle d'un autre compte.", "email"))
+    assert attempt(refused, "Enregistré.", form=form) == (False, REFUSED)
+    assert form.email.errors == ["Cette adresse est déjà celle d'un autre compte."] and get_flashed_messages() == []
+
+
+def test_on_error_shows_the_refusal_instead_and_its_answer_is_returned(posted):
+    shown = []
+
+    def show(error):
+        shown.append(str(error))
+        return "la page de correspondance des colonnes"
+
+    refused = _rename_then_refuse(posted, ServiceError("Indiquez les colonnes de l'export de votre banque."))
+    assert attempt(refused, "Importé.", on_error=show) == (False, "la page de correspondance des colonnes")
+    assert shown == ["Indiquez les colonnes de l'export de votre banque."] and get_flashed_messages() == []
+    assert posted.name == "CPTS du Val Fleuri"
+
+
+@pytest.mark.parametrize("duplicate, warning", [
+    ("Ce remboursement a déjà été enregistré.", "Ce remboursement a déjà été enregistré."),
+    (str, "Ce paiement a déjà été enregistré (formulaire envoyé deux fois)."),
+], ids=["a message", "a function of the error"])
+def test_a_form_already_recorded_counts_as_done_with_its_warning(posted, duplicate, warning):
+    from backoffice.membership.services import DuplicateSubmission as PaymentRecordedTwice
+
+    assert issubclass(PaymentRecordedTwice, DuplicateSubmission)
+    twice = _rename_then_refuse(posted, PaymentRecordedTwice(None))
+    assert attempt(twice, "Paiement enregistré.", duplicate=duplicate) == (True, None)
+    assert get_flashed_messages(with_categories=True) == [("warning", warning)]
+    assert posted.name == "CPTS du Val Fleuri"  # the twin's savepoint wrote nothing
+
+
+def test_without_a_duplicate_warning_a_form_recorded_twice_is_a_refusal(posted):
+    twice = _rename_then_refuse(posted, DuplicateSubmission("Cet avoir a déjà été reporté."))
+    assert attempt(twice, "Avoir reporté.") == (False, REFUSED)
+    assert get_flashed_messages(with_categories=True) == [("danger", "Cet avoir a déjà été reporté.")]
+
+
+def test_anything_but_a_refusal_escapes_as_the_bug_it_is(posted):
+    with pytest.raises(KeyError):
+        attempt(_rename_then_refuse(posted, KeyError("iban")), "Enregistré.")
+    assert posted.name == "CPTS du Val Fleuri"
+
+
+def test_act_or_refuse_redirects_to_the_target_of_the_result(posted):
+    response = act_or_refuse(lambda: posted, "Enregistré.", target=lambda org: f"/organisations/{org.slug}")
+    assert (response.status_code, response.location) == (302, "/organisations/cpts-test")
+
+
+@pytest.mark.parametrize("of_row", [False, True], ids=["render(status)", "render(row, status)"])
+def test_act_or_refuse_renders_the_page_again_at_422(posted, of_row):
+    pages = []
+
+    def render(*row_and_status):
+        *row, status = row_and_status
+        pages.append((row, posted.name))  # the page shows the row as it was before the refused call
+        return "la page de l'organisation", status
+
+    refused = _rename_then_refuse(posted, ServiceError("Le SIRET ne compte pas 14 chiffres.", "siret"))
+    row = {"row": posted} if of_row else {}
+    assert act_or_refuse(refused, "Enregistré.", render=render, target="/ailleurs", **row) == \
+        ("la page de l'organisation", 422)
+    assert pages == [([posted] if of_row else [], "CPTS du Val Fleuri")]
+
+
+def test_act_or_refuse_without_a_page_redirects_after_the_refusal_too(posted):
+    refused = _rename_then_refuse(posted, ServiceError("La séance n'est pas ouverte."))
+    response = act_or_refuse(refused, "Séance close.", target="/assemblies/7")
+    assert (response.status_code, response.location) == (302, "/assemblies/7")
+    assert get_flashed_messages(with_categories=True) == [("danger", "La séance n'est pas ouverte.")]
+    assert posted.name == "CPTS du Val Fleuri"  # the boundary commits: the savepoint kept nothing of the call
