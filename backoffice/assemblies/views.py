@@ -13,7 +13,7 @@ from backoffice.assemblies.models import (Assembly, AssemblyError, AssemblyExclu
                                           Attendance, AttendanceMode, Proxy, Resolution, ResolutionDocument,
                                           ResolutionStatus)
 from backoffice.auth.permissions import can, get_or_404, org_blueprint, permission_required
-from backoffice.errors import show_refusal
+from backoffice.errors import act_or_refuse, attempt
 from backoffice.extensions import db
 from backoffice.lifecycle import history
 
@@ -56,11 +56,6 @@ def _weights_from_request():
     return weights if any(w != 1 for w in weights.values()) else None
 
 
-def _refuse(error, template, **context):
-    status = show_refusal(error, context.get("form"))  # before rendering: the message goes under its field
-    return render_template(template, **context), status
-
-
 @bp.route("/")
 @permission_required(VIEW)
 def index():
@@ -78,16 +73,14 @@ def _settings_page(assembly, save, success):
     """The settings form of a new (``assembly`` None) or existing assembly; ``save(values)``
     returns the assembly saved."""
     form = _assembly_form(assembly)
-    context = dict(form=form, assembly=assembly, colleges=_colleges())
+
+    def page(status):
+        return render_template("assemblies/form.html", form=form, assembly=assembly, colleges=_colleges()), status
+
     if form.validate_on_submit():
-        try:
-            with db.session.begin_nested():
-                saved = save(form.values(_weights_from_request()))
-        except AssemblyError as error:
-            return _refuse(error, "assemblies/form.html", **context)
-        flash(success, "success")
-        return redirect(url_for(".show", assembly_id=saved.id))
-    return render_template("assemblies/form.html", **context), 422 if form.errors else 200
+        return act_or_refuse(lambda: save(form.values(_weights_from_request())), success, form=form, render=page,
+                             target=lambda saved: url_for(".show", assembly_id=saved.id))
+    return page(422 if form.errors else 200)
 
 
 @bp.route("/<int:assembly_id>")
@@ -135,9 +128,9 @@ def regularise(assembly_id, exclusion_id):
 
     exclusion = _child(AssemblyExclusion, exclusion_id, assembly_id)
     assembly = exclusion.assembly
-    if _attempt(lambda: services.regularise(assembly, exclusion),
-                lambda v: f"{v.party.display_name} est ajouté(e) à la liste des votants ; sa convocation part "
-                          "par e-mail (imprimez à nouveau les convocations s'il la veut sur papier)."):
+    if attempt(lambda: services.regularise(assembly, exclusion),
+               lambda v: f"{v.party.display_name} est ajouté(e) à la liste des votants ; sa convocation part "
+                         "par e-mail (imprimez à nouveau les convocations s'il la veut sur papier).")[0]:
         start_task(g.organisation, current_user, "assemblies.convocations", f"Convocations — {assembly.title}",
                    send_convocations, params={"assembly_id": assembly.id},
                    dedupe_key=f"assemblies.convocations:{assembly.id}")
@@ -149,15 +142,9 @@ def regularise(assembly_id, exclusion_id):
 def add_resolution(assembly_id):
     assembly = get_or_404(Assembly, assembly_id)
     form = forms.ResolutionForm()
-    if form.validate_on_submit():
-        try:
-            with db.session.begin_nested():
-                services.add_resolution(assembly, **form.values())
-        except AssemblyError as error:
-            show_refusal(error)
-        else:
-            flash("Résolution ajoutée.", "success")
-            return redirect(url_for(".show", assembly_id=assembly.id) + "#ordre-du-jour")
+    if form.validate_on_submit() and attempt(lambda: services.add_resolution(assembly, **form.values()),
+                                             "Résolution ajoutée.")[0]:
+        return redirect(url_for(".show", assembly_id=assembly.id) + "#ordre-du-jour")
     return render_template("assemblies/show.html", **_show_context(assembly, form)), 422
 
 
@@ -168,30 +155,23 @@ def edit_resolution(assembly_id, resolution_id):
     form = forms.ResolutionForm(obj=resolution if request.method == "GET" else None)
     if request.method == "GET":
         form.majority.data = resolution.majority.value
+
+    def page(status):
+        return render_template("assemblies/resolution_form.html", form=form, resolution=resolution), status
+
     if form.validate_on_submit():
-        try:
-            with db.session.begin_nested():
-                services.update_resolution(resolution, **form.values())
-        except AssemblyError as error:
-            return _refuse(error, "assemblies/resolution_form.html", form=form, resolution=resolution)
-        flash("Résolution enregistrée.", "success")
-        return redirect(url_for(".show", assembly_id=assembly_id) + "#ordre-du-jour")
-    return (render_template("assemblies/resolution_form.html", form=form, resolution=resolution),
-            422 if form.errors else 200)
+        return act_or_refuse(lambda: services.update_resolution(resolution, **form.values()), "Résolution enregistrée.",
+                             form=form, render=page,
+                             target=url_for(".show", assembly_id=assembly_id) + "#ordre-du-jour")
+    return page(422 if form.errors else 200)
 
 
 @bp.route("/<int:assembly_id>/resolutions/<int:resolution_id>/delete", methods=["POST"])
 @permission_required(MANAGE)
 def delete_resolution(assembly_id, resolution_id):
     resolution = _resolution(assembly_id, resolution_id)
-    try:
-        with db.session.begin_nested():
-            services.delete_resolution(resolution)
-    except AssemblyError as error:
-        show_refusal(error)
-    else:
-        flash("Résolution retirée de l'ordre du jour.", "success")
-    return redirect(url_for(".show", assembly_id=assembly_id) + "#ordre-du-jour")
+    return act_or_refuse(lambda: services.delete_resolution(resolution), "Résolution retirée de l'ordre du jour.",
+                         target=url_for(".show", assembly_id=assembly_id) + "#ordre-du-jour")
 
 
 def _resolution(assembly_id, resolution_id):
@@ -210,9 +190,9 @@ def add_document(assembly_id, resolution_id):
     else:
         # One byte over the limit is enough to refuse it, without reading a huge upload whole.
         data = form.file.data.read(attachments.max_bytes() + 1)
-        _attempt(lambda: attachments.add_document(resolution, form.title.data, form.file.data.filename, data,
-                                                  user=current_user),
-                 lambda d: f"« {d.title} » est joint à la résolution {resolution.position}.")
+        attempt(lambda: attachments.add_document(resolution, form.title.data, form.file.data.filename, data,
+                                                 user=current_user),
+                lambda d: f"« {d.title} » est joint à la résolution {resolution.position}.")
     return redirect(url_for(".show", assembly_id=assembly_id) + "#ordre-du-jour")
 
 
@@ -220,8 +200,8 @@ def add_document(assembly_id, resolution_id):
 @permission_required(MANAGE)
 def delete_document(assembly_id, document_id):
     document = _resolution_document(assembly_id, document_id)
-    _attempt(lambda: attachments.remove_document(document), f"« {document.title} » est retiré.")
-    return redirect(url_for(".show", assembly_id=assembly_id) + "#ordre-du-jour")
+    return act_or_refuse(lambda: attachments.remove_document(document), f"« {document.title} » est retiré.",
+                         target=url_for(".show", assembly_id=assembly_id) + "#ordre-du-jour")
 
 
 @bp.route("/<int:assembly_id>/documents/<int:document_id>")
@@ -252,11 +232,8 @@ def convene(assembly_id):
 
     assembly = get_or_404(Assembly, assembly_id)
     form = forms.ConveneForm()
-    try:
-        with db.session.begin_nested():
-            warning = services.convene(assembly, current_user, late_ok=form.late_ok.data)
-    except AssemblyError as error:
-        show_refusal(error)
+    done, warning = attempt(lambda: services.convene(assembly, current_user, late_ok=form.late_ok.data))
+    if not done:
         return redirect(url_for(".show", assembly_id=assembly.id))
     task = start_task(g.organisation, current_user, "assemblies.convocations",
                       f"Convocations — {assembly.title}", send_convocations, params={"assembly_id": assembly.id},
@@ -306,29 +283,11 @@ def close_session(assembly_id):
 
 def _session_move(assembly_id, action, success):
     assembly = get_or_404(Assembly, assembly_id)
-    try:
-        with db.session.begin_nested():
-            action(assembly, current_user)
-    except AssemblyError as error:
-        show_refusal(error)
-    else:
-        flash(success, "success")
-    return redirect(url_for(".show", assembly_id=assembly.id))
+    return act_or_refuse(lambda: action(assembly, current_user), success,
+                         target=url_for(".show", assembly_id=assembly.id))
 
 
 # --- proxies, attendance, session (secretary, treasurer, board) -----------------------------------
-
-def _attempt(action, success):
-    """Run ``action()`` in a savepoint; flash its refusal or ``success``; True when done."""
-    try:
-        with db.session.begin_nested():
-            result = action()
-    except AssemblyError as error:
-        show_refusal(error)
-        return False
-    flash(success(result) if callable(success) else success, "success")
-    return True
-
 
 def _voter_choices(assembly, blank_label):
     return {0: blank_label} | {v.id: f"{v.party.display_name}" + (f" — {v.college_name}" if v.college_name else "")
@@ -352,8 +311,8 @@ def proxies(assembly_id):
             abort(403)
         if form.validate_on_submit():
             giver, holder = _line(assembly, form.giver.data), _line(assembly, form.holder.data)
-            if _attempt(lambda: voting.give_proxy(assembly, giver, holder, blank=form.blank.data),
-                        lambda p: f"Pouvoir de {p.giver} à {p.holder} enregistré."):
+            if attempt(lambda: voting.give_proxy(assembly, giver, holder, blank=form.blank.data),
+                       lambda p: f"Pouvoir de {p.giver} à {p.holder} enregistré.")[0]:
                 return redirect(url_for(".proxies", assembly_id=assembly.id))
     rows = db.session.scalars(select(Proxy).where(Proxy.assembly_id == assembly.id).order_by(Proxy.id.desc()))
     return render_template("assemblies/proxies.html", assembly=assembly, form=form, proxies=list(rows)), \
@@ -364,8 +323,8 @@ def proxies(assembly_id):
 @permission_required(MANAGE)
 def revoke_proxy(assembly_id, proxy_id):
     proxy = _child(Proxy, proxy_id, assembly_id)
-    _attempt(lambda: voting.revoke_proxy(proxy), "Pouvoir révoqué.")
-    return redirect(url_for(".proxies", assembly_id=assembly_id))
+    return act_or_refuse(lambda: voting.revoke_proxy(proxy), "Pouvoir révoqué.",
+                         target=url_for(".proxies", assembly_id=assembly_id))
 
 
 def _child(model, ident, assembly_id):
@@ -409,8 +368,8 @@ def attendance_sheet(assembly_id):
 @permission_required(MANAGE)
 def check_in(assembly_id, voter_id):
     voter = _child(AssemblyVoter, voter_id, assembly_id)
-    _attempt(lambda: voting.check_in(voter.assembly, voter), f"{voter} émargé(e).")
-    return redirect(url_for(".attendance", assembly_id=assembly_id, q=request.form.get("q") or None))
+    return act_or_refuse(lambda: voting.check_in(voter.assembly, voter), f"{voter} émargé(e).",
+                         target=url_for(".attendance", assembly_id=assembly_id, q=request.form.get("q") or None))
 
 
 @bp.route("/<int:assembly_id>/attendance/<int:voter_id>/undo", methods=["POST"])
@@ -419,7 +378,7 @@ def undo_check_in(assembly_id, voter_id):
     voter = _child(AssemblyVoter, voter_id, assembly_id)
     row = db.session.scalar(select(Attendance).where(Attendance.voter_id == voter.id))
     if row is not None:
-        _attempt(lambda: voting.undo_check_in(row), f"Émargement de {voter} annulé.")
+        attempt(lambda: voting.undo_check_in(row), f"Émargement de {voter} annulé.")
     return redirect(url_for(".attendance", assembly_id=assembly_id, q=request.form.get("q") or None))
 
 
@@ -450,8 +409,8 @@ def session(assembly_id):
 
 def _resolution_action(assembly_id, resolution_id, action, success):
     resolution = _resolution(assembly_id, resolution_id)
-    _attempt(lambda: action(resolution), success)
-    return redirect(url_for(".session", assembly_id=assembly_id) + f"#resolution-{resolution.id}")
+    return act_or_refuse(lambda: action(resolution), success,
+                         target=url_for(".session", assembly_id=assembly_id) + f"#resolution-{resolution.id}")
 
 
 @bp.route("/<int:assembly_id>/resolutions/<int:resolution_id>/open-vote", methods=["POST"])
@@ -585,8 +544,8 @@ def member_proxy(assembly_id):
     form.holder.choices = {}
     if form.validate_on_submit():
         holder = _line(assembly, form.holder.data)
-        _attempt(lambda: voting.give_proxy(assembly, me, holder, source="online"),
-                 lambda p: f"Vous avez donné pouvoir à {p.holder}.")
+        attempt(lambda: voting.give_proxy(assembly, me, holder, source="online"),
+                lambda p: f"Vous avez donné pouvoir à {p.holder}.")
     else:
         flash("Choisissez le membre qui votera pour vous.", "danger")
     return redirect(url_for(".member_assembly", assembly_id=assembly.id))
@@ -598,7 +557,7 @@ def member_revoke_proxy(assembly_id):
     assembly = get_or_404(Assembly, assembly_id)
     given = voting.proxy_given_by(_my_voter(assembly))
     if given is not None:
-        _attempt(lambda: voting.revoke_proxy(given), "Pouvoir révoqué : vous votez vous-même.")
+        attempt(lambda: voting.revoke_proxy(given), "Pouvoir révoqué : vous votez vous-même.")
     return redirect(url_for(".member_assembly", assembly_id=assembly.id))
 
 
@@ -607,8 +566,9 @@ def member_revoke_proxy(assembly_id):
 def member_check_in(assembly_id):
     assembly = get_or_404(Assembly, assembly_id)
     me = _my_voter(assembly)
-    _attempt(lambda: voting.check_in(assembly, me, AttendanceMode.ONLINE), "Vous êtes inscrit(e) présent(e) en ligne.")
-    return redirect(url_for(".member_assembly", assembly_id=assembly.id))
+    return act_or_refuse(lambda: voting.check_in(assembly, me, AttendanceMode.ONLINE),
+                         "Vous êtes inscrit(e) présent(e) en ligne.",
+                         target=url_for(".member_assembly", assembly_id=assembly.id))
 
 
 @bp.route("/mine/<int:assembly_id>/resolutions/<int:resolution_id>/vote", methods=["POST"])
@@ -620,9 +580,9 @@ def member_vote(assembly_id, resolution_id):
     if form.validate_on_submit():
         right = _line(resolution.assembly, form.right.data)
         label = "" if right is None or right.id == me.id else f" (pouvoir de {right})"
-        _attempt(lambda: voting.cast(resolution, right, me, form.choice.data),
-                 lambda receipt: f"Vote enregistré{label} sur la résolution {resolution.position}. "
-                                 f"Votre code de vérification : {receipt} — notez-le.")
+        attempt(lambda: voting.cast(resolution, right, me, form.choice.data),
+                lambda receipt: f"Vote enregistré{label} sur la résolution {resolution.position}. "
+                                f"Votre code de vérification : {receipt} — notez-le.")
     else:
         flash("Choisissez Pour, Contre ou Abstention.", "danger")
     return redirect(url_for(".member_assembly", assembly_id=assembly_id) + f"#resolution-{resolution_id}")
@@ -681,11 +641,8 @@ def second_convocation(assembly_id):
     if not form.validate_on_submit():
         flash("Indiquez la date et l'heure de la seconde assemblée (par exemple 22/06/2026 18:30).", "danger")
         return redirect(url_for(".show", assembly_id=assembly.id))
-    try:
-        with db.session.begin_nested():
-            second = services.second_convocation(assembly, form.held_at.data)
-    except AssemblyError as error:
-        show_refusal(error)
+    done, second = attempt(lambda: services.second_convocation(assembly, form.held_at.data))
+    if not done:
         return redirect(url_for(".show", assembly_id=assembly.id))
     flash("Seconde convocation créée avec le même ordre du jour et ses documents : vérifiez-la, puis convoquez.",
           "success")
