@@ -1,13 +1,13 @@
 """Cheques waiting for a deposit slip, and the slips."""
 
-from flask import flash, g, render_template, request
+from flask import g, render_template, request
 from flask_login import current_user
 
 from backoffice.auth.permissions import get_or_404, permission_required
-from backoffice.extensions import db
+from backoffice.errors import attempt
 from backoffice.membership import deposits, forms, services
 from backoffice.membership.services import MembershipError
-from backoffice.membership.views.common import MANAGE, bp, _fail, _start
+from backoffice.membership.views.common import MANAGE, bp, _start
 
 
 # --------------------------------------------------------------------------------------------
@@ -18,20 +18,22 @@ from backoffice.membership.views.common import MANAGE, bp, _fail, _start
 @permission_required(MANAGE)
 def cheques():
     form = forms.ChequeDepositForm()
-    if form.validate_on_submit():
+
+    def deposit_cheques():
+        # A cheque's box carries the ids of every payment it makes ("12,13").
+        payment_ids = [i for value in request.form.getlist("payment_ids") for i in value.split(",")]
         try:
-            with db.session.begin_nested():
-                # A cheque's box carries the ids of every payment it makes ("12,13").
-                payment_ids = [i for value in request.form.getlist("payment_ids") for i in value.split(",")]
-                deposit = deposits.create_cheque_deposit(g.organisation, payment_ids, form.deposited_on.data,
-                                                         user=current_user)
-        except (MembershipError, ValueError) as exc:
-            _fail(exc if isinstance(exc, MembershipError) else MembershipError("Sélection invalide."))
-        else:
+            return deposits.create_cheque_deposit(g.organisation, payment_ids, form.deposited_on.data,
+                                                  user=current_user)
+        except ValueError:  # a box tampered with
+            raise MembershipError("Sélection invalide.") from None
+
+    if form.validate_on_submit():
+        done, deposit = attempt(deposit_cheques, lambda d: f"Bordereau n° {d.number} : {d.cheque_count} chèque(s), "
+                                                           "les chèques sont marqués remis.")
+        if done:
             from jobs.membership import cheque_deposit_slip
 
-            flash(f"Bordereau n° {deposit.number} : {deposit.cheque_count} chèque(s), les chèques sont marqués remis.",
-                  "success")
             return _start(cheque_deposit_slip, "membership.cheque_deposit",
                           f"Bordereau de remise de chèques n° {deposit.number}", {"deposit_id": deposit.id},
                           dedupe_key=f"membership.cheque_deposit:{deposit.id}")

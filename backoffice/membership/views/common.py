@@ -1,50 +1,20 @@
-"""What the treasurer screens of membership share: the blueprint, the refusal helpers, the
-current period (never created by a GET), the template filters and small request helpers."""
+"""What the treasurer screens of membership share: the blueprint, the current period (never
+created by a GET), the template filters and small request helpers. A service call that may be
+refused runs through ``backoffice.errors.attempt``."""
 import functools
 from datetime import date
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
 from backoffice import formatting
 from backoffice.auth.permissions import org_blueprint
-from backoffice.errors import show_refusal
-from backoffice.extensions import db
 from backoffice.membership import services
-from backoffice.errors import ServiceError
-from backoffice.membership.services import DuplicateSubmission
 
 bp = org_blueprint("membership", __name__, url_prefix="/membership")
 
 VIEW, MANAGE = "membership.view", "membership.manage"
-
-
-def _fail(exc):
-    """Show a service's refusal (its savepoint already undid what it had done)."""
-    show_refusal(exc)
-
-
-def _apply(action, success=None, duplicate=None):
-    """Call ``action()`` in a savepoint and flash the outcome; returns ``(ok, result)``.
-
-    A ``MembershipError`` is flashed as a refusal (the savepoint undid only what the service did).
-    ``duplicate``, when given, is the warning for a form already recorded (``str``: the exception's
-    own message); such a form counts as done: ``(True, None)``. ``success`` is the message, or a
-    function of the action's result."""
-    try:
-        with db.session.begin_nested():  # a refusal undoes only what the service did
-            result = action()
-    except ServiceError as exc:
-        if duplicate and isinstance(exc, DuplicateSubmission):
-            flash(duplicate(exc) if callable(duplicate) else duplicate, "warning")
-            return True, None
-        _fail(exc)
-    else:
-        if success is not None:
-            flash(success(result) if callable(success) else success, "success")
-        return True, result
-    return False, None
 
 
 def _periods():

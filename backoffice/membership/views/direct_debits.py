@@ -4,11 +4,10 @@ from flask import abort, flash, g, redirect, render_template, request, send_file
 from flask_login import current_user
 
 from backoffice.auth.permissions import get_or_404, permission_required
-from backoffice.extensions import db
 from backoffice.membership import forms, sepa, services
 from backoffice.membership.models import DirectDebitRun, Membership, MembershipPayment, SepaMandate
-from backoffice.membership.services import MembershipError
-from backoffice.membership.views.common import MANAGE, _apply, _back, bp, _fail, _start
+from backoffice.errors import attempt
+from backoffice.membership.views.common import MANAGE, _back, bp, _start
 from backoffice.membership.views.members import _refused
 
 
@@ -23,12 +22,9 @@ def direct_debit():
     if form.validate_on_submit():
         ids = [int(i) for i in request.form.getlist("membership_ids") if i.isdigit()]
         memberships = [get_or_404(Membership, i) for i in ids]
-        try:
-            with db.session.begin_nested():
-                run = sepa.create_run(g.organisation, memberships, form.collection_date.data, user=current_user)
-        except MembershipError as exc:
-            _fail(exc)
-        else:
+        done, run = attempt(lambda: sepa.create_run(g.organisation, memberships, form.collection_date.data,
+                                                    user=current_user))
+        if done:
             from jobs.membership import direct_debit_file
 
             return _start(direct_debit_file, "membership.direct_debit",
@@ -64,8 +60,8 @@ def direct_debit_run_file(run_id):
 @permission_required(MANAGE)
 def collect_run(run_id):
     run = get_or_404(DirectDebitRun, run_id)
-    _apply(lambda: sepa.collect_run(run),
-           lambda _: f"Prélèvement encaissé : {run.payment_count} adhésion(s) réglée(s).")
+    attempt(lambda: sepa.collect_run(run),
+            lambda _: f"Prélèvement encaissé : {run.payment_count} adhésion(s) réglée(s).")
     return redirect(url_for(".direct_debit_run", run_id=run.id))
 
 
@@ -73,7 +69,7 @@ def collect_run(run_id):
 @permission_required(MANAGE)
 def reject_debit(payment_id):
     payment = get_or_404(MembershipPayment, payment_id)
-    _apply(lambda: sepa.reject_payment(payment), "Prélèvement marqué rejeté.")
+    attempt(lambda: sepa.reject_payment(payment), "Prélèvement marqué rejeté.")
     return redirect(url_for(".direct_debit_run", run_id=payment.direct_debit_run_id))
 
 
@@ -84,9 +80,9 @@ def create_mandate(membership_id):
     form = forms.MandateForm()
     if not form.validate_on_submit():
         return _refused(membership, form, "Le mandat n'a pas été enregistré : corrigez les champs signalés.")
-    ok, _ = _apply(lambda: sepa.create_mandate(g.organisation, membership.party, form.iban.data, form.bic.data,
-                                               form.signed_on.data, form.debtor_name.data, form.reference.data),
-                   lambda mandate: f"Mandat {mandate.reference} enregistré.")
+    ok, _ = attempt(lambda: sepa.create_mandate(g.organisation, membership.party, form.iban.data, form.bic.data,
+                                                form.signed_on.data, form.debtor_name.data, form.reference.data),
+                    lambda mandate: f"Mandat {mandate.reference} enregistré.")
     return _back(membership) if ok else _refused(membership, form)
 
 

@@ -5,8 +5,9 @@ from flask_login import current_user
 
 from backoffice.auth.permissions import get_or_404, permission_required
 from backoffice.membership import forms, reminders, stats
+from backoffice.errors import attempt
 from backoffice.membership.models import Membership
-from backoffice.membership.views.common import (MANAGE, VIEW, _apply, bp, _current_period, _periods, safe_back,
+from backoffice.membership.views.common import (MANAGE, VIEW, bp, _current_period, _periods, safe_back,
                                                 _start)
 
 
@@ -38,6 +39,6 @@ def remind(membership_id):
     membership = get_or_404(Membership, membership_id)
     # For a lapsed member ``send_reminder`` receives the last membership, which names the
     # period not renewed.
-    _apply(lambda: reminders.send_reminder(membership, user=current_user),
-           f"Relance envoyée à {membership.party.display_name}.")
+    attempt(lambda: reminders.send_reminder(membership, user=current_user),
+            f"Relance envoyée à {membership.party.display_name}.")
     return redirect(safe_back(url_for(".dashboard")))

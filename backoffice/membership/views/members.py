@@ -5,13 +5,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backoffice.auth.permissions import get_or_404, permission_required
+from backoffice.errors import attempt
 from backoffice.extensions import db
 from backoffice.membership import forms, services, stats
 from backoffice.membership.models import (College, FeeCategory, Membership, MembershipPeriod, MembershipStatus,
                                           SepaMandate)
 from backoffice.membership.services import MembershipError
 from backoffice.people.models import Party, fold_for_search
-from backoffice.membership.views.common import (MANAGE, VIEW, bp, _current_period, _fail, _no_period, _page,
+from backoffice.membership.views.common import (MANAGE, VIEW, bp, _current_period, _no_period, _page,
                                                 _per_page, _period_choices, _periods, _plain)
 
 
@@ -135,18 +136,20 @@ def create():
         if category is not None and category.organisation_id != g.organisation.id:
             abort(404)
         reinstating = existing is not None and existing.status is MembershipStatus.CANCELLED
-        try:
-            with db.session.begin_nested():  # a refusal undoes only what the service did
-                membership = services.create_membership(
+
+        def create_membership():
+            try:
+                return services.create_membership(
                     g.organisation, party, chosen_period, category=category, college=college,
                     amount_due=form.amount_due.amount, joined_on=form.joined_on.data, note=form.note.data or None)
-        except (MembershipError, IntegrityError) as exc:
-            _fail(exc if isinstance(exc, MembershipError) else
-                  MembershipError(f"{party.display_name} a déjà une adhésion pour {chosen_period.label}."))
-        else:
-            done = "rétablie : elle avait été annulée" if reinstating else "créée"
-            flash(f"Adhésion {chosen_period.label} de {party.display_name} {done} "
-                  f"(référence de paiement {membership.payment_reference}).", "success")
+            except IntegrityError:  # a twin created meanwhile: the unique constraint refused it
+                raise MembershipError(
+                    f"{party.display_name} a déjà une adhésion pour {chosen_period.label}.") from None
+
+        how = "rétablie : elle avait été annulée" if reinstating else "créée"
+        done, membership = attempt(create_membership, lambda m: f"Adhésion {chosen_period.label} de "
+                                   f"{party.display_name} {how} (référence de paiement {m.payment_reference}).")
+        if done:
             return redirect(url_for(".show", membership_id=membership.id))
     return render_template("membership/create.html", form=form, q=q, results=results, party=party,
                            suggestion=suggestion, existing=existing, period=chosen_period)

@@ -6,7 +6,8 @@ from flask_login import current_user
 from backoffice.auth.permissions import get_or_404, permission_required
 from backoffice.membership import forms, services
 from backoffice.membership.models import FeeCategory, Membership, MembershipPayment
-from backoffice.membership.views.common import MANAGE, _apply, _back, bp, _plain
+from backoffice.errors import attempt
+from backoffice.membership.views.common import MANAGE, _back, bp, _plain
 from backoffice.membership.views.members import _refused
 
 
@@ -30,14 +31,14 @@ def record_payment(membership_id):
             for warning in warnings:
                 flash(warning, "warning")
             return _refused(membership, form, None, confirm=warnings)
-    ok, _ = _apply(lambda: services.record_payment(
-                       membership, form.amount.amount, form.method.data, form.paid_on.data,
-                       reference=form.reference.data, cheque_bank=form.cheque_bank.data,
-                       payer_name=form.payer_name.data, note=form.note.data,
-                       idempotency_key=form.form_key.data or None, user=current_user),
-                   lambda payment: (f"Paiement de {_plain(payment.amount)} € enregistré. "
-                                    f"Statut : {membership.status.label.lower()}."),
-                   duplicate=str)
+    ok, _ = attempt(lambda: services.record_payment(
+                        membership, form.amount.amount, form.method.data, form.paid_on.data,
+                        reference=form.reference.data, cheque_bank=form.cheque_bank.data,
+                        payer_name=form.payer_name.data, note=form.note.data,
+                        idempotency_key=form.form_key.data or None, user=current_user),
+                    lambda payment: (f"Paiement de {_plain(payment.amount)} € enregistré. "
+                                     f"Statut : {membership.status.label.lower()}."),
+                    duplicate=str)
     return _back(membership) if ok else _refused(membership, form)
 
 
@@ -50,10 +51,10 @@ def reverse_payment(payment_id):
         flash("Indiquez le motif de la contre-passation" + (
             f" ; {form.reversed_on.errors[0]}" if form.reversed_on.errors else "") + ".", "danger")
         return _back(payment.membership)
-    _apply(lambda: services.reverse_payment(payment, on=form.reversed_on.data, reason=form.reason.data,
-                                            user=current_user, idempotency_key=form.form_key.data or None),
-           "Paiement contre-passé : une écriture de contre-passation a été enregistrée.",
-           duplicate="Cette contre-passation a déjà été enregistrée.")
+    attempt(lambda: services.reverse_payment(payment, on=form.reversed_on.data, reason=form.reason.data,
+                                             user=current_user, idempotency_key=form.form_key.data or None),
+            "Paiement contre-passé : une écriture de contre-passation a été enregistrée.",
+            duplicate="Cette contre-passation a déjà été enregistrée.")
     return _back(payment.membership)
 
 
@@ -64,10 +65,10 @@ def refund(membership_id):
     form = forms.RefundForm()
     if not form.validate_on_submit():
         return _refused(membership, form, "Le remboursement n'a pas été enregistré : corrigez les champs signalés.")
-    ok, _ = _apply(lambda: services.refund(membership, form.amount.amount, form.method.data, form.paid_on.data,
-                                           reference=form.reference.data, note=form.note.data, user=current_user,
-                                           idempotency_key=form.form_key.data or None),
-                   "Remboursement enregistré.", duplicate="Ce remboursement a déjà été enregistré.")
+    ok, _ = attempt(lambda: services.refund(membership, form.amount.amount, form.method.data, form.paid_on.data,
+                                            reference=form.reference.data, note=form.note.data, user=current_user,
+                                            idempotency_key=form.form_key.data or None),
+                    "Remboursement enregistré.", duplicate="Ce remboursement a déjà été enregistré.")
     return _back(membership) if ok else _refused(membership, form)
 
 
@@ -80,10 +81,10 @@ def carry_credit(membership_id):
     if target is None:
         flash("Choisissez l'adhésion à régler avec l'avoir.", "danger")
         return _back(membership)
-    _apply(lambda: services.carry_over_credit(membership, target, user=current_user,
-                                              idempotency_key=request.form.get("form_key") or None),
-           f"Avoir reporté sur l'adhésion {target.period.label}.",
-           duplicate="Cet avoir a déjà été reporté (formulaire envoyé deux fois).")
+    attempt(lambda: services.carry_over_credit(membership, target, user=current_user,
+                                               idempotency_key=request.form.get("form_key") or None),
+            f"Avoir reporté sur l'adhésion {target.period.label}.",
+            duplicate="Cet avoir a déjà été reporté (formulaire envoyé deux fois).")
     return _back(membership)
 
 
@@ -93,7 +94,7 @@ def _decision(membership_id, action, success):
     if not form.validate_on_submit():
         flash("Indiquez le motif.", "danger")
         return _back(membership)
-    _apply(lambda: action(membership, form.reason.data), success)
+    attempt(lambda: action(membership, form.reason.data), success)
     return _back(membership)
 
 
@@ -113,8 +114,8 @@ def cancel(membership_id):
 @permission_required(MANAGE)
 def reinstate(membership_id):
     membership = get_or_404(Membership, membership_id)
-    _apply(lambda: services.reinstate_membership(membership),
-           lambda m: f"Adhésion rétablie : {_plain(m.amount_due) or '0'} € de nouveau dus.")
+    attempt(lambda: services.reinstate_membership(membership),
+            lambda m: f"Adhésion rétablie : {_plain(m.amount_due) or '0'} € de nouveau dus.")
     return _back(membership)
 
 
@@ -122,7 +123,7 @@ def reinstate(membership_id):
 @permission_required(MANAGE)
 def lift_exemption(membership_id):
     membership = get_or_404(Membership, membership_id)
-    _apply(lambda: services.lift_exemption(membership), "Exonération levée : la cotisation est de nouveau due.")
+    attempt(lambda: services.lift_exemption(membership), "Exonération levée : la cotisation est de nouveau due.")
     return _back(membership)
 
 
@@ -134,5 +135,5 @@ def change_category(membership_id):
     category = get_or_404(FeeCategory, int(category_id)) if category_id.isdigit() else None
     if category is None:
         abort(400)
-    _apply(lambda: services.change_category(membership, category), f"Catégorie changée : {category.label}.")
+    attempt(lambda: services.change_category(membership, category), f"Catégorie changée : {category.label}.")
     return _back(membership)

@@ -4,11 +4,10 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from backoffice import formatting
 from backoffice.auth.permissions import get_or_404, permission_required
-from backoffice.extensions import db
 from backoffice.membership import forms, sepa, services
-from backoffice.errors import ServiceError
+from backoffice.errors import ServiceError, attempt, show_refusal
 from backoffice.membership.models import CategoryKind, FeeCategory, MembershipPeriod
-from backoffice.membership.views.common import (MANAGE, VIEW, _apply, _start, bp, _can_manage, _current_period, _fail,
+from backoffice.membership.views.common import (MANAGE, VIEW, _start, bp, _can_manage, _current_period,
                                                 _no_period, _plain, safe_back)
 
 
@@ -28,7 +27,7 @@ def grid():
         return _no_period()
     form = forms.FeeCategoryForm()
     if request.method == "POST":
-        if form.validate_on_submit() and _apply(
+        if form.validate_on_submit() and attempt(
                 lambda: services.set_fee_category(period, form.label.data, form.amount.amount,
                                                   CategoryKind(form.kind.data), position=form.position.data,
                                                   active=form.active.data),
@@ -47,7 +46,7 @@ def edit_category(category_id):
     form = forms.FeeCategoryForm(obj=category if request.method == "GET" else None)
     if request.method == "GET":
         form.kind.data, form.amount.data = category.kind.value, _plain(category.amount) or "0"
-    if form.validate_on_submit() and _apply(
+    if form.validate_on_submit() and attempt(
             lambda: services.set_fee_category(category.period, form.label.data, form.amount.amount,
                                               CategoryKind(form.kind.data), position=form.position.data,
                                               category=category, active=form.active.data),
@@ -86,7 +85,7 @@ def toggle_renewal(period_id):
 @permission_required(MANAGE)
 def colleges():
     form = forms.CollegeForm()
-    if form.validate_on_submit() and _apply(
+    if form.validate_on_submit() and attempt(
             lambda: services.save_college(g.organisation, form.name.data, form.description.data,
                                           form.party_kind.data),
             f"Collège « {form.name.data} » ajouté.")[0]:
@@ -99,24 +98,25 @@ def colleges():
 def settings():
     current = services.get_settings(g.organisation)
     form = forms.SettingsForm(obj=current)
-    if form.validate_on_submit():
+
+    def save():
+        sepa.set_creditor_identifier(g.organisation, form.creditor_identifier.data)
+        services.get_settings(g.organisation, create=True).reference_prefix = form.reference_prefix.data
         try:
-            with db.session.begin_nested():  # a refusal undoes only what the service did
-                sepa.set_creditor_identifier(g.organisation, form.creditor_identifier.data)
-                services.get_settings(g.organisation, create=True).reference_prefix = form.reference_prefix.data
-                try:
-                    services.set_reference_scheme(g.organisation, form.reference_scheme.data)
-                except ServiceError as exc:
-                    form.reference_scheme.errors = list(form.reference_scheme.errors) + [str(exc)]
-                    raise
-                moved = services.set_due_days(g.organisation, form.due_days.data)
-        except ServiceError as exc:  # the creditor identifier and the reference scheme are the service's checks
-            _fail(exc)
-            if not form.reference_scheme.errors:
-                form.creditor_identifier.errors = list(form.creditor_identifier.errors) + [str(exc)]
-        else:
-            flash("Paramètres des adhésions enregistrés." + _moved_due_dates(moved), "success")
-            return redirect(url_for(".settings"))
+            services.set_reference_scheme(g.organisation, form.reference_scheme.data)
+        except ServiceError as exc:
+            form.reference_scheme.errors = [*form.reference_scheme.errors, str(exc)]
+            raise
+        return services.set_due_days(g.organisation, form.due_days.data)
+
+    def refused(exc):  # the creditor identifier and the reference scheme are the service's checks
+        show_refusal(exc)
+        if not form.reference_scheme.errors:
+            form.creditor_identifier.errors = [*form.creditor_identifier.errors, str(exc)]
+
+    if form.validate_on_submit() and attempt(save, lambda moved: "Paramètres des adhésions enregistrés."
+                                             + _moved_due_dates(moved), on_error=refused)[0]:
+        return redirect(url_for(".settings"))
     return render_template("membership/settings.html", form=form)
 
 

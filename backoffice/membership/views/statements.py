@@ -6,13 +6,12 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from flask_login import current_user
 
 from backoffice.auth.permissions import get_or_404, permission_required
-from backoffice.extensions import db
 from backoffice.membership import forms, statements
 from backoffice.banking.models import LineStatus as StatementLineStatus
-from backoffice.errors import ServiceError
+from backoffice.errors import ServiceError, attempt, show_refusal
 from backoffice.banking import services as banking
 from backoffice.banking.models import BankAccount
-from backoffice.membership.views.common import MANAGE, _apply, bp, _fail
+from backoffice.membership.views.common import MANAGE, bp
 
 
 # --------------------------------------------------------------------------------------------
@@ -70,7 +69,7 @@ def _refused(form, exc):
     if isinstance(exc, statements.StatementLinesError):
         form.statement.errors = [exc.summary, *exc.problems]
     else:
-        _fail(exc)
+        show_refusal(exc)
         form.statement.errors = [str(exc)]
 
 
@@ -99,18 +98,21 @@ def statements_index():
             remapped = _remap(content, upload.filename, _chosen_account(form.account.data))
             if remapped is not None:
                 return remapped
-        try:
-            with db.session.begin_nested():  # a refusal undoes only what the service did
-                statement = statements.import_statement(g.organisation, upload.filename, content, user=current_user,
-                                                        account=_chosen_account(form.account.data))
-        except statements.MappingNeeded as exc:
-            return _mapping_redirect(exc, content, upload.filename)
-        except statements.AlreadyImported as exc:
-            return _after_import(exc)
-        except ServiceError as exc:
-            _refused(form, exc)
-        else:
-            return _after_import(statement)
+
+        def refused(exc):  # a file to map, or one already imported, has its own page; else the form again
+            if isinstance(exc, statements.MappingNeeded):
+                return _mapping_redirect(exc, content, upload.filename)
+            if isinstance(exc, statements.AlreadyImported):
+                return _after_import(exc)
+            return _refused(form, exc)
+
+        done, outcome = attempt(lambda: statements.import_statement(
+            g.organisation, upload.filename, content, user=current_user, account=_chosen_account(form.account.data)),
+            on_error=refused)
+        if done:
+            return _after_import(outcome)
+        if outcome is not None:
+            return outcome
     imports = statements.recent_statements(g.organisation)
     return render_template("membership/statements.html", form=form, imports=imports,
                            waiting=len(statements.lines_to_review(g.organisation))), 422 if form.errors else 200
@@ -150,7 +152,7 @@ def statement_mapping():
             except statements.AlreadyImported as exc:
                 return exc  # the columns chosen are kept all the same
 
-        ok, statement = _apply(save_and_import)
+        ok, statement = attempt(save_and_import)
         if ok:
             path.unlink(missing_ok=True)
             return _after_import(statement)
@@ -177,8 +179,8 @@ def review_statement():
             return done, statements.confirm_lines(
                 g.organisation, statements.resolve_typed_memberships(g.organisation, typed), user=current_user)
 
-        ok, _ = _apply(confirm, lambda result: f"{len(result[1])} paiement(s) enregistré(s) par virement"
-                       + (f", {len(result[0])} remise(s) de chèques rapprochée(s)." if result[0] else "."))
+        ok, _ = attempt(confirm, lambda result: f"{len(result[1])} paiement(s) enregistré(s) par virement"
+                        + (f", {len(result[0])} remise(s) de chèques rapprochée(s)." if result[0] else "."))
         if ok:
             return redirect(url_for(".review_statement"))
         # Refused: the same screen with what the treasurer ticked and typed, to correct one line.
@@ -202,7 +204,7 @@ def _review_page(entered=None, ticked=None):
 @permission_required(MANAGE)
 def ignore_line(line_id):
     line = get_or_404(statements.BankStatementLine, line_id)
-    _apply(lambda: statements.ignore_line(line), "Opération ignorée.")
+    attempt(lambda: statements.ignore_line(line), "Opération ignorée.")
     return redirect(url_for(".review_statement"))
 
 
@@ -213,7 +215,7 @@ def ignore_lines():
     if not ids:
         flash("Cochez au moins une opération à ignorer.", "warning")
     else:
-        _apply(lambda: statements.ignore_lines(g.organisation, ids), lambda n: f"{n} opération(s) ignorée(s).")
+        attempt(lambda: statements.ignore_lines(g.organisation, ids), lambda n: f"{n} opération(s) ignorée(s).")
     return redirect(url_for(".review_statement"))
 
 
@@ -231,5 +233,5 @@ def split_line(line_id):
         return statements.confirm_split(g.organisation, line_id, statements.resolve_parts(g.organisation, parts),
                                         user=current_user)
 
-    _apply(split, lambda payments: f"Virement réparti : {len(payments)} paiement(s) enregistré(s).")
+    attempt(split, lambda payments: f"Virement réparti : {len(payments)} paiement(s) enregistré(s).")
     return redirect(url_for(".review_statement"))
