@@ -14,7 +14,7 @@ from backoffice.auth.permissions import get_or_404, org_blueprint, permission_re
 from backoffice.errors import act_or_refuse, show_refusal
 from backoffice.extensions import db
 from backoffice.formatting import format_money
-from backoffice.forms import EXPIRED
+from backoffice.forms import EXPIRED, csrf_refused
 from backoffice.grants import agreements, attachments, committee, forms, payments, reports, services
 from backoffice.grants import follow_up as late_reports  # the module: a view below is named follow_up
 from backoffice.grants.models import (DOCUMENT_STEPS, GRANT_LIFECYCLE, AttachmentKind, GrantApplication, GrantAttachment, GrantProgramme,
@@ -222,8 +222,9 @@ def new_application():
     return render_template("grants/application_form.html", form=form, application=None), status
 
 
-def _render_detail(application, status=200):
-    """The application's page (also shown again, 422, with a refusal flashed)."""
+def _render_detail(application, status=200, payment_form=None):
+    """The application's page (also shown again, 422, with a refusal flashed, or with the
+    payment form as typed and its errors under its fields)."""
     checks = services.eligibility(application.programme, application.applicant, site=application.site,
                                   training_on=application.training_on, on=application.submitted_on,
                                   application=application)
@@ -236,7 +237,7 @@ def _render_detail(application, status=200):
                            history=history(application), lifecycle=GRANT_LIFECYCLE, S=GrantStatus,
                            approve_form=approve_form, reason_form=forms.ReasonForm(), ceiling=ceiling,
                            upload_form=forms.UploadForm(), scan_form=forms.ScanForm(), delivery_form=forms.DeliveryForm(),
-                           payment_form=forms.PaymentForm(formdata=None, paid_on=date.today()),
+                           payment_form=payment_form or forms.PaymentForm(formdata=None, paid_on=date.today()),
                            agreements=agreements.agreement_versions(application),
                            follow_ups=services.follow_ups(application),
                            missing=services.missing_documents(application, GrantStatus.SUBMITTED)), status
@@ -583,12 +584,19 @@ bp.register_blueprint(member_bp)
 def pay(application_id):
     application = get_or_404(GrantApplication, application_id)
     form = forms.PaymentForm()
+
+    def render(row, status):
+        return _render_detail(row, status, payment_form=form)
+
     if not form.validate_on_submit():
-        return _refuse(application, GrantError("Date de versement invalide (jj/mm/aaaa)."))
-    return _act(application, lambda: payments.record_payment(application, paid_on=form.paid_on.data,
-                                                              invoice_reference=form.invoice_reference.data,
-                                                              invoice_amount=form.invoice_amount.amount),
-                "Versement enregistré et comptabilisé.")
+        if csrf_refused(form):
+            show_refusal(GrantError(EXPIRED))
+        return render(application, 422)
+    return act_or_refuse(lambda: payments.record_payment(application, paid_on=form.paid_on.data,
+                                                         invoice_reference=form.invoice_reference.data,
+                                                         invoice_amount=form.invoice_amount.amount),
+                         "Versement enregistré et comptabilisé.", row=application, render=render, form=form,
+                         target=url_for("grants.application", application_id=application.id))
 
 
 def _render_payments(status=200, payee_forms=None):

@@ -122,3 +122,30 @@ def test_the_treasurer_records_a_lower_invoice_from_the_application_page(client,
     assert (row.status, row.amount_paid) == (GrantStatus.PAID, Decimal("552.00"))
     page = client.get(url_for("grants.application", org="cpts-test", application_id=application.id))
     assert "reliquat de 48,00" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("data, field, message", [
+    ({"paid_on": "31/02/2026", "invoice_amount": "690,00 €"}, "paid_on", "Date invalide (jj/mm/aaaa)."),
+    ({"paid_on": "12/05/2026", "invoice_amount": "six cent quatre-vingt-dix"}, "invoice_amount",
+     "Le montant est invalide : « six cent quatre-vingt-dix » (exemple : 1 234,56)."),
+    ({"paid_on": "12/05/2026", "invoice_amount": "-690,00"}, "invoice_amount", "Le montant doit être positif."),
+])
+def test_a_payment_form_refused_says_what_is_wrong_under_its_field(client, login_as, organisation, programme,
+                                                                  data, field, message):
+    import html
+    import re
+
+    application = _signed(organisation, programme)
+    login_as("treasurer")
+    data = {"invoice_reference": "FAC-2026-118", **data}
+    response = client.post(url_for("grants.pay", org="cpts-test", application_id=application.id), data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    errors = re.search(rf'<div class="invalid-feedback" id="{field}-err">(.*?)</div>', page, re.S)
+    assert errors and message in html.unescape(errors.group(1)), page[:2000]
+    assert "Date de versement invalide" not in page
+    assert 'value="FAC-2026-118"' in page  # the form as typed
+    db.session.expire_all()
+    row = db.session.get(GrantApplication, application.id)
+    assert (row.status, row.amount_paid) == (GrantStatus.AGREEMENT_SIGNED, None)
+    assert set(_entries(application)) == {"commitment"}
