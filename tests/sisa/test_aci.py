@@ -133,3 +133,24 @@ def test_the_expected_aci_page_and_its_chart(client, login_as, sisa):
     refused = client.post("/o/sisa-test/sisa/2025/aci", data=form)
     assert refused.status_code == 422 and "doit être compris entre 0 et 100" in refused.get_data(as_text=True)
     assert aci.comparison(sisa, 2025).expected.total == D("25115.04")  # unchanged
+
+
+def test_the_grid_form_shows_each_indicator_name_and_saves_back_as_shown(client, login_as, sisa):
+    """The name of each indicator is an input of the grid: the page showed the row's own label
+    (« Indicators-0 ») instead, so saving the grid as shown refused every indicator."""
+    import html
+    import re
+
+    aci.save_grid(sisa, 2025, point_value="7,00", advance_percentage="60", reference_patients="4 000",
+                  patients="3001", rows=_rows())
+    login_as("treasurer", org=sisa)
+    page = client.get("/o/sisa-test/sisa/2025/aci").get_data(as_text=True)
+    assert "Indicators-0" not in page
+    form = page[page.index('id="aci-grid"'):]
+    form = form[:form.index("</form>")]
+    fields = {html.unescape(name): html.unescape(value) for name, value in
+              re.findall(r'<input [^>]*name="([^"]+)"[^>]*value="([^"]*)"', form)}
+    assert fields["indicators-0-label"] == "Accès aux soins"
+    assert client.post("/o/sisa-test/sisa/2025/aci", data=fields).status_code == 302
+    assert [i.label for i in aci.grid(sisa, 2025).indicators] == [
+        "Accès aux soins", "Fonction de coordination", "Protocoles pluriprofessionnels"]
