@@ -33,6 +33,13 @@ def test_create_as_typed_in_french(client, organisation, board, colleges):
     assert "1/4 des votants présents ou représentés" in page and "En préparation" in page
 
 
+def test_the_list_shows_the_hour_of_the_meeting_as_typed(client, organisation, board):
+    """The hour is the meeting's local time: the list read it as UTC and showed 20:30 in June."""
+    client.post("/o/cpts-test/assemblies/new", data=_form())
+    page = client.get("/o/cpts-test/assemblies/").get_data(as_text=True)
+    assert "08/06/2026 18:30" in page and "20:30" not in page
+
+
 @pytest.mark.parametrize("overrides, message", [
     ({"quorum": "un quart"}, "Quorum attendu sous forme de fraction"),
     ({"held_at": "8 juin"}, "Date et heure attendues"),
