@@ -64,6 +64,9 @@ def test_agenda_roll_and_convocation(client, organisation, period, board, outbox
     assert response.status_code == 302
     roll = client.get(f"{url}/roll").get_data(as_text=True)
     assert "Provisoire" in roll
+    # convening sends the mails and freezes the roll: the button asks first
+    assert ('data-confirm="Convoquer les 9 votants ? Les convocations partent par e-mail'
+            in client.get(url).get_data(as_text=True))
     response = client.post(f"{url}/convene", data={})
     assert response.status_code == 302
     db.session.expire_all()
