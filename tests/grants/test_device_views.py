@@ -63,6 +63,7 @@ def test_treasurer_buys_lends_and_transfers_a_device(app, client, login_as, orga
     page = client.get(response.location).get_data(as_text=True)
     assert "achat comptabilisé (D 2154 / C 404)" in page and "Facture Medisafe mars.pdf" in page
     assert "197,89\u00a0€" in page  # the first annuity of the plan
+    assert 'data-confirm="Sortir ce matériel de l\'inventaire ? C\'est définitif."' in page  # cannot be undone
     invoice = client.get(_url("grants.device_invoice", device_id=device.id))
     assert invoice.status_code == 200 and invoice.data == PDF
 

@@ -99,3 +99,29 @@ def test_dedicated_funds_button(app, client, login_as, organisation):
     response = client.post(_url("grants.dedicated_funds", programme_id=programme.id), data={"year": "2026"},
                            follow_redirects=True)
     assert "fonds dédiés reportés 1\u202f000,00\u00a0€" in response.get_data(as_text=True)
+
+
+def test_the_final_decisions_ask_before_they_are_taken(app, client, login_as, organisation):
+    """Refusing, withdrawing, cancelling, closing and claiming a repayment cannot be undone: each form
+    asks first (the « Annuler » button, of all words, cancelled the grant at the first click)."""
+    from sqlalchemy import update
+
+    from backoffice.grants.models import GrantApplication
+
+    programme = dermatoscope_programme(organisation)
+    pending, approved, delivered = (submitted(organisation, programme) for _ in range(3))
+    for row, status in ((approved, GrantStatus.APPROVED), (delivered, GrantStatus.DELIVERED)):
+        db.session.execute(update(GrantApplication).where(GrantApplication.id == row.id).values(status=status))
+    db.session.expire_all()
+    login_as("treasurer")
+
+    def confirmations(row):
+        page = client.get(_url("grants.application", application_id=row.id)).get_data(as_text=True)
+        return [line.split('data-confirm="')[1].split('"')[0] for line in page.splitlines() if 'data-confirm="' in line]
+
+    assert confirmations(pending) == [
+        "Refuser cette demande ? Le demandeur est prévenu par e-mail ; le refus est définitif.",
+        "Retirer cette demande ? C'est définitif."]
+    assert confirmations(approved) == ["Annuler cette aide ? C'est définitif."]
+    assert confirmations(delivered) == ["Clôturer ce dossier ? Plus rien ne pourra y être enregistré.",
+                                        "Demander au bénéficiaire le remboursement de l'aide ?"]
