@@ -167,3 +167,21 @@ def test_the_beneficiary_sees_the_device_lent_to_him_and_downloads_only_his_conv
     login_as("treasurer", org=OrganisationFactory(slug="cpts-voisine"))
     assert client.get(url_for("documents.download_document", org="cpts-test",
                               document_id=convention.id)).status_code == 404
+
+
+def test_the_application_page_says_what_the_programme_gives(app, client, login_as, organisation):
+    """Without a ceiling the page said « Aide au plus : aucun. », which reads as « no aid at all »."""
+    from backoffice.grants.models import ProgrammeMode
+
+    with_ceiling = dermatoscope_programme(organisation)
+    in_kind = dermatoscope_programme(organisation, name="Dermatoscopes prêtés", mode=ProgrammeMode.IN_KIND,
+                                     ceiling_amount=None, ceiling_rate=None)
+    unlimited = dermatoscope_programme(organisation, name="Sans plafond", ceiling_amount=None, ceiling_rate=None)
+    _member(login_as, paid_member(organisation))
+
+    def page(programme):
+        return html.unescape(client.get(_url("grants.member.apply", programme_id=programme.id)).get_data(as_text=True))
+
+    assert "Aide au plus : 600,00\u00a0€ ou 80 % du devis (le plus bas des deux)." in page(with_ceiling)
+    assert "prêté à votre cabinet, sous convention de mise à disposition" in page(in_kind)
+    assert "Aide au plus" not in page(in_kind) and "Aide au plus" not in page(unlimited)
