@@ -50,6 +50,7 @@ def test_member_applies_submits_and_signs(app, client, login_as, organisation, m
     agreements.issue_agreement(application)
     page = client.get(_url("grants.member.show", application_id=application.id)).get_data(as_text=True)
     assert "Signer en ligne" in page
+    assert "IMG_2041.jpeg</a>\n      <small class=\"text-muted\">68 octets ·" in page  # not « 0 Ko »
     refused = client.post(_url("grants.member.sign", application_id=application.id))
     assert refused.status_code == 422 and "Cochez" in refused.get_data(as_text=True)
     response = client.post(_url("grants.member.sign", application_id=application.id), data={"accept": "oui"},
