@@ -88,3 +88,19 @@ def test_projected_quorum_screen_refreshes_itself(client, login_as, ag):
     voting.check_in(ag, f.voter(ag, "Guérin"))
     page = client.get(f"/o/cpts-test/assemblies/{ag.id}/quorum").get_data(as_text=True)
     assert 'http-equiv="refresh"' in page and "2 / 8" in page and "Quorum atteint (2 requis)" in page
+
+
+def test_after_the_session_the_member_page_says_the_votes_are_over(client, login_as, ag):
+    """A closed assembly said « Aucun vote ouvert pour l'instant » under an empty « Mon pouvoir »."""
+    from sqlalchemy import update
+
+    from backoffice.assemblies.models import Assembly, AssemblyStatus
+
+    _member_login(login_as, f.voter(ag, "Le Floch"))
+    page = client.get(f"/o/cpts-test/assemblies/mine/{ag.id}").get_data(as_text=True)
+    assert "Mon pouvoir" in page and "Aucun vote ouvert pour l'instant." in page
+    db.session.execute(update(Assembly).where(Assembly.id == ag.id).values(status=AssemblyStatus.CLOSED))
+    db.session.expire_all()
+    page = client.get(f"/o/cpts-test/assemblies/mine/{ag.id}").get_data(as_text=True)
+    assert "La séance est close : les votes sont terminés." in page
+    assert "Mon pouvoir" not in page and "pour l'instant" not in page
