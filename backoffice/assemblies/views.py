@@ -3,7 +3,7 @@
 Views are thin: load (404 for another organisation's rows), authorise, validate, call a service,
 flash, redirect; the request's boundary commits.
 """
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -314,8 +314,9 @@ def proxies(assembly_id):
             if attempt(lambda: voting.give_proxy(assembly, giver, holder, blank=form.blank.data),
                        lambda p: f"Pouvoir de {p.giver} à {p.holder} enregistré.")[0]:
                 return redirect(url_for(".proxies", assembly_id=assembly.id))
-    rows = db.session.scalars(select(Proxy).where(Proxy.assembly_id == assembly.id).order_by(Proxy.id.desc()))
-    return render_template("assemblies/proxies.html", assembly=assembly, form=form, proxies=list(rows)), \
+    q = (request.args.get("q") or "").strip()
+    page = voting.proxy_page(assembly, q, request.args.get("page", 1, type=int), current_app.config["PER_PAGE"])
+    return render_template("assemblies/proxies.html", assembly=assembly, form=form, page=page, q=q), \
         (422 if request.method == "POST" else 200)
 
 

@@ -65,9 +65,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, or_, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from backoffice.assemblies import rules
 from backoffice.assemblies.models import (AssemblyError, AssemblyStatus, AssemblyVoter, Attendance, AttendanceMode,
@@ -76,6 +76,7 @@ from backoffice.assemblies.models import (AssemblyError, AssemblyStatus, Assembl
 from backoffice.extensions import db
 from backoffice.lifecycle import move
 from backoffice.models import utcnow
+from backoffice.people.models import fold_for_search
 from backoffice.transactions import after_commit
 
 A = AssemblyStatus
@@ -115,6 +116,19 @@ def chair(assembly):
 def standing_proxies(assembly):
     return list(db.session.scalars(select(Proxy).where(Proxy.assembly_id == assembly.id, Proxy.revoked_at.is_(None))
                                    .order_by(Proxy.id)))
+
+
+def proxy_page(assembly, query, page, per_page):
+    """One page of the assembly's proxies, the last recorded first (the secretary typing hundreds of
+    paper proxies sees the one he just entered), those whose giver or holder matches every word of
+    ``query`` (accents and case ignored) when one is given."""
+    giver, holder = aliased(AssemblyVoter), aliased(AssemblyVoter)
+    statement = (select(Proxy).join(giver, Proxy.giver_id == giver.id).join(holder, Proxy.holder_id == holder.id)
+                 .where(Proxy.assembly_id == assembly.id))
+    for word in fold_for_search(query).split():
+        statement = statement.where(or_(giver.sort_name.contains(word, autoescape=True),
+                                        holder.sort_name.contains(word, autoescape=True)))
+    return db.paginate(statement.order_by(Proxy.id.desc()), page=page, per_page=per_page, error_out=False)
 
 
 def proxy_given_by(voter):

@@ -104,3 +104,24 @@ def test_after_the_session_the_member_page_says_the_votes_are_over(client, login
     page = client.get(f"/o/cpts-test/assemblies/mine/{ag.id}").get_data(as_text=True)
     assert "La séance est close : les votes sont terminés." in page
     assert "Mon pouvoir" not in page and "pour l'instant" not in page
+
+
+def test_the_proxies_list_is_paginated_and_searched(app, client, login_as, ag, monkeypatch):
+    """Hundreds of paper proxies: the list comes a page at a time, the last one typed first, and a
+    name (without its accents) finds the proxies it gives or holds."""
+    anne, zoe, loic, maelle, yann = (f.voter(ag, name) for name in ("Le Floch", "Ćwikła", "Kerjean", "Guérin", "Le Gall"))
+    for giver, holder in ((zoe, anne), (loic, anne), (yann, maelle)):
+        voting.give_proxy(ag, giver, holder)
+    monkeypatch.setitem(app.config, "PER_PAGE", 2)
+    login_as("treasurer")
+    url = f"/o/cpts-test/assemblies/{ag.id}/proxies"
+
+    def givers(page):
+        return re.findall(r"<tr>\s*<td>([^<]+)</td>", page)
+
+    first = client.get(url).get_data(as_text=True)
+    assert givers(first) == ["Yann LE GALL", "Loïc KERJEAN"] and "3 résultats" in first
+    assert givers(client.get(f"{url}?page=2").get_data(as_text=True)) == ["Zoé ĆWIKŁA"]
+    assert givers(client.get(f"{url}?q=guerin").get_data(as_text=True)) == ["Yann LE GALL"]  # the holder
+    assert givers(client.get(f"{url}?q=Ćwikła").get_data(as_text=True)) == ["Zoé ĆWIKŁA"]  # the giver
+    assert "Aucun pouvoir ne correspond à « Dupont »." in client.get(f"{url}?q=Dupont").get_data(as_text=True)
