@@ -88,6 +88,14 @@ def test_projected_quorum_screen_refreshes_itself(client, login_as, ag):
     voting.check_in(ag, f.voter(ag, "Guérin"))
     page = client.get(f"/o/cpts-test/assemblies/{ag.id}/quorum").get_data(as_text=True)
     assert 'http-equiv="refresh"' in page and "2 / 8" in page and "Quorum atteint (2 requis)" in page
+    assert "2 présents, 0 représenté</p>" in page  # French: 0 and 1 take the singular
+
+
+def test_the_projected_screen_agrees_in_number(client, login_as, ag):
+    login_as("board")
+    voting.check_in(ag, f.voter(ag, "Le Floch"))
+    page = client.get(f"/o/cpts-test/assemblies/{ag.id}/quorum").get_data(as_text=True)
+    assert "1 présent, 0 représenté</p>" in page and "1 présents" not in page
 
 
 def test_after_the_session_the_member_page_says_the_votes_are_over(client, login_as, ag):
