@@ -85,6 +85,14 @@ def test_a_cpts_has_no_sisa_pages(client, login_as, organisation):
     assert "ne servent pas aux organisations de type" in _body(response)
 
 
+def test_a_new_sisa_counts_in_french(client, login_as, sisa):
+    """French puts 0 in the singular: « 0 associé », « 0 réunion » (the pages wrote « 0 associés »)."""
+    login_as("treasurer", org=sisa)
+    assert "2026 (entrées et sorties : rôles « Associé(e) » des paramètres de la SISA). 0 associé.</p>" in \
+        _body(client.get("/o/sisa-test/sisa/2026/associes"))
+    assert "0 réunion en 2026 ;" in _body(client.get("/o/sisa-test/sisa/2026/reunions"))
+
+
 def test_the_treasurer_ticks_a_meeting_on_screen(client, login_as, sisa, associates):
     login_as("treasurer", org=sisa)
     page = _body(client.get("/o/sisa-test/sisa/2025/reunions/nouvelle"))
