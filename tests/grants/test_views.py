@@ -125,3 +125,17 @@ def test_the_final_decisions_ask_before_they_are_taken(app, client, login_as, or
     assert confirmations(approved) == ["Annuler cette aide ? C'est définitif."]
     assert confirmations(delivered) == ["Clôturer ce dossier ? Plus rien ne pourra y être enregistré.",
                                         "Demander au bénéficiaire le remboursement de l'aide ?"]
+
+
+def test_the_batch_of_conventions_is_counted_in_french(app, client, login_as, organisation):
+    from backoffice.grants import services
+
+    programme = dermatoscope_programme(organisation)
+    rows = [submitted(organisation, programme) for _ in range(2)]
+    services.approve(rows[0], on=date(2026, 3, 20))
+    login_as("treasurer")
+    page = client.get(_url("grants.programme", programme_id=programme.id)).get_data(as_text=True)
+    assert "Émettre la convention de l&#39;aide accordée</button>" in page and "aide(s)" not in page
+    services.approve(rows[1], on=date(2026, 3, 20))
+    page = client.get(_url("grants.programme", programme_id=programme.id)).get_data(as_text=True)
+    assert "Émettre les conventions des 2 aides accordées</button>" in page
