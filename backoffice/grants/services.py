@@ -359,10 +359,18 @@ def create_application(organisation, programme, applicant, *, user=None, **value
     return application
 
 
+NOT_EDITABLE = "La demande a été examinée : elle ne peut plus être modifiée."
+
+
+def editable(application) -> bool:
+    """A draft, or a submitted application before its decision, can still be changed."""
+    return application.status in (S.DRAFT, S.SUBMITTED)
+
+
 def update_application(application, **values) -> GrantApplication:
     """Change a draft (or, by staff, a submitted application before its decision)."""
-    if application.status not in (S.DRAFT, S.SUBMITTED):
-        raise GrantError("La demande a été examinée : elle ne peut plus être modifiée.")
+    if not editable(application):
+        raise GrantError(NOT_EDITABLE)
     merged = {name: getattr(application, name) for name in APPLICATION_FIELDS} | values
     if not (merged["equipment_kind"] or "").strip():
         raise GrantError("Indiquez le matériel demandé.", field="equipment_kind")

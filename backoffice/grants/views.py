@@ -253,6 +253,10 @@ def application(application_id):
 @permission_required(MANAGE)
 def edit_application(application_id):
     application = get_or_404(GrantApplication, application_id)
+    if not services.editable(application):
+        # the form of an examined application would only end in a refusal once filled in
+        flash(services.NOT_EDITABLE, "warning")
+        return redirect(url_for("grants.application", application_id=application.id))
     form = forms.ApplicationForm()
     sites = _sites()
     form.site_id.choices = _site_choices(sites)

@@ -139,3 +139,17 @@ def test_the_batch_of_conventions_is_counted_in_french(app, client, login_as, or
     services.approve(rows[1], on=date(2026, 3, 20))
     page = client.get(_url("grants.programme", programme_id=programme.id)).get_data(as_text=True)
     assert "Émettre les conventions des 2 aides accordées</button>" in page
+
+
+def test_an_examined_application_is_not_offered_for_editing(app, client, login_as, organisation):
+    """Its edit page showed the whole form, which ended in a refusal once filled in."""
+    from backoffice.grants import services
+
+    programme = dermatoscope_programme(organisation)
+    pending, approved = submitted(organisation, programme), submitted(organisation, programme)
+    services.approve(approved, on=date(2026, 3, 20))
+    login_as("treasurer")
+    assert client.get(_url("grants.edit_application", application_id=pending.id)).status_code == 200
+    response = client.get(_url("grants.edit_application", application_id=approved.id), follow_redirects=True)
+    assert _url("grants.application", application_id=approved.id).endswith(response.request.path)
+    assert "La demande a été examinée : elle ne peut plus être modifiée." in response.get_data(as_text=True)
