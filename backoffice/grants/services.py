@@ -554,14 +554,32 @@ class ApplicationFilters:
     programme_id: int | None = None
     status: str | None = None
     q: str = ""
+    sort: str = "-reference"  # a key of APPLICATION_SORTS, ``-`` for descending: the latest first
 
     @classmethod
     def from_args(cls, args):
         programme = args.get("programme", "")
         status = args.get("status", "")
+        sort = args.get("sort", "")
         return cls(programme_id=int(programme) if programme.isdigit() else None,
                    status=status if status in {s.value for s in GrantStatus} else None,
-                   q=(args.get("q") or "").strip()[:100])
+                   q=(args.get("q") or "").strip()[:100],
+                   sort=sort if sort.lstrip("-") in APPLICATION_SORTS else cls.sort)
+
+
+def _applicant_name():
+    from backoffice.people.models import Party
+
+    return Party.sort_name
+
+
+# The columns the list of applications sorts on (its headers' links), the id breaking ties.
+APPLICATION_SORTS = {
+    "reference": lambda: GrantApplication.id,
+    "applicant": _applicant_name,
+    "requested": lambda: GrantApplication.amount_requested,
+    "granted": lambda: GrantApplication.amount_granted,
+}
 
 
 def application_query(organisation, filters: ApplicationFilters):
@@ -575,7 +593,10 @@ def application_query(organisation, filters: ApplicationFilters):
         query = query.where(GrantApplication.status == filters.status)
     if filters.q:
         query = query.where(Party.sort_name.contains(fold_for_search(filters.q)))
-    return query.order_by(GrantApplication.id.desc())
+    column = APPLICATION_SORTS[filters.sort.lstrip("-")]()
+    if filters.sort.startswith("-"):
+        return query.order_by(column.desc().nulls_last(), GrantApplication.id.desc())
+    return query.order_by(column.asc().nulls_last(), GrantApplication.id)
 
 
 def application_page(organisation, filters, page, per_page):

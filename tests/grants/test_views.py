@@ -153,3 +153,28 @@ def test_an_examined_application_is_not_offered_for_editing(app, client, login_a
     response = client.get(_url("grants.edit_application", application_id=approved.id), follow_redirects=True)
     assert _url("grants.application", application_id=approved.id).endswith(response.request.path)
     assert "La demande a été examinée : elle ne peut plus être modifiée." in response.get_data(as_text=True)
+
+
+def test_the_applications_list_sorts_on_its_headers(app, client, login_as, organisation):
+    import re
+
+    from tests.grants.factories import paid_member
+
+    programme = dermatoscope_programme(organisation)
+    names = {"Yvonne": "Abgrall", "Bruno": "Zéphir", "Marc": "Le Du"}
+    rows = [submitted(organisation, programme, applicant=paid_member(organisation, first_name=first, last_name=last),
+                      quote=quote, requested=requested)
+            for (first, last), (quote, requested) in zip(names.items(), [("750", "500,00"), ("750", "600,00"),
+                                                                           ("750", "550,00")])]
+    login_as("board")
+
+    def references(**args):
+        page = client.get(_url("grants.applications", **args)).get_data(as_text=True)
+        return re.findall(r">(AIDE-\d+)</a>", page)
+
+    assert references() == [r.reference for r in reversed(rows)]  # the latest first, as before
+    assert references(sort="applicant") == [rows[0].reference, rows[2].reference, rows[1].reference]
+    assert references(sort="-requested") == [rows[1].reference, rows[2].reference, rows[0].reference]
+    assert references(sort="nonsense") == references()
+    page = client.get(_url("grants.applications", sort="applicant")).get_data(as_text=True)
+    assert 'aria-sort="ascending"' in page and '<input type="hidden" name="sort" value="applicant">' in page
