@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import JSON, DateTime, Numeric, insert, text
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 
 # Every amount of money in the product: exact decimals, never floats.
 Money = Numeric(12, 2, asdecimal=True)
@@ -58,6 +59,43 @@ def insert_rows(table, rows):
     if connection.dialect.name != "postgresql":
         return list(connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
                                        rows).scalars())
+    names, declared, document = _json_document(connection, table, rows)
+    result = connection.execute(text(
+        f"INSERT INTO {connection.dialect.identifier_preparer.quote(table.name)} ({names}) SELECT {names} "
+        f"FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS ({declared})) WITH ORDINALITY "
+        f"AS r({names}, row_number_) ORDER BY r.row_number_ RETURNING id"), {"rows": document})
+    return sorted(result.scalars())
+
+
+def update_rows(table, rows):
+    """Update the rows of ``table`` whose ids ``rows`` give (dicts with the same keys: ``id`` and
+    the column names to set) in one statement. On PostgreSQL the rows go as one JSON document
+    (``insert_rows``): an executemany is still a statement per row for the server, a round trip
+    each in psycopg's pipeline. On SQLite, an executemany (in process)."""
+    from sqlalchemy import bindparam, update
+
+    from backoffice.extensions import db
+
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        # A bound parameter may not take a column's name: each one gets a final underscore.
+        connection.execute(update(table).where(table.c.id == bindparam("id_"))
+                           .values({name: bindparam(f"{name}_") for name in rows[0] if name != "id"}),
+                           [{f"{name}_": value for name, value in row.items()} for row in rows])
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    names, declared, document = _json_document(connection, table, rows)
+    assignments = ", ".join(f"{quote(name)} = r.{quote(name)}" for name in rows[0] if name != "id")
+    connection.execute(text(
+        f"UPDATE {quote(table.name)} AS t SET {assignments} "
+        f"FROM json_to_recordset(CAST(:rows AS json)) AS r({declared}) WHERE t.id = r.id"), {"rows": document})
+
+
+def _json_document(connection, table, rows):
+    """``(names, declared columns, JSON document)`` of ``rows`` for ``json_to_recordset``, each
+    value as the column's type binds it (an enum's value, say)."""
     quote = connection.dialect.identifier_preparer.quote
     dialect = connection.dialect
     processors = {}
@@ -73,12 +111,7 @@ def insert_rows(table, rows):
                  for name, value in row.items()} for row in rows]
     names = ", ".join(quote(name) for name in rows[0])
     declared = ", ".join(f"{quote(name)} {table.c[name].type.compile(dialect=dialect)}" for name in rows[0])
-    result = connection.execute(text(
-        f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} "
-        f"FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS ({declared})) WITH ORDINALITY "
-        f"AS r({names}, row_number_) ORDER BY r.row_number_ RETURNING id"),
-        {"rows": json.dumps(rows, default=_json_value)})
-    return sorted(result.scalars())
+    return names, declared, json.dumps(rows, default=_json_value)
 
 
 _UNSET = object()
@@ -127,6 +160,50 @@ def insert_objects(objects):
         obj.id = row_id
         make_transient_to_detached(obj)
     return objects
+
+
+def update_objects(objects):
+    """Write what was changed through the ORM (``move()`` included) on flushed ``objects`` of one
+    model with ``update_rows`` — a statement per set of changed columns, not one per object as a
+    flush — and leave them as written: their ``onupdate`` columns (``updated_at``) set as a flush
+    sets them, the changes audited as the flush would have audited them
+    (``audit.services.record_bulk_updates``). Only column changes: a changed relationship is
+    refused (``ValueError``). Returns how many objects had changes."""
+    from sqlalchemy import inspect
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from backoffice.audit.services import pending_changes, record_bulk_updates
+
+    objects = list(objects)
+    if not objects:
+        return 0
+    mapper = inspect(type(objects[0]))
+    columns = {prop.key: prop.columns[0] for prop in mapper.column_attrs}
+    touched = [column for column in mapper.local_table.c if column.onupdate is not None]
+    groups, changes = {}, []
+    for obj in objects:
+        state = inspect(obj)
+        keys = tuple(key for key in columns if key in state.committed_state
+                     and state.get_history(key, PASSIVE_NO_INITIALIZE).has_changes())
+        if any(key not in columns and state.get_history(key, PASSIVE_NO_INITIALIZE).has_changes()
+               for key in state.committed_state):
+            raise ValueError(f"update_objects: a relationship of {obj!r} changed")
+        if keys:
+            changes.append(pending_changes(obj))
+            groups.setdefault(keys, []).append(obj)
+    now = utcnow()
+    for keys, members in groups.items():
+        names = [columns[key].name for key in keys] + [column.name for column in touched]
+        rows = [dict(zip(["id"] + names, [obj.id] + [getattr(obj, key) for key in keys] + [now] * len(touched)))
+                for obj in members]
+        update_rows(mapper.local_table, rows)
+        for obj in members:
+            for key in keys:
+                set_committed_value(obj, key, getattr(obj, key))
+            for column in touched:
+                set_committed_value(obj, mapper.get_property_by_column(column).key, now)
+    record_bulk_updates([change for change in changes if change[2]])
+    return len(changes)
 
 
 def import_all_models():

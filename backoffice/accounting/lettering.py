@@ -314,7 +314,7 @@ _PENDING = "?"  # a code to be taken from the counter (never flushed: no autoflu
 def _collector(in_session=True):
     """``(lettered, letter)``: ``letter`` stands for ``letter_lines`` on lines already checked
     (unlettered, open, one auxiliary account, balanced): it marks them pending with
-    ``letter_lines``' date and keeps them, in order, in ``lettered`` for ``_give_codes``.
+    ``letter_lines``' date and keeps them, in order, in ``lettered`` for ``_write_lettering``.
     ``in_session`` False: the marks are not changes for the session to flush (flushed lines
     that ``_write_lettering`` writes itself)."""
     lettered = []
@@ -342,18 +342,6 @@ def _take_codes(organisation, count):
         .values(lettering_counter=table.c.lettering_counter + count).returning(table.c.lettering_counter)
     ).scalar_one()
     return [lettering_code(last - count + index) for index in range(count)]
-
-
-def _give_codes(organisation, lettered):
-    """Take ``len(lettered)`` codes from the counter in one statement and give them, in order,
-    to the lines of each group (the codes one by one would have taken); returns them."""
-    if not lettered:
-        return []
-    codes = _take_codes(organisation, len(lettered))
-    for code, lines in zip(codes, lettered):
-        for line in lines:
-            line.lettering_code = code
-    return codes
 
 
 def _write_lettering(organisation, lettered):
@@ -402,12 +390,14 @@ def _write_lettering(organisation, lettered):
 def letter_at_once(organisation, entries, unlettered):
     """Letter what each of ``entries`` (just posted, in their order) settles, as
     ``_auto_letter_touched`` would entry after entry — same lines together, same codes, same
-    dates — with the codes taken from the counter in one statement. ``unlettered``:
-    ``unlettered_lines`` of their auxiliary accounts read before the entries existed."""
+    dates — with the codes taken from the counter in one statement and the lines written in one
+    (``_write_lettering``). ``unlettered``: ``unlettered_lines`` of their auxiliary accounts read
+    before the entries existed; the entries are written (posted) already."""
     years = {line.entry.fiscal_year for lines in unlettered.values() for line in lines}
     years |= {entry.fiscal_year for entry in entries}
     openings = opening_years(organisation, sorted(years)[1:]) if len(years) > 1 else []
-    lettered, letter = _collector()  # the lines of each code, in the order one by one would take them
+    # The lines of each code, in the order one by one would take them.
+    lettered, letter = _collector(in_session=False)
 
     def order(line):
         return line.entry.entry_date, line.entry.fiscal_year, line.entry.number, line.id
@@ -424,4 +414,4 @@ def letter_at_once(organisation, entries, unlettered):
                 for _, run in _run_of_year(lettering_segments(organisation, lines, openings), entry.fiscal_year):
                     _auto_letter_run(organisation, run, entry.entry_date, letter)
                 unlettered[aux_id] = [line for line in unlettered[aux_id] if line.lettering_code is None]
-        return _give_codes(organisation, lettered)
+        return _write_lettering(organisation, lettered)

@@ -51,7 +51,7 @@ from backoffice.accounting.settings import _default_rule
 from backoffice.audit.services import current_actor_id
 from backoffice.extensions import db
 from backoffice.lifecycle import move
-from backoffice.models import ZERO, insert_objects, insert_unless_present
+from backoffice.models import ZERO, insert_objects, insert_unless_present, update_objects
 
 
 @dataclass(frozen=True)
@@ -506,6 +506,7 @@ def _post_at_once(organisation, prepared):
         years[entry.fiscal_year] += 1
         entry.number = years[entry.fiscal_year]
         move(entry, EntryStatus.POSTED)
+    update_objects(entries)  # the database trigger checks each balance here
     for fiscal_year, number in years.items():
         db.session.execute(update(EntrySequence).where(
             EntrySequence.organisation_id == organisation.id, EntrySequence.fiscal_year == fiscal_year,
@@ -513,7 +514,6 @@ def _post_at_once(organisation, prepared):
     books = _books(organisation)
     books.sequences.update(years)
     letter_at_once(organisation, entries, unlettered)
-    db.session.flush()  # the database trigger checks each balance here
     return entries
 
 

@@ -180,6 +180,14 @@ def record_bulk_creates(objects):
     return len(rows)
 
 
+def pending_changes(obj):
+    """``(obj, before, after)``: what the ``after_flush`` hook above would audit of the changes
+    made to ``obj`` since it was loaded or flushed (``after`` empty: nothing to record), for
+    ``record_bulk_updates`` once they are written otherwise (``models.update_objects``)."""
+    before, after = _changes(obj)
+    return obj, before, after
+
+
 def record_bulk_updates(changes):
     """Audit rows for changes a service wrote with one Core ``UPDATE`` instead of the ORM's flush
     (which the ``after_flush`` hook above would have audited): ``changes`` is ``[(obj, before,

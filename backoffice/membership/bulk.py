@@ -32,7 +32,7 @@ from backoffice.membership.models import Membership, MembershipStatus
 from backoffice.membership.payments import new_payment, payment_event
 from backoffice.membership.periods import previous_members, suggest_category
 from backoffice.membership.stats import figures_changed
-from backoffice.models import insert_objects
+from backoffice.models import insert_objects, update_objects
 
 
 @dataclass
@@ -125,13 +125,16 @@ def create_memberships(organisation, period, items, source="import", user=None):
             owner.fee_due_entry_id = entry_id
         else:
             owner.accounting_entry_id = entry_id
-    db.session.flush()
+    # A statement per table, not an UPDATE per row (a round trip each for PostgreSQL).
+    update_objects(memberships)
+    update_objects(new_payments)
     _run_created_hooks(memberships)
     for membership, rows in zip(memberships, payments):
         if membership.status is MembershipStatus.PAID:
             _run_paid_hooks(membership)  # nothing due: paid at once
         if rows:
             recompute(membership, flush=False)
+    update_objects(memberships)
     db.session.flush()
     return memberships
 
