@@ -35,6 +35,26 @@ def insert_unless_present(model, **values):
     return db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
+def among(column, values):
+    """``column IN values`` for a long list of ``values`` (an import's hundreds), the values
+    written in the statement itself on PostgreSQL. With hundreds of parameters, the same query
+    run again (the chunks of a list, a file previewed again) is soon a prepared statement for
+    psycopg, whose generic plan compares each row with the list of parameters one by one (some
+    70 ms a query at 5,000 people, 4 ms with the values); written out, even a prepared statement
+    looks them up in a hash. The values are rendered by the column's type (quoted, escaped)."""
+    from sqlalchemy import String, bindparam
+    from sqlalchemy.types import NullType
+
+    from backoffice.extensions import db
+
+    values = list(values)
+    if db.session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    # An expression of no declared type (``func.lower(email)``) compares text.
+    kind = String() if isinstance(column.type, NullType) else column.type
+    return column.in_(bindparam(None, values, type_=kind, expanding=True, literal_execute=True))
+
+
 def _json_value(value):
     if isinstance(value, Decimal):
         return str(value)

@@ -22,6 +22,7 @@ from datetime import date
 from sqlalchemy import select
 
 from backoffice.extensions import db
+from backoffice.models import among
 
 
 def _key(organisation, period, party_id, cells):
@@ -136,7 +137,7 @@ def _memberships_of(organisation, period, party_ids):
     for ids in _chunks(party_ids):
         existing.update({m.party_id: m for m in db.session.scalars(select(Membership).where(
             Membership.organisation_id == organisation.id, Membership.period_id == period.id,
-            Membership.party_id.in_(ids)).options(selectinload(Membership.payments)))})
+            among(Membership.party_id, ids)).options(selectinload(Membership.payments)))})
     return existing
 
 
@@ -146,7 +147,7 @@ def _recorded(organisation, keys):
     recorded = set()
     for chunk in _chunks(set(keys)):
         recorded.update(db.session.scalars(select(MembershipPayment.idempotency_key).where(
-            MembershipPayment.organisation_id == organisation.id, MembershipPayment.idempotency_key.in_(chunk))))
+            MembershipPayment.organisation_id == organisation.id, among(MembershipPayment.idempotency_key, chunk))))
     return recorded
 
 

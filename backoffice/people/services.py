@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload, with_polymorphic
 from backoffice.audit.models import AuditEntry
 from backoffice.errors import ServiceError
 from backoffice.extensions import db
+from backoffice.models import among
 from backoffice.organisations.services import organisation_logo_path
 from backoffice.organisations.storage import atomic_write, organisation_dir
 from backoffice.people import importer
@@ -410,11 +411,11 @@ def _existing_for(table, layouts=None):
     for field, values in (("rpps", rpps), ("adeli", adeli)):
         values = sorted(values)
         for start in range(0, len(values), 500):
-            for person in db.session.scalars(select(Professional).where(getattr(Professional, field).in_(values[start:start + 500]))):
+            for person in db.session.scalars(select(Professional).where(among(getattr(Professional, field), values[start:start + 500]))):
                 found[person.id] = person
     emails = sorted(emails)
     for start in range(0, len(emails), 500):
-        for person in db.session.scalars(select(Professional).where(func.lower(Professional.email).in_(emails[start:start + 500]))):
+        for person in db.session.scalars(select(Professional).where(among(func.lower(Professional.email), emails[start:start + 500]))):
             found[person.id] = person
     return [
         importer.Existing(id=p.id, name=p.display_name, values={f: getattr(p, f) for f in importer.STORED_FIELDS})

@@ -231,6 +231,61 @@ def test_the_statements_of_a_commit_do_not_grow_with_its_rows(count_queries, org
         assert many_server <= few_server + 5, (few_server, many_server)
 
 
+class BoundValues(Executions):
+    """Values sent to the server as parameters (``before_cursor_execute``), but for the payments
+    of the memberships found, loaded by their ids (``selectinload``: an index lookup each, which
+    no plan turns into a scan)."""
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        if "WHERE membership_payments.membership_id IN" not in statement:
+            self.count += len(parameters or ())
+
+
+def preview_again(organisation, period, count):
+    """The bound values of the preview of a ``count``-member workbook once it is committed."""
+    data = workbook(count)
+    services.apply_people_import(data, "adherents.xlsx", organisation=organisation, period=period)
+    values = BoundValues()
+    event.listen(db.engine, "before_cursor_execute", values)
+    try:
+        plan = services.plan_people_import(data, "adherents.xlsx", organisation, period)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", values)
+    db.session.rollback()
+    assert plan.count("unchanged") >= count
+    return values.count
+
+
+def test_the_preview_of_a_committed_file_sends_no_parameter_per_row_to_postgresql(organisation, period):
+    # The people and memberships a file names are looked up by chunks of hundreds: as hundreds
+    # of parameters, the same statement run again soon is a prepared statement for psycopg, whose
+    # generic plan compares every row with each parameter (seconds at 5,000 people); the values
+    # are written in the statement instead (``models.among``). SQLite binds them as before.
+    db.session.commit()
+    few, many = preview_again(organisation, period, 20), preview_again(organisation, period, 200)
+    if db.engine.dialect.name == "postgresql":
+        assert many <= few + 5, (few, many)
+    else:
+        assert many > few + 180 * 2, (few, many)  # an RPPS and an e-mail per person at least
+
+
+def test_among_finds_the_rows_of_its_values_written_out(organisation):
+    from sqlalchemy import func
+
+    from backoffice.models import among
+
+    people = [Professional(first_name="Siobhan", last_name="O'Brien", profession="ide", email="S.O'Brien@example.fr"),
+              Professional(first_name="Anne", last_name="Riou", profession="ide", email="anne\\riou@example.fr"),
+              Professional(first_name="Marc", last_name="Le Gall", profession="ide", email="marc@example.fr")]
+    db.session.add_all(people)
+    db.session.flush()
+    found = db.session.scalars(select(Professional.id).where(
+        among(func.lower(Professional.email), ["s.o'brien@example.fr", "anne\\riou@example.fr", "nobody@example.fr"])))
+    assert sorted(found) == sorted([people[0].id, people[1].id])
+    assert list(db.session.scalars(select(Professional.id).where(among(Professional.id, [people[2].id])))) \
+        == [people[2].id]
+
+
 def test_a_refused_row_in_a_run_names_its_line_and_imports_nothing(organisation, period):
     rows = [HEADER, ["A-1", "Mme", "Morvan", "Claire", "IDE", rpps(1), "claire@example.fr", "", "44350", "Guérande",
                      "0", "15/01/2026", "Virement", ""]]
