@@ -45,6 +45,7 @@ IBANS = ["FR1420041010050500013M02606", "FR7630006000011234567890189", "FR761010
 def seed_grants(organisations):
     from sqlalchemy import select
 
+    from backoffice.banking import services as banking
     from backoffice.grants import agreements, attachments, payments, services
     from backoffice.grants.models import AttachmentKind, GrantFollowUp, GrantProgramme
     from backoffice.membership.roll import members_in_good_standing
@@ -88,6 +89,9 @@ def seed_grants(organisations):
         services.approve(application, Decimal(granted), on=DECIDED_ON)
         if state == "approved":
             continue
+        # The beneficiaries to pay gave their bank details with the convention: the payments page
+        # offers their SEPA transfer file.
+        banking.set_payee_details(organisation, party, IBANS[index % len(IBANS)])
         agreements.issue_agreement(application)
         if state == "agreement_issued":
             continue
