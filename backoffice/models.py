@@ -1,4 +1,6 @@
-"""Shared model helpers: timestamps and the money type."""
+"""Shared model helpers: timestamps, the money type, the organisation scoping, and the bulk
+writes of an import (``insert_rows`` / ``update_rows`` and their ORM forms ``insert_objects`` /
+``update_objects``, audited as a flush would; ``among`` for long ``IN`` lists)."""
 import json
 from datetime import date, datetime, timezone
 from decimal import Decimal
