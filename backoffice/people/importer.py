@@ -11,13 +11,12 @@ only when no row has an error.
 Cells are taken as text and stored as text: a cell starting with ``=`` is a
 name like any other here (exports neutralise formulas when they write files).
 """
-import collections
 import csv
 import difflib
+import functools
 import hashlib
 import io
 import re
-import threading
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -291,29 +290,20 @@ def read_rows(data, error=None):
     return rows, kind, blank
 
 
-_RECENTLY_READ = collections.OrderedDict()  # digest of a file -> what read_rows gave, the last few
-_RECENTLY_READ_LOCK = threading.Lock()
-
-
 def _read_rows_once(data):
-    """``read_rows(data)``, the cells of the last few files remembered by their content's digest:
-    the commit of an import re-reads the file its preview has just read (an XLSX of thousands
-    of rows takes a while to unzip and parse), while the checks of its rows and the comparison
-    with the directory are made again — only what the bytes alone say is reused."""
-    digest = hashlib.sha256(data or b"").digest()
-    with _RECENTLY_READ_LOCK:
-        found = _RECENTLY_READ.get(digest)
-        if found is not None:
-            _RECENTLY_READ.move_to_end(digest)
-    if found is None:
-        rows, kind, blank = read_rows(data)  # an unreadable file raises, and is not remembered
-        found = (tuple((number, tuple(cells)) for number, cells in rows), kind, tuple(blank))
-        with _RECENTLY_READ_LOCK:
-            _RECENTLY_READ[digest] = found
-            while len(_RECENTLY_READ) > 4:
-                _RECENTLY_READ.popitem(last=False)
-    rows, kind, blank = found
+    """``read_rows(data)``, the cells of the last few files remembered by their content
+    (``_read_rows_remembered``): the commit of an import re-reads the file its preview has just
+    read (an XLSX of thousands of rows takes a while to unzip and parse), while the checks of its
+    rows and the comparison with the directory are made again — only what the bytes alone say is
+    reused. Each call gets lists of its own."""
+    rows, kind, blank = _read_rows_remembered(bytes(data or b""))
     return [(number, list(cells)) for number, cells in rows], kind, list(blank)
+
+
+@functools.lru_cache(maxsize=4)  # an unreadable file raises, and is not remembered
+def _read_rows_remembered(data):
+    rows, kind, blank = read_rows(data)
+    return tuple((number, tuple(cells)) for number, cells in rows), kind, tuple(blank)
 
 
 def read_table(data, filename="", overrides=None, corrections=None):

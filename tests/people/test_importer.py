@@ -191,3 +191,22 @@ def test_template_has_every_header_and_is_read_back_by_the_importer():
     columns, ignored = importer.map_columns(table.headers)
     assert set(columns) == {key for key, _ in importer.FIELDS} and ignored == []
     assert plan_import(table, []).rows[0].status == "create"
+
+
+def test_the_commit_reads_the_file_its_preview_has_just_read_once(people_rows, monkeypatch):
+    # An XLSX of thousands of rows takes a while to parse: the commit reuses the preview's cells,
+    # by the file's content; another file (a cell corrected in the sheet) is read anew.
+    importer._read_rows_remembered.cache_clear()
+    reads = []
+    real = importer.read_rows
+    monkeypatch.setattr(importer, "read_rows", lambda data, *args: reads.append(len(data)) or real(data, *args))
+    data = xlsx_bytes(people_rows)
+    first = read_table(data)
+    first.rows[0][1][0] = "changed by the first reader"  # each reader gets lists of its own
+    second = read_table(bytes(data))
+    assert len(reads) == 1
+    assert second.rows[0][1][0] != "changed by the first reader"
+    corrected = [list(r) for r in people_rows]
+    corrected[1][1] = "Corrigé"
+    read_table(xlsx_bytes(corrected))
+    assert len(reads) == 2
