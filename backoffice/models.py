@@ -181,7 +181,22 @@ def insert_objects(objects):
     for obj, row_id in zip(objects, insert_rows(mapper.local_table, rows)):
         obj.id = row_id
         make_transient_to_detached(obj)
+    # Added as rows already there, they are no new objects of the transaction to the session,
+    # which would keep them after a rollback takes their rows back (and SQLite gives their ids
+    # to the next rows): forgotten then, as a flush's new objects are.
+    from backoffice.transactions import on_rollback
+
+    on_rollback(lambda: _expunge(objects))
     return objects
+
+
+def _expunge(objects):
+    from backoffice.extensions import db
+
+    session = db.session()
+    for obj in objects:
+        if obj in session:
+            session.expunge(obj)
 
 
 def update_objects(objects):

@@ -62,3 +62,29 @@ def test_inserted_objects_are_the_rows_and_audit_rows_a_flush_writes(organisatio
     # In the session as rows it had loaded: nothing left to flush, the relationships kept.
     assert all(inspect(o).persistent for o in objects) and not db.session.new and not db.session.dirty
     assert objects[2].party is parties[2] and objects[0].created_at is not None
+
+
+def test_a_savepoint_that_rolls_back_forgets_the_inserted_objects(organisation):
+    # Their rows are taken back: kept in the session, an object would stand for a row that does
+    # not exist, and on SQLite its id is the next row's (« another instance with key … »).
+    parties = ProfessionalFactory.create_batch(3)
+    db.session.flush()
+    savepoint = db.session.begin_nested()
+    inserted = insert_objects(affiliations(organisation, parties))
+    db.session.add_all(inserted)
+    assert all(obj in db.session for obj in inserted)
+    savepoint.rollback()
+    assert not any(obj in db.session for obj in inserted)
+    again = insert_objects(affiliations(organisation, parties))
+    db.session.add_all(again)
+    db.session.flush()
+    assert len(db.session.scalars(select(Affiliation).where(Affiliation.organisation_id == organisation.id)).all()) == 3
+
+
+def test_a_released_savepoint_keeps_them(organisation):
+    parties = ProfessionalFactory.create_batch(2)
+    db.session.flush()
+    with db.session.begin_nested():
+        inserted = insert_objects(affiliations(organisation, parties[:2]))
+        db.session.add_all(inserted)
+    assert all(obj in db.session for obj in inserted)
